@@ -1,0 +1,31 @@
+# Two commands set up everything: `make replicate` and `make test`.
+# Each creates .venv (Python >= 3.11) if it is absent and installs the package into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.pilotdid-installed
+PYTEST_ARGS ?= -n 2 -m "not slow"
+
+.PHONY: replicate test test-all bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info >= (3, 11), "pilotdid needs Python >= 3.11"'
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+replicate: $(STAMP)
+	$(BIN)/pilotdid replicate --out output/replication
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean-venv:
+	rm -rf $(VENV)

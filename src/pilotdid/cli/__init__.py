@@ -1,0 +1,82 @@
+"""The command-line face of pilotdid (typer + rich).
+
+Each command group lives in its own module here; this module assembles them and owns the exit-code
+contract: 0 success, 2 bad input or usage (one line on stderr, no traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from pilotdid.errors import PilotdidInputError
+
+app = typer.Typer(
+    name="pilotdid",
+    help="Staggered difference-in-differences for city-level pilot policies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Staggered difference-in-differences for city-level pilot policies.
+
+    Start with `pilotdid replicate` (the CBEC study on the shipped real data) or
+    `pilotdid run STUDY.toml` (your own panel and policy).
+    """
+
+
+@app.command()
+def version() -> None:
+    """Print the pilotdid version."""
+    from pilotdid import __version__
+
+    typer.echo(f"pilotdid {__version__}")
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from pilotdid.cli import data_cmd, index_cmd, registry_cmd, study_cmd  # noqa: F401
+
+
+def _click_exceptions():
+    """The exceptions module of the click that typer runs on (recent typer vendors its own)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point (its wrapper calls ``sys.exit(main())``); returns the exit code."""
+    cx = _click_exceptions()
+    _register()
+    try:
+        app(args=argv, standalone_mode=False, prog_name="pilotdid")
+    except PilotdidInputError as exc:
+        print(f"pilotdid: error: {exc}", file=sys.stderr)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("pilotdid: aborted", file=sys.stderr)
+        return 1
+    except cx.ClickException as exc:  # usage errors: exit 2, click's one-line message
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:
+        if os.environ.get("PILOTDID_DEBUG"):
+            raise
+        print(
+            f"pilotdid: internal error: {type(exc).__name__}: {exc} "
+            "(set PILOTDID_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

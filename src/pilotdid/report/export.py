@@ -1,0 +1,257 @@
+"""Render a :class:`~pilotdid.report.table.Table` as csv, md, tex (booktabs), xlsx, docx and html.
+
+Libraries do the file formats (openpyxl, python-docx, tabulate through pandas); this module only
+decides the layout: a three-line table (top rule, header rule, bottom rule) as journals print it.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from pilotdid.report.table import FORMATS, Table
+
+
+def to_csv(table: Table) -> str:
+    return table.to_frame().to_csv(index=False, lineterminator="\n")
+
+
+def to_markdown(table: Table) -> str:
+    lines = [f"**{table.title}**", ""]
+    if table.column_groups and any(label for label, _ in table.column_groups):
+        groups = " · ".join(f"{label} ({n} col.)" for label, n in table.column_groups if label)
+        lines += [f"_Column groups: {groups}_", ""]
+    lines.append(table.to_frame().to_markdown(index=False, disable_numparse=True))
+    for note in table.notes:
+        lines += ["", f"_{note}_"]
+    return "\n".join(lines) + "\n"
+
+
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(table: Table) -> str:
+    ncol = len(table.header)
+    align = "l" + "c" * (ncol - 1)
+    out = [
+        "% requires \\usepackage{booktabs}",
+        "\\begin{table}[htbp]",
+        "\\centering",
+        f"\\caption{{{_tex_escape(table.title)}}}",
+        f"\\label{{tab:{table.name}}}",
+        f"\\begin{{tabular}}{{{align}}}",
+        "\\toprule",
+    ]
+    if table.column_groups and any(label for label, _ in table.column_groups):
+        cells, rules, start = [], [], 1
+        for label, n in table.column_groups:
+            cells.append(f"\\multicolumn{{{n}}}{{c}}{{{_tex_escape(label)}}}" if n > 1 else _tex_escape(label))
+            if label:
+                rules.append(f"\\cmidrule(lr){{{start}-{start + n - 1}}}")
+            start += n
+        out.append(" & ".join(cells) + " \\\\")
+        out.append(" ".join(rules))
+    out.append(" & ".join(_tex_escape(h) for h in table.header) + " \\\\")
+    out.append("\\midrule")
+    for row in table.text_rows():
+        out.append(" & ".join(_tex_escape(c) for c in row) + " \\\\")
+    out.append("\\bottomrule")
+    out.append("\\end{tabular}")
+    if table.notes:
+        out.append("\\par\\smallskip")
+        out.append(
+            "\\begin{minipage}{\\linewidth}\\footnotesize "
+            + " ".join(_tex_escape(n) for n in table.notes)
+            + "\\end{minipage}"
+        )
+    out.append("\\end{table}")
+    return "\n".join(out) + "\n"
+
+
+def to_html(table: Table, *, standalone: bool = True) -> str:
+    """A ``<table>`` with class ``pilotdid-table``; ``standalone`` wraps it in a minimal page."""
+    esc = html.escape
+    parts = [f'<table class="pilotdid-table" id="{esc(table.name)}">', f"<caption>{esc(table.title)}</caption>", "<thead>"]
+    if table.column_groups and any(label for label, _ in table.column_groups):
+        parts.append("<tr>" + "".join(f'<th colspan="{n}">{esc(label)}</th>' for label, n in table.column_groups) + "</tr>")
+    parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in table.header) + "</tr>")
+    parts.append("</thead><tbody>")
+    for row in table.text_rows():
+        parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+    parts.append("</tbody>")
+    if table.notes:
+        parts.append(
+            f'<tfoot><tr><td colspan="{len(table.header)}">'
+            + "<br>".join(esc(n) for n in table.notes)
+            + "</td></tr></tfoot>"
+        )
+    parts.append("</table>")
+    fragment = "\n".join(parts)
+    if not standalone:
+        return fragment
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(table.title)}</title><style>{TABLE_CSS}</style></head><body>\n{fragment}\n</body></html>\n"
+    )
+
+
+TABLE_CSS = (
+    "table.pilotdid-table{border-collapse:collapse;margin:1em 0;font-variant-numeric:tabular-nums}"
+    "table.pilotdid-table caption{font-weight:bold;text-align:left;padding-bottom:.4em}"
+    "table.pilotdid-table thead{border-top:2px solid #000;border-bottom:1px solid #000}"
+    "table.pilotdid-table tbody{border-bottom:2px solid #000}"
+    "table.pilotdid-table th,table.pilotdid-table td{padding:.2em .7em;text-align:center}"
+    "table.pilotdid-table td:first-child,table.pilotdid-table th:first-child{text-align:left}"
+    "table.pilotdid-table tfoot td{font-size:.85em;text-align:left;border:none;padding-top:.5em}"
+)
+
+
+def write_xlsx(table: Table, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table.name[:31]
+    ws.append([table.title])
+    ws["A1"].font = Font(bold=True)
+    thick, thin = Side(style="medium"), Side(style="thin")
+    row0 = 2
+    if table.column_groups and any(label for label, _ in table.column_groups):
+        col = 1
+        for label, n in table.column_groups:
+            ws.cell(row=row0, column=col, value=label).alignment = Alignment(horizontal="center")
+            if n > 1:
+                ws.merge_cells(start_row=row0, start_column=col, end_row=row0, end_column=col + n - 1)
+            col += n
+        row0 += 1
+    for j, h in enumerate(table.header, start=1):
+        c = ws.cell(row=row0, column=j, value=h)
+        c.font = Font(bold=True)
+        c.border = Border(top=thick, bottom=thin)
+        c.alignment = Alignment(horizontal="center")
+    rows = table.text_rows()
+    for i, row in enumerate(rows, start=row0 + 1):
+        for j, text in enumerate(row, start=1):
+            c = ws.cell(row=i, column=j, value=text)
+            c.alignment = Alignment(horizontal="left" if j == 1 else "center")
+            if i == row0 + len(rows):
+                c.border = Border(bottom=thick)
+    for k, note in enumerate(table.notes, start=row0 + len(rows) + 2):
+        ws.cell(row=k, column=1, value=note)
+    ws.column_dimensions["A"].width = max(12, min(50, max((len(r[0]) for r in rows), default=10) + 2))
+    wb.save(path)
+
+
+def _docx_borders(cell, **edges: str) -> None:
+    """Set borders on a python-docx cell: ``top="single:12"`` (style:size in eighths of a point)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = tc_pr.find(qn("w:tcBorders"))
+    if borders is None:
+        borders = OxmlElement("w:tcBorders")
+        tc_pr.append(borders)
+    for edge, spec in edges.items():
+        style, size = spec.split(":")
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), style)
+        el.set(qn("w:sz"), size)
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "000000")
+        borders.append(el)
+
+
+def add_to_docx(document, table: Table) -> None:
+    """Append a three-line table (caption, table, notes) to a python-docx Document."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    cap = document.add_paragraph()
+    run = cap.add_run(table.title)
+    run.bold = True
+    header_rows = 2 if table.column_groups and any(label for label, _ in table.column_groups) else 1
+    rows = table.text_rows()
+    ncol = len(table.header)
+    t = document.add_table(rows=header_rows + len(rows), cols=ncol)
+    if header_rows == 2:
+        col = 0
+        for label, n in table.column_groups:
+            cell = t.cell(0, col)
+            if n > 1:
+                cell = cell.merge(t.cell(0, col + n - 1))
+            cell.text = label
+            col += n
+    for j, h in enumerate(table.header):
+        t.cell(header_rows - 1, j).text = h
+    for i, row in enumerate(rows, start=header_rows):
+        for j, text in enumerate(row):
+            t.cell(i, j).text = text
+    for i, trow in enumerate(t.rows):
+        for j, cell in enumerate(trow.cells):
+            for p in cell.paragraphs:
+                p.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+                for r in p.runs:
+                    r.font.size = Pt(9)
+                    r.bold = i < header_rows
+            edges = {}
+            if i == 0:
+                edges["top"] = "single:12"
+            if i == header_rows - 1:
+                edges["bottom"] = "single:6"
+            if i == len(t.rows) - 1:
+                edges["bottom"] = "single:12"
+            if edges:
+                _docx_borders(cell, **edges)
+    for note in table.notes:
+        p = document.add_paragraph()
+        r = p.add_run(note)
+        r.font.size = Pt(8)
+
+
+def write_docx(table: Table, path: Path) -> None:
+    from docx import Document
+
+    doc = Document()
+    add_to_docx(doc, table)
+    doc.save(path)
+
+
+def write_table(table: Table, directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write ``table`` into ``directory`` once per format; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = directory / f"{table.name}.{fmt}"
+        if fmt == "csv":
+            path.write_text(to_csv(table), encoding="utf-8")
+        elif fmt == "md":
+            path.write_text(to_markdown(table), encoding="utf-8")
+        elif fmt == "tex":
+            path.write_text(to_latex(table), encoding="utf-8")
+        elif fmt == "html":
+            path.write_text(to_html(table), encoding="utf-8")
+        elif fmt == "xlsx":
+            write_xlsx(table, path)
+        elif fmt == "docx":
+            write_docx(table, path)
+        else:
+            raise ValueError(f"unknown table format {fmt!r}; choose from {', '.join(FORMATS)}")
+        written.append(path)
+    return written

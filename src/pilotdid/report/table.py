@@ -1,0 +1,76 @@
+"""One table object, rendered to every format a paper needs.
+
+A :class:`Table` is pure data: a title, a body of cells (strings or numbers, already formatted the
+way they should print), optional spanning header groups and notes. Exporters in
+:mod:`pilotdid.report.export` turn the same object into csv, md, tex, xlsx, docx and html, so a
+number can never differ between formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+FORMATS = ("csv", "md", "tex", "xlsx", "docx", "html")
+
+
+@dataclass
+class Table:
+    """A paper-ready table.
+
+    Parameters
+    ----------
+    name:
+        File stem (``table4_baseline``); also the anchor in the HTML report.
+    title:
+        Caption printed above the table.
+    body:
+        The cells. Column labels are the header; the index is ignored (put row labels in the
+        first column). Cells are printed as they are: format numbers before building the table
+        when the layout matters (stars, parentheses), or leave floats to be printed with
+        ``float_digits`` decimals.
+    column_groups:
+        Optional spanning header above the columns: ``[("", 1), ("Resilience", 6)]``; the spans
+        must add up to the number of columns.
+    notes:
+        Lines printed under the table (conventions, sources, what is published vs computed).
+    float_digits:
+        Decimals for float cells that were not formatted by the caller.
+    """
+
+    name: str
+    title: str
+    body: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    column_groups: list[tuple[str, int]] | None = None
+    float_digits: int = 3
+
+    def __post_init__(self) -> None:
+        if self.column_groups is not None:
+            span = sum(n for _, n in self.column_groups)
+            if span != self.body.shape[1]:
+                raise ValueError(
+                    f"table {self.name}: column groups span {span} columns, body has {self.body.shape[1]}"
+                )
+
+    @property
+    def header(self) -> list[str]:
+        return [str(c) for c in self.body.columns]
+
+    def cell_text(self, value: object) -> str:
+        """The printed form of one cell (shared by every exporter)."""
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            if value != value:  # NaN
+                return ""
+            return f"{value:.{self.float_digits}f}"
+        return str(value)
+
+    def text_rows(self) -> list[list[str]]:
+        return [[self.cell_text(v) for v in row] for row in self.body.itertuples(index=False)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The body as printed text (what csv and xlsx hold)."""
+        return pd.DataFrame(self.text_rows(), columns=self.header)

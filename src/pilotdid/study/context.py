@@ -1,0 +1,89 @@
+"""The contract between the study runner and the analyses it runs.
+
+The runner reads a study file, loads and validates the panel, assigns treatment, and builds one
+:class:`StudyContext`. For every ``[analyses.NAME]`` table in the study file it imports
+``pilotdid.study.analyses.NAME`` and calls its ``run(ctx, options) -> AnalysisOutput``. An analysis
+never prints or writes files: it returns estimates (rows of results.json), tables, figures and
+extra results; the runner writes them, atomically, and the report renders them.
+
+Analyses run in the order the study file lists them; ``ctx.outputs`` holds what earlier analyses
+returned (the report and later analyses may read it, e.g. the HonestDiD step reads the event study).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pilotdid.report.table import Table
+
+#: Names of the panel columns the runner adds; analyses rely on them.
+TREAT = "_did"  # 0/1 treatment indicator used by every estimator
+FIRST_TREAT = "_first_treat"  # first treated period (int); 0 for never treated within the panel
+
+
+@dataclass
+class ModelSpec:
+    """The ``[model]`` table: what every regression in the study shares."""
+
+    outcome: str
+    controls: list[str]
+    fixed_effects: list[str]
+    cluster: str | None
+    vcov: str = "lsdv"
+
+
+@dataclass
+class StudyContext:
+    """Everything an analysis needs; built once by the runner.
+
+    ``panel`` is the analysis sample after validation: one row per (unit, time), sorted by unit
+    then time, with the study's columns plus :data:`TREAT` (0/1 float) and :data:`FIRST_TREAT`
+    (int, 0 = never treated in the window). ``treatment_name`` is how the treatment term is named
+    in results (the panel's own column name for a ``column =`` study, else ``"did"``).
+    """
+
+    study_name: str
+    panel: pd.DataFrame
+    unit: str
+    time: str
+    model: ModelSpec
+    treatment_name: str
+    seed: int = 12345
+    lang: str = "en"
+    jobs: int = 1
+    #: Called as progress(task, done, total) by long loops (draws, bootstraps); may be a no-op.
+    progress: Callable[[str, int, int], None] = lambda task, done, total: None
+    #: Free-form facts about the data and design (dropped units, fills, treatment notes) that the
+    #: report must show; analyses may append.
+    notes: list[str] = field(default_factory=list)
+    #: Outputs of analyses that ran before this one, by analysis name.
+    outputs: dict[str, AnalysisOutput] = field(default_factory=dict)
+    #: Study-level extras the runner passes through (e.g. the replication's published numbers).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AnalysisOutput:
+    """What one analysis returns.
+
+    estimates:
+        Rows for ``results.json["estimates"]``; each a dict with the keys of
+        :data:`pilotdid.study.results.ESTIMATE_KEYS` (missing keys are filled with ``None``).
+    results:
+        Other top-level results.json entries this analysis owns, e.g. ``{"event_study": [...]}``
+        or ``{"placebo": {...}}``. Lists under the same key from several analyses are concatenated.
+    tables / figures:
+        Keyed by file stem; figures are matplotlib Figures (the runner saves png, pdf and svg).
+    notes:
+        Sentences the report prints with this analysis (conventions, data caveats).
+    """
+
+    estimates: list[dict[str, Any]] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
