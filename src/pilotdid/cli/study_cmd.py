@@ -1,1 +1,111 @@
-"""Placeholder: filled in by its wing."""
+"""`pilotdid run STUDY.toml` and `pilotdid replicate` (= run of the shipped CBEC study file)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pilotdid.cli import app
+from pilotdid.errors import PilotdidInputError
+
+CBEC_STUDY = "cbec"
+
+
+def builtin_study_path(name: str) -> Path:
+    path = Path(str(resources.files("pilotdid.studies") / name / "study.toml"))
+    if not path.exists():
+        raise PilotdidInputError(f"builtin study '{name}' not found", where="pilotdid.studies", fix="reinstall pilotdid")
+    return path
+
+
+def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet) -> None:
+    from pilotdid.report.output import write_output
+    from pilotdid.study.runner import Overrides, run_study
+    from pilotdid.study.spec import load_study
+
+    console = Console(stderr=True, quiet=quiet)
+    if lang is not None and lang not in ("en", "zh"):
+        raise PilotdidInputError(f"--lang must be en or zh, got {lang!r}", where="command line", fix="use --lang en or --lang zh")
+    if jobs < 1:
+        raise PilotdidInputError(f"--jobs must be at least 1, got {jobs}", where="command line", fix="use --jobs 1 or more")
+    t0 = time.perf_counter()
+    spec = load_study(study_path)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+        console=console, transient=True, disable=quiet,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(task: str, done: int, total: int) -> None:
+            if task not in tasks:
+                tasks[task] = bar.add_task(task, total=total)
+            bar.update(tasks[task], completed=done, total=total)
+
+        def log(message: str) -> None:
+            console.print(f"[dim]·[/dim] {message}")
+
+        run = run_study(spec, Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs), log=log, progress=progress)
+        log(f"writing {out}")
+        out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
+
+    elapsed = time.perf_counter() - t0
+    headline = _headline(run)
+    if headline:
+        console.print(f"[bold]Headline:[/bold] {headline}")
+    console.print(f"[bold green]Done[/bold green] in {elapsed:.1f} s. Report: {out_dir / 'report.html'}")
+    typer.echo(str(out_dir))
+
+
+def _headline(run) -> str | None:
+    """The treatment coefficient of the last (fullest) baseline column, if the study ran a baseline."""
+    rows = [
+        r for out in run.outputs.values() for r in out.estimates
+        if r.get("table") == "baseline" and r.get("term") == run.context.treatment_name
+    ]
+    if not rows:
+        return None
+    r = rows[-1]
+    return (
+        f"{r['term']} = {r['coef']:.4f} (SE {r['se']:.4f}, t {r['t']:.2f}, p {r['p']:.3f}; "
+        f"N {r.get('nobs')}, {r.get('vcov')} SEs), baseline column {r.get('column')}"
+    )
+
+
+@app.command("run")
+def run_command(
+    study: Path = typer.Argument(..., help="The study file (TOML)."),
+    out: Path = typer.Option(Path("output/study"), "--out", help="Output folder (replaced atomically)."),
+    draws: int | None = typer.Option(None, "--draws", help="Override the number of placebo/bootstrap draws."),
+    seed: int | None = typer.Option(None, "--seed", help="Override the study's random seed."),
+    lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
+    jobs: int = typer.Option(1, "--jobs", help="Local worker processes for draws and specification grids."),
+    quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
+) -> None:
+    """Run a study file: any panel, any policy.
+
+    Example: pilotdid run examples/lowcarbon/study.toml --out output/lowcarbon
+    """
+    _execute(study, out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet)
+
+
+@app.command("replicate")
+def replicate_command(
+    out: Path = typer.Option(Path("output/replication"), "--out", help="Output folder (replaced atomically)."),
+    draws: int | None = typer.Option(None, "--draws", help="Placebo draws (default: the study file's 1,000)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the study file's)."),
+    lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
+    jobs: int = typer.Option(1, "--jobs", help="Local worker processes."),
+    quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
+) -> None:
+    """The whole CBEC study on the shipped real data, published numbers beside ours.
+
+    It is `pilotdid run` of the study file shipped in the package (pilotdid/studies/cbec/study.toml):
+    copy and edit that file to vary the study.
+    """
+    _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet)

@@ -1,0 +1,106 @@
+"""report.html: one self-contained page (figures inlined, no network) with a table of contents."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from pilotdid.report.export import TABLE_CSS, to_html
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans CJK SC',sans-serif;margin:0;color:#222;line-height:1.45}
+main{max-width:1050px;margin:0 auto;padding:1.5em 2em 4em}
+nav.toc{background:#f6f6f4;border:1px solid #e2e2dc;padding:.6em 1.2em;margin:1em 0}
+nav.toc ol{margin:.3em 0;padding-left:1.4em} nav.toc a{text-decoration:none;color:#1a5276}
+h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.caveat{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em 1em;margin:1em 0}
+.note{color:#555;font-size:.92em}
+figure{margin:1.2em 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9em;color:#555}
+.scroll{overflow-x:auto}
+footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;padding-top:1em}
+code{background:#f3f3f3;padding:0 .2em}
+"""
+
+SECTION_TITLES = {
+    "descriptives": "Descriptive statistics",
+    "index_weights": "Outcome index and its weights",
+    "baseline": "Baseline two-way fixed-effects DID",
+    "vcov_presets": "Standard errors under every convention",
+    "event_study": "Event study",
+    "placebo": "Placebo test",
+    "robustness": "Robustness checks",
+    "mechanism": "Mechanisms",
+    "heterogeneity": "Heterogeneity",
+    "staggered": "Heterogeneity-robust staggered estimators",
+    "honest": "Parallel-trends sensitivity (HonestDiD)",
+    "wild_bootstrap": "Wild cluster bootstrap",
+    "multiverse": "Specification curve",
+}
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def render_report(run, figures_dir: Path) -> str:
+    esc = html.escape
+    spec = run.spec
+    summary = run.data_summary
+    toc, body = [], []
+    toc.append('<li><a href="#data">Data and sample</a></li>')
+    body.append('<section id="data"><h2>Data and sample</h2>')
+    body.append(
+        "<p>"
+        + esc(
+            f"{summary.get('nobs')} observations, {summary.get('units')} units, periods "
+            f"{summary.get('periods', ['?'])[0]}–{summary.get('periods', ['?'])[-1]}; "
+            f"{summary.get('treated_units')} treated units in cohorts "
+            + ", ".join(f"{g}: {n}" for g, n in summary.get("cohorts", {}).items())
+            + f"; {summary.get('never_treated_units')} never treated within the window."
+        )
+        + "</p>"
+    )
+    notes = list(dict.fromkeys(run.context.notes))
+    if notes:
+        body.append('<div class="caveat"><strong>What the data and design do to the numbers</strong><ul>')
+        body.extend(f"<li>{esc(n)}</li>" for n in notes)
+        body.append("</ul></div>")
+    for name, table in run.context.extras.get("treatment_tables", {}).items():
+        if len(table):
+            body.append(f"<h3>{esc(name.replace('_', ' ').capitalize())}</h3><div class='scroll'>")
+            body.append(table.head(200).to_html(index=False, classes="pilotdid-table", border=0, na_rep=""))
+            body.append("</div>")
+    body.append("</section>")
+
+    for name, out in run.outputs.items():
+        title = SECTION_TITLES.get(name, name.replace("_", " ").capitalize())
+        toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
+        body.append(f'<section id="{esc(name)}"><h2>{esc(title)}</h2>')
+        for note in out.notes:
+            body.append(f'<p class="note">{esc(note)}</p>')
+        for table in out.tables.values():
+            body.append(f'<div class="scroll">{to_html(table, standalone=False)}</div>')
+        for stem in out.figures:
+            png = figures_dir / f"{stem}.png"
+            if png.exists():
+                body.append(f"<figure>{_img(png)}<figcaption>{esc(stem)}</figcaption></figure>")
+        body.append("</section>")
+
+    footer = (
+        f"<footer>pilotdid study <code>{esc(spec.name)}</code>; study file {esc(str(spec.path))}; seed {run.context.seed}; "
+        f"run in {run.finished - run.started:.1f} s. Input hashes, package versions and the study file as run are in "
+        "<code>manifest.json</code> beside this page; every number is in <code>results.json</code>.</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(spec.title)}</title><style>{PAGE_CSS}{TABLE_CSS}</style></head><body><main>"
+        f"<h1>{esc(spec.title)}</h1><p class='note'>pilotdid report</p>"
+        f'<nav class="toc"><strong>Contents</strong><ol>{"".join(toc)}</ol></nav>'
+        + "\n".join(body)
+        + footer
+        + "</main></body></html>\n"
+    )

@@ -1,0 +1,151 @@
+"""Write a finished :class:`~pilotdid.study.runner.StudyRun` to its output folder, atomically.
+
+Everything is written into a hidden sibling temporary folder first; only when every file is there
+is it swapped into place. A run that fails leaves no folder, or the previous folder untouched.
+results.json carries no timestamps, so the same inputs and seed give byte-identical files;
+times, versions and hashes live in manifest.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pilotdid.report.export import write_table
+from pilotdid.report.figures.style import save_figure
+from pilotdid.study.results import (
+    AGGREGATE_KEYS,
+    ESTIMATE_KEYS,
+    EVENT_STUDY_KEYS,
+    PLACEBO_KEYS,
+    clean_json,
+    normalise_row,
+)
+
+PACKAGES = (
+    "pilotdid", "numpy", "pandas", "scipy", "pyfixest", "statsmodels", "scikit-learn", "matplotlib",
+    "openpyxl", "python-docx", "typer", "shapely",
+)
+
+
+def results_document(run) -> dict[str, Any]:
+    """The results.json content (schema in docs/interface.md)."""
+    doc: dict[str, Any] = {
+        "study": run.spec.name,
+        "estimates": [],
+        "event_study": [],
+        "placebo": None,
+        "aggregates": [],
+    }
+    for name, out in run.outputs.items():
+        doc["estimates"].extend(normalise_row(r, ESTIMATE_KEYS) for r in out.estimates)
+        for key, value in out.results.items():
+            if key == "event_study":
+                doc["event_study"].extend(normalise_row(r, EVENT_STUDY_KEYS) for r in value)
+            elif key == "aggregates":
+                doc["aggregates"].extend(normalise_row(r, AGGREGATE_KEYS) for r in value)
+            elif key == "placebo":
+                doc["placebo"] = normalise_row(value, PLACEBO_KEYS) if value is not None else None
+            elif isinstance(value, list) and isinstance(doc.get(key), list):
+                doc[key].extend(clean_json(value))
+            else:
+                doc[key] = clean_json(value)
+    doc["data"] = clean_json(run.data_summary)
+    doc["notes"] = list(dict.fromkeys(run.context.notes))
+    doc["analysis_notes"] = {name: out.notes for name, out in run.outputs.items() if out.notes}
+    return doc
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any]:
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    inputs = {}
+    for path in run.input_files:
+        if Path(path).is_file():
+            inputs[str(path)] = sha256_of(Path(path))
+    if run.spec.path is not None:
+        inputs[str(run.spec.path)] = sha256_of(run.spec.path)
+    if run.spec.published_path is not None and run.spec.published_path.exists():
+        inputs[str(run.spec.published_path)] = sha256_of(run.spec.published_path)
+    return {
+        "study": run.spec.name,
+        "study_file": str(run.spec.path) if run.spec.path else None,
+        "study_text": run.spec.text,
+        "seed": run.context.seed,
+        "lang": run.context.lang,
+        "inputs_sha256": inputs,
+        "versions": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "command": command or sys.argv,
+        "started": datetime.fromtimestamp(run.started, UTC).isoformat(timespec="seconds"),
+        "finished": datetime.fromtimestamp(run.finished, UTC).isoformat(timespec="seconds"),
+        "seconds": round(run.finished - run.started, 3),
+        "analysis_seconds": {k: round(v, 3) for k, v in run.timings.items()},
+    }
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_report: bool = True) -> Path:
+    """Write results.json, manifest.json, tables/, figures/ and report.html into ``out_dir`` atomically."""
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        (tmp / "results.json").write_text(dump_json(results_document(run)), encoding="utf-8")
+        tables_dir, figures_dir = tmp / "tables", tmp / "figures"
+        tables_dir.mkdir()
+        figures_dir.mkdir()
+        for out in run.outputs.values():
+            for table in out.tables.values():
+                write_table(table, tables_dir)
+            for stem, fig in out.figures.items():
+                save_figure(fig, figures_dir / stem)
+        if write_report:
+            from pilotdid.report.html import render_report
+
+            (tmp / "report.html").write_text(render_report(run, figures_dir), encoding="utf-8")
+        (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command)), encoding="utf-8")
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+        try:
+            os.replace(tmp, out_dir)
+        except BaseException:
+            os.replace(old, out_dir)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out_dir)

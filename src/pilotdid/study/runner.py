@@ -1,0 +1,269 @@
+"""Run a study: validate the panel, build the index, assign treatment, run each analysis.
+
+``run_study`` returns a :class:`StudyRun` held in memory; :mod:`pilotdid.report.output` writes it.
+Nothing here prints or writes files; progress goes through the ``log`` and ``progress`` callbacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
+from pilotdid.study.load import read_panel, require_columns, require_numeric
+from pilotdid.study.spec import StudySpec
+from pilotdid.study.treatment import setup_treatment
+
+
+@dataclass
+class Overrides:
+    """Command-line options that override the study file."""
+
+    draws: int | None = None
+    seed: int | None = None
+    lang: str | None = None
+    jobs: int = 1
+
+
+@dataclass
+class StudyRun:
+    spec: StudySpec
+    context: StudyContext
+    outputs: dict[str, AnalysisOutput]
+    data_summary: dict[str, Any]
+    input_files: list[Path]
+    started: float
+    finished: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _noop_log(message: str) -> None:
+    return None
+
+
+def run_study(
+    spec: StudySpec,
+    overrides: Overrides | None = None,
+    *,
+    log: Callable[[str], None] = _noop_log,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> StudyRun:
+    overrides = overrides or Overrides()
+    started = _time.time()
+    where_study = str(spec.path) if spec.path else "study file"
+    if overrides.draws is not None and overrides.draws < 1:
+        raise PilotdidInputError(f"--draws must be a positive integer, got {overrides.draws}", where="command line", fix="use e.g. --draws 1000")
+    seed = overrides.seed if overrides.seed is not None else spec.seed
+    lang = overrides.lang or spec.lang
+
+    # --- panel -----------------------------------------------------------------------------------
+    source = spec.resolve(spec.data["panel"])
+    where = str(source)
+    log(f"reading panel {where}")
+    panel = read_panel(source, spec.data.get("sheet"))
+    input_files = [Path(source)] if not str(source).startswith("builtin:") else _builtin_files()
+    unit, time = spec.data["unit"], spec.data["time"]
+    model = spec.model
+    index_column = spec.index["column"] if spec.index else None
+
+    needed = {unit: "[data] unit", time: "[data] time"}
+    if model["outcome"] != index_column:
+        needed[model["outcome"]] = "[model] outcome"
+    needed.update({c: "[model] controls" for c in model["controls"]})
+    needed.update({c: "[model] fixed_effects" for c in model["fixed_effects"] if c != index_column})
+    if model.get("cluster"):
+        needed[model["cluster"]] = "[model] cluster"
+    for form in ("column", "first_treat"):
+        if form in spec.treatment:
+            needed[spec.treatment[form]] = f"[treatment] {form}"
+    require_columns(panel, needed, where)
+
+    panel = require_numeric(panel.copy(), [time], where)
+    if panel[time].isna().any():
+        row = int(np.flatnonzero(panel[time].isna().to_numpy())[0])
+        raise PilotdidInputError(f"time column '{time}' is empty at data row {row + 1}", where=where, fix="every row needs a period")
+    if (panel[time] != np.round(panel[time])).any():
+        raise PilotdidInputError(f"time column '{time}' must hold whole periods (e.g. years)", where=where, fix="use integer periods")
+    panel[time] = panel[time].astype(int)
+    if panel[unit].isna().any():
+        row = int(np.flatnonzero(panel[unit].isna().to_numpy())[0])
+        raise PilotdidInputError(f"unit column '{unit}' is empty at data row {row + 1}", where=where, fix="every row needs a unit id")
+    dup = panel.duplicated([unit, time], keep=False)
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        n = int(panel.duplicated([unit, time]).sum())
+        raise PilotdidInputError(
+            f"duplicate ({unit}, {time}) key {panel[unit].iloc[row]!r}, {panel[time].iloc[row]} at data row {row + 1} "
+            f"({n} duplicate rows in all)", where=where, fix="keep one row per unit and period",
+        )
+
+    summary: dict[str, Any] = {"panel_source": where, "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
+    notes: list[str] = []
+
+    if "years" in spec.data:
+        first, last = spec.data["years"]
+        keep = panel[time].between(first, last)
+        if not keep.any():
+            raise PilotdidInputError(
+                f"no rows in years {first}-{last} (the panel covers {panel[time].min()}-{panel[time].max()})",
+                where=where_study, fix="change [data] years",
+            )
+        summary["rows_outside_years"] = int((~keep).sum())
+        notes.append(f"Sample years {first}-{last}: {int((~keep).sum())} rows outside the window left out.")
+        panel = panel.loc[keep].copy()
+
+    # --- index (outcome built from indicators) -----------------------------------------------------
+    index_result = None
+    if spec.index:
+        from pilotdid.measures import build_index
+        from pilotdid.measures.system import load_indicator_system
+
+        log(f"building the {spec.index['method']} index '{index_column}' ({spec.index['pooling']})")
+        system_ref = spec.index["system"]
+        system_path = spec.resolve(system_ref) if system_ref.endswith(".toml") else system_ref
+        system = load_indicator_system(system_path)
+        options = {k: spec.index[k] for k in ("shift", "drop_constant") if k in spec.index}
+        index_result = build_index(panel, system, method=spec.index["method"], pooling=spec.index["pooling"], unit=unit, time=time, **options)
+        panel[index_column] = np.asarray(index_result.index, dtype=float)
+        notes.extend(index_result.notes)
+
+    # --- numeric model columns ---------------------------------------------------------------------
+    numeric = [model["outcome"], *model["controls"]]
+    panel = require_numeric(panel, numeric, where)
+
+    # --- treatment ---------------------------------------------------------------------------------
+    log("assigning treatment")
+    treatment = setup_treatment(panel, spec.treatment, unit, time, where)
+    panel = treatment.panel
+    notes.extend(treatment.notes)
+    if treatment.dropped_units:
+        summary["units_dropped_by_treatment_rule"] = [str(u) for u in treatment.dropped_units]
+
+    # --- missing values: listwise on the model variables, counted ------------------------------------
+    model_cols = [model["outcome"], *model["controls"]]
+    missing = panel[model_cols].isna().any(axis=1)
+    if missing.any():
+        by_col = {c: int(panel[c].isna().sum()) for c in model_cols if panel[c].isna().any()}
+        notes.append(
+            f"{int(missing.sum())} rows with a missing model variable left out (listwise): "
+            + ", ".join(f"{c} {n}" for c, n in by_col.items())
+        )
+        summary["rows_missing_model_variables"] = int(missing.sum())
+        summary["missing_by_variable"] = by_col
+        panel = panel.loc[~missing].copy()
+    if spec.data.get("balance", False):
+        periods = panel[time].nunique()
+        counts = panel.groupby(unit)[time].nunique()
+        short = counts.index[counts < periods]
+        if len(short):
+            notes.append(
+                f"Balanced panel requested: {len(short)} units without all {periods} periods left out "
+                f"({int(panel[unit].isin(short).sum())} rows)."
+            )
+            summary["units_dropped_unbalanced"] = [str(u) for u in short]
+            panel = panel.loc[~panel[unit].isin(short)].copy()
+    if panel.empty:
+        raise PilotdidInputError("no rows left after removing missing values", where=where, fix="check the model variables' coverage")
+
+    panel = panel.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+    summary.update(
+        {
+            "nobs": int(len(panel)),
+            "units": int(panel[unit].nunique()),
+            "periods": sorted(int(t) for t in panel[time].unique()),
+            "treated_units": int(panel.loc[panel[FIRST_TREAT] > 0, unit].nunique()),
+            "never_treated_units": int(panel.loc[panel[FIRST_TREAT] == 0, unit].nunique()),
+            "cohorts": {str(int(g)): int(n) for g, n in panel.loc[panel[FIRST_TREAT] > 0].groupby(FIRST_TREAT)[unit].nunique().items()},
+            "treated_share_of_rows": float(panel[TREAT].mean()),
+            "absorbing": treatment.absorbing,
+        }
+    )
+
+    published = _load_published(spec)
+    ctx = StudyContext(
+        study_name=spec.name,
+        panel=panel,
+        unit=unit,
+        time=time,
+        model=ModelSpec(
+            outcome=model["outcome"], controls=list(model["controls"]), fixed_effects=list(model["fixed_effects"]),
+            cluster=model.get("cluster"), vcov=model.get("vcov", "lsdv"),
+        ),
+        treatment_name=treatment.treatment_name,
+        seed=seed,
+        lang=lang,
+        jobs=overrides.jobs,
+        progress=progress or (lambda task, done, total: None),
+        notes=notes,
+        extras={
+            "published": published,
+            "index": index_result,
+            "index_column": index_column,
+            "treatment_tables": treatment.tables,
+            "treatment_assignment": treatment.registry_assignment,
+            "spec": spec,
+            "data_summary": summary,
+        },
+    )
+
+    # --- analyses ------------------------------------------------------------------------------------
+    outputs: dict[str, AnalysisOutput] = {}
+    timings: dict[str, float] = {}
+    for name, options in spec.analyses.items():
+        options = dict(options)
+        if overrides.draws is not None and "draws" in _draw_keys(name):
+            options["draws"] = overrides.draws
+        if overrides.seed is not None:
+            options["seed"] = overrides.seed
+        log(f"running {name}")
+        module = importlib.import_module(f"pilotdid.study.analyses.{name}")
+        t0 = _time.perf_counter()
+        result = module.run(ctx, options)
+        timings[name] = _time.perf_counter() - t0
+        if not isinstance(result, AnalysisOutput):
+            raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
+        outputs[name] = result
+        ctx.outputs[name] = result
+
+    return StudyRun(
+        spec=spec, context=ctx, outputs=outputs, data_summary=summary, input_files=input_files,
+        started=started, finished=_time.time(), timings=timings,
+    )
+
+
+def _draw_keys(analysis: str) -> tuple[str, ...]:
+    """Analyses whose number of random draws --draws overrides."""
+    return ("draws",) if analysis in {"placebo", "permutation", "wild_bootstrap", "heterogeneity", "multiverse"} else ()
+
+
+def _builtin_files() -> list[Path]:
+    from importlib import resources
+
+    root = resources.files("pilotdid.data") / "shipped"
+    try:
+        return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".csv"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _load_published(spec: StudySpec) -> dict[str, Any]:
+    """Published numbers to show beside ours: a TOML whose tables hold rows like results.json's."""
+    import tomllib
+
+    if spec.published_path is None:
+        return {}
+    path = spec.published_path
+    if not path.exists():
+        raise PilotdidInputError("published-numbers file not found", where=str(path), fix="check [study] published")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PilotdidInputError(f"TOML syntax error: {exc}", where=str(path), fix="correct the TOML") from None

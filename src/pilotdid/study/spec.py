@@ -1,0 +1,225 @@
+"""Study files (TOML): parse and validate into a :class:`StudySpec`.
+
+Strict on purpose: an unknown key is almost always a typo that would otherwise be ignored and give
+a plausible but wrong result, so it is refused with the list of valid keys. See
+docs/interface.md for the minimal keys; this module documents every key it accepts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilotdid.errors import PilotdidInputError
+
+BUILTIN_PREFIX = "builtin:"
+TREATMENT_FORMS = ("column", "first_treat", "registry")
+TREATMENT_RULES = ("approval_year", "next_year_if_after", "lag")
+COUNTY_RULES = ("parent", "drop", "ignore")
+
+_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str},
+    "data": {
+        "panel": str, "sheet": (str, int), "unit": str, "time": str, "years": list, "balance": bool,
+        "drop_missing": bool, "label_column": str,
+    },
+    "treatment": {
+        "column": str, "first_treat": str, "registry": str, "batches": list, "rule": str,
+        "cutoff_month": int, "lag": int, "county_rule": str, "allow_unverified": bool,
+        "allow_unmatched": bool, "name": str,
+    },
+    "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str},
+    "index": {"system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool},
+}
+_REQUIRED = {"study": ("name",), "data": ("panel", "unit", "time"), "model": ("outcome",)}
+
+
+@dataclass
+class StudySpec:
+    """A validated study file. Paths are resolved relative to the study file."""
+
+    path: Path | None
+    text: str
+    name: str
+    title: str
+    seed: int
+    lang: str
+    data: dict[str, Any]
+    treatment: dict[str, Any]
+    model: dict[str, Any]
+    index: dict[str, Any] | None
+    analyses: dict[str, dict[str, Any]]
+    published_path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def treatment_form(self) -> str:
+        return next(f for f in TREATMENT_FORMS if f in self.treatment)
+
+    def resolve(self, relative: str) -> Path | str:
+        """A data path from the study file: builtin names stay as they are, files resolve next to the study."""
+        if relative.startswith(BUILTIN_PREFIX):
+            return relative
+        p = Path(relative).expanduser()
+        if not p.is_absolute() and self.path is not None:
+            p = self.path.parent / p
+        return p
+
+
+def analysis_module_exists(name: str) -> bool:
+    return importlib.util.find_spec(f"pilotdid.study.analyses.{name}") is not None
+
+
+def available_analyses() -> list[str]:
+    import pkgutil
+
+    import pilotdid.study.analyses as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read and validate a study file; every problem is a one-line PilotdidInputError."""
+    path = Path(path)
+    if not path.exists():
+        raise PilotdidInputError("study file not found", where=str(path), fix="check the path")
+    if path.is_dir():
+        raise PilotdidInputError("is a folder, not a study file", where=str(path), fix="give the .toml file itself")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PilotdidInputError("study file is not UTF-8 text", where=str(path), fix="save it as UTF-8") from None
+    return parse_study(text, path=path)
+
+
+def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
+    where = str(path) if path else "study file"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PilotdidInputError(f"TOML syntax error: {exc}", where=where, fix="correct the TOML syntax at that line") from None
+
+    allowed_top = set(_KEYS) | {"analyses", "treatment"}
+    for key in raw:
+        if key not in allowed_top:
+            raise PilotdidInputError(
+                f"unknown section [{key}]", where=where, fix=f"use one of: {', '.join(sorted(allowed_top))}"
+            )
+    for section, required in _REQUIRED.items():
+        if section not in raw:
+            raise PilotdidInputError(f"missing section [{section}]", where=where, fix=f"add [{section}] with keys {', '.join(required)}")
+    tables = {}
+    for section, keys in _KEYS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise PilotdidInputError(f"[{section}] must be a table", where=where, fix=f"write it as [{section}] followed by key = value lines")
+        for key, value in table.items():
+            if key not in keys:
+                raise PilotdidInputError(
+                    f"unknown key '{key}' in [{section}]", where=where, fix=f"valid keys are: {', '.join(keys)}"
+                )
+            expected = keys[key]
+            # TOML integers are acceptable where a float is expected
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+                table[key] = value
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+                raise PilotdidInputError(
+                    f"[{section}] {key} must be a {names}, got {type(value).__name__} {value!r}", where=where,
+                    fix=f"write {key} as a {names}",
+                )
+        for key in _REQUIRED.get(section, ()):
+            if key not in table:
+                raise PilotdidInputError(f"[{section}] is missing the key '{key}'", where=where, fix=f"add {key} = ...")
+        tables[section] = table
+
+    model = dict(tables["model"])
+    for key in ("controls", "fixed_effects"):
+        values = model.get(key, [])
+        if not all(isinstance(v, str) for v in values):
+            raise PilotdidInputError(f"[model] {key} must be a list of column names", where=where, fix=f'write {key} = ["a", "b"]')
+    model.setdefault("controls", [])
+    model.setdefault("fixed_effects", [tables["data"]["unit"], tables["data"]["time"]])
+    model.setdefault("cluster", tables["data"]["unit"])
+    model.setdefault("vcov", "lsdv")
+
+    treatment = dict(tables["treatment"])
+    forms = [f for f in TREATMENT_FORMS if f in treatment]
+    if len(forms) != 1:
+        got = ", ".join(forms) if forms else "none"
+        raise PilotdidInputError(
+            f"[treatment] needs exactly one of column / first_treat / registry (got {got})", where=where,
+            fix="keep one treatment form: a 0/1 column, a first-treatment-year column, or a registry policy",
+        )
+    if forms[0] != "registry":
+        for key in ("batches", "rule", "cutoff_month", "lag", "county_rule", "allow_unverified", "allow_unmatched"):
+            if key in treatment:
+                raise PilotdidInputError(
+                    f"[treatment] {key} only applies to registry = ...", where=where, fix=f"remove {key} or use registry"
+                )
+    else:
+        rule = treatment.setdefault("rule", "approval_year")
+        if rule not in TREATMENT_RULES:
+            raise PilotdidInputError(f"[treatment] unknown rule '{rule}'", where=where, fix=f"use one of: {', '.join(TREATMENT_RULES)}")
+        county = treatment.setdefault("county_rule", "parent")
+        if county not in COUNTY_RULES:
+            raise PilotdidInputError(f"[treatment] unknown county_rule '{county}'", where=where, fix=f"use one of: {', '.join(COUNTY_RULES)}")
+        if "batches" in treatment and not all(isinstance(b, int) and not isinstance(b, bool) for b in treatment["batches"]):
+            raise PilotdidInputError("[treatment] batches must be a list of integers", where=where, fix="write batches = [1, 2, 3]")
+
+    data = dict(tables["data"])
+    if "years" in data:
+        years = data["years"]
+        if len(years) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in years) or years[0] > years[1]:
+            raise PilotdidInputError(
+                f"[data] years must be [first, last] with first <= last, got {years!r}", where=where, fix="write years = [2012, 2020]"
+            )
+    if "sheet" in data and not str(data["panel"]).lower().endswith((".xlsx", ".xlsm", ".xls")):
+        raise PilotdidInputError("[data] sheet only applies to Excel panels", where=where, fix="remove sheet, or point panel to an .xlsx file")
+
+    index = tables.get("index") or None
+    if index is not None:
+        if "system" not in index:
+            raise PilotdidInputError("[index] is missing the key 'system'", where=where, fix='add system = "cbec_resilience" or a path to an indicator-system TOML')
+        index.setdefault("method", "entropy")
+        index.setdefault("pooling", "pooled")
+        index.setdefault("column", model["outcome"])
+
+    analyses_raw = raw.get("analyses", {})
+    if not isinstance(analyses_raw, dict):
+        raise PilotdidInputError("[analyses] must hold tables like [analyses.baseline]", where=where, fix="write [analyses.baseline]")
+    analyses: dict[str, dict[str, Any]] = {}
+    for name, options in analyses_raw.items():
+        if not isinstance(options, dict):
+            raise PilotdidInputError(f"analyses.{name} must be a table", where=where, fix=f"write [analyses.{name}] on its own line")
+        if not name.isidentifier() or not analysis_module_exists(name):
+            raise PilotdidInputError(
+                f"unknown analysis [analyses.{name}]", where=where, fix=f"use one of: {', '.join(available_analyses())}"
+            )
+        analyses[name] = dict(options)
+
+    study = tables["study"]
+    lang = study.get("lang", "en")
+    if lang not in ("en", "zh"):
+        raise PilotdidInputError(f"[study] lang must be 'en' or 'zh', got {lang!r}", where=where, fix='write lang = "en"')
+    spec = StudySpec(
+        path=path.resolve() if path else None,
+        text=text,
+        name=study["name"],
+        title=study.get("title", study["name"]),
+        seed=study.get("seed", 12345),
+        lang=lang,
+        data=data,
+        treatment=treatment,
+        model=model,
+        index=index,
+        analyses=analyses,
+        raw=raw,
+    )
+    if "published" in study:
+        spec.published_path = Path(spec.resolve(study["published"]))
+    return spec
