@@ -7,6 +7,8 @@ decides the layout: a three-line table (top rule, header rule, bottom rule) as j
 from __future__ import annotations
 
 import html
+import re
+import zipfile
 from pathlib import Path
 
 from pilotdid.report.table import FORMATS, Table
@@ -233,6 +235,28 @@ def write_docx(table: Table, path: Path) -> None:
     doc.save(path)
 
 
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def normalise_office_zip(path: Path) -> None:
+    """Make a docx/xlsx byte-reproducible: fixed zip timestamps and fixed document dates.
+
+    Office files are zip archives stamped with the time of writing; the same table written twice
+    would differ in bytes though not in content.
+    """
+    with zipfile.ZipFile(path) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data)
+
+
 def write_table(table: Table, directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write ``table`` into ``directory`` once per format; returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -249,8 +273,10 @@ def write_table(table: Table, directory: Path, formats: tuple[str, ...] = FORMAT
             path.write_text(to_html(table), encoding="utf-8")
         elif fmt == "xlsx":
             write_xlsx(table, path)
+            normalise_office_zip(path)
         elif fmt == "docx":
             write_docx(table, path)
+            normalise_office_zip(path)
         else:
             raise ValueError(f"unknown table format {fmt!r}; choose from {', '.join(FORMATS)}")
         written.append(path)

@@ -45,6 +45,16 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def data_sentence(summary: dict) -> str:
+    periods = summary.get("periods") or ["?"]
+    cohorts = ", ".join(f"{g}: {n}" for g, n in summary.get("cohorts", {}).items())
+    return (
+        f"{summary.get('nobs')} observations, {summary.get('units')} units, periods {periods[0]}–{periods[-1]}; "
+        f"{summary.get('treated_units')} treated units (adoption cohorts {cohorts}); "
+        f"{summary.get('never_treated_units')} never treated within the window."
+    )
+
+
 def render_report(run, figures_dir: Path) -> str:
     esc = html.escape
     spec = run.spec
@@ -52,17 +62,12 @@ def render_report(run, figures_dir: Path) -> str:
     toc, body = [], []
     toc.append('<li><a href="#data">Data and sample</a></li>')
     body.append('<section id="data"><h2>Data and sample</h2>')
-    body.append(
-        "<p>"
-        + esc(
-            f"{summary.get('nobs')} observations, {summary.get('units')} units, periods "
-            f"{summary.get('periods', ['?'])[0]}–{summary.get('periods', ['?'])[-1]}; "
-            f"{summary.get('treated_units')} treated units in cohorts "
-            + ", ".join(f"{g}: {n}" for g, n in summary.get("cohorts", {}).items())
-            + f"; {summary.get('never_treated_units')} never treated within the window."
-        )
-        + "</p>"
-    )
+    body.append(f"<p>{esc(data_sentence(summary))}</p>")
+    caveats = spec.raw.get("study", {}).get("caveats", [])
+    if caveats:
+        body.append('<div class="caveat"><strong>How these data differ from the paper\'s</strong><ul>')
+        body.extend(f"<li>{esc(c)}</li>" for c in caveats)
+        body.append("</ul></div>")
     notes = list(dict.fromkeys(run.context.notes))
     if notes:
         body.append('<div class="caveat"><strong>What the data and design do to the numbers</strong><ul>')

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pilotdid.report.export import write_table
+from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
 from pilotdid.study.results import (
     AGGREGATE_KEYS,
@@ -128,7 +128,11 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
         if write_report:
             from pilotdid.report.html import render_report
 
+            from pilotdid.report.docx_report import render_docx
+
             (tmp / "report.html").write_text(render_report(run, figures_dir), encoding="utf-8")
+            render_docx(run, figures_dir, tmp / "report.docx")
+            normalise_office_zip(tmp / "report.docx")
         (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command)), encoding="utf-8")
         _swap_into_place(tmp, out_dir)
     except BaseException:
