@@ -114,3 +114,18 @@ def test_cli_run_bad_study_exits_2_and_writes_nothing(tmp_path, panel_csv, run_c
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
     assert panel_csv.read_bytes() == before
+
+
+def test_verify_reports_identical_then_a_changed_input(tmp_path, panel_csv, minimal_study, make_panel, study_file, run_cli):
+    out = tmp_path / "out"
+    code, _, _ = run_cli("run", str(study_file(minimal_study)), "--out", str(out), "--quiet")
+    assert code == 0
+    code, stdout, _ = run_cli("verify", str(out))
+    assert code == 0, stdout
+    assert "identical" in stdout
+    df = make_panel()
+    df.loc[0, "y"] += 1.0
+    df.to_csv(panel_csv, index=False)
+    code, stdout, _ = run_cli("verify", str(out))
+    assert code == 1
+    assert "input changed" in stdout

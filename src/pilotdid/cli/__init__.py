@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     cx = _click_exceptions()
     _register()
     try:
-        app(args=argv, standalone_mode=False, prog_name="pilotdid")
+        # with standalone_mode=False, click returns the code of a typer.Exit instead of raising it
+        returned = app(args=argv, standalone_mode=False, prog_name="pilotdid")
     except PilotdidInputError as exc:
         print(f"pilotdid: error: {exc}", file=sys.stderr)
         return 2
@@ -79,4 +80,4 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return returned if isinstance(returned, int) else 0

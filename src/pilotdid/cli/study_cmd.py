@@ -109,3 +109,30 @@ def replicate_command(
     copy and edit that file to vary the study.
     """
     _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet)
+
+
+@app.command("verify")
+def verify_command(folder: Path = typer.Argument(..., help="An output folder written by run or replicate.")) -> None:
+    """Re-run a finished output folder from its manifest and report any difference.
+
+    Exit 0 when results.json and every table are byte-identical and no input changed; 1 otherwise.
+    Example: pilotdid verify output/replication
+    """
+    from pilotdid.report.verify import verify_output
+
+    report = verify_output(folder)
+    console = Console()
+    for name in report.missing_inputs:
+        console.print(f"[red]input missing[/red] {name}")
+    for name in report.changed_inputs:
+        console.print(f"[red]input changed[/red] {name}")
+    for pkg, (old, new) in report.version_changes.items():
+        console.print(f"[yellow]version[/yellow] {pkg}: {old} -> {new}")
+    for name in report.differing:
+        console.print(f"[red]differs[/red] {name}")
+    for name in report.differing_figures:
+        console.print(f"[yellow]figure bytes differ[/yellow] {name}")
+    if report.identical:
+        console.print(f"[green]identical[/green]: {report.compared} files compared (results.json and tables byte for byte)")
+        return
+    raise typer.Exit(1)

@@ -93,6 +93,9 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
         "study_file": str(run.spec.path) if run.spec.path else None,
         "study_text": run.spec.text,
         "seed": run.context.seed,
+        "overrides": {
+            "draws": run.overrides.draws, "seed": run.overrides.seed, "lang": run.overrides.lang, "jobs": run.overrides.jobs,
+        },
         "lang": run.context.lang,
         "inputs_sha256": inputs,
         "versions": versions,

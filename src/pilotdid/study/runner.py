@@ -43,6 +43,7 @@ class StudyRun:
     started: float
     finished: float
     timings: dict[str, float] = field(default_factory=dict)
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 def _noop_log(message: str) -> None:
@@ -235,7 +236,7 @@ def run_study(
 
     return StudyRun(
         spec=spec, context=ctx, outputs=outputs, data_summary=summary, input_files=input_files,
-        started=started, finished=_time.time(), timings=timings,
+        started=started, finished=_time.time(), timings=timings, overrides=overrides,
     )
 
 

@@ -1,0 +1,79 @@
+"""Re-run a finished output folder from its manifest and compare, file by file.
+
+A referee's check: same inputs, same study file, same seed and overrides must give the same bytes
+in results.json and every table. Figures are compared too but reported separately, since PDF/PNG
+bytes may legitimately differ across matplotlib versions.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.output import sha256_of, write_output
+
+
+@dataclass
+class VerifyReport:
+    changed_inputs: list[str] = field(default_factory=list)
+    missing_inputs: list[str] = field(default_factory=list)
+    differing: list[str] = field(default_factory=list)
+    differing_figures: list[str] = field(default_factory=list)
+    compared: int = 0
+    version_changes: dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def identical(self) -> bool:
+        return not self.differing and not self.changed_inputs and not self.missing_inputs
+
+
+def verify_output(folder: Path) -> VerifyReport:
+    from pilotdid.study.runner import Overrides, run_study
+    from pilotdid.study.spec import parse_study
+
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise PilotdidInputError("no manifest.json in the folder", where=str(folder), fix="give a folder written by pilotdid run/replicate")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        study_text = manifest["study_text"]
+    except (json.JSONDecodeError, KeyError) as exc:
+        raise PilotdidInputError(f"manifest.json is not a pilotdid manifest ({exc})", where=str(manifest_path), fix="re-run the study") from None
+
+    report = VerifyReport()
+    for name, digest in manifest.get("inputs_sha256", {}).items():
+        path = Path(name)
+        if not path.exists():
+            report.missing_inputs.append(name)
+        elif sha256_of(path) != digest:
+            report.changed_inputs.append(name)
+    from importlib import metadata
+
+    for pkg, version in manifest.get("versions", {}).items():
+        try:
+            now = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            now = None
+        if now != version:
+            report.version_changes[pkg] = (version, now)
+
+    study_path = Path(manifest["study_file"]) if manifest.get("study_file") else None
+    spec = parse_study(study_text, path=study_path)
+    ov = manifest.get("overrides", {})
+    run = run_study(spec, Overrides(draws=ov.get("draws"), seed=ov.get("seed"), lang=ov.get("lang"), jobs=ov.get("jobs") or 1))
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = write_output(run, Path(tmp) / "rerun", write_report=False)
+        for new in sorted(fresh.rglob("*")):
+            if not new.is_file() or new.name == "manifest.json":
+                continue
+            rel = new.relative_to(fresh)
+            old = folder / rel
+            report.compared += 1
+            same = old.exists() and old.read_bytes() == new.read_bytes()
+            if not same:
+                (report.differing_figures if rel.parts[0] == "figures" else report.differing).append(str(rel))
+    return report
