@@ -1,0 +1,201 @@
+"""Two-way fixed-effects event study (dynamic DID) for staggered adoption.
+
+Coding (named, because papers rarely say it):
+
+* relative time ``rel = time - first_treat`` for units that are ever treated in the panel;
+* the window ``[lo, hi]`` (default −4..+4) is **binned at both ends**: ``rel <= lo`` is pooled
+  into the ``lo`` dummy ("−4 or earlier") and ``rel >= hi`` into the ``hi`` dummy ("+4 or
+  later"), so every treated observation belongs to exactly one relative period;
+* the ``base`` period (default −1, the year before adoption) is omitted: coefficients are
+  differences from it and it is drawn at zero;
+* never-treated units have every dummy at zero (they are pure controls).
+
+The regression is ``outcome ~ Σ_k D_k + controls | fixed_effects`` with CRV1 standard errors
+clustered as in the baseline, fitted with pyfixest. 95% CIs use the t distribution with G − 1
+degrees of freedom (G clusters), as pyfixest and Stata do for clustered SEs.
+
+Joint pre-trend test: H0 all lead coefficients (rel <= −2, base excluded) are zero, with the
+clustered covariance V of those coefficients: ``chi2 = b'V⁻¹b`` on q degrees of freedom and
+``F = chi2 / q`` compared with F(q, G − 1) (the form Stata's ``test`` reports after clustered
+regressions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pilotdid.errors import PilotdidInputError
+
+
+def dummy_name(k: int) -> str:
+    """Column name of the relative-period dummy ``k`` (``_es_m4``, ``_es_p0`` ...)."""
+    return f"_es_{'m' if k < 0 else 'p'}{abs(k)}"
+
+
+def relative_time(data: pd.DataFrame, time: str, first_treat: str) -> pd.Series:
+    """``time - first_treat`` for ever-treated units, NaN for never-treated (first_treat 0/NaN)."""
+    g = pd.to_numeric(data[first_treat], errors="coerce")
+    t = pd.to_numeric(data[time], errors="coerce")
+    rel = (t - g).where(g > 0)
+    return rel.astype(float)
+
+
+def event_time_dummies(
+    data: pd.DataFrame, time: str, first_treat: str, window: tuple[int, int] = (-4, 4), base: int = -1,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The binned relative-time dummies (base omitted) and the binned relative time.
+
+    Returns (dummies with one column per period in the window except ``base``, binned rel with
+    NaN for never-treated units).
+    """
+    lo, hi = int(window[0]), int(window[1])
+    if not lo < 0 <= hi or not lo <= base <= hi or base >= 0:
+        raise PilotdidInputError(
+            f"event-study window {list(window)} with base {base} is not usable",
+            where="[analyses.event_study] window/base",
+            fix="use a window [lo, hi] with lo < 0 <= hi and a negative base inside it, e.g. window = [-4, 4], base = -1",
+        )
+    rel = relative_time(data, time, first_treat).clip(lower=lo, upper=hi)
+    periods = [k for k in range(lo, hi + 1) if k != base]
+    dummies = pd.DataFrame({dummy_name(k): (rel == k).astype(float) for k in periods}, index=data.index)
+    return dummies, rel
+
+
+@dataclass
+class EventStudyResult:
+    """Coefficients by relative period (base included at 0), the pre-trend test and the counts."""
+
+    coefs: pd.DataFrame  # rel_time, coef, se, t, p, ci_low, ci_high, n_treated_obs, is_base
+    window: tuple[int, int]
+    base: int
+    nobs: int
+    n_clusters: int
+    df_t: int
+    pretrend: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def rows(self, estimator: str = "twfe") -> list[dict[str, Any]]:
+        """results.json ``event_study`` rows (base period included with coef 0, se null)."""
+        out = []
+        for r in self.coefs.itertuples(index=False):
+            base = bool(r.is_base)
+            out.append({
+                "estimator": estimator, "rel_time": int(r.rel_time), "coef": float(r.coef),
+                "se": None if base else float(r.se), "ci_low": None if base else float(r.ci_low),
+                "ci_high": None if base else float(r.ci_high), "t": None if base else float(r.t),
+                "p": None if base else float(r.p), "is_base": base, "binned": bool(r.binned),
+                "n_treated_obs": int(r.n_treated_obs),
+            })
+        return out
+
+
+#: fitter(data, outcome, regressors, fixed_effects, cluster)
+#:     -> (coef Series, vcov DataFrame, nobs, n_clusters, t degrees of freedom)
+Fitter = Callable[[pd.DataFrame, str, list[str], list[str], str], tuple[pd.Series, pd.DataFrame, int, int, int]]
+
+
+#: pyfixest 0.60 calls pandas with ``inplace=`` (deprecated in pandas 3.1); silenced only around its calls
+PANDAS_INPLACE_MESSAGE = r"The inplace keyword in (DataFrame|Series)\."
+
+
+def quiet_feols(*args, **kwargs):
+    """``pyfixest.feols`` with pyfixest's own pandas-deprecation warning silenced (nothing else)."""
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=PANDAS_INPLACE_MESSAGE)
+        return pf.feols(*args, **kwargs)
+
+
+def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
+    """A fitter using pyfixest ``feols`` with CRV1 by cluster and the given ``pf.ssc`` settings."""
+
+    def fit(data, outcome, regressors, fixed_effects, cluster):
+        import pyfixest as pf
+
+        fml = f"{outcome} ~ {' + '.join(regressors)}"
+        if fixed_effects:
+            fml += f" | {' + '.join(fixed_effects)}"
+        kwargs = {"ssc": pf.ssc(**ssc)} if ssc else {}
+        model = quiet_feols(fml, data=data, vcov={"CRV1": cluster}, **kwargs)
+        names = list(model._coefnames)
+        vcov = pd.DataFrame(np.asarray(model._vcov), index=names, columns=names)
+        n_clusters = int(np.min(model._G))
+        return model.coef(), vcov, int(model._N), n_clusters, n_clusters - 1
+
+    return fit
+
+
+def fit_event_study(
+    data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] | None = None, cluster: str | None = None, window: tuple[int, int] = (-4, 4),
+    base: int = -1, ssc: dict[str, Any] | None = None, fitter: Fitter | None = None, level: float = 0.95,
+) -> EventStudyResult:
+    """Estimate the binned TWFE event study (see the module docstring for the coding)."""
+    fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
+    cluster = cluster or unit
+    fitter = fitter or pyfixest_fitter(ssc)
+    dummies, rel = event_time_dummies(data, time, first_treat, window, base)
+    cols = [c for c in dict.fromkeys([outcome, unit, time, *controls, *fixed_effects, cluster]) if c in data.columns]
+    frame = pd.concat([data[cols], dummies], axis=1)
+    notes = []
+    empty = [c for c in dummies.columns if dummies[c].sum() == 0]
+    if empty:
+        notes.append(f"event study: no treated observation in relative period(s) {empty}; dropped")
+    regressors = [c for c in dummies.columns if c not in empty]
+    if not regressors:
+        raise PilotdidInputError("event study: no treated unit has observations in the window",
+                                 where="[analyses.event_study]", fix="check the treatment and the window")
+    coef, vcov, nobs, n_clusters, df_t = fitter(frame, outcome, [*regressors, *controls], fixed_effects, cluster)
+    crit = stats.t.ppf(0.5 + level / 2, df_t)
+    lo, hi = int(window[0]), int(window[1])
+    rel_counts = rel.value_counts()
+    rows = []
+    for k in range(lo, hi + 1):
+        name = dummy_name(k)
+        n_obs = int(rel_counts.get(float(k), 0))
+        if k == base:
+            rows.append({"rel_time": k, "coef": 0.0, "se": np.nan, "t": np.nan, "p": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "n_treated_obs": n_obs, "is_base": True, "binned": False})
+            continue
+        if name not in coef.index:
+            continue
+        b = float(coef[name])
+        se = float(np.sqrt(vcov.loc[name, name]))
+        t = b / se if se > 0 else np.nan
+        rows.append({"rel_time": k, "coef": b, "se": se, "t": t, "p": float(2 * stats.t.sf(abs(t), df_t)),
+                     "ci_low": b - crit * se, "ci_high": b + crit * se, "n_treated_obs": n_obs, "is_base": False,
+                     "binned": k in (lo, hi)})
+    leads = [dummy_name(k) for k in range(lo, base) if dummy_name(k) in coef.index] + [
+        dummy_name(k) for k in range(base + 1, 0) if dummy_name(k) in coef.index]
+    pretrend = wald_test(coef, vcov, leads, df_t)
+    notes.append(
+        f"event study: relative time binned at both ends ({lo} means {lo} or earlier, +{hi} means +{hi} or later); "
+        f"base period {base} omitted and drawn at 0; never-treated units have all dummies 0; "
+        f"{int(level * 100)}% CIs from t({df_t}) with cluster-robust SEs by {cluster}"
+    )
+    return EventStudyResult(coefs=pd.DataFrame(rows), window=(lo, hi), base=base, nobs=nobs, n_clusters=n_clusters,
+                            df_t=df_t, pretrend=pretrend, notes=notes)
+
+
+def wald_test(coef: pd.Series, vcov: pd.DataFrame, terms: Sequence[str], df_denominator: int) -> dict[str, Any]:
+    """Joint test that ``terms`` are all zero: chi2 = b'V⁻¹b (q df) and F = chi2/q vs F(q, df_denominator)."""
+    terms = list(terms)
+    q = len(terms)
+    if q == 0:
+        return {"terms": [], "q": 0, "chi2": None, "p_chi2": None, "F": None, "p_F": None, "df_denominator": None}
+    b = coef[terms].to_numpy(float)
+    v = vcov.loc[terms, terms].to_numpy(float)
+    chi2 = float(b @ np.linalg.pinv(v) @ b)
+    f = chi2 / q
+    return {"terms": terms, "q": q, "chi2": chi2, "p_chi2": float(stats.chi2.sf(chi2, q)), "F": f,
+            "p_F": float(stats.f.sf(f, q, df_denominator)), "df_denominator": int(df_denominator),
+            "hypothesis": "all lead coefficients (relative periods before the base excluded) equal zero"}

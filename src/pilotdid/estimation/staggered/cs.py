@@ -1,0 +1,470 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, written on numpy.
+
+ATT(g, t) is a set of 2x2 comparisons: units first treated in period g against a control group,
+outcome change between period t and a base period. Conventions, all as R ``did`` (2.x) does them:
+
+- control group ``never_treated`` (cohort 0) or ``not_yet_treated`` (never treated, or first
+  treated after max(t, base) + anticipation, excluding cohort g itself);
+- base period ``varying`` (pre-periods compare t with t-1; post-periods compare with g-1-anticipation)
+  or ``universal`` (always g-1-anticipation; the base cell is reported as ATT = 0);
+- estimation by outcome regression (``reg``, Heckman-Ichimura-Todd), standardised inverse probability
+  weighting (``ipw``, Abadie 2005, Hajek weights) or the doubly robust estimator of Sant'Anna & Zhao
+  (2020, panel, ``drdid_panel``: logit propensity score + linear outcome model of the control
+  group's change, propensity scores of controls trimmed at 0.995);
+- covariates enter with an intercept and are taken at each comparison's base period (time-invariant
+  covariates are therefore used as they are);
+- influence functions are rescaled to the full sample of n units (R: ``n / n_subsample``); analytic
+  SE = sqrt(sum of squared influence / n^2), summed within clusters first when a cluster coarser than
+  the unit is given (no small-sample correction);
+- multiplier bootstrap: unit (or cluster) level weights, Rademacher (R ``did``'s choice) or Mammen;
+  SE from the interquartile range of the bootstrap draws, uniform bands from the sup-t statistic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered.panel import WidePanel, to_wide
+
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+EstMethod = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+CONTROL_GROUPS = ("never_treated", "not_yet_treated")
+EST_METHODS = ("dr", "ipw", "reg")
+BASE_PERIODS = ("varying", "universal")
+BOOT_WEIGHTS = ("rademacher", "mammen")
+_PS_TRIM = 0.995
+
+
+@dataclass
+class CSResult:
+    """Group-time ATTs with their influence functions (one column per (g, t) cell)."""
+
+    att_gt: pd.DataFrame  # group, time, base, event_time, att, se, ci_low, ci_high, n_treated, n_control
+    influence: np.ndarray  # (n_units, n_cells), rescaled to the full sample
+    cohort: np.ndarray  # (n_units,)
+    cluster: np.ndarray | None
+    times: np.ndarray
+    control_group: str
+    est_method: str
+    base_period: str
+    anticipation: int
+    covariates: list[str]
+    alpha: float = 0.05
+    notes: list[str] = field(default_factory=list)
+    bootstrap: dict | None = None  # draws, weights, seed, crit (uniform) when a bootstrap was run
+
+    @property
+    def n_units(self) -> int:
+        return self.influence.shape[0]
+
+
+@dataclass
+class CSAggregate:
+    """One aggregation of ATT(g,t): the overall number and its components (by group / period / event time)."""
+
+    type: str
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+    detail: pd.DataFrame  # label column (group / time / event_time), att, se, ci_low, ci_high (uniform if bootstrapped)
+    influence: np.ndarray  # (n_units, 1 + n_detail): overall first
+    crit: float  # critical value used for the detail bands
+    se_method: str
+
+
+# --------------------------------------------------------------------------------------------- 2x2 pieces
+
+def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-12, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Logit MLE by Newton-Raphson; returns (fitted probabilities, inverse Hessian scaled by n)."""
+    n, k = X.shape
+    beta = np.zeros(k)
+    for _ in range(max_iter):
+        eta = X @ beta
+        p = 1.0 / (1.0 + np.exp(-eta))
+        w = p * (1 - p)
+        hess = (X * w[:, None]).T @ X
+        step = np.linalg.solve(hess, X.T @ (d - p))
+        beta += step
+        if np.max(np.abs(step)) < tol:
+            break
+    p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+    w = p * (1 - p)
+    hess_inv_n = np.linalg.inv((X * w[:, None]).T @ X / n)
+    return p, hess_inv_n
+
+
+def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str) -> tuple[float, np.ndarray]:
+    """One panel 2x2 with covariates: (ATT, influence function on the subsample), as DRDID's panel estimators."""
+    n = len(d)
+    c = 1.0 - d
+    if method in ("dr", "reg"):
+        xtx = (X * c[:, None]).T @ X
+        beta = np.linalg.lstsq(xtx, (X * c[:, None]).T @ dy, rcond=None)[0]
+        out_delta = X @ beta
+        xpx_inv = np.linalg.inv(xtx / n)
+        lin_ols = (c * (dy - out_delta))[:, None] * X @ xpx_inv
+    if method in ("dr", "ipw"):
+        ps, hess_inv_n = _logit(X, d)
+        ps = np.minimum(ps, 1 - 1e-16)
+        lin_ps = ((d - ps)[:, None] * X) @ hess_inv_n
+    if method == "reg":
+        w_t = d
+        att_t = w_t * dy
+        att_c = w_t * out_delta
+        eta_t = att_t.mean() / w_t.mean()
+        eta_c = att_c.mean() / w_t.mean()
+        inf_t = (att_t - w_t * eta_t) / w_t.mean()
+        m1 = (w_t[:, None] * X).mean(axis=0)
+        inf_c = (att_c - w_t * eta_c + lin_ols @ m1) / w_t.mean()
+        return eta_t - eta_c, inf_t - inf_c
+    if method == "ipw":
+        w_t = d
+        w_c = ps * c / (1 - ps)
+        att_t = w_t * dy
+        att_c = w_c * dy
+        eta_t = att_t.mean() / w_t.mean()
+        eta_c = att_c.mean() / w_c.mean()
+        inf_t = (att_t - w_t * eta_t) / w_t.mean()
+        m2 = ((w_c * (dy - eta_c))[:, None] * X).mean(axis=0)
+        inf_c = (att_c - w_c * eta_c + lin_ps @ m2) / w_c.mean()
+        return eta_t - eta_c, inf_t - inf_c
+    # doubly robust (Sant'Anna & Zhao 2020, traditional panel version with trimming)
+    trim = np.ones(n)
+    trim[c == 1] = (ps[c == 1] < _PS_TRIM).astype(float)
+    w_t = trim * d
+    w_c = trim * ps * c / (1 - ps)
+    resid = dy - out_delta
+    att_t = w_t * resid
+    att_c = w_c * resid
+    eta_t = att_t.mean() / w_t.mean()
+    eta_c = att_c.mean() / w_c.mean()
+    m1 = (w_t[:, None] * X).mean(axis=0)
+    inf_t = (att_t - w_t * eta_t - lin_ols @ m1) / w_t.mean()
+    m2 = ((w_c * (resid - eta_c))[:, None] * X).mean(axis=0)
+    m3 = (w_c[:, None] * X).mean(axis=0)
+    inf_c = (att_c - w_c * eta_c + lin_ps @ m2 - lin_ols @ m3) / w_c.mean()
+    return eta_t - eta_c, inf_t - inf_c
+
+
+# ----------------------------------------------------------------------------------------------- cells
+
+def _cells(wide: WidePanel, base_period: str, anticipation: int) -> list[tuple[float, int, int]]:
+    """(group, t index, base index) for every estimable cell, in R ``did``'s order (group, then time)."""
+    times = wide.times
+    groups = np.sort(np.unique(wide.cohort[wide.cohort > 0]))
+    cells = []
+    for g in groups:
+        pre_idx = np.flatnonzero(times + anticipation < g)
+        if len(pre_idx) == 0:
+            continue
+        universal_base = int(pre_idx[-1])
+        t_range = range(len(times)) if base_period == "universal" else range(1, len(times))
+        for j in t_range:
+            if base_period == "universal":
+                base = universal_base
+            else:
+                base = universal_base if times[j] >= g - anticipation else j - 1
+            cells.append((float(g), j, base))
+    return cells
+
+
+def att_gt(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    covariates: list[str] | None = None,
+    control_group: ControlGroup = "never_treated",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
+    anticipation: int = 0,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> CSResult:
+    """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
+
+    ``first_treat`` holds the first treated period (0 = never treated). Without covariates all three
+    estimation methods reduce to the difference of mean changes and are computed for every cell at
+    once; with covariates each cell is one logit/OLS 2x2.
+    """
+    where = "staggered.cs"
+    if control_group not in CONTROL_GROUPS:
+        raise PilotdidInputError(f"control_group {control_group!r} unknown", where=where, fix=f"use one of {CONTROL_GROUPS}")
+    if est_method not in EST_METHODS:
+        raise PilotdidInputError(f"est_method {est_method!r} unknown", where=where, fix=f"use one of {EST_METHODS}")
+    if base_period not in BASE_PERIODS:
+        raise PilotdidInputError(f"base_period {base_period!r} unknown", where=where, fix=f"use one of {BASE_PERIODS}")
+    covariates = list(covariates or [])
+    wide = to_wide(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                   covariates=covariates, cluster=cluster, where=where)
+    cohort, times, y = wide.cohort, wide.times, wide.outcome
+    n = len(cohort)
+    cells = _cells(wide, base_period, anticipation)
+    if not cells:
+        raise PilotdidInputError("no treated cohort has a pre-treatment period", where=where,
+                                 fix="check the first-treatment column (0 = never treated)")
+    groups = np.array([c[0] for c in cells])
+    t_idx = np.array([c[1] for c in cells])
+    b_idx = np.array([c[2] for c in cells])
+    treated = cohort[:, None] == groups[None, :]
+    if control_group == "never_treated":
+        control = np.repeat((cohort == 0)[:, None], len(cells), axis=1)
+    else:
+        horizon = times[np.maximum(t_idx, b_idx)] + anticipation
+        control = (cohort[:, None] == 0) | ((cohort[:, None] > horizon[None, :]) & ~treated)
+    n_t = treated.sum(axis=0)
+    n_c = control.sum(axis=0)
+    ok = (n_t > 0) & (n_c > 0)
+    is_base = t_idx == b_idx
+    dy = y[:, t_idx] - y[:, b_idx]
+    att = np.full(len(cells), np.nan)
+    inf = np.zeros((n, len(cells)))
+    notes = list(wide.notes)
+    if not covariates:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_t = (dy * treated).sum(axis=0) / n_t
+            mean_c = (dy * control).sum(axis=0) / n_c
+            att = mean_t - mean_c
+            inf = (treated * (dy - mean_t) * (n / n_t) - control * (dy - mean_c) * (n / n_c))
+        inf = np.where(ok[None, :], inf, 0.0)
+    else:
+        for k in np.flatnonzero(ok & ~is_base):
+            sub = treated[:, k] | control[:, k]
+            X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, b_idx[k]] for c in covariates])
+            a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
+            att[k] = a
+            inf[sub, k] = f * (n / sub.sum())
+    att[is_base] = 0.0
+    inf[:, is_base] = 0.0
+    if (~ok).any():
+        notes.append(f"{int((~ok).sum())} ATT(g,t) cell(s) have no {control_group.replace('_', '-')} control units "
+                     "and are not estimated.")
+    keep = ok
+    se = _analytic_se(inf, wide.cluster)
+    se[is_base] = np.nan
+    z = stats.norm.ppf(1 - alpha / 2)
+    table = pd.DataFrame({
+        "group": groups, "time": times[t_idx], "base": times[b_idx], "event_time": times[t_idx] - groups,
+        "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se,
+        "n_treated": n_t, "n_control": n_c,
+    })[keep].reset_index(drop=True)
+    for col in ("group", "time", "base", "event_time"):
+        if np.all(np.mod(table[col], 1) == 0):
+            table[col] = table[col].astype(int)
+    return CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
+                    control_group=control_group, est_method=est_method, base_period=base_period,
+                    anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes)
+
+
+def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    if cluster is None:
+        return inf
+    out = np.zeros((int(cluster.max()) + 1, inf.shape[1]))
+    np.add.at(out, cluster, inf)
+    return out
+
+
+def _analytic_se(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    n = inf.shape[0]
+    summed = _cluster_sums(inf, cluster)
+    return np.sqrt((summed ** 2).sum(axis=0)) / n
+
+
+# ----------------------------------------------------------------------------------------- bootstrap
+
+def multiplier_draws(n: int, draws: int, rng: np.random.Generator, weights: str = "rademacher") -> np.ndarray:
+    """(draws, n) mean-zero, unit-variance multipliers: Rademacher (+-1) or Mammen's two-point weights."""
+    if weights == "rademacher":
+        return rng.integers(0, 2, size=(draws, n)).astype(float) * 2 - 1
+    if weights == "mammen":
+        s5 = np.sqrt(5.0)
+        p = (s5 + 1) / (2 * s5)
+        lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
+        return np.where(rng.random((draws, n)) < p, lo, hi)
+    raise PilotdidInputError(f"bootstrap weights {weights!r} unknown", where="staggered.bootstrap",
+                             fix=f"use one of {BOOT_WEIGHTS}")
+
+
+def multiplier_bootstrap(
+    inf: np.ndarray, *, cluster: np.ndarray | None = None, draws: int = 999, seed: int = 12345,
+    weights: str = "rademacher", alpha: float = 0.05,
+) -> tuple[np.ndarray, float]:
+    """Bootstrap SEs and the uniform (sup-t) critical value for columns of an influence-function matrix.
+
+    As R ``did::mboot``: draws of sqrt(G) * mean_c(v_c * psi_c) over clusters c (cluster means of the
+    influence function; units are their own clusters by default), SE = IQR / (z_.75 - z_.25) / sqrt(G),
+    crit = (1 - alpha) quantile of max_j |draw_j / se_j|.
+    """
+    n = inf.shape[0]
+    if cluster is None:
+        psi = inf
+    else:
+        sums = _cluster_sums(inf, cluster)
+        sizes = np.bincount(cluster)
+        psi = sums / sizes[:, None]
+    g = psi.shape[0]
+    rng = np.random.default_rng(seed)
+    v = multiplier_draws(g, draws, rng, weights)
+    bres = np.sqrt(g) * (v @ psi) / g
+    q75, q25 = np.quantile(bres, [0.75, 0.25], axis=0, method="inverted_cdf")
+    b_sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    usable = b_sigma > np.sqrt(np.finfo(float).eps) * 10
+    se = np.where(usable, b_sigma / np.sqrt(g), np.nan)
+    if cluster is None:
+        se = se  # n == g
+    if usable.any():
+        t_max = np.max(np.abs(bres[:, usable] / b_sigma[usable]), axis=1)
+        crit = float(np.quantile(t_max, 1 - alpha, method="inverted_cdf"))
+    else:
+        crit = float("nan")
+    del n
+    return se, crit
+
+
+def bootstrap(result: CSResult, *, draws: int = 999, seed: int = 12345, weights: str = "rademacher") -> CSResult:
+    """Replace the ATT(g,t) SEs by multiplier-bootstrap SEs and the CIs by uniform (simultaneous) bands."""
+    se, crit = multiplier_bootstrap(result.influence, cluster=result.cluster, draws=draws, seed=seed,
+                                    weights=weights, alpha=result.alpha)
+    table = result.att_gt.copy()
+    table["se"] = se
+    table["ci_low"] = table["att"] - crit * se
+    table["ci_high"] = table["att"] + crit * se
+    out = CSResult(**{**result.__dict__, "att_gt": table})
+    out.bootstrap = {"draws": draws, "seed": seed, "weights": weights, "crit": crit}
+    return out
+
+
+# ---------------------------------------------------------------------------------------- aggregation
+
+def _weight_influence(cohort: np.ndarray, cell_groups: np.ndarray, keepers: np.ndarray) -> np.ndarray:
+    """Influence of estimating the cohort-share weights (R ``did``'s ``wif``), (n_units, len(keepers))."""
+    pg = np.array([np.mean(cohort == g) for g in cell_groups[keepers]])
+    ind = (cohort[:, None] == cell_groups[keepers][None, :]).astype(float) - pg[None, :]
+    s = pg.sum()
+    return ind / s - ind.sum(axis=1, keepdims=True) * (pg / s ** 2)[None, :]
+
+
+def _weighted(result: CSResult, keepers: np.ndarray) -> tuple[float, np.ndarray]:
+    tab = result.att_gt
+    groups = tab["group"].to_numpy(dtype=float)
+    att = tab["att"].to_numpy()
+    pg = np.array([np.mean(result.cohort == g) for g in groups[keepers]])
+    w = pg / pg.sum()
+    est = float(att[keepers] @ w)
+    inf = result.influence[:, keepers] @ w + _weight_influence(result.cohort, groups, keepers) @ att[keepers]
+    return est, inf
+
+
+def aggregate(
+    result: CSResult,
+    type: Literal["simple", "group", "calendar", "dynamic"] = "dynamic",
+    *,
+    min_e: float = -np.inf,
+    max_e: float = np.inf,
+    balance_e: int | None = None,
+    bootstrap_draws: int = 0,
+    seed: int = 12345,
+    weights: str = "rademacher",
+) -> CSAggregate:
+    """Aggregate ATT(g,t) as R ``did::aggte``: cohort-size weights, weight-estimation influence included.
+
+    simple: post-treatment cells weighted by cohort size; group: mean of post cells per cohort, then
+    cohort-size weighted; calendar: per period, cohort-size weighted over treated cohorts, then the
+    mean over periods; dynamic: per event time e, cohort-size weighted, overall = mean over e >= 0.
+    ``balance_e`` keeps only cohorts observed for e = 0..balance_e. ``bootstrap_draws`` > 0 gives
+    multiplier-bootstrap SEs and uniform bands for the detail rows; 0 gives analytic SEs and pointwise CIs.
+    """
+    tab = result.att_gt
+    g = tab["group"].to_numpy(dtype=float)
+    t = tab["time"].to_numpy(dtype=float)
+    e = t - g
+    att = tab["att"].to_numpy()
+    labels: list = []
+    detail_att: list[float] = []
+    detail_inf: list[np.ndarray] = []
+    if type == "simple":
+        keepers = np.flatnonzero((g <= t) & (e <= max_e))
+        overall, overall_inf = _weighted(result, keepers)
+    elif type == "group":
+        glist = np.unique(g)
+        for gg in glist:
+            k = np.flatnonzero((g == gg) & (g <= t) & (e <= max_e))
+            labels.append(gg)
+            detail_att.append(float(att[k].mean()))
+            detail_inf.append(result.influence[:, k].mean(axis=1))
+        pgg = np.array([np.mean(result.cohort == gg) for gg in glist])
+        w = pgg / pgg.sum()
+        overall = float(np.array(detail_att) @ w)
+        overall_inf = np.column_stack(detail_inf) @ w + _weight_influence(result.cohort, glist, np.arange(len(glist))) @ np.array(detail_att)
+    elif type == "calendar":
+        for tt in np.unique(t[t >= g.min()]):
+            k = np.flatnonzero((g <= t) & (t == tt))
+            a, f = _weighted(result, k)
+            labels.append(tt)
+            detail_att.append(a)
+            detail_inf.append(f)
+        overall = float(np.mean(detail_att))
+        overall_inf = np.column_stack(detail_inf).mean(axis=1)
+    elif type == "dynamic":
+        include = np.ones(len(tab), dtype=bool)
+        eseq = np.unique(e)
+        if balance_e is not None:
+            include = (result.times.max() - g) >= balance_e
+            eseq = np.unique(e[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - result.times.max() + result.times.min())]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        for ee in eseq:
+            k = np.flatnonzero((e == ee) & include)
+            a, f = _weighted(result, k)
+            labels.append(ee)
+            detail_att.append(a)
+            detail_inf.append(f)
+        post = np.array(labels) >= 0
+        if not post.any():
+            raise PilotdidInputError("no post-treatment event times left to aggregate", where="staggered.cs.aggregate",
+                                     fix="widen min_e/max_e")
+        overall = float(np.array(detail_att)[post].mean())
+        overall_inf = np.column_stack(detail_inf)[:, post].mean(axis=1)
+    else:
+        raise PilotdidInputError(f"aggregation type {type!r} unknown", where="staggered.cs.aggregate",
+                                 fix="use simple, group, calendar or dynamic")
+    inf = np.column_stack([overall_inf] + detail_inf)
+    z = float(stats.norm.ppf(1 - result.alpha / 2))
+    if bootstrap_draws > 0:
+        se_all, crit = multiplier_bootstrap(inf, cluster=result.cluster, draws=bootstrap_draws, seed=seed,
+                                            weights=weights, alpha=result.alpha)
+        if len(labels):
+            _, crit = multiplier_bootstrap(inf[:, 1:], cluster=result.cluster, draws=bootstrap_draws, seed=seed,
+                                           weights=weights, alpha=result.alpha)
+        se_method = f"multiplier bootstrap ({weights}, {bootstrap_draws} draws, uniform bands)"
+    else:
+        se_all = _analytic_se(inf, result.cluster)
+        crit = z
+        se_method = "analytic (influence function)"
+    # Cells fixed at zero by construction (the universal base period) have no sampling variance.
+    se_all = np.where(se_all > 0, se_all, np.nan)
+    label_name = {"group": "group", "calendar": "time", "dynamic": "event_time"}.get(type, "label")
+    detail = pd.DataFrame({label_name: labels, "att": detail_att, "se": se_all[1:]})
+    if len(detail):
+        if np.all(np.mod(detail[label_name].astype(float), 1) == 0):
+            detail[label_name] = detail[label_name].astype(float).astype(int)
+    detail["ci_low"] = detail["att"] - crit * detail["se"]
+    detail["ci_high"] = detail["att"] + crit * detail["se"]
+    se0 = float(se_all[0])
+    return CSAggregate(type=type, att=overall, se=se0, ci_low=overall - z * se0, ci_high=overall + z * se0,
+                       detail=detail, influence=inf, crit=crit, se_method=se_method)
+
+
+def callaway_santanna(panel: pd.DataFrame, **kwargs) -> CSResult:
+    """Alias of :func:`att_gt` (the name users search for)."""
+    return att_gt(panel, **kwargs)

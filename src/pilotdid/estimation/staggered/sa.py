@@ -1,0 +1,109 @@
+"""Sun & Abraham (2021) interaction-weighted (IW) event study.
+
+One pyfixest regression of the outcome on unit and period fixed effects and a full set of
+cohort x relative-time dummies (relative time -1 omitted for every cohort), then the cohort-specific
+effects CATT(g, l) are averaged at each relative time l with weights equal to the cohorts' sample
+shares among units observed at l. The control cohort is the never-treated units; without
+never-treated units it is the last-treated cohort, whose treated periods are dropped (as SA propose).
+Standard errors: pyfixest CRV1 (fixest's small-sample correction) clustered by unit unless a cluster
+is given; the IW weights are treated as fixed in the delta method (as fixest ``sunab``'s aggregation).
+On a balanced panel without covariates the IW estimates equal Callaway-Sant'Anna's dynamic
+aggregation with never-treated controls and a universal base period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered.panel import check_columns, pyfixest_quiet
+from pilotdid.estimation.staggered.results import EventStudyResult, normal_ci
+
+_CELL = "_sa_cell"
+
+
+def sun_abraham(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    covariates: list[str] | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> EventStudyResult:
+    """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT."""
+    import pyfixest as pf
+
+    where = "staggered.sa"
+    covariates = list(covariates or [])
+    check_columns(panel, [outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else []), where)
+    df = panel[list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))].copy()
+    notes: list[str] = []
+    n_missing = int(df[[outcome, *covariates]].isna().any(axis=1).sum())
+    if n_missing:
+        notes.append(f"{n_missing} row(s) with a missing outcome or covariate are left out of the regression.")
+        df = df.dropna(subset=[outcome, *covariates])
+    g = df[first_treat].fillna(0).to_numpy(dtype=float)
+    t = df[time].to_numpy(dtype=float)
+    t_min = t.min()
+    always = (g > 0) & (g <= t_min)
+    if always.any():
+        notes.append(f"{df.loc[always, unit].nunique()} always-treated unit(s) dropped (no pre-period).")
+    keep = ~always
+    if not (g[keep] == 0).any():
+        last = g[keep].max()
+        keep &= ~(t >= last)
+        notes.append(f"no never-treated units: the last cohort ({int(last)}) is the control group; periods from "
+                     f"{int(last)} on are dropped.")
+        control_cohort = last
+    else:
+        control_cohort = 0.0
+    df, g, t = df[keep].copy(), g[keep], t[keep]
+    rel = t - g
+    treated_cohort = (g > 0) & (g != control_cohort)
+    cells = pd.DataFrame({"g": g, "l": rel}, index=df.index)[treated_cohort & (rel != -1)]
+    if cells.empty:
+        raise PilotdidInputError("no treated cohort left to estimate", where=where, fix="check the first-treatment column")
+    uniq = cells.drop_duplicates().sort_values(["l", "g"]).reset_index(drop=True)
+    uniq["id"] = np.arange(1, len(uniq) + 1)
+    code = pd.Series(0, index=df.index)
+    lookup = {(r.g, r.l): r.id for r in uniq.itertuples()}
+    code.loc[cells.index] = [lookup[(a, b)] for a, b in zip(cells["g"], cells["l"])]
+    df[_CELL] = code.to_numpy()
+    rhs = f"i({_CELL}, ref=0)" + "".join(f" + {c}" for c in covariates)
+    with pyfixest_quiet():
+        fit = pf.feols(f"{outcome} ~ {rhs} | {unit} + {time}", data=df, vcov={"CRV1": cluster or unit})
+    coef = fit.coef()
+    vcov_all = pd.DataFrame(fit._vcov, index=fit._coefnames, columns=fit._coefnames)
+    names = {f"{_CELL}::{i}": i for i in uniq["id"]}
+    present = [n for n in coef.index if n in names]
+    ids = np.array([names[n] for n in present])
+    b = coef[present].to_numpy()
+    V = vcov_all.loc[present, present].to_numpy()
+    info = uniq.set_index("id").loc[ids]
+    counts = cells.value_counts().rename("n").reset_index()
+    info = info.reset_index().merge(counts, on=["g", "l"], how="left")
+    rel_times = np.sort(info["l"].unique())
+    R = np.zeros((len(rel_times), len(b)))
+    for j, l in enumerate(rel_times):
+        m = (info["l"] == l).to_numpy()
+        R[j, m] = info.loc[m, "n"] / info.loc[m, "n"].sum()
+    est = R @ b
+    V_es = R @ V @ R.T
+    se = np.sqrt(np.diag(V_es))
+    post = (info["l"] >= 0).to_numpy()
+    w_post = np.where(post, info["n"], 0.0)
+    w_post = w_post / w_post.sum()
+    att = float(w_post @ b)
+    att_se = float(np.sqrt(w_post @ V @ w_post))
+    lo, hi = normal_ci(est, se, alpha)
+    table = pd.DataFrame({"rel_time": rel_times.astype(int), "coef": est, "se": se, "ci_low": lo, "ci_high": hi})
+    ref_row = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
+    table = pd.concat([table, ref_row]).sort_values("rel_time").reset_index(drop=True)
+    a_lo, a_hi = normal_ci(att, att_se, alpha)
+    return EventStudyResult(estimator="sa", table=table, att=att, se=att_se, ci_low=float(a_lo), ci_high=float(a_hi),
+                            vcov=V_es, reference=-1, se_method="CRV1 (pyfixest/fixest small-sample correction), "
+                            f"clustered by {cluster or unit}; IW weights treated as fixed", notes=notes)

@@ -1,0 +1,558 @@
+"""Fast placebo inference for staggered DID: re-assign adoption years, re-estimate, compare.
+
+Why not pyfixest's ``ritest``: it relabels every *row* i.i.d. from the treatment's unique values,
+which destroys the staggered structure (units adopt once, cohorts have sizes). Here a draw is a new
+*unit-level* adoption year vector, and the 0/1 treatment is rebuilt as ``1[time >= draw_year]``.
+
+Two kinds of draw (both keep the number of treated units):
+
+``permute_cohorts``
+    Shuffle which units get which adoption year (never-treated included, as "year 0"). Every
+    cohort keeps its size; the actual assignment is one of the possible draws, which makes the
+    permutation p-value exact under the sharp null of no effect for any unit.
+``random_years``
+    Pick as many units as are actually treated, at random, and give each an adoption year drawn
+    uniformly from the panel's periods *after the first one* (so every placebo unit has at least
+    one untreated period); cohort sizes vary from draw to draw. Common in applied papers.
+
+Speed (Frisch–Waugh–Lovell): the outcome and the controls are partialled out of the fixed
+effects once; each block of draws is built as one N×B matrix of placebo treatment columns,
+demeaned (exactly, for a balanced two-way panel; by alternating projections otherwise), residualised
+on the demeaned controls with one matrix product, and every coefficient and its cluster-robust
+(CRV1) standard error follows from column sums. The result equals a pyfixest refit of each draw.
+
+Seeding: draws come in fixed chunks of :data:`RNG_CHUNK`; chunk ``c`` uses
+``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(c,))))``. The memory block size is
+therefore irrelevant to the result: the same seed gives the same draws for any ``block_size``.
+
+p-values (named in the result):
+
+* ``p_two_sided`` — plus-one rule, (1 + #{|b_r| >= |b|}) / (R + 1): a valid randomisation p-value
+  that counts the actual assignment as one of the draws (Phipson & Smyth 2010).
+* ``p_two_sided_share`` — the uncorrected share #{|b_r| >= |b|} / R that many papers print.
+* ``p_greater`` / ``p_less`` — one-sided plus-one p-values for b_r >= b and b_r <= b;
+  ``p_one_sided`` is the one in the direction of the actual estimate's sign (chosen after seeing
+  the estimate — say so when quoting it).
+* the same on the t statistics (``*_t``): the studentised randomisation test.
+
+Comparisons use a relative tolerance of 1e-12 so that a draw that reproduces the actual
+assignment counts as "at least as extreme" despite rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from pilotdid.errors import PilotdidInputError
+
+#: Draws per RNG chunk (seed stream unit); fixed so that results do not depend on the block size.
+RNG_CHUNK = 100
+PLACEBO_KINDS = ("permute_cohorts", "random_years")
+#: Relative tolerance for "at least as extreme" comparisons.
+TIE_RTOL = 1e-12
+P_VALUE_RULE = (
+    "two-sided p = (1 + #{|placebo| >= |actual|}) / (draws + 1) (plus-one rule); "
+    "the uncorrected share #{|placebo| >= |actual|} / draws is p_two_sided_share"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed-effect partialling
+# --------------------------------------------------------------------------------------------
+
+
+def _indicator(codes: np.ndarray, n_levels: int) -> sp.csr_matrix:
+    """Sparse (levels x N) indicator: row g has ones at the observations of level g."""
+    n = codes.shape[0]
+    return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_levels, n))
+
+
+class FixedEffectPartialler:
+    """Removes fixed effects from columns of a matrix (the 'within' transformation).
+
+    Exact closed form for a complete two-way layout (every level pair observed exactly once: a
+    balanced panel); alternating projections (method of Gaure 2013, as in pyfixest/fixest)
+    otherwise, iterated until the largest change is below ``tol``.
+    """
+
+    def __init__(self, codes: Sequence[np.ndarray], *, tol: float = 1e-14, max_iter: int = 100_000):
+        self.codes = [np.asarray(c, dtype=np.int64) for c in codes]
+        self.n = self.codes[0].shape[0] if self.codes else 0
+        self.n_levels = [int(c.max()) + 1 if c.size else 0 for c in self.codes]
+        self.indicators = [_indicator(c, k) for c, k in zip(self.codes, self.n_levels)]
+        self.counts = [np.bincount(c, minlength=k).astype(float) for c, k in zip(self.codes, self.n_levels)]
+        self.tol = tol
+        self.max_iter = max_iter
+        self.balanced_two_way = (
+            len(self.codes) == 2
+            and self.n_levels[0] * self.n_levels[1] == self.n
+            and np.unique(self.codes[0] * self.n_levels[1] + self.codes[1]).size == self.n
+        )
+        self.iterations = 0
+
+    def _means(self, j: int, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.indicators[j] @ x) / self.counts[j][:, None]
+
+    def demean(self, x: np.ndarray) -> np.ndarray:
+        """Within-transformed copy of ``x`` (N x B)."""
+        x = np.array(x, dtype=float, copy=True)
+        if x.ndim == 1:
+            return self.demean(x[:, None])[:, 0]
+        if not self.codes:
+            return x
+        if len(self.codes) == 1:
+            return x - self._means(0, x)[self.codes[0]]
+        if self.balanced_two_way:
+            # one sweep each way is exact in a complete layout: x - unit mean - time mean + grand mean
+            x -= self._means(0, x)[self.codes[0]]
+            x -= self._means(1, x)[self.codes[1]]
+            return x
+        for it in range(self.max_iter):
+            change = 0.0
+            for j in range(len(self.codes)):
+                m = self._means(j, x)
+                x -= m[self.codes[j]]
+                change = max(change, float(np.abs(m).max()) if m.size else 0.0)
+            if change < self.tol:
+                self.iterations = it + 1
+                return x
+        raise RuntimeError(f"fixed-effect demeaning did not converge in {self.max_iter} iterations (tol {self.tol})")
+
+
+def _drop_singletons(codes: list[np.ndarray]) -> np.ndarray:
+    """Boolean mask of observations kept after iteratively removing fixed-effect singletons
+    (levels observed once), as pyfixest's default ``fixef_rm='singleton'`` does."""
+    keep = np.ones(codes[0].shape[0], dtype=bool) if codes else np.ones(0, dtype=bool)
+    while True:
+        removed = False
+        for c in codes:
+            counts = np.bincount(c[keep], minlength=int(c.max()) + 1 if c.size else 0)
+            single = keep & (counts[c] == 1)
+            if single.any():
+                keep &= ~single
+                removed = True
+        if not removed:
+            return keep
+
+
+def crv1_small_sample_factor(
+    nobs: int, n_coef: int, fe_levels: Sequence[int], fe_nested_in_cluster: Sequence[bool], n_clusters: int,
+    *, k_adj: bool = True, k_fixef: str = "nonnested", G_adj: bool = True,
+) -> float:
+    """The CRV1 small-sample factor c in V = c · (X'X)^-1 (Σ_g X_g'e_g e_g'X_g) (X'X)^-1.
+
+    Mirrors pyfixest's ``ssc(k_adj, k_fixef, G_adj)`` for one-way clustering:
+    c = G/(G-1) · (N-1)/(N-K), with K = regressors + fixed-effect levels counted as ``k_fixef``
+    says ("none": none; "full": all levels minus one per extra FE; "nonnested": as "full" but the
+    levels of an FE nested in the cluster are not counted, one per such FE is).
+    """
+    n_fe = len(fe_levels)
+    k_fe = int(sum(fe_levels))
+    k_fe_adj = k_fe - (n_fe - 1) if n_fe > 1 else k_fe
+    if k_fixef == "none" or n_fe == 0:
+        df_k = n_coef
+    elif k_fixef == "full":
+        df_k = n_coef + k_fe_adj
+    elif k_fixef == "nonnested":
+        nested_levels = int(sum(lv for lv, nested in zip(fe_levels, fe_nested_in_cluster) if nested))
+        n_nested = int(sum(bool(n) for n in fe_nested_in_cluster))
+        df_k = n_coef + k_fe_adj - nested_levels + n_nested if n_nested else n_coef + k_fe_adj
+    else:
+        raise ValueError(f"k_fixef must be 'none', 'full' or 'nonnested', not {k_fixef!r}")
+    factor = 1.0
+    if k_adj:
+        factor *= (nobs - 1) / (nobs - df_k)
+    if G_adj:
+        factor *= n_clusters / (n_clusters - 1)
+    return factor
+
+
+# --------------------------------------------------------------------------------------------
+# Draws
+# --------------------------------------------------------------------------------------------
+
+
+def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk,))))
+
+
+def draw_adoption_years(
+    unit_first_treat: np.ndarray, kind: str, start: int, stop: int, seed: int, candidate_years: np.ndarray,
+    cache: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Placebo adoption years for draws ``start .. stop-1``: array (stop-start, n_units), 0 = never.
+
+    Deterministic in (seed, draw index) whatever ``start``/``stop`` are (see module docstring).
+    ``cache`` (chunk -> draws) avoids regenerating a chunk when memory blocks are smaller than it.
+    """
+    g = np.asarray(unit_first_treat, dtype=float)
+    n_units = g.shape[0]
+    treated_count = int((g > 0).sum())
+    out = np.empty((stop - start, n_units), dtype=float)
+    first_chunk, last_chunk = start // RNG_CHUNK, (stop - 1) // RNG_CHUNK
+    for chunk in range(first_chunk, last_chunk + 1):
+        lo = max(start, chunk * RNG_CHUNK)
+        hi = min(stop, (chunk + 1) * RNG_CHUNK)
+        if cache is not None and chunk in cache:
+            out[lo - start: hi - start] = cache[chunk][lo - chunk * RNG_CHUNK: hi - chunk * RNG_CHUNK]
+            continue
+        rng = _chunk_rng(seed, chunk)
+        if kind == "permute_cohorts":
+            block = rng.permuted(np.broadcast_to(g, (RNG_CHUNK, n_units)), axis=1)
+        elif kind == "random_years":
+            chosen = np.argsort(rng.random((RNG_CHUNK, n_units)), axis=1)[:, :treated_count]
+            years = rng.choice(candidate_years, size=(RNG_CHUNK, treated_count))
+            block = np.zeros((RNG_CHUNK, n_units))
+            np.put_along_axis(block, chosen, years, axis=1)
+        else:
+            raise PilotdidInputError(f"unknown placebo kind {kind!r}", where="[analyses.placebo] kind",
+                                     fix=f"use one of {', '.join(PLACEBO_KINDS)}")
+        if cache is not None:
+            cache.clear()  # keep only the latest chunk: blocks walk forward
+            cache[chunk] = block
+        out[lo - start: hi - start] = block[lo - chunk * RNG_CHUNK: hi - chunk * RNG_CHUNK]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+def _plus_one(count: np.ndarray | int, draws: int) -> float:
+    return float((1 + count) / (draws + 1))
+
+
+@dataclass
+class PlaceboResult:
+    """All placebo draws plus the actual estimate; p-values as named in the module docstring."""
+
+    kind: str
+    draws: int
+    seed: int
+    actual_coef: float
+    actual_se: float
+    coefs: np.ndarray
+    ses: np.ndarray
+    nobs: int
+    n_clusters: int
+    ssc_factor: float
+    block_size: int
+    notes: list[str] = field(default_factory=list)
+    adoption_years: np.ndarray | None = None  # (draws, n_units) when kept
+
+    @property
+    def actual_t(self) -> float:
+        return self.actual_coef / self.actual_se
+
+    @property
+    def ts(self) -> np.ndarray:
+        return self.coefs / self.ses
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.coefs))
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation of the placebo coefficients (ddof = 1)."""
+        return float(np.std(self.coefs, ddof=1))
+
+    @staticmethod
+    def _at_least(values: np.ndarray, ref: float) -> np.ndarray:
+        return values >= ref - TIE_RTOL * max(1.0, abs(ref))
+
+    def _p(self, values: np.ndarray, actual: float) -> dict[str, float]:
+        r = values.shape[0]
+        abs_count = int(self._at_least(np.abs(values), abs(actual)).sum())
+        greater = int(self._at_least(values, actual).sum())
+        less = int(self._at_least(-values, -actual).sum())
+        return {
+            "two_sided": _plus_one(abs_count, r),
+            "two_sided_share": abs_count / r,
+            "greater": _plus_one(greater, r),
+            "less": _plus_one(less, r),
+            "one_sided": _plus_one(greater if actual >= 0 else less, r),
+        }
+
+    @property
+    def p_values(self) -> dict[str, float]:
+        coef = self._p(self.coefs, self.actual_coef)
+        t = self._p(self.ts, self.actual_t)
+        return {**{f"p_{k}": v for k, v in coef.items()}, **{f"p_{k}_t": v for k, v in t.items()}}
+
+    @property
+    def p_two_sided(self) -> float:
+        return self.p_values["p_two_sided"]
+
+    def to_results(self) -> dict[str, Any]:
+        """The results.json ``placebo`` entry (interface keys first, then the extras)."""
+        out: dict[str, Any] = {
+            "draws": self.draws, "seed": self.seed, "actual": self.actual_coef, "mean": self.mean,
+            "sd": self.sd, **self.p_values,
+            "kind": self.kind, "actual_se": self.actual_se, "actual_t": self.actual_t,
+            "t_mean": float(np.mean(self.ts)), "t_sd": float(np.std(self.ts, ddof=1)),
+            "quantiles": {q: float(np.quantile(self.coefs, q)) for q in (0.01, 0.025, 0.05, 0.5, 0.95, 0.975, 0.99)},
+            "nobs": self.nobs, "n_clusters": self.n_clusters, "ssc_factor": self.ssc_factor,
+            "p_value_rule": P_VALUE_RULE, "rng": "numpy PCG64, SeedSequence(seed, spawn_key=(chunk,)), "
+            f"{RNG_CHUNK} draws per chunk",
+        }
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# The design (prepared once) and the run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlaceboDesign:
+    """Everything that does not change between draws, partialled out once."""
+
+    y: np.ndarray  # outcome, FE- and control-residualised
+    basis: np.ndarray  # orthonormal basis of the FE-demeaned controls (N x r)
+    partialler: FixedEffectPartialler
+    unit_codes: np.ndarray
+    times: np.ndarray
+    unit_first_treat: np.ndarray
+    actual_treatment: np.ndarray
+    cluster_indicator: sp.csr_matrix
+    n_clusters: int
+    n_coef: int
+    fe_levels: list[int]
+    fe_nested: list[bool]
+    candidate_years: np.ndarray
+    notes: list[str]
+
+    @property
+    def nobs(self) -> int:
+        return int(self.y.shape[0])
+
+    @classmethod
+    def prepare(
+        cls, data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+        treatment: str | None = None, controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None,
+        cluster: str | None = None, drop_singletons: bool = True, tol: float = 1e-14,
+        adoption_years: Sequence[float] | None = None,
+    ) -> PlaceboDesign:
+        """Check the inputs, drop incomplete rows (counted in ``notes``), partial out FE and controls."""
+        fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
+        cluster = cluster if cluster is not None else unit
+        controls = list(controls)
+        needed = [outcome, unit, time, first_treat, *controls, *fixed_effects, cluster]
+        if treatment:
+            needed.append(treatment)
+        missing_cols = [c for c in dict.fromkeys(needed) if c not in data.columns]
+        if missing_cols:
+            raise PilotdidInputError(f"placebo: column(s) {missing_cols} not in the panel", where="placebo",
+                                     fix="check [model] outcome/controls/fixed_effects/cluster")
+        notes: list[str] = []
+        frame = data[list(dict.fromkeys(needed))]
+        complete = frame.notna().all(axis=1).to_numpy()
+        if not complete.all():
+            notes.append(f"placebo: {int((~complete).sum())} rows with a missing value in the model's columns dropped")
+            frame = frame.loc[complete]
+        codes = [pd.factorize(frame[f], sort=True)[0].astype(np.int64) for f in fixed_effects]
+        if drop_singletons and codes:
+            keep = _drop_singletons(codes)
+            if not keep.all():
+                notes.append(f"placebo: {int((~keep).sum())} fixed-effect singleton rows dropped (as pyfixest does)")
+                frame = frame.loc[keep]
+                codes = [pd.factorize(frame[f], sort=True)[0].astype(np.int64) for f in fixed_effects]
+        if frame.shape[0] == 0:
+            raise PilotdidInputError("placebo: no complete rows left", where="placebo", fix="check missing values")
+
+        unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
+        ft = pd.to_numeric(frame[first_treat], errors="coerce").fillna(0).to_numpy(float)
+        per_unit = pd.Series(ft).groupby(unit_codes)
+        if (per_unit.nunique() > 1).any():
+            bad = unit_labels[int(np.flatnonzero((per_unit.nunique() > 1).to_numpy())[0])]
+            raise PilotdidInputError(f"placebo: first-treatment period varies within unit {bad!r}",
+                                     where=f"column {first_treat}", fix="one adoption period per unit")
+        unit_first_treat = per_unit.first().to_numpy(float)
+        times = pd.to_numeric(frame[time]).to_numpy(float)
+        actual = (frame[treatment].to_numpy(float) if treatment
+                  else ((ft > 0) & (times >= ft)).astype(float))
+
+        partialler = FixedEffectPartialler(codes, tol=tol)
+        y_x = partialler.demean(frame[[outcome, *controls]].to_numpy(float))
+        y, x = y_x[:, 0], y_x[:, 1:]
+        basis = _orthonormal_basis(x)
+        if x.shape[1] and basis.shape[1] < x.shape[1]:
+            notes.append(f"placebo: {x.shape[1] - basis.shape[1]} control(s) collinear with the fixed effects "
+                         "or each other; the remaining ones span the same space")
+        y = y - basis @ (basis.T @ y)
+
+        clus_codes, clus_labels = pd.factorize(frame[cluster], sort=True)
+        fe_nested = []
+        for c in codes:
+            # an FE is nested in the cluster when each of its levels lies in exactly one cluster
+            pairs = pd.DataFrame({"fe": c, "cl": clus_codes}).drop_duplicates()
+            fe_nested.append(bool(pairs["fe"].is_unique))
+        if adoption_years is None:
+            obs_years = np.unique(times)
+            candidate_years = obs_years[1:] if obs_years.size > 1 else obs_years
+        else:
+            candidate_years = np.asarray(adoption_years, dtype=float)
+        return cls(
+            y=y, basis=basis, partialler=partialler, unit_codes=unit_codes.astype(np.int64), times=times,
+            unit_first_treat=unit_first_treat, actual_treatment=actual,
+            cluster_indicator=_indicator(clus_codes.astype(np.int64), len(clus_labels)),
+            n_clusters=len(clus_labels), n_coef=1 + basis.shape[1],
+            fe_levels=partialler.n_levels, fe_nested=fe_nested, candidate_years=candidate_years, notes=notes,
+        )
+
+    def ssc(self, *, k_adj: bool = True, k_fixef: str = "nonnested", G_adj: bool = True) -> float:
+        """CRV1 small-sample factor for this design (see :func:`crv1_small_sample_factor`)."""
+        return crv1_small_sample_factor(self.nobs, self.n_coef, self.fe_levels, self.fe_nested, self.n_clusters,
+                                        k_adj=k_adj, k_fixef=k_fixef, G_adj=G_adj)
+
+    def estimate(self, treatment_columns: np.ndarray, ssc_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients and CRV1 SEs of each 0/1 treatment column (N x B) in the full model."""
+        d = self.partialler.demean(treatment_columns)
+        if self.basis.shape[1]:
+            d -= self.basis @ (self.basis.T @ d)
+        dd = np.einsum("ij,ij->j", d, d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = (d.T @ self.y) / dd
+            resid = self.y[:, None] - d * coef
+            scores = np.asarray(self.cluster_indicator @ (d * resid))
+            meat = np.einsum("ij,ij->j", scores, scores)
+            se = np.sqrt(ssc_factor * meat) / dd
+        degenerate = dd <= 1e-12 * self.nobs
+        coef[degenerate] = np.nan
+        se[degenerate] = np.nan
+        return coef, se
+
+    def treatment_columns(self, adoption: np.ndarray) -> np.ndarray:
+        """0/1 matrix (N x B) from unit adoption years (B x n_units; 0 = never)."""
+        g = adoption.T[self.unit_codes]  # N x B
+        return ((g > 0) & (self.times[:, None] >= g)).astype(float)
+
+    def run(
+        self, *, kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345,
+        block_size: int | None = None, ssc_factor: float | None = None, memory_mb: float = 256.0,
+        keep_adoption: bool = False, progress: Callable[[str, int, int], None] | None = None,
+    ) -> PlaceboResult:
+        """All draws in memory-bounded blocks; see the module docstring for the draw kinds."""
+        if kind not in PLACEBO_KINDS:
+            raise PilotdidInputError(f"unknown placebo kind {kind!r}", where="[analyses.placebo] kind",
+                                     fix=f"use one of {', '.join(PLACEBO_KINDS)}")
+        if draws < 1:
+            raise PilotdidInputError(f"placebo draws must be >= 1, got {draws}", where="[analyses.placebo] draws",
+                                     fix="e.g. draws = 1000")
+        if (self.unit_first_treat > 0).sum() == 0:
+            raise PilotdidInputError("placebo: no treated unit in the sample", where="placebo",
+                                     fix="check the treatment assignment")
+        factor = self.ssc() if ssc_factor is None else float(ssc_factor)
+        if block_size is None:
+            # about six N x B float arrays live at once
+            block_size = int(max(1, min(draws, memory_mb * 2**20 / (6 * 8 * max(self.nobs, 1)))))
+        coefs = np.empty(draws)
+        ses = np.empty(draws)
+        kept = np.empty((draws, self.unit_first_treat.size)) if keep_adoption else None
+        cache: dict[int, np.ndarray] = {}
+        for start in range(0, draws, block_size):
+            stop = min(draws, start + block_size)
+            adoption = draw_adoption_years(self.unit_first_treat, kind, start, stop, seed, self.candidate_years,
+                                           cache=cache)
+            coefs[start:stop], ses[start:stop] = self.estimate(self.treatment_columns(adoption), factor)
+            if kept is not None:
+                kept[start:stop] = adoption
+            if progress is not None:
+                progress("placebo", stop, draws)
+        actual_coef, actual_se = self.estimate(self.actual_treatment[:, None], factor)
+        return PlaceboResult(
+            kind=kind, draws=draws, seed=seed, actual_coef=float(actual_coef[0]), actual_se=float(actual_se[0]),
+            coefs=coefs, ses=ses, nobs=self.nobs, n_clusters=self.n_clusters, ssc_factor=factor,
+            block_size=block_size, notes=list(self.notes), adoption_years=kept,
+        )
+
+
+def _orthonormal_basis(x: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
+    """Orthonormal basis of the column space of ``x`` (drops collinear directions)."""
+    if x.shape[1] == 0:
+        return x
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    keep = s > rtol * (s[0] if s.size else 0.0)
+    return u[:, keep]
+
+
+def staggered_placebo(
+    data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, treatment: str | None = None,
+    controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None, cluster: str | None = None,
+    kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345, block_size: int | None = None,
+    ssc_factor: float | None = None, ssc: dict[str, Any] | None = None, adoption_years: Sequence[float] | None = None,
+    keep_adoption: bool = False, progress: Callable[[str, int, int], None] | None = None,
+) -> PlaceboResult:
+    """Staggered placebo test: ``draws`` re-assignments of adoption years, each re-estimated.
+
+    The model is ``outcome ~ treatment + controls | fixed_effects`` with CRV1 SEs clustered by
+    ``cluster`` (default: ``unit``). The small-sample factor is ``ssc_factor`` when given (e.g.
+    calibrated to a baseline fit's preset), else pyfixest's ``ssc`` convention given as a dict
+    ``{"k_adj", "k_fixef", "G_adj"}`` (default: pyfixest's default, k_fixef = "nonnested").
+    ``treatment`` is the actual 0/1 column (default: ``1[time >= first_treat]``).
+    """
+    design = PlaceboDesign.prepare(
+        data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, treatment=treatment,
+        controls=controls, fixed_effects=fixed_effects, cluster=cluster, adoption_years=adoption_years,
+    )
+    if ssc_factor is None and ssc is not None:
+        ssc_factor = design.ssc(**{k: v for k, v in ssc.items() if k in ("k_adj", "k_fixef", "G_adj")})
+    return design.run(kind=kind, draws=draws, seed=seed, block_size=block_size, ssc_factor=ssc_factor,
+                      keep_adoption=keep_adoption, progress=progress)
+
+
+# --------------------------------------------------------------------------------------------
+# In-time placebo
+# --------------------------------------------------------------------------------------------
+
+
+def _pyfixest_fit(data: pd.DataFrame, outcome: str, regressors: list[str], fixed_effects: list[str],
+                  cluster: str) -> dict[str, float]:
+    from pilotdid.estimation.event_study import quiet_feols
+
+    fml = f"{outcome} ~ {' + '.join(regressors)} | {' + '.join(fixed_effects)}"
+    fit = quiet_feols(fml, data=data, vcov={"CRV1": cluster})
+    tidy = fit.tidy()
+    row = tidy.loc[regressors[0]]
+    return {"coef": float(row["Estimate"]), "se": float(row["Std. Error"]), "t": float(row["t value"]),
+            "p": float(row["Pr(>|t|)"]), "nobs": int(fit._N)}
+
+
+def in_time_placebo(
+    data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, shifts: Sequence[int] = (1, 2, 3),
+    controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None, cluster: str | None = None,
+    fit: Callable[[pd.DataFrame, str, list[str], list[str], str], dict[str, float]] | None = None,
+) -> pd.DataFrame:
+    """In-time placebo: pretend every treated unit adopted ``k`` periods earlier.
+
+    Sample: pre-treatment observations only — all rows of never-treated units and the rows of
+    treated units before their actual adoption (so no actually-treated row is used). The fake
+    dummy is ``1[time >= first_treat - k]`` for treated units. A fake effect far from zero signals
+    anticipation or diverging pre-trends. ``fit(data, outcome, regressors, fixed_effects,
+    cluster)`` returns coef/se/t/p/nobs for the first regressor (default: pyfixest CRV1).
+    Returns one row per shift: shift, coef, se, t, p, nobs, fake_treated_obs, fake_treated_units.
+    """
+    fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
+    cluster = cluster or unit
+    fit = fit or _pyfixest_fit
+    g = pd.to_numeric(data[first_treat], errors="coerce").fillna(0).to_numpy(float)
+    t = pd.to_numeric(data[time]).to_numpy(float)
+    pre = (g <= 0) | (t < g)
+    rows = []
+    for k in shifts:
+        sample = data.loc[pre].copy()
+        gs, ts = g[pre], t[pre]
+        fake = ((gs > 0) & (ts >= gs - k)).astype(float)
+        sample["_fake_did"] = fake
+        res = fit(sample, outcome, ["_fake_did", *controls], fixed_effects, cluster)
+        rows.append({"shift": int(k), **res, "fake_treated_obs": int(fake.sum()),
+                     "fake_treated_units": int(sample.loc[fake > 0, unit].nunique())})
+    return pd.DataFrame(rows)

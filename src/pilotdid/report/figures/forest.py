@@ -1,0 +1,87 @@
+"""Forest plot of subgroup DID coefficients with confidence intervals (paper Table 7 as a figure).
+
+Our estimates are filled markers with their 95% CI; the paper's published coefficients, where
+given, are hollow markers on the same row (the paper prints no standard errors, so no interval is
+drawn for them). Rows are grouped by split, top to bottom in the order given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from pilotdid.report.figures.style import PALETTE, label_language, new_figure
+
+_TEXT = {
+    "en": {"x": "DID coefficient (95% CI)", "ours": "pilotdid estimate, 95% CI", "paper": "paper (published)",
+           "diff": "difference p"},
+    "zh": {"x": "DID 系数（95% 置信区间）", "ours": "pilotdid 估计，95% 置信区间", "paper": "原文（已发表）",
+           "diff": "差异 p"},
+}
+
+
+def forest_plot(
+    rows: Sequence[Mapping[str, Any]], *, published: Mapping[str, float] | None = None, title: str | None = None,
+    lang: str = "en", difference_notes: Mapping[str, str] | None = None,
+) -> Figure:
+    """Forest plot.
+
+    rows:
+        One mapping per subgroup with ``column`` (key matched to ``published``), ``label`` (row text),
+        ``group`` (split title; rows with the same group are drawn together), ``coef``, ``ci_low``,
+        ``ci_high`` and optionally ``nobs``.
+    published:
+        ``column -> published coefficient``; drawn as hollow markers.
+    difference_notes:
+        ``group -> text`` (e.g. the difference-test p-values) printed under each group's title.
+    """
+    lang = label_language(lang)
+    text = _TEXT[lang]
+    published = dict(published or {})
+    difference_notes = dict(difference_notes or {})
+    groups: list[str] = []
+    for r in rows:
+        if r.get("group", "") not in groups:
+            groups.append(r.get("group", ""))
+    # y positions: a header line per group, then its rows
+    positions, labels, header_y = [], [], {}
+    y = 0.0
+    for g in groups:
+        header_y[g] = y
+        y -= 1.0
+        for r in rows:
+            if r.get("group", "") == g:
+                positions.append((r, y))
+                n = r.get("nobs")
+                labels.append(f"{r['label']}" + (f"  (N = {int(n)})" if n is not None else ""))
+                y -= 1.0
+        y -= 0.4
+    height = max(2.5, 0.32 * (len(positions) + 1.4 * len(groups)) + 1.0)
+    fig, ax = new_figure(6.4, height, lang=lang)
+    ours_colour, paper_colour = PALETTE["ours"], PALETTE["paper"]
+    for r, yy in positions:
+        coef, lo, hi = (float(r[k]) if r.get(k) is not None else np.nan for k in ("coef", "ci_low", "ci_high"))
+        ax.plot([lo, hi], [yy, yy], color=ours_colour, lw=1.4, solid_capstyle="butt")
+        ax.plot([coef], [yy], "o", color=ours_colour, ms=5.5)
+        if r.get("column") in published and published[r["column"]] is not None:
+            ax.plot([published[r["column"]]], [yy - 0.18], "o", mfc="none", mec=paper_colour, mew=1.3, ms=6.5)
+    ax.axvline(0.0, color="#555555", lw=0.8, ls="--")
+    ax.set_yticks([yy for _, yy in positions], labels)
+    for g, yy in header_y.items():
+        note = difference_notes.get(g)
+        ax.annotate(g + (f"   [{note}]" if note else ""), xy=(0, yy), xycoords=("axes fraction", "data"),
+                    fontsize=8.5, fontweight="bold", ha="left", va="center")
+    ax.set_ylim(y + 0.6, 0.6)
+    ax.set_xlabel(text["x"])
+    ax.tick_params(axis="y", length=0)
+    handles = [Line2D([0], [0], color=ours_colour, marker="o", lw=1.4, label=text["ours"])]
+    if published:
+        handles.append(Line2D([0], [0], color=paper_colour, marker="o", mfc="none", lw=0, label=text["paper"]))
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,118 @@
+"""Analysis ``baseline``: the two-way fixed-effects DID of the study (paper Table 4).
+
+Options (``[analyses.baseline]``):
+
+* ``stepwise`` (false) — true: controls added one at a time in the order of ``[model] controls``,
+  columns (1) treatment only … (k+1) all controls, as in the paper's Table 4; false: one column;
+* ``stat`` ("t") — "t" or "se" in parentheses;
+* ``vcov`` — a standard-error preset overriding ``[model] vcov`` for this analysis;
+* ``labels`` — {column = "label"} or {column = {en = "…", zh = "…"}} for the table rows;
+* ``digits`` (3) — decimals printed;
+* ``r2`` ("adj_r2") — the R² row(s): one or a list of "adj_r2", "r2", "r2_within", "adj_r2_within".
+
+The treatment regressor is the runner's column ``_did`` named ``ctx.treatment_name`` in results
+and tables. Published values (``ctx.extras["published"]["baseline"]``, rows like results.json's)
+are printed beside ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe import R2_DEFINITIONS, fit_twfe, get_preset
+from pilotdid.report.regression_table import published_columns, regression_table
+from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
+
+OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "seed")
+
+
+def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
+    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise PilotdidInputError(
+            f"unknown option(s) {', '.join(unknown)}", where=f"[analyses.{analysis}]",
+            fix=f"use: {', '.join(a for a in allowed if a != 'seed')}",
+        )
+
+
+def named_panel(ctx: StudyContext) -> pd.DataFrame:
+    """A copy of the panel whose treatment column ``_did`` is named ``ctx.treatment_name``.
+
+    A panel column already called that (the 0/1 column of a ``column =`` study) is replaced by
+    ``_did``, which the runner built from it.
+    """
+    name = ctx.treatment_name
+    if name in (ctx.model.outcome, *ctx.model.controls):
+        raise PilotdidInputError(
+            f"the treatment name {name!r} is also the outcome or a control", where="[model]",
+            fix="remove it from outcome/controls or rename the treatment",
+        )
+    panel = ctx.panel
+    if name != TREAT and name in panel.columns:
+        panel = panel.drop(columns=[name])
+    return panel.rename(columns={TREAT: name})
+
+
+def stat_option(options: dict[str, Any], analysis: str) -> str:
+    stat = options.get("stat", "t")
+    if stat not in ("t", "se"):
+        raise PilotdidInputError(f"stat must be \"t\" or \"se\", got {stat!r}", where=f"[analyses.{analysis}] stat",
+                                 fix='stat = "t"')
+    return stat
+
+
+def digits_option(options: dict[str, Any], analysis: str) -> int:
+    digits = options.get("digits", 3)
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 8:
+        raise PilotdidInputError(f"digits must be an integer 0–8, got {digits!r}", where=f"[analyses.{analysis}] digits",
+                                 fix="digits = 3")
+    return digits
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    check_options(options, OPTIONS, "baseline")
+    stepwise = options.get("stepwise", False)
+    if not isinstance(stepwise, bool):
+        raise PilotdidInputError(f"stepwise must be true or false, got {stepwise!r}", where="[analyses.baseline] stepwise",
+                                 fix="stepwise = true")
+    stat = stat_option(options, "baseline")
+    digits = digits_option(options, "baseline")
+    preset = get_preset(options.get("vcov", ctx.model.vcov))
+    labels = options.get("labels") or ctx.extras.get("labels") or {}
+    r2 = options.get("r2", "adj_r2")
+    kinds = [r2] if isinstance(r2, str) else r2
+    if not isinstance(kinds, list) or not kinds or any(k not in R2_DEFINITIONS for k in kinds):
+        raise PilotdidInputError(f"r2 must be one or a list of {', '.join(R2_DEFINITIONS)}, got {r2!r}",
+                                 where="[analyses.baseline] r2", fix='r2 = "adj_r2"')
+    panel = named_panel(ctx)
+    treat = ctx.treatment_name
+    controls = list(ctx.model.controls)
+    specs = [controls[:j] for j in range(len(controls) + 1)] if stepwise else [controls]
+
+    fits = [
+        fit_twfe(panel, ctx.model.outcome, [treat, *ctrl], ctx.model.fixed_effects, ctx.model.cluster, vcov=preset.name)
+        for ctrl in specs
+    ]
+    columns = [str(j + 1) for j in range(len(fits))]
+    estimates = [row for col, res in zip(columns, fits) for row in res.estimate_rows("baseline", col, "full", treat)]
+
+    published_rows = (ctx.extras.get("published") or {}).get("baseline")
+    published = published_columns(published_rows, columns) if published_rows else None
+    if published is not None and not any(published):
+        published = None
+    zh = ctx.lang == "zh"
+    title = ("基准回归结果" if zh else "Baseline two-way fixed-effects DID") + f" ({ctx.model.outcome})"
+    table = regression_table(
+        fits, name="baseline", title=title, terms=[treat, *controls], labels=labels, stat=stat, lang=ctx.lang,
+        published=published, column_group=str(labels.get(ctx.model.outcome, ctx.model.outcome)) if labels else ctx.model.outcome,
+        digits=digits, r2_kind=kinds,
+    )
+    notes = [fits[-1].convention]
+    if stepwise:
+        notes.append("Columns (1)…(%d): controls added one at a time in the order of [model] controls." % len(fits))
+    notes += list(dict.fromkeys(n for f in fits for n in f.notes))
+    return AnalysisOutput(estimates=estimates, tables={"baseline": table}, notes=notes)

@@ -1,0 +1,102 @@
+"""Analysis ``event_study``: the binned TWFE event study (paper Figure 1) with a joint pre-trend test.
+
+Options (``[analyses.event_study]``): ``window = [-4, 4]`` (binned endpoints), ``base = -1``.
+Fitted with :func:`pilotdid.estimation.twfe.fit_twfe` under the study's SE preset, so fixed
+effects, clustering and the small-sample factor are the baseline's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.event_study import fit_event_study
+from pilotdid.report.table import Table
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
+
+OPTIONS = ("window", "base")
+
+
+def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
+    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise PilotdidInputError(f"unknown option(s) {unknown}", where=f"[analyses.{analysis}]",
+                                 fix=f"valid options: {', '.join(allowed)}")
+
+
+def twfe_fitter(vcov: str):
+    """Event-study fitter through fit_twfe (the study's SE preset); pyfixest with its defaults if
+    fit_twfe is unavailable."""
+    try:
+        from pilotdid.estimation.twfe import fit_twfe
+    except ImportError:  # pragma: no cover - only before the TWFE module exists
+        from pilotdid.estimation.event_study import pyfixest_fitter
+
+        return pyfixest_fitter()
+
+    def fit(data, outcome, regressors, fixed_effects, cluster):
+        res = fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov)
+        coef = res.coefs.set_index("term")["coef"]
+        return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
+
+    return fit
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    check_options(options, OPTIONS, "event_study")
+    window = options.get("window", [-4, 4])
+    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)):
+        raise PilotdidInputError(f"window must be two integers, got {window!r}", where="[analyses.event_study] window",
+                                 fix="e.g. window = [-4, 4]")
+    base = options.get("base", -1)
+    if not isinstance(base, int):
+        raise PilotdidInputError(f"base must be an integer, got {base!r}", where="[analyses.event_study] base",
+                                 fix="e.g. base = -1")
+    m = ctx.model
+    result = fit_event_study(
+        ctx.panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, controls=m.controls,
+        fixed_effects=m.fixed_effects, cluster=m.cluster, window=tuple(window), base=base,
+        fitter=twfe_fitter(m.vcov),
+    )
+    rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in result.rows("twfe")]
+    pre = result.pretrend
+    body = pd.DataFrame({
+        "Relative period": [_period_label(r, result.window) for r in result.coefs.itertuples()],
+        "Coefficient": [("0 (base)" if r.is_base else f"{r.coef:.4f}") for r in result.coefs.itertuples()],
+        "SE": [("" if r.is_base else f"{r.se:.4f}") for r in result.coefs.itertuples()],
+        "t": [("" if r.is_base else f"{r.t:.3f}") for r in result.coefs.itertuples()],
+        "95% CI": [("" if r.is_base else f"[{r.ci_low:.4f}, {r.ci_high:.4f}]") for r in result.coefs.itertuples()],
+        "Treated obs.": [int(r.n_treated_obs) for r in result.coefs.itertuples()],
+    })
+    notes = list(result.notes)
+    if pre["q"]:
+        notes.append(
+            f"Joint test that all {pre['q']} leads are zero: F({pre['q']}, {pre['df_denominator']}) = {pre['F']:.3f}, "
+            f"p = {pre['p_F']:.3f}; Wald chi2({pre['q']}) = {pre['chi2']:.3f}, p = {pre['p_chi2']:.3f}."
+        )
+    notes.append(f"N = {result.nobs}; clusters = {result.n_clusters}; SE preset '{m.vcov}'; fixed effects: "
+                 f"{', '.join(m.fixed_effects)}; controls: {', '.join(m.controls) or 'none'}.")
+    table = Table(name="figure1_event_study_coefficients", title="Event study: dynamic effects by relative period",
+                  body=body, notes=notes)
+    from pilotdid.report.figures.event_study import event_study_figure
+
+    fig = event_study_figure(result.coefs, lang=ctx.lang, pretrend_p=pre["p_F"])
+    return AnalysisOutput(
+        results={"event_study": rows, "event_study_pretrend": {**pre, "nobs": result.nobs,
+                                                                "n_clusters": result.n_clusters,
+                                                                "window": list(result.window), "base": result.base}},
+        tables={table.name: table}, figures={"figure1_event_study": fig}, notes=notes,
+    )
+
+
+def _period_label(r, window: tuple[int, int]) -> str:
+    k = int(r.rel_time)
+    if k == window[0]:
+        return f"≤{k}"
+    if k == window[1]:
+        return f"≥+{k}" if k > 0 else f"≥{k}"
+    return f"+{k}" if k > 0 else str(k)

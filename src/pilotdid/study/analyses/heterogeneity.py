@@ -1,0 +1,248 @@
+"""Analysis ``heterogeneity``: subgroup DID estimates (paper Table 7) and tests of their differences.
+
+Options (``[analyses.heterogeneity]``):
+
+* ``splits`` — a list of tables ``{name, column, labels = [first, second], titles, values, threshold, at}``
+  (see :class:`pilotdid.estimation.heterogeneity.GroupSplit`). ``column`` is a panel column or a
+  registry city attribute (merged on the unit when the unit is ``city_id``). Default: the paper's
+  three splits — city size (``large_city``), central vs peripheral (``central_city``), resource-based
+  vs not (``resource_based``).
+* ``draws`` (999) and ``seed`` (the study seed) of the permutation test; ``draws = 0`` skips it.
+* ``strata`` — ``"cohort"`` to permute group labels only among units with the same adoption period
+  (each group keeps its treated/never-treated composition); default: across all units.
+
+For every split: the two subgroup regressions (study SE preset), the fully interacted model's test
+of the difference, and the Fisher permutation test (raw and studentised difference).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.heterogeneity import INTERACTED_RULE, PERMUTATION_P_RULE, GroupSplit, SplitResult, estimate_split
+from pilotdid.report.table import Table
+from pilotdid.study.analyses.mechanism import (
+    check_options, coef_cell, fit_rows, paper_table, published_for_columns, published_rows,
+)
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
+
+OPTIONS = ("splits", "draws", "seed", "strata")
+WHERE = "[analyses.heterogeneity]"
+
+#: The paper's Table 7 splits (registry attributes).
+DEFAULT_SPLITS = [
+    {"name": "size", "column": "large_city", "labels": ["large", "small_medium"],
+     "titles": ["Large cities", "Small & medium cities"]},
+    {"name": "centrality", "column": "central_city", "labels": ["central", "peripheral"],
+     "titles": ["Central cities", "Peripheral cities"]},
+    {"name": "resource", "column": "resource_based", "labels": ["resource", "non_resource"],
+     "titles": ["Resource-based", "Non-resource-based"]},
+]
+SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
+
+
+def merge_attributes(ctx: StudyContext, needed: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The panel with registry city attributes merged on the unit (only when the unit is ``city_id`` and
+    a needed column is not already in the panel); notes count unmatched units."""
+    panel = ctx.panel
+    missing = [c for c in needed if c not in panel.columns]
+    if not missing or ctx.unit != "city_id":
+        return panel, []
+    try:
+        from pilotdid.registry.attributes import city_attributes
+    except ImportError:
+        return panel, ["city attributes unavailable (pilotdid.registry.attributes missing); splits must use panel columns"]
+    attrs = city_attributes()
+    if "city_id" not in attrs.columns:
+        attrs = attrs.reset_index()
+    take = ["city_id", *[c for c in attrs.columns if c in missing]]
+    if len(take) == 1:
+        return panel, []
+    merged = panel.merge(attrs[take], on="city_id", how="left", validate="many_to_one")
+    merged.index = panel.index
+    notes = []
+    for c in take[1:]:
+        unmatched = merged.loc[merged[c].isna(), "city_id"].nunique()
+        if unmatched:
+            notes.append(f"city attribute '{c}': {unmatched} unit(s) of the panel have no value in the registry")
+    return merged, notes
+
+
+def _int(options: dict, key: str, default: int, minimum: int) -> int:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise PilotdidInputError(f"{key} must be an integer >= {minimum}, got {value!r}", where=f"{WHERE} {key}",
+                                 fix=f"e.g. {key} = {default}")
+    return value
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    check_options(options, OPTIONS, WHERE)
+    draws = _int(options, "draws", 999, 0)
+    seed = _int(options, "seed", ctx.seed, 0)
+    strata = options.get("strata")
+    if strata not in (None, "cohort"):
+        raise PilotdidInputError(f"strata must be \"cohort\" or absent, got {strata!r}", where=f"{WHERE} strata",
+                                 fix='strata = "cohort" or remove the key')
+    raw = options.get("splits", DEFAULT_SPLITS)
+    if not isinstance(raw, list) or not raw:
+        raise PilotdidInputError(f"splits must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} splits",
+                                 fix='e.g. splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]')
+    splits = [GroupSplit.from_options(r, f"{WHERE} splits[{k}]") for k, r in enumerate(raw)]
+    names = [s.name for s in splits]
+    if len(set(names)) != len(names):
+        raise PilotdidInputError(f"split names repeat: {names}", where=f"{WHERE} splits", fix="give each split a unique name")
+    labels = [lab for s in splits for lab in s.labels]
+    if len(set(labels)) != len(labels):
+        raise PilotdidInputError(f"group labels repeat across splits: {labels}", where=f"{WHERE} splits",
+                                 fix="give every group a unique label (they name the table columns)")
+    panel, notes = merge_attributes(ctx, [s.column for s in splits])
+    m = ctx.model
+    results: list[SplitResult] = []
+    for k, split in enumerate(splits):
+        results.append(estimate_split(
+            panel, split, outcome=m.outcome, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
+            unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, draws=draws, seed=seed,
+            strata=FIRST_TREAT if strata == "cohort" else None, where=f"{WHERE} splits[{k}]", progress=ctx.progress,
+        ))
+        notes += results[-1].notes
+
+    estimates: list[dict[str, Any]] = []
+    tests: list[dict[str, Any]] = []
+    for res in results:
+        s = res.split
+        for label in s.labels:
+            estimates += fit_rows(res.fits[label], table="heterogeneity", column=label, treatment=TREAT,
+                                  treatment_name=ctx.treatment_name, sample=f"{s.name}: {label}", outcome=m.outcome,
+                                  vcov=m.vcov, extra={"split": s.name, "split_column": s.column,
+                                                      "units": res.units[label], "treated_units": res.treated_units[label],
+                                                      "never_treated_units": res.never_treated_units[label]})
+        test = difference_record(res, ctx)
+        tests.append(test)
+        estimates.append(normalise_row({
+            "table": "heterogeneity", "column": f"{s.labels[0]}-{s.labels[1]}",
+            "term": f"{ctx.treatment_name}_difference", "coef": res.interacted["coef"], "se": res.interacted["se"],
+            "t": res.interacted["t"], "p": res.interacted["p"], "ci_low": res.interacted["ci_low"],
+            "ci_high": res.interacted["ci_high"], "nobs": res.interacted["nobs"],
+            "n_clusters": res.interacted["n_clusters"], "vcov": m.vcov, "sample": f"{s.name}: both groups, fully interacted",
+            "outcome": m.outcome, "split": s.name, "test": "interacted",
+            "p_interacted": test["p_interacted"], "p_permutation": test["p_permutation"],
+            "p_permutation_t": test["p_permutation_t"], "permutation_draws": test["permutation_draws"], "seed": seed,
+        }, ESTIMATE_KEYS))
+    table = heterogeneity_table(results, ctx, draws, seed, strata)
+    figure = forest_figure(results, ctx)
+    return AnalysisOutput(estimates=estimates, results={"heterogeneity_tests": tests},
+                          tables={table.name: table}, figures={"figure3_heterogeneity_forest": figure}, notes=notes)
+
+
+def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
+    """One results.json ``heterogeneity_tests`` entry."""
+    s = res.split
+    perm = res.permutation.to_dict() if res.permutation else {}
+    b = {lab: res.fits[lab].term(TREAT) for lab in s.labels}
+    return {
+        "split": s.name, "column": s.column, "first": s.labels[0], "second": s.labels[1],
+        "coef_first": b[s.labels[0]]["coef"], "coef_second": b[s.labels[1]]["coef"],
+        "nobs_first": res.fits[s.labels[0]].nobs, "nobs_second": res.fits[s.labels[1]].nobs,
+        "difference": res.difference, "difference_separate": res.separate_difference,
+        "se_interacted": res.interacted["se"], "t_interacted": res.interacted["t"], "p_interacted": res.interacted["p"],
+        "nobs_interacted": res.interacted["nobs"],
+        "p_permutation": perm.get("p_permutation"), "p_permutation_t": perm.get("p_permutation_t"),
+        "permutation_draws": perm.get("draws"), "permutation_draws_used": perm.get("draws_used"),
+        "permutation_seed": perm.get("seed"), "permutation_strata": perm.get("strata"),
+        "interacted_rule": INTERACTED_RULE, "permutation_rule": PERMUTATION_P_RULE if perm else None,
+        "treatment": ctx.treatment_name,
+    }
+
+
+def _p(v: float | None) -> str:
+    return "" if v is None or v != v else f"{v:.3f}"
+
+
+_DIFF_TEXT = {
+    "en": ("Difference (first − second)", "  SE, fully interacted model", "  p, fully interacted model",
+           "  p, permutation (difference)", "  p, permutation (studentised)"),
+    "zh": ("组间差异（前者 − 后者）", "  标准误，完全交互模型", "  p值，完全交互模型", "  p值，置换检验（差异）",
+           "  p值，置换检验（学生化）"),
+}
+
+
+def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: int, seed: int, strata: str | None) -> Table:
+    """Table 7 in the paper's layout: pairs of subgroup columns, published values beneath ours, and the
+    difference tests the paper leaves out."""
+    m = ctx.model
+    fits, columns = [], []
+    for res in results:
+        for label in res.split.labels:
+            fits.append(res.fits[label])
+            columns.append(label)
+    published = published_for_columns(ctx, "heterogeneity", columns)
+    owner = {label: res for res in results for label in res.split.labels}
+    extra = {
+        "Controls": ["Yes" if m.controls else "No"] * len(columns),
+        "Units (treated / never treated)": [
+            f"{owner[c].units[c]} ({owner[c].treated_units[c]} / {owner[c].never_treated_units[c]})" for c in columns],
+    }
+    notes = [
+        f"Separate regressions of {m.outcome} on {ctx.treatment_name}, the controls "
+        f"({', '.join(m.controls) or 'none'}) and fixed effects ({', '.join(m.fixed_effects)}) in each subgroup.",
+        "Difference tests (the paper reports none): (a) the fully interacted model — treatment, controls and every "
+        "fixed effect interacted with the group, so period effects are group-specific — whose interaction coefficient "
+        "equals the difference of the two columns, with a cluster-robust SE over both groups (same preset); "
+        + (f"(b) a Fisher permutation test: group labels permuted across units ({draws} draws, seed {seed}"
+           + (", within adoption cohorts" if strata == "cohort" else ", group sizes fixed")
+           + "), p = (1 + #{|d_r| >= |d|})/(draws + 1), on the raw and on the studentised difference."
+           if draws > 0 else "(b) the permutation test was switched off (draws = 0)."),
+    ]
+    for res in results:
+        s = res.split
+        rule = (f">= {s.threshold:g}" if s.threshold is not None else f"= {s.values[0]!r}" if s.values is not None
+                else "true")
+        notes.append(f"{SPLIT_TITLES.get(s.name, s.name)}: first group '{s.labels[0]}' = units with {s.column} {rule}"
+                     + (f" (value in each unit's {s.at} period)" if s.at else "") + ".")
+        notes += res.notes
+    table = paper_table(fits, ctx, name="table7_heterogeneity",
+                        title="Table 7. Heterogeneity: subgroup estimates and difference tests",
+                        columns=[owner[c].split.display_titles[owner[c].split.labels.index(c)] for c in columns],
+                        extra_rows=extra, published=published, notes=notes)
+    text = _DIFF_TEXT["zh" if ctx.lang == "zh" else "en"]
+
+    def first_only(fn) -> list[str]:
+        return [fn(owner[c]) if c == owner[c].split.labels[0] else "" for c in columns]
+
+    lines = [
+        (text[0], first_only(lambda r: coef_cell(r.difference, r.interacted["p"]))),
+        (text[1], first_only(lambda r: f"({r.interacted['se']:.4f})")),
+        (text[2], first_only(lambda r: _p(r.interacted["p"]))),
+    ]
+    if draws > 0:
+        lines += [(text[3], first_only(lambda r: _p(r.permutation.p_diff))),
+                  (text[4], first_only(lambda r: _p(r.permutation.p_t)))]
+    extra_body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=table.body.columns)
+    body = pd.concat([table.body, extra_body], ignore_index=True)
+    groups = [("", 1)] + [(SPLIT_TITLES.get(r.split.name, r.split.name), 2) for r in results]
+    return Table(name=table.name, title=table.title, body=body, notes=table.notes, column_groups=groups,
+                 float_digits=table.float_digits)
+
+
+def forest_figure(results: list[SplitResult], ctx: StudyContext):
+    from pilotdid.report.figures.forest import forest_plot
+
+    published = {c: r.get("coef") for c, r in published_rows(ctx, "heterogeneity").items()}
+    rows, diff_notes = [], {}
+    for res in results:
+        group = SPLIT_TITLES.get(res.split.name, res.split.name)
+        for label, title in zip(res.split.labels, res.split.display_titles):
+            t = res.fits[label].term(TREAT)
+            rows.append({"column": label, "label": title, "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
+                         "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
+        text = f"difference p: interacted {_p(res.interacted['p'])}"
+        if res.permutation is not None:
+            text += f", permutation {_p(res.permutation.p_diff)}"
+        diff_notes[group] = text
+    return forest_plot(rows, published=published, lang=ctx.lang, difference_notes=diff_notes,
+                       title="Subgroup effects of the pilot (95% CI)")

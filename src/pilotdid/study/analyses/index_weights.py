@@ -1,0 +1,110 @@
+"""Analysis `index_weights`: the outcome index's weights beside the paper's, and the index figures.
+
+Reads the IndexResult the runner stored in ``ctx.extras["index"]`` (when absent, builds one from
+``options``: ``system`` (default ``"cbec_resilience"``), ``method`` (``"entropy"``), ``pooling`` (``"pooled"``),
+``shift``). The index series plotted is ``ctx.panel[ctx.extras.get("index_column", "resi")]`` when that column
+exists, else the stored result's index. "Ever treated" means ``ctx.panel[FIRST_TREAT] > 0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.measures import IndexResult, build_index
+from pilotdid.measures.weighting import DEFAULT_SHIFT
+from pilotdid.report.figures.index_figures import index_over_time_figure, index_weights_figure
+from pilotdid.report.table import Table
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+
+_OPTION_KEYS = {"system", "method", "pooling", "shift"}
+
+
+def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
+    """Weights table (ours beside the paper's published weights) and the two index figures."""
+    unknown = sorted(set(options) - _OPTION_KEYS)
+    if unknown:
+        raise PilotdidInputError(f"unknown key '{unknown[0]}'", where="[analyses.index_weights]",
+                                 fix=f"use only: {', '.join(sorted(_OPTION_KEYS))}")
+    result = ctx.extras.get("index")
+    if result is None:
+        result = build_index(
+            ctx.panel, options.get("system", "cbec_resilience"), method=options.get("method", "entropy"),
+            pooling=options.get("pooling", "pooled"), unit=ctx.unit, time=ctx.time,
+            shift=options.get("shift", DEFAULT_SHIFT),
+        )
+    if not isinstance(result, IndexResult):
+        raise TypeError("ctx.extras['index'] must be a pilotdid.measures.IndexResult")
+
+    table = weights_table(result, lang=ctx.lang)
+    column = ctx.extras.get("index_column", "resi")
+    if column in ctx.panel.columns:
+        series = ctx.panel[column]
+    else:
+        series = result.index.reindex(ctx.panel.index)
+        column = f"{result.method} index"
+    panel = ctx.panel.assign(_ever_treated=ctx.panel[FIRST_TREAT] > 0)
+    figures = {
+        "index_over_time": index_over_time_figure(series, panel, "_ever_treated", time=ctx.time, unit=ctx.unit,
+                                                  label=f"{column} (mean, 95% CI)" if ctx.lang != "zh" else None,
+                                                  lang=ctx.lang),
+        "index_weights": index_weights_figure(result.weights, lang=ctx.lang),
+    }
+    rows = [
+        {"indicator": r.indicator, "dimension": r.dimension, "sign": r.sign, "status": r.status,
+         "weight": _none(r.weight), "published_weight": _none(r.published_weight)}
+        for r in result.weights.itertuples(index=False)
+    ]
+    return AnalysisOutput(
+        tables={table.name: table}, figures=figures, notes=list(table.notes),
+        results={"index_weights": {"method": result.method, "pooling": result.pooling,
+                                   "shift": _none(result.shift), "weights": rows}},
+    )
+
+
+def weights_table(result: IndexResult, *, lang: str = "en") -> Table:
+    """The weights of ``result`` beside the paper's published weights; unavailable indicators marked."""
+    w = result.weights
+    label = w["label_zh"] if lang == "zh" else w["label"]
+    status = w["status"].map({"available": "", "proxy": "proxy", "unavailable": "not in data", "dropped": "dropped",
+                              "excluded": "excluded"})
+    body = pd.DataFrame({
+        "Dimension": w["dimension"].str.replace("_", " & ", regex=False),
+        "Indicator": label,
+        "Sign": w["sign"].str.replace("-", "\u2212", regex=False),
+        "Panel variable": w["column"].fillna("\u2014"),
+        "Status": status.fillna(w["status"]),
+        "Weight (ours)": w["weight"],
+        "Weight (paper, published)": w["published_weight"],
+        "Paper weight rescaled to our indicators": w["published_weight_renormalised"],
+    })
+    if not np.isfinite(w["published_weight"].to_numpy(dtype=float)).any():
+        body = body.drop(columns=["Weight (paper, published)", "Paper weight rescaled to our indicators"])
+    used = w["weight"].notna()
+    published = w["published_weight"].to_numpy(dtype=float)
+    notes = [
+        f"Our weights: {result.method} method, pooling = {result.pooling}"
+        + (f", shift = {result.shift:g}" if result.method in ("entropy", "topsis") else "")
+        + "; direction-aware min-max standardisation; index = weighted sum of standardised scores"
+        + (" (TOPSIS: closeness to the ideal point)." if result.method == "topsis" else "."),
+        "Paper weights are the published Table 1 values (not recomputed). 'not in data' marks indicators no public "
+        "file carries: they are skipped, so our weights are spread over the remaining indicators.",
+    ]
+    if np.isfinite(published).any():
+        notes.append(
+            f"The indicators we use carry {np.nansum(published[used.to_numpy()]):.3f} of the paper's total weight; "
+            f"the missing ones carry {np.nansum(published[~used.to_numpy()]):.3f}."
+        )
+    notes.extend(n for n in result.notes if n.startswith(("proxy:", "WARNING", "by-", "fill mask")) or "excluded on purpose" in n)
+    return Table(
+        name="index_weights", title=f"Index weights ({result.system_name}): ours beside the paper's",
+        body=body, notes=notes, float_digits=4,
+    )
+
+
+def _none(value):
+    try:
+        return None if value is None or not np.isfinite(value) else float(value)
+    except TypeError:
+        return value

@@ -1,0 +1,363 @@
+"""Analysis ``robustness``: the paper's Table 5 (six columns) plus cheap referee checks.
+
+Table 5 columns, every one with the study's controls, fixed effects and SE preset:
+
+1. ``psm_nearest`` — PSM-DID, 1:k nearest neighbour (k = 3, with replacement);
+2. ``psm_radius`` — PSM-DID, radius matching (caliper 0.01);
+3. ``psm_kernel`` — PSM-DID, Epanechnikov kernel (bandwidth 0.06, psmatch2's default);
+4. ``concurrent_policy`` — the Broadband China pilot dummy added as a regressor;
+5. ``lagged`` — the treatment lagged one period (Stata ``L.``);
+6. ``winsorised`` — outcome and controls winsorised at 1%/99% (two tails, pooled).
+
+PSM: logit score of the row's treatment dummy on the controls, pooled over all periods (the
+paper's N fit this reading; ``psm_pooling = "by_period"`` matches within periods), common
+support, then the TWFE regression on the matched rows, weighted by psmatch2's ``_weight`` when
+``psm_weighted`` (default true); N = matched rows (see :mod:`pilotdid.design.psm`). The
+unweighted regressions on the same samples are in results.json (columns ``*_unweighted``).
+
+Referee checks (second table): winsorised at 5%/95%; without municipalities and provincial
+capitals; without the given COVID periods (default 2020–2021).
+
+Options (``[analyses.robustness]``): ``psm_k`` (3), ``psm_replacement`` (true), ``psm_caliper``
+(none for nearest neighbour), ``radius_caliper`` (0.01), ``kernel_bandwidth`` (0.06),
+``psm_pooling`` ("pooled"), ``psm_weighted`` (true), ``concurrent_policy`` ("broadband"),
+``concurrent_column`` (a 0/1 panel column to use instead of the registry), ``capital_column``
+(a boolean panel column marking municipalities and provincial capitals, used when the registry's
+city attributes are unavailable), ``drop_periods`` ([2020, 2021]), ``winsorize`` ([1, 5]).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.design.lag import lag_column
+from pilotdid.design.psm import POOLING, psm_match
+from pilotdid.design.samples import drop_flagged_units, drop_periods
+from pilotdid.design.winsorize import winsorize
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.table import Table
+from pilotdid.study.analyses.event_study import check_options
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+
+OPTIONS = (
+    "psm_k", "psm_replacement", "psm_caliper", "radius_caliper", "kernel_bandwidth", "psm_pooling", "psm_weighted",
+    "concurrent_policy", "concurrent_column", "capital_column", "drop_periods", "winsorize",
+)
+TABLE5_COLUMNS = ("psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised")
+HEADERS = {
+    "psm_nearest": "PSM-DID nearest 1:{k}", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
+    "concurrent_policy": "Concurrent policy", "lagged": "Lagged treatment", "winsorised": "Winsorised 1%",
+    "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals", "no_covid": "Without COVID years",
+}
+BROADBAND_NOTE = (
+    "Broadband China: the registry's list is incomplete for the 2015 batch (the official 2015 list could not be "
+    "verified city by city), so the concurrent-policy dummy undercounts 2015 pilots; column (4) is a lower bound on "
+    "the control for that policy."
+)
+
+
+def _stars(p: float | None) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def _cell(coef: float | None, t: float | None, p: float | None) -> tuple[str, str]:
+    if coef is None or not np.isfinite(coef):
+        return "", ""
+    return f"{coef:.3f}{_stars(p)}", f"({t:.3f})"
+
+
+class _Column:
+    """One regression of the robustness tables: its fit (or why it is missing) and its notes."""
+
+    def __init__(self, key: str, label: str, term: str, fit=None, extra_terms: tuple[str, ...] = (),
+                 note: str | None = None, sample: str = "full"):
+        self.key, self.label, self.term, self.fit = key, label, term, fit
+        self.extra_terms, self.note, self.sample = extra_terms, note, sample
+
+    def term_row(self, term: str) -> dict[str, Any] | None:
+        if self.fit is None:
+            return None
+        try:
+            return self.fit.term(term)
+        except KeyError:
+            return None
+
+
+def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights: str | None = None):
+    from pilotdid.estimation.twfe import fit_twfe
+
+    m = ctx.model
+    return fit_twfe(frame, m.outcome, regressors, m.fixed_effects, m.cluster, vcov=m.vcov, weights=weights)
+
+
+def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
+    """The concurrent policy's 0/1 dummy and where it came from (or None and why not)."""
+    column = options.get("concurrent_column")
+    if column:
+        if column not in ctx.panel.columns:
+            raise PilotdidInputError(f"column {column!r} not in the panel", where="[analyses.robustness] concurrent_column",
+                                     fix="name a 0/1 column of the panel")
+        return pd.to_numeric(ctx.panel[column], errors="coerce"), f"panel column {column!r}"
+    policy = options.get("concurrent_policy", "broadband")
+    try:
+        from pilotdid.registry.treatment import policy_dummy
+    except ImportError:
+        return None, "the registry's policy_dummy is not available in this installation"
+    try:
+        series = policy_dummy(ctx.panel, ctx.unit, ctx.time, policy=policy)
+    except PilotdidInputError as exc:
+        return None, f"registry policy {policy!r}: {exc}"
+    return pd.Series(np.asarray(series, dtype=float), index=ctx.panel.index), f"registry policy {policy!r}"
+
+
+def _capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
+    column = options.get("capital_column")
+    if column:
+        if column not in ctx.panel.columns:
+            raise PilotdidInputError(f"column {column!r} not in the panel", where="[analyses.robustness] capital_column",
+                                     fix="name a boolean column marking municipalities and provincial capitals")
+        return ctx.panel[column].astype(bool), f"panel column {column!r}"
+    try:
+        from pilotdid.registry.attributes import city_attributes
+    except ImportError:
+        return None, "no city attributes available (pilotdid.registry.attributes) and no capital_column option"
+    attrs = city_attributes()
+    key = next((c for c in ("city_id", "city", "city_name", ctx.unit) if c in attrs.columns and c == ctx.unit), None)
+    flag_cols = [c for c in ("is_municipality", "is_provincial_capital") if c in attrs.columns]
+    if key is None or not flag_cols:
+        return None, (f"city attributes have no {ctx.unit!r} key or no is_municipality/is_provincial_capital flags "
+                      f"(columns: {', '.join(map(str, attrs.columns))})")
+    flags = attrs.set_index(key)[flag_cols].fillna(False).astype(bool).any(axis=1)
+    mapped = ctx.panel[ctx.unit].map(flags)
+    unknown = int(mapped.isna().sum())
+    return mapped.fillna(False).astype(bool), ("registry city attributes" +
+                                              (f" ({unknown} rows of units without attributes kept)" if unknown else ""))
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    check_options(options, OPTIONS, "robustness")
+    m = ctx.model
+    term = ctx.treatment_name
+    k = int(options.get("psm_k", 3))
+    pooling = options.get("psm_pooling", "pooled")
+    if pooling not in POOLING:
+        raise PilotdidInputError(f"unknown psm_pooling {pooling!r}", where="[analyses.robustness] psm_pooling",
+                                 fix=f"use one of {', '.join(POOLING)}")
+    weighted = bool(options.get("psm_weighted", True))
+    panel = ctx.panel.copy()
+    panel[term] = panel[TREAT].astype(float)
+    regressors = [term, *m.controls]
+    notes: list[str] = []
+    columns: list[_Column] = []
+    extra_estimates: list[dict[str, Any]] = []
+    tables: dict[str, Table] = {}
+    figures: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+
+    # --- (1)-(3) PSM-DID ---------------------------------------------------------------------------
+    psm_specs = [
+        ("psm_nearest", dict(method="nearest", k=k, replacement=bool(options.get("psm_replacement", True)),
+                             caliper=options.get("psm_caliper"))),
+        ("psm_radius", dict(method="radius", caliper=float(options.get("radius_caliper", 0.01)))),
+        ("psm_kernel", dict(method="kernel", bandwidth=float(options.get("kernel_bandwidth", 0.06)))),
+    ]
+    psm_summaries = {}
+    for key, spec in psm_specs:
+        match = psm_match(panel, treat=TREAT, covariates=m.controls, pooling=pooling, time=ctx.time, seed=ctx.seed,
+                          **spec)
+        sample = panel.loc[match.matched].copy()
+        sample["_psm_weight"] = match.weight[match.matched]
+        fit = _fit(sample, ctx, regressors, weights="_psm_weight" if weighted else None)
+        unweighted = _fit(sample, ctx, regressors)
+        extra_estimates += unweighted.estimate_rows("robustness", f"{key}_unweighted", sample=key,
+                                                    treatment_term=term)
+        summary = match.summary()
+        psm_summaries[key] = {**summary, "balance": match.balance.to_dict(orient="records")}
+        columns.append(_Column(key, spec["method"], term, fit, sample=key,
+                               note=f"{key}: {summary['treated_on_support']} of {summary['treated_rows']} treated rows "
+                                    f"on support, {summary['controls_used']} of {summary['controls_total']} control "
+                                    f"rows used; N = {summary['n_matched']} matched rows"))
+        tables[f"psm_balance_{spec['method']}"] = _balance_table(match, key)
+        figures[f"psm_pscore_{spec['method']}"] = _pscore_figure(match, ctx.lang)
+        notes += match.notes
+    results["psm"] = psm_summaries
+
+    # --- (4) concurrent policy -----------------------------------------------------------------------
+    dummy, source = _policy_dummy(ctx, options)
+    policy = options.get("concurrent_policy", "broadband")
+    concurrent_term = f"{policy}_pilot" if not options.get("concurrent_column") else options["concurrent_column"]
+    if dummy is None:
+        columns.append(_Column("concurrent_policy", "concurrent", term, None, note=f"column (4) not estimated: {source}"))
+    else:
+        frame = panel.copy()
+        frame[concurrent_term] = dummy.to_numpy(float)
+        fit = _fit(frame, ctx, [term, concurrent_term, *m.controls])
+        treated_rows = int((frame[concurrent_term] > 0).sum())
+        columns.append(_Column("concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
+                               note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
+    if policy == "broadband" and not options.get("concurrent_column"):
+        notes.append(BROADBAND_NOTE)
+
+    # --- (5) lagged treatment ----------------------------------------------------------------------
+    lag_name = f"L.{term}"
+    lagged, report = lag_column(panel, ctx.unit, ctx.time, term, 1, name=lag_name)
+    fit = _fit(lagged.loc[lagged[lag_name].notna()], ctx, [lag_name, *m.controls])
+    columns.append(_Column("lagged", "lagged", lag_name, fit, note=report.note(), sample="lagged"))
+
+    # --- (6) winsorised 1% + referee 5% ----------------------------------------------------------------
+    levels = options.get("winsorize", [1, 5])
+    win_reports = []
+    referee: list[_Column] = []
+    continuous = [m.outcome, *m.controls]
+    for pct in levels:
+        frame, counts = winsorize(panel, continuous, pct / 100, 1 - pct / 100)
+        counts.insert(0, "level", f"{pct}%/{100 - pct}%")
+        win_reports.append(counts)
+        fit = _fit(frame, ctx, regressors)
+        changed = ", ".join(f"{r.variable} {r.n_changed}" for r in counts.itertuples())
+        col = _Column("winsorised" if pct == levels[0] else f"winsorised_{pct}", f"winsorised {pct}%", term, fit,
+                      note=f"winsorised at {pct}%/{100 - pct}% (two tails, pooled over all rows): values changed — "
+                           f"{changed}", sample=f"winsorised_{pct}")
+        (columns if pct == levels[0] else referee).append(col)
+    if win_reports:
+        counts = pd.concat(win_reports, ignore_index=True)
+        tables["winsorising_counts"] = Table(name="winsorising_counts", title="Winsorising: values changed per variable",
+                                             body=counts, notes=["Two tails, pooled over all rows; percentiles by "
+                                                                 "Stata's _pctile definition (as winsor2)."],
+                                             float_digits=4)
+        results["winsorising"] = counts.to_dict(orient="records")
+
+    # --- referee checks -------------------------------------------------------------------------------
+    flag, flag_source = _capital_flag(ctx, options)
+    if flag is None:
+        notes.append(f"Check without municipalities and provincial capitals not run: {flag_source}.")
+    else:
+        cut = drop_flagged_units(panel, ctx.unit, flag, description="municipalities and provincial capitals dropped",
+                                 first_treat=FIRST_TREAT)
+        fit = _fit(cut.frame, ctx, regressors)
+        referee.append(_Column("no_capitals", "no capitals", term, fit, note=cut.note() + f" (flags: {flag_source})",
+                               sample="no_capitals"))
+    periods = options.get("drop_periods", [2020, 2021])
+    cut = drop_periods(panel, ctx.time, periods, unit=ctx.unit, description=f"periods {periods} dropped")
+    if len(cut.frame) < len(panel):
+        late = sorted(int(g) for g in cut.frame.loc[cut.frame[FIRST_TREAT] > 0, FIRST_TREAT].unique()
+                      if g >= min(periods))
+        fit = _fit(cut.frame, ctx, regressors)
+        referee.append(_Column("no_covid", "no COVID years", term, fit, sample="no_covid",
+                               note=cut.note() + (f"; cohorts {late} have no treated period left and act as not-yet-"
+                                                  "treated controls" if late else "")))
+    else:
+        notes.append(f"COVID-period check: periods {periods} are not in the panel; nothing dropped.")
+
+    # --- output -----------------------------------------------------------------------------------------
+    estimates = []
+    for col in columns + referee:
+        if col.fit is not None:
+            estimates += col.fit.estimate_rows("robustness", col.key, sample=col.sample, treatment_term=col.term)
+        else:
+            estimates.append({"table": "robustness", "column": col.key, "term": col.term, "sample": col.sample,
+                              "vcov": m.vcov, "outcome": m.outcome})
+    estimates += extra_estimates
+    published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
+    tables["table5_robustness"] = _layout(
+        "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
+        notes=[c.note for c in columns if c.note] + notes + _conventions(columns, ctx, weighted, pooling),
+    )
+    if referee:
+        tables["robustness_referee"] = _layout(
+            "robustness_referee", "Further robustness checks (not in the paper)", referee, [], ctx, k,
+            notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighted, pooling)[:1],
+        )
+    return AnalysisOutput(estimates=estimates, results={"robustness": results}, tables=tables, figures=figures,
+                          notes=notes)
+
+
+def _conventions(columns: list[_Column], ctx: StudyContext, weighted: bool, pooling: str) -> list[str]:
+    fit = next((c.fit for c in columns if c.fit is not None), None)
+    out = []
+    if fit is not None:
+        out.append(f"Coefficients with t statistics in parentheses; * p<0.1, ** p<0.05, *** p<0.01. {fit.convention}")
+    out.append(
+        f"PSM-DID: logit propensity score of the treatment dummy on the controls, {pooling} "
+        f"({'one logit on all rows' if pooling == 'pooled' else 'one logit and matching per period'}), common support; "
+        f"regression on matched rows {'weighted by the matching weights' if weighted else 'unweighted'}; "
+        "N counts each matched row once (treated on support + controls used at least once)."
+    )
+    return out
+
+
+def _layout(name: str, title: str, columns: list[_Column], published: list[dict], ctx: StudyContext, k: int,
+            notes: list[str]) -> Table:
+    """Paper layout: treatment row (coef with stars, t below), extra terms, FE/controls rows, N, adj. R²,
+    then the published values where there are any."""
+    headers = [f"({i + 1}) " + HEADERS.get(c.key, c.label).format(k=k) for i, c in enumerate(columns)]
+    labels, cells = [], []
+
+    def add(label: str, values: list[str]) -> None:
+        labels.append(label)
+        cells.append(values)
+
+    treat_rows = [c.term_row(c.term) for c in columns]
+    add(ctx.treatment_name + " (or its lag)", [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in treat_rows])
+    add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in treat_rows])
+    for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
+        rows = [c.term_row(extra) if extra in c.extra_terms else None for c in columns]
+        add(extra, [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
+        add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
+    add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
+    for fe in ctx.model.fixed_effects:
+        add(f"{fe} FE", ["Yes"] * len(columns))
+    add("N", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
+    add("Adj. R²", [f"{c.fit.adj_r2:.3f}" if c.fit is not None else "" for c in columns])
+    if published:
+        by_col: dict[str, list[dict]] = {}
+        for r in published:
+            by_col.setdefault(str(r.get("column")), []).append(r)
+        main = [next((r for r in by_col.get(c.key, []) if r.get("term") in ("DID", "L.DID")), None) for c in columns]
+        add("Paper (published): treatment", [f"{r['coef']:.3f}" if r and "coef" in r else "" for r in main])
+        add("", [f"({r['t']:.3f})" if r and "t" in r else "" for r in main])
+        second = [next((r for r in by_col.get(c.key, []) if r.get("term") not in ("DID", "L.DID")), None)
+                  for c in columns]
+        if any(second):
+            add("Paper (published): " + next(r["term"] for r in second if r),
+                [f"{r['coef']:.3f} ({r['t']:.3f})" if r else "" for r in second])
+        add("Paper (published): N", [str(r["nobs"]) if r and r.get("nobs") is not None else "" for r in main])
+    body = pd.DataFrame(cells, columns=headers)
+    body.insert(0, "", labels)
+    return Table(name=name, title=title, body=body, notes=[n for n in notes if n])
+
+
+def _balance_table(match, key: str) -> Table:
+    b = match.balance
+    rows = []
+    for r in b.itertuples():
+        rows.append([r.variable, "Unmatched", r.mean_treated_unmatched, r.mean_control_unmatched,
+                     r.bias_pct_unmatched, np.nan, r.t_unmatched, r.p_unmatched])
+        rows.append(["", "Matched", r.mean_treated_matched, r.mean_control_matched, r.bias_pct_matched,
+                     r.bias_reduction_pct, r.t_matched, r.p_matched])
+    body = pd.DataFrame(rows, columns=["Variable", "Sample", "Mean treated", "Mean control", "% bias",
+                                       "% reduction |bias|", "t", "p>|t|"])
+    s = match.summary()
+    return Table(
+        name=f"psm_balance_{match.method}", title=f"PSM balance ({match.method} matching, {match.pooling})",
+        body=body, float_digits=3,
+        notes=[
+            "Standardised % bias = 100·(mean_T − mean_C)/sqrt((var_T + var_C)/2), variances from the unmatched "
+            "sample (as pstest); matched means: treated on support vs controls weighted by the matching weights; "
+            "matched t-test from a weighted regression of the variable on the treatment dummy.",
+            f"Treated rows {s['treated_rows']}, on support {s['treated_on_support']}; controls used "
+            f"{s['controls_used']} of {s['controls_total']}; N (matched rows) = {s['n_matched']}.",
+            *match.notes,
+        ],
+    )
+
+
+def _pscore_figure(match, lang: str):
+    from pilotdid.report.figures.pscore import pscore_figure
+
+    return pscore_figure(match, lang=lang)

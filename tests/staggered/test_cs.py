@@ -1,0 +1,132 @@
+"""Callaway-Sant'Anna: our numpy implementation against stored `csdid` 0.4.3 reference values.
+
+The reference (fixtures/cs_reference.csv) was produced once by fixtures/make_cs_reference.py in a
+separate venv from the SYNTHETIC panel fixtures/cs_panel.csv; see that script's docstring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered import cs
+from pilotdid.estimation.staggered.simulate import simulate_staggered_panel
+
+FIX = Path(__file__).parent / "fixtures"
+CONFIGS = {
+    "never_varying_nocov": ("never_treated", "varying", "dr", None),
+    "notyet_varying_nocov": ("not_yet_treated", "varying", "dr", None),
+    "never_universal_nocov": ("never_treated", "universal", "dr", None),
+    "notyet_universal_nocov": ("not_yet_treated", "universal", "dr", None),
+    "never_varying_dr": ("never_treated", "varying", "dr", ["x1", "x2"]),
+    "never_varying_ipw": ("never_treated", "varying", "ipw", ["x1", "x2"]),
+    "never_varying_reg": ("never_treated", "varying", "reg", ["x1", "x2"]),
+    "notyet_varying_dr": ("not_yet_treated", "varying", "dr", ["x1", "x2"]),
+}
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return pd.read_csv(FIX / "cs_panel.csv")
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return pd.read_csv(FIX / "cs_reference.csv")
+
+
+def _fit(panel, name):
+    cg, bp, method, covs = CONFIGS[name]
+    return cs.att_gt(panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                     covariates=covs, control_group=cg, base_period=bp, est_method=method)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_att_gt_matches_csdid(panel, reference, name):
+    res = _fit(panel, name)
+    tol = 1e-6 if CONFIGS[name][3] is None else 1e-4
+    ref = reference[(reference.config == name) & (reference.kind == "att_gt")].set_index("label")
+    ours = res.att_gt.assign(label=lambda d: d.group.astype(str) + ":" + d.time.astype(str)).set_index("label")
+    assert sorted(ours.index) == sorted(ref.index)
+    np.testing.assert_allclose(ours.loc[ref.index, "att"], ref["att"], atol=tol, rtol=0)
+    se_ref = ref["se"].to_numpy()
+    se_ours = ours.loc[ref.index, "se"].to_numpy()
+    finite = np.isfinite(se_ref)
+    np.testing.assert_allclose(se_ours[finite], se_ref[finite], atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.parametrize("typ", ["simple", "group", "calendar", "dynamic"])
+def test_aggregations_match_csdid(panel, reference, name, typ):
+    res = _fit(panel, name)
+    tol = 1e-6 if CONFIGS[name][3] is None else 1e-4
+    agg = cs.aggregate(res, typ)
+    ref = reference[(reference.config == name) & (reference.kind == typ)]
+    overall = ref[ref.label == "overall"].iloc[0]
+    assert agg.att == pytest.approx(overall.att, abs=tol)
+    assert agg.se == pytest.approx(overall.se, abs=tol)
+    if typ != "simple":
+        det = ref[ref.label != "overall"].assign(k=lambda d: d.label.astype(int)).set_index("k")
+        ours = agg.detail.set_index(agg.detail.columns[0])
+        np.testing.assert_allclose(ours.loc[det.index, "att"], det["att"], atol=tol)
+        se_ref = det["se"].to_numpy()
+        finite = np.isfinite(se_ref)
+        np.testing.assert_allclose(ours.loc[det.index, "se"].to_numpy()[finite], se_ref[finite], atol=tol)
+
+
+def test_bootstrap_reproducible_and_close_to_analytic(panel):
+    res = _fit(panel, "never_varying_nocov")
+    b1 = cs.bootstrap(res, draws=2000, seed=7)
+    b2 = cs.bootstrap(res, draws=2000, seed=7)
+    pd.testing.assert_frame_equal(b1.att_gt, b2.att_gt)
+    ratio = b1.att_gt["se"] / res.att_gt["se"]
+    assert ratio.between(0.8, 1.2).all()
+    # uniform band critical value exceeds the pointwise 1.96
+    assert b1.bootstrap["crit"] > 1.96
+    mam = cs.bootstrap(res, draws=2000, seed=7, weights="mammen")
+    assert (mam.att_gt["se"] / res.att_gt["se"]).between(0.8, 1.2).all()
+
+
+def test_aggregate_bootstrap_gives_uniform_bands(panel):
+    res = _fit(panel, "never_varying_nocov")
+    agg = cs.aggregate(res, "dynamic", bootstrap_draws=999, seed=3)
+    assert agg.crit > 1.96
+    width = agg.detail.ci_high - agg.detail.ci_low
+    assert np.allclose(width, 2 * agg.crit * agg.detail.se)
+
+
+def test_cluster_coarser_than_unit_widens_or_equals(panel):
+    df = panel.assign(region=panel["unit"] // 10)
+    base = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    clus = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat", cluster="region")
+    np.testing.assert_allclose(base.att_gt["att"], clus.att_gt["att"])
+    assert not np.allclose(base.att_gt["se"], clus.att_gt["se"])
+
+
+def test_dynamic_balance_and_window(panel):
+    res = _fit(panel, "never_varying_nocov")
+    agg = cs.aggregate(res, "dynamic", min_e=-2, max_e=2)
+    assert agg.detail["event_time"].tolist() == [-2, -1, 0, 1, 2]
+    bal = cs.aggregate(res, "dynamic", balance_e=2)
+    assert bal.detail["event_time"].max() == 2
+
+
+def test_unbalanced_panel_refused(panel):
+    with pytest.raises(PilotdidInputError, match="unbalanced"):
+        cs.att_gt(panel.iloc[1:], outcome="y", unit="unit", time="year", first_treat="first_treat")
+
+
+def test_bad_options_refused(panel):
+    with pytest.raises(PilotdidInputError, match="control_group"):
+        cs.att_gt(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", control_group="all")
+
+
+def test_recovers_true_att_on_synthetic_panel():
+    df, true_att = simulate_staggered_panel(n_units=400, seed=11)
+    res = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    agg = cs.aggregate(res, "simple")
+    assert abs(agg.att - true_att) < 4 * agg.se
