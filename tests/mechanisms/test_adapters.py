@@ -50,15 +50,19 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     assert did_rows[0]["nobs"] == 720 and did_rows[1]["nobs"] == 90 * 6
     assert did_rows[1]["years"] == [2012, 2017]
     table = out.tables["table6_mechanism"]
-    assert list(table.body.columns) == ["", "Digital", "Lab"]
+    assert list(table.body.columns) == ["Variable", "Dig", "Lab"]
     labels = list(table.body.iloc[:, 0])
-    for needed in ("did", "N", "Years", "did, paper (published)", "unit FE", "year FE"):
+    for needed in ("did", "N", "Years", "  published", "unit FE", "year FE"):
         assert needed in labels
     years = table.body.loc[table.body.iloc[:, 0] == "Years"].iloc[0].tolist()
     assert years[1:] == ["2012-2019", "2012-2017"]
-    published = table.body.loc[table.body.iloc[:, 0] == "did, paper (published)"].iloc[0].tolist()
+    n_row = table.body.loc[table.body.iloc[:, 0] == "N"].iloc[0].tolist()
+    assert n_row[1:] == ["720", "540"]
+    published = table.body.loc[table.body.iloc[:, 0] == "  published"].iloc[0].tolist()
     assert published[1:] == ["0.006", ""]
+    assert labels.index("  published") == labels.index("did") + 2  # under our coefficient and its t
     assert any("2012-2017 only" in n for n in table.notes)
+    assert any("exists for year 2012-2017 only" in n for n in table.notes)
     three = out.results["mechanism_three_step"]
     assert [s["mediator"] for s in three] == ["Dig", "Lab"] and "Baron–Kenny" in three[0]["label"]
     assert "table6b_three_step" in out.tables
@@ -85,12 +89,12 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     table = out.tables["table7_heterogeneity"]
     assert table.column_groups == [("", 1), ("City size", 2), ("coast", 2)]
     labels = list(table.body.iloc[:, 0])
-    for needed in ("did", "N", "did, paper (published)", "Difference (first − second)", "  p, fully interacted model",
+    for needed in ("did", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
                    "  p, permutation (difference)", "  p, permutation (studentised)"):
         assert needed in labels
     n_row = table.body.loc[table.body.iloc[:, 0] == "N"].iloc[0].tolist()[1:]
     assert [int(x) for x in n_row] == [r["nobs"] for r in rows]
-    pub_n = table.body.loc[table.body.iloc[:, 0] == "N, paper (published)"].iloc[0].tolist()[1:]
+    pub_n = table.body.loc[table.body.iloc[:, 0] == "N — published"].iloc[0].tolist()[1:]
     assert pub_n == ["930", "1550", "", ""]
     assert isinstance(out.figures["figure3_heterogeneity_forest"], Figure)
     write_table(table, tmp_path)

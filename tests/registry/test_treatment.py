@@ -157,7 +157,7 @@ def test_duplicate_units_and_bad_years(cities):
         assign_treatment(beijing, "unit", "year", "cbec", batches="1-5")
     bad_year = pd.DataFrame({"unit": ["北京市"], "year": ["2015a"]})
     with pytest.raises(PilotdidInputError, match="whole years"):
-        assign_treatment(bad_year, "unit", "year", "cbec")
+        assign_treatment(bad_year, "unit", "year", "cbec", batches="1-5")
 
 
 def test_other_policies_resolve_and_assign(cities):

@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import RNG_CHUNK, TIE_RTOL, FixedEffectPartialler, crv1_small_sample_factor

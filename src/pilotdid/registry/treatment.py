@@ -228,6 +228,7 @@ def assign_treatment(
     """
     check_rule(rule, cutoff_month, lag)
     check_county_rule(county_rule)
+    years = _panel_years(panel, time)
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
     chosen = parse_batches(batches, pol.batch_numbers, where=f"batches of policy {pol.name}")
     entries = pol.entries.copy()
@@ -269,7 +270,6 @@ def assign_treatment(
         )
 
     # -- panel units -> city ids ---------------------------------------------------------------------
-    years = _panel_years(panel, time)
     first_year, last_year = int(years.min()), int(years.max())
     unit_ids, unmatched_units = _resolve_panel_units(panel, unit, years)
     if len(unmatched_units) and not allow_unmatched:
@@ -293,14 +293,14 @@ def assign_treatment(
         action = {"parent": "parent treated", "drop": "parent dropped", "ignore": "ignored"}[county_rule]
         if not t.selected:
             action = "outside the chosen batches"
-        elif county_rule == "drop" and t.city_id is not None:
+        elif county_rule == "drop" and not pd.isna(t.city_id):
             drop_ids.add(t.city_id)
         county_rows.append(
             {
                 "batch": int(entry["batch"]),
                 "zone": entry["entity_name"],
                 "parent": t.target_name,
-                "city_id": t.city_id,
+                "city_id": None if pd.isna(t.city_id) else t.city_id,
                 "treat_year": int(entry["treat_year"]),
                 "in_panel": t.city_id in id_to_unit,
                 "action": action,
@@ -403,7 +403,7 @@ def assign_treatment(
                             else "documented non-prefecture entry (no prefecture-level parent)"})
             continue
         for t in targets.loc[targets["entry"] == idx].itertuples():
-            if t.city_id is None:
+            if pd.isna(t.city_id):
                 nf_rows.append({**base, "city_id": None, "city_name": t.target_name, "reason": f"name unmatched: {t.why_unmatched}"})
             elif kind == "county" and county_rule == "ignore":
                 nf_rows.append({**base, "city_id": t.city_id, "city_name": city_names.get(t.city_id),
