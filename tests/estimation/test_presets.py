@@ -168,3 +168,36 @@ def test_lowcarbon_published_lsdv():
     assert round(did["t"], 4) == 0.5929 and round(did["p"], 4) == 0.5539
     assert round(res.constant["coef"], 6) == 14.748711 and round(res.constant["se"], 6) == 1.682412
     assert res.nobs == 3623 and res.n_clusters == 215 and round(res.r2, 4) == 0.9712
+
+
+def test_heteroskedasticity_robust_without_cluster(panel):
+    X = pd.get_dummies(panel[["unit", "year"]].astype(str), drop_first=True).astype(float)
+    X = sm.add_constant(pd.concat([panel[XS], X], axis=1))
+    sm_fit = sm.OLS(panel["y"], X).fit(cov_type="HC1", use_t=True)
+    res = fit_twfe(panel, "y", XS, FES, None, vcov="lsdv")
+    np.testing.assert_allclose(res.coefs["se"], sm_fit.bse[XS], rtol=1e-7)
+    assert res.t_df == len(panel) - X.shape[1] and res.n_clusters is None
+    assert res.constant["se"] == pytest.approx(sm_fit.bse["const"], rel=1e-7)
+
+
+def test_reghdfe_cluster_coarser_than_unit(panel):
+    """Clusters by province: the unit FE is nested in the clusters (not counted), the year FE is not."""
+    hand = lsdv(panel, "y", XS, FES, "province")
+    res = fit_twfe(panel, "y", XS, FES, "province", vcov="reghdfe")
+    K = 3 + 1 + (panel.year.nunique() - 1)
+    G = panel.province.nunique()
+    assert res.k_counted == K and res.n_clusters == G and res.t_df == G - 1
+    q = (hand["N"] - 1) / (hand["N"] - K) * G / (G - 1)
+    np.testing.assert_allclose(res.coefs["se"], np.sqrt(np.diag(hand["V"] / hand["q"] * q))[1:4], rtol=1e-8)
+    # lsdv counts everything whatever the clusters
+    assert fit_twfe(panel, "y", XS, FES, "province", vcov="lsdv").k_counted == hand["K"]
+
+
+def test_disconnected_fixed_effects_no_constant(panel):
+    """Two groups of units observed in disjoint years: slopes fine, the intercept is not identified."""
+    a = panel[panel.unit.isin(["u00", "u01", "u02", "u03", "u04", "u05"]) & (panel.year <= 2012)]
+    b = panel[~panel.unit.isin(["u00", "u01", "u02", "u03", "u04", "u05"]) & (panel.year > 2012)]
+    df = pd.concat([a, b])
+    res = fit_twfe(df, "y", XS, FES, "unit", vcov="lsdv")
+    assert res.constant is None and any("not identified" in n for n in res.notes)
+    assert np.isfinite(res.coefs["se"]).all()

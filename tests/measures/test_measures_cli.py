@@ -59,8 +59,6 @@ def test_by_year_and_formats(run_cli, files, tmp_path, panel):
     assert not (out / "weights_by_year.csv").exists()  # stale file of the earlier by-year run removed
 
 
-@pytest.mark.xfail(strict=True, reason="shared reader pilotdid.study.load._read_excel calls ExcelFile.parse, "
-                   "deprecated in pandas 3.1 (a Pandas4Warning, an error under pytest); reported to the lead")
 def test_xlsx_panel(run_cli, files, tmp_path, panel):
     _, spec = files
     xlsx = tmp_path / "panel.xlsx"

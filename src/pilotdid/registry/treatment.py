@@ -315,41 +315,42 @@ def assign_treatment(
     coded["batch"] = coded["entry"].map(entries["batch"])
 
     sel = coded.loc[coded["selected"]]
-    first_by_id = sel.groupby("city_id")["treat_year"].min()
+    # the entry that first treats each city: earliest year, then lowest batch
+    first_rows = sel.sort_values(["treat_year", "batch", "entry"]).drop_duplicates("city_id").set_index("city_id")
+    first_by_id = first_rows["treat_year"]
+    at_first = sel.loc[sel["treat_year"].to_numpy() == sel["city_id"].map(first_by_id).to_numpy()]
+    parent_only_ids = set(at_first.groupby("city_id")["role"].agg(lambda r: bool((r == "parent").all())).pipe(lambda x: x[x].index))
 
     # -- first_treat per kept unit -----------------------------------------------------------------
     dropped_units = sorted((id_to_unit[c] for c in drop_ids if c in id_to_unit), key=str)
-    kept_units = [u for u in unit_ids.index.tolist() + unmatched_units["unit"].tolist() if u not in set(dropped_units)]
-    first_treat = pd.Series(0, index=pd.Index(kept_units, name=unit), dtype=int, name="first_treat")
-    after_rows = []
+    dropped_set = set(dropped_units)
+    kept_units = [u for u in unit_ids.index.tolist() + unmatched_units["unit"].tolist() if u not in dropped_set]
+    treat_of_unit, first_batch_rows, parent_only, after_rows = {}, {}, [], []
     for u in kept_units:
         cid = unit_ids.get(u)
         if cid is None or cid not in first_by_id.index:
             continue
-        year = int(first_by_id[cid])
+        row = first_rows.loc[cid]
+        year = int(row["treat_year"])
         if year <= last_year:
-            first_treat[u] = year
-        else:
-            batch = int(sel.loc[(sel["city_id"] == cid) & (sel["treat_year"] == year), "batch"].min())
-            entry_row = sel.loc[(sel["city_id"] == cid) & (sel["treat_year"] == year)].iloc[0]
-            entry = entries.loc[entry_row["entry"]]
-            after_rows.append((u, cid, city_names.get(cid), batch, year, False, entry["entity_name"],
-                               entry["verification_status"], "chosen batch, but treated after the last panel year"))
-    first_batch_rows, parent_only = {}, []
-    for u in kept_units:
-        if first_treat[u] > 0:
-            cid = unit_ids[u]
-            hits = sel.loc[(sel["city_id"] == cid) & (sel["treat_year"] == first_treat[u])]
-            first_batch_rows[u] = int(hits["batch"].min())
-            if (hits["role"] == "parent").all():
+            treat_of_unit[u] = year
+            first_batch_rows[u] = int(row["batch"])
+            if cid in parent_only_ids:
                 parent_only.append(u)
+        else:
+            entry = entries.loc[row["entry"]]
+            after_rows.append((u, cid, city_names.get(cid), int(row["batch"]), year, False, entry["entity_name"],
+                               entry["verification_status"], "chosen batch, but treated after the last panel year"))
+    first_treat = pd.Series(
+        [treat_of_unit.get(u, 0) for u in kept_units], index=pd.Index(kept_units, name=unit), dtype=int, name="first_treat"
+    )
     first_batch = pd.Series(first_batch_rows, dtype=int, name="first_batch")
     first_batch.index.name = unit
     # treated by batches outside the selection, while coded 0 here
     others = coded.loc[~coded["selected"]]
     for cid, group in others.groupby("city_id"):
         u = id_to_unit.get(cid)
-        if u is None or u in set(dropped_units) or first_treat.get(u, 0) > 0:
+        if u is None or u in dropped_set or treat_of_unit.get(u, 0) > 0:
             continue
         row = group.sort_values(["treat_year", "batch"]).iloc[0]
         year = int(row["treat_year"])
@@ -373,9 +374,9 @@ def assign_treatment(
         eb = sel_entries.loc[sel_entries["batch"] == b]
         tb = sel.loc[sel["batch"] == b]
         ids_b = sorted(set(tb["city_id"]))
-        in_panel = [c for c in ids_b if c in id_to_unit and id_to_unit[c] not in set(dropped_units)]
-        # a city counts for the batch that first treats it
-        firsts = [c for c in in_panel if int(tb.loc[tb["city_id"] == c, "treat_year"].min()) == int(first_by_id[c])]
+        in_panel = [c for c in ids_b if c in id_to_unit and id_to_unit[c] not in dropped_set]
+        # a city counts for the batch whose entry first treats it
+        firsts = [c for c in in_panel if int(first_rows.at[c, "batch"]) == b]
         years_b = sorted(set(eb["treat_year"].astype(int)))
         batch_rows.append(
             {
@@ -411,7 +412,7 @@ def assign_treatment(
             elif t.city_id not in id_to_unit:
                 nf_rows.append({**base, "city_id": t.city_id, "city_name": city_names.get(t.city_id),
                                 "reason": "city not in the panel" + (" (parent of the zone)" if kind == "county" else "")})
-            elif id_to_unit[t.city_id] in set(dropped_units):
+            elif id_to_unit[t.city_id] in dropped_set:
                 nf_rows.append({**base, "city_id": t.city_id, "city_name": city_names.get(t.city_id),
                                 "reason": "parent dropped from the sample (county_rule = drop)"})
     not_found = pd.DataFrame(

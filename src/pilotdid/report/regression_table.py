@@ -219,11 +219,11 @@ def regression_table(
             body.append([f"{label} — {tx['published'].strip()}", *[published_text(v) for v in vals]])
 
     table_notes = [tx["stat_t"] if stat == "t" else tx["stat_se"], tx["stars"]]
-    conventions = list(dict.fromkeys(r.convention for r in results))
+    conventions = list(dict.fromkeys(r.convention_text(lang) for r in results))
     if len(conventions) == 1:
         table_notes.append(conventions[0])
     else:
-        table_notes += [f"{columns[i]}: {r.convention}" for i, r in enumerate(results)]
+        table_notes += [f"{columns[i]}: {r.convention_text(lang)}" for i, r in enumerate(results)]
     if show_constant:
         kinds = {r.vcov: r for r in results}
         for preset, r in kinds.items():

@@ -80,7 +80,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
             )
         elif isinstance(sheet, int) and not 0 <= sheet < len(names):
             raise PilotdidInputError(f"sheet index {sheet} out of range (the file has {len(names)})", where=str(path), fix="use a valid sheet name")
-        return book.parse(sheet)
+        return pd.read_excel(book, sheet_name=sheet)
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str], where: str) -> None:

@@ -131,7 +131,13 @@ def run_study(
         system_ref = spec.index["system"]
         system_path = spec.resolve(system_ref) if system_ref.endswith(".toml") else system_ref
         system = load_indicator_system(system_path)
-        options = {k: spec.index[k] for k in ("shift", "drop_constant") if k in spec.index}
+        if spec.index.get("exclude"):
+            system = system.exclude(spec.index["exclude"], reason=spec.index.get("exclude_reason", "excluded by the study file"))
+        options = {k: spec.index[k] for k in ("shift", "drop_constant", "missing") if k in spec.index}
+        if str(source).startswith("builtin:"):
+            from pilotdid.data import load_fill_mask
+
+            options["fill_mask"] = load_fill_mask()
         index_result = build_index(panel, system, method=spec.index["method"], pooling=spec.index["pooling"], unit=unit, time=time, **options)
         panel[index_column] = np.asarray(index_result.index, dtype=float)
         notes.extend(index_result.notes)

@@ -32,7 +32,10 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_unmatched": bool, "name": str,
     },
     "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str},
-    "index": {"system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool},
+    "index": {
+        "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
+        "exclude": list, "exclude_reason": str, "missing": str,
+    },
 }
 _REQUIRED = {"study": ("name",), "data": ("panel", "unit", "time"), "model": ("outcome",)}
 

@@ -121,16 +121,18 @@ def _constant(
             L[start : start + len(labels) - 1] = shares[1:]
     elif preset.constant != CONSTANT_BASE_LEVELS:  # pragma: no cover - preset definitions are fixed
         raise ValueError(f"unknown constant convention {preset.constant!r}")
+    rhs = np.column_stack([L, X.T @ (weights * frame[prepared.outcome].to_numpy(dtype=float))])
     with warnings.catch_warnings():
         warnings.simplefilter("error", spla.MatrixRankWarning)
         try:
-            z = spla.spsolve(XtWX, L)
-        except spla.MatrixRankWarning:
-            raise PilotdidInputError(
-                "the fixed effects and regressors are collinear (the dummy-variable design is singular)",
-                where="[model]", fix="drop a regressor that the fixed effects absorb",
-            ) from None
-    beta = spla.spsolve(XtWX, X.T @ (weights * frame[prepared.outcome].to_numpy(dtype=float)))
+            solved = spla.splu(XtWX).solve(rhs)
+        except (spla.MatrixRankWarning, RuntimeError):
+            solved = None
+    if solved is None or not np.isfinite(solved).all():
+        # pyfixest found no collinearity among the slopes, so the dummies themselves are
+        # redundant: the fixed effects form disconnected groups and no single intercept exists
+        return {"unidentified": True}
+    z, beta = solved[:, 0], solved[:, 1]
     a = weights * (X @ z)
     coef = float(L @ beta)
     scores = np.bincount(clusters, weights=a * residuals)
@@ -205,11 +207,6 @@ def fit_twfe(
             f"perfectly collinear with the fixed effects or other regressors: {', '.join(dropped)}",
             where="[model]", fix="drop these columns (e.g. a unit-level treat dummy is absorbed by the unit FE)",
         )
-    if caught:  # any other warning from pyfixest is a problem with the input we must not hide
-        raise PilotdidInputError(
-            f"estimation warning: {' '.join(str(caught[0].message).split())}", where="[model]",
-            fix="check the model columns",
-        )
 
     design = _design(prepared)
     n_obs = int(fit._N)
@@ -219,6 +216,8 @@ def fit_twfe(
     pf_factor = float(np.asarray(fit._ssc).ravel()[0])
     vcov_matrix = np.asarray(fit._vcov, dtype=float)
     notes = list(prepared.notes)
+    # any other warning pyfixest raised is passed on to the report, never swallowed
+    notes += [f"pyfixest: {' '.join(str(w.message).split())}" for w in caught]
     if not np.isclose(factor, pf_factor, rtol=1e-12, atol=0):
         vcov_matrix = vcov_matrix * (factor / pf_factor)
         notes.append(
@@ -244,6 +243,12 @@ def fit_twfe(
     constant = _constant(
         prepared, preset, residuals, w, clusters if cluster else np.arange(n_obs), factor
     )
+    if constant is not None and constant.get("unidentified"):
+        constant = None
+        notes.append(
+            "no constant reported: the fixed effects form disconnected groups, so the dummy-variable "
+            "intercept is not identified (slopes and SEs are unaffected)"
+        )
     if constant is not None:
         lsdv_slopes = constant.pop("_lsdv_beta")[1 : 1 + len(terms)]
         if not np.allclose(lsdv_slopes, coef, rtol=1e-6, atol=1e-8 * (1 + np.abs(coef).max())):

@@ -71,6 +71,16 @@ class TwfeResult:
     @property
     def convention(self) -> str:
         """One sentence naming the SE convention (for table notes)."""
+        return self.convention_text("en")
+
+    def convention_text(self, lang: str = "en") -> str:
+        """The SE convention sentence in English (``en``) or Chinese (``zh``)."""
+        if lang == "zh":
+            clus = f"按 {self.cluster} 聚类（{self.n_clusters} 个聚类）" if self.cluster else "异方差稳健（HC1）"
+            return (
+                f"标准误{clus}，约定 '{self.vcov}'（{self.stata_command}）：小样本因子 (N−1)/(N−K)·G/(G−1) = "
+                f"{self.small_sample_factor:.4f}，K = {self.k_counted}；p 值与 95% 置信区间基于自由度为 {self.t_df} 的 t 分布。"
+            )
         clus = (
             f"clustered by {self.cluster} ({self.n_clusters} clusters)" if self.cluster else "heteroskedasticity-robust (HC1)"
         )

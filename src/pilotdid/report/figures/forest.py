@@ -52,7 +52,7 @@ def forest_plot(
     y = 0.0
     for g in groups:
         header_y[g] = y
-        y -= 1.0
+        y -= 1.5 if difference_notes.get(g) else 1.0
         for r in rows:
             if r.get("group", "") == g:
                 positions.append((r, y))
@@ -60,8 +60,8 @@ def forest_plot(
                 labels.append(f"{r['label']}" + (f"  (N = {int(n)})" if n is not None else ""))
                 y -= 1.0
         y -= 0.4
-    height = max(2.5, 0.32 * (len(positions) + 1.4 * len(groups)) + 1.0)
-    fig, ax = new_figure(6.4, height, lang=lang)
+    height = max(2.5, 0.34 * (len(positions) + 1.9 * len(groups)) + 1.3)
+    fig, ax = new_figure(6.8, height, lang=lang)
     ours_colour, paper_colour = PALETTE["ours"], PALETTE["paper"]
     for r, yy in positions:
         coef, lo, hi = (float(r[k]) if r.get(k) is not None else np.nan for k in ("coef", "ci_low", "ci_high"))
@@ -73,15 +73,18 @@ def forest_plot(
     ax.set_yticks([yy for _, yy in positions], labels)
     for g, yy in header_y.items():
         note = difference_notes.get(g)
-        ax.annotate(g + (f"   [{note}]" if note else ""), xy=(0, yy), xycoords=("axes fraction", "data"),
-                    fontsize=8.5, fontweight="bold", ha="left", va="center")
+        ax.annotate(g, xy=(0.01, yy), xycoords=("axes fraction", "data"), fontsize=8.5, fontweight="bold",
+                    ha="left", va="center")
+        if note:
+            ax.annotate(note, xy=(0.01, yy - 0.55), xycoords=("axes fraction", "data"), fontsize=7.5,
+                        color="#444444", ha="left", va="center")
     ax.set_ylim(y + 0.6, 0.6)
     ax.set_xlabel(text["x"])
     ax.tick_params(axis="y", length=0)
     handles = [Line2D([0], [0], color=ours_colour, marker="o", lw=1.4, label=text["ours"])]
     if published:
         handles.append(Line2D([0], [0], color=paper_colour, marker="o", mfc="none", lw=0, label=text["paper"]))
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(handles), fontsize=8)
     if title:
         ax.set_title(title)
     return fig

@@ -240,9 +240,9 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
             t = res.fits[label].term(TREAT)
             rows.append({"column": label, "label": title, "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
                          "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
-        text = f"difference p: interacted {_p(res.interacted['p'])}"
+        text = f"difference {res.difference:+.4f}; p = {_p(res.interacted['p'])} (interacted model)"
         if res.permutation is not None:
-            text += f", permutation {_p(res.permutation.p_diff)}"
+            text += f", {_p(res.permutation.p_diff)} (permutation)"
         diff_notes[group] = text
     return forest_plot(rows, published=published, lang=ctx.lang, difference_notes=diff_notes,
                        title="Subgroup effects of the pilot (95% CI)")
