@@ -14,7 +14,7 @@ def dummies(series: pd.Series) -> np.ndarray:
 
 
 def crv1(X: np.ndarray, e: np.ndarray, groups: np.ndarray, factor: float) -> np.ndarray:
-    bread = np.linalg.inv(X.T @ X)
+    bread = np.linalg.pinv(X.T @ X)  # pinv: also valid for a rank-deficient (disconnected) design
     meat = np.zeros((X.shape[1], X.shape[1]))
     for g in np.unique(groups):
         s = X[groups == g].T @ e[groups == g]

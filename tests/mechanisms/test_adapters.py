@@ -142,3 +142,12 @@ def test_forest_plot_marks_published_values():
     hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() == "none"]
     assert len(hollow) == 1 and hollow[0].get_xdata()[0] == 0.05
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A  (N = 10)", "B"]
+
+
+def test_chinese_labels(ctx):
+    from pilotdid.study.analyses.heterogeneity import run
+
+    ctx.lang = "zh"
+    out = run(ctx, {"splits": [{"name": "size", "column": "big", "labels": ["large", "small_medium"]}], "draws": 9})
+    labels = list(out.tables["table7_heterogeneity"].body.iloc[:, 0])
+    assert "控制变量" in labels and "组间差异（前者 − 后者）" in labels and "样本量" in labels

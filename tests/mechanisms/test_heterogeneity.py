@@ -163,3 +163,26 @@ def test_bad_split_options(raw, needle):
     with pytest.raises(PilotdidInputError) as exc:
         GroupSplit.from_options(raw, "[analyses.heterogeneity] splits[0]")
     assert needle in _one_line(exc)
+
+
+def test_fast_path_equals_alternating_projections():
+    df = grouped_panel(80, 7, seed=8, effect_first=1.0, drop_share=0.1)
+    df["g"] = df["big"].astype(float)
+    kw = dict(outcome="y", treatment="did", controls=["x1", "x2", "x3"], fixed_effects=["unit", "year"], unit="unit",
+              group="g", cluster="unit", draws=30, seed=2)
+    fast = permutation_difference_test(df, **kw)
+    slow = permutation_difference_test(df, fast=False, **kw)
+    assert np.allclose(fast.diffs, slow.diffs, atol=1e-9)
+    assert np.allclose(fast.ts, slow.ts, atol=1e-7)
+    assert fast.actual_diff == pytest.approx(slow.actual_diff, abs=1e-10)
+
+
+def test_few_treated_units_are_flagged():
+    df = grouped_panel(60, 6, seed=4)
+    treated_units = df.loc[df["did"] > 0, "unit"].unique()
+    never = df.groupby("unit")["did"].max() == 0
+    flag_units = set(treated_units[:1]) | set(never.index[never.to_numpy()][:10])
+    df["flag"] = df["unit"].isin(flag_units)
+    res = estimate_split(df, GroupSplit(name="s", column="flag", labels=("few", "rest")), **MODEL, draws=0)
+    assert res.treated_units["few"] == 1
+    assert any("only 1 treated unit" in n for n in res.notes)

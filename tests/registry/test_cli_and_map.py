@@ -39,7 +39,7 @@ def test_registry_show_cbec_batches_1_to_5(run_cli):
 def test_registry_show_md_prints_the_caveats(run_cli):
     code, out, _ = run_cli("registry", "show", "broadband", "--format", "md")
     assert code == 0
-    assert "| batch" in out and "INCOMPLETE" in out
+    assert "batch |" in out and "INCOMPLETE" in out
 
 
 @pytest.mark.parametrize(

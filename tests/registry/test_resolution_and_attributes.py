@@ -100,8 +100,18 @@ def test_large_city_flag_and_proxy_note(attributes):
     assert (attributes.loc[has, "large_city"] == (pop[has] >= LARGE_CITY_THRESHOLD)).all()
     assert attributes.loc[~has, "large_city"].isna().all()
     assert any("proxy" in n for n in attributes.attrs["notes"])
-    assert attributes["size_basis"].str.contains("城镇人口").sum() == int(has.sum())
+    assert attributes["size_basis"].str.startswith("国发〔2014〕51号 thresholds on 2010 census 城镇人口").sum() == int(has.sum())
     later = city_attributes(size_year=2020)
     assert (later["size_year"] == 2020).all()
     with pytest.raises(PilotdidInputError, match="size_year"):
         city_attributes(size_year=2015)
+
+
+def test_a_caller_population_replaces_the_census_proxy():
+    ids = load_city_table()["city_id"]
+    synthetic = pd.Series(np.where(np.arange(len(ids)) % 2 == 0, 1_500_000.0, 400_000.0), index=ids.to_numpy())
+    attrs = city_attributes(population=synthetic, population_concept="synthetic district population (test)")
+    assert attrs["large_city"].sum() == int((synthetic >= LARGE_CITY_THRESHOLD).sum())
+    assert attrs["size_basis"].str.contains("synthetic district population").all()
+    with pytest.raises(PilotdidInputError, match="population_concept"):
+        city_attributes(population=synthetic)

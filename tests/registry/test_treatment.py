@@ -184,3 +184,23 @@ def test_policy_dummy_for_broadband_carries_the_caveat(cities):
     assert dummy[(panel["unit"] == chongqing) & (panel["year"] == 2016)].item() == 1
     with pytest.raises(PilotdidInputError, match="drop"):
         policy_dummy(panel, "unit", "year", "broadband", county_rule="drop")
+
+
+def test_mixed_ids_and_names(cities):
+    panel = pd.DataFrame({"unit": [_id(cities, "杭州市"), "宁波", "温州市"] * 2, "year": [2015] * 3 + [2016] * 3})
+    a = assign_treatment(panel, "unit", "year", "cbec", batches="1-2")
+    assert a.first_treat.to_dict() == {_id(cities, "杭州市"): 2015, "宁波": 2016, "温州市": 0}
+
+
+def test_the_study_runner_contract(cities):
+    """pilotdid.study.treatment turns [treatment] registry = ... into the runner's columns via assign_treatment."""
+    from pilotdid.study.context import FIRST_TREAT, TREAT
+    from pilotdid.study.treatment import setup_treatment
+
+    panel = synthetic_panel(cities)
+    setup = setup_treatment(panel, {"registry": "cbec", "batches": [1, 2, 3, 4, 5], "county_rule": "drop"},
+                            "unit", "year", "synthetic.toml")
+    assert setup.panel["unit"].nunique() == len(cities) - 5
+    assert setup.panel.groupby("unit")[FIRST_TREAT].first().gt(0).sum() == 100
+    assert set(setup.tables) == {"treated_by_batch", "not_found", "treated_after_window", "verification"}
+    assert setup.panel[TREAT].isin([0.0, 1.0]).all()

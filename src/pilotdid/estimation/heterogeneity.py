@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import RNG_CHUNK, TIE_RTOL, FixedEffectPartialler, crv1_small_sample_factor
@@ -278,13 +279,43 @@ class _GroupDesign:
     nobs: int
     #: per FE: nested in the cluster variable on the pooled rows (then also within any subgroup)
     fe_nested: list[bool] = field(default_factory=list)
+    #: fast path (first FE nested in the unit, other FEs with few levels): [y, d, x] and the dummies of
+    #: the other FEs, both within-transformed by the first FE once; since a group holds whole units,
+    #: that transform is the same on any group, and per draw only the dummies are projected out
+    within_first: np.ndarray | None = None
+    other_dummies: np.ndarray | None = None
+
+    def prepare_fast_path(self, max_levels: int = 400) -> None:
+        if not self.fe_codes or not _nested(self.fe_codes[0], self.unit_codes):
+            return
+        others = self.fe_codes[1:]
+        if sum(int(c.max()) + 1 for c in others) > max_levels:
+            return
+        first = FixedEffectPartialler([self.fe_codes[0]])
+        self.within_first = first.demean(np.column_stack([self.y, self.d, self.x]))
+        if others:
+            dummies = np.column_stack([(c[:, None] == np.arange(int(c.max()) + 1)[None, :]) for c in others])
+            self.other_dummies = first.demean(dummies.astype(float))
+
+
+def _within(design: _GroupDesign, rows: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """[y, d, x] on ``rows`` with every fixed effect partialled out, and the FE level counts."""
+    codes = [c[rows] for c in design.fe_codes]
+    levels = [int(np.count_nonzero(np.bincount(c))) for c in codes]
+    if design.within_first is None:
+        partialler = FixedEffectPartialler([_dense(c) for c in codes], tol=1e-13)
+        return partialler.demean(np.column_stack([design.y[rows], design.d[rows], design.x[rows]])), levels
+    z = design.within_first[rows]
+    if design.other_dummies is not None:
+        u, sv, _ = np.linalg.svd(design.other_dummies[rows], full_matrices=False)
+        u = u[:, sv > 1e-10 * max(1.0, sv[0])]
+        z = z - u @ (u.T @ z)
+    return z, levels
 
 
 def _subgroup_fit(design: _GroupDesign, rows: np.ndarray) -> tuple[float, float]:
     """DID coefficient and CRV1 SE (pyfixest-default small-sample factor) on the given rows."""
-    codes = [_dense(c[rows]) for c in design.fe_codes]
-    partialler = FixedEffectPartialler(codes, tol=1e-13)
-    z = partialler.demean(np.column_stack([design.y[rows], design.d[rows], design.x[rows]]))
+    z, fe_levels = _within(design, rows)
     y, d, x = z[:, 0], z[:, 1], z[:, 2:]
     if x.shape[1]:
         q, r = np.linalg.qr(x)
@@ -307,7 +338,7 @@ def _subgroup_fit(design: _GroupDesign, rows: np.ndarray) -> tuple[float, float]
     if n_clusters < 2:
         return b, np.nan
     scores = np.bincount(clus, weights=d * resid, minlength=n_clusters)
-    factor = crv1_small_sample_factor(int(rows.sum()), n_slopes, partialler.n_levels, design.fe_nested, n_clusters)
+    factor = crv1_small_sample_factor(int(rows.sum()), n_slopes, fe_levels, design.fe_nested, n_clusters)
     se = float(np.sqrt(factor * float(scores @ scores)) / dd)
     return b, se
 
@@ -367,10 +398,12 @@ class PermutationDifference:
 def permutation_difference_test(
     data: pd.DataFrame, *, outcome: str, treatment: str, controls: Sequence[str], fixed_effects: Sequence[str],
     unit: str, group: str, cluster: str | None = None, draws: int = 999, seed: int = 12345,
-    strata: str | None = None, progress: Callable[[str, int, int], None] | None = None,
+    strata: str | None = None, progress: Callable[[str, int, int], None] | None = None, fast: bool = True,
 ) -> PermutationDifference:
     """Permutation test of b(first group) − b(second group); ``group`` is a 0/1 unit-level column of ``data``
     (1 = first group), ``strata`` an optional unit-level column to permute within (e.g. adoption cohort).
+    ``fast`` uses the exact shortcut of :meth:`_GroupDesign.prepare_fast_path` when it applies
+    (``fast=False`` forces alternating projections per draw; the results agree to rounding).
 
     Rows with a missing value in a model column are dropped beforehand (the caller counts them).
     """
@@ -390,6 +423,8 @@ def permutation_difference_test(
     )
     if design.cluster_codes is not None:
         design.fe_nested = [_nested(c, design.cluster_codes) for c in design.fe_codes]
+    if fast:
+        design.prepare_fast_path()
     strata_units = None
     if strata:
         strata_units = pd.Series(frame[strata].to_numpy()).groupby(unit_codes).first().to_numpy()
@@ -400,14 +435,16 @@ def permutation_difference_test(
         b2, s2 = _subgroup_fit(design, ~rows)
         return b1 - b2, (b1 - b2) / np.hypot(s1, s2)
 
-    actual_diff, actual_t = statistic(per_unit)
     labels = permuted_labels(per_unit, draws, seed, strata_units)
     diffs = np.empty(draws)
     ts = np.empty(draws)
-    for r in range(draws):
-        diffs[r], ts[r] = statistic(labels[r])
-        if progress is not None and (r + 1) % 100 == 0:
-            progress("heterogeneity permutation", r + 1, draws)
+    # thousands of tiny LAPACK calls: BLAS threads only add overhead (10x slower on a busy machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        actual_diff, actual_t = statistic(per_unit)
+        for r in range(draws):
+            diffs[r], ts[r] = statistic(labels[r])
+            if progress is not None and (r + 1) % 100 == 0:
+                progress("heterogeneity permutation", r + 1, draws)
     failed = int((~np.isfinite(diffs)).sum())
     return PermutationDifference(draws=draws, seed=seed, actual_diff=float(actual_diff), actual_t=float(actual_t),
                                  diffs=diffs, ts=ts, n_failed=failed, strata=strata)

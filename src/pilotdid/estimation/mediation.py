@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import FitSummary, fit_model
@@ -311,23 +312,25 @@ def three_step(
     unit_in_fe = unit in fixed_effects
     z = frame[[outcome, mediator, treatment, *controls]].to_numpy(float)
     estimates = np.full(draws, np.nan)
-    for chunk in range((draws + RNG_CHUNK - 1) // RNG_CHUNK):
-        rng = _chunk_rng(seed, chunk)
-        picks = rng.integers(0, n_units, size=(RNG_CHUNK, n_units))
-        for j in range(RNG_CHUNK):
-            r = chunk * RNG_CHUNK + j
-            if r >= draws:
-                break
-            idx = np.concatenate([rows_of[u] for u in picks[j]])
-            new_unit = np.repeat(np.arange(n_units), [rows_of[u].size for u in picks[j]])
-            codes = ([new_unit] if unit_in_fe else []) + [np.unique(c[idx], return_inverse=True)[1] for c in other_fe]
-            try:
-                ab = _fwl_ab(z[idx], codes)
-            except (np.linalg.LinAlgError, RuntimeError):
-                continue
-            estimates[r] = ab[0] * ab[1]
-        if progress is not None:
-            progress("three-step bootstrap", min(draws, (chunk + 1) * RNG_CHUNK), draws)
+    # many tiny solves: BLAS threads only add overhead
+    with threadpool_limits(limits=1, user_api="blas"):
+        for chunk in range((draws + RNG_CHUNK - 1) // RNG_CHUNK):
+            rng = _chunk_rng(seed, chunk)
+            picks = rng.integers(0, n_units, size=(RNG_CHUNK, n_units))
+            for j in range(RNG_CHUNK):
+                r = chunk * RNG_CHUNK + j
+                if r >= draws:
+                    break
+                idx = np.concatenate([rows_of[u] for u in picks[j]])
+                new_unit = np.repeat(np.arange(n_units), [rows_of[u].size for u in picks[j]])
+                codes = ([new_unit] if unit_in_fe else []) + [np.unique(c[idx], return_inverse=True)[1] for c in other_fe]
+                try:
+                    ab = _fwl_ab(z[idx], codes)
+                except (np.linalg.LinAlgError, RuntimeError):
+                    continue
+                estimates[r] = ab[0] * ab[1]
+            if progress is not None:
+                progress("three-step bootstrap", min(draws, (chunk + 1) * RNG_CHUNK), draws)
     ok = estimates[np.isfinite(estimates)]
     alpha = 1 - level
     ci = (float(np.quantile(ok, alpha / 2)), float(np.quantile(ok, 1 - alpha / 2))) if ok.size else (np.nan, np.nan)

@@ -277,7 +277,11 @@ def _rm_accept(theta: np.ndarray, betahat, sigma, num_pre, num_post, l_vec, A, a
     eta = vals[np.arange(len(theta)), star]
     g = verts[star]  # (n_theta, k)
     sg2 = np.einsum("ij,jk,ik->i", g, SigY, g)
-    sg = np.sqrt(np.maximum(sg2, 1e-300))
+    # A vertex with no sampling variance (opposite moments of an equality, e.g. Mbar = 0) makes the
+    # statistic deterministic: reject exactly when it is positive.
+    degenerate = sg2 <= 1e-14 * np.trace(SigY)
+    sg2 = np.where(degenerate, 1.0, sg2)
+    sg = np.sqrt(sg2)
     c = (g @ SigY) / sg2[:, None]
     s = Y - c * eta[:, None]
     gc = c @ verts.T  # (n_theta, n_vert): gamma_v' c
@@ -293,7 +297,7 @@ def _rm_accept(theta: np.ndarray, betahat, sigma, num_pre, num_post, l_vec, A, a
     v_up_h = np.minimum(v_up, lf_cv)
     alpha2 = (alpha - kappa) / (1 - kappa)
     cdf = _truncnorm_cdf(eta, v_lo, v_up_h, sg)
-    reject_cond = cdf > 1 - alpha2
+    reject_cond = np.where(degenerate, eta > 1e-10 * np.sqrt(np.trace(SigY)), cdf > 1 - alpha2)
     return ~(reject_lf | reject_cond)
 
 

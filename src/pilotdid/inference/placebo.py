@@ -94,20 +94,30 @@ class FixedEffectPartialler:
             and self.n_levels[0] * self.n_levels[1] == self.n
             and np.unique(self.codes[0] * self.n_levels[1] + self.codes[1]).size == self.n
         )
+        # rows ordered unit-major, period-minor in a complete layout: demean by reshaping (no gathers)
+        self.grid = self.balanced_two_way and bool(
+            np.array_equal(self.codes[0], np.repeat(np.arange(self.n_levels[0]), self.n_levels[1]))
+            and np.array_equal(self.codes[1], np.tile(np.arange(self.n_levels[1]), self.n_levels[0]))
+        )
         self.iterations = 0
 
     def _means(self, j: int, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.indicators[j] @ x) / self.counts[j][:, None]
 
-    def demean(self, x: np.ndarray) -> np.ndarray:
-        """Within-transformed copy of ``x`` (N x B)."""
-        x = np.array(x, dtype=float, copy=True)
+    def demean(self, x: np.ndarray, *, copy: bool = True) -> np.ndarray:
+        """Within-transformed ``x`` (N x B): a copy, or ``x`` itself (float, C-ordered) when ``copy=False``."""
+        x = np.array(x, dtype=float, copy=True) if copy else np.ascontiguousarray(x, dtype=float)
         if x.ndim == 1:
             return self.demean(x[:, None])[:, 0]
         if not self.codes:
             return x
         if len(self.codes) == 1:
             return x - self._means(0, x)[self.codes[0]]
+        if self.grid:
+            cube = x.reshape(self.n_levels[0], self.n_levels[1], -1)
+            cube -= cube.mean(axis=1, keepdims=True)
+            cube -= cube.mean(axis=0, keepdims=True)
+            return x
         if self.balanced_two_way:
             # one sweep each way is exact in a complete layout: x - unit mean - time mean + grand mean
             x -= self._means(0, x)[self.codes[0]]
@@ -323,6 +333,7 @@ class PlaceboDesign:
     unit_first_treat: np.ndarray
     actual_treatment: np.ndarray
     cluster_indicator: sp.csr_matrix
+    cluster_starts: np.ndarray | None  # first row of each cluster when rows are grouped by cluster
     n_clusters: int
     n_coef: int
     fe_levels: list[int]
@@ -367,6 +378,11 @@ class PlaceboDesign:
                 codes = [pd.factorize(frame[f], sort=True)[0].astype(np.int64) for f in fixed_effects]
         if frame.shape[0] == 0:
             raise PilotdidInputError("placebo: no complete rows left", where="placebo", fix="check missing values")
+        # row order does not change any estimate; unit-major, period-minor order lets the balanced
+        # case demean by reshaping and sum cluster scores over contiguous blocks
+        order = np.lexsort(tuple(reversed(codes))) if codes else np.arange(frame.shape[0])
+        frame = frame.iloc[order]
+        codes = [c[order] for c in codes]
 
         unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
         ft = pd.to_numeric(frame[first_treat], errors="coerce").fillna(0).to_numpy(float)
@@ -390,6 +406,9 @@ class PlaceboDesign:
         y = y - basis @ (basis.T @ y)
 
         clus_codes, clus_labels = pd.factorize(frame[cluster], sort=True)
+        clus_codes = clus_codes.astype(np.int64)
+        contiguous = bool(np.all(np.diff(clus_codes) >= 0)) if clus_codes.size else False
+        cluster_starts = np.flatnonzero(np.r_[True, np.diff(clus_codes) != 0]) if contiguous else None
         fe_nested = []
         for c in codes:
             # an FE is nested in the cluster when each of its levels lies in exactly one cluster
@@ -403,7 +422,7 @@ class PlaceboDesign:
         return cls(
             y=y, basis=basis, partialler=partialler, unit_codes=unit_codes.astype(np.int64), times=times,
             unit_first_treat=unit_first_treat, actual_treatment=actual,
-            cluster_indicator=_indicator(clus_codes.astype(np.int64), len(clus_labels)),
+            cluster_indicator=_indicator(clus_codes, len(clus_labels)), cluster_starts=cluster_starts,
             n_clusters=len(clus_labels), n_coef=1 + basis.shape[1],
             fe_levels=partialler.n_levels, fe_nested=fe_nested, candidate_years=candidate_years, notes=notes,
         )
@@ -415,15 +434,20 @@ class PlaceboDesign:
 
     def estimate(self, treatment_columns: np.ndarray, ssc_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients and CRV1 SEs of each 0/1 treatment column (N x B) in the full model."""
-        d = self.partialler.demean(treatment_columns)
+        d = self.partialler.demean(treatment_columns, copy=False)
         if self.basis.shape[1]:
             d -= self.basis @ (self.basis.T @ d)
         dd = np.einsum("ij,ij->j", d, d)
         with np.errstate(divide="ignore", invalid="ignore"):
             coef = (d.T @ self.y) / dd
-            resid = self.y[:, None] - d * coef
-            scores = np.asarray(self.cluster_indicator @ (d * resid))
-            meat = np.einsum("ij,ij->j", scores, scores)
+            scores = d * coef  # becomes d_i * e_i with e = y - d * coef, in place
+            np.subtract(self.y[:, None], scores, out=scores)
+            scores *= d
+            if self.cluster_starts is not None:
+                sums = np.add.reduceat(scores, self.cluster_starts, axis=0)
+            else:
+                sums = np.asarray(self.cluster_indicator @ scores)
+            meat = np.einsum("ij,ij->j", sums, sums)
             se = np.sqrt(ssc_factor * meat) / dd
         degenerate = dd <= 1e-12 * self.nobs
         coef[degenerate] = np.nan
@@ -432,8 +456,8 @@ class PlaceboDesign:
 
     def treatment_columns(self, adoption: np.ndarray) -> np.ndarray:
         """0/1 matrix (N x B) from unit adoption years (B x n_units; 0 = never)."""
-        g = adoption.T[self.unit_codes]  # N x B
-        return ((g > 0) & (self.times[:, None] >= g)).astype(float)
+        g = np.where(adoption > 0, adoption, np.inf).T[self.unit_codes]  # N x B; never = +inf
+        return np.greater_equal(self.times[:, None], g).astype(float)
 
     def run(
         self, *, kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345,
@@ -467,7 +491,7 @@ class PlaceboDesign:
                 kept[start:stop] = adoption
             if progress is not None:
                 progress("placebo", stop, draws)
-        actual_coef, actual_se = self.estimate(self.actual_treatment[:, None], factor)
+        actual_coef, actual_se = self.estimate(self.actual_treatment[:, None].copy(), factor)
         return PlaceboResult(
             kind=kind, draws=draws, seed=seed, actual_coef=float(actual_coef[0]), actual_se=float(actual_se[0]),
             coefs=coefs, ses=ses, nobs=self.nobs, n_clusters=self.n_clusters, ssc_factor=factor,

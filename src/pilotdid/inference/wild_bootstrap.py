@@ -73,21 +73,63 @@ def _draw_weights(n_clusters: int, reps: int, weights: str, rng: np.random.Gener
 
 
 class _WCR:
-    """Precomputed cluster-level pieces for fast WCR t-statistics at any null value r."""
+    """Precomputed cluster-level pieces for fast WCR t-statistics at any null value r.
 
-    def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray):
+    With fixed effects partialled out, a bootstrap residual is M_D(u_r * v) (M_D = the within
+    transformation), which differs from u_r * v unless every fixed-effect group sits inside one
+    cluster. Its cluster scores are linear in v: C v with C[g, h] = sum_{i in g} (X a)_i M_D(u_r 1_h)_i,
+    precomputed once (u_r is affine in r, so two such matrices serve every r).
+    """
+
+    def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray,
+                 fe_groups: list[np.ndarray] | None = None):
         self.y, self.X, self.k = y, X, k
         self.codes = pd.factorize(cluster)[0]
         self.G = int(self.codes.max()) + 1
         self.v = v
         self.XtX_inv = np.linalg.inv(X.T @ X)
         self.a = self.XtX_inv[k]
-        # Cluster sums of X'X rows for coefficient k: h_g = a' X_g' X_g (G x K)
         XA = X @ self.a  # (N,)
         self.h = np.zeros((self.G, X.shape[1]))
-        np.add.at(self.h, self.codes, XA[:, None] * X)
+        np.add.at(self.h, self.codes, XA[:, None] * X)  # rows: a' X_g' X_g
         self.XA = XA
         self.others = [j for j in range(X.shape[1]) if j != k]
+        Xo = X[:, self.others]
+        if Xo.shape[1]:
+            proj = Xo @ np.linalg.lstsq(Xo, np.column_stack([y, X[:, k]]), rcond=None)[0]
+        else:
+            proj = np.zeros((len(y), 2))
+        # restricted residual u_r = u_a - r * u_b
+        self.u_a = y - proj[:, 0]
+        self.u_b = X[:, k] - proj[:, 1]
+        # Everything below is linear in v and affine in r: multiply by the draws once.
+        self.Cv_a = self._score_matrix(self.u_a, fe_groups) @ v
+        self.Cv_b = self._score_matrix(self.u_b, fe_groups) @ v
+        self.dbeta_a = self.XtX_inv @ (self._cluster_cross(self.u_a).T @ v)
+        self.dbeta_b = self.XtX_inv @ (self._cluster_cross(self.u_b).T @ v)
+
+    def _cluster_cross(self, u: np.ndarray) -> np.ndarray:
+        S = np.zeros((self.G, self.X.shape[1]))
+        np.add.at(S, self.codes, self.X * u[:, None])  # (G, K): X_g' u_g
+        return S
+
+    def _score_matrix(self, u: np.ndarray, fe_groups) -> np.ndarray:
+        if not fe_groups or self._nested(fe_groups):
+            return np.diag(self._cluster_sum(self.XA * u))
+        onehot = np.zeros((len(u), self.G))
+        onehot[np.arange(len(u)), self.codes] = u
+        W = demean(onehot, fe_groups)
+        C = np.zeros((self.G, self.G))
+        np.add.at(C, self.codes, self.XA[:, None] * W)
+        return C
+
+    def _nested(self, fe_groups) -> bool:
+        """Every fixed effect's groups lie within one cluster each (then M_D(u*v) = u*v)."""
+        for grp in fe_groups:
+            codes = pd.factorize(grp)[0]
+            if pd.DataFrame({"f": codes, "c": self.codes}).groupby("f")["c"].nunique().max() > 1:
+                return False
+        return True
 
     def _cluster_sum(self, vec: np.ndarray) -> np.ndarray:
         return np.bincount(self.codes, weights=vec, minlength=self.G)
@@ -106,25 +148,18 @@ class _WCR:
         u = self.y - X @ beta
         s0 = self._cluster_sum(self.XA * u)
         t0 = (beta[k] - r) / np.sqrt(s0 @ s0)
-        # restricted fit
-        y_r = self.y - r * X[:, k]
-        Xo = X[:, self.others]
-        if Xo.shape[1]:
-            b_o = np.linalg.lstsq(Xo, y_r, rcond=None)[0]
-            fit_r = Xo @ b_o + r * X[:, k]
-        else:
-            fit_r = r * X[:, k]
-        u_r = self.y - fit_r
-        # beta*_b - beta_r = (X'X)^-1 sum_g X_g' u_r,g v_gb ; only its k-th entry and the scores are needed
-        S = np.zeros((self.G, X.shape[1]))
-        np.add.at(S, self.codes, X * u_r[:, None])  # (G, K): X_g' u_r,g
-        dbeta = self.XtX_inv @ (S.T @ self.v)  # (K, B)
-        # cluster scores of draw b: a' X_g' u*_g = a'S_g v_gb - h_g' dbeta_b  (X_g' (fit_r - X beta_r) = 0)
-        s_g = S @ self.a  # (G,)
-        scores = s_g[:, None] * self.v - self.h @ dbeta  # (G, B)
+        dbeta = self.dbeta_a - r * self.dbeta_b  # (K, B): beta*_b - beta_r
+        scores = (self.Cv_a - r * self.Cv_b) - self.h @ dbeta  # (G, B) cluster scores of every draw
         se_b = np.sqrt((scores ** 2).sum(axis=0))
         t_b = dbeta[k] / se_b
         return float(t0), t_b
+
+
+def _p_value(t0: float, tb: np.ndarray) -> float:
+    """Share of draws with |t*| > |t| (strict). Draws equal to |t| up to rounding (the all-ones draw
+    reproduces the sample exactly) are ties and do not count, so the result does not depend on
+    floating-point noise."""
+    return float(np.mean(np.abs(tb) > abs(t0) * (1 + 1e-9)))
 
 
 def wild_cluster_bootstrap(
@@ -156,8 +191,9 @@ def wild_cluster_bootstrap(
     df = panel[list(dict.fromkeys(cols))].dropna()
     y = df[outcome].to_numpy(dtype=float)
     X = df[[term, *controls]].to_numpy(dtype=float)
+    fe_groups = [df[f].to_numpy() for f in fixed_effects]
     if fixed_effects:
-        Z = demean(np.column_stack([y, X]), [df[f].to_numpy() for f in fixed_effects])
+        Z = demean(np.column_stack([y, X]), fe_groups)
         y, X = Z[:, 0], Z[:, 1:]
     else:
         X = np.column_stack([X, np.ones(len(y))])
@@ -165,17 +201,16 @@ def wild_cluster_bootstrap(
     n_clusters = int(pd.Series(clus).nunique())
     rng = np.random.default_rng(seed)
     v, full = _draw_weights(n_clusters, reps, weights, rng)
-    wcr = _WCR(y, X, 0, clus, v)
+    wcr = _WCR(y, X, 0, clus, v, fe_groups)
     coef, _ = wcr.t_stat()
     t0, tb = wcr.boot_t(0.0)
-    p = float(np.mean(np.abs(t0) < np.abs(tb)))
+    p = _p_value(t0, tb)
     lo = hi = float("nan")
     if ci:
         beta_se = abs(coef / t0) if t0 != 0 else 1.0
 
         def pval(r):
-            t_r, tb_r = wcr.boot_t(r)
-            return float(np.mean(np.abs(t_r) < np.abs(tb_r)))
+            return _p_value(*wcr.boot_t(r))
 
         def bisect(inside, outside):
             for _ in range(60):

@@ -89,13 +89,19 @@ def size_classes(population: pd.Series) -> pd.DataFrame:
     return out
 
 
-def city_attributes(size_year: int = 2010) -> pd.DataFrame:
+def city_attributes(
+    size_year: int = 2010, population: pd.Series | None = None, population_concept: str | None = None
+) -> pd.DataFrame:
     """One row per city id: province, region, resource-based, central city, urban population, size class.
 
     Each attribute has a ``*_basis`` column naming the document and verification status it rests on;
     ``attrs["notes"]`` lists list entries that resolve to no city id and cities without census data.
     See the module docstring for the size proxy (census urban population of the whole prefecture,
     not urban-district population).
+
+    ``population`` (persons, indexed by city_id) replaces the census proxy for the size classes, e.g.
+    the yearbook's 市辖区年末总人口 (registered population of the urban districts), which is closer to
+    the paper's concept; ``population_concept`` must then say what it is (it goes into ``size_basis``).
     """
     if size_year not in SIZE_YEARS:
         raise PilotdidInputError(
@@ -158,28 +164,41 @@ def city_attributes(size_year: int = 2010) -> pd.DataFrame:
     census = census.dropna(subset=["city_id"]).drop_duplicates("city_id").set_index("city_id")
     for year in SIZE_YEARS:
         out[f"urban_pop_{year}"] = out["city_id"].map(pd.to_numeric(census[f"popu_urban_{year}"], errors="coerce"))
-    population = out[f"urban_pop_{size_year}"]
+    if population is not None:
+        if not population_concept:
+            raise PilotdidInputError(
+                "a custom population needs population_concept", where="city_attributes",
+                fix="say what the numbers are, e.g. population_concept='2014 yearbook 市辖区年末总人口 (persons)'",
+            )
+        population = out["city_id"].map(pd.to_numeric(population, errors="coerce"))
+        concept = population_concept
+    else:
+        population = out[f"urban_pop_{size_year}"]
+        concept = f"{size_year} {URBAN_POP_CONCEPT}"
     classes = size_classes(population)
-    out["size_year"] = size_year
+    out["size_year"] = size_year if population_concept is None else None
     out["size_class"] = classes["size_class"]
     out["size_class_cn"] = classes["size_class_cn"]
     out["large_city"] = (population >= LARGE_CITY_THRESHOLD).astype("boolean").mask(population.isna())
     out["size_basis"] = np.where(
         population.notna(),
-        f"国发〔2014〕51号 thresholds on {size_year} {URBAN_POP_CONCEPT}",
-        f"no {size_year} census urban population for this id",
+        f"国发〔2014〕51号 thresholds on {concept}",
+        f"no population for this id ({concept})",
     )
-    no_census = out.loc[population.isna(), "city_name"].tolist()
-    if no_census:
+    no_population = out.loc[population.isna(), "city_name"].tolist()
+    if no_population:
         notes.append(
-            f"{len(no_census)} city ids have no {size_year} census urban population (size class missing): "
-            + "、".join(no_census) + "."
+            f"{len(no_population)} city ids have no population for the size classes ({concept}): "
+            + "、".join(no_population) + "."
         )
-    notes.append(
-        f"Size classes use the {size_year} {URBAN_POP_CONCEPT}; it counts the towns of the prefecture's counties too, "
-        "so it is larger than the defined concept and classes more cities as large than the paper's split "
-        "(urban-district population > 1 million)."
-    )
+    if population_concept is None:
+        notes.append(
+            f"Size classes use the {concept}; it counts the towns of the prefecture's counties too, so it is larger "
+            "than the defined concept and classes more cities as large than the paper's split "
+            "(urban-district population > 1 million)."
+        )
+    else:
+        notes.append(f"Size classes use a population given by the caller: {concept}.")
     out = out.sort_values("city_id", ignore_index=True)
     out.attrs["notes"] = notes
     return out

@@ -135,7 +135,12 @@ def _resolve_panel_units(panel: pd.DataFrame, unit: str, years: pd.Series) -> tu
                 unmatched.append((v, "not a known city id"))
     else:
         resolver = get_resolver()
+        known = set(city_table()["city_id"])
         for v in values:
+            if isinstance(v, str) and v in known:  # a panel may mix ids and names
+                ids[v] = v
+                methods[v] = "id"
+                continue
             match = resolver.resolve(v)
             if match is None:
                 match = resolver.resolve(v, int(first_year[v]))

@@ -47,13 +47,16 @@ class FixedEffectDesign:
     n_slopes: int
     levels: tuple[int, ...]
     nested: tuple[bool, ...]
+    #: further redundant dummies when the FEs form disconnected groups (components − 1 per pair)
+    redundant: int = 0
 
     @property
     def fe_dof(self) -> int:
-        """Free FE parameters with an intercept: C + Σ(T_j − 1) (one level per further FE is redundant)."""
+        """Free FE parameters with an intercept: C + Σ(T_j − 1) − redundant (one level per further FE
+        is redundant, one more per extra disconnected group — the dummies ``regress`` would omit)."""
         if not self.levels:
             return 0
-        return self.levels[0] + sum(n - 1 for n in self.levels[1:])
+        return self.levels[0] + sum(n - 1 for n in self.levels[1:]) - self.redundant
 
 
 class VcovPreset:

@@ -68,7 +68,10 @@ def _design(prepared: TwfeData) -> FixedEffectDesign:
         nested = tuple(is_nested(frame, fe, prepared.cluster) for fe in prepared.fixed_effects)
     else:
         nested = tuple(False for _ in prepared.fixed_effects)
-    return FixedEffectDesign(n_slopes=len(prepared.regressors), levels=levels, nested=nested)
+    return FixedEffectDesign(
+        n_slopes=len(prepared.regressors), levels=levels, nested=nested,
+        redundant=_extra_components(frame, prepared.fixed_effects),
+    )
 
 
 def _lsdv_matrix(frame: pd.DataFrame, regressors: list[str], fixed_effects: list[str]):
@@ -95,6 +98,27 @@ def _lsdv_matrix(frame: pd.DataFrame, regressors: list[str], fixed_effects: list
     return sp.hstack(parts, format="csc"), blocks
 
 
+def _extra_components(frame: pd.DataFrame, fixed_effects: list[str]) -> int:
+    """Σ over the other FEs of (connected components of the bipartite graph first FE–that FE) − 1.
+
+    Zero when every pair is connected; then the dummy design has exactly one redundancy per extra
+    FE and a base-level intercept exists. (With three or more FEs further redundancies are possible
+    and are not detected here.)"""
+    from scipy.sparse.csgraph import connected_components
+
+    if len(fixed_effects) < 2:
+        return 0
+    first = pd.factorize(frame[fixed_effects[0]])[0]
+    n_first = int(first.max()) + 1
+    extra = 0
+    for fe in fixed_effects[1:]:
+        other = pd.factorize(frame[fe])[0]
+        n = n_first + int(other.max()) + 1
+        graph = sp.coo_matrix((np.ones(len(first)), (first, n_first + other)), shape=(n, n))
+        extra += connected_components(graph, directed=False)[0] - 1
+    return extra
+
+
 def _constant(
     prepared: TwfeData,
     preset: VcovPreset,
@@ -107,6 +131,8 @@ def _constant(
     if preset.constant is None:
         return None
     frame = prepared.frame
+    if _extra_components(frame, prepared.fixed_effects):
+        return {"unidentified": True}
     X, blocks = _lsdv_matrix(frame, prepared.regressors, prepared.fixed_effects)
     W = sp.diags(weights)
     XtWX = (X.T @ W @ X).tocsc()

@@ -8,7 +8,9 @@ Options (``[analyses.baseline]``):
 * ``vcov`` — a standard-error preset overriding ``[model] vcov`` for this analysis;
 * ``labels`` — {column = "label"} or {column = {en = "…", zh = "…"}} for the table rows;
 * ``digits`` (3) — decimals printed;
-* ``r2`` ("adj_r2") — the R² row(s): one or a list of "adj_r2", "r2", "r2_within", "adj_r2_within".
+* ``r2`` ("adj_r2") — the R² row(s): one or a list of "adj_r2", "r2", "r2_within", "adj_r2_within";
+* ``published_columns`` — {our column = "published column"} when the columns do not line up one to one
+  (e.g. a control the data lack shifts the stepwise columns); default: same numbers.
 
 The treatment regressor is the runner's column ``_did`` named ``ctx.treatment_name`` in results
 and tables. Published values (``ctx.extras["published"]["baseline"]``, rows like results.json's)
@@ -26,7 +28,7 @@ from pilotdid.estimation.twfe import R2_DEFINITIONS, fit_twfe, get_preset
 from pilotdid.report.regression_table import published_columns, regression_table
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
-OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "seed")
+OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")
 
 
 def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
@@ -101,7 +103,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     estimates = [row for col, res in zip(columns, fits) for row in res.estimate_rows("baseline", col, "full", treat)]
 
     published_rows = (ctx.extras.get("published") or {}).get("baseline")
-    published = published_columns(published_rows, columns) if published_rows else None
+    column_map = options.get("published_columns") or {}
+    if not isinstance(column_map, dict):
+        raise PilotdidInputError("published_columns must be a table {our = \"theirs\"}", where="[analyses.baseline]",
+                                 fix='published_columns = {"3" = "4"}')
+    published = (
+        published_columns(published_rows, [str(column_map.get(c, c)) for c in columns]) if published_rows else None
+    )
     if published is not None and not any(published):
         published = None
     zh = ctx.lang == "zh"

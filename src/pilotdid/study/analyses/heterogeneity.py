@@ -25,7 +25,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import INTERACTED_RULE, PERMUTATION_P_RULE, GroupSplit, SplitResult, estimate_split
 from pilotdid.report.table import Table
 from pilotdid.study.analyses.mechanism import (
-    check_options, coef_cell, fit_rows, paper_table, published_for_columns, published_rows,
+    check_options, coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
 )
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
@@ -182,9 +182,10 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
             columns.append(label)
     published = published_for_columns(ctx, "heterogeneity", columns)
     owner = {label: res for res in results for label in res.split.labels}
+    tx = row_text(ctx)
     extra = {
-        "Controls": ["Yes" if m.controls else "No"] * len(columns),
-        "Units (treated / never treated)": [
+        tx["controls"]: [tx["yes"] if m.controls else tx["no"]] * len(columns),
+        tx["units_split"]: [
             f"{owner[c].units[c]} ({owner[c].treated_units[c]} / {owner[c].never_treated_units[c]})" for c in columns],
     }
     notes = [

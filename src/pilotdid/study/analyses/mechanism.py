@@ -152,6 +152,18 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     return AnalysisOutput(estimates=estimates, results=extra_results, tables=tables, notes=notes)
 
 
+ROW_TEXT = {
+    "en": {"controls": "Controls", "yes": "Yes", "no": "No", "years": "Years", "units": "Units", "mediator": "Mediator",
+           "units_split": "Units (treated / never treated)"},
+    "zh": {"controls": "控制变量", "yes": "是", "no": "否", "years": "年份", "units": "城市数", "mediator": "中介变量",
+           "units_split": "城市数（处理组 / 从未处理）"},
+}
+
+
+def row_text(ctx: StudyContext) -> dict[str, str]:
+    return ROW_TEXT["zh" if ctx.lang == "zh" else "en"]
+
+
 def published_for_columns(ctx: StudyContext, table: str, columns: list[str]) -> list[dict[str, Any] | None] | None:
     """Published values per column in :func:`regression_table`'s form, the paper's treatment term
     (whatever it is called there, e.g. "DID") mapped onto ours; None when nothing is published."""
@@ -190,11 +202,12 @@ def mechanism_table(results: list[MediatorResult], ctx: StudyContext) -> Table:
     m = ctx.model
     columns = [r.spec.name for r in results]
     published = published_for_columns(ctx, "mechanism", columns)
+    tx = row_text(ctx)
     extra = {
-        "Controls": ["Yes" if m.controls else "No"] * len(results),
-        "Years": [f"{r.years[0]}-{r.years[1]}" for r in results],
-        "Units": [r.units for r in results],
-        "Mediator": [r.spec.source_text for r in results],
+        tx["controls"]: [tx["yes"] if m.controls else tx["no"]] * len(results),
+        tx["years"]: [f"{r.years[0]}-{r.years[1]}" for r in results],
+        tx["units"]: [r.units for r in results],
+        tx["mediator"]: [r.spec.source_text for r in results],
     }
     notes = [
         f"Each column regresses the mediator on {ctx.treatment_name}, the controls ({', '.join(m.controls) or 'none'}) "

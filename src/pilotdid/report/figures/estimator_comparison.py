@@ -1,0 +1,59 @@
+"""Event-time estimates of several estimators side by side (the layout of Stata's ``event_plot``).
+
+Each estimator's points are offset horizontally around the integer event time so that CIs do not
+overlap; the normalised reference period is drawn at zero; a dashed line marks adoption.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from pilotdid.report.figures.style import PALETTE, label_language, new_figure
+
+NAMES = {
+    "en": {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "bjs": "Imputation (BJS)",
+           "x": "Years relative to adoption", "y": "Estimated effect (95% CI)", "title": "Event study by estimator"},
+    "zh": {"twfe": "双向固定效应", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "bjs": "插补估计量 (BJS)",
+           "x": "相对政策实施的年份", "y": "估计效应（95%置信区间）", "title": "不同估计量的事件研究"},
+}
+ORDER = ("twfe", "cs", "sa", "bjs")
+MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D"}
+
+
+def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window: tuple[int, int] | None = None,
+                                title: str | None = None):
+    """Figure from event-study rows (estimator, rel_time, coef, ci_low, ci_high)."""
+    lab = NAMES[label_language(lang)]
+    fig, ax = new_figure(7.2, 4.0, lang=lang)
+    frame = rows.copy()
+    if window is not None:
+        frame = frame[(frame["rel_time"] >= window[0]) & (frame["rel_time"] <= window[1])]
+    present = [e for e in ORDER if e in set(frame["estimator"])] + sorted(set(frame["estimator"]) - set(ORDER))
+    width = 0.6
+    offsets = np.linspace(-width / 2, width / 2, len(present)) if len(present) > 1 else [0.0]
+    with plt.rc_context(fig._pilotdid_rc):
+        ax.axhline(0, color="#999999", linewidth=0.8)
+        ax.axvline(-0.5, color="#999999", linestyle="--", linewidth=0.9)
+        for est, off in zip(present, offsets):
+            f = frame[frame["estimator"] == est].sort_values("rel_time")
+            x = f["rel_time"].to_numpy(dtype=float) + off
+            y = f["coef"].to_numpy(dtype=float)
+            lo = f["ci_low"].to_numpy(dtype=float)
+            hi = f["ci_high"].to_numpy(dtype=float)
+            colour = PALETTE.get(est, "#555555")
+            has_ci = np.isfinite(lo) & np.isfinite(hi)
+            ax.errorbar(x[has_ci], y[has_ci], yerr=[y[has_ci] - lo[has_ci], hi[has_ci] - y[has_ci]],
+                        fmt=MARKERS.get(est, "o"), color=colour, ecolor=colour, elinewidth=1.0, capsize=2,
+                        markersize=4, label=lab.get(est, est))
+            if (~has_ci).any():  # reference period: fixed at zero, no sampling variance
+                ax.plot(x[~has_ci], y[~has_ci], MARKERS.get(est, "o"), markerfacecolor="white",
+                        markeredgecolor=colour, markersize=4)
+        ticks = np.sort(frame["rel_time"].unique())
+        ax.set_xticks(ticks)
+        ax.set_xlabel(lab["x"])
+        ax.set_ylabel(lab["y"])
+        ax.set_title(title or lab["title"])
+        ax.legend(loc="upper left", fontsize=8)
+    return fig

@@ -1,0 +1,111 @@
+"""Analysis ``honest``: HonestDiD sensitivity of the event-study effect to violations of parallel trends.
+
+Options (``[analyses.honest]``):
+
+- ``method = "RM"`` (relative magnitudes, C-LF hybrid confidence sets) or ``"SD"`` (smoothness, FLCI);
+- ``grid``: values of Mbar (RM; default [0, 0.5, 1, 1.5, 2]) or M (SD; default 0..sd of the first post
+  coefficient in 6 steps);
+- ``source = "cs"`` (Callaway-Sant'Anna dynamic aggregation, universal base period, as HonestDiD's
+  authors recommend for staggered adoption) or ``"twfe"`` (TWFE event study, reference -1);
+- ``target = "first"`` (effect in the adoption year) or ``"average"`` (mean of the post-period effects);
+- ``window = [-4, 4]``: event times used (pre: window start .. -2; post: 0 .. window end);
+- ``control_group``, ``covariates`` (``"controls"``/``"none"``): as in ``[analyses.staggered]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.table import Table
+from pilotdid.study.analyses.staggered import balanced_sample, check_options, choice, cs_event_study, parse_window
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+
+OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "seed")
+GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel trends, relative to the pre-treatment "
+         "trends, would overturn the effect, and reports confidence sets that stay valid under it. It guards against "
+         "reading flat but noisy pre-trends as proof that parallel trends hold after adoption.")
+
+
+def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """betahat, sigma, n_pre, n_post from an EventStudyResult with reference -1 (window applied)."""
+    tab = es.table.reset_index(drop=True)
+    est_rows = tab[tab["rel_time"] != -1]
+    idx = est_rows.index.to_numpy()
+    # es.vcov is in the order of the table rows excluding the reference row
+    order_all = np.arange(len(tab))
+    pos = {i: k for k, i in enumerate(order_all[tab["rel_time"].to_numpy() != -1])}
+    pre = est_rows[(est_rows.rel_time >= window[0]) & (est_rows.rel_time <= -2)]
+    post = est_rows[(est_rows.rel_time >= 0) & (est_rows.rel_time <= window[1])]
+    if pre.empty or post.empty:
+        raise PilotdidInputError("the event study has no pre-period (<= -2) or no post-period coefficient in the window",
+                                 where="[analyses.honest] window", fix="widen the window")
+    expected_pre = list(range(int(pre.rel_time.min()), -1))
+    expected_post = list(range(0, int(post.rel_time.max()) + 1))
+    if pre.rel_time.tolist() != expected_pre or post.rel_time.tolist() != expected_post:
+        raise PilotdidInputError("event times in the window are not contiguous", where="[analyses.honest] window",
+                                 fix="choose a window where every event time is estimated")
+    sel = [pos[i] for i in list(pre.index) + list(post.index)]
+    del idx
+    beta = np.r_[pre.coef.to_numpy(), post.coef.to_numpy()]
+    sigma = np.asarray(es.vcov)[np.ix_(sel, sel)]
+    return beta, sigma, len(pre), len(post)
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+    from pilotdid.inference import honest
+    from pilotdid.report.figures.honest import honest_figure
+
+    name = "honest"
+    check_options(options, OPTIONS, name)
+    method = str(options.get("method", "RM")).upper()
+    restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}.get(method)
+    if restriction is None:
+        raise PilotdidInputError(f"method = {options.get('method')!r}", where="[analyses.honest] method",
+                                 fix='use "RM" (relative magnitudes) or "SD" (smoothness)')
+    source = choice(options, "source", "cs", ("cs", "twfe"), name)
+    target = choice(options, "target", "first", ("first", "average"), name)
+    control_group = choice(options, "control_group", "never_treated", ("never_treated", "not_yet_treated"), name)
+    cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
+    seed = options.get("seed", 0)
+    window = parse_window(options, name)
+    covariates = list(ctx.model.controls) if cov_choice == "controls" else []
+    data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
+    if source == "cs":
+        _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
+                                  base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
+        src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function covariance)"
+    else:
+        es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
+                              covariates=covariates, cluster=ctx.model.cluster)
+        src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
+    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
+    l_vec = np.eye(n_post)[0] if target == "first" else np.full(n_post, 1.0 / n_post)
+    grid = options.get("grid")
+    if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):
+        raise PilotdidInputError(f"grid = {grid!r}", where="[analyses.honest] grid", fix="a list of non-negative numbers")
+    res = honest.sensitivity(beta, sigma, n_pre, n_post, restriction=restriction, grid=grid, l_vec=l_vec, seed=seed)
+    breakdown = honest.breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
+                                       upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed) \
+        if restriction == honest.RELATIVE_MAGNITUDES else res.breakdown
+    est, lo, hi = res.original
+    mname = "Mbar" if restriction == honest.RELATIVE_MAGNITUDES else "M"
+    body = pd.concat([pd.DataFrame([{"M": "original", "lb": lo, "ub": hi, "method": "conventional"}]),
+                      res.table.assign(M=res.table.M.map(lambda v: f"{v:g}"))[["M", "lb", "ub", "method"]]])
+    bd_text = "none (even the smallest value's set includes 0)" if breakdown is None else f"{breakdown:.3g}"
+    table = Table(name=f"honest_{method.lower()}", title=f"HonestDiD sensitivity ({res.method}) of the "
+                  f"{'adoption-year' if target == 'first' else 'average post-period'} effect",
+                  body=body.rename(columns={"M": mname}), float_digits=4,
+                  notes=[f"Source: {src_text}; {n_pre} pre and {n_post} post coefficients (window {list(window)}).",
+                         f"Point estimate {est:.4f}; breakdown {mname} (largest value whose robust set excludes 0): {bd_text}."])
+    notes.append(f"HonestDiD {res.method}: breakdown {mname} = {bd_text}.")
+    notes.append(GUARD)
+    return AnalysisOutput(
+        results={"honest": {"restriction": restriction, "method": res.method, "source": source, "target": target,
+                            "estimate": est, "original_ci": [lo, hi], "breakdown": breakdown,
+                            "grid": res.table[["M", "lb", "ub"]].to_dict("records")}},
+        tables={table.name: table}, figures={f"honest_{method.lower()}": honest_figure(res, lang=ctx.lang)}, notes=notes)

@@ -1,0 +1,254 @@
+"""Analysis ``staggered``: heterogeneity-robust estimators side by side with TWFE.
+
+Options (``[analyses.staggered]``):
+
+- ``estimators = ["cs", "sa", "bjs", "bacon"]`` (any subset);
+- ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
+- ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates);
+- ``base_period = "universal"`` (or ``"varying"``): universal makes CS pre-period estimates comparable
+  with TWFE/SA's reference period -1 (and is what HonestDiD needs); post-period estimates are the same;
+- ``anticipation = 0``;
+- ``draws = 999`` multiplier-bootstrap draws for CS (0 = analytic influence-function SEs),
+  ``weights = "rademacher"`` (or ``"mammen"``), ``seed`` (default: the study seed);
+- ``covariates = "controls"`` (the model's controls; CS takes them at each comparison's base period)
+  or ``"none"``;
+- ``window = [-4, 4]``: event times shown in the figure and table (estimates are not binned).
+
+The robust estimators need a balanced panel: units not observed (or with a missing outcome or
+covariate) in every period are dropped here, counted in the notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.table import Table
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
+
+OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
+           "covariates", "window")
+ESTIMATORS = ("cs", "sa", "bjs", "bacon")
+GUARDS = {
+    "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
+             "including 'forbidden' ones that use already-treated units as controls. It guards against trusting a "
+             "TWFE estimate that leans on those comparisons when effects change over time.",
+    "cs": "Callaway-Sant'Anna estimates each cohort's effect in each year against never-treated (or not-yet-treated) "
+          "units only, so already-treated units never serve as controls. It guards against the negative weights and "
+          "contamination TWFE suffers when effects differ across cohorts or grow with exposure.",
+    "sa": "Sun-Abraham estimates cohort-specific event-time effects in one saturated regression and averages them "
+          "with cohort-share weights. It guards against event-study leads and lags being contaminated by effects "
+          "from other periods, which biases TWFE event studies under heterogeneous effects.",
+    "bjs": "The imputation estimator (Borusyak-Jaravel-Spiess) fits unit and year effects on untreated observations "
+           "only and imputes each treated observation's untreated outcome. It guards against TWFE's implicit "
+           "comparisons with already-treated units and uses all clean pre-periods efficiently.",
+}
+
+
+def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
+    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise PilotdidInputError(f"unknown option(s) {unknown}", where=f"[analyses.{analysis}]",
+                                 fix=f"valid options: {', '.join(allowed)}")
+
+
+def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
+    value = options.get(key, default)
+    if value not in allowed:
+        raise PilotdidInputError(f"{key} = {value!r} is not allowed", where=f"[analyses.{analysis}] {key}",
+                                 fix=f"use one of {list(allowed)}")
+    return value
+
+
+def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Units observed with complete ``columns`` in every period of the panel; the rest dropped and counted."""
+    panel = ctx.panel
+    n_times = panel[ctx.time].nunique()
+    complete = panel.dropna(subset=columns)
+    rows_per_unit = complete.groupby(ctx.unit)[ctx.time].nunique()
+    keep_units = rows_per_unit.index[rows_per_unit == n_times]
+    n_all = panel[ctx.unit].nunique()
+    dropped = n_all - len(keep_units)
+    notes = []
+    if dropped:
+        notes.append(f"Balanced sample for the staggered estimators: {dropped} of {n_all} units dropped (not observed "
+                     f"with complete {', '.join(columns)} in all {n_times} periods).")
+    return complete[complete[ctx.unit].isin(keep_units)].copy(), notes
+
+
+def parse_window(options: dict, analysis: str) -> tuple[int, int]:
+    window = options.get("window", [-4, 4])
+    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)
+            and window[0] < 0 <= window[1]):
+        raise PilotdidInputError(f"window must be two integers [lo<0, hi>=0], got {window!r}",
+                                 where=f"[analyses.{analysis}] window", fix="e.g. window = [-4, 4]")
+    return int(window[0]), int(window[1])
+
+
+def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[str], control_group: str,
+                   est_method: str, base_period: str, anticipation: int, draws: int, weights: str, seed: int):
+    """CS ATT(g,t), its dynamic aggregation as an EventStudyResult, and the other aggregations."""
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.estimation.staggered.results import EventStudyResult
+
+    cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
+    res = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
+                    covariates=covariates, control_group=control_group, est_method=est_method,
+                    base_period=base_period, anticipation=anticipation, cluster=cluster)
+    if draws:
+        res = cs.bootstrap(res, draws=draws, seed=seed, weights=weights)
+    aggs = {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights)
+            for t in ("simple", "group", "calendar", "dynamic")}
+    dyn = aggs["dynamic"]
+    det = dyn.detail.rename(columns={"event_time": "rel_time", "att": "coef"})
+    n = res.n_units
+    inf = dyn.influence[:, 1:]
+    if res.cluster is not None:
+        summed = np.zeros((int(res.cluster.max()) + 1, inf.shape[1]))
+        np.add.at(summed, res.cluster, inf)
+        inf = summed
+    vcov = inf.T @ inf / n ** 2
+    es = EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high"]],
+                          att=aggs["simple"].att, se=aggs["simple"].se, ci_low=aggs["simple"].ci_low,
+                          ci_high=aggs["simple"].ci_high, vcov=vcov,
+                          reference=-1 - anticipation if base_period == "universal" else None,
+                          se_method=dyn.se_method, notes=res.notes)
+    return res, aggs, es
+
+
+def _fmt(coef, se):
+    if coef is None or not np.isfinite(coef):
+        return ""
+    return f"{coef:.4f}" + (f" ({se:.4f})" if se is not None and np.isfinite(se) else "")
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.staggered import bjs, cs, sa
+    from pilotdid.estimation.staggered.bacon import bacon_decomposition
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+    from pilotdid.report.figures.bacon import bacon_figure
+    from pilotdid.report.figures.estimator_comparison import estimator_comparison_figure
+
+    name = "staggered"
+    check_options(options, OPTIONS, name)
+    estimators = options.get("estimators", list(ESTIMATORS))
+    if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
+        raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
+                                 fix=f"a non-empty list drawn from {list(ESTIMATORS)}")
+    control_group = choice(options, "control_group", "never_treated", cs.CONTROL_GROUPS, name)
+    est_method = choice(options, "est_method", "dr", cs.EST_METHODS, name)
+    base_period = choice(options, "base_period", "universal", cs.BASE_PERIODS, name)
+    weights = choice(options, "weights", "rademacher", cs.BOOT_WEIGHTS, name)
+    cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
+    anticipation = options.get("anticipation", 0)
+    draws = options.get("draws", 999)
+    seed = options.get("seed", ctx.seed)
+    for key, val in (("anticipation", anticipation), ("draws", draws), ("seed", seed)):
+        if not isinstance(val, int) or isinstance(val, bool) or val < 0:
+            raise PilotdidInputError(f"{key} must be a non-negative integer, got {val!r}",
+                                     where=f"[analyses.{name}] {key}", fix=f"e.g. {key} = 0")
+    window = parse_window(options, name)
+    covariates = list(ctx.model.controls) if cov_choice == "controls" else []
+    outcome = ctx.model.outcome
+    data, notes = balanced_sample(ctx, [outcome, *covariates])
+    cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
+    kw = dict(outcome=outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT)
+
+    results_es: dict[str, Any] = {}
+    aggregates: list[dict] = []
+    tables: dict[str, Table] = {}
+    figures: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if "cs" in estimators:
+        ctx.progress("staggered: Callaway-Sant'Anna", 0, 1)
+        res, aggs, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group,
+                                       est_method=est_method, base_period=base_period, anticipation=anticipation,
+                                       draws=draws, weights=weights, seed=seed)
+        results_es["cs"] = es
+        notes += res.notes
+        for t, a in aggs.items():
+            aggregates.append({"estimator": "cs", "type": t, "att": a.att, "se": a.se, "ci_low": a.ci_low,
+                               "ci_high": a.ci_high, "se_method": a.se_method})
+        gt = res.att_gt.copy()
+        tables["staggered_cs_att_gt"] = Table(
+            name="staggered_cs_att_gt", title="Callaway-Sant'Anna group-time average treatment effects ATT(g,t)",
+            body=gt.rename(columns={"group": "cohort (g)", "time": "year (t)", "base": "base period",
+                                    "event_time": "t - g"}),
+            notes=[f"Control group: {control_group.replace('_', ' ')}; estimation: {est_method}; base period: "
+                   f"{base_period}; anticipation: {anticipation}; covariates: {', '.join(covariates) or 'none'} "
+                   "(base-period values).",
+                   ("Multiplier bootstrap (" + weights + f", {draws} draws, seed {seed}); CIs are uniform bands "
+                    f"(critical value {res.bootstrap['crit']:.3f}).") if draws else
+                   "Analytic influence-function SEs; pointwise 95% CIs."], float_digits=4)
+        ctx.progress("staggered: Callaway-Sant'Anna", 1, 1)
+    if "sa" in estimators:
+        results_es["sa"] = sa.sun_abraham(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+    if "bjs" in estimators:
+        results_es["bjs"] = bjs.imputation(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+    for key in ("sa", "bjs"):
+        if key in results_es:
+            notes += results_es[key].notes
+            aggregates.append({**results_es[key].aggregate_row("simple"), "se_method": results_es[key].se_method})
+
+    # TWFE: reuse the event_study analysis when it ran (no duplicate rows), else fit the unbinned version.
+    twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+    aggregates.append({**twfe.aggregate_row("static"), "se_method": twfe.se_method})
+    prior = ctx.outputs.get("event_study")
+    prior_rows = [r for r in (prior.results.get("event_study", []) if prior else []) if r.get("estimator") == "twfe"]
+    twfe_rows = prior_rows or twfe.event_rows()
+    if prior_rows:
+        notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
+                     "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
+
+    event_rows = [r for e in ("cs", "sa", "bjs") if e in results_es for r in results_es[e].event_rows()]
+    all_rows = pd.DataFrame(event_rows + twfe_rows)
+    es_rows_out = [normalise_row(r, EVENT_STUDY_KEYS) for r in event_rows]
+    if not prior_rows:
+        es_rows_out += [normalise_row(r, EVENT_STUDY_KEYS) for r in twfe_rows]
+    if len(all_rows):
+        figures["staggered_estimator_comparison"] = estimator_comparison_figure(all_rows, lang=ctx.lang, window=window)
+        shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
+        wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
+                .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
+        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs") if e in wide.columns]]
+        tables["staggered_event_study"] = Table(
+            name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
+            body=wide.rename(columns={"rel_time": "event time"}),
+            notes=["Reference period -1 is normalised to zero for TWFE, SA and CS (universal base); BJS pre-period "
+                   "values are mean imputation residuals (no normalisation)."])
+    overall = pd.DataFrame(aggregates)
+    tables["staggered_overall_att"] = Table(
+        name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
+        body=overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]], float_digits=4,
+        notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
+               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights)."])
+
+    if "bacon" in estimators:
+        bdata, bnotes = balanced_sample(ctx, [outcome])
+        b = bacon_decomposition(bdata, **kw)
+        notes += bnotes
+        notes.append(f"Goodman-Bacon: weight on forbidden comparisons (already-treated units as controls) = "
+                     f"{b.forbidden_weight:.3f}; TWFE without controls = {b.twfe:.4f}.")
+        extra["bacon"] = {"twfe": b.twfe, "forbidden_weight": b.forbidden_weight,
+                          "by_type": b.by_type.to_dict("records"), "comparisons": b.comparisons.to_dict("records")}
+        tables["staggered_bacon"] = Table(
+            name="staggered_bacon", title="Goodman-Bacon decomposition of the TWFE coefficient (no controls)",
+            body=b.by_type[["type", "weight", "estimate"]], float_digits=4,
+            notes=[f"Weights sum to {b.comparisons.weight.sum():.6f}; weighted estimates sum to the TWFE coefficient "
+                   f"{b.twfe:.6f} (balanced panel, no controls)."])
+        tables["staggered_bacon_comparisons"] = Table(
+            name="staggered_bacon_comparisons", title="Goodman-Bacon decomposition: every 2x2 comparison",
+            body=b.comparisons, float_digits=4)
+        figures["staggered_bacon"] = bacon_figure(b, lang=ctx.lang)
+
+    for e in estimators:
+        notes.append(GUARDS[e])
+    return AnalysisOutput(
+        results={"event_study": es_rows_out,
+                 "aggregates": [normalise_row(a, AGGREGATE_KEYS) for a in aggregates], **extra},
+        tables=tables, figures=figures, notes=notes)

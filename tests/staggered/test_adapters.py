@@ -1,0 +1,75 @@
+"""The study adapters on a SYNTHETIC panel: outputs follow the results.json schema."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered.simulate import simulate_staggered_panel
+from pilotdid.study.context import FIRST_TREAT, TREAT, ModelSpec, StudyContext
+from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS
+
+
+@pytest.fixture(scope="module")
+def ctx() -> StudyContext:
+    df, _ = simulate_staggered_panel(n_units=80, n_covariates=2, seed=21)
+    rng = np.random.default_rng(22)
+    df["x1"] += rng.normal(scale=0.3, size=len(df))  # time-varying controls, as real ones are
+    df["x2"] += rng.normal(scale=0.3, size=len(df))
+    df[TREAT] = df["did"]
+    df[FIRST_TREAT] = df["first_treat"]
+    df.loc[df.index[5], "y"] = np.nan  # one missing outcome: the unit must be dropped and counted
+    model = ModelSpec(outcome="y", controls=["x1", "x2"], fixed_effects=["unit", "year"], cluster="unit")
+    return StudyContext(study_name="synthetic", panel=df, unit="unit", time="year", model=model, treatment_name="did")
+
+
+def test_staggered_adapter(ctx):
+    from pilotdid.study.analyses import staggered
+    out = staggered.run(ctx, {"draws": 199, "covariates": "none"})
+    es = out.results["event_study"]
+    assert {r["estimator"] for r in es} == {"cs", "sa", "bjs", "twfe"}
+    assert all(tuple(r)[:len(EVENT_STUDY_KEYS)] == EVENT_STUDY_KEYS for r in es)
+    aggs = out.results["aggregates"]
+    assert all(tuple(r)[:len(AGGREGATE_KEYS)] == AGGREGATE_KEYS for r in aggs)
+    assert {(r["estimator"], r["type"]) for r in aggs} >= {("cs", "simple"), ("sa", "simple"), ("bjs", "simple"),
+                                                          ("twfe", "static"), ("cs", "dynamic")}
+    assert 0 < out.results["bacon"]["forbidden_weight"] < 1
+    assert any("1 of 80 units dropped" in n for n in out.notes)
+    assert set(out.figures) == {"staggered_estimator_comparison", "staggered_bacon"}
+    assert "staggered_overall_att" in out.tables
+    assert sum("guards against" in n for n in out.notes) == 4
+
+
+def test_staggered_adapter_with_covariates_and_options(ctx):
+    from pilotdid.study.analyses import staggered
+    out = staggered.run(ctx, {"estimators": ["cs"], "control_group": "not_yet_treated", "est_method": "reg",
+                              "base_period": "varying", "draws": 0})
+    assert {r["estimator"] for r in out.results["event_study"]} == {"cs", "twfe"}
+    with pytest.raises(PilotdidInputError, match="control_group"):
+        staggered.run(ctx, {"control_group": "everyone"})
+    with pytest.raises(PilotdidInputError, match="unknown option"):
+        staggered.run(ctx, {"estimator": ["cs"]})
+
+
+@pytest.mark.parametrize("method", ["RM", "SD"])
+def test_honest_adapter(ctx, method):
+    from pilotdid.study.analyses import honest
+    opts = {"method": method, "covariates": "none"}
+    if method == "SD":
+        opts["grid"] = [0.0, 0.01, 0.02]
+    out = honest.run(ctx, opts)
+    h = out.results["honest"]
+    assert h["original_ci"][0] < h["estimate"] < h["original_ci"][1]
+    assert len(h["grid"]) == (5 if method == "RM" else 3)
+    assert f"honest_{method.lower()}" in out.figures
+
+
+def test_wild_bootstrap_adapter(ctx):
+    from pilotdid.study.analyses import wild_bootstrap
+    out = wild_bootstrap.run(ctx, {"reps": 499, "weights": "webb"})
+    wb = out.results["wild_bootstrap"]
+    assert 0 <= wb["p_wcr"] <= 1 and wb["ci_low"] < wb["coef"] < wb["ci_high"]
+    assert math.isfinite(wb["coef"]) and wb["treated_clusters"] > 0
