@@ -60,6 +60,9 @@ PROVENANCE = [
     ("tertiary_employment_share", "fraction", "crh_csy_raw_table_<year+1>.xlsx", "14 tertiary sectors / all 19 sectors, 全市",
      "ratio; sector-sum denominator; missing sectors count as 0"),
     ("it_employment_share", "fraction", "crh_csy_raw_table_<year+1>.xlsx", "信息传输、计算机服务和软件业 / all 19 sectors, 全市", "ratio"),
+    ("district_population", "万人", "crh_csy_raw_table_<year+1>.xlsx", "年末总人口 / 年末户籍人口, 市辖区",
+     "as is; registered (户籍) year-end population of the urban districts, the closest public concept to the 2014 "
+     "size standard's 城区常住人口; yearbook edition N = data year N-1"),
     ("digital_finance_index", "index (PKU DFIIC)", S.FILES["anintony"], "FI", "exp(FI)"),
     ("green_invention_apps", "count", S.FILES["anintony"], "TE", "exp(TE) rounded (applications, not grants)"),
     ("agg", "亿元 per km2", "derived", "gdp / land_area", "ratio"),
@@ -74,7 +77,8 @@ VARIABLES = [p[0] for p in PROVENANCE]
 BASE = ["gdp", "gdp_per_capita", "population", "land_area", "va_tertiary", "va_secondary", "gdp_first",
         "deposits", "loans", "fiscal_revenue", "expenditure_gdp", "science_expenditure", "science_share",
         "urban_disposable_income", "exports", "fdi_usd", "urbanisation_rate", "unemployment_rate",
-        "tertiary_employment_share", "it_employment_share", "digital_finance_index", "green_invention_apps"]
+        "tertiary_employment_share", "it_employment_share", "district_population", "digital_finance_index",
+        "green_invention_apps"]
 DERIVED = {
     "tertiary_share": (("va_tertiary", "gdp_first"), lambda d: d.va_tertiary / d.gdp_first),
     "industrial_advancement": (("va_tertiary", "va_secondary"), lambda d: d.va_tertiary / d.va_secondary),
@@ -197,6 +201,8 @@ def _yearbook_variables(yb, corrections: list) -> pd.DataFrame:
     ok = ~implausible & (total > 0)
     out["tertiary_employment_share"] = (sec[list(TERTIARY_SECTORS)].fillna(0).sum(axis=1) / total).where(ok)
     out["it_employment_share"] = (sec["emp_it"] / total).where(ok)
+    districts = yb.tidy[(yb.tidy.scope == "districts") & (yb.tidy.variable == "registered_population")]
+    out["district_population"] = districts.groupby(["city", "year"]).value.first().reindex(out.index)
     out["city_en"] = english.reindex(out.index)
     out = out.reset_index().rename(columns={"city": "source_name"})
     out["source_row"] = 0
@@ -278,8 +284,8 @@ def build_panel(raw_dir: Path) -> PanelBuild:
         _harmonise(norah, S.FILES["norahchen"], resolver,
                    ["fiscal_revenue", "science_expenditure", "exports", "urban_disposable_income"], unmatched, fuzzy),
         _harmonise(yb_vars, "crh_csy_raw_table_2012..2017.xlsx", resolver,
-                   ["unemployment_rate", "tertiary_employment_share", "it_employment_share"], unmatched, fuzzy,
-                   code_col="city_en"),
+                   ["unemployment_rate", "tertiary_employment_share", "it_employment_share", "district_population"],
+                   unmatched, fuzzy, code_col="city_en"),
     ]
     # the panel's units: every id found with at least one value, on the years it is valid
     found = sorted(set().union(*[set(p.loc[p.drop(columns=["city_id", "year"]).notna().any(axis=1), "city_id"])

@@ -482,6 +482,16 @@ class PlaceboDesign:
         ses = np.empty(draws)
         kept = np.empty((draws, self.unit_first_treat.size)) if keep_adoption else None
         cache: dict[int, np.ndarray] = {}
+        with _single_threaded_blas():
+            actual_coef, actual_se = self._run_blocks(kind, draws, seed, block_size, factor, coefs, ses, kept, cache,
+                                                      progress)
+        return PlaceboResult(
+            kind=kind, draws=draws, seed=seed, actual_coef=float(actual_coef[0]), actual_se=float(actual_se[0]),
+            coefs=coefs, ses=ses, nobs=self.nobs, n_clusters=self.n_clusters, ssc_factor=factor,
+            block_size=block_size, notes=list(self.notes), adoption_years=kept,
+        )
+
+    def _run_blocks(self, kind, draws, seed, block_size, factor, coefs, ses, kept, cache, progress):
         for start in range(0, draws, block_size):
             stop = min(draws, start + block_size)
             adoption = draw_adoption_years(self.unit_first_treat, kind, start, stop, seed, self.candidate_years,
@@ -491,12 +501,19 @@ class PlaceboDesign:
                 kept[start:stop] = adoption
             if progress is not None:
                 progress("placebo", stop, draws)
-        actual_coef, actual_se = self.estimate(self.actual_treatment[:, None].copy(), factor)
-        return PlaceboResult(
-            kind=kind, draws=draws, seed=seed, actual_coef=float(actual_coef[0]), actual_se=float(actual_se[0]),
-            coefs=coefs, ses=ses, nobs=self.nobs, n_clusters=self.n_clusters, ssc_factor=factor,
-            block_size=block_size, notes=list(self.notes), adoption_years=kept,
-        )
+        return self.estimate(self.actual_treatment[:, None].copy(), factor)
+
+
+def _single_threaded_blas():
+    """BLAS limited to one thread: the products here are thin (N x k by N x B) and memory-bound, and
+    multi-threaded BLAS on a shared machine made them up to 10x slower in measurements."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _orthonormal_basis(x: np.ndarray, rtol: float = 1e-10) -> np.ndarray:

@@ -13,8 +13,9 @@ from scipy import stats
 class EventStudyResult:
     """Event-time estimates (``rel_time, coef, se, ci_low, ci_high``) and the overall post-treatment ATT.
 
-    ``vcov`` is the covariance of the event-time coefficients in ``table`` order (when the estimator
-    provides it; HonestDiD needs it). ``reference`` is the normalised event time (None if none).
+    ``vcov`` is the covariance of the event-time coefficients in ``table`` order, the reference row
+    (fixed at zero) left out (when the estimator provides it; HonestDiD needs it). ``reference`` is the
+    normalised event time (None if none).
     """
 
     estimator: str

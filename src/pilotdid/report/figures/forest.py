@@ -74,10 +74,10 @@ def forest_plot(
     for g, yy in header_y.items():
         note = difference_notes.get(g)
         ax.annotate(g, xy=(0.01, yy), xycoords=("axes fraction", "data"), fontsize=8.5, fontweight="bold",
-                    ha="left", va="center")
+                    ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
         if note:
             ax.annotate(note, xy=(0.01, yy - 0.55), xycoords=("axes fraction", "data"), fontsize=7.5,
-                        color="#444444", ha="left", va="center")
+                        color="#444444", ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
     ax.set_ylim(y + 0.6, 0.6)
     ax.set_xlabel(text["x"])
     ax.tick_params(axis="y", length=0)

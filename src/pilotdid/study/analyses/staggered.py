@@ -112,11 +112,13 @@ def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[st
         summed = np.zeros((int(res.cluster.max()) + 1, inf.shape[1]))
         np.add.at(summed, res.cluster, inf)
         inf = summed
-    vcov = inf.T @ inf / n ** 2
+    reference = -1 - anticipation if base_period == "universal" else None
+    keep = (det["rel_time"] != reference).to_numpy()
+    vcov = (inf.T @ inf / n ** 2)[np.ix_(keep, keep)]  # the reference row (fixed at 0) has no variance
     es = EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high"]],
                           att=aggs["simple"].att, se=aggs["simple"].se, ci_low=aggs["simple"].ci_low,
                           ci_high=aggs["simple"].ci_high, vcov=vcov,
-                          reference=-1 - anticipation if base_period == "universal" else None,
+                          reference=reference,
                           se_method=dyn.se_method, notes=res.notes)
     return res, aggs, es
 
