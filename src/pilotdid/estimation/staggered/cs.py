@@ -82,21 +82,37 @@ class CSAggregate:
 
 # --------------------------------------------------------------------------------------------- 2x2 pieces
 
-def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-12, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Logit MLE by Newton-Raphson; returns (fitted probabilities, inverse Hessian scaled by n)."""
+class PropensityScoreError(Exception):
+    """The logit propensity score has no finite maximum (separation) or a singular information matrix."""
+
+
+def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Logit MLE by Newton-Raphson; returns (fitted probabilities, inverse Hessian scaled by n).
+
+    Raises :class:`PropensityScoreError` under (quasi-)separation, where the MLE does not exist.
+    """
     n, k = X.shape
     beta = np.zeros(k)
-    for _ in range(max_iter):
-        eta = X @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
-        w = p * (1 - p)
-        hess = (X * w[:, None]).T @ X
-        step = np.linalg.solve(hess, X.T @ (d - p))
-        beta += step
-        if np.max(np.abs(step)) < tol:
-            break
-    p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+    converged = False
+    with np.errstate(over="ignore"):
+        for _ in range(max_iter):
+            p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+            w = p * (1 - p)
+            hess = (X * w[:, None]).T @ X
+            try:
+                step = np.linalg.solve(hess, X.T @ (d - p))
+            except np.linalg.LinAlgError as err:
+                raise PropensityScoreError("singular logit information matrix") from err
+            beta += step
+            if not np.all(np.isfinite(beta)):
+                raise PropensityScoreError("logit coefficients diverge")
+            if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+                converged = True
+                break
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
     w = p * (1 - p)
+    if not converged or np.max(np.abs(beta)) > 30 or np.linalg.cond((X * w[:, None]).T @ X) > 1e12:
+        raise PropensityScoreError("logit separation: fitted probabilities reach 0 or 1")
     hess_inv_n = np.linalg.inv((X * w[:, None]).T @ X / n)
     return p, hess_inv_n
 
@@ -190,12 +206,16 @@ def att_gt(
     anticipation: int = 0,
     cluster: str | None = None,
     alpha: float = 0.05,
+    ps_fallback: str | None = None,
 ) -> CSResult:
     """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
 
     ``first_treat`` holds the first treated period (0 = never treated). Without covariates all three
     estimation methods reduce to the difference of mean changes and are computed for every cell at
-    once; with covariates each cell is one logit/OLS 2x2.
+    once; with covariates each cell is one logit/OLS 2x2. When a cell's propensity score cannot be
+    estimated (separation, typically a cohort of a handful of units), the default is to refuse with
+    the cell named; ``ps_fallback="reg"`` estimates those cells by outcome regression instead and lists
+    them in ``notes``.
     """
     where = "staggered.cs"
     if control_group not in CONTROL_GROUPS:
@@ -238,12 +258,27 @@ def att_gt(
             inf = (treated * (dy - mean_t) * (n / n_t) - control * (dy - mean_c) * (n / n_c))
         inf = np.where(ok[None, :], inf, 0.0)
     else:
+        fallback_cells: list[str] = []
         for k in np.flatnonzero(ok & ~is_base):
             sub = treated[:, k] | control[:, k]
             X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, b_idx[k]] for c in covariates])
-            a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
+            try:
+                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
+            except PropensityScoreError as err:
+                cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
+                if ps_fallback != "reg":
+                    raise PilotdidInputError(
+                        f"propensity score for ATT({cell}) cannot be estimated ({err}; {int(n_t[k])} treated units, "
+                        f"{len(covariates)} covariates)", where=where,
+                        fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg"') from None
+                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg")
+                fallback_cells.append(cell)
             att[k] = a
             inf[sub, k] = f * (n / sub.sum())
+        if fallback_cells:
+            cohorts_hit = sorted({c.split(",")[0] for c in fallback_cells})
+            notes.append(f"{len(fallback_cells)} ATT(g,t) cell(s) ({', '.join(cohorts_hit)}) estimated by outcome "
+                         f"regression instead of {est_method}: their propensity score does not exist (separation).")
     att[is_base] = 0.0
     inf[:, is_base] = 0.0
     if (~ok).any():

@@ -95,24 +95,28 @@ def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights:
     return fit_twfe(frame, m.outcome, regressors, m.fixed_effects, m.cluster, vcov=m.vcov, weights=weights)
 
 
-def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
-    """The concurrent policy's 0/1 dummy and where it came from (or None and why not)."""
+def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str, list[str]]:
+    """The concurrent policy's 0/1 dummy, where it came from (or None and why not), and the registry's
+    caveats for it (which the table must print)."""
     column = options.get("concurrent_column")
     if column:
         if column not in ctx.panel.columns:
             raise PilotdidInputError(f"column {column!r} not in the panel", where="[analyses.robustness] concurrent_column",
                                      fix="name a 0/1 column of the panel")
-        return pd.to_numeric(ctx.panel[column], errors="coerce"), f"panel column {column!r}"
+        return pd.to_numeric(ctx.panel[column], errors="coerce"), f"panel column {column!r}", []
     policy = options.get("concurrent_policy", "broadband")
     try:
         from pilotdid.registry.treatment import policy_dummy
     except ImportError:
-        return None, "the registry's policy_dummy is not available in this installation"
+        return None, "the registry's policy_dummy is not available in this installation", []
     try:
-        series = policy_dummy(ctx.panel, ctx.unit, ctx.time, policy=policy)
+        series = policy_dummy(ctx.panel, ctx.unit, ctx.time, policy)
     except PilotdidInputError as exc:
-        return None, f"registry policy {policy!r}: {exc}"
-    return pd.Series(np.asarray(series, dtype=float), index=ctx.panel.index), f"registry policy {policy!r}"
+        return None, f"registry policy {policy!r}: {exc}", []
+    caveats = [str(c) for c in series.attrs.get("caveats", [])]
+    caveats += [f"{policy} assignment: {n}" for n in series.attrs.get("notes", [])]
+    return (pd.Series(np.asarray(series, dtype=float), index=ctx.panel.index), f"registry policy {policy!r}",
+            caveats)
 
 
 def _capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
@@ -188,7 +192,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     results["psm"] = psm_summaries
 
     # --- (4) concurrent policy -----------------------------------------------------------------------
-    dummy, source = _policy_dummy(ctx, options)
+    dummy, source, caveats = _policy_dummy(ctx, options)
+    notes += caveats
     policy = options.get("concurrent_policy", "broadband")
     concurrent_term = f"{policy}_pilot" if not options.get("concurrent_column") else options["concurrent_column"]
     if dummy is None:
@@ -318,13 +323,16 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
         by_col: dict[str, list[dict]] = {}
         for r in published:
             by_col.setdefault(str(r.get("column")), []).append(r)
-        main = [next((r for r in by_col.get(c.key, []) if r.get("term") in ("DID", "L.DID")), None) for c in columns]
+        # published rows name terms as the study does: the treatment, or its lag "L.<treatment>"
+        main_terms = (ctx.treatment_name, f"L.{ctx.treatment_name}")
+        main = [next((r for r in by_col.get(c.key, []) if r.get("term") in main_terms), None) for c in columns]
         add("Paper (published): treatment", [f"{r['coef']:.3f}" if r and "coef" in r else "" for r in main])
         add("", [f"({r['t']:.3f})" if r and "t" in r else "" for r in main])
-        second = [next((r for r in by_col.get(c.key, []) if r.get("term") not in ("DID", "L.DID")), None)
+        second = [next((r for r in by_col.get(c.key, []) if r.get("term") not in main_terms), None)
                   for c in columns]
         if any(second):
-            add("Paper (published): " + next(r["term"] for r in second if r),
+            first = next(r for r in second if r)
+            add("Paper (published): " + str(first.get("label_term", first["term"])),
                 [f"{r['coef']:.3f} ({r['t']:.3f})" if r else "" for r in second])
         add("Paper (published): N", [str(r["nobs"]) if r and r.get("nobs") is not None else "" for r in main])
     body = pd.DataFrame(cells, columns=headers)

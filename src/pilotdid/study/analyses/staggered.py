@@ -4,7 +4,9 @@ Options (``[analyses.staggered]``):
 
 - ``estimators = ["cs", "sa", "bjs", "bacon"]`` (any subset);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
-- ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates);
+- ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates); cells whose
+  propensity score does not exist (separation in a tiny cohort) are estimated by outcome regression and
+  listed in the notes;
 - ``base_period = "universal"`` (or ``"varying"``): universal makes CS pre-period estimates comparable
   with TWFE/SA's reference period -1 (and is what HonestDiD needs); post-period estimates are the same;
 - ``anticipation = 0``;
@@ -99,7 +101,7 @@ def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[st
     cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
     res = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                     covariates=covariates, control_group=control_group, est_method=est_method,
-                    base_period=base_period, anticipation=anticipation, cluster=cluster)
+                    base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg")
     if draws:
         res = cs.bootstrap(res, draws=draws, seed=seed, weights=weights)
     aggs = {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights)
