@@ -13,7 +13,7 @@ from .conftest import make_context
 
 PUBLISHED = {"robustness": [
     {"column": "psm_nearest", "term": "DID", "coef": 0.010, "t": 3.171, "nobs": 677},
-    {"column": "concurrent_policy", "term": "DID1", "coef": 0.001, "t": 0.593},
+    {"column": "concurrent_policy", "term": "bb", "coef": 0.001, "t": 0.593},
     {"column": "lagged", "term": "L.DID", "coef": 0.019, "t": 4.845, "nobs": 2232},
 ]}
 
@@ -67,7 +67,7 @@ def test_robustness_adapter(ctx):
     table = out.tables["table5_robustness"]
     assert table.body.shape[1] == 7  # label column + the paper's six columns
     text = table.to_frame().to_string()
-    assert "Paper (published)" in text and "677" in text
+    assert "paper (published)" in text and "677" in text and "0.019" in text and "0.001" in text
     cols = {r["column"] for r in out.estimates}
     assert {"psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised",
             "winsorised_5", "no_capitals", "no_covid", "psm_nearest_unweighted"} <= cols

@@ -186,3 +186,13 @@ def test_fast_enough_for_the_target(panel):
     t0 = time.perf_counter()
     design.run(draws=1000, seed=1)
     assert time.perf_counter() - t0 < 1.5
+
+
+def test_row_order_and_labels_do_not_matter(small_panel):
+    kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", controls=["x1", "x2"], draws=40,
+              seed=8)
+    ref = staggered_placebo(small_panel, **kw)
+    shuffled = small_panel.sample(frac=1.0, random_state=1)
+    other = staggered_placebo(shuffled, **kw)
+    np.testing.assert_allclose(other.coefs, ref.coefs, atol=1e-12)
+    np.testing.assert_allclose(other.ses, ref.ses, rtol=1e-10)

@@ -130,3 +130,18 @@ def test_recovers_true_att_on_synthetic_panel():
     res = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat")
     agg = cs.aggregate(res, "simple")
     assert abs(agg.att - true_att) < 4 * agg.se
+
+
+def test_separation_refused_or_fallback_noted():
+    """A one-unit cohort (SYNTHETIC) has no propensity-score MLE: refuse by default, or fall back and say so."""
+    df, _ = simulate_staggered_panel(n_units=120, n_covariates=3, seed=31)
+    one = df.loc[df.first_treat == 2015, "unit"].unique()[1:]
+    df.loc[df.unit.isin(one), "first_treat"] = 0
+    kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1", "x2", "x3"])
+    with pytest.raises(PilotdidInputError, match="propensity score"):
+        cs.att_gt(df, **kw)
+    res = cs.att_gt(df, **kw, ps_fallback="reg")
+    assert any("outcome regression instead of dr" in n and "g=2015" in n for n in res.notes)
+    reg = cs.att_gt(df, **kw, est_method="reg")
+    rows = res.att_gt.group == 2015
+    np.testing.assert_allclose(res.att_gt.loc[rows, "att"], reg.att_gt.loc[rows, "att"], atol=1e-12)

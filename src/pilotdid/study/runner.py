@@ -226,8 +226,8 @@ def run_study(
     timings: dict[str, float] = {}
     for name, options in spec.analyses.items():
         options = dict(options)
-        if overrides.draws is not None and "draws" in _draw_keys(name):
-            options["draws"] = overrides.draws
+        if overrides.draws is not None and name in DRAW_OPTIONS:
+            options[DRAW_OPTIONS[name]] = overrides.draws
         if overrides.seed is not None:
             options["seed"] = overrides.seed
         log(f"running {name}")
@@ -246,9 +246,8 @@ def run_study(
     )
 
 
-def _draw_keys(analysis: str) -> tuple[str, ...]:
-    """Analyses whose number of random draws --draws overrides."""
-    return ("draws",) if analysis in {"placebo", "permutation", "wild_bootstrap", "heterogeneity", "multiverse"} else ()
+#: The option through which --draws sets each analysis's number of random draws.
+DRAW_OPTIONS = {"placebo": "draws", "heterogeneity": "draws", "wild_bootstrap": "reps", "multiverse": "draws"}
 
 
 def _builtin_files() -> list[Path]:

@@ -55,37 +55,41 @@ def to_wide(
     covariates = list(covariates or [])
     cols = [outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster and cluster != unit else [])
     check_columns(panel, cols, where)
-    df = panel[list(dict.fromkeys(cols))]
-    if df[[unit, time]].duplicated().any():
-        n_dup = int(df[[unit, time]].duplicated().sum())
+    values = [outcome, *covariates]
+    # numpy from here on: this runs once per estimate and pandas indexing dominated its cost
+    unit_codes, units = pd.factorize(panel[unit], sort=True)
+    time_codes, times = pd.factorize(panel[time], sort=True)
+    units, times = np.asarray(units), np.asarray(times)
+    value_arr = np.column_stack([panel[c].to_numpy(dtype=float) for c in values])
+    bad = np.isnan(value_arr).sum(axis=0)
+    if bad.any():
+        raise PilotdidInputError(f"missing values in { {c: int(k) for c, k in zip(values, bad) if k} }", where=where,
+                                 fix="fill or drop them before the staggered estimators (they need a balanced panel)")
+    key = unit_codes.astype(np.int64) * len(times) + time_codes
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    if len(key_sorted) > 1 and np.any(key_sorted[1:] == key_sorted[:-1]):
+        n_dup = int(np.sum(key_sorted[1:] == key_sorted[:-1]))
         raise PilotdidInputError(f"{n_dup} duplicated ({unit}, {time}) rows", where=where,
                                  fix="keep one row per unit and period")
-    values = [outcome, *covariates]
-    n_missing = df[values].isna().sum()
-    if n_missing.any():
-        bad = {k: int(v) for k, v in n_missing.items() if v}
-        raise PilotdidInputError(f"missing values in {bad}", where=where,
-                                 fix="fill or drop them before the staggered estimators (they need a balanced panel)")
-    units = np.sort(df[unit].unique())
-    times = np.sort(df[time].unique())
-    if len(df) != len(units) * len(times):
+    if len(key) != len(units) * len(times):
         raise PilotdidInputError(
-            f"unbalanced panel: {len(df)} rows for {len(units)} units x {len(times)} periods "
-            f"({len(units) * len(times) - len(df)} unit-periods missing)",
+            f"unbalanced panel: {len(key)} rows for {len(units)} units x {len(times)} periods "
+            f"({len(units) * len(times) - len(key)} unit-periods missing)",
             where=where, fix="balance the panel (keep units observed in every period) before this analysis")
-    ordered = df.sort_values([unit, time])
     shape = (len(units), len(times))
-    y = ordered[outcome].to_numpy(dtype=float).reshape(shape)
-    ft = ordered[first_treat].to_numpy().reshape(shape)
-    ft = np.where(pd.isna(ft), 0, ft).astype(float)
+    sorted_values = value_arr[order]
+    y = sorted_values[:, 0].reshape(shape)
+    ft_raw = pd.to_numeric(panel[first_treat], errors="coerce").to_numpy(dtype=float)[order]
+    ft = np.where(np.isnan(ft_raw), 0.0, ft_raw).reshape(shape)
     if not np.all(ft == ft[:, :1]):
         raise PilotdidInputError(f"column {first_treat} varies within a unit", where=where,
                                  fix="first-treatment period must be constant per unit")
     cohort = ft[:, 0]
-    covs = {c: ordered[c].to_numpy(dtype=float).reshape(shape) for c in covariates}
+    covs = {c: sorted_values[:, j + 1].reshape(shape) for j, c in enumerate(covariates)}
     cl = None
     if cluster and cluster != unit:
-        cl_vals = ordered[cluster].to_numpy().reshape(shape)[:, 0]
+        cl_vals = panel[cluster].to_numpy()[order].reshape(shape)[:, 0]
         cl = pd.factorize(cl_vals)[0]
     notes: list[str] = []
     dropped = 0

@@ -7,6 +7,8 @@ drawn for them). Rows are grouped by split, top to bottom in the order given.
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,11 +59,12 @@ def forest_plot(
             if r.get("group", "") == g:
                 positions.append((r, y))
                 n = r.get("nobs")
-                labels.append(f"{r['label']}" + (f"  (N = {int(n)})" if n is not None else ""))
+                # long group titles would squeeze the plotting area: wrap them
+                labels.append(textwrap.fill(f"{r['label']}", 34) + (f"  (N = {int(n)})" if n is not None else ""))
                 y -= 1.0
         y -= 0.4
     height = max(2.5, 0.34 * (len(positions) + 1.9 * len(groups)) + 1.3)
-    fig, ax = new_figure(6.8, height, lang=lang)
+    fig, ax = new_figure(7.6, height, lang=lang)
     ours_colour, paper_colour = PALETTE["ours"], PALETTE["paper"]
     for r, yy in positions:
         coef, lo, hi = (float(r[k]) if r.get(k) is not None else np.nan for k in ("coef", "ci_low", "ci_high"))
@@ -73,11 +76,13 @@ def forest_plot(
     ax.set_yticks([yy for _, yy in positions], labels)
     for g, yy in header_y.items():
         note = difference_notes.get(g)
-        ax.annotate(g, xy=(0.01, yy), xycoords=("axes fraction", "data"), fontsize=8.5, fontweight="bold",
-                    ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
+        header = ax.annotate(g, xy=(0.01, yy), xycoords=("axes fraction", "data"), fontsize=8.5, fontweight="bold",
+                             ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
+        header.set_in_layout(False)  # annotations may overhang the axes; they must not shrink it
         if note:
-            ax.annotate(note, xy=(0.01, yy - 0.55), xycoords=("axes fraction", "data"), fontsize=7.5,
-                        color="#444444", ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
+            text_note = ax.annotate(note, xy=(0.01, yy - 0.55), xycoords=("axes fraction", "data"), fontsize=7.5,
+                                    color="#444444", ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
+            text_note.set_in_layout(False)
     ax.set_ylim(y + 0.6, 0.6)
     ax.set_xlabel(text["x"])
     ax.tick_params(axis="y", length=0)

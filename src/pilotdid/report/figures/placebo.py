@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import gaussian_kde
 
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
@@ -33,6 +34,7 @@ def _density(ax, values: np.ndarray, actual: float, p: float, lab: dict, xlabel:
     ax.plot(values, np.zeros_like(values), "|", color=PALETTE["control"], alpha=0.25, markersize=6)
     ax.axvline(actual, color=PALETTE["treated"], linestyle="--", linewidth=1.4,
                label=f"{actual_label} = {actual:.4g} ({lab['p'].format(p=p)}, plus-one rule)")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))  # small coefficients: keep tick labels apart
     ax.set_xlabel(xlabel)
     ax.set_ylabel(lab["density"])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5)

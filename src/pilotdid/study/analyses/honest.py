@@ -79,6 +79,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
                                   base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
         src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function covariance)"
+        notes += es.notes
     else:
         es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                               covariates=covariates, cluster=ctx.model.cluster)

@@ -114,7 +114,7 @@ def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, s
     except PilotdidInputError as exc:
         return None, f"registry policy {policy!r}: {exc}", []
     caveats = [str(c) for c in series.attrs.get("caveats", [])]
-    caveats += [f"{policy} assignment: {n}" for n in series.attrs.get("notes", [])]
+    caveats += [f"{policy} assignment: {n}" for n in series.attrs.get("notes", []) if str(n) not in caveats]
     return (pd.Series(np.asarray(series, dtype=float), index=ctx.panel.index), f"registry policy {policy!r}",
             caveats)
 
@@ -182,10 +182,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                                     treatment_term=term)
         summary = match.summary()
         psm_summaries[key] = {**summary, "balance": match.balance.to_dict(orient="records")}
+        dropped = (f"; the regression drops {fit.singletons_dropped} singleton rows (preset '{m.vcov}'), "
+                   f"leaving {fit.nobs}" if getattr(fit, "singletons_dropped", 0) else "")
         columns.append(_Column(key, spec["method"], term, fit, sample=key,
                                note=f"{key}: {summary['treated_on_support']} of {summary['treated_rows']} treated rows "
                                     f"on support, {summary['controls_used']} of {summary['controls_total']} control "
-                                    f"rows used; N = {summary['n_matched']} matched rows"))
+                                    f"rows used; N = {summary['n_matched']} matched rows{dropped}"))
         tables[f"psm_balance_{spec['method']}"] = _balance_table(match, key)
         figures[f"psm_pscore_{spec['method']}"] = _pscore_figure(match, ctx.lang)
         notes += match.notes
@@ -205,7 +207,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         treated_rows = int((frame[concurrent_term] > 0).sum())
         columns.append(_Column("concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
                                note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
-    if policy == "broadband" and not options.get("concurrent_column"):
+    if policy == "broadband" and not options.get("concurrent_column") and not any("2015" in c for c in caveats):
         notes.append(BROADBAND_NOTE)
 
     # --- (5) lagged treatment ----------------------------------------------------------------------
@@ -271,7 +273,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
     tables["table5_robustness"] = _layout(
         "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
-        notes=[c.note for c in columns if c.note] + notes + _conventions(columns, ctx, weighted, pooling),
+        notes=list(dict.fromkeys([c.note for c in columns if c.note] + notes
+                                 + _conventions(columns, ctx, weighted, pooling))),
     )
     if referee:
         tables["robustness_referee"] = _layout(
@@ -279,7 +282,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighted, pooling)[:1],
         )
     return AnalysisOutput(estimates=estimates, results={"robustness": results}, tables=tables, figures=figures,
-                          notes=notes)
+                          notes=list(dict.fromkeys(notes)))
 
 
 def _conventions(columns: list[_Column], ctx: StudyContext, weighted: bool, pooling: str) -> list[str]:
@@ -307,34 +310,38 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
         labels.append(label)
         cells.append(values)
 
-    treat_rows = [c.term_row(c.term) for c in columns]
-    add(ctx.treatment_name + " (or its lag)", [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in treat_rows])
-    add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in treat_rows])
-    for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
-        rows = [c.term_row(extra) if extra in c.extra_terms else None for c in columns]
-        add(extra, [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
+    lookup: dict[tuple[str, str], dict] = {}
+    for r in published:
+        lookup[(str(r.get("column")), str(r.get("term")).lower())] = r
+
+    def paper(col: _Column, term: str) -> dict | None:
+        hit = lookup.get((col.key, term.lower()))
+        if hit is None and term == col.term:  # transcriptions may spell the treatment DID / L.DID
+            hit = lookup.get((col.key, "l.did" if term.startswith("L.") else "did"))
+        return hit
+
+    def add_term(label: str, terms: list[str | None]) -> None:
+        rows = [c.term_row(t) if t else None for c, t in zip(columns, terms)]
+        add(label, [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
         add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
+        pub = [paper(c, t) if t else None for c, t in zip(columns, terms)]
+        if any(pub):
+            add(f"{label} — paper (published)", [f"{r['coef']:.3f}" if r and r.get("coef") is not None else ""
+                                                 for r in pub])
+            add("", [f"({r['t']:.3f})" if r and r.get("t") is not None else "" for r in pub])
+
+    add_term(f"{ctx.treatment_name} (col. 5: L.{ctx.treatment_name})", [c.term for c in columns])
+    for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
+        add_term(extra, [extra if extra in c.extra_terms else None for c in columns])
     add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
     for fe in ctx.model.fixed_effects:
         add(f"{fe} FE", ["Yes"] * len(columns))
     add("N", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
+    pub_n = [next((r.get("nobs") for (col, _), r in lookup.items() if col == c.key and r.get("nobs")), None)
+             for c in columns]
+    if any(pub_n):
+        add("N — paper (published)", [str(n) if n else "" for n in pub_n])
     add("Adj. R²", [f"{c.fit.adj_r2:.3f}" if c.fit is not None else "" for c in columns])
-    if published:
-        by_col: dict[str, list[dict]] = {}
-        for r in published:
-            by_col.setdefault(str(r.get("column")), []).append(r)
-        # published rows name terms as the study does: the treatment, or its lag "L.<treatment>"
-        main_terms = (ctx.treatment_name, f"L.{ctx.treatment_name}")
-        main = [next((r for r in by_col.get(c.key, []) if r.get("term") in main_terms), None) for c in columns]
-        add("Paper (published): treatment", [f"{r['coef']:.3f}" if r and "coef" in r else "" for r in main])
-        add("", [f"({r['t']:.3f})" if r and "t" in r else "" for r in main])
-        second = [next((r for r in by_col.get(c.key, []) if r.get("term") not in main_terms), None)
-                  for c in columns]
-        if any(second):
-            first = next(r for r in second if r)
-            add("Paper (published): " + str(first.get("label_term", first["term"])),
-                [f"{r['coef']:.3f} ({r['t']:.3f})" if r else "" for r in second])
-        add("Paper (published): N", [str(r["nobs"]) if r and r.get("nobs") is not None else "" for r in main])
     body = pd.DataFrame(cells, columns=headers)
     body.insert(0, "", labels)
     return Table(name=name, title=title, body=body, notes=[n for n in notes if n])
