@@ -196,3 +196,11 @@ def test_row_order_and_labels_do_not_matter(small_panel):
     other = staggered_placebo(shuffled, **kw)
     np.testing.assert_allclose(other.coefs, ref.coefs, atol=1e-12)
     np.testing.assert_allclose(other.ses, ref.ses, rtol=1e-10)
+
+
+def test_fixed_effect_order_does_not_matter(small_panel):
+    kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", controls=["x1"], draws=30, seed=2)
+    a = staggered_placebo(small_panel, fixed_effects=["unit", "year"], **kw)
+    b = staggered_placebo(small_panel, fixed_effects=["year", "unit"], **kw)
+    np.testing.assert_allclose(a.coefs, b.coefs, atol=1e-12)
+    np.testing.assert_allclose(a.ses, b.ses, rtol=1e-10)

@@ -137,6 +137,7 @@ def test_separation_refused_or_fallback_noted():
     df, _ = simulate_staggered_panel(n_units=120, n_covariates=3, seed=31)
     one = df.loc[df.first_treat == 2015, "unit"].unique()[1:]
     df.loc[df.unit.isin(one), "first_treat"] = 0
+    df.loc[df.first_treat == 2015, "x1"] = 50.0  # outside the controls' covariate hull: perfect separation
     kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1", "x2", "x3"])
     with pytest.raises(PilotdidInputError, match="propensity score"):
         cs.att_gt(df, **kw)

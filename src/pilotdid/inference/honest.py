@@ -245,7 +245,6 @@ def _truncnorm_cdf(x, lo, hi, sd):
 
 def _rm_accept(theta: np.ndarray, betahat, sigma, num_pre, num_post, l_vec, A, alpha, kappa, lf_cv_cache, rng_seed, lf_draws):
     """C-LF hybrid test of H0: l'tau = theta for one polyhedron {A d <= 0}; boolean accept per theta."""
-    T = num_pre + num_post
     A_post = A[:, num_pre:]
     # tau_post = l * theta / l'l + B eta, B spans the null space of l'
     B = np.linalg.svd(l_vec[None, :])[2][1:].T if num_post > 1 else np.zeros((num_post, 0))
@@ -254,13 +253,10 @@ def _rm_accept(theta: np.ndarray, betahat, sigma, num_pre, num_post, l_vec, A, a
     X = A_post @ B
     SigY = A @ sigma @ A.T
     sig = np.sqrt(np.maximum(np.diag(SigY), 0))
+    # rows without sampling variance carry no information about theta here (d-free); they are left out
     pos = sig > 1e-12
-    if not pos.all():
-        # rows without sampling variance are deterministic: d-free constraints on theta
-        pass
     A, Y0, X, SigY, sig, shift = A[pos], Y0[pos], X[pos], SigY[np.ix_(pos, pos)], sig[pos], shift[pos]
-    del T
-    key = id(A)
+    key = A.tobytes()
     verts = _dual_vertices(X, sig)
     if len(verts) == 0:
         return np.ones_like(theta, dtype=bool)

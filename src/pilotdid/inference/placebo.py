@@ -334,6 +334,8 @@ class PlaceboDesign:
     actual_treatment: np.ndarray
     cluster_indicator: sp.csr_matrix
     cluster_starts: np.ndarray | None  # first row of each cluster when rows are grouped by cluster
+    cluster_block: int | None  # rows per cluster when all clusters are contiguous and equally large
+    unit_time_grid: bool  # fixed effects are exactly (unit, time) in a complete, unit-major layout
     n_clusters: int
     n_coef: int
     fe_levels: list[int]
@@ -423,6 +425,8 @@ class PlaceboDesign:
             y=y, basis=basis, partialler=partialler, unit_codes=unit_codes.astype(np.int64), times=times,
             unit_first_treat=unit_first_treat, actual_treatment=actual,
             cluster_indicator=_indicator(clus_codes, len(clus_labels)), cluster_starts=cluster_starts,
+            cluster_block=_equal_blocks(cluster_starts, len(clus_codes)),
+            unit_time_grid=bool(partialler.grid and list(fixed_effects) == [unit, time]),
             n_clusters=len(clus_labels), n_coef=1 + basis.shape[1],
             fe_levels=partialler.n_levels, fe_nested=fe_nested, candidate_years=candidate_years, notes=notes,
         )
@@ -443,7 +447,9 @@ class PlaceboDesign:
             scores = d * coef  # becomes d_i * e_i with e = y - d * coef, in place
             np.subtract(self.y[:, None], scores, out=scores)
             scores *= d
-            if self.cluster_starts is not None:
+            if self.cluster_block is not None:  # equal-size contiguous clusters (balanced, by unit)
+                sums = scores.reshape(-1, self.cluster_block, scores.shape[1]).sum(axis=1)
+            elif self.cluster_starts is not None:
                 sums = np.add.reduceat(scores, self.cluster_starts, axis=0)
             else:
                 sums = np.asarray(self.cluster_indicator @ scores)
@@ -456,8 +462,13 @@ class PlaceboDesign:
 
     def treatment_columns(self, adoption: np.ndarray) -> np.ndarray:
         """0/1 matrix (N x B) from unit adoption years (B x n_units; 0 = never)."""
-        g = np.where(adoption > 0, adoption, np.inf).T[self.unit_codes]  # N x B; never = +inf
-        return np.greater_equal(self.times[:, None], g).astype(float)
+        g = np.where(adoption > 0, adoption, np.inf).T  # units x B; never = +inf
+        if self.unit_time_grid:
+            # rows are unit-major, period-minor: compare without gathering an N x B array
+            periods = self.times[: self.partialler.n_levels[1]]
+            cube = np.greater_equal(periods[None, :, None], g[:, None, :])
+            return cube.reshape(self.nobs, -1).astype(float)
+        return np.greater_equal(self.times[:, None], g[self.unit_codes]).astype(float)
 
     def run(
         self, *, kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345,
@@ -502,6 +513,16 @@ class PlaceboDesign:
             if progress is not None:
                 progress("placebo", stop, draws)
         return self.estimate(self.actual_treatment[:, None].copy(), factor)
+
+
+def _equal_blocks(starts: np.ndarray | None, n: int) -> int | None:
+    """Block length when contiguous clusters all have the same size, else None."""
+    if starts is None or starts.size == 0:
+        return None
+    size = n // starts.size
+    if size * starts.size == n and np.array_equal(starts, np.arange(0, n, size)):
+        return int(size)
+    return None
 
 
 def _single_threaded_blas():

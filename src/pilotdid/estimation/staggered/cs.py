@@ -346,7 +346,6 @@ def multiplier_bootstrap(
     influence function; units are their own clusters by default), SE = IQR / (z_.75 - z_.25) / sqrt(G),
     crit = (1 - alpha) quantile of max_j |draw_j / se_j|.
     """
-    n = inf.shape[0]
     if cluster is None:
         psi = inf
     else:
@@ -361,14 +360,11 @@ def multiplier_bootstrap(
     b_sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     usable = b_sigma > np.sqrt(np.finfo(float).eps) * 10
     se = np.where(usable, b_sigma / np.sqrt(g), np.nan)
-    if cluster is None:
-        se = se  # n == g
     if usable.any():
         t_max = np.max(np.abs(bres[:, usable] / b_sigma[usable]), axis=1)
         crit = float(np.quantile(t_max, 1 - alpha, method="inverted_cdf"))
     else:
         crit = float("nan")
-    del n
     return se, crit
 
 

@@ -34,7 +34,6 @@ def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndar
     """betahat, sigma, n_pre, n_post from an EventStudyResult with reference -1 (window applied)."""
     tab = es.table.reset_index(drop=True)
     est_rows = tab[tab["rel_time"] != -1]
-    idx = est_rows.index.to_numpy()
     # es.vcov is in the order of the table rows excluding the reference row
     order_all = np.arange(len(tab))
     pos = {i: k for k, i in enumerate(order_all[tab["rel_time"].to_numpy() != -1])}
@@ -49,7 +48,6 @@ def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndar
         raise PilotdidInputError("event times in the window are not contiguous", where="[analyses.honest] window",
                                  fix="choose a window where every event time is estimated")
     sel = [pos[i] for i in list(pre.index) + list(post.index)]
-    del idx
     beta = np.r_[pre.coef.to_numpy(), post.coef.to_numpy()]
     sigma = np.asarray(es.vcov)[np.ix_(sel, sel)]
     return beta, sigma, len(pre), len(post)
