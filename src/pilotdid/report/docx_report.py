@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pilotdid.report.export import add_to_docx
-from pilotdid.report.html import SECTION_TITLES, data_sentence
+from pilotdid.report.html import SECTION_TITLES, data_sentence, ordered_outputs
 
 
 def render_docx(run, figures_dir: Path, path: Path) -> None:
@@ -26,7 +26,7 @@ def render_docx(run, figures_dir: Path, path: Path) -> None:
     for note in dict.fromkeys(run.context.notes):
         doc.add_paragraph(note, style="List Bullet")
 
-    for name, out in run.outputs.items():
+    for name, out in ordered_outputs(run):
         doc.add_heading(SECTION_TITLES.get(name, name.replace("_", " ").capitalize()), level=1)
         for note in out.notes:
             doc.add_paragraph(note)

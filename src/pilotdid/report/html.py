@@ -37,7 +37,18 @@ SECTION_TITLES = {
     "honest": "Parallel-trends sensitivity (HonestDiD)",
     "wild_bootstrap": "Wild cluster bootstrap",
     "multiverse": "Specification curve",
+    "paper_comparison": "The paper beside pilotdid",
 }
+
+
+#: Sections a reader wants first, right after the data: the paper-vs-ours overview.
+LEADING_SECTIONS = ("paper_comparison",)
+
+
+def ordered_outputs(run) -> list[tuple[str, object]]:
+    """The analyses in report order: the overview first, then the study file's order."""
+    items = list(run.outputs.items())
+    return [kv for kv in items if kv[0] in LEADING_SECTIONS] + [kv for kv in items if kv[0] not in LEADING_SECTIONS]
 
 
 def _img(path: Path) -> str:
@@ -80,7 +91,7 @@ def render_report(run, figures_dir: Path) -> str:
             body.append("</div>")
     body.append("</section>")
 
-    for name, out in run.outputs.items():
+    for name, out in ordered_outputs(run):
         title = SECTION_TITLES.get(name, name.replace("_", " ").capitalize())
         toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
         body.append(f'<section id="{esc(name)}"><h2>{esc(title)}</h2>')

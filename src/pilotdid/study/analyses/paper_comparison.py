@@ -1,0 +1,111 @@
+"""Analysis ``paper_comparison``: every published number beside ours, in one table.
+
+It runs after the analyses it compares (list it last in the study file). Each published row of
+``[study] published`` (rows shaped like results.json's: ``table``-named lists with ``column``,
+``term``, ``coef``, ``t``, ``nobs``, adjusted R²) is paired with the estimate this run produced for
+the same (table, column, term). A published number with no counterpart here is listed with the
+reason, never silently dropped.
+
+Options (``[analyses.paper_comparison]``):
+
+* ``column_maps`` — {table = {our column = "published column"}}; the baseline's
+  ``published_columns`` option is used for ``baseline`` when this is not given;
+* ``missing`` — {"table:column" or "table:column:term" = "why we have no estimate"} for published
+  numbers the study deliberately does not estimate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.table import Table
+from pilotdid.study.context import AnalysisOutput, StudyContext
+
+OPTIONS = ("column_maps", "missing", "seed")
+TABLES = ("baseline", "robustness", "mechanism", "heterogeneity")
+TABLE_TITLES = {
+    "baseline": "Table 4", "robustness": "Table 5", "mechanism": "Table 6", "heterogeneity": "Table 7",
+    "descriptives": "Table 3",
+}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _pair(coef: Any, t: Any) -> str:
+    if coef is None:
+        return ""
+    return f"{coef:.3f}" + (f" ({t:.3f})" if t is not None else "")
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where="[analyses.paper_comparison]",
+                                 fix="use: column_maps, missing")
+    published = ctx.extras.get("published") or {}
+    if not published:
+        raise PilotdidInputError("the study has no published numbers to compare with", where="[analyses.paper_comparison]",
+                                 fix="set [study] published = \"published.toml\" or remove this analysis")
+    spec = ctx.extras.get("spec")
+    maps = dict(options.get("column_maps") or {})
+    if "baseline" not in maps and spec is not None:
+        maps["baseline"] = spec.analyses.get("baseline", {}).get("published_columns", {})
+    reasons = dict(options.get("missing") or {})
+
+    ours: dict[tuple[str, str, str], dict] = {}
+    for name, out in ctx.outputs.items():
+        for row in out.estimates:
+            key = (str(row.get("table")), str(row.get("column")), str(row.get("term")))
+            ours.setdefault(key, row)
+
+    rows, pairs, matched, total = [], [], 0, 0
+    for table in TABLES:
+        inverse = {str(theirs): str(mine) for mine, theirs in (maps.get(table) or {}).items()}
+        for pub in published.get(table, []) or []:
+            total += 1
+            pcol, term = str(pub.get("column")), str(pub.get("term"))
+            ocol = inverse.get(pcol, pcol if pcol not in (maps.get(table) or {}) else None)
+            mine = ours.get((table, ocol, term)) if ocol is not None else None
+            why = ""
+            if mine is None:
+                why = reasons.get(f"{table}:{pcol}:{term}") or reasons.get(f"{table}:{pcol}") or (
+                    f"not estimated in this run ({table} analysis not run)" if not any(k[0] == table for k in ours)
+                    else "no matching estimate in this run")
+            else:
+                matched += 1
+            label = pub.get("label") or (f"column ({pcol})" if pcol.isdigit() else pcol)
+            rows.append([
+                TABLE_TITLES[table], str(label), str(pub.get("label_term", term)),
+                _pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
+                "" if pub.get("nobs") is None else str(pub["nobs"]), "" if mine is None else str(mine.get("nobs") or ""),
+                why,
+            ])
+            pairs.append({
+                "table": table, "published_column": pcol, "term": term,
+                "coef": mine and mine.get("coef"), "t": mine and mine.get("t"), "nobs": mine and mine.get("nobs"),
+                "published_coef": pub.get("coef"), "published_t": pub.get("t"), "published_nobs": pub.get("nobs"),
+                "our_column": ocol, "note": why or None,
+            })
+    body = pd.DataFrame(rows, columns=["Table", "Column", "Term", "Paper: coef (t)", "pilotdid: coef (t)",
+                                       "Paper N", "pilotdid N", "Note"])
+    sign_agree = sum(
+        1 for e in pairs
+        if e["coef"] is not None and e["published_coef"] is not None and (e["coef"] > 0) == (e["published_coef"] > 0)
+    )
+    notes = [
+        f"{matched} of {total} published coefficients have a counterpart in this run; {sign_agree} of those "
+        "have the same sign. Paper values are transcriptions of the published tables (labelled), not computed here.",
+        "Estimates are not expected to equal the paper's: the public data differ (indicator set, years, cities); "
+        "see the caveats at the top of the report.",
+    ]
+    table = Table("paper_vs_pilotdid", "The paper's published estimates beside pilotdid's, table by table", body,
+                  notes=notes)
+    return AnalysisOutput(
+        tables={"paper_vs_pilotdid": table}, notes=notes,
+        results={"paper_comparison": {"published": total, "matched": matched, "same_sign": sign_agree, "rows": pairs}},
+    )
