@@ -24,7 +24,7 @@ def builtin_study_path(name: str) -> Path:
     return path
 
 
-def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet) -> None:
+def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None) -> None:
     from pilotdid.report.output import write_output
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
@@ -32,6 +32,9 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet) -> 
     console = Console(stderr=True, quiet=quiet)
     if lang is not None and lang not in ("en", "zh"):
         raise PilotdidInputError(f"--lang must be en or zh, got {lang!r}", where="command line", fix="use --lang en or --lang zh")
+    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
+        raise PilotdidInputError(f"--scheduler must be 'dask' or tcp://HOST:PORT, got {scheduler!r}", where="command line",
+                                 fix="use --scheduler dask (a local Dask cluster) or the address of a running scheduler")
     if jobs < 1:
         raise PilotdidInputError(f"--jobs must be at least 1, got {jobs}", where="command line", fix="use --jobs 1 or more")
     t0 = time.perf_counter()
@@ -50,7 +53,8 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet) -> 
         def log(message: str) -> None:
             console.print(f"[dim]·[/dim] {message}")
 
-        run = run_study(spec, Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs), log=log, progress=progress)
+        overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler)
+        run = run_study(spec, overrides, log=log, progress=progress)
         log(f"writing {out}")
         out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
 
@@ -85,13 +89,14 @@ def run_command(
     seed: int | None = typer.Option(None, "--seed", help="Override the study's random seed."),
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes for draws and specification grids."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
 ) -> None:
     """Run a study file: any panel, any policy.
 
     Example: pilotdid run examples/lowcarbon/study.toml --out output/lowcarbon
     """
-    _execute(study, out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet)
+    _execute(study, out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet, scheduler=scheduler)
 
 
 @app.command("replicate")
@@ -101,6 +106,7 @@ def replicate_command(
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the study file's)."),
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
 ) -> None:
     """The whole CBEC study on the shipped real data, published numbers beside ours.
@@ -108,7 +114,8 @@ def replicate_command(
     It is `pilotdid run` of the study file shipped in the package (pilotdid/studies/cbec/study.toml):
     copy and edit that file to vary the study.
     """
-    _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet)
+    _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet,
+             scheduler=scheduler)
 
 
 @app.command("verify")

@@ -95,6 +95,7 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
         "seed": run.context.seed,
         "overrides": {
             "draws": run.overrides.draws, "seed": run.overrides.seed, "lang": run.overrides.lang, "jobs": run.overrides.jobs,
+            "scheduler": run.overrides.scheduler,
         },
         "lang": run.context.lang,
         "inputs_sha256": inputs,

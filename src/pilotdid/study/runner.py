@@ -31,6 +31,8 @@ class Overrides:
     seed: int | None = None
     lang: str | None = None
     jobs: int = 1
+    #: None (local: --jobs processes), "dask" (a dask.distributed LocalCluster) or "tcp://HOST:PORT"
+    scheduler: str | None = None
 
 
 @dataclass
@@ -218,6 +220,7 @@ def run_study(
             "treatment_assignment": treatment.registry_assignment,
             "spec": spec,
             "data_summary": summary,
+            "scheduler": overrides.scheduler,
         },
     )
 

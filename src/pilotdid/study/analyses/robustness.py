@@ -330,7 +330,9 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
                                                  for r in pub])
             add("", [f"({r['t']:.3f})" if r and r.get("t") is not None else "" for r in pub])
 
-    add_term(f"{ctx.treatment_name} (col. 5: L.{ctx.treatment_name})", [c.term for c in columns])
+    lag_col = next((i for i, c in enumerate(columns) if c.key == "lagged"), None)
+    add_term(ctx.treatment_name + (f" (col. {lag_col + 1}: L.{ctx.treatment_name})" if lag_col is not None else ""),
+             [c.term for c in columns])
     for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
         add_term(extra, [extra if extra in c.extra_terms else None for c in columns])
     add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
