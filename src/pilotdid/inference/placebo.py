@@ -474,8 +474,14 @@ class PlaceboDesign:
         self, *, kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345,
         block_size: int | None = None, ssc_factor: float | None = None, memory_mb: float = 256.0,
         keep_adoption: bool = False, progress: Callable[[str, int, int], None] | None = None,
+        jobs: int = 1, scheduler: str | None = None,
     ) -> PlaceboResult:
-        """All draws in memory-bounded blocks; see the module docstring for the draw kinds."""
+        """All draws in memory-bounded blocks; see the module docstring for the draw kinds.
+
+        ``jobs``/``scheduler`` (see :func:`pilotdid.parallel.map_tasks`) spread the draws over
+        worker processes or a Dask cluster in shards whose edges are block edges of the serial run, so
+        every block gets the same inputs and the result is identical, bit for bit, to a serial run.
+        """
         if kind not in PLACEBO_KINDS:
             raise PilotdidInputError(f"unknown placebo kind {kind!r}", where="[analyses.placebo] kind",
                                      fix=f"use one of {', '.join(PLACEBO_KINDS)}")
@@ -493,9 +499,23 @@ class PlaceboDesign:
         ses = np.empty(draws)
         kept = np.empty((draws, self.unit_first_treat.size)) if keep_adoption else None
         cache: dict[int, np.ndarray] = {}
-        with _single_threaded_blas():
-            actual_coef, actual_se = self._run_blocks(kind, draws, seed, block_size, factor, coefs, ses, kept, cache,
-                                                      progress)
+        if (jobs > 1 or scheduler) and not keep_adoption:
+            from pilotdid.parallel import map_tasks, shard_ranges
+
+            # shard edges on the serial run's block edges: every block sees exactly the same inputs
+            shards = shard_ranges(draws, jobs if jobs > 1 else 2, block_size)
+            parts = map_tasks(_run_shard, [(self, kind, a, b, seed, block_size, factor) for a, b in shards],
+                              jobs=jobs, scheduler=scheduler,
+                              progress=(lambda done, total: progress("placebo", draws * done // total, draws))
+                              if progress is not None else None)
+            for (a, b), (c, s_) in zip(shards, parts):
+                coefs[a:b], ses[a:b] = c, s_
+            with _single_threaded_blas():
+                actual_coef, actual_se = self.estimate(self.actual_treatment[:, None].copy(), factor)
+        else:
+            with _single_threaded_blas():
+                actual_coef, actual_se = self._run_blocks(kind, draws, seed, block_size, factor, coefs, ses, kept,
+                                                          cache, progress)
         return PlaceboResult(
             kind=kind, draws=draws, seed=seed, actual_coef=float(actual_coef[0]), actual_se=float(actual_se[0]),
             coefs=coefs, ses=ses, nobs=self.nobs, n_clusters=self.n_clusters, ssc_factor=factor,
@@ -513,6 +533,22 @@ class PlaceboDesign:
             if progress is not None:
                 progress("placebo", stop, draws)
         return self.estimate(self.actual_treatment[:, None].copy(), factor)
+
+
+def _run_shard(task) -> tuple[np.ndarray, np.ndarray]:
+    """Draws ``start .. stop-1`` of one placebo run (a worker task for :meth:`PlaceboDesign.run`)."""
+    design, kind, start, stop, seed, block_size, factor = task
+    coefs = np.empty(stop - start)
+    ses = np.empty(stop - start)
+    cache: dict[int, np.ndarray] = {}
+    with _single_threaded_blas():
+        for lo in range(start, stop, block_size):
+            hi = min(stop, lo + block_size)
+            adoption = draw_adoption_years(design.unit_first_treat, kind, lo, hi, seed, design.candidate_years,
+                                           cache=cache)
+            coefs[lo - start:hi - start], ses[lo - start:hi - start] = design.estimate(
+                design.treatment_columns(adoption), factor)
+    return coefs, ses
 
 
 def _equal_blocks(starts: np.ndarray | None, n: int) -> int | None:

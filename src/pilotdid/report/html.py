@@ -41,6 +41,15 @@ SECTION_TITLES = {
 }
 
 
+#: A self-check a browser runs on load: it records how many figures decoded and how many are broken on
+#: <body data-figures-loaded=… data-figures-broken=…>, so a headless browser (and the tests) can verify
+#: that every inlined figure renders. No network, no external script.
+SELF_CHECK = (
+    "<script>window.addEventListener('load',function(){var ok=0,bad=0;"
+    "document.querySelectorAll('figure img').forEach(function(i){if(i.complete&&i.naturalWidth>0){ok++}else{bad++}});"
+    "document.body.dataset.figuresLoaded=ok;document.body.dataset.figuresBroken=bad;});</script>"
+)
+
 #: Sections a reader wants first, right after the data: the paper-vs-ours overview.
 LEADING_SECTIONS = ("paper_comparison",)
 
@@ -118,5 +127,7 @@ def render_report(run, figures_dir: Path) -> str:
         f'<nav class="toc"><strong>Contents</strong><ol>{"".join(toc)}</ol></nav>'
         + "\n".join(body)
         + footer
-        + "</main></body></html>\n"
+        + "</main>"
+        + SELF_CHECK
+        + "</body></html>\n"
     )

@@ -250,6 +250,10 @@ def att_gt(
     n_c = control.sum(axis=0)
     ok = (n_t > 0) & (n_c > 0)
     is_base = t_idx == b_idx
+    if not (ok & ~is_base).any():
+        raise PilotdidInputError(
+            f"no ATT(g,t) cell has both treated units and {control_group.replace('_', '-')} control units",
+            where=where, fix='include never-treated units, or use control_group = "not_yet_treated"')
     dy = y[:, t_idx] - y[:, b_idx]
     att = np.full(len(cells), np.nan)
     inf = np.zeros((n, len(cells)))

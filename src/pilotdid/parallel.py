@@ -1,0 +1,224 @@
+"""Execution backends: run independent tasks serially, on local processes, or on a Dask cluster.
+
+One entry point, :func:`map_tasks`, used for specification grids and for blocks of random draws.
+
+* ``jobs=1`` and no scheduler — a plain loop in this process (no pickling, easiest to debug);
+* ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes;
+* ``scheduler="dask"`` — a ``dask.distributed.LocalCluster`` with ``jobs`` worker processes
+  (2 when ``jobs`` is 1), one thread each, no dashboard, closed when the work is done;
+* ``scheduler="tcp://HOST:PORT"`` — a ``dask.distributed.Client`` connected to an existing
+  scheduler (the cluster is left running; only the client is closed).
+
+Results always come back in task order. The backends never choose random seeds: a task that
+draws random numbers must carry its seed (derived from the study seed and the task or block
+index), so the result is identical, bit for bit, whatever the backend or the number of workers.
+``func`` and the tasks must be picklable for the process and Dask backends (a module-level
+function and plain data).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pilotdid.errors import PilotdidInputError
+
+#: Values of ``scheduler`` understood besides ``None``: ``"dask"`` and ``"tcp://HOST:PORT"``.
+SCHEDULER_HELP = 'use "dask" for a local Dask cluster or "tcp://HOST:PORT" for an existing Dask scheduler'
+#: Seconds to wait for an existing Dask scheduler before giving up.
+CONNECT_TIMEOUT = 10
+
+
+def describe_backend(jobs: int = 1, scheduler: str | None = None) -> str:
+    """One phrase naming the backend, for reports ("serial", "4 local processes", ...)."""
+    scheduler = _check_scheduler(scheduler)
+    jobs = _check_jobs(jobs)
+    if scheduler == "dask":
+        return f"Dask LocalCluster ({max(jobs, 2) if jobs == 1 else jobs} worker processes, 1 thread each)"
+    if scheduler:
+        return f"Dask cluster at {scheduler}"
+    return "serial (1 process)" if jobs == 1 else f"{jobs} local processes"
+
+
+def _check_jobs(jobs: int) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise PilotdidInputError(f"--jobs must be a positive integer, got {jobs!r}", where="command line",
+                                 fix="use e.g. --jobs 2 (0 or negative values are not allowed)")
+    return jobs
+
+
+def _check_scheduler(scheduler: str | None) -> str | None:
+    if scheduler is None or scheduler == "":
+        return None
+    if not isinstance(scheduler, str):
+        raise PilotdidInputError(f"--scheduler must be text, got {scheduler!r}", where="command line", fix=SCHEDULER_HELP)
+    value = scheduler.strip()
+    if value.lower() == "dask":
+        return "dask"
+    if value.startswith(("tcp://", "tls://", "inproc://")):
+        host_port = value.split("://", 1)[1]
+        if value.startswith(("tcp://", "tls://")):
+            host, _, port = host_port.rpartition(":")
+            if not host or not port.isdigit():
+                raise PilotdidInputError(f"--scheduler address {scheduler!r} has no HOST:PORT", where="command line",
+                                         fix="write it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+        return value
+    raise PilotdidInputError(f"unknown --scheduler {scheduler!r}", where="command line", fix=SCHEDULER_HELP)
+
+
+def map_tasks(
+    func: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """``[func(t) for t in tasks]`` on the chosen backend, in task order.
+
+    ``progress(done, total)`` is called in this process as tasks finish (in completion order for
+    the parallel backends). An exception in a task is re-raised here, unchanged. A scheduler
+    address that cannot be reached is a :class:`~pilotdid.errors.PilotdidInputError`.
+    """
+    jobs = _check_jobs(jobs)
+    scheduler = _check_scheduler(scheduler)
+    tasks = list(tasks)
+    total = len(tasks)
+    if total == 0:
+        return []
+    if scheduler is not None:
+        return _map_dask(func, tasks, jobs, scheduler, progress)
+    if jobs == 1 or total == 1:
+        out = []
+        for i, task in enumerate(tasks):
+            out.append(func(task))
+            if progress is not None:
+                progress(i + 1, total)
+        return out
+    return _map_processes(func, tasks, min(jobs, total), progress)
+
+
+def _map_processes(func, tasks, jobs, progress):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # fork is cheapest (workers inherit the imported modules); elsewhere, or when this process has
+    # started threads (forking then can deadlock), use forkserver/spawn
+    methods = mp.get_all_start_methods()
+    import threading
+
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else (
+        "forkserver" if "forkserver" in methods else "spawn")
+    results: list[Any] = [None] * len(tasks)
+    with _limit_worker_threads(), ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method)) as pool:
+        futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+        done = 0
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                done += 1
+                if progress is not None:
+                    progress(done, len(tasks))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return results
+
+
+class _limit_worker_threads:
+    """Workers inherit one BLAS/OpenMP thread each: N processes x M threads on N cores thrash."""
+
+    NAMES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in self.NAMES}
+        for k in self.NAMES:
+            os.environ[k] = "1"
+        return self
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        return False
+
+
+def _map_dask(func, tasks, jobs, scheduler, progress):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise PilotdidInputError("--scheduler needs dask.distributed, which is not installed", where="command line",
+                                 fix='pip install "dask[distributed]"') from None
+    import logging
+
+    cluster = None
+    quiet = _QuietLogs(logging.WARNING if scheduler != "dask" else logging.ERROR)
+    with quiet, _limit_worker_threads():
+        if scheduler == "dask":
+            cluster = LocalCluster(n_workers=jobs if jobs > 1 else 2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise PilotdidInputError(
+                    f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})", where="--scheduler",
+                    fix="start it (dask scheduler; dask worker ADDRESS) or check the address, e.g. tcp://127.0.0.1:8786",
+                ) from None
+        try:
+            futures = client.map(func, tasks, pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            results: list[Any] = [None] * len(tasks)
+            done = 0
+            for future in as_completed(futures):
+                results[index[future.key]] = future.result()
+                done += 1
+                if progress is not None:
+                    progress(done, len(tasks))
+            return results
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+class _QuietLogs:
+    """Dask logs cluster start/stop at INFO to stderr; the numerical core does not print."""
+
+    LOGGERS = ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+               "distributed.core", "distributed.http.proxy", "distributed.client")
+
+    def __init__(self, level: int):
+        self.level = level
+
+    def __enter__(self):
+        import logging
+
+        self.saved = {name: logging.getLogger(name).level for name in self.LOGGERS}
+        for name in self.LOGGERS:
+            logging.getLogger(name).setLevel(self.level)
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+
+        for name, level in self.saved.items():
+            logging.getLogger(name).setLevel(level)
+        return False
+
+
+def shard_ranges(total: int, parts: int, align: int = 1) -> list[tuple[int, int]]:
+    """Split ``range(total)`` into at most ``parts`` contiguous (start, stop) ranges whose inner
+    boundaries are multiples of ``align`` (e.g. the RNG chunk size), as equal as that allows."""
+    if total <= 0:
+        return []
+    n_units = -(-total // align)
+    parts = max(1, min(parts, n_units))
+    bounds = [min(total, (n_units * p // parts) * align) for p in range(parts + 1)]
+    bounds[-1] = total
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

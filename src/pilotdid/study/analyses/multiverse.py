@@ -1,0 +1,431 @@
+"""Analysis ``multiverse``: the specification curve (Simonsohn, Simmons & Nelson 2020).
+
+Every combination of the analyst's choices listed in ``[analyses.multiverse]`` is estimated: the
+baseline TWFE coefficient, its standard error and p-value under the chosen SE preset, and a
+placebo p-value from re-assigned adoption years (fewer draws than the main placebo). The result is
+a table of all specifications, the two-panel specification-curve figure (sorted estimates with 95%
+CIs above, the choices as a dot matrix below) and a summary: share of estimates that are positive,
+positive and significant at 5%, and their median.
+
+Options (a list of values varies a choice; a choice not given stays at the study's own value):
+
+* ``index_method`` — ``entropy``, ``critic``, ``topsis``, ``equal`` (needs the study's ``[index]``);
+* ``pooling`` — ``pooled`` or ``by_year`` index weights (needs ``[index]``);
+* ``sample`` — ``full``, ``drop_capitals`` (municipalities and provincial capitals, from the
+  registry's city attributes or ``capital_column``), ``drop_YYYY`` or ``drop_YYYY_YYYY`` (periods);
+* ``treatment_rule`` — registry treatment-year rules, e.g. ``approval_year``, ``next_year_if_after``
+  (needs a ``registry =`` treatment);
+* ``winsorize`` — percentages p: outcome and controls winsorised at p%/(100-p)% on the sample (0 = none);
+* ``vcov`` — SE presets (``lsdv``, ``areg``, ``xtreg_fe``, ``reghdfe``, ``fixest``);
+* ``controls`` — ``study`` (the study's controls) and/or ``none``;
+* ``estimator`` — ``twfe`` (the only estimator cheap enough for hundreds of specifications);
+* ``placebo_draws`` (default 99; takes precedence over ``draws``, which ``--draws`` sets),
+  ``seed`` (the study seed), ``placebo_kind`` (``permute_cohorts``), ``capital_column``,
+  ``max_specs`` (2000: a guard against a grid that explodes).
+
+Every specification uses the same placebo seed (common random numbers), so specifications differ
+only by their choices. Specifications run through :func:`pilotdid.parallel.map_tasks` with the
+study's ``--jobs``/``--scheduler``; results do not depend on the backend. Each is estimated by
+Frisch–Waugh–Lovell in numpy (the placebo engine's design), which equals a pyfixest refit; the SE
+presets' small-sample factors and t degrees of freedom are those of :mod:`pilotdid.estimation.twfe`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.table import Table
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+
+WHERE = "[analyses.multiverse]"
+DIMENSIONS = ("estimator", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
+OPTIONS = (*DIMENSIONS, "placebo_draws", "draws", "seed", "placebo_kind", "capital_column", "max_specs")
+LABELS = {
+    "estimator": "Estimator", "index_method": "Index weights", "pooling": "Weight pooling",
+    "treatment_rule": "Treatment year", "sample": "Sample", "winsorize": "Winsorised %", "controls": "Controls",
+    "vcov": "SE preset",
+}
+ALPHA = 0.05
+_SAMPLE_RE = re.compile(r"^drop_(\d{4})(?:_(\d{4}))?$")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------------------
+
+
+def _as_list(options: dict, key: str, default: Any) -> list:
+    value = options.get(key, default)
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise PilotdidInputError(f"{key} is an empty list", where=f"{WHERE} {key}", fix=f"give at least one value or remove {key}")
+    if len(set(map(str, values))) != len(values):
+        raise PilotdidInputError(f"{key} lists a value twice: {values!r}", where=f"{WHERE} {key}", fix="list each value once")
+    return values
+
+
+def _int_option(options: dict, key: str, default: int, minimum: int) -> int:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise PilotdidInputError(f"{key} must be an integer >= {minimum}, got {value!r}", where=f"{WHERE} {key}",
+                                 fix=f"e.g. {key} = {default}")
+    return value
+
+
+def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
+    """The choices to vary, validated; each dimension's first value is listed as given."""
+    from pilotdid.estimation.twfe.covariance import VCOV_PRESETS
+    from pilotdid.inference.placebo import PLACEBO_KINDS
+    from pilotdid.measures import METHODS, POOLINGS
+    from pilotdid.study.spec import TREATMENT_RULES
+
+    unknown = [k for k in options if k not in OPTIONS]
+    if unknown:
+        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where=WHERE, fix=f"valid options: {', '.join(OPTIONS)}")
+    spec = ctx.extras.get("spec")
+    index_spec = getattr(spec, "index", None) or None
+    treatment_spec = getattr(spec, "treatment", {}) or {}
+    grid: dict[str, list] = {}
+    grid["estimator"] = _as_list(options, "estimator", "twfe")
+    for v in grid["estimator"]:
+        if v != "twfe":
+            raise PilotdidInputError(f"estimator {v!r} is not available in the multiverse", where=f"{WHERE} estimator",
+                                     fix='use "twfe" (heterogeneity-robust estimators are in [analyses.staggered])')
+    for key, allowed, own in (("index_method", [m for m in METHODS if m != "pca"], "method"),
+                              ("pooling", list(POOLINGS), "pooling")):
+        if key in options and index_spec is None:
+            raise PilotdidInputError(f"{key} needs an [index] section (the outcome is a panel column here)",
+                                     where=f"{WHERE} {key}", fix=f"remove {key}, or build the outcome with [index]")
+        grid[key] = _as_list(options, key, index_spec[own] if index_spec else "-")
+        if index_spec:
+            bad = [v for v in grid[key] if v not in allowed]
+            if bad:
+                raise PilotdidInputError(f"unknown {key} {bad[0]!r}", where=f"{WHERE} {key}", fix=f"use one of: {', '.join(allowed)}")
+    registry = "registry" in treatment_spec
+    if "treatment_rule" in options and not registry:
+        raise PilotdidInputError("treatment_rule needs a registry treatment ([treatment] registry = ...)",
+                                 where=f"{WHERE} treatment_rule", fix="remove treatment_rule")
+    grid["treatment_rule"] = _as_list(options, "treatment_rule", treatment_spec.get("rule", "approval_year") if registry else "-")
+    if registry:
+        bad = [v for v in grid["treatment_rule"] if v not in TREATMENT_RULES]
+        if bad:
+            raise PilotdidInputError(f"unknown treatment_rule {bad[0]!r}", where=f"{WHERE} treatment_rule",
+                                     fix=f"use one of: {', '.join(TREATMENT_RULES)}")
+    grid["sample"] = _as_list(options, "sample", "full")
+    for v in grid["sample"]:
+        if v not in ("full", "drop_capitals") and not (isinstance(v, str) and _SAMPLE_RE.match(v)):
+            raise PilotdidInputError(f"unknown sample {v!r}", where=f"{WHERE} sample",
+                                     fix='use "full", "drop_capitals", "drop_2020" or "drop_2020_2021"')
+    grid["winsorize"] = _as_list(options, "winsorize", 0)
+    for v in grid["winsorize"]:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 50:
+            raise PilotdidInputError(f"winsorize must list percentages in [0, 50), got {v!r}", where=f"{WHERE} winsorize",
+                                     fix="e.g. winsorize = [0, 1, 5]")
+    grid["controls"] = _as_list(options, "controls", "study")
+    for v in grid["controls"]:
+        if v not in ("study", "none"):
+            raise PilotdidInputError(f"unknown controls {v!r}", where=f"{WHERE} controls", fix='use "study" and/or "none"')
+    grid["vcov"] = _as_list(options, "vcov", ctx.model.vcov)
+    for v in grid["vcov"]:
+        if v not in VCOV_PRESETS:
+            raise PilotdidInputError(f"unknown vcov preset {v!r}", where=f"{WHERE} vcov", fix=f"use one of: {', '.join(VCOV_PRESETS)}")
+    if options.get("placebo_kind", "permute_cohorts") not in PLACEBO_KINDS:
+        raise PilotdidInputError(f"unknown placebo_kind {options.get('placebo_kind')!r}", where=f"{WHERE} placebo_kind",
+                                 fix=f"use one of: {', '.join(PLACEBO_KINDS)}")
+    return grid
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data variants (built in this process; cheap)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _index_values(ctx: StudyContext, method: str, pooling: str) -> pd.Series:
+    """The study's index rebuilt with another method/pooling, aligned with ``ctx.panel``'s rows."""
+    spec = ctx.extras["spec"]
+    own = spec.index
+    column = ctx.extras.get("index_column") or own["column"]
+    if method == own["method"] and pooling == own["pooling"]:
+        return ctx.panel[column]
+    from pilotdid.measures import build_index
+    from pilotdid.measures.system import load_indicator_system
+    from pilotdid.study.load import read_panel
+
+    cache = ctx.extras.setdefault("_multiverse_raw", {})
+    if "panel" not in cache:
+        source = spec.resolve(spec.data["panel"])
+        raw = read_panel(source, spec.data.get("sheet"))
+        raw[ctx.time] = pd.to_numeric(raw[ctx.time], errors="coerce")
+        if "years" in spec.data:
+            first, last = spec.data["years"]
+            raw = raw.loc[raw[ctx.time].between(first, last)].copy()
+        raw[ctx.time] = raw[ctx.time].astype(int)
+        ref = own["system"]
+        system = load_indicator_system(spec.resolve(ref) if ref.endswith(".toml") else ref)
+        if own.get("exclude"):
+            system = system.exclude(own["exclude"], reason=own.get("exclude_reason", "excluded by the study file"))
+        opts = {k: own[k] for k in ("shift", "drop_constant", "missing") if k in own}
+        if str(source).startswith("builtin:"):
+            from pilotdid.data import load_fill_mask
+
+            opts["fill_mask"] = load_fill_mask()
+        cache.update(panel=raw, system=system, options=opts)
+    raw = cache["panel"]
+    result = build_index(raw, cache["system"], method=method, pooling=pooling, unit=ctx.unit, time=ctx.time,
+                         **cache["options"])
+    values = pd.Series(np.asarray(result.index, dtype=float), index=pd.MultiIndex.from_arrays([raw[ctx.unit], raw[ctx.time]]))
+    keys = pd.MultiIndex.from_arrays([ctx.panel[ctx.unit], ctx.panel[ctx.time]])
+    out = pd.Series(values.reindex(keys).to_numpy(), index=ctx.panel.index)
+    if out.isna().any():
+        raise PilotdidInputError(f"the {method}/{pooling} index is missing for {int(out.isna().sum())} sample rows",
+                                 where=f"{WHERE} index_method", fix="use methods that cover the study's sample")
+    return out
+
+
+def _first_treat(ctx: StudyContext, rule: str) -> pd.Series:
+    """Adoption period per row under a registry rule (0 = not treated in the window)."""
+    spec = ctx.extras.get("spec")
+    own = spec.treatment if spec is not None else {}
+    if rule == "-" or rule == own.get("rule"):
+        return ctx.panel[FIRST_TREAT]
+    from pilotdid.registry.treatment import assign_treatment
+
+    kwargs = {k: own[k] for k in ("batches", "cutoff_month", "lag", "county_rule", "allow_unverified", "allow_unmatched")
+              if k in own}
+    if rule == "lag":
+        kwargs.setdefault("lag", 1)
+    assignment = assign_treatment(ctx.panel[[ctx.unit, ctx.time]], ctx.unit, ctx.time, own["registry"], rule=rule, **kwargs)
+    return ctx.panel[ctx.unit].map(assignment.first_treat).fillna(0).astype(int)
+
+
+def _capital_mask(ctx: StudyContext, options: dict) -> pd.Series:
+    from pilotdid.study.analyses.robustness import _capital_flag
+
+    flag, source = _capital_flag(ctx, {k: options[k] for k in ("capital_column",) if k in options})
+    if flag is None:
+        raise PilotdidInputError(f"drop_capitals is not available: {source}", where=f"{WHERE} sample",
+                                 fix="give capital_column = a boolean panel column, or remove drop_capitals")
+    return flag
+
+
+def _sample_rows(ctx: StudyContext, sample: str, options: dict, cache: dict) -> tuple[np.ndarray, str]:
+    if sample in cache:
+        return cache[sample]
+    panel = ctx.panel
+    if sample == "full":
+        keep, note = np.ones(len(panel), dtype=bool), "all rows"
+    elif sample == "drop_capitals":
+        flag = _capital_mask(ctx, options).to_numpy(bool)
+        units = set(panel.loc[flag, ctx.unit])
+        keep = ~panel[ctx.unit].isin(units).to_numpy()
+        note = f"{len(units)} municipalities/provincial capitals dropped ({int((~keep).sum())} rows)"
+    else:
+        m = _SAMPLE_RE.match(sample)
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        keep = ~panel[ctx.time].between(first, last).to_numpy()
+        note = f"periods {first}-{last} dropped ({int((~keep).sum())} rows)"
+    cache[sample] = (keep, note)
+    return keep, note
+
+
+def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list]) -> tuple[list[dict], list[str]]:
+    """One task per data variant (all choices but the SE preset); each lists its SE presets."""
+    from pilotdid.design.winsorize import winsorize
+
+    draws = options.get("placebo_draws", options.get("draws", 99))
+    draws = _int_option({"placebo_draws": draws}, "placebo_draws", 99, 0)
+    seed = _int_option(options, "seed", ctx.seed, 0)
+    kind = options.get("placebo_kind", "permute_cohorts")
+    m = ctx.model
+    notes: list[str] = []
+    outcome_cache: dict[tuple, pd.Series] = {}
+    treat_cache: dict[str, pd.Series] = {}
+    sample_cache: dict[str, tuple] = {}
+    cluster = m.cluster
+    base_cols = [ctx.unit, ctx.time, *m.controls, *[f for f in m.fixed_effects if f not in (ctx.unit, ctx.time)]]
+    if cluster and cluster not in base_cols:
+        base_cols.append(cluster)
+    tasks = []
+    dims = [d for d in DIMENSIONS if d != "vcov"]
+    for combo in itertools.product(*(grid[d] for d in dims)):
+        choice = dict(zip(dims, combo))
+        key = (choice["index_method"], choice["pooling"])
+        if key not in outcome_cache:
+            outcome_cache[key] = (_index_values(ctx, *key) if ctx.extras.get("spec") is not None
+                                  and ctx.extras["spec"].index and key != ("-", "-") else ctx.panel[m.outcome])
+        if choice["treatment_rule"] not in treat_cache:
+            treat_cache[choice["treatment_rule"]] = _first_treat(ctx, choice["treatment_rule"])
+        keep, _ = _sample_rows(ctx, choice["sample"], options, sample_cache)
+        frame = ctx.panel.loc[keep, list(dict.fromkeys(base_cols))].copy()
+        frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
+        ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
+        last = int(frame[ctx.time].max())
+        ft = np.where(ft > last, 0, ft)  # adoption after the sample's last period: untreated in the window
+        frame["_ft"] = ft
+        frame["_d"] = ((ft > 0) & (frame[ctx.time].to_numpy() >= ft)).astype(float)
+        controls = list(m.controls) if choice["controls"] == "study" else []
+        if choice["winsorize"]:
+            p = float(choice["winsorize"]) / 100
+            frame, _counts = winsorize(frame, ["_y", *controls], p, 1 - p)
+        if cluster is None:
+            frame["_cl"] = np.arange(len(frame))
+        tasks.append({
+            "choice": choice, "frame": frame, "unit": ctx.unit, "time": ctx.time, "controls": controls,
+            "fixed_effects": list(m.fixed_effects), "cluster": cluster or "_cl", "vcovs": list(grid["vcov"]),
+            "draws": draws, "seed": seed, "kind": kind,
+        })
+    notes.append(f"Specification curve: {len(tasks) * len(grid['vcov'])} specifications; placebo {draws} draws each "
+                 f"({kind}, seed {seed}, the same seed for every specification).")
+    for sample, (keep, note) in sample_cache.items():
+        notes.append(f"Sample '{sample}': {note}.")
+    return tasks, notes
+
+
+# ---------------------------------------------------------------------------------------------------
+# One task (runs in a worker)
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_task(task: dict) -> list[dict[str, Any]]:
+    """Estimate one data variant under each of its SE presets; returns one row per specification."""
+    from scipy import stats
+
+    from pilotdid.estimation.twfe.covariance import FixedEffectDesign, get_preset
+    from pilotdid.inference.placebo import PlaceboDesign
+
+    frame = task["frame"]
+    rows = []
+    designs: dict[bool, Any] = {}
+    placebo = None
+    for vcov in task["vcovs"]:
+        preset = get_preset(vcov)
+        flag = bool(preset.drop_singletons)
+        if flag not in designs:
+            designs[flag] = PlaceboDesign.prepare(
+                frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
+                controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
+                drop_singletons=flag,
+            )
+        design = designs[flag]
+        k = preset.count_k(FixedEffectDesign(n_slopes=1 + len(task["controls"]), levels=tuple(design.fe_levels),
+                                             nested=tuple(design.fe_nested)))
+        factor = preset.small_sample_factor(design.nobs, k, design.n_clusters)
+        coef, se = design.estimate(design.actual_treatment[:, None].copy(), factor)
+        coef, se = float(coef[0]), float(se[0])
+        df = preset.t_df(design.nobs, k, design.n_clusters)
+        if placebo is None and task["draws"] > 0:
+            placebo = design.run(kind=task["kind"], draws=task["draws"], seed=task["seed"], ssc_factor=factor)
+        crit = float(stats.t.ppf(1 - ALPHA / 2, df))
+        rows.append({
+            **task["choice"], "vcov": vcov, "coef": coef, "se": se, "t": coef / se,
+            "p": float(2 * stats.t.sf(abs(coef / se), df)), "ci_low": coef - crit * se, "ci_high": coef + crit * se,
+            "t_df": int(df), "ssc_factor": factor, "nobs": design.nobs, "n_clusters": design.n_clusters,
+            "treated_units": int((design.unit_first_treat > 0).sum()),
+            "placebo_p": placebo.p_two_sided if placebo is not None else None,
+            "placebo_draws": task["draws"],
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# The analysis
+# ---------------------------------------------------------------------------------------------------
+
+
+def summarise(table: pd.DataFrame) -> dict[str, Any]:
+    """Shares over all specifications (significance: the analytic two-sided p < 0.05)."""
+    sig = table["p"] < ALPHA
+    pos = table["coef"] > 0
+    out = {
+        "n_specs": int(len(table)), "share_positive": float(pos.mean()),
+        "share_positive_significant": float((pos & sig).mean()), "share_negative_significant": float((~pos & sig).mean()),
+        "share_significant": float(sig.mean()), "median_coef": float(table["coef"].median()),
+        "min_coef": float(table["coef"].min()), "max_coef": float(table["coef"].max()), "alpha": ALPHA,
+    }
+    if table["placebo_p"].notna().any():
+        out["share_placebo_p_below_alpha"] = float((table["placebo_p"] < ALPHA).mean())
+    return out
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.parallel import describe_backend, map_tasks
+    from pilotdid.report.figures.specification_curve import specification_curve_figure
+
+    grid = parse_grid(ctx, options)
+    n_specs = int(np.prod([len(v) for v in grid.values()]))
+    max_specs = _int_option(options, "max_specs", 2000, 1)
+    if n_specs > max_specs:
+        raise PilotdidInputError(f"the grid has {n_specs} specifications, more than max_specs = {max_specs}",
+                                 where=WHERE, fix="list fewer choices, or raise max_specs")
+    tasks, notes = build_tasks(ctx, options, grid)
+    scheduler = ctx.extras.get("scheduler")
+    results = map_tasks(run_task, tasks, jobs=ctx.jobs, scheduler=scheduler,
+                        progress=lambda done, total: ctx.progress("multiverse", done, total))
+    rows = [row for part in results for row in part]
+    table = pd.DataFrame(rows)
+    varied = [d for d in DIMENSIONS if len(grid[d]) > 1]
+    own = _own_choice(ctx, grid)
+    table["study_spec"] = np.all([table[d].astype(str) == str(v) for d, v in own.items()], axis=0)
+    table = table.sort_values("coef", kind="mergesort").reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    summary = summarise(table)
+    summary["varied"] = varied
+    summary["backend"] = describe_backend(ctx.jobs, scheduler)
+    study_row = table.loc[table["study_spec"]]
+    if len(study_row):
+        summary["study_spec_rank"] = int(study_row["rank"].iloc[0])
+        summary["study_spec_coef"] = float(study_row["coef"].iloc[0])
+    notes += [
+        f"Choices varied: {', '.join(f'{LABELS[d]} ({len(grid[d])})' for d in varied) or 'none'}; the study's own "
+        "specification is marked.",
+        f"Significance: two-sided t-test p < {ALPHA} with each SE preset's small-sample factor and t df; placebo p: "
+        "plus-one rule on |coef| over the draws.",
+        f"Estimated by Frisch–Waugh–Lovell (numpy), identical to a pyfixest refit; backend: {summary['backend']}.",
+        f"{summary['share_positive']:.1%} of {summary['n_specs']} estimates are positive, "
+        f"{summary['share_positive_significant']:.1%} positive and significant at 5%; median {summary['median_coef']:.4f}.",
+    ]
+    columns = ["rank", *DIMENSIONS, "coef", "se", "p", "ci_low", "ci_high", "placebo_p", "nobs", "treated_units",
+               "study_spec"]
+    body = table[columns].rename(columns={**LABELS, "coef": "Coef", "se": "SE", "p": "p", "ci_low": "CI low",
+                                          "ci_high": "CI high", "placebo_p": "Placebo p", "nobs": "N",
+                                          "treated_units": "Treated units", "study_spec": "Study spec"})
+    summary_body = pd.DataFrame([
+        ["Specifications", f"{summary['n_specs']}"],
+        ["Share positive", f"{summary['share_positive']:.3f}"],
+        ["Share positive and significant (5%)", f"{summary['share_positive_significant']:.3f}"],
+        ["Share negative and significant (5%)", f"{summary['share_negative_significant']:.3f}"],
+        ["Median estimate", f"{summary['median_coef']:.4f}"],
+        ["Range", f"{summary['min_coef']:.4f} to {summary['max_coef']:.4f}"],
+        *([["Share with placebo p < 0.05", f"{summary['share_placebo_p_below_alpha']:.3f}"]]
+          if "share_placebo_p_below_alpha" in summary else []),
+    ], columns=["Statistic", "Value"])
+    tables = {
+        "specification_curve": Table(name="specification_curve", title="Specification curve: every specification",
+                                     body=body, notes=notes, float_digits=4),
+        "specification_curve_summary": Table(name="specification_curve_summary",
+                                             title="Specification curve: summary", body=summary_body, notes=notes[-1:]),
+    }
+    figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=LABELS, lang=ctx.lang,
+                                        alpha=ALPHA)
+    records = table.replace({np.nan: None}).to_dict(orient="records")
+    return AnalysisOutput(
+        results={"multiverse": {"summary": summary, "grid": {d: [str(v) for v in grid[d]] for d in DIMENSIONS},
+                                "specifications": records}},
+        tables=tables, figures={"specification_curve": figure}, notes=notes,
+    )
+
+
+def _own_choice(ctx: StudyContext, grid: dict[str, list]) -> dict[str, Any]:
+    spec = ctx.extras.get("spec")
+    index_spec = getattr(spec, "index", None) or {}
+    treatment_spec = getattr(spec, "treatment", {}) or {}
+    own = {"estimator": "twfe", "index_method": index_spec.get("method", "-"), "pooling": index_spec.get("pooling", "-"),
+           "treatment_rule": treatment_spec.get("rule", "-") if "registry" in treatment_spec else "-",
+           "sample": "full", "winsorize": 0, "controls": "study", "vcov": ctx.model.vcov}
+    return own
