@@ -171,7 +171,9 @@ def _map_dask(func, tasks, jobs, scheduler, progress):
                     fix="start it (dask scheduler; dask worker ADDRESS) or check the address, e.g. tcp://127.0.0.1:8786",
                 ) from None
         try:
-            futures = client.map(func, tasks, pure=False)
+            # ship the task data straight to the workers, not inside the task graph (large graphs are slow)
+            scattered = client.scatter(tasks, hash=False)
+            futures = client.map(func, scattered, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             results: list[Any] = [None] * len(tasks)
             done = 0

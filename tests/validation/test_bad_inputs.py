@@ -130,7 +130,7 @@ CASES = [
          study(('panel = "panel.csv"', 'panel = "panel.xlsx"\nsheet = 4')), files=_xlsx),
     Case("builtin-panel-unknown", "unknown builtin panel 'moon'", study(('panel = "panel.csv"', 'panel = "builtin:moon"'))),
     Case("column-unit-missing", "column 'city' (from [data] unit)", study(('unit = "unit"', 'unit = "city"'))),
-    Case("column-time-missing", "column 'Year' (from [data] time) is not in the panel",
+    Case("column-time-missing", "column 'Year' (from",
          study(('time = "year"', 'time = "Year"'), ('fixed_effects = ["unit", "year"]', 'fixed_effects = ["unit", "Year"]'))),
     Case("column-fe-missing", "column 'province' (from [model] fixed_effects)",
          study(('fixed_effects = ["unit", "year"]', 'fixed_effects = ["unit", "year", "province"]'))),
@@ -184,14 +184,14 @@ CASES = [
     Case("placebo-draws-negative", "draws", append="[analyses.placebo]\ndraws = -5\n"),
     Case("placebo-unknown-kind", "unknown placebo kind 'shuffle'", append='[analyses.placebo]\ndraws = 9\nkind = "shuffle"\n'),
     Case("staggered-draws-negative", "draws must be a non-negative integer", append="[analyses.staggered]\ndraws = -1\n"),
-    Case("staggered-no-never-treated", "never",
+    Case("staggered-no-never-treated", "no ATT(g,t) cell has both treated units and never-treated control units",
          study(('column = "did"', 'first_treat = "first_year"')),
          panel=lambda df: df.assign(first_year=df["first_year"].where(df["first_year"] > 0, 2019)),
          append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\ncontrol_group = "never_treated"\n'),
-    Case("staggered-non-absorbing", "absorbing",
+    Case("staggered-non-absorbing", "[analyses.staggered]: the treatment switches off again",
          panel=lambda df: df.assign(did=np.where((df["unit"] == "u13") & (df["year"] == 2019), 0, df["did"])),
          append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\n'),
-    Case("heterogeneity-empty-subsample", "big",
+    Case("heterogeneity-empty-subsample", "split 'size' leaves group 'small' empty",
          panel=lambda df: df.assign(big=1),
          append='[analyses.heterogeneity]\ndraws = 0\nsplits = [{name = "size", column = "big", labels = ["big", "small"]}]\n'),
     Case("heterogeneity-missing-column", "not_there",
@@ -312,3 +312,89 @@ def test_results_json_of_a_handled_case_records_the_count(tmp_path: Path, run_cl
     assert code == 0, err
     doc = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert any("singleton" in n for n in doc["analysis_notes"]["baseline"])
+
+
+# --- other commands: `pilotdid index` and `pilotdid verify` --------------------------------------------------------
+
+INDICATOR_SYSTEM = """\
+unit = "unit"
+time = "year"
+[[indicator]]
+name = "ind_a"
+dimension = "d1"
+sign = "+"
+[[indicator]]
+name = "ind_b"
+dimension = "d1"
+sign = "-"
+[[indicator]]
+name = "ind_c"
+dimension = "d2"
+sign = "+"
+"""
+
+
+@dataclass
+class CommandCase:
+    id: str
+    match: str
+    args: tuple[str, ...]  # {root} is replaced by the input folder, {out} by the output folder
+    panel: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    files: Callable[[Path], None] | None = None
+
+
+COMMAND_CASES = [
+    CommandCase("index-zero-variance-indicator", "indicator 'ind_c' has zero range",
+                ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}"),
+                panel=lambda df: df.assign(ind_c=1.5)),
+    CommandCase("index-unknown-method", "unknown index method 'magic'",
+                ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}", "--method", "magic")),
+    CommandCase("index-unknown-pooling", "unknown pooling 'weekly'",
+                ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}", "--pooling", "weekly")),
+    CommandCase("index-indicator-column-missing", "ind_b",
+                ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}"),
+                panel=lambda df: df.drop(columns=["ind_b"])),
+    CommandCase("index-non-numeric-indicator", "ind_a",
+                ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}"),
+                panel=with_cell("ind_a", 4, "high")),
+    CommandCase("index-panel-missing", "panel file not found",
+                ("index", "{root}/system.toml", "--panel", "{root}/nowhere.csv", "--out", "{out}")),
+    CommandCase("verify-no-manifest", "no manifest.json in the folder", ("verify", "{root}")),
+    CommandCase("verify-corrupt-manifest", "is not a pilotdid manifest", ("verify", "{root}/fake"),
+                files=_write_bytes("fake/", b"")),
+]
+
+
+@pytest.mark.parametrize("case", COMMAND_CASES, ids=[c.id for c in COMMAND_CASES])
+def test_bad_input_to_other_commands_is_refused(case: CommandCase, tmp_path: Path, run_cli) -> None:
+    root = tmp_path / "inputs"
+    root.mkdir()
+    frame = synthetic_panel()
+    (case.panel(frame) if case.panel else frame).to_csv(root / "panel.csv", index=False)
+    (root / "system.toml").write_text(INDICATOR_SYSTEM, encoding="utf-8")
+    if case.files:
+        case.files(root)
+        if (root / "fake").is_dir():
+            (root / "fake" / "manifest.json").write_text('{"study": 1}', encoding="utf-8")
+    before = sha256_tree(root)
+    out = tmp_path / "out"
+    args = [a.replace("{root}", str(root)).replace("{out}", str(out)) for a in case.args]
+    code, stdout, err = run_cli(*args)
+    assert code == 2, f"exit {code}; stderr: {err}"
+    assert err.count("\n") == 1 and err.startswith("pilotdid: error:") and "fix:" in err, err
+    assert case.match in err, err
+    assert "Traceback" not in err + stdout
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["inputs"]
+    assert sha256_tree(root) == before
+
+
+def test_zero_variance_indicator_in_a_study_is_refused(tmp_path: Path, run_cli) -> None:
+    """The same zero-range indicator reached through a study's [index] table (the run command)."""
+    synthetic_panel().assign(ind_c=1.5).to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "system.toml").write_text(INDICATOR_SYSTEM, encoding="utf-8")
+    text = study(('outcome = "y"', 'outcome = "resilience"'), append='[index]\nsystem = "system.toml"\n')
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    before = sha256_tree(tmp_path)
+    code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 2 and "indicator 'ind_c' has zero range" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists() and sha256_tree(tmp_path) == before

@@ -48,6 +48,11 @@ class StudyRun:
     overrides: Overrides = field(default_factory=Overrides)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so messages read 3, not np.int64(3)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _noop_log(message: str) -> None:
     return None
 
@@ -104,7 +109,7 @@ def run_study(
         row = int(np.flatnonzero(dup.to_numpy())[0])
         n = int(panel.duplicated([unit, time]).sum())
         raise PilotdidInputError(
-            f"duplicate ({unit}, {time}) key {panel[unit].iloc[row]!r}, {panel[time].iloc[row]} at data row {row + 1} "
+            f"duplicate ({unit}, {time}) key {_plain(panel[unit].iloc[row])!r}, {panel[time].iloc[row]} at data row {row + 1} "
             f"({n} duplicate rows in all)", where=where, fix="keep one row per unit and period",
         )
 
@@ -150,7 +155,14 @@ def run_study(
 
     # --- treatment ---------------------------------------------------------------------------------
     log("assigning treatment")
-    treatment = setup_treatment(panel, spec.treatment, unit, time, where)
+    treatment_spec = dict(spec.treatment)
+    policy_list = treatment_spec.get("registry")
+    if isinstance(policy_list, str) and policy_list.lower().endswith(".csv"):
+        # a user's policy list is a data file: resolved next to the study file and hashed in the manifest
+        policy_path = Path(spec.resolve(policy_list))
+        treatment_spec["registry"] = str(policy_path)
+        input_files.append(policy_path)
+    treatment = setup_treatment(panel, treatment_spec, unit, time, where)
     panel = treatment.panel
     notes.extend(treatment.notes)
     if treatment.dropped_units:
@@ -196,6 +208,15 @@ def run_study(
         }
     )
 
+    if lang == "zh":
+        from pilotdid.report.figures.style import cjk_font
+
+        if cjk_font() is None:
+            notes.append(
+                "No CJK font is installed: tables are in Chinese but figures keep English labels "
+                "(install e.g. Debian's fonts-noto-cjk to draw Chinese in figures)."
+            )
+            log("warning: no CJK font installed; figures fall back to English labels")
     published = _load_published(spec)
     ctx = StudyContext(
         study_name=spec.name,

@@ -38,6 +38,11 @@ class TreatmentSetup:
     registry_assignment: object | None = None
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds, so messages read -1, not np.int64(-1)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def setup_treatment(panel: pd.DataFrame, spec_treatment: dict, unit: str, time: str, where: str) -> TreatmentSetup:
     form = next(f for f in ("column", "first_treat", "registry") if f in spec_treatment)
     if form == "column":
@@ -53,7 +58,7 @@ def _from_column(panel: pd.DataFrame, column: str, unit: str, time: str, where: 
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise PilotdidInputError(
-            f"treatment column '{column}' must be 0/1, found {panel[column].iloc[row]!r} at data row {row + 1}",
+            f"treatment column '{column}' must be 0/1, found {_plain(panel[column].iloc[row])!r} at data row {row + 1}",
             where=where, fix="code the treatment as 0 (untreated) and 1 (treated), or use first_treat = for adoption years",
         )
     if values.isna().any():
@@ -86,14 +91,14 @@ def _from_first_treat(panel: pd.DataFrame, column: str, unit: str, time: str, wh
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise PilotdidInputError(
-            f"first-treatment column '{column}' has a non-numeric value {raw.iloc[row]!r} at data row {row + 1}",
+            f"first-treatment column '{column}' has a non-numeric value {_plain(raw.iloc[row])!r} at data row {row + 1}",
             where=where, fix="give the first treated period as a number, or leave it empty / 0 for never treated",
         )
     values = values.fillna(0)
     if (values < 0).any() or (values != np.round(values)).any():
         row = int(np.flatnonzero(((values < 0) | (values != np.round(values))).to_numpy())[0])
         raise PilotdidInputError(
-            f"first-treatment column '{column}' must hold whole periods, found {raw.iloc[row]!r} at data row {row + 1}",
+            f"first-treatment column '{column}' must hold whole periods, found {_plain(raw.iloc[row])!r} at data row {row + 1}",
             where=where, fix="use the period (e.g. the year) of first treatment, or 0 for never treated",
         )
     per_unit = values.groupby(panel[unit]).nunique()

@@ -14,9 +14,9 @@ from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
 _LABELS = {
     "en": {"x": "Years relative to adoption", "y": "Estimated effect (95% CI)", "base": "base period (omitted)",
-           "adopt": "adoption", "title": "Event study"},
+           "adopt": "adoption", "title": "Event study", "pretrend": "joint test of leads = 0: p = {p:.3f}"},
     "zh": {"x": "相对政策实施的年份", "y": "估计系数（95%置信区间）", "base": "基期（省略）", "adopt": "政策实施",
-           "title": "事件研究"},
+           "title": "事件研究", "pretrend": "前置期系数联合检验 p = {p:.3f}"},
 }
 
 
@@ -56,7 +56,7 @@ def event_study_figure(coefs: pd.DataFrame, *, lang: str = "en", title: str | No
         ax.set_ylabel(lab["y"])
         heading = title or lab["title"]
         if pretrend_p is not None:
-            heading += f"  (joint test of leads = 0: p = {pretrend_p:.3f})"
+            heading += "  (" + lab["pretrend"].format(p=pretrend_p) + ")"
         ax.set_title(heading)
         ax.legend(loc="upper left", fontsize=8)
     return fig

@@ -39,11 +39,24 @@ _CJK_CANDIDATES = (
 
 @functools.cache
 def cjk_font() -> str | None:
-    """Name of an installed font that draws Chinese, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_CANDIDATES:
-        if name in installed:
-            return name
+    """Name of an installed font that draws Chinese, or None.
+
+    matplotlib caches its font list on first use; a CJK font installed after that (e.g. by CI) is not
+    in the cache, so system font files are scanned once more before giving up.
+    """
+    for attempt in range(2):
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        for name in _CJK_CANDIDATES:
+            if name in installed:
+                return name
+        if attempt == 0:
+            for path in font_manager.findSystemFonts():
+                lowered = path.lower()
+                if "cjk" in lowered or "wqy" in lowered or "wenquanyi" in lowered:
+                    try:
+                        font_manager.fontManager.addfont(path)
+                    except (OSError, RuntimeError, ValueError):
+                        continue
     return None
 
 

@@ -46,8 +46,18 @@ def twfe_fitter(vcov: str):
     return fit
 
 
+def require_absorbing(ctx: StudyContext, analysis: str) -> None:
+    """Refuse a treatment that switches off again: this analysis codes event time from the first treated period."""
+    if not ctx.extras.get("data_summary", {}).get("absorbing", True):
+        raise PilotdidInputError(
+            "the treatment switches off again in some unit (not absorbing; see the notes), but this analysis "
+            "codes event time from the first treated period", where=f"[analyses.{analysis}]",
+            fix="make the treatment absorbing (or use first_treat = ...), or remove this analysis (baseline TWFE accepts it)")
+
+
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_options(options, OPTIONS, "event_study")
+    require_absorbing(ctx, "event_study")
     window = options.get("window", [-4, 4])
     if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)):
         raise PilotdidInputError(f"window must be two integers, got {window!r}", where="[analyses.event_study] window",

@@ -60,6 +60,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "honest"
     check_options(options, OPTIONS, name)
+    from pilotdid.study.analyses.event_study import require_absorbing
+
+    require_absorbing(ctx, name)
     method = str(options.get("method", "RM")).upper()
     restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}.get(method)
     if restriction is None:

@@ -412,7 +412,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                              title="Specification curve: summary", body=summary_body, notes=notes[-1:]),
     }
     figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=LABELS, lang=ctx.lang,
-                                        alpha=ALPHA)
+                                        alpha=ALPHA, levels=grid)
     records = table.replace({np.nan: None}).to_dict(orient="records")
     return AnalysisOutput(
         results={"multiverse": {"summary": summary, "grid": {d: [str(v) for v in grid[d]] for d in DIMENSIONS},

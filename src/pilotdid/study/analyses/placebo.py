@@ -23,7 +23,7 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import PLACEBO_KINDS, PlaceboDesign, in_time_placebo
 from pilotdid.report.table import Table
-from pilotdid.study.analyses.event_study import check_options
+from pilotdid.study.analyses.event_study import check_options, require_absorbing
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import PLACEBO_KEYS, normalise_row
 
@@ -57,6 +57,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.estimation.twfe.covariance import get_preset
 
     check_options(options, OPTIONS, "placebo")
+    require_absorbing(ctx, "placebo")
     draws = _int_option(options, "draws", 1000, 1)
     seed = _int_option(options, "seed", ctx.seed, 0)
     block_size = options.get("block_size")

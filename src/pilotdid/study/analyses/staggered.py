@@ -140,6 +140,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "staggered"
     check_options(options, OPTIONS, name)
+    from pilotdid.study.analyses.event_study import require_absorbing
+
+    require_absorbing(ctx, name)
     estimators = options.get("estimators", list(ESTIMATORS))
     if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
         raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
