@@ -199,7 +199,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
     for name, options in analyses_raw.items():
         if not isinstance(options, dict):
             raise PilotdidInputError(f"analyses.{name} must be a table", where=where, fix=f"write [analyses.{name}] on its own line")
-        if not name.isidentifier() or not analysis_module_exists(name):
+        if not name.isidentifier() or name.startswith("_") or not analysis_module_exists(name):
             raise PilotdidInputError(
                 f"unknown analysis [analyses.{name}]", where=where, fix=f"use one of: {', '.join(available_analyses())}"
             )

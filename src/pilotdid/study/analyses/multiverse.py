@@ -237,6 +237,7 @@ def _sample_rows(ctx: StudyContext, sample: str, options: dict, cache: dict) -> 
 def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list]) -> tuple[list[dict], list[str]]:
     """One task per data variant (all choices but the SE preset); each lists its SE presets."""
     from pilotdid.design.winsorize import winsorize
+    from pilotdid.estimation.twfe.covariance import get_preset
 
     draws = options.get("placebo_draws", options.get("draws", 99))
     draws = _int_option({"placebo_draws": draws}, "placebo_draws", 99, 0)
@@ -279,6 +280,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
             "choice": choice, "frame": frame, "unit": ctx.unit, "time": ctx.time, "controls": controls,
             "fixed_effects": list(m.fixed_effects), "cluster": cluster or "_cl", "vcovs": list(grid["vcov"]),
             "draws": draws, "seed": seed, "kind": kind,
+            "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
     notes.append(f"Specification curve: {len(tasks) * len(grid['vcov'])} specifications; placebo {draws} draws each "
                  f"({kind}, seed {seed}, the same seed for every specification).")
@@ -292,43 +294,56 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_task(task: dict) -> list[dict[str, Any]]:
-    """Estimate one data variant under each of its SE presets; returns one row per specification."""
-    from scipy import stats
+def run_task(task: dict) -> dict[bool, dict[str, Any]]:
+    """Estimate one data variant: for each singleton rule its coefficient, the CRV1 SE before any
+    small-sample factor, the counts the SE presets need, and the placebo p (from the first rule).
 
-    from pilotdid.estimation.twfe.covariance import FixedEffectDesign, get_preset
+    Runs in a worker; it needs only numpy, pandas and the placebo engine (the SE presets, which
+    import pyfixest, are applied afterwards in the main process by :func:`apply_presets`).
+    """
     from pilotdid.inference.placebo import PlaceboDesign
 
     frame = task["frame"]
+    out: dict[bool, dict[str, Any]] = {}
+    placebo_p = None
+    for flag in task["singleton_rules"]:
+        design = PlaceboDesign.prepare(
+            frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
+            controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
+            drop_singletons=flag,
+        )
+        coef, se = design.estimate(design.actual_treatment[:, None].copy(), 1.0)
+        if placebo_p is None and task["draws"] > 0:
+            placebo_p = design.run(kind=task["kind"], draws=task["draws"], seed=task["seed"],
+                                   ssc_factor=1.0).p_two_sided
+        out[flag] = {"coef": float(coef[0]), "se_raw": float(se[0]), "nobs": design.nobs,
+                     "levels": tuple(design.fe_levels), "nested": tuple(design.fe_nested),
+                     "n_clusters": design.n_clusters, "treated_units": int((design.unit_first_treat > 0).sum()),
+                     "placebo_p": placebo_p}
+    return out
+
+
+def apply_presets(task: dict, raw: dict[bool, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per SE preset: the preset's small-sample factor, SE, t df, p and 95% CI."""
+    from scipy import stats
+
+    from pilotdid.estimation.twfe.covariance import FixedEffectDesign, get_preset
+
     rows = []
-    designs: dict[bool, Any] = {}
-    placebo = None
+    placebo_p = raw[task["singleton_rules"][0]]["placebo_p"]
     for vcov in task["vcovs"]:
         preset = get_preset(vcov)
-        flag = bool(preset.drop_singletons)
-        if flag not in designs:
-            designs[flag] = PlaceboDesign.prepare(
-                frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
-                controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
-                drop_singletons=flag,
-            )
-        design = designs[flag]
-        k = preset.count_k(FixedEffectDesign(n_slopes=1 + len(task["controls"]), levels=tuple(design.fe_levels),
-                                             nested=tuple(design.fe_nested)))
-        factor = preset.small_sample_factor(design.nobs, k, design.n_clusters)
-        coef, se = design.estimate(design.actual_treatment[:, None].copy(), factor)
-        coef, se = float(coef[0]), float(se[0])
-        df = preset.t_df(design.nobs, k, design.n_clusters)
-        if placebo is None and task["draws"] > 0:
-            placebo = design.run(kind=task["kind"], draws=task["draws"], seed=task["seed"], ssc_factor=factor)
+        r = raw[bool(preset.drop_singletons)]
+        k = preset.count_k(FixedEffectDesign(n_slopes=1 + len(task["controls"]), levels=r["levels"], nested=r["nested"]))
+        factor = preset.small_sample_factor(r["nobs"], k, r["n_clusters"])
+        coef, se = r["coef"], r["se_raw"] * float(np.sqrt(factor))
+        df = preset.t_df(r["nobs"], k, r["n_clusters"])
         crit = float(stats.t.ppf(1 - ALPHA / 2, df))
         rows.append({
             **task["choice"], "vcov": vcov, "coef": coef, "se": se, "t": coef / se,
             "p": float(2 * stats.t.sf(abs(coef / se), df)), "ci_low": coef - crit * se, "ci_high": coef + crit * se,
-            "t_df": int(df), "ssc_factor": factor, "nobs": design.nobs, "n_clusters": design.n_clusters,
-            "treated_units": int((design.unit_first_treat > 0).sum()),
-            "placebo_p": placebo.p_two_sided if placebo is not None else None,
-            "placebo_draws": task["draws"],
+            "t_df": int(df), "ssc_factor": factor, "nobs": r["nobs"], "n_clusters": r["n_clusters"],
+            "treated_units": r["treated_units"], "placebo_p": placebo_p, "placebo_draws": task["draws"],
         })
     return rows
 
@@ -367,7 +382,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     scheduler = ctx.extras.get("scheduler")
     results = map_tasks(run_task, tasks, jobs=ctx.jobs, scheduler=scheduler,
                         progress=lambda done, total: ctx.progress("multiverse", done, total))
-    rows = [row for part in results for row in part]
+    rows = [row for task, raw in zip(tasks, results) for row in apply_presets(task, raw)]
     table = pd.DataFrame(rows)
     varied = [d for d in DIMENSIONS if len(grid[d]) > 1]
     own = _own_choice(ctx, grid)
