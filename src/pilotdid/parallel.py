@@ -12,6 +12,8 @@ One entry point, :func:`map_tasks`, used for specification grids and for blocks 
 Results always come back in task order. The backends never choose random seeds: a task that
 draws random numbers must carry its seed (derived from the study seed and the task or block
 index), so the result is identical, bit for bit, whatever the backend or the number of workers.
+Every task runs with a single BLAS thread on every backend (thread counts change the rounding of
+matrix products).
 ``func`` and the tasks must be picklable for the process and Dask backends (a module-level
 function and plain data).
 """
@@ -83,6 +85,7 @@ def map_tasks(
     """
     jobs = _check_jobs(jobs)
     scheduler = _check_scheduler(scheduler)
+    func = _OneBlasThread(func)
     tasks = list(tasks)
     total = len(tasks)
     if total == 0:
@@ -97,6 +100,23 @@ def map_tasks(
                 progress(i + 1, total)
         return out
     return _map_processes(func, tasks, min(jobs, total), progress)
+
+
+class _OneBlasThread:
+    """Runs a task with one BLAS thread, on every backend. Multi-threaded BLAS splits sums
+    differently from single-threaded BLAS, so without this a serial run (whose BLAS may use all
+    cores) and a worker (one thread) could differ in the last bits."""
+
+    def __init__(self, func: Callable[[Any], Any]):
+        self.func = func
+
+    def __call__(self, task: Any) -> Any:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return self.func(task)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self.func(task)
 
 
 def _map_processes(func, tasks, jobs, progress):
@@ -156,7 +176,7 @@ def _map_dask(func, tasks, jobs, scheduler, progress):
     import logging
 
     cluster = None
-    quiet = _QuietLogs(logging.WARNING if scheduler != "dask" else logging.ERROR)
+    quiet = _QuietLogs(logging.WARNING if scheduler != "dask" else logging.CRITICAL)
     with quiet, _limit_worker_threads():
         if scheduler == "dask":
             cluster = LocalCluster(n_workers=jobs if jobs > 1 else 2, threads_per_worker=1, processes=True,

@@ -129,3 +129,13 @@ def test_verify_reports_identical_then_a_changed_input(tmp_path, panel_csv, mini
     code, stdout, _ = run_cli("verify", str(out))
     assert code == 1
     assert "input changed" in stdout
+
+
+def test_treatment_variation_is_rechecked_after_rows_are_left_out(tmp_path, minimal_study, make_panel, study_file):
+    df = make_panel()
+    treated = df["first_year"] > 0
+    df.loc[treated & (df["year"] == 2019), "x1"] = np.nan  # every treated unit loses a year
+    df.to_csv(tmp_path / "panel.csv", index=False)
+    text = minimal_study.replace('time = "year"', 'time = "year"\nbalance = true')
+    with pytest.raises(PilotdidInputError, match="no treated row is left"):
+        run_study(load_study(study_file(text)))

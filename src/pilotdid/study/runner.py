@@ -85,13 +85,18 @@ def run_study(
     needed = {unit: "[data] unit", time: "[data] time"}
     if model["outcome"] != index_column:
         needed[model["outcome"]] = "[model] outcome"
-    needed.update({c: "[model] controls" for c in model["controls"]})
-    needed.update({c: "[model] fixed_effects" for c in model["fixed_effects"] if c != index_column})
+    # the first key naming a column is the one reported (a missing unit column is "[data] unit", not the
+    # defaulted "[model] cluster")
+    for c in model["controls"]:
+        needed.setdefault(c, "[model] controls")
+    for c in model["fixed_effects"]:
+        if c != index_column:
+            needed.setdefault(c, "[model] fixed_effects")
     if model.get("cluster"):
-        needed[model["cluster"]] = "[model] cluster"
+        needed.setdefault(model["cluster"], "[model] cluster")
     for form in ("column", "first_treat"):
         if form in spec.treatment:
-            needed[spec.treatment[form]] = f"[treatment] {form}"
+            needed.setdefault(spec.treatment[form], f"[treatment] {form}")
     require_columns(panel, needed, where)
 
     panel = require_numeric(panel.copy(), [time], where)
@@ -193,6 +198,17 @@ def run_study(
             panel = panel.loc[~panel[unit].isin(short)].copy()
     if panel.empty:
         raise PilotdidInputError("no rows left after removing missing values", where=where, fix="check the model variables' coverage")
+    # the sample is final only now: leaving out rows can remove every treated (or every untreated) row
+    if panel[TREAT].sum() == 0:
+        raise PilotdidInputError(
+            "no treated row is left after leaving out rows with missing values or incomplete units", where=where,
+            fix="check the coverage of the outcome and controls for the treated units (or drop balance = true)",
+        )
+    if (panel[TREAT] == 1).all():
+        raise PilotdidInputError(
+            "every row left after removing missing values is treated: there is no control group", where=where,
+            fix="check the coverage of the outcome and controls for the untreated units",
+        )
 
     panel = panel.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
     summary.update(

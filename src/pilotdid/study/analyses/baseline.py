@@ -83,7 +83,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="stepwise = true")
     stat = stat_option(options, "baseline")
     digits = digits_option(options, "baseline")
-    preset = get_preset(options.get("vcov", ctx.model.vcov))
+    try:
+        preset = get_preset(options.get("vcov", ctx.model.vcov))
+    except PilotdidInputError as exc:
+        if "vcov" not in options:
+            raise
+        # name the key the user actually wrote, not [model] vcov
+        raise PilotdidInputError(str(exc).split(": ", 1)[1].split(" -- fix:")[0], where="[analyses.baseline] vcov",
+                                 fix=str(exc).split(" -- fix: ", 1)[1]) from None
     labels = options.get("labels") or ctx.extras.get("labels") or {}
     r2 = options.get("r2", "adj_r2")
     kinds = [r2] if isinstance(r2, str) else r2

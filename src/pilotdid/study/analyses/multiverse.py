@@ -306,12 +306,18 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
     frame = task["frame"]
     out: dict[bool, dict[str, Any]] = {}
     placebo_p = None
-    for flag in task["singleton_rules"]:
-        design = PlaceboDesign.prepare(
-            frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
-            controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
-            drop_singletons=flag,
-        )
+    reusable = None
+    for flag in sorted(task["singleton_rules"], reverse=True):  # dropping singletons first
+        if reusable is not None:
+            design = reusable  # no singleton was dropped: both rules give the same design
+        else:
+            design = PlaceboDesign.prepare(
+                frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
+                controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
+                drop_singletons=flag,
+            )
+            if flag and design.nobs == int(frame[["_y", *task["controls"]]].notna().all(axis=1).sum()):
+                reusable = design
         coef, se = design.estimate(design.actual_treatment[:, None].copy(), 1.0)
         if placebo_p is None and task["draws"] > 0:
             placebo_p = design.run(kind=task["kind"], draws=task["draws"], seed=task["seed"],

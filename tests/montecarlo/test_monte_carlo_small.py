@@ -1,0 +1,89 @@
+"""The CI version of the Monte Carlo validation (validation/monte_carlo.py): few replications, generous tolerances.
+
+Synthetic data only. The full run (``python validation/monte_carlo.py``, results in validation/results/) checks the
+targets precisely; this one guards against regressions: a robust estimator that stops recovering the truth, TWFE's
+bias under dynamic effects disappearing (a sign that the DGP lost its heterogeneity), a placebo test that over-rejects.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+MC_PATH = Path(__file__).resolve().parents[2] / "validation" / "monte_carlo.py"
+
+
+@pytest.fixture(scope="module")
+def mc():
+    spec = importlib.util.spec_from_file_location("pilotdid_validation_monte_carlo", MC_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def small_run(mc):
+    reps = mc.run_monte_carlo(8, placebo_reps=0, placebo_draws=39, seed=11, dgps=("homogeneous", "dynamic"))
+    return reps, mc.summarise(reps)
+
+
+def test_dgp_truth_and_seeding(mc) -> None:
+    panel, truth = mc.simulate(mc.DGPS["homogeneous"], np.random.default_rng(0))
+    assert truth == pytest.approx(0.3)
+    assert len(panel) == mc.N_UNITS * len(mc.YEARS)
+    assert panel.groupby("first_treat")["unit"].nunique().to_dict() == {0: 60, 2014: 30, 2016: 30, 2018: 30}
+    _, dyn = mc.simulate(mc.DGPS["dynamic"], np.random.default_rng(0))
+    # mean over treated cells of 0.1 * w_g * (e + 1): cohort 2014 has 7 post years, 2016 five, 2018 three
+    cells = {2014: (2.0, 7), 2016: (1.0, 5), 2018: (0.5, 3)}
+    expected = sum(0.1 * w * sum(range(1, n + 1)) for w, n in cells.values()) / sum(n for _, n in cells.values())
+    assert dyn == pytest.approx(expected)
+    again, _ = mc.simulate(mc.DGPS["dynamic"], np.random.default_rng(0))
+    pd.testing.assert_frame_equal(mc.simulate(mc.DGPS["dynamic"], np.random.default_rng(0))[0], again)
+
+
+def test_robust_estimators_recover_the_truth(small_run) -> None:
+    _, summary = small_run
+    robust = summary[summary["estimator"].isin(["cs", "sa", "bjs"])]
+    assert len(robust) == 6
+    assert (robust["bias"].abs() < 0.06).all(), robust
+    assert (robust["coverage_95"] >= 0.6).all(), robust
+
+
+def test_twfe_is_biased_under_dynamic_effects_only(small_run) -> None:
+    _, summary = small_run
+    twfe = summary[summary["estimator"] == "twfe"].set_index("dgp")
+    assert twfe.loc["dynamic", "bias"] < -0.1  # truth ~0.49, TWFE ~0.27
+    assert abs(twfe.loc["homogeneous", "bias"]) < 0.06
+
+
+def test_placebo_size_and_power(mc, small_run) -> None:
+    null = mc.run_monte_carlo(0, placebo_reps=40, placebo_draws=39, seed=12, dgps=("null",))
+    assert len(null) == 40
+    assert (null["p"] < 0.05).mean() <= 0.2  # Binomial(40, 0.05) exceeds 8 with probability < 0.001
+    _, summary = small_run
+    power = summary[summary["estimator"].str.startswith("placebo")].set_index("dgp")["placebo_reject_5pct"]
+    assert (power >= 0.8).all(), power
+
+
+def test_summary_arithmetic_on_a_hand_made_frame(mc) -> None:
+    reps = pd.DataFrame({
+        "dgp": ["null"] * 4, "rep": range(4), "estimator": ["cs"] * 4, "truth": [0.0] * 4,
+        "att": [0.1, -0.1, 0.3, 0.1], "se": [0.1] * 4, "ci_low": [-0.1, -0.3, 0.1, -0.1], "ci_high": [0.3, 0.1, 0.5, 0.3],
+    })
+    row = mc.summarise(reps).iloc[0]
+    assert row["bias"] == pytest.approx(0.1)
+    assert row["rmse"] == pytest.approx(np.sqrt((0.01 + 0.01 + 0.09 + 0.01) / 4))
+    assert row["coverage_95"] == pytest.approx(0.75)
+
+
+def test_markdown_and_targets_render(mc, small_run) -> None:
+    _, summary = small_run
+    text = mc.render_markdown(summary, reps=8, placebo_reps=0, placebo_draws=39, seed=11, seconds=1.0)
+    assert "| dynamic | twfe |" in text and "SYNTHETIC" in text
+    assert any(line.startswith("PASS TWFE bias") for line in mc.check_targets(summary))

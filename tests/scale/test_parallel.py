@@ -1,0 +1,75 @@
+"""Execution backends: order, errors, input checks, shard ranges."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pilotdid import parallel
+from pilotdid.errors import PilotdidInputError
+from pilotdid.parallel import describe_backend, map_tasks, shard_ranges
+
+
+# module-level library functions: a worker started by forkserver/spawn must import them by name
+_square_root = math.sqrt
+_fails_on_negative = math.sqrt
+
+
+def test_serial_and_processes_return_results_in_task_order():
+    expected = [math.sqrt(i) for i in range(25)]
+    seen = []
+    assert map_tasks(_square_root, range(25), progress=lambda d, t: seen.append((d, t))) == expected
+    assert seen[-1] == (25, 25)
+    assert map_tasks(_square_root, range(25), jobs=2) == expected
+    assert map_tasks(_square_root, [], jobs=2) == []
+
+
+def test_task_errors_are_raised_unchanged():
+    with pytest.raises(ValueError, match="math domain error"):
+        map_tasks(_fails_on_negative, [4, 1, -3, 9])
+    with pytest.raises(ValueError, match="math domain error"):
+        map_tasks(_fails_on_negative, [4, 1, -3, 9], jobs=2)
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_bad_jobs_is_an_input_error(jobs):
+    with pytest.raises(PilotdidInputError, match="--jobs"):
+        map_tasks(_square_root, range(2), jobs=jobs)
+
+
+@pytest.mark.parametrize("scheduler", ["yarn", "tcp://", "tcp://host", "tcp://host:port", 5])
+def test_bad_scheduler_is_a_one_line_input_error(scheduler):
+    with pytest.raises(PilotdidInputError) as info:
+        map_tasks(_square_root, range(2), scheduler=scheduler)
+    assert "\n" not in str(info.value)
+
+
+def test_unreachable_scheduler_is_an_input_error(monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1)
+    with pytest.raises(PilotdidInputError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        map_tasks(_square_root, range(2), scheduler="tcp://127.0.0.1:9")
+
+
+def test_describe_backend():
+    assert describe_backend() == "serial (1 process)"
+    assert describe_backend(4) == "4 local processes"
+    assert "LocalCluster (2 worker" in describe_backend(1, "dask")
+    assert describe_backend(1, "tcp://10.0.0.1:8786") == "Dask cluster at tcp://10.0.0.1:8786"
+
+
+@settings(max_examples=200, deadline=None)
+@given(total=st.integers(0, 5000), parts=st.integers(1, 16), align=st.integers(1, 300))
+def test_shard_ranges_cover_the_range_on_aligned_edges(total, parts, align):
+    shards = shard_ranges(total, parts, align)
+    if total == 0:
+        assert shards == []
+        return
+    assert shards[0][0] == 0 and shards[-1][1] == total
+    assert all(a < b for a, b in shards)
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(shards, shards[1:]))
+    assert all(a % align == 0 for a, _ in shards)
+    assert len(shards) <= parts
