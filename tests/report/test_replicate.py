@@ -15,7 +15,7 @@ import pytest
 from pilotdid.cli import main
 
 ANALYSES = (
-    "descriptives", "index_weights", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
+    "treatment_map", "descriptives", "index_weights", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
     "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "paper_comparison",
 )
 

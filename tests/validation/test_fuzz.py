@@ -163,3 +163,20 @@ def test_twfe_input_validation_refuses_or_fits(frame: pd.DataFrame) -> None:
     did = result.term("did")
     assert np.isfinite(did["coef"]) and did["se"] >= 0
     assert result.nobs + result.rows_missing + result.singletons_dropped <= len(frame)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300), st.sampled_from([".csv", ".xlsx", ".dta", ".parquet"]))
+def test_panel_reader_refuses_or_reads_arbitrary_bytes(tmp_path: Path, data: bytes, suffix: str) -> None:
+    """Any bytes under any supported extension: a DataFrame with rows, or a one-line PilotdidInputError."""
+    from pilotdid.study.load import read_panel
+
+    path = tmp_path / f"panel{suffix}"
+    path.write_bytes(data)
+    try:
+        frame = read_panel(path)
+    except PilotdidInputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+        return
+    assert isinstance(frame, pd.DataFrame) and len(frame) > 0
+    assert path.read_bytes() == data

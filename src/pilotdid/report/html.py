@@ -24,6 +24,7 @@ code{background:#f3f3f3;padding:0 .2em}
 """
 
 SECTION_TITLES = {
+    "treatment_map": "Where the policy is: treated cities by batch",
     "descriptives": "Descriptive statistics",
     "index_weights": "Outcome index and its weights",
     "baseline": "Baseline two-way fixed-effects DID",

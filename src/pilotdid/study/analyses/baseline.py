@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.twfe import R2_DEFINITIONS, fit_twfe, get_preset
+from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
 from pilotdid.report.regression_table import published_columns, regression_table
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
@@ -83,14 +83,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="stepwise = true")
     stat = stat_option(options, "baseline")
     digits = digits_option(options, "baseline")
-    try:
-        preset = get_preset(options.get("vcov", ctx.model.vcov))
-    except PilotdidInputError as exc:
-        if "vcov" not in options:
-            raise
-        # name the key the user actually wrote, not [model] vcov
-        raise PilotdidInputError(str(exc).split(": ", 1)[1].split(" -- fix:")[0], where="[analyses.baseline] vcov",
-                                 fix=str(exc).split(" -- fix: ", 1)[1]) from None
+    if "vcov" in options and str(options["vcov"]) not in VCOV_PRESETS:  # name this key, not [model] vcov
+        raise PilotdidInputError(f"unknown standard-error preset {options['vcov']!r}", where="[analyses.baseline] vcov",
+                                 fix=f"use one of: {', '.join(VCOV_PRESETS)}")
+    preset = get_preset(options.get("vcov", ctx.model.vcov))
     labels = options.get("labels") or ctx.extras.get("labels") or {}
     r2 = options.get("r2", "adj_r2")
     kinds = [r2] if isinstance(r2, str) else r2

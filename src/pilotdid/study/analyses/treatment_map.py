@@ -1,0 +1,36 @@
+"""Analysis ``treatment_map``: the policy's treated cities coloured by batch, on the census boundaries.
+
+Only for studies whose treatment comes from a registry policy (``[treatment] registry = …``); it
+uses the same batches, treatment-year rule and county rule as the study. No options.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.study.context import AnalysisOutput, StudyContext
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.report.figures.treatment_map import treatment_map
+
+    unknown = sorted(set(options) - {"seed"})
+    if unknown:
+        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where="[analyses.treatment_map]",
+                                 fix="this analysis takes no options")
+    spec = ctx.extras.get("spec")
+    treatment = spec.treatment if spec is not None else {}
+    if "registry" not in treatment:
+        raise PilotdidInputError("a treatment map needs a registry policy", where="[analyses.treatment_map]",
+                                 fix="use [treatment] registry = … or remove [analyses.treatment_map]")
+    fig = treatment_map(
+        treatment["registry"], treatment.get("batches"), ctx.lang, county_rule=treatment.get("county_rule", "parent"),
+        rule=treatment.get("rule", "approval_year"), allow_unverified=treatment.get("allow_unverified", False),
+    )
+    notes = [
+        "Treated prefecture-level units by the batch that first treats them (census 2020 boundaries); the map shows "
+        "the whole registry list, the estimation sample is the subset with complete data (see 'Data and sample').",
+        *getattr(fig, "_pilotdid_notes", []),
+    ]
+    return AnalysisOutput(figures={"treatment_map": fig}, notes=list(dict.fromkeys(notes)))
