@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pilotdid.estimation.staggered.panel import check_columns, pyfixest_quiet
+from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.staggered.results import EventStudyResult
 
 _REL = "_bjs_rel"
@@ -37,15 +37,9 @@ def imputation(
     """BJS imputation event study (all relative times) and overall ATT."""
     import pyfixest as pf
 
-    where = "staggered.bjs"
     covariates = list(covariates or [])
-    check_columns(panel, [outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else []), where)
-    df = panel[list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))].copy()
-    notes: list[str] = []
-    n_missing = int(df[[outcome, *covariates]].isna().any(axis=1).sum())
-    if n_missing:
-        notes.append(f"{n_missing} row(s) with a missing outcome or covariate are left out.")
-        df = df.dropna(subset=[outcome, *covariates])
+    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                            covariates=covariates, cluster=cluster, where="staggered.bjs")
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
     df[_D] = ((g > 0) & (t >= g)).astype(float)

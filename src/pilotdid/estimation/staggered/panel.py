@@ -130,3 +130,29 @@ def pyfixest_quiet():
             yield
 
     return _ctx()
+
+
+def long_sample(
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    covariates: list[str],
+    cluster: str | None,
+    where: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The columns an event-study estimator needs, with rows missing the outcome or a covariate left out.
+
+    Returns the copy and a note counting the rows left out (nothing is dropped silently).
+    """
+    columns = list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))
+    check_columns(panel, columns, where)
+    df = panel[columns].copy()
+    missing = df[[outcome, *covariates]].isna().any(axis=1)
+    notes = []
+    if missing.any():
+        notes.append(f"{int(missing.sum())} row(s) with a missing outcome or covariate are left out.")
+        df = df.loc[~missing]
+    return df, notes

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.staggered.panel import check_columns, pyfixest_quiet
+from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.staggered.results import EventStudyResult, normal_ci
 
 _CELL = "_sa_cell"
@@ -37,15 +37,9 @@ def sun_abraham(
     """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT."""
     import pyfixest as pf
 
-    where = "staggered.sa"
     covariates = list(covariates or [])
-    check_columns(panel, [outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else []), where)
-    df = panel[list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))].copy()
-    notes: list[str] = []
-    n_missing = int(df[[outcome, *covariates]].isna().any(axis=1).sum())
-    if n_missing:
-        notes.append(f"{n_missing} row(s) with a missing outcome or covariate are left out of the regression.")
-        df = df.dropna(subset=[outcome, *covariates])
+    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                            covariates=covariates, cluster=cluster, where="staggered.sa")
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
     t_min = t.min()
@@ -66,7 +60,7 @@ def sun_abraham(
     treated_cohort = (g > 0) & (g != control_cohort)
     cells = pd.DataFrame({"g": g, "l": rel}, index=df.index)[treated_cohort & (rel != -1)]
     if cells.empty:
-        raise PilotdidInputError("no treated cohort left to estimate", where=where, fix="check the first-treatment column")
+        raise PilotdidInputError("no treated cohort left to estimate", where="staggered.sa", fix="check the first-treatment column")
     uniq = cells.drop_duplicates().sort_values(["l", "g"]).reset_index(drop=True)
     uniq["id"] = np.arange(1, len(uniq) + 1)
     code = pd.Series(0, index=df.index)

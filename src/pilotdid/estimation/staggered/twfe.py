@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pilotdid.estimation.staggered.panel import check_columns, pyfixest_quiet
+from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.staggered.results import EventStudyResult
 
 _REL = "_twfe_rel"
@@ -34,10 +34,8 @@ def twfe_event_study(
     import pyfixest as pf
 
     covariates = list(covariates or [])
-    check_columns(panel, [outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else []),
-                  "staggered.twfe")
-    df = panel[list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))].copy()
-    df = df.dropna(subset=[outcome, *covariates])
+    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                            covariates=covariates, cluster=cluster, where="staggered.twfe")
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
     df[_REL] = np.where(g > 0, t - g, -1).astype(int)
@@ -63,4 +61,4 @@ def twfe_event_study(
     att, att_se = float(static["Estimate"]), float(static["Std. Error"])
     return EventStudyResult(estimator="twfe", table=table, att=att, se=att_se, ci_low=att - z * att_se,
                             ci_high=att + z * att_se, vcov=V, reference=-1,
-                            se_method=f"CRV1 clustered by {cl} (pyfixest)", notes=[])
+                            se_method=f"CRV1 clustered by {cl} (pyfixest)", notes=notes)

@@ -15,7 +15,8 @@ Options (a list of values varies a choice; a choice not given stays at the study
   registry's city attributes or ``capital_column``), ``drop_YYYY`` or ``drop_YYYY_YYYY`` (periods);
 * ``treatment_rule`` — registry treatment-year rules, e.g. ``approval_year``, ``next_year_if_after``
   (needs a ``registry =`` treatment);
-* ``winsorize`` — percentages p: outcome and controls winsorised at p%/(100-p)% on the sample (0 = none);
+* ``winsorize`` — percentages p: outcome and controls winsorised at p%/(100-p)% on the sample (0 = none;
+  the number of values changed is in each row's ``winsorised_values``);
 * ``vcov`` — SE presets (``lsdv``, ``areg``, ``xtreg_fe``, ``reghdfe``, ``fixest``);
 * ``controls`` — ``study`` (the study's controls) and/or ``none``;
 * ``estimator`` — ``twfe`` (the only estimator cheap enough for hundreds of specifications);
@@ -236,7 +237,6 @@ def _sample_rows(ctx: StudyContext, sample: str, options: dict, cache: dict) -> 
 
 def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list]) -> tuple[list[dict], list[str]]:
     """One task per data variant (all choices but the SE preset); each lists its SE presets."""
-    from pilotdid.design.winsorize import winsorize
     from pilotdid.estimation.twfe.covariance import get_preset
 
     draws = options.get("placebo_draws", options.get("draws", 99))
@@ -271,9 +271,6 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         frame["_ft"] = ft
         frame["_d"] = ((ft > 0) & (frame[ctx.time].to_numpy() >= ft)).astype(float)
         controls = list(m.controls) if choice["controls"] == "study" else []
-        if choice["winsorize"]:
-            p = float(choice["winsorize"]) / 100
-            frame, _counts = winsorize(frame, ["_y", *controls], p, 1 - p)
         if cluster is None:
             frame["_cl"] = np.arange(len(frame))
         tasks.append({
@@ -301,9 +298,15 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
     Runs in a worker; it needs only numpy, pandas and the placebo engine (the SE presets, which
     import pyfixest, are applied afterwards in the main process by :func:`apply_presets`).
     """
+    from pilotdid.design.winsorize import winsorize
     from pilotdid.inference.placebo import PlaceboDesign
 
     frame = task["frame"]
+    winsorised = 0
+    if task["choice"]["winsorize"]:
+        p = float(task["choice"]["winsorize"]) / 100
+        frame, counts = winsorize(frame, ["_y", *task["controls"]], p, 1 - p)
+        winsorised = int(counts["n_changed"].sum())
     out: dict[bool, dict[str, Any]] = {}
     placebo_p = None
     reusable = None
@@ -325,7 +328,7 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
         out[flag] = {"coef": float(coef[0]), "se_raw": float(se[0]), "nobs": design.nobs,
                      "levels": tuple(design.fe_levels), "nested": tuple(design.fe_nested),
                      "n_clusters": design.n_clusters, "treated_units": int((design.unit_first_treat > 0).sum()),
-                     "placebo_p": placebo_p}
+                     "placebo_p": placebo_p, "winsorised_values": winsorised}
     return out
 
 
@@ -349,7 +352,8 @@ def apply_presets(task: dict, raw: dict[bool, dict[str, Any]]) -> list[dict[str,
             **task["choice"], "vcov": vcov, "coef": coef, "se": se, "t": coef / se,
             "p": float(2 * stats.t.sf(abs(coef / se), df)), "ci_low": coef - crit * se, "ci_high": coef + crit * se,
             "t_df": int(df), "ssc_factor": factor, "nobs": r["nobs"], "n_clusters": r["n_clusters"],
-            "treated_units": r["treated_units"], "placebo_p": placebo_p, "placebo_draws": task["draws"],
+            "treated_units": r["treated_units"], "winsorised_values": r["winsorised_values"],
+            "placebo_p": placebo_p, "placebo_draws": task["draws"],
         })
     return rows
 
