@@ -167,30 +167,72 @@ class _limit_worker_threads:
         return False
 
 
-def _map_dask(func, tasks, jobs, scheduler, progress):
+#: The Dask client kept open by :func:`backend_session`, keyed by (jobs, scheduler).
+_SESSION: dict[tuple[int, str], Any] = {}
+
+
+class backend_session:
+    """Keep one Dask cluster/client open for several :func:`map_tasks` calls (e.g. a whole study
+    run), instead of starting a LocalCluster per call. No-op for the serial and process backends.
+
+    Usage: ``with backend_session(jobs, scheduler): ...``; the cluster is closed on exit.
+    """
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None):
+        self.jobs = _check_jobs(jobs)
+        self.scheduler = _check_scheduler(scheduler)
+        self.key = None
+
+    def __enter__(self):
+        if self.scheduler is not None and (self.jobs, self.scheduler) not in _SESSION:
+            import logging
+
+            with _QuietLogs(logging.WARNING if self.scheduler != "dask" else logging.CRITICAL), _limit_worker_threads():
+                _SESSION[(self.jobs, self.scheduler)] = _open_dask(self.jobs, self.scheduler)
+            self.key = (self.jobs, self.scheduler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.key is not None:
+            import logging
+
+            client, cluster = _SESSION.pop(self.key)
+            with _QuietLogs(logging.CRITICAL):
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        return False
+
+
+def _open_dask(jobs: int, scheduler: str):
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:
         raise PilotdidInputError("--scheduler needs dask.distributed, which is not installed", where="command line",
                                  fix='pip install "dask[distributed]"') from None
+    if scheduler == "dask":
+        cluster = LocalCluster(n_workers=jobs if jobs > 1 else 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise PilotdidInputError(
+            f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})", where="--scheduler",
+            fix="start it (dask scheduler; dask worker ADDRESS) or check the address, e.g. tcp://127.0.0.1:8786",
+        ) from None
+
+
+def _map_dask(func, tasks, jobs, scheduler, progress):
     import logging
 
-    cluster = None
     quiet = _QuietLogs(logging.WARNING if scheduler != "dask" else logging.CRITICAL)
     with quiet, _limit_worker_threads():
-        if scheduler == "dask":
-            cluster = LocalCluster(n_workers=jobs if jobs > 1 else 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise PilotdidInputError(
-                    f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})", where="--scheduler",
-                    fix="start it (dask scheduler; dask worker ADDRESS) or check the address, e.g. tcp://127.0.0.1:8786",
-                ) from None
+        shared = _SESSION.get((jobs, scheduler))
+        client, cluster = shared if shared is not None else _open_dask(jobs, scheduler)
         try:
+            from dask.distributed import as_completed
+
             # ship the task data straight to the workers, not inside the task graph (large graphs are slow)
             scattered = client.scatter(tasks, hash=False)
             futures = client.map(func, scattered, pure=False)
@@ -204,9 +246,10 @@ def _map_dask(func, tasks, jobs, scheduler, progress):
                     progress(done, len(tasks))
             return results
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if shared is None:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
 
 
 class _QuietLogs:

@@ -27,17 +27,27 @@ def design(panel):
                                  treatment=TREAT, controls=["x1", "x2"])
 
 
-def test_specification_curve_identical_under_jobs_1_2_and_dask(context):
+@pytest.fixture(scope="module")
+def dask_session():
+    """One 2-worker LocalCluster for the module (start-up costs seconds)."""
     pytest.importorskip("distributed")
+    from pilotdid import parallel
+
+    with parallel.backend_session(2, "dask"):
+        assert (2, "dask") in parallel._SESSION
+        yield
+    assert parallel._SESSION == {}
+
+
+def test_specification_curve_identical_under_jobs_1_2_and_dask(context, dask_session):
     serial = _table(context)
     pd.testing.assert_frame_equal(serial, _table(context, jobs=2), check_exact=True)
     pd.testing.assert_frame_equal(serial, _table(context, jobs=2, scheduler="dask"), check_exact=True)
 
 
-def test_placebo_identical_serial_processes_and_dask(design):
-    pytest.importorskip("distributed")
+def test_placebo_identical_serial_processes_and_dask(design, dask_session):
     ref = design.run(draws=450, seed=5, block_size=50)
-    for kwargs in ({"jobs": 2}, {"jobs": 3}, {"scheduler": "dask"}):
+    for kwargs in ({"jobs": 2}, {"jobs": 3}, {"jobs": 2, "scheduler": "dask"}):
         other = design.run(draws=450, seed=5, block_size=50, **kwargs)
         np.testing.assert_array_equal(other.coefs, ref.coefs)
         np.testing.assert_array_equal(other.ses, ref.ses)
@@ -53,3 +63,29 @@ def test_placebo_block_size_independence(design, kind):
         np.testing.assert_allclose(other.coefs, ref.coefs, rtol=0, atol=1e-12)
         np.testing.assert_allclose(other.ses, ref.ses, rtol=1e-12)
         assert other.p_values == ref.p_values
+
+
+@pytest.mark.parametrize("n_units, n_years, seed", [(60, 9, 0), (300, 15, 1)])
+def test_grid_aggregate_path_equals_the_column_path(n_units, n_years, seed):
+    """The per-unit aggregate path (balanced grid, clustered by unit) against demeaning N x B columns,
+    with always-treated units and adoption years before, inside and after the window."""
+    import pickle
+
+    from pilotdid.inference.placebo import draw_adoption_years
+
+    from .conftest import synthetic_panel
+
+    p = synthetic_panel(n_units=n_units, years=range(2010, 2010 + n_years), seed=seed)
+    p.loc[p["unit"].isin(["u000", "u001"]), FIRST_TREAT] = 2005  # treated before the window
+    design = PlaceboDesign.prepare(p, outcome="y", unit="unit", time="year", first_treat=FIRST_TREAT,
+                                   controls=["x1", "x2"])
+    assert design.unit_time_grid and design.cluster_block == n_years
+    years = np.r_[design.candidate_years, 2005, 2010 + n_years + 3]
+    adoption = draw_adoption_years(design.unit_first_treat, "random_years", 0, 150, seed, years)
+    factor = design.ssc()
+    coef_cols, se_cols = design.estimate(design.treatment_columns(adoption), factor)
+    coef, se = design.estimate_draws(adoption, factor)
+    np.testing.assert_allclose(coef, coef_cols, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(se, se_cols, rtol=1e-10)
+    copy = pickle.loads(pickle.dumps(design))  # as sent to a worker: same bits
+    np.testing.assert_array_equal(copy.estimate_draws(adoption, factor)[0], coef)

@@ -83,6 +83,13 @@ def _xlsx(root: Path) -> None:
     synthetic_panel().to_excel(root / "panel.xlsx", sheet_name="data", index=False)
 
 
+def _xlsx_dates(root: Path) -> None:
+    """An Excel panel whose period column holds dates (1 January of each year), as spreadsheets often do."""
+    frame = synthetic_panel()
+    frame["year"] = pd.to_datetime(frame["year"].astype(str) + "-01-01")
+    frame.to_excel(root / "dates.xlsx", index=False)
+
+
 def _policy_csv(status: str, city: str = "杭州市") -> Callable[[Path], None]:
     def write(root: Path) -> None:
         pd.DataFrame({
@@ -124,6 +131,8 @@ CASES = [
          files=_write_bytes("empty.csv", b"unit,year,did,y,x1\n")),
     Case("panel-zero-bytes", "cannot read the file as .csv", study(('panel = "panel.csv"', 'panel = "zero.csv"')),
          files=_write_bytes("zero.csv", b"")),
+    Case("excel-date-time-column", "column 'year' holds dates", study(('panel = "panel.csv"', 'panel = "dates.xlsx"')),
+         files=_xlsx_dates),
     Case("sheet-not-found", "sheet 'S9' not found",
          study(('panel = "panel.csv"', 'panel = "panel.xlsx"\nsheet = "S9"')), files=_xlsx),
     Case("sheet-index-out-of-range", "sheet index 4 out of range",
@@ -159,6 +168,9 @@ CASES = [
          panel=lambda df: df.assign(first_year=2000)),
     Case("outcome-infinite", "column 'y' holds 1 infinite value(s)", panel=with_cell("y", 5, np.inf)),
     Case("control-infinite-text", "column 'x1' holds 1 infinite value(s)", panel=with_cell("x1", 5, "-inf")),
+    Case("outcome-constant", "the outcome 'y' is constant (1)", panel=lambda df: df.assign(y=1.0)),
+    Case("single-period", "every regressor is collinear with the fixed effects",
+         panel=lambda df: df[df["year"] == 2017]),
     Case("outcome-all-missing", "no rows left after removing missing values", panel=lambda df: df.assign(y=np.nan)),
     Case("perfect-collinearity", "perfectly collinear", study(('controls = ["x1"]', 'controls = ["x1", "x2"]')),
          panel=_collinear),
@@ -178,6 +190,7 @@ CASES = [
     Case("private-module-as-analysis", "unknown analysis [analyses.__init__]", append="[analyses.__init__]\n"),
     Case("unknown-se-preset", "unknown standard-error preset 'hc9'", study(('vcov = "lsdv"', 'vcov = "hc9"'))),
     Case("unknown-se-preset-in-analysis", "[analyses.baseline] vcov: unknown standard-error preset 'stata'", append='vcov = "stata"\n'),
+    Case("baseline-labels-not-a-table", "[analyses.baseline] labels: labels must be a table", append="labels = -6\n"),
     Case("unknown-analysis-option", "unknown option(s) stepwize", append="stepwize = true\n"),
     Case("unknown-estimator", "estimators", append='[analyses.staggered]\nestimators = ["cs", "did2s"]\ndraws = 0\n'),
     Case("staggered-window-inverted", "window must be two integers", append="[analyses.staggered]\nwindow = [4, -4]\ndraws = 0\n"),
@@ -401,3 +414,19 @@ def test_zero_variance_indicator_in_a_study_is_refused(tmp_path: Path, run_cli) 
     code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"), "--quiet")
     assert code == 2 and "indicator 'ind_c' has zero range" in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists() and sha256_tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("case_id", ["non-numeric-outcome", "toml-syntax-error", "staggered-no-never-treated"])
+def test_without_quiet_the_error_is_still_one_line_after_the_progress_log(case_id: str, tmp_path: Path, run_cli) -> None:
+    """Without --quiet, progress lines ("· reading panel ...") precede the error on stderr; the error itself is one
+    line, the last one, and no traceback appears."""
+    case = next(c for c in CASES if c.id == case_id)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    study_path = _prepare(case, inputs)
+    code, _, err = run_cli("run", str(study_path), "--out", str(tmp_path / "out"))
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2
+    assert [line for line in lines if line.startswith("pilotdid: error:")] == [lines[-1]]
+    assert case.match in lines[-1] and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -32,11 +32,12 @@ def toml_value(value) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
+        # JSON's escapes are valid TOML basic-string escapes; DEL is the one control character JSON leaves raw
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007F")
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{toml_value(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(type(value))
 
 
@@ -44,7 +45,7 @@ def toml_document(sections: dict[str, dict]) -> str:
     lines = []
     for section, table in sections.items():
         lines.append(f"[{section}]")
-        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in table.items()]
+        lines += [f"{toml_value(k)} = {toml_value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -61,11 +62,15 @@ ALL_KEYS = sorted({k for keys in _KEYS.values() for k in keys} | {"draws", "wind
 def study_documents(draw) -> str:
     """Mostly-plausible study files: required sections usually present, keys drawn from the real ones and typos."""
     sections: dict[str, dict] = {}
-    for section in draw(st.lists(st.sampled_from(SECTION_NAMES), unique=True, min_size=0, max_size=7)):
-        pool = list(_KEYS.get(section, ())) + ALL_KEYS
-        keys = draw(st.lists(st.sampled_from(pool), unique=True, max_size=6))
+    plausible = draw(st.booleans())  # half the time: real sections and keys only, so the deeper checks are reached
+    names = [n for n in SECTION_NAMES if n != "junk"] if plausible else SECTION_NAMES
+    for section in draw(st.lists(st.sampled_from(names), unique=True, min_size=0, max_size=7)):
+        pool = list(_KEYS.get(section, ())) or ALL_KEYS
+        if not plausible:
+            pool = pool + ALL_KEYS
+        keys = draw(st.lists(st.sampled_from(pool), unique=True, max_size=3 if plausible else 6))
         sections[section] = {k: draw(values) for k in keys}
-    if draw(st.booleans()):  # often start from a valid core so that the deeper checks are reached
+    if plausible:
         sections.setdefault("study", {})["name"] = "fuzz"
         sections.setdefault("data", {}).update(panel="panel.csv", unit="unit", time="year")
         sections.setdefault("model", {})["outcome"] = "y"
@@ -180,3 +185,46 @@ def test_panel_reader_refuses_or_reads_arbitrary_bytes(tmp_path: Path, data: byt
         return
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
     assert path.read_bytes() == data
+
+
+# --- analysis options: random option tables for real analyses on a valid synthetic study --------------------------
+
+ANALYSES = ("baseline", "event_study", "placebo", "staggered")
+small_scalars = st.one_of(
+    st.sampled_from(["t", "se", "lsdv", "reghdfe", "cs", "sa", "bjs", "never_treated", "universal", "dr", "rademacher",
+                     "permute_cohorts", "random_years", "controls", "none", "adj_r2", "x"]),
+    st.integers(-6, 12), st.booleans(), st.floats(-3, 3, allow_nan=False),
+)
+option_values = st.one_of(small_scalars, st.lists(small_scalars, max_size=3),
+                          st.dictionaries(st.sampled_from(["1", "y", "en"]), small_scalars, max_size=2))
+
+
+@st.composite
+def analysis_tables(draw) -> tuple[str, dict]:
+    import importlib
+
+    name = draw(st.sampled_from(ANALYSES))
+    allowed = [o for o in importlib.import_module(f"pilotdid.study.analyses.{name}").OPTIONS if o != "seed"]
+    keys = draw(st.lists(st.sampled_from([*allowed, "typo"]), unique=True, max_size=3))
+    options = {k: draw(option_values) for k in keys}
+    for key in ("draws", "reps"):  # keep the run short: at most 19 random draws
+        if isinstance(options.get(key), int) and not isinstance(options[key], bool) and options[key] > 19:
+            options[key] = 19
+    options.setdefault("draws", 0 if name == "staggered" else 9) if name in ("placebo", "staggered") else None
+    return name, options
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(analysis_tables())
+def test_analysis_options_are_validated(tmp_path: Path, table: tuple[str, dict]) -> None:
+    name, options = table
+    synthetic_panel().to_csv(tmp_path / "panel.csv", index=False)
+    text = BASE_STUDY.replace("[analyses.baseline]\n", "") + f"[analyses.{name}]\n" + "".join(
+        f"{k} = {toml_value(v)}\n" for k, v in options.items())
+    spec = parse_study(text, path=tmp_path / "study.toml")
+    try:
+        run = run_study(spec)
+    except PilotdidInputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert name in run.outputs

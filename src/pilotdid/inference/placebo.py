@@ -20,6 +20,9 @@ effects once; each block of draws is built as one N×B matrix of placebo treatme
 demeaned (exactly, for a balanced two-way panel; by alternating projections otherwise), residualised
 on the demeaned controls with one matrix product, and every coefficient and its cluster-robust
 (CRV1) standard error follows from column sums. The result equals a pyfixest refit of each draw.
+For a balanced unit x period grid clustered by unit (the usual city/county/firm panel) no N x B
+array is built at all: each draw's coefficient and SE follow from per-unit suffix sums of the
+residualised outcome and control basis (:meth:`PlaceboDesign.estimate_draws`), several times faster.
 
 Seeding: draws come in fixed chunks of :data:`RNG_CHUNK`; chunk ``c`` uses
 ``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(c,))))``. The memory block size is
@@ -460,6 +463,89 @@ class PlaceboDesign:
         se[degenerate] = np.nan
         return coef, se
 
+    def estimate_draws(self, adoption: np.ndarray, ssc_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients and CRV1 SEs for placebo adoption years (B x n_units; 0 = never).
+
+        Balanced unit x period grid clustered by unit: per-unit aggregates (below), never an N x B
+        array; otherwise :meth:`estimate` on :meth:`treatment_columns`. Both give the same numbers
+        up to rounding (checked in tests/scale).
+        """
+        if self._grid_path:
+            return self._estimate_grid(adoption, ssc_factor)
+        return self.estimate(self.treatment_columns(adoption), ssc_factor)
+
+    @property
+    def _grid_path(self) -> bool:
+        """Balanced unit x period grid with one cluster per unit: draws use per-unit aggregates."""
+        return bool(self.unit_time_grid and self.cluster_block == self.partialler.n_levels[1])
+
+    def _grid_aggregates(self) -> dict[str, np.ndarray]:
+        """Per-unit sums the grid path needs, computed once: with Y (units x T) the residualised
+        outcome and Q_j (units x T, j = 1..r) the orthonormal control basis, suffix sums over periods
+        t >= k of Y and of each Q_j, Σ_t Q_j Y and Σ_t Q_j Q_l per unit."""
+        cached = getattr(self, "_grid_cache", None)
+        if cached is not None:
+            return cached
+        n_units, n_t = self.partialler.n_levels
+        # C-ordered copies: summation order follows the strides, and a design copied to a worker
+        # process (pickled) must give the same bits as the original
+        y = np.ascontiguousarray(self.y.reshape(n_units, n_t))
+        q = np.ascontiguousarray(self.basis.T.reshape(-1, n_units, n_t))  # r x units x T
+        r = q.shape[0]
+        sy = np.zeros((n_units, n_t + 1))
+        sy[:, :n_t] = np.cumsum(y[:, ::-1], axis=1)[:, ::-1]
+        sq = np.zeros((r, n_units, n_t + 1))
+        sq[:, :, :n_t] = np.cumsum(q[:, :, ::-1], axis=2)[:, :, ::-1]
+        qy = np.ascontiguousarray((q * y[None]).sum(axis=2).T)  # units x r
+        qq = np.ascontiguousarray(np.einsum("jit,lit->ijl", q, q).reshape(n_units, r * r))  # units x r^2
+        cached = {"y": y, "q_flat": q.reshape(r * n_units, n_t), "sy": sy, "sq": sq, "qy": qy, "qq": qq,
+                  "periods": np.ascontiguousarray(self.times[:n_t])}
+        self._grid_cache = cached
+        return cached
+
+    def _estimate_grid(self, adoption: np.ndarray, ssc_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        # Model: d = 1[t >= k_i]; d~ its two-way within transform, d" = d~ - Q w (w = Q'd, as Q is
+        # orthogonal to the FE). Y is orthogonal to the FE and Q, so d"'Y = d'Y and d"'d" = d~'d~ - w'w;
+        # the unit-cluster score is Σ_t d"_it (Y_it - b d"_it), expanded into per-unit aggregates.
+        # Every product over periods is a matrix product (BLAS); nothing of size N x B is built.
+        agg = self._grid_aggregates()
+        n_units, n_t = agg["y"].shape
+        r = agg["sq"].shape[0]
+        k = np.searchsorted(agg["periods"], np.where(adoption > 0, adoption, np.inf).T, side="left")  # units x B
+        n_draws = k.shape[1]
+        rows = np.arange(n_units)[:, None]
+        cols = np.arange(n_draws)[None, :]
+        a = (n_t - k) / n_t  # unit means of d
+        share = np.bincount((k + (n_t + 1) * cols).ravel(), minlength=(n_t + 1) * n_draws)
+        share = share.reshape(n_draws, n_t + 1).T[:n_t]  # units adopting at period index k, per draw
+        c = np.cumsum(share, axis=0) / n_units  # T x B: period means of d
+        v = c - a.mean(axis=0)
+        sv = np.zeros((n_t + 1, n_draws))
+        sv[:n_t] = np.cumsum(v[::-1], axis=0)[::-1]
+        numer_i = agg["sy"][rows, k]  # Σ_{t>=k_i} Y_it
+        # Σ_t d~_it^2 with d~ = (d - a_i) - v_t: Σ(d - a)^2 = T a (1 - a); Σ_t v_t = 0
+        dd_i = n_t * a * (1 - a) - 2 * sv[k, cols] + (v * v).sum(axis=0)[None, :]
+        if r:
+            w_parts = np.stack([agg["sq"][j][rows, k] for j in range(r)])  # r x units x B: Σ_{t>=k_i} Q_j
+            w = w_parts.sum(axis=1)  # r x B
+            qc = (agg["q_flat"] @ c).reshape(r, n_units, n_draws)  # Σ_t Q_j,it c_t
+            w_parts -= qc  # Σ_t d~_it Q_j,it
+            dq_i = np.einsum("jib,jb->ib", w_parts, w)  # Σ_t d~_it (Q w)_it
+            ww = (w[:, None, :] * w[None, :, :]).reshape(r * r, n_draws)
+            dd_i += agg["qq"] @ ww - 2 * dq_i  # + Σ_t (Q w)_it^2
+            dy_i = numer_i - agg["y"] @ c - agg["qy"] @ w  # Σ_t d"_it Y_it
+        else:
+            dy_i = numer_i - agg["y"] @ c
+        dd = dd_i.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = numer_i.sum(axis=0) / dd
+            scores = dy_i - coef * dd_i
+            se = np.sqrt(ssc_factor * np.einsum("ib,ib->b", scores, scores)) / dd
+        degenerate = dd <= 1e-12 * self.nobs
+        coef[degenerate] = np.nan
+        se[degenerate] = np.nan
+        return coef, se
+
     def treatment_columns(self, adoption: np.ndarray) -> np.ndarray:
         """0/1 matrix (N x B) from unit adoption years (B x n_units; 0 = never)."""
         g = np.where(adoption > 0, adoption, np.inf).T  # units x B; never = +inf
@@ -493,8 +579,10 @@ class PlaceboDesign:
                                      fix="check the treatment assignment")
         factor = self.ssc() if ssc_factor is None else float(ssc_factor)
         if block_size is None:
-            # about six N x B float arrays live at once
-            block_size = int(max(1, min(draws, memory_mb * 2**20 / (6 * 8 * max(self.nobs, 1)))))
+            # about six N x B float arrays live at once; on the grid path, about r + 6 units x B ones
+            per_draw = (8 * self.partialler.n_levels[0] * (self.basis.shape[1] + 6) if self._grid_path
+                        else 6 * 8 * max(self.nobs, 1))
+            block_size = int(max(1, min(draws, memory_mb * 2**20 / per_draw)))
         coefs = np.empty(draws)
         ses = np.empty(draws)
         kept = np.empty((draws, self.unit_first_treat.size)) if keep_adoption else None
@@ -527,7 +615,7 @@ class PlaceboDesign:
             stop = min(draws, start + block_size)
             adoption = draw_adoption_years(self.unit_first_treat, kind, start, stop, seed, self.candidate_years,
                                            cache=cache)
-            coefs[start:stop], ses[start:stop] = self.estimate(self.treatment_columns(adoption), factor)
+            coefs[start:stop], ses[start:stop] = self.estimate_draws(adoption, factor)
             if kept is not None:
                 kept[start:stop] = adoption
             if progress is not None:
@@ -546,8 +634,7 @@ def _run_shard(task) -> tuple[np.ndarray, np.ndarray]:
             hi = min(stop, lo + block_size)
             adoption = draw_adoption_years(design.unit_first_treat, kind, lo, hi, seed, design.candidate_years,
                                            cache=cache)
-            coefs[lo - start:hi - start], ses[lo - start:hi - start] = design.estimate(
-                design.treatment_columns(adoption), factor)
+            coefs[lo - start:hi - start], ses[lo - start:hi - start] = design.estimate_draws(adoption, factor)
     return coefs, ses
 
 

@@ -100,6 +100,12 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.D
         if pd.api.types.is_bool_dtype(series):
             out[column] = series.astype(float)
             continue
+        if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+            # to_numeric would turn dates into nanoseconds since 1970 without a word
+            raise PilotdidInputError(
+                f"column '{column}' holds dates ({series.dtype}), not numbers", where=where,
+                fix="give the period as a number, e.g. the year (in Excel =YEAR(cell); in pandas .dt.year)",
+            )
         if pd.api.types.is_numeric_dtype(series):
             continue
         coerced = pd.to_numeric(series, errors="coerce")

@@ -128,6 +128,12 @@ def validate(
     if frame.empty:
         raise PilotdidInputError("no complete rows left", where="panel", fix="check the coverage of the model columns")
 
+    if frame[outcome].nunique() < 2:
+        # a constant outcome gives coefficients 0 with SE 0 and t = 0/0: nothing to estimate
+        raise PilotdidInputError(
+            f"the outcome {outcome!r} is constant ({frame[outcome].iloc[0]:g}) in the estimation sample", where="panel",
+            fix="check the outcome column (or the index built into it)",
+        )
     treatment = treatment or regressors[0]
     if frame[treatment].nunique() < 2:
         raise PilotdidInputError(

@@ -56,7 +56,17 @@ def _run_feols(fml: str, frame: pd.DataFrame, vcov, ssc: dict, weights: str | No
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", message=_PANDAS_INPLACE_MESSAGE)
-        fit = pf.feols(fml, frame, vcov=vcov, ssc=ssc, fixef_rm="none", weights=weights, demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
+        try:
+            fit = pf.feols(fml, frame, vcov=vcov, ssc=ssc, fixef_rm="none", weights=weights,
+                           demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
+        except ValueError as exc:
+            if "All variables are collinear" not in str(exc):
+                raise
+            # e.g. a single period: the time effect absorbs the treatment and every control
+            raise PilotdidInputError(
+                "every regressor is collinear with the fixed effects (no variation left to estimate from)",
+                where="[model]", fix="check the sample: it needs several periods and units with different treatment paths",
+            ) from None
     other = [w for w in caught if not re.search(_PANDAS_INPLACE_MESSAGE, str(w.message))]
     return fit, other
 

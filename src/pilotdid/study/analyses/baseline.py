@@ -88,6 +88,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix=f"use one of: {', '.join(VCOV_PRESETS)}")
     preset = get_preset(options.get("vcov", ctx.model.vcov))
     labels = options.get("labels") or ctx.extras.get("labels") or {}
+    if not isinstance(labels, dict) or not all(isinstance(v, (str, dict)) for v in labels.values()):
+        raise PilotdidInputError(f"labels must be a table {{column = \"label\"}}, got {labels!r}",
+                                 where="[analyses.baseline] labels", fix='labels = {x1 = "Openness"}')
     r2 = options.get("r2", "adj_r2")
     kinds = [r2] if isinstance(r2, str) else r2
     if not isinstance(kinds, list) or not kinds or any(k not in R2_DEFINITIONS for k in kinds):

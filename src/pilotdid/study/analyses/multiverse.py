@@ -253,6 +253,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     if cluster and cluster not in base_cols:
         base_cols.append(cluster)
     tasks = []
+    recoded: dict[tuple[str, str], int] = {}
     dims = [d for d in DIMENSIONS if d != "vcov"]
     for combo in itertools.product(*(grid[d] for d in dims)):
         choice = dict(zip(dims, combo))
@@ -267,7 +268,10 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
         ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
         last = int(frame[ctx.time].max())
-        ft = np.where(ft > last, 0, ft)  # adoption after the sample's last period: untreated in the window
+        late = ft > last  # adoption after the sample's last period: untreated in the window (counted below)
+        if late.any():
+            recoded[(choice["sample"], choice["treatment_rule"])] = int(frame.loc[late, ctx.unit].nunique())
+        ft = np.where(late, 0, ft)
         frame["_ft"] = ft
         frame["_d"] = ((ft > 0) & (frame[ctx.time].to_numpy() >= ft)).astype(float)
         controls = list(m.controls) if choice["controls"] == "study" else []
@@ -283,6 +287,9 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
                  f"({kind}, seed {seed}, the same seed for every specification).")
     for sample, (keep, note) in sample_cache.items():
         notes.append(f"Sample '{sample}': {note}.")
+    for (sample, rule), n_units in recoded.items():
+        notes.append(f"Sample '{sample}', treatment rule '{rule}': {n_units} unit(s) adopting after the sample's last "
+                     "period are coded untreated.")
     return tasks, notes
 
 
@@ -406,6 +413,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if len(study_row):
         summary["study_spec_rank"] = int(study_row["rank"].iloc[0])
         summary["study_spec_coef"] = float(study_row["coef"].iloc[0])
+    if len(grid["index_method"]) > 1 or len(grid["pooling"]) > 1:
+        notes.append("Index variants are on their own scales (TOPSIS is a closeness in [0, 1], the others weighted "
+                     "sums of standardised indicators): compare signs and significance across them, not magnitudes.")
     notes += [
         f"Choices varied: {', '.join(f'{LABELS[d]} ({len(grid[d])})' for d in varied) or 'none'}; the study's own "
         "specification is marked.",
