@@ -139,3 +139,11 @@ def test_treatment_variation_is_rechecked_after_rows_are_left_out(tmp_path, mini
     text = minimal_study.replace('time = "year"', 'time = "year"\nbalance = true')
     with pytest.raises(PilotdidInputError, match="no treated row is left"):
         run_study(load_study(study_file(text)))
+
+
+def test_infinite_values_in_model_columns_are_refused(tmp_path, minimal_study, make_panel, study_file):
+    df = make_panel()
+    df.loc[9, "x1"] = np.inf
+    df.to_csv(tmp_path / "panel.csv", index=False)
+    with pytest.raises(PilotdidInputError, match="column 'x1' has an infinite value at data row 10"):
+        run_study(load_study(study_file(minimal_study)))

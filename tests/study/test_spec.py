@@ -28,7 +28,7 @@ def test_defaults_for_fixed_effects_and_cluster(minimal_study):
         (lambda s: s + "\n[modle]\nx = 1\n", "unknown section [modle]"),
         (lambda s: s.replace('column = "did"', 'column = "did"\nfirst_treat = "first_year"'), "exactly one of"),
         (lambda s: s.replace('column = "did"', ""), "exactly one of"),
-        (lambda s: s.replace('controls = ["x1"]', 'controls = "x1"'), "controls must be a list"),
+        (lambda s: s.replace('controls = ["x1"]', 'controls = "x1"'), "controls must be of type list"),
         (lambda s: s + "\n[analyses.no_such_analysis]\n", "unknown analysis"),
         (lambda s: s.replace('time = "year"', 'time = "year"\nyears = [2015, 2012]'), "years must be"),
         (lambda s: s.replace('column = "did"', 'column = "did"\nbatches = [1]'), "only applies to registry"),

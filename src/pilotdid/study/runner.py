@@ -103,6 +103,9 @@ def run_study(
     if panel[time].isna().any():
         row = int(np.flatnonzero(panel[time].isna().to_numpy())[0])
         raise PilotdidInputError(f"time column '{time}' is empty at data row {row + 1}", where=where, fix="every row needs a period")
+    if np.isinf(panel[time].to_numpy(dtype=float)).any():
+        row = int(np.flatnonzero(np.isinf(panel[time].to_numpy(dtype=float)))[0])
+        raise PilotdidInputError(f"time column '{time}' is infinite at data row {row + 1}", where=where, fix="use whole periods (e.g. years)")
     if (panel[time] != np.round(panel[time])).any():
         raise PilotdidInputError(f"time column '{time}' must hold whole periods (e.g. years)", where=where, fix="use integer periods")
     panel[time] = panel[time].astype(int)
@@ -157,6 +160,14 @@ def run_study(
     # --- numeric model columns ---------------------------------------------------------------------
     numeric = [model["outcome"], *model["controls"]]
     panel = require_numeric(panel, numeric, where)
+    for column in numeric:
+        infinite = np.isinf(panel[column].to_numpy(dtype=float))
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise PilotdidInputError(
+                f"column '{column}' has an infinite value at data row {row + 1} ({int(infinite.sum())} in all)",
+                where=where, fix="replace infinities (e.g. a log of 0 or a division by 0) by a value or a blank",
+            )
 
     # --- treatment ---------------------------------------------------------------------------------
     log("assigning treatment")

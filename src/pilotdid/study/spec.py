@@ -132,8 +132,8 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
                 raise PilotdidInputError(
-                    f"[{section}] {key} must be a {names}, got {type(value).__name__} {value!r}", where=where,
-                    fix=f"write {key} as a {names}",
+                    f"[{section}] {key} must be of type {names}, got {type(value).__name__} {value!r}", where=where,
+                    fix=f"write {key} as a value of type {names}",
                 )
         for key in _REQUIRED.get(section, ()):
             if key not in table:
