@@ -79,7 +79,14 @@ def test_outputs_table_and_two_panel_figure(output):
     assert len(fig.axes) == 2
     labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert "Sample: drop_capitals" in labels and "SE preset: lsdv" in labels
-    assert len(output.tables["specification_curve"].body) == 24
+    by_choice = output.tables["specification_curve_by_choice"].body
+    assert list(by_choice["Value"]) == ["full", "drop_2020", "drop_capitals", "0", "5", "study", "none", "reghdfe", "lsdv"]
+    assert (by_choice.groupby("Choice")["Specifications"].sum() == 24).all()
+    table = pd.DataFrame(output.results["multiverse"]["specifications"])
+    row = by_choice.loc[by_choice["Value"] == "drop_2020"].iloc[0]
+    sub = table.loc[table["sample"] == "drop_2020"]
+    assert row["Median estimate"] == pytest.approx(sub["coef"].median())
+    assert row["Share positive & p < 0.05"] == pytest.approx(((sub["coef"] > 0) & (sub["p"] < 0.05)).mean())
     assert "specification_curve_summary" in output.tables
 
 

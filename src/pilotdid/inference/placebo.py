@@ -579,8 +579,8 @@ class PlaceboDesign:
                                      fix="check the treatment assignment")
         factor = self.ssc() if ssc_factor is None else float(ssc_factor)
         if block_size is None:
-            # about six N x B float arrays live at once; on the grid path, about r + 6 units x B ones
-            per_draw = (8 * self.partialler.n_levels[0] * (self.basis.shape[1] + 6) if self._grid_path
+            # about six N x B float arrays live at once; on the grid path, about 2r + 10 units x B ones
+            per_draw = (8 * self.partialler.n_levels[0] * (2 * self.basis.shape[1] + 10) if self._grid_path
                         else 6 * 8 * max(self.nobs, 1))
             block_size = int(max(1, min(draws, memory_mb * 2**20 / per_draw)))
         coefs = np.empty(draws)

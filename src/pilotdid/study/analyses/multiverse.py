@@ -425,11 +425,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         f"{summary['share_positive']:.1%} of {summary['n_specs']} estimates are positive, "
         f"{summary['share_positive_significant']:.1%} positive and significant at 5%; median {summary['median_coef']:.4f}.",
     ]
-    columns = ["rank", *DIMENSIONS, "coef", "se", "p", "ci_low", "ci_high", "placebo_p", "nobs", "treated_units",
-               "study_spec"]
-    body = table[columns].rename(columns={**LABELS, "coef": "Coef", "se": "SE", "p": "p", "ci_low": "CI low",
-                                          "ci_high": "CI high", "placebo_p": "Placebo p", "nobs": "N",
-                                          "treated_units": "Treated units", "study_spec": "Study spec"})
+    body = by_choice(table, grid, varied or ["vcov"])
     summary_body = pd.DataFrame([
         ["Specifications", f"{summary['n_specs']}"],
         ["Share positive", f"{summary['share_positive']:.3f}"],
@@ -441,8 +437,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
           if "share_placebo_p_below_alpha" in summary else []),
     ], columns=["Statistic", "Value"])
     tables = {
-        "specification_curve": Table(name="specification_curve", title="Specification curve: every specification",
-                                     body=body, notes=notes, float_digits=4),
+        "specification_curve_by_choice": Table(
+            name="specification_curve_by_choice", title="Specification curve: results by choice",
+            body=body, float_digits=4,
+            notes=[*notes, "Every specification (coefficient, SE, p, CI, placebo p, N) is in results.json under "
+                   "multiverse.specifications."]),
         "specification_curve_summary": Table(name="specification_curve_summary",
                                              title="Specification curve: summary", body=summary_body, notes=notes[-1:]),
     }
@@ -454,6 +453,25 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                 "specifications": records}},
         tables=tables, figures={"specification_curve": figure}, notes=notes,
     )
+
+
+def by_choice(table: pd.DataFrame, grid: dict[str, list], dimensions: list[str]) -> pd.DataFrame:
+    """One row per value of each varied choice: how many specifications use it, their median
+    estimate and the shares positive / positive and significant (a compact table for reports;
+    a table of hundreds of specifications does not belong in a Word document)."""
+    rows = []
+    for d in dimensions:
+        for value in grid[d]:
+            sub = table.loc[table[d].astype(str) == str(value)]
+            if sub.empty:
+                continue
+            sig = sub["p"] < ALPHA
+            rows.append({"Choice": LABELS.get(d, d), "Value": str(value), "Specifications": int(len(sub)),
+                         "Median estimate": float(sub["coef"].median()),
+                         "Share positive": float((sub["coef"] > 0).mean()),
+                         "Share positive & p < 0.05": float(((sub["coef"] > 0) & sig).mean()),
+                         "Share negative & p < 0.05": float(((sub["coef"] <= 0) & sig).mean())})
+    return pd.DataFrame(rows)
 
 
 def _own_choice(ctx: StudyContext, grid: dict[str, list]) -> dict[str, Any]:
