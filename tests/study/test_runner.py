@@ -147,3 +147,12 @@ def test_infinite_values_in_model_columns_are_refused(tmp_path, minimal_study, m
     df.to_csv(tmp_path / "panel.csv", index=False)
     with pytest.raises(PilotdidInputError, match="column 'x1' has an infinite value at data row 10"):
         run_study(load_study(study_file(minimal_study)))
+
+
+def test_parquet_dataset_folder_is_a_panel(tmp_path, minimal_study, make_panel, study_file):
+    df = make_panel()
+    folder = tmp_path / "panel_ds"
+    df.to_parquet(folder, partition_cols=["year"])
+    run = run_study(load_study(study_file(minimal_study.replace('panel = "panel.csv"', 'panel = "panel_ds"'))))
+    assert run.data_summary["nobs"] == len(df)
+    assert run.context.panel["year"].dtype.kind == "i"

@@ -31,9 +31,10 @@ def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFra
     path = Path(source)
     if not path.exists():
         raise PilotdidInputError("panel file not found", where=str(path), fix="check [data] panel (paths are relative to the study file)")
-    if path.is_dir() and path.suffix.lower() not in (".parquet", ".pq"):
+    is_dataset = path.is_dir() and (path.suffix.lower() in (".parquet", ".pq") or any(path.rglob("*.parquet")))
+    if path.is_dir() and not is_dataset:
         raise PilotdidInputError("panel path is a folder", where=str(path), fix="point [data] panel to a .csv/.xlsx/.dta/.parquet file or a Parquet dataset folder")
-    suffix = path.suffix.lower()
+    suffix = ".parquet" if is_dataset else path.suffix.lower()
     if suffix not in READERS:
         raise PilotdidInputError(
             f"unknown panel format '{suffix or '(no extension)'}'", where=str(path), fix=f"use one of: {', '.join(READERS)}"
@@ -51,6 +52,9 @@ def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFra
             frame, _ = pyreadstat.read_dta(str(path))
         else:
             frame = pd.read_parquet(path)
+            for column in frame.columns:  # hive partition columns of a dataset come back as categoricals
+                if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                    frame[column] = frame[column].astype(frame[column].cat.categories.dtype)
     except PilotdidInputError:
         raise
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:

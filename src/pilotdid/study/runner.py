@@ -275,6 +275,19 @@ def run_study(
     # --- analyses ------------------------------------------------------------------------------------
     outputs: dict[str, AnalysisOutput] = {}
     timings: dict[str, float] = {}
+    from pilotdid.parallel import backend_session
+
+    # one execution backend (e.g. one Dask cluster) for the whole run, not one per analysis
+    with backend_session(overrides.jobs, overrides.scheduler):
+        _run_analyses(spec, ctx, overrides, outputs, timings, log)
+
+    return StudyRun(
+        spec=spec, context=ctx, outputs=outputs, data_summary=summary, input_files=input_files,
+        started=started, finished=_time.time(), timings=timings, overrides=overrides,
+    )
+
+
+def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
     for name, options in spec.analyses.items():
         options = dict(options)
         if overrides.draws is not None and name in DRAW_OPTIONS:
@@ -290,11 +303,6 @@ def run_study(
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
         outputs[name] = result
         ctx.outputs[name] = result
-
-    return StudyRun(
-        spec=spec, context=ctx, outputs=outputs, data_summary=summary, input_files=input_files,
-        started=started, finished=_time.time(), timings=timings, overrides=overrides,
-    )
 
 
 #: The option through which --draws sets each analysis's number of random draws (the wild bootstrap keeps its

@@ -81,7 +81,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         controls=m.controls, fixed_effects=m.fixed_effects, cluster=cluster, drop_singletons=preset.drop_singletons,
     )
     result = design.run(kind=kind, draws=draws, seed=seed, block_size=block_size,
-                        ssc_factor=actual.small_sample_factor, progress=ctx.progress)
+                        ssc_factor=actual.small_sample_factor, progress=ctx.progress,
+                        jobs=ctx.jobs, scheduler=ctx.extras.get("scheduler"))
     baseline = actual.term(TREAT)
     if not np.isclose(result.actual_coef, baseline["coef"], rtol=1e-8, atol=1e-12):
         raise RuntimeError(f"placebo: actual coefficient {result.actual_coef} differs from fit_twfe's "
