@@ -16,7 +16,7 @@ from pilotdid.cli import main
 
 ANALYSES = (
     "treatment_map", "descriptives", "index_weights", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
-    "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "paper_comparison",
+    "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "multiverse", "paper_comparison",
 )
 
 
