@@ -200,13 +200,22 @@ def add_to_docx(document, table: Table) -> None:
                 cell = cell.merge(t.cell(0, col + n - 1))
             cell.text = label
             col += n
+    # python-docx rebuilds the whole cell list on every t.cell()/row.cells call (quadratic in the table
+    # size); take the list once, after the merges, and index it: row-major, ncol cells per row
+    cells = t._cells
     for j, h in enumerate(table.header):
-        t.cell(header_rows - 1, j).text = h
+        cells[(header_rows - 1) * ncol + j].text = h
     for i, row in enumerate(rows, start=header_rows):
         for j, text in enumerate(row):
-            t.cell(i, j).text = text
-    for i, trow in enumerate(t.rows):
-        for j, cell in enumerate(trow.cells):
+            cells[i * ncol + j].text = text
+    n_rows = header_rows + len(rows)
+    styled: set[int] = set()
+    for i in range(n_rows):
+        for j in range(ncol):
+            cell = cells[i * ncol + j]
+            if id(cell._tc) in styled:  # a merged cell appears once per column it spans
+                continue
+            styled.add(id(cell._tc))
             for p in cell.paragraphs:
                 p.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
                 for r in p.runs:
@@ -217,7 +226,7 @@ def add_to_docx(document, table: Table) -> None:
                 edges["top"] = "single:12"
             if i == header_rows - 1:
                 edges["bottom"] = "single:6"
-            if i == len(t.rows) - 1:
+            if i == n_rows - 1:
                 edges["bottom"] = "single:12"
             if edges:
                 _docx_borders(cell, **edges)
