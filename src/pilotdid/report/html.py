@@ -19,6 +19,7 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-b
 figure{margin:1.2em 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#555}
 .scroll{overflow-x:auto}
+#data .pilotdid-table td:last-child{min-width:28em;text-align:left;font-size:.9em}
 footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;padding-top:1em}
 code{background:#f3f3f3;padding:0 .2em}
 """
@@ -96,9 +97,13 @@ def render_report(run, figures_dir: Path) -> str:
         body.append("</ul></div>")
     for name, table in run.context.extras.get("treatment_tables", {}).items():
         if len(table):
-            body.append(f"<h3>{esc(name.replace('_', ' ').capitalize())}</h3><div class='scroll'>")
-            body.append(table.head(200).to_html(index=False, classes="pilotdid-table", border=0, na_rep=""))
-            body.append("</div>")
+            title = esc(name.replace("_", " ").capitalize())
+            frame = table.to_html(index=False, classes="pilotdid-table", border=0, na_rep="")
+            if len(table) > 12:  # long lists stay one click away instead of pushing the results down
+                body.append(f"<details><summary><strong>{title}</strong> ({len(table)} rows)</summary>"
+                            f"<div class='scroll'>{frame}</div></details>")
+            else:
+                body.append(f"<h3>{title}</h3><div class='scroll'>{frame}</div>")
     body.append("</section>")
 
     for name, out in ordered_outputs(run):
