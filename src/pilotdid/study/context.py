@@ -65,6 +65,10 @@ class StudyContext:
     #: Study-level extras the runner passes through (e.g. the replication's published numbers).
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def display_name(self, column: str) -> str:
+        """How a column is named in tables: the study's ``[study] labels`` entry, else the column itself."""
+        return str((self.extras.get("labels") or {}).get(column, column))
+
 
 @dataclass
 class AnalysisOutput:

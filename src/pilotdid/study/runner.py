@@ -269,6 +269,7 @@ def run_study(
             "spec": spec,
             "data_summary": summary,
             "scheduler": overrides.scheduler,
+            "labels": {str(k): str(v) for k, v in spec.raw.get("study", {}).get("labels", {}).items()},
         },
     )
 

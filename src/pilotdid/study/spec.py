@@ -21,7 +21,8 @@ TREATMENT_RULES = ("approval_year", "next_year_if_after", "lag")
 COUNTY_RULES = ("parent", "drop", "ignore")
 
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list},
+    "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list,
+              "labels": dict},
     "data": {
         "panel": str, "sheet": (str, int), "unit": str, "time": str, "years": list, "balance": bool,
         "drop_missing": bool, "label_column": str,

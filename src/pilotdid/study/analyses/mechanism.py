@@ -191,7 +191,7 @@ def paper_table(fits: list[FitSummary], ctx: StudyContext, *, name: str, title: 
 
     lang = ctx.lang if ctx.lang in ("en", "zh") else "en"
     return regression_table(
-        [f.result for f in fits], name=name, title=title, terms=[TREAT], labels={TREAT: ctx.treatment_name},
+        [f.result for f in fits], name=name, title=title, terms=[TREAT], labels={TREAT: ctx.display_name(ctx.treatment_name)},
         stat="t", show_constant=False, extra_rows=extra_rows, lang=lang, published=published,
         column_labels=columns, digits=4, notes=notes,
     )
