@@ -80,7 +80,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 matched += 1
             label = pub.get("label") or (f"column ({pcol})" if pcol.isdigit() else pcol)
             rows.append([
-                TABLE_TITLES[table], str(label), str(pub.get("label_term", term)),
+                TABLE_TITLES[table], str(label), str(pub.get("label_term", ctx.display_name(term))),
                 _pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
                 "" if pub.get("nobs") is None else str(pub["nobs"]), "" if mine is None else str(mine.get("nobs") or ""),
                 why,
