@@ -26,19 +26,11 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
 from pilotdid.report.regression_table import published_columns, regression_table
+from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")
 
-
-def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
-    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise PilotdidInputError(
-            f"unknown option(s) {', '.join(unknown)}", where=f"[analyses.{analysis}]",
-            fix=f"use: {', '.join(a for a in allowed if a != 'seed')}",
-        )
 
 
 def named_panel(ctx: StudyContext) -> pd.DataFrame:

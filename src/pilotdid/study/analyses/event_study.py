@@ -14,18 +14,12 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study import fit_event_study
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
 
 OPTIONS = ("window", "base")
 
-
-def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
-    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {unknown}", where=f"[analyses.{analysis}]",
-                                 fix=f"valid options: {', '.join(allowed)}")
 
 
 def twfe_fitter(vcov: str):

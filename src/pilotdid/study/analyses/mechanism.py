@@ -27,6 +27,7 @@ from pilotdid.estimation.mediation import (
 )
 from pilotdid.report.regression_table import stars
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 
@@ -47,12 +48,6 @@ DEFAULT_MEDIATORS = [
      "note": "tertiary-sector share of employment from the city yearbook tables, which cover only part of the "
              "period (the paper: 2012-2017); the Years row gives the years actually used"},
 ]
-
-
-def check_options(options: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {unknown}", where=where, fix=f"valid options: {', '.join(allowed)}")
 
 
 def coef_cell(coef: float | None, p: float | None = None, digits: int = 4) -> str:

@@ -42,6 +42,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
 WHERE = "[analyses.multiverse]"
@@ -86,9 +87,7 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
     from pilotdid.measures import METHODS, POOLINGS
     from pilotdid.study.spec import TREATMENT_RULES
 
-    unknown = [k for k in options if k not in OPTIONS]
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where=WHERE, fix=f"valid options: {', '.join(OPTIONS)}")
+    check_options(options, OPTIONS, WHERE)
     spec = ctx.extras.get("spec")
     index_spec = getattr(spec, "index", None) or None
     treatment_spec = getattr(spec, "treatment", {}) or {}

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("column_maps", "missing", "seed")
@@ -43,10 +44,7 @@ def _pair(coef: Any, t: Any) -> str:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where="[analyses.paper_comparison]",
-                                 fix="use: column_maps, missing")
+    check_options(options, OPTIONS, "paper_comparison")
     published = ctx.extras.get("published") or {}
     if not published:
         raise PilotdidInputError("the study has no published numbers to compare with", where="[analyses.paper_comparison]",

@@ -29,6 +29,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
@@ -50,13 +51,6 @@ GUARDS = {
            "comparisons with already-treated units and uses all clean pre-periods efficiently.",
 }
 
-
-def check_options(options: dict[str, Any], allowed: tuple[str, ...], analysis: str) -> None:
-    """Refuse unknown option keys (a typo would otherwise be silently ignored)."""
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {unknown}", where=f"[analyses.{analysis}]",
-                                 fix=f"valid options: {', '.join(allowed)}")
 
 
 def choice(options: dict, key: str, default, allowed: tuple, analysis: str):

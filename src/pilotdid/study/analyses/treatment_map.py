@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    unknown = sorted(set(options) - {"seed"})
-    if unknown:
-        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where="[analyses.treatment_map]",
-                                 fix="this analysis takes no options")
+    check_options(options, ("seed",), "treatment_map")
     spec = ctx.extras.get("spec")
     treatment = spec.treatment if spec is not None else {}
     if "registry" not in treatment:
