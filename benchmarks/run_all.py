@@ -1,7 +1,7 @@
 """Run every benchmark in this folder, each writing its table to benchmarks/results/ (make bench).
 
-Each script compares pilotdid with its peer in the same run and reports the ratio; see the scripts'
-docstrings for options (e.g. --big for the 1,000,000-row panels).
+Each script compares pilotdid with its peer in the same run and reports the ratio. Each runs with its defaults;
+run a script directly for its own options (e.g. `placebo_benchmark.py --big` for the 1,000,000-row panel).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def main() -> int:
         if not script.exists():
             continue
         print(f"== {name}", flush=True)
-        if subprocess.run([sys.executable, str(script), *sys.argv[1:]]).returncode != 0:
+        if subprocess.run([sys.executable, str(script)]).returncode != 0:
             failed.append(name)
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
