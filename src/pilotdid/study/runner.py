@@ -99,27 +99,7 @@ def run_study(
             needed.setdefault(spec.treatment[form], f"[treatment] {form}")
     require_columns(panel, needed, where)
 
-    panel = require_numeric(panel.copy(), [time], where)
-    if panel[time].isna().any():
-        row = int(np.flatnonzero(panel[time].isna().to_numpy())[0])
-        raise PilotdidInputError(f"time column '{time}' is empty at data row {row + 1}", where=where, fix="every row needs a period")
-    if np.isinf(panel[time].to_numpy(dtype=float)).any():
-        row = int(np.flatnonzero(np.isinf(panel[time].to_numpy(dtype=float)))[0])
-        raise PilotdidInputError(f"time column '{time}' is infinite at data row {row + 1}", where=where, fix="use whole periods (e.g. years)")
-    if (panel[time] != np.round(panel[time])).any():
-        raise PilotdidInputError(f"time column '{time}' must hold whole periods (e.g. years)", where=where, fix="use integer periods")
-    panel[time] = panel[time].astype(int)
-    if panel[unit].isna().any():
-        row = int(np.flatnonzero(panel[unit].isna().to_numpy())[0])
-        raise PilotdidInputError(f"unit column '{unit}' is empty at data row {row + 1}", where=where, fix="every row needs a unit id")
-    dup = panel.duplicated([unit, time], keep=False)
-    if dup.any():
-        row = int(np.flatnonzero(dup.to_numpy())[0])
-        n = int(panel.duplicated([unit, time]).sum())
-        raise PilotdidInputError(
-            f"duplicate ({unit}, {time}) key {_plain(panel[unit].iloc[row])!r}, {panel[time].iloc[row]} at data row {row + 1} "
-            f"({n} duplicate rows in all)", where=where, fix="keep one row per unit and period",
-        )
+    panel = _check_keys(require_numeric(panel.copy(), [time], where), unit, time, where)
 
     summary: dict[str, Any] = {"panel_source": where, "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
     notes: list[str] = []
@@ -163,7 +143,7 @@ def run_study(
     for column in numeric:
         infinite = np.isinf(panel[column].to_numpy(dtype=float))
         if infinite.any():
-            row = int(np.flatnonzero(infinite)[0])
+            row = _first_row(infinite)
             raise PilotdidInputError(
                 f"column '{column}' has an infinite value at data row {row + 1} ({int(infinite.sum())} in all)",
                 where=where, fix="replace infinities (e.g. a log of 0 or a division by 0) by a value or a blank",
@@ -304,6 +284,37 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
         outputs[name] = result
         ctx.outputs[name] = result
+
+
+def _first_row(mask) -> int:
+    """0-based position of the first True in a boolean mask (messages print it + 1, as a data row)."""
+    return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _check_keys(panel: pd.DataFrame, unit: str, time: str, where: str) -> pd.DataFrame:
+    """Every row has a unit and a whole, finite period, and no (unit, period) key repeats; periods become int."""
+    periods = panel[time].to_numpy(dtype=float)
+    if np.isnan(periods).any():
+        row = _first_row(np.isnan(periods))
+        raise PilotdidInputError(f"time column '{time}' is empty at data row {row + 1}", where=where, fix="every row needs a period")
+    if np.isinf(periods).any():
+        row = _first_row(np.isinf(periods))
+        raise PilotdidInputError(f"time column '{time}' is infinite at data row {row + 1}", where=where, fix="use whole periods (e.g. years)")
+    if (periods != np.round(periods)).any():
+        raise PilotdidInputError(f"time column '{time}' must hold whole periods (e.g. years)", where=where, fix="use integer periods")
+    panel[time] = periods.astype(int)
+    if panel[unit].isna().any():
+        row = _first_row(panel[unit].isna())
+        raise PilotdidInputError(f"unit column '{unit}' is empty at data row {row + 1}", where=where, fix="every row needs a unit id")
+    dup = panel.duplicated([unit, time], keep=False)
+    if dup.any():
+        row = _first_row(dup)
+        n = int(panel.duplicated([unit, time]).sum())
+        raise PilotdidInputError(
+            f"duplicate ({unit}, {time}) key {_plain(panel[unit].iloc[row])!r}, {panel[time].iloc[row]} at data row {row + 1} "
+            f"({n} duplicate rows in all)", where=where, fix="keep one row per unit and period",
+        )
+    return panel
 
 
 #: The option through which --draws sets each analysis's number of random draws (the wild bootstrap keeps its

@@ -26,7 +26,7 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
 from pilotdid.report.regression_table import published_columns, regression_table
-from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")

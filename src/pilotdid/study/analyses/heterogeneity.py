@@ -24,8 +24,9 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import INTERACTED_RULE, PERMUTATION_P_RULE, GroupSplit, SplitResult, estimate_split
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses.mechanism import (
-    check_options, coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
+    coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
 )
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row

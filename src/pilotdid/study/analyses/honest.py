@@ -21,7 +21,8 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
-from pilotdid.study.analyses.staggered import balanced_sample, check_options, choice, cs_event_study, parse_window
+from pilotdid.study.analyses._options import check_options
+from pilotdid.study.analyses.staggered import balanced_sample, choice, cs_event_study, parse_window
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "seed")

@@ -27,7 +27,7 @@ from pilotdid.estimation.mediation import (
 )
 from pilotdid.report.regression_table import stars
 from pilotdid.report.table import Table
-from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 

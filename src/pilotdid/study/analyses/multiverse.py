@@ -205,9 +205,9 @@ def _first_treat(ctx: StudyContext, rule: str) -> pd.Series:
 
 
 def _capital_mask(ctx: StudyContext, options: dict) -> pd.Series:
-    from pilotdid.study.analyses.robustness import _capital_flag
+    from pilotdid.study.analyses.robustness import capital_flag
 
-    flag, source = _capital_flag(ctx, {k: options[k] for k in ("capital_column",) if k in options})
+    flag, source = capital_flag(ctx, {k: options[k] for k in ("capital_column",) if k in options})
     if flag is None:
         raise PilotdidInputError(f"drop_capitals is not available: {source}", where=f"{WHERE} sample",
                                  fix="give capital_column = a boolean panel column, or remove drop_capitals")

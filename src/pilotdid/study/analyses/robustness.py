@@ -39,7 +39,7 @@ from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
-from pilotdid.study.analyses.event_study import check_options
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = (
@@ -119,7 +119,12 @@ def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, s
             caveats)
 
 
-def _capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
+def capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str]:
+    """Per-row flag of municipalities and provincial capitals, and where it came from.
+
+    From the panel column ``options["capital_column"]`` when given, else from the registry's city attributes
+    (unit = city_id). Shared by the robustness checks and the specification curve's ``drop_capitals`` sample.
+    """
     column = options.get("capital_column")
     if column:
         if column not in ctx.panel.columns:
@@ -240,7 +245,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         results["winsorising"] = counts.to_dict(orient="records")
 
     # --- referee checks -------------------------------------------------------------------------------
-    flag, flag_source = _capital_flag(ctx, options)
+    flag, flag_source = capital_flag(ctx, options)
     if flag is None:
         notes.append(f"Check without municipalities and provincial capitals not run: {flag_source}.")
     else:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
-from pilotdid.study.analyses._options import check_options  # noqa: F401  (re-exported)
+from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
