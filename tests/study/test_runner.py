@@ -156,3 +156,13 @@ def test_parquet_dataset_folder_is_a_panel(tmp_path, minimal_study, make_panel, 
     run = run_study(load_study(study_file(minimal_study.replace('panel = "panel.csv"', 'panel = "panel_ds"'))))
     assert run.data_summary["nobs"] == len(df)
     assert run.context.panel["year"].dtype.kind == "i"
+
+
+def test_infinite_first_treatment_year_is_refused(tmp_path, minimal_study, make_panel, study_file):
+    df = make_panel()
+    df["first_year"] = df["first_year"].astype(float)
+    df.loc[df["unit"] == "u00", "first_year"] = np.inf
+    df.to_csv(tmp_path / "panel.csv", index=False)
+    text = minimal_study.replace('column = "did"', 'first_treat = "first_year"')
+    with pytest.raises(PilotdidInputError, match="must hold whole periods, found inf at data row 1"):
+        run_study(load_study(study_file(text)))

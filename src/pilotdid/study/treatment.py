@@ -95,8 +95,10 @@ def _from_first_treat(panel: pd.DataFrame, column: str, unit: str, time: str, wh
             where=where, fix="give the first treated period as a number, or leave it empty / 0 for never treated",
         )
     values = values.fillna(0)
-    if (values < 0).any() or (values != np.round(values)).any():
-        row = int(np.flatnonzero(((values < 0) | (values != np.round(values))).to_numpy())[0])
+    # round(inf) == inf, so infinity needs its own test
+    not_whole = (values < 0) | ~np.isfinite(values) | (values != np.round(values))
+    if not_whole.any():
+        row = int(np.flatnonzero(not_whole.to_numpy())[0])
         raise PilotdidInputError(
             f"first-treatment column '{column}' must hold whole periods, found {_plain(raw.iloc[row])!r} at data row {row + 1}",
             where=where, fix="use the period (e.g. the year) of first treatment, or 0 for never treated",
