@@ -105,7 +105,7 @@ def test_outputs_table_and_two_panel_figure(output):
 def test_bad_options_are_input_errors(context, options, message, monkeypatch):
     import pilotdid.study.analyses.robustness as robustness
 
-    monkeypatch.setattr(robustness, "_capital_flag", lambda ctx, options: (None, "no attributes in this test"))
+    monkeypatch.setattr(robustness, "capital_flag", lambda ctx, options: (None, "no attributes in this test"))
     with pytest.raises(PilotdidInputError, match=message):
         multiverse.run(context, options)
 
