@@ -72,4 +72,9 @@ def test_wild_bootstrap_adapter(ctx):
     out = wild_bootstrap.run(ctx, {"reps": 499, "weights": "webb"})
     wb = out.results["wild_bootstrap"]
     assert 0 <= wb["p_wcr"] <= 1 and wb["ci_low"] < wb["coef"] < wb["ci_high"]
+    # the t beside the bootstrap p is the study's analytic t (same SE preset, same small-sample factor)
+    from pilotdid.estimation.twfe import fit_twfe
+    m = ctx.model
+    fit = fit_twfe(ctx.panel, m.outcome, [TREAT, *m.controls], m.fixed_effects, m.cluster or ctx.unit, vcov=m.vcov)
+    assert wb["t"] == pytest.approx(float(fit.term(TREAT)["t"]), rel=1e-9)
     assert math.isfinite(wb["coef"]) and wb["treated_clusters"] > 0

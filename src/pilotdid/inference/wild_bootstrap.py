@@ -11,7 +11,9 @@ algebra follows Roodman, MacKinnon, Nielsen & Webb (2019, "fast & wild"):
 - every draw's coefficient and CRV1 standard error are computed from cluster-level sums, all draws at
   once (no refits); the CRV1 small-sample factor cancels in the bootstrap t-ratio;
 - p-value (two-sided, symmetric) = share of draws with |t*| > |t| (strict, as ``wildboottest``); the CI
-  inverts the test over r by bisection with the same draws.
+  inverts the test over r by bisection with the same draws;
+- the reported ``t_stat`` is the analytic CRV1 t, with the small-sample factor q of the SE preset named by
+  ``vcov`` (default ``fixest``; the study passes its ``[model] vcov``), so it equals the regression table's t.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ WEIGHTS = ("rademacher", "webb")
 class WildBootstrapResult:
     term: str
     coef: float
-    t_stat: float
+    t_stat: float  # analytic CRV1 t with ``small_sample_factor`` (the bootstrap p does not depend on it)
     p_value: float
     ci_low: float
     ci_high: float
@@ -40,6 +42,7 @@ class WildBootstrapResult:
     n_clusters: int
     full_enumeration: bool
     seed: int
+    small_sample_factor: float = 1.0
 
 
 def demean(matrix: np.ndarray, groups: list[np.ndarray], tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
@@ -175,6 +178,7 @@ def wild_cluster_bootstrap(
     seed: int = 12345,
     alpha: float = 0.05,
     ci: bool = True,
+    vcov: str = "fixest",
 ) -> WildBootstrapResult:
     """WCR bootstrap p-value and test-inversion CI for ``term`` in y ~ term + controls | fixed effects."""
     where = "wild_bootstrap"
@@ -234,6 +238,17 @@ def wild_cluster_bootstrap(
                 tries += 1
             bounds.append(bisect(coef, out))
         lo, hi = bounds
-    return WildBootstrapResult(term=term, coef=coef, t_stat=float(t0), p_value=p, ci_low=lo, ci_high=hi,
+    factor = _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov)
+    return WildBootstrapResult(term=term, coef=coef, t_stat=float(t0 / np.sqrt(factor)), p_value=p, ci_low=lo, ci_high=hi,
                                reps=int(v.shape[1]), weights=weights, n_clusters=n_clusters, full_enumeration=full,
-                               seed=seed)
+                               seed=seed, small_sample_factor=factor)
+
+
+def _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov) -> float:
+    """q = (N-1)/(N-K)·G/(G-1) of the SE preset ``vcov`` (K as that preset counts it), as in the analytic t."""
+    if not fixed_effects:
+        n, g = len(df), int(pd.Series(df[cluster]).nunique())
+        return (n - 1) / (n - 1 - 1 - len(controls)) * g / (g - 1)
+    from pilotdid.estimation.twfe import fit_twfe
+
+    return fit_twfe(df, outcome, [term, *controls], fixed_effects, cluster, vcov=vcov).small_sample_factor

@@ -39,9 +39,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     m = ctx.model
     cluster = m.cluster or ctx.unit
     res = wild_cluster_bootstrap(ctx.panel, outcome=m.outcome, term=TREAT, controls=m.controls,
-                                 fixed_effects=m.fixed_effects, cluster=cluster, reps=reps, weights=weights, seed=seed)
+                                 fixed_effects=m.fixed_effects, cluster=cluster, reps=reps, weights=weights, seed=seed,
+                                 vcov=m.vcov)
     treated_clusters = int(ctx.panel.loc[ctx.panel[TREAT] > 0, cluster].nunique())
-    row = {"term": ctx.treatment_name, "coef": res.coef, "p_wcr": res.p_value, "ci_low": res.ci_low,
+    row = {"term": ctx.treatment_name, "coef": res.coef, "t": res.t_stat, "p_wcr": res.p_value, "ci_low": res.ci_low,
            "ci_high": res.ci_high, "clusters": res.n_clusters, "treated_clusters": treated_clusters,
            "weights": weights, "draws": res.reps}
     notes = [f"Wild cluster restricted bootstrap ({weights}, {res.reps} draws"
