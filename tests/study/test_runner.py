@@ -87,6 +87,25 @@ def test_output_is_written_atomically_and_reproducibly(tmp_path, panel_csv, mini
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+def test_figures_are_written_in_the_chosen_formats_only(tmp_path, panel_csv, minimal_study, study_file):
+    from pilotdid.report.figures.style import new_figure
+    from pilotdid.study.context import AnalysisOutput
+    from pilotdid.study.runner import Overrides
+
+    text = minimal_study + '\n[figures]\nformats = ["png", "svg"]\n'
+    run = run_study(load_study(study_file(text)))
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1])
+    run.outputs["extra"] = AnalysisOutput(figures={"line": fig})
+    write_output(run, tmp_path / "a")
+    assert sorted(p.name for p in (tmp_path / "a" / "figures").iterdir()) == ["line.png", "line.svg"]
+    run.overrides = Overrides(figure_formats=("png", "pdf"))
+    write_output(run, tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b" / "figures").iterdir()) == ["line.pdf", "line.png"]
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["overrides"]["figure_formats"] == ["png", "pdf"]
+
+
 def test_failed_write_leaves_previous_output_untouched(tmp_path, panel_csv, monkeypatch, minimal_study, make_panel, study_file):
     spec = load_study(study_file(minimal_study))
     out = tmp_path / "out"

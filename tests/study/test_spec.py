@@ -13,6 +13,12 @@ def test_minimal_study_parses(minimal_study):
     assert spec.analyses == {}
 
 
+def test_figure_formats_default_to_png_and_pdf_and_follow_the_study(minimal_study):
+    assert parse_study(minimal_study).figures["formats"] == ("png", "pdf")
+    spec = parse_study(minimal_study + '\n[figures]\nformats = ["svg", "png"]\n')
+    assert spec.figures["formats"] == ("svg", "png")
+
+
 def test_defaults_for_fixed_effects_and_cluster(minimal_study):
     text = minimal_study.replace('fixed_effects = ["unit", "year"]\ncluster = "unit"\n', "")
     spec = parse_study(text)
@@ -36,6 +42,9 @@ def test_defaults_for_fixed_effects_and_cluster(minimal_study):
         (lambda s: s.replace('column = "did"', 'registry = "cbec"\nrule = "whenever"'), "unknown rule"),
         (lambda s: s.replace('[study]\nname = "synthetic"', '[study]\nname = "synthetic"\nlang = "fr"'), "lang must be"),
         (lambda s: s.replace('[model]\noutcome = "y"', '[model]'), "missing the key 'outcome'"),
+        (lambda s: s + '\n[figures]\nformats = ["png", "jpg"]\n', "figure formats must be distinct values"),
+        (lambda s: s + '\n[figures]\nformats = ["png", "png"]\n', "figure formats must be distinct values"),
+        (lambda s: s + '\n[figures]\nformats = ["pdf"]\n', "must include png"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(edit, message, minimal_study):

@@ -24,7 +24,7 @@ def builtin_study_path(name: str) -> Path:
     return path
 
 
-def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None) -> None:
+def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None, figures=None) -> None:
     from pilotdid.report.output import write_output
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
@@ -37,6 +37,11 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
                                  fix="use --scheduler dask (a local Dask cluster) or the address of a running scheduler")
     if jobs < 1:
         raise PilotdidInputError(f"--jobs must be at least 1, got {jobs}", where="command line", fix="use --jobs 1 or more")
+    formats = None
+    if figures is not None:
+        from pilotdid.study.spec import figure_formats
+
+        formats = figure_formats([f.strip() for f in figures.split(",") if f.strip()], where="command line --figures")
     t0 = time.perf_counter()
     spec = load_study(study_path)
     with Progress(
@@ -53,7 +58,7 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
         def log(message: str) -> None:
             console.print(f"[dim]·[/dim] {message}")
 
-        overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler)
+        overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler, figure_formats=formats)
         run = run_study(spec, overrides, log=log, progress=progress)
         log(f"writing {out}")
         out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
@@ -90,13 +95,15 @@ def run_command(
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes for draws and specification grids."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
+    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's [figures] formats, png,pdf)."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
 ) -> None:
     """Run a study file: any panel, any policy.
 
     Example: pilotdid run examples/lowcarbon/study.toml --out output/lowcarbon
     """
-    _execute(study, out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet, scheduler=scheduler)
+    _execute(study, out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet, scheduler=scheduler,
+             figures=figures)
 
 
 @app.command("replicate")
@@ -107,6 +114,7 @@ def replicate_command(
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
+    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's [figures] formats, png,pdf)."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
 ) -> None:
     """The whole CBEC study on the shipped real data, published numbers beside ours.
@@ -115,7 +123,7 @@ def replicate_command(
     copy and edit that file to vary the study.
     """
     _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet,
-             scheduler=scheduler)
+             scheduler=scheduler, figures=figures)
 
 
 @app.command("verify")

@@ -95,7 +95,7 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
         "seed": run.context.seed,
         "overrides": {
             "draws": run.overrides.draws, "seed": run.overrides.seed, "lang": run.overrides.lang, "jobs": run.overrides.jobs,
-            "scheduler": run.overrides.scheduler,
+            "scheduler": run.overrides.scheduler, "figure_formats": run.overrides.figure_formats,
         },
         "lang": run.context.lang,
         "inputs_sha256": inputs,
@@ -124,11 +124,12 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
         tables_dir, figures_dir = tmp / "tables", tmp / "figures"
         tables_dir.mkdir()
         figures_dir.mkdir()
+        formats = run.overrides.figure_formats or run.spec.figures["formats"]
         for out in run.outputs.values():
             for table in out.tables.values():
                 write_table(table, tables_dir)
             for stem, fig in out.figures.items():
-                save_figure(fig, figures_dir / stem)
+                save_figure(fig, figures_dir / stem, formats=formats)
         if write_report:
             from pilotdid.report.html import render_report
 

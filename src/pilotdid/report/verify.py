@@ -64,7 +64,8 @@ def verify_output(folder: Path) -> VerifyReport:
     study_path = Path(manifest["study_file"]) if manifest.get("study_file") else None
     spec = parse_study(study_text, path=study_path)
     ov = manifest.get("overrides", {})
-    run = run_study(spec, Overrides(draws=ov.get("draws"), seed=ov.get("seed"), lang=ov.get("lang"), jobs=ov.get("jobs") or 1))
+    run = run_study(spec, Overrides(draws=ov.get("draws"), seed=ov.get("seed"), lang=ov.get("lang"), jobs=ov.get("jobs") or 1,
+                                  figure_formats=tuple(ov["figure_formats"]) if ov.get("figure_formats") else None))
     with tempfile.TemporaryDirectory() as tmp:
         fresh = write_output(run, Path(tmp) / "rerun", write_report=False)
         for new in sorted(fresh.rglob("*")):

@@ -81,7 +81,7 @@ class AnalysisOutput:
         Other top-level results.json entries this analysis owns, e.g. ``{"event_study": [...]}``
         or ``{"placebo": {...}}``. Lists under the same key from several analyses are concatenated.
     tables / figures:
-        Keyed by file stem; figures are matplotlib Figures (the runner saves png, pdf and svg).
+        Keyed by file stem; figures are matplotlib Figures (the runner saves them in the study's [figures] formats).
     notes:
         Sentences the report prints with this analysis (conventions, data caveats).
     """

@@ -33,6 +33,8 @@ class Overrides:
     jobs: int = 1
     #: None (local: --jobs processes), "dask" (a dask.distributed LocalCluster) or "tcp://HOST:PORT"
     scheduler: str | None = None
+    #: figure file formats; None = the study's [figures] formats
+    figure_formats: tuple[str, ...] | None = None
 
 
 @dataclass

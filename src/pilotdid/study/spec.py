@@ -19,6 +19,9 @@ BUILTIN_PREFIX = "builtin:"
 TREATMENT_FORMS = ("column", "first_treat", "registry")
 TREATMENT_RULES = ("approval_year", "next_year_if_after", "lag")
 COUNTY_RULES = ("parent", "drop", "ignore")
+#: Figure file formats a study may ask for; png is required because report.html and report.docx embed it.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+DEFAULT_FIGURE_FORMATS = ("png", "pdf")
 
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list,
@@ -33,6 +36,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_unmatched": bool, "name": str,
     },
     "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str},
+    "figures": {"formats": list},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
         "exclude": list, "exclude_reason": str, "missing": str,
@@ -56,6 +60,8 @@ class StudySpec:
     model: dict[str, Any]
     index: dict[str, Any] | None
     analyses: dict[str, dict[str, Any]]
+    #: [figures]: ``formats`` (tuple of file suffixes, png always among them)
+    figures: dict[str, Any] = field(default_factory=lambda: {"formats": DEFAULT_FIGURE_FORMATS})
     published_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +89,23 @@ def available_analyses() -> list[str]:
     import pilotdid.study.analyses as pkg
 
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def figure_formats(formats, *, where: str) -> tuple[str, ...]:
+    """Validated figure formats, in the order given (duplicates refused, png required)."""
+    formats = list(formats)
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats or len(set(formats)) != len(formats):
+        raise PilotdidInputError(
+            f"figure formats must be distinct values from {', '.join(FIGURE_FORMATS)}, got {formats!r}", where=where,
+            fix='write formats = ["png", "pdf"]',
+        )
+    if "png" not in formats:
+        raise PilotdidInputError(
+            f"figure formats must include png (report.html and report.docx embed it), got {formats!r}", where=where,
+            fix='add "png", e.g. formats = ["png", "svg"]',
+        )
+    return tuple(formats)
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -206,6 +229,9 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
             )
         analyses[name] = dict(options)
 
+    figures = dict(tables.get("figures", {}))
+    figures["formats"] = figure_formats(figures.get("formats", DEFAULT_FIGURE_FORMATS), where=f"{where} [figures] formats")
+
     study = tables["study"]
     lang = study.get("lang", "en")
     if lang not in ("en", "zh"):
@@ -222,6 +248,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
         model=model,
         index=index,
         analyses=analyses,
+        figures=figures,
         raw=raw,
     )
     if "published" in study:

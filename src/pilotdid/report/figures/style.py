@@ -89,14 +89,29 @@ def new_figure(width: float = 6.4, height: float = 4.0, *, lang: str = "en", **s
 
 
 def save_figure(fig: Figure, stem: Path, formats: tuple[str, ...] = FIGURE_FORMATS, dpi: int = 200) -> list[Path]:
-    """Save ``fig`` as stem.png/.pdf/.svg with fixed metadata, so reruns give identical files."""
+    """Save ``fig`` as stem.<format> for each format, with fixed metadata, so reruns give identical files.
+
+    The layout and the tight bounding box are computed once (one draw) and then frozen, so each format
+    costs one render; ``bbox_inches="tight"`` per format would draw every figure twice per format.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     stem.parent.mkdir(parents=True, exist_ok=True)
     rc = getattr(fig, "_pilotdid_rc", {"svg.hashsalt": "pilotdid"})
     paths = []
+    metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}, "svg": {"Date": None}}
     with plt.rc_context(rc):
-        for fmt in formats:
-            path = stem.with_suffix(f".{fmt}")
-            metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}, "svg": {"Date": None}}
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata.get(fmt), bbox_inches="tight")
-            paths.append(path)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        canvas.draw()  # the one layout pass
+        bbox = fig.get_tightbbox(canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+        engine = fig.get_layout_engine()
+        fig.set_layout_engine("none")  # keep the axes where the layout pass put them
+        try:
+            for fmt in formats:
+                path = stem.with_suffix(f".{fmt}")
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata.get(fmt), bbox_inches=bbox)
+                paths.append(path)
+        finally:
+            fig.set_layout_engine(engine)
     return paths
