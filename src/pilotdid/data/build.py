@@ -55,8 +55,18 @@ PROVENANCE = [
     ("fdi_usd", "million USD", S.FILES["fdi"], "外商直接投资 (百万美元)", "as is"),
     ("fdi_yuan", "亿元", "derived", "fdi_usd x CNY/USD annual average / 100", "official annual average rates"),
     ("urbanisation_rate", "fraction", S.FILES["anintony"], "UL", "exp(UL)/100"),
-    ("unemployment_rate", "fraction", "crh_csy_raw_table_<year+1>.xlsx", "城镇登记失业人员 / (单位从业人员 + 私营和个体从业人员 + 登记失业人员), 全市",
-     "ratio; yearbook edition N = data year N-1"),
+    ("unemployment_rate", "fraction", f"crh_csy_raw_table_<year+1>.xlsx; 2017-2018 + {S.FILES['gpi']}",
+     "城镇登记失业人员 / (单位从业人员 + 私营和个体从业人员 + 登记失业人员), 全市",
+     "ratio; yearbook edition N = data year N-1. 2017-2018: the GPI workbook's registered unemployed over "
+     "(the city's 2016 employment, held constant, + that year's unemployed); those cells are flagged in the fill mask"),
+    ("registered_unemployed", "万人", f"crh_csy_raw_table_<year+1>.xlsx (2011-2016); {S.FILES['gpi']} (2017-2018)",
+     "城镇登记失业人员数, 全市 / sheet 'unemployment ' (10k person)",
+     "as is; the two sources agree exactly in ~98% of the 2011-2016 city-years (tests/data)"),
+    ("education_expenditure", "亿元", S.FILES["gpi"], "sheet 'pub. exps. on education-local'",
+     "as is (local general budget expenditure on education, current prices); 2006-2018 in the source"),
+    ("smoke_dust", "吨", S.FILES["gpi"], "sheet 'cost of air pollution', block 'emission of dust (ton)'",
+     "as is; 2018 set missing (partly a copy of SO2 in the source); definition changes in 2011 (烟(粉)尘) and "
+     "2016 (颗粒物): level breaks"),
     ("tertiary_employment_share", "fraction", "crh_csy_raw_table_<year+1>.xlsx", "14 tertiary sectors / all 19 sectors, 全市",
      "ratio; sector-sum denominator; missing sectors count as 0"),
     ("it_employment_share", "fraction", "crh_csy_raw_table_<year+1>.xlsx", "信息传输、计算机服务和软件业 / all 19 sectors, 全市", "ratio"),
@@ -77,6 +87,7 @@ VARIABLES = [p[0] for p in PROVENANCE]
 BASE = ["gdp", "gdp_per_capita", "population", "land_area", "va_tertiary", "va_secondary", "gdp_first",
         "deposits", "loans", "fiscal_revenue", "expenditure_gdp", "science_expenditure", "science_share",
         "urban_disposable_income", "exports", "fdi_usd", "urbanisation_rate", "unemployment_rate",
+        "registered_unemployed", "employed_2016_basis", "education_expenditure", "smoke_dust",
         "tertiary_employment_share", "it_employment_share", "district_population", "digital_finance_index",
         "green_invention_apps"]
 DERIVED = {
@@ -198,6 +209,8 @@ def _yearbook_variables(yb, corrections: list) -> pd.DataFrame:
     out = pd.DataFrame(index=wide.index)
     out["unemployment_rate"] = wide.registered_unemployed / (
         wide.unit_employment + wide.private_employment + wide.registered_unemployed)
+    out["registered_unemployed"] = wide.registered_unemployed
+    out["employed_2016_basis"] = wide.unit_employment + wide.private_employment
     ok = ~implausible & (total > 0)
     out["tertiary_employment_share"] = (sec[list(TERTIARY_SECTORS)].fillna(0).sum(axis=1) / total).where(ok)
     out["it_employment_share"] = (sec["emp_it"] / total).where(ok)
@@ -207,6 +220,27 @@ def _yearbook_variables(yb, corrections: list) -> pd.DataFrame:
     out = out.reset_index().rename(columns={"city": "source_name"})
     out["source_row"] = 0
     return out
+
+
+UNEMPLOYMENT_EXTENSION_YEARS = (2017, 2018)
+
+
+def _extend_unemployment(wide: pd.DataFrame) -> pd.DataFrame:
+    """registered_unemployed and unemployment_rate for 2017-2018 from the GPI workbook.
+
+    The yearbook tables stop in 2016 and no public file has city employment after it (the GPI workbook's
+    employment sheet is extrapolated from 2014), so the rate's employment part is each city's 2016 value held
+    constant: rate = U_t / (E_2016 + U_t). Those cells are flagged in the fill mask (``_rate_extended``)."""
+    wide = wide.copy()
+    ext = wide.year.isin(UNEMPLOYMENT_EXTENSION_YEARS)
+    wide.loc[ext, "registered_unemployed"] = wide.loc[ext, "unemployed_gpi"]
+    basis = wide.loc[wide.year == 2016].set_index("city_id").employed_2016_basis
+    employed = wide.city_id.map(basis)
+    rate = wide.unemployed_gpi / (employed + wide.unemployed_gpi)
+    extended = ext & rate.notna() & wide.unemployment_rate.isna()
+    wide.loc[extended, "unemployment_rate"] = rate[extended]
+    wide["_rate_extended"] = extended
+    return wide
 
 
 def interpolate_interior(wide: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -248,6 +282,7 @@ def build_panel(raw_dir: Path) -> PanelBuild:
     gdp_rev = S.read_gdp_revised(raw_dir)
     anintony = S.read_anintony(raw_dir)
     norah = S.read_norahchen(raw_dir)
+    gpi = S.read_gpi(raw_dir)
 
     yb_names = (yearbook.tidy[["city", "city_en", "edition"]].drop_duplicates()
                 .rename(columns={"city": "name_zh", "city_en": "name_en"}))
@@ -284,8 +319,11 @@ def build_panel(raw_dir: Path) -> PanelBuild:
         _harmonise(norah, S.FILES["norahchen"], resolver,
                    ["fiscal_revenue", "science_expenditure", "exports", "urban_disposable_income"], unmatched, fuzzy),
         _harmonise(yb_vars, "crh_csy_raw_table_2012..2017.xlsx", resolver,
-                   ["unemployment_rate", "tertiary_employment_share", "it_employment_share", "district_population"],
+                   ["unemployment_rate", "registered_unemployed", "employed_2016_basis", "tertiary_employment_share",
+                    "it_employment_share", "district_population"],
                    unmatched, fuzzy, code_col="city_en"),
+        _harmonise(gpi.rename(columns={"registered_unemployed_gpi": "unemployed_gpi"}), S.FILES["gpi"], resolver,
+                   ["education_expenditure", "smoke_dust", "unemployed_gpi"], unmatched, fuzzy),
     ]
     # the panel's units: every id found with at least one value, on the years it is valid
     found = sorted(set().union(*[set(p.loc[p.drop(columns=["city_id", "year"]).notna().any(axis=1), "city_id"])
@@ -300,7 +338,9 @@ def build_panel(raw_dir: Path) -> PanelBuild:
         if col not in wide:
             wide[col] = np.nan
 
+    wide = _extend_unemployment(wide)
     filled, base_mask = interpolate_interior(wide, BASE)
+    base_mask["unemployment_rate"] |= wide["_rate_extended"]
     panel = filled[["city_id", "year"]].copy()
     mask = filled[["city_id", "year"]].copy()
     for var in VARIABLES:
@@ -332,6 +372,10 @@ def build_panel(raw_dir: Path) -> PanelBuild:
     notes.append("莱芜 (CNUR-000146) is a panel unit for 2011-2018 only; 济南 from 2019 includes it (level break).")
     notes.append("巢湖 (CNUR-000110) was split in 2011 and has no panel rows.")
     notes.append("Yearbook edition N reports year N-1: employment variables cover 2011-2016.")
+    notes.append(f"{S.FILES['gpi']}: {gpi.attrs['dropped']['三沙 (all zeros)']} rows of 三沙 (all zeros) dropped; "
+                 f"{gpi.attrs['dust_2018_set_missing']} smoke/dust values of 2018 set missing (partly a copy of SO2).")
+    notes.append("unemployment_rate 2017-2018: GPI registered unemployed over (2016 employment held constant + "
+                 "unemployed); flagged in the fill mask.")
 
     census_out = census_table(census, resolver)
     return PanelBuild(panel=panel, fill_mask=mask, provenance=provenance, coverage=coverage,

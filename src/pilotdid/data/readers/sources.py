@@ -27,6 +27,7 @@ FILES = {
     "popdensity": "gp_popdensity_298_1998_2024.xlsx",
     "anintony": "anintony_fenqu_zongshuju_zhishu.xlsx",
     "norahchen": "norahchen_city.xlsx",
+    "gpi": "wd_prefectural_gpi_2006_2018.xlsx",
 }
 
 
@@ -201,3 +202,89 @@ def read_norahchen(raw_dir: Path) -> pd.DataFrame:
     out["urban_disposable_income"] = to_number(raw["x6"], f"{where} column x6")
     out["fiscal_revenue"] = to_number(raw["x8"], f"{where} column x8")
     return out
+
+
+# The GPI workbook's city-level yearbook series (SOURCES.md "Added later"): sheet -> [(block title, variable,
+# unit factor to the panel unit)]. Every other sheet is either a GPI result or a province figure scaled to cities
+# (per. consum. exps, consumer durables, cost of crime, ...) and is never read. `employment ` is not read either:
+# from 2014 on it is a smooth extrapolation.
+GPI_SERIES = {
+    "pub. exps. on education-local": [("hundred million CNY", "education_expenditure")],
+    "unemployment ": [("10k person", "registered_unemployed_gpi")],
+    "cost of air pollution": [("emission of sulfur dioxide (ton)", "so2_emissions"),
+                              ("emission of dust (ton)", "smoke_dust")],
+}
+GPI_LIST_SHEET = "list of prefectures included"
+# 2018 dust is partly a copy of SO2 (about 30 cities) and Guangzhou 2018 repeats 2017: the whole year is unusable.
+GPI_DUST_LAST_YEAR = 2017
+
+
+def _gpi_blocks(raw: pd.DataFrame, where: str) -> dict[str, tuple[int, list[int]]]:
+    """Title row -> (row index, year columns) of each block: a block starts at a row whose first cell is text and
+    whose other cells are years."""
+    blocks = {}
+    for idx in range(len(raw)):
+        title = clean_cell_text(raw.iat[idx, 0])
+        cells = raw.iloc[idx, 1:]
+        if title and cells.notna().all() and all(isinstance(v, (int, float)) and 1990 <= v <= 2030 for v in cells):
+            blocks[title] = (idx, [int(v) for v in cells])
+    if not blocks:
+        raise PilotdidInputError("no block header (a title followed by years) found", where=where,
+                                 fix="restore the original file")
+    return blocks
+
+
+def read_gpi(raw_dir: Path) -> pd.DataFrame:
+    """xxyyluo/WD prefectural GPI workbook: local education expenditure (亿元), registered urban unemployed
+    (万人), industrial SO2 and smoke/dust emissions (吨), 287 cities x 2006-2018, one row per city-year.
+
+    The data sheets carry English names only (which repeat: Suzhou, Taizhou, ...); their rows are in the order of
+    the prefecture list sheet, which has the Chinese name and province, so rows are joined by position after
+    checking that the English names agree row by row. 三沙 (all zeros) is dropped; 2018 dust is set missing.
+    """
+    path = require_file(raw_dir, FILES["gpi"])
+    listing = read_sheet(path, GPI_LIST_SHEET, header=None)
+    where_list = f"{path.name} sheet {GPI_LIST_SHEET}"
+    if [clean_cell_text(v) for v in listing.iloc[0, :4]] != ["Prefecture", "地级市", "Province", "省份"]:
+        raise PilotdidInputError("header row is not Prefecture | 地级市 | Province | 省份", where=where_list,
+                                 fix="restore the original file")
+    listing = listing.iloc[1:, :4].dropna(how="all")
+    english = [clean_cell_text(v) for v in listing.iloc[:, 0]]
+    out = None
+    for sheet, series in GPI_SERIES.items():
+        raw = read_sheet(path, sheet, header=None)
+        where = f"{path.name} sheet {sheet!r}"
+        blocks = _gpi_blocks(raw, where)
+        for title, variable in series:
+            found = [k for k in blocks if k.startswith(title)]
+            if len(found) != 1:
+                raise PilotdidInputError(f"block {title!r} not found (blocks: {sorted(blocks)})", where=where,
+                                         fix="restore the original file")
+            start, years = blocks[found[0]]
+            body = raw.iloc[start + 1:start + 1 + len(english)]
+            names = [clean_cell_text(v) for v in body.iloc[:, 0]]
+            if names != english:
+                bad = next(i for i, (a, b) in enumerate(zip(names + [""] * len(english), english)) if a != b)
+                raise PilotdidInputError(
+                    f"row {start + 2 + bad} names {names[bad] if bad < len(names) else '(nothing)'!r}, the prefecture "
+                    f"list has {english[bad]!r} there", where=where, fix="restore the original file (rows must follow the prefecture list)")
+            values = {y: to_number(body.iloc[:, pos + 1], f"{where} block {title!r} column {y}", row_offset=1)
+                      for pos, y in enumerate(years)}
+            long = pd.DataFrame({
+                "source_name": np.repeat([normalise_chinese(v) for v in listing.iloc[:, 1]], len(years)),
+                "province": np.repeat([normalise_chinese(v) for v in listing.iloc[:, 3]], len(years)),
+                "source_name_en": np.repeat(english, len(years)),
+                "year": np.tile(years, len(english)),
+                variable: np.column_stack([values[y].to_numpy() for y in years]).ravel(),
+            })
+            out = long if out is None else out.merge(long, on=["source_name", "province", "source_name_en", "year"],
+                                                     how="outer")
+    # 三沙 carries zeros only (no city data): dropped and counted
+    sansha = out.source_name.isin(["三沙"])
+    out.attrs["dropped"] = {"三沙 (all zeros)": int(sansha.sum())}
+    out = out.loc[~sansha].copy()
+    late = out.year > GPI_DUST_LAST_YEAR
+    out.attrs["dust_2018_set_missing"] = int(out.loc[late, "smoke_dust"].notna().sum())
+    out.loc[late, "smoke_dust"] = np.nan
+    out["source_row"] = 0
+    return out.sort_values(["source_name", "province", "year"], ignore_index=True)
