@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import label_language, new_figure
 
 COLOURS = {
@@ -14,23 +15,18 @@ COLOURS = {
 }
 MARKERS = {"treated vs never treated": "o", "earlier vs later treated": "s", "later vs earlier treated": "^",
            "later vs always treated": "v"}
-LABELS = {
-    "en": {"x": "Weight", "y": "2x2 DID estimate", "twfe": "TWFE = {v:.3f}", "title": "Goodman-Bacon decomposition"},
-    "zh": {"x": "权重", "y": "2x2 DID 估计值", "twfe": "双向固定效应 = {v:.3f}", "title": "Goodman-Bacon 分解"},
-}
-TYPE_ZH = {"treated vs never treated": "处理组 vs 从未处理", "earlier vs later treated": "早处理 vs 晚处理",
-           "later vs earlier treated": "晚处理 vs 早处理（禁用比较）", "later vs always treated": "晚处理 vs 始终处理（禁用比较）"}
 
 
 def bacon_figure(result, *, lang: str = "en", title: str | None = None):
     """Scatter of a :class:`~pilotdid.estimation.staggered.bacon.BaconResult`."""
     language = label_language(lang)
-    lab = LABELS[language]
+    lab = messages("figure.bacon", language)
+    type_names = messages("figure.bacon.type", language)
     fig, ax = new_figure(6.0, 4.0, lang=lang)
     comp = result.comparisons
     with plt.rc_context(fig._pilotdid_rc):
         for kind, grp in comp.groupby("type", sort=False):
-            name = TYPE_ZH.get(kind, kind) if language == "zh" else kind
+            name = type_names.get(kind, kind)
             ax.scatter(grp["weight"], grp["estimate"], s=28, marker=MARKERS.get(kind, "o"),
                        color=COLOURS.get(kind, "#555555"), label=name, alpha=0.85)
         ax.axhline(result.twfe, color="#7f8c8d", linestyle="--", linewidth=1.0, label=lab["twfe"].format(v=result.twfe))

@@ -10,14 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-NAMES = {
-    "en": {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "bjs": "Imputation (BJS)",
-           "x": "Years relative to adoption", "y": "Estimated effect (95% CI)", "title": "Event study by estimator"},
-    "zh": {"twfe": "双向固定效应", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "bjs": "插补估计量 (BJS)",
-           "x": "相对政策实施的年份", "y": "估计效应（95%置信区间）", "title": "不同估计量的事件研究"},
-}
 ORDER = ("twfe", "cs", "sa", "bjs")
 MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D"}
 
@@ -25,7 +20,8 @@ MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D"}
 def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window: tuple[int, int] | None = None,
                                 title: str | None = None):
     """Figure from event-study rows (estimator, rel_time, coef, ci_low, ci_high)."""
-    lab = NAMES[label_language(lang)]
+    lang = label_language(lang)
+    lab = messages("figure.estimator_comparison", lang)
     fig, ax = new_figure(7.2, 4.0, lang=lang)
     frame = rows.copy()
     if window is not None:

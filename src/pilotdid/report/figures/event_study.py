@@ -10,20 +10,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_LABELS = {
-    "en": {"x": "Years relative to adoption", "y": "Estimated effect (95% CI)", "base": "base period (omitted)",
-           "adopt": "adoption", "title": "Event study", "pretrend": "joint test of leads = 0: p = {p:.3f}"},
-    "zh": {"x": "相对政策实施的年份", "y": "估计系数（95%置信区间）", "base": "基期（省略）", "adopt": "政策实施",
-           "title": "事件研究", "pretrend": "前置期系数联合检验 p = {p:.3f}"},
-}
 
 
 def event_study_figure(coefs: pd.DataFrame, *, lang: str = "en", title: str | None = None,
                        pretrend_p: float | None = None, colour: str | None = None):
     """Figure from an event-study coefficient frame (rel_time, coef, ci_low, ci_high, is_base, binned)."""
-    lab = _LABELS[label_language(lang)]
+    lang = label_language(lang)
+    lab = messages("figure.event_study", lang)
     fig, ax = new_figure(6.4, 3.8, lang=lang)
     with plt.rc_context(fig._pilotdid_rc):
         frame = coefs.sort_values("rel_time")

@@ -16,14 +16,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_TEXT = {
-    "en": {"x": "DID coefficient (95% CI)", "ours": "pilotdid estimate, 95% CI", "paper": "paper (published)",
-           "diff": "difference p"},
-    "zh": {"x": "DID 系数（95% 置信区间）", "ours": "pilotdid 估计，95% 置信区间", "paper": "原文（已发表）",
-           "diff": "差异 p"},
-}
 
 
 def forest_plot(
@@ -42,7 +37,7 @@ def forest_plot(
         ``group -> text`` (e.g. the difference-test p-values) printed under each group's title.
     """
     lang = label_language(lang)
-    text = _TEXT[lang]
+    text = messages("figure.forest", lang)
     published = dict(published or {})
     difference_notes = dict(difference_notes or {})
     groups: list[str] = []
@@ -60,7 +55,7 @@ def forest_plot(
                 positions.append((r, y))
                 n = r.get("nobs")
                 # long group titles would squeeze the plotting area: wrap them
-                labels.append(textwrap.fill(f"{r['label']}", 34) + (f"  (N = {int(n)})" if n is not None else ""))
+                labels.append(textwrap.fill(f"{r['label']}", 34) + ("  (" + text["nobs"].format(n=int(n)) + ")" if n is not None else ""))
                 y -= 1.0
         y -= 0.4
     height = max(2.5, 0.34 * (len(positions) + 1.9 * len(groups)) + 1.3)

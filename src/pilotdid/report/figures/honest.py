@@ -5,20 +5,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from pilotdid.i18n import messages, msg
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-LABELS = {
-    "en": {"relative_magnitudes": "Mbar (relative magnitudes)", "smoothness": "M (smoothness)",
-           "y": "95% robust confidence set", "orig": "Original", "robust": "Robust ({m})",
-           "title": "Sensitivity to violations of parallel trends"},
-    "zh": {"relative_magnitudes": "Mbar（相对幅度）", "smoothness": "M（平滑性）", "y": "95% 稳健置信区间",
-           "orig": "原始区间", "robust": "稳健区间（{m}）", "title": "平行趋势偏离的敏感性分析"},
-}
 
 
 def honest_figure(result, *, lang: str = "en", title: str | None = None):
     """Plot of a :class:`~pilotdid.inference.honest.HonestResult`."""
-    lab = LABELS[label_language(lang)]
+    lang = label_language(lang)
+    lab = messages("figure.honest", lang)
     fig, ax = new_figure(6.0, 3.8, lang=lang)
     tab = result.table
     m = tab["M"].to_numpy(dtype=float)
@@ -30,7 +25,7 @@ def honest_figure(result, *, lang: str = "en", title: str | None = None):
                     ecolor=PALETTE["twfe"], elinewidth=2.0, capsize=4, label=lab["orig"])
         mid = 0.5 * (tab["lb"] + tab["ub"])
         ax.errorbar(m, mid, yerr=[mid - tab["lb"], tab["ub"] - mid], fmt="none", ecolor=PALETTE["cs"],
-                    elinewidth=2.0, capsize=4, label=lab["robust"].format(m=result.method))
+                    elinewidth=2.0, capsize=4, label=lab["robust"].format(method=msg(f"figure.honest.method.{result.restriction}", lang)))
         ax.axhline(0, color="#999999", linewidth=0.8)
         ax.set_xticks(np.r_[x0, m])
         ax.set_xticklabels([lab["orig"]] + [f"{v:g}" for v in m])

@@ -9,22 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_TEXT = {
-    "en": {
-        "treated": "ever treated", "control": "never treated", "year": "year", "index": "index (mean, 95% CI)",
-        "title_time": "Composite index over time", "ours": "ours", "paper": "paper (published)",
-        "weight": "weight", "title_weights": "Index weights: ours beside the paper's", "missing": "not in data",
-        "proxy": "proxy", "excluded": "excluded (coverage)", "dropped": "dropped",
-    },
-    "zh": {
-        "treated": "试点城市", "control": "非试点城市", "year": "年份", "index": "指数（均值，95%置信区间）",
-        "title_time": "综合指数的时间趋势", "ours": "本文复现", "paper": "原文（已发表）",
-        "weight": "权重", "title_weights": "指标权重：复现与原文对照", "missing": "数据缺失", "proxy": "替代指标",
-        "excluded": "未纳入（覆盖不足）", "dropped": "已剔除",
-    },
-}
 
 
 def index_over_time_figure(
@@ -43,7 +30,7 @@ def index_over_time_figure(
     The band is mean ± 1.96·sd/√n across units in the period (a description, not a test).
     """
     lang = label_language(lang)
-    text = _TEXT[lang]
+    text = messages("figure.index", lang)
     if ever_treated not in panel.columns or time not in panel.columns:
         raise KeyError(f"panel lacks '{ever_treated}' or '{time}'")
     frame = pd.DataFrame({
@@ -62,7 +49,7 @@ def index_over_time_figure(
         half = 1.96 * stats["std"].fillna(0.0) / np.sqrt(stats["count"])
         units = group["unit"].nunique() if unit is not None else int(stats["count"].max())
         colour = PALETTE[key]
-        ax.plot(stats.index, stats["mean"], marker="o", markersize=3, color=colour, label=f"{text[key]} (n = {units})")
+        ax.plot(stats.index, stats["mean"], marker="o", markersize=3, color=colour, label=text["units"].format(label=text[key], n=units))
         ax.fill_between(stats.index, stats["mean"] - half, stats["mean"] + half, color=colour, alpha=0.15, linewidth=0)
     ax.set_xlabel(text["year"])
     ax.set_ylabel(label or text["index"])
@@ -82,7 +69,7 @@ def index_weights_figure(weights: pd.DataFrame, *, lang: str = "en", title: str 
     "dropped" for those left out on purpose or by a rule); proxies are marked.
     """
     lang = label_language(lang)
-    text = _TEXT[lang]
+    text = messages("figure.index", lang)
     labels = weights["label_zh"] if lang == "zh" and "label_zh" in weights else weights.get("label", weights["indicator"])
     n = len(weights)
     fig, ax = new_figure(7.0, 0.32 * n + 1.4, lang=lang)

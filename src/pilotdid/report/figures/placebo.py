@@ -12,14 +12,9 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from scipy.stats import gaussian_kde
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_LABELS = {
-    "en": {"coef": "Placebo coefficient", "t": "Placebo t statistic", "density": "Kernel density",
-           "actual": "actual estimate", "actual_t": "actual t", "draws": "{n} placebo draws ({kind})", "p": "p = {p:.3f}"},
-    "zh": {"coef": "安慰剂系数", "t": "安慰剂 t 值", "density": "核密度", "actual": "真实估计值", "actual_t": "真实 t 值",
-           "draws": "{n} 次安慰剂抽样（{kind}）", "p": "p = {p:.3f}"},
-}
 
 
 def _density(ax, values: np.ndarray, actual: float, p: float, lab: dict, xlabel: str, draws_label: str,
@@ -33,7 +28,7 @@ def _density(ax, values: np.ndarray, actual: float, p: float, lab: dict, xlabel:
         ax.plot(grid, gaussian_kde(values)(grid), color=PALETTE["control"], linewidth=1.4, label=draws_label)
     ax.plot(values, np.zeros_like(values), "|", color=PALETTE["control"], alpha=0.25, markersize=6)
     ax.axvline(actual, color=PALETTE["treated"], linestyle="--", linewidth=1.4,
-               label=f"{actual_label} = {actual:.4g} ({lab['p'].format(p=p)}, plus-one rule)")
+               label=lab["actual_line"].format(label=actual_label, value=actual, p=p))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6))  # small coefficients: keep tick labels apart
     ax.set_xlabel(xlabel)
     ax.set_ylabel(lab["density"])
@@ -42,14 +37,16 @@ def _density(ax, values: np.ndarray, actual: float, p: float, lab: dict, xlabel:
 
 def placebo_figure(result, *, lang: str = "en", title: str | None = None):
     """Two-panel figure from a :class:`pilotdid.inference.placebo.PlaceboResult`."""
-    lab = _LABELS[label_language(lang)]
+    lang = label_language(lang)
+    lab = messages("figure.placebo", lang)
     fig, ax = new_figure(9.0, 4.0, lang=lang)
     with plt.rc_context(fig._pilotdid_rc):
         grid = fig.add_gridspec(1, 2)
         ax.set_subplotspec(grid[0, 0])
         ax_t = fig.add_subplot(grid[0, 1])
         pv = result.p_values
-        draws_label = lab["draws"].format(n=result.draws, kind=result.kind)
+        kinds = messages("figure.placebo.kind", lang)
+        draws_label = lab["draws"].format(n=result.draws, kind=kinds.get(result.kind, result.kind))
         _density(ax, np.asarray(result.coefs), result.actual_coef, pv["p_two_sided"], lab, lab["coef"], draws_label,
                  lab["actual"])
         _density(ax_t, np.asarray(result.ts), result.actual_t, pv["p_two_sided_t"], lab, lab["t"], draws_label,

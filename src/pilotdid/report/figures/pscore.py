@@ -6,14 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import gaussian_kde
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_LABELS = {
-    "en": {"before": "Before matching", "after": "After matching ({method}, weighted)", "x": "Propensity score",
-           "y": "Kernel density", "treated": "treated", "control": "control"},
-    "zh": {"before": "匹配前", "after": "匹配后（{method}，加权）", "x": "倾向得分", "y": "核密度",
-           "treated": "处理组", "control": "控制组"},
-}
 
 
 def _kde(ax, values: np.ndarray, weights: np.ndarray | None, colour: str, label: str, grid: np.ndarray) -> None:
@@ -27,7 +22,8 @@ def _kde(ax, values: np.ndarray, weights: np.ndarray | None, colour: str, label:
 
 def pscore_figure(match, *, lang: str = "en", title: str | None = None):
     """Two panels from a :class:`pilotdid.design.psm.MatchResult`: all rows, then the matched sample."""
-    lab = _LABELS[label_language(lang)]
+    lang = label_language(lang)
+    lab = messages("figure.pscore", lang)
     fig, ax = new_figure(8.4, 3.4, lang=lang)
     with plt.rc_context(fig._pilotdid_rc):
         gs = fig.add_gridspec(1, 2)
@@ -45,7 +41,7 @@ def pscore_figure(match, *, lang: str = "en", title: str | None = None):
         _kde(ax_after, p[used_t], None, PALETTE["treated"], lab["treated"], grid)
         _kde(ax_after, p[used_c], w[used_c], PALETTE["control"], lab["control"], grid)
         ax.set_title(lab["before"])
-        ax_after.set_title(lab["after"].format(method=match.method))
+        ax_after.set_title(lab["after"].format(method=messages("figure.pscore.method", lang).get(match.method, match.method)))
         for a in (ax, ax_after):
             a.set_xlabel(lab["x"])
             a.set_ylabel(lab["y"])

@@ -15,17 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-_TEXT = {
-    "en": {"coef": "Estimate (95% CI)", "spec": "Specifications, sorted by estimate", "median": "median",
-           "sig_pos": "positive, p < {a}", "sig_neg": "negative, p < {a}", "ns": "not significant",
-           "own": "study's specification", "title": "Specification curve: {n} specifications\n{pos:.0%} positive, "
-           "{sig:.0%} positive and significant at 5%"},
-    "zh": {"coef": "估计值（95% 置信区间）", "spec": "设定（按估计值排序）", "median": "中位数",
-           "sig_pos": "正且 p < {a}", "sig_neg": "负且 p < {a}", "ns": "不显著", "own": "本研究设定",
-           "title": "设定曲线：{n} 个设定\n{pos:.0%} 为正，{sig:.0%} 正且在 5% 水平显著"},
-}
 SIGNIFICANT_NEGATIVE = "#2980b9"
 NOT_SIGNIFICANT = "#95a5a6"
 
@@ -42,7 +34,7 @@ def specification_curve_figure(
     ``levels`` gives each dimension's values in the order to list them (default: order of appearance).
     """
     lang = label_language(lang)
-    text = _TEXT[lang]
+    text = messages("figure.specification_curve", lang)
     labels = dict(labels or {})
     data = table.sort_values("coef", kind="mergesort").reset_index(drop=True)
     n = len(data)

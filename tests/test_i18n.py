@@ -1,0 +1,44 @@
+"""The message catalogue: both languages hold the same keys and placeholders; Chinese messages are Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pilotdid.i18n import LANGUAGES, LATIN_WORDS_ALLOWED_IN_ZH, catalogue, messages, msg, placeholders
+
+
+def test_every_key_exists_in_every_language_with_the_same_placeholders():
+    english = catalogue("en")
+    for lang in LANGUAGES:
+        other = catalogue(lang)
+        assert set(other) == set(english), f"{lang}: keys differ: {sorted(set(other) ^ set(english))}"
+        for key, text in english.items():
+            assert placeholders(other[key]) == placeholders(text), (lang, key)
+
+
+def test_chinese_messages_have_no_untranslated_english_words():
+    english_words = []
+    for key, text in catalogue("zh").items():
+        literal = re.sub(r"\{[^{}]*\}|<[^<>]*>", " ", text)  # placeholders and html tags are not prose
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9'._-]*", literal):
+            if word.strip("._-") not in LATIN_WORDS_ALLOWED_IN_ZH:
+                english_words.append((key, word))
+    assert not english_words
+
+
+def test_msg_formats_and_refuses_unknown_keys_and_languages():
+    assert msg("figure.event_study.pretrend", "en", p=0.0371) == "joint test of leads = 0: p = 0.037"
+    assert msg("figure.event_study.pretrend", "zh", p=0.0371) == "前置期系数联合检验 p = 0.037"
+    assert msg("common.figure_caption", "zh", n=3, title="事件研究") == "图3：事件研究"
+    with pytest.raises(KeyError, match="no message 'figure.nope'"):
+        msg("figure.nope", "zh")
+    with pytest.raises(ValueError, match="lang must be one of en, zh"):
+        msg("common.yes", "fr")
+
+
+def test_messages_returns_one_table_by_its_short_keys():
+    types = messages("figure.bacon.type", "zh")
+    assert types["later vs earlier treated"] == "晚处理 对 早处理（禁用比较）"
+    assert "x" not in types
