@@ -5,29 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from pilotdid.report.export import add_to_docx
-from pilotdid.report.html import SECTION_TITLES, data_sentence, ordered_outputs
+from pilotdid.i18n import msg
+from pilotdid.report.html import data_sentence, ordered_outputs, section_title
 
 
 def render_docx(run, figures_dir: Path, path: Path) -> None:
     from docx import Document
     from docx.shared import Cm, Pt
 
+    lang = run.context.lang
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(10)
     doc.add_heading(run.spec.title, level=0)
-    doc.add_paragraph(f"pilotdid report — study '{run.spec.name}', seed {run.context.seed}.")
+    doc.add_paragraph(msg("report.docx_intro", lang, name=run.spec.name, seed=run.context.seed))
 
-    doc.add_heading("Data and sample", level=1)
-    doc.add_paragraph(data_sentence(run.data_summary))
+    doc.add_heading(msg("report.data_title", lang), level=1)
+    doc.add_paragraph(data_sentence(run.data_summary, lang))
     for caveat in run.spec.raw.get("study", {}).get("caveats", []):
         doc.add_paragraph(caveat, style="List Bullet")
     for note in dict.fromkeys(run.context.notes):
         doc.add_paragraph(note, style="List Bullet")
 
     for name, out in ordered_outputs(run):
-        doc.add_heading(SECTION_TITLES.get(name, name.replace("_", " ").capitalize()), level=1)
+        doc.add_heading(section_title(name, lang), level=1)
         for note in out.notes:
             doc.add_paragraph(note)
         for table in out.tables.values():

@@ -6,6 +6,7 @@ import base64
 import html
 from pathlib import Path
 
+from pilotdid.i18n import messages, msg
 from pilotdid.report.export import TABLE_CSS, to_html
 
 PAGE_CSS = """
@@ -24,23 +25,9 @@ footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;paddin
 code{background:#f3f3f3;padding:0 .2em}
 """
 
-SECTION_TITLES = {
-    "treatment_map": "Where the policy is: treated cities by batch",
-    "descriptives": "Descriptive statistics",
-    "index_weights": "Outcome index and its weights",
-    "baseline": "Baseline two-way fixed-effects DID",
-    "vcov_presets": "Standard errors under every convention",
-    "event_study": "Event study",
-    "placebo": "Placebo test",
-    "robustness": "Robustness checks",
-    "mechanism": "Mechanisms",
-    "heterogeneity": "Heterogeneity",
-    "staggered": "Heterogeneity-robust staggered estimators",
-    "honest": "Parallel-trends sensitivity (HonestDiD)",
-    "wild_bootstrap": "Wild cluster bootstrap",
-    "multiverse": "Specification curve",
-    "paper_comparison": "The paper beside pilotdid",
-}
+def section_title(name: str, lang: str = "en") -> str:
+    """The report heading of an analysis, from the message catalogue (``report.section.NAME``)."""
+    return messages("report.section", lang).get(name, name.replace("_", " ").capitalize())
 
 
 #: A self-check a browser runs on load: it records how many figures decoded and how many are broken on
@@ -67,13 +54,12 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def data_sentence(summary: dict) -> str:
+def data_sentence(summary: dict, lang: str = "en") -> str:
     periods = summary.get("periods") or ["?"]
     cohorts = ", ".join(f"{g}: {n}" for g, n in summary.get("cohorts", {}).items())
-    return (
-        f"{summary.get('nobs')} observations, {summary.get('units')} units, periods {periods[0]}–{periods[-1]}; "
-        f"{summary.get('treated_units')} treated units (adoption cohorts {cohorts}); "
-        f"{summary.get('never_treated_units')} never treated within the window."
+    return msg(
+        "report.data_sentence", lang, nobs=summary.get("nobs"), units=summary.get("units"), first=periods[0],
+        last=periods[-1], treated=summary.get("treated_units"), cohorts=cohorts, never=summary.get("never_treated_units"),
     )
 
 
@@ -81,18 +67,19 @@ def render_report(run, figures_dir: Path) -> str:
     esc = html.escape
     spec = run.spec
     summary = run.data_summary
+    lang = run.context.lang
     toc, body = [], []
-    toc.append('<li><a href="#data">Data and sample</a></li>')
-    body.append('<section id="data"><h2>Data and sample</h2>')
-    body.append(f"<p>{esc(data_sentence(summary))}</p>")
+    toc.append(f'<li><a href="#data">{esc(msg("report.data_title", lang))}</a></li>')
+    body.append(f'<section id="data"><h2>{esc(msg("report.data_title", lang))}</h2>')
+    body.append(f"<p>{esc(data_sentence(summary, lang))}</p>")
     caveats = spec.raw.get("study", {}).get("caveats", [])
     if caveats:
-        body.append('<div class="caveat"><strong>How these data differ from the paper\'s</strong><ul>')
+        body.append(f'<div class="caveat"><strong>{esc(msg("report.caveats_title", lang))}</strong><ul>')
         body.extend(f"<li>{esc(c)}</li>" for c in caveats)
         body.append("</ul></div>")
     notes = list(dict.fromkeys(run.context.notes))
     if notes:
-        body.append('<div class="caveat"><strong>What the data and design do to the numbers</strong><ul>')
+        body.append(f'<div class="caveat"><strong>{esc(msg("report.notes_title", lang))}</strong><ul>')
         body.extend(f"<li>{esc(n)}</li>" for n in notes)
         body.append("</ul></div>")
     for name, table in run.context.extras.get("treatment_tables", {}).items():
@@ -100,14 +87,14 @@ def render_report(run, figures_dir: Path) -> str:
             title = esc(name.replace("_", " ").capitalize())
             frame = table.to_html(index=False, classes="pilotdid-table", border=0, na_rep="")
             if len(table) > 12:  # long lists stay one click away instead of pushing the results down
-                body.append(f"<details><summary><strong>{title}</strong> ({len(table)} rows)</summary>"
+                body.append(f"<details><summary><strong>{title}</strong> ({esc(msg('report.rows', lang, n=len(table)))})</summary>"
                             f"<div class='scroll'>{frame}</div></details>")
             else:
                 body.append(f"<h3>{title}</h3><div class='scroll'>{frame}</div>")
     body.append("</section>")
 
     for name, out in ordered_outputs(run):
-        title = SECTION_TITLES.get(name, name.replace("_", " ").capitalize())
+        title = section_title(name, lang)
         toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
         body.append(f'<section id="{esc(name)}"><h2>{esc(title)}</h2>')
         for note in out.notes:
@@ -120,17 +107,16 @@ def render_report(run, figures_dir: Path) -> str:
                 body.append(f"<figure>{_img(png)}<figcaption>{esc(stem)}</figcaption></figure>")
         body.append("</section>")
 
-    footer = (
-        f"<footer>pilotdid study <code>{esc(spec.name)}</code>; study file {esc(str(spec.path))}; seed {run.context.seed}; "
-        f"run in {run.finished - run.started:.1f} s. Input hashes, package versions and the study file as run are in "
-        "<code>manifest.json</code> beside this page; every number is in <code>results.json</code>.</footer>"
-    )
+    footer = "<footer>" + msg(
+        "report.footer", lang, name=esc(spec.name), path=esc(str(spec.path)), seed=run.context.seed,
+        seconds=run.finished - run.started,
+    ) + "</footer>"
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(spec.title)}</title><style>{PAGE_CSS}{TABLE_CSS}</style></head><body><main>"
-        f"<h1>{esc(spec.title)}</h1><p class='note'>pilotdid report</p>"
-        f'<nav class="toc"><strong>Contents</strong><ol>{"".join(toc)}</ol></nav>'
+        f"<h1>{esc(spec.title)}</h1><p class='note'>{esc(msg('report.subtitle', lang))}</p>"
+        f'<nav class="toc"><strong>{esc(msg("report.contents", lang))}</strong><ol>{"".join(toc)}</ol></nav>'
         + "\n".join(body)
         + footer
         + "</main>"
