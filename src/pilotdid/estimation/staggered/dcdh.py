@@ -1,0 +1,358 @@
+"""de Chaisemartin & D'Haultfoeuille: the TWFE weights diagnostic and the ``did_multiplegt_dyn`` event study.
+
+**twowayfeweights** (de Chaisemartin & D'Haultfoeuille 2020, AER, Theorem 1 and Corollary 1; Stata/R
+``twowayfeweights``, type ``feTR``). Under parallel trends the TWFE coefficient of ``Y ~ D | unit + time``
+equals a weighted sum of the treated (g,t) cells' average effects, with weights proportional to the residual
+of D on the fixed effects (and controls). Reported: the numbers and sums of positive and negative weights and
+the two sensitivity measures, ``sigma_fe`` = |beta| / sd(weights) (the smallest standard deviation of the
+cell effects compatible with beta and an average effect of zero) and ``sigma_fe_sign`` (the smallest one
+compatible with every cell effect having the sign opposite to beta; only when some weights are negative).
+
+**did_multiplegt_dyn** (de Chaisemartin & D'Haultfoeuille 2024, REStat, "Difference-in-differences
+estimators of intertemporal treatment effects"), for a binary treatment, absorbing or not. A group's first
+treatment change is at F_g; effect l compares its outcome change from F_g-1 to F_g-1+l with the change of
+the groups with the same period-one treatment whose treatment has not changed yet at F_g-1+l (not-yet
+switchers, including never switchers), averaged over switchers with every switcher weighted equally;
+switchers out (1 -> 0) enter with the sign flipped, and effect l pools switchers in and out by their counts.
+Placebo l is the same comparison from F_g-1 back to F_g-1-l, over the same switchers and controls.
+Normalised effects divide effect l by the switchers' average number of treated periods among their first l
+(for an absorbing treatment: l). Standard errors: the authors' influence-function variance, each group's
+contribution demeaned within its cohort (switchers: same baseline treatment and switch date; controls: same
+baseline treatment and period) with the cohort's sqrt(n/(n-1)) correction, summed within clusters when a
+cluster is given -- the conservative default of the authors' Stata/Python ``did_multiplegt_dyn``
+(checked against py_did_multiplegt_dyn 0.1.9, the authors' Python port). The joint placebo test is the
+Wald test of all placebos being zero with their estimated covariance. Weights (``weight``), controls,
+``trends_lin`` and non-binary treatments are not implemented here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pilotdid.errors import PilotdidInputError
+
+#: twowayfeweights sets weights smaller than this to zero (Stata's ``e(LIMIT_SENSITIVITY)`` logic).
+ZERO_WEIGHT = 1e-10
+
+
+# --------------------------------------------------------------------------------------------- TWFE weights
+@dataclass
+class TwfeWeights:
+    """The (g,t) weights of the TWFE coefficient and their summary (twowayfeweights ``feTR``)."""
+
+    beta: float
+    weights: pd.DataFrame  # unit, time, weight (treated cells; zero weights kept)
+    n_positive: int
+    n_negative: int
+    sum_positive: float
+    sum_negative: float
+    treated_cells: int
+    sigma_fe: float
+    sigma_fe_sign: float | None
+
+    def summary(self) -> dict:
+        return {"beta": self.beta, "n_positive": self.n_positive, "n_negative": self.n_negative,
+                "sum_positive": self.sum_positive, "sum_negative": self.sum_negative,
+                "treated_cells": self.treated_cells, "sigma_fe": self.sigma_fe, "sigma_fe_sign": self.sigma_fe_sign}
+
+
+def _within(columns: np.ndarray, unit: np.ndarray, time: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted two-way within transform by alternating projections (to 1e-13; one sweep on a balanced panel)."""
+    out = np.array(columns, dtype=float)
+    wu = np.bincount(unit, weights=w)
+    wt = np.bincount(time, weights=w)
+    for _ in range(100_000):
+        before = out.copy()
+        for codes, total in ((unit, wu), (time, wt)):
+            means = np.column_stack([np.bincount(codes, weights=w * out[:, j]) for j in range(out.shape[1])])
+            out -= (means / total[:, None])[codes]
+        if np.max(np.abs(out - before)) < 1e-13 * max(1.0, np.max(np.abs(out))):
+            return out
+    raise RuntimeError("two-way demeaning did not converge")  # pragma: no cover
+
+
+def twfe_weights(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
+                 controls: list[str] | None = None, weight: str | None = None) -> TwfeWeights:
+    """twowayfeweights ``feTR``: the weights the TWFE coefficient puts on each treated cell's effect.
+
+    One observation per (g,t) cell is assumed (a panel); ``weight`` are analytic weights (Stata ``aw``).
+    """
+    controls = list(controls or [])
+    cols = [outcome, unit, time, treatment, *controls] + ([weight] if weight else [])
+    df = panel[cols].dropna()
+    if df.duplicated([unit, time]).any():
+        raise PilotdidInputError("twowayfeweights needs one row per unit and period", where="dcdh.twfe_weights",
+                                 fix="aggregate the data to unit-period cells first")
+    g = pd.factorize(df[unit], sort=True)[0]
+    t = pd.factorize(df[time], sort=True)[0]
+    w = df[weight].to_numpy(float) if weight else np.ones(len(df))
+    y = df[outcome].to_numpy(float)
+    d = df[treatment].to_numpy(float)
+    X = df[controls].to_numpy(float) if controls else np.empty((len(df), 0))
+    demeaned = _within(np.column_stack([d, y, X]), g, t, w)
+    d_til, y_til, X_til = demeaned[:, 0], demeaned[:, 1], demeaned[:, 2:]
+    if X_til.shape[1]:  # residual of D on the fixed effects and the controls (Frisch-Waugh-Lovell)
+        wx = X_til * w[:, None]
+        coef = np.linalg.lstsq(wx.T @ X_til, wx.T @ d_til, rcond=None)[0]
+        eps = d_til - X_til @ coef
+    else:
+        eps = d_til
+    beta = float(np.sum(w * eps * y) / np.sum(w * eps * d))
+    share = w / w.sum()  # N_gt / N
+    mean_d = float(share @ d)
+    W = eps * mean_d / float(share @ (eps * d))  # the weight relative to 1 (its treated-cell mean is 1)
+    nat = share * d / mean_d  # N_gt / N_1 on treated cells, 0 elsewhere
+    weight_gt = W * nat
+    weight_gt[np.abs(weight_gt) < ZERO_WEIGHT] = 0.0
+    treated = d != 0
+    pos, neg = weight_gt > 0, weight_gt < 0
+    # Stata's ``summarize [aw=]`` standard deviation: the weighted variance times n/(n-1), n treated cells
+    n_treated = int(treated.sum())
+    W1, nat1 = W[treated], nat[treated]
+    var = nat1 @ (W1 - nat1 @ W1 / nat1.sum()) ** 2 / nat1.sum() * n_treated / (n_treated - 1)
+    sd = float(np.sqrt(var))
+    sum_neg = float(weight_gt[neg].sum())
+    return TwfeWeights(
+        beta=beta,
+        weights=pd.DataFrame({unit: df[unit].to_numpy()[treated], time: df[time].to_numpy()[treated],
+                              "weight": weight_gt[treated]}),
+        n_positive=int(pos.sum()), n_negative=int(neg.sum()), sum_positive=float(weight_gt[pos].sum()),
+        sum_negative=sum_neg, treated_cells=int(treated.sum()),
+        sigma_fe=abs(beta) / sd if sd > 0 else float("nan"),
+        sigma_fe_sign=_sigma_opposite_sign(beta, W, nat, weight_gt, g, t) if sum_neg < 0 else None)
+
+
+def _sigma_opposite_sign(beta, W, nat, weight_gt, g, t) -> float | None:
+    """Corollary 1(b): the smallest sd of cell effects under which they can all have the sign opposite to beta.
+
+    Cells sorted by W descending (ties: unit, then period, ascending, as Stata's ``gsort -W G T``); P, S, T
+    accumulate N_gt/N_1, the weights and N_gt/N_1 * W^2 over the cells with W at or below each cell's.
+    """
+    k = weight_gt != 0
+    W, nat, weight_gt, g, t = W[k], nat[k], weight_gt[k], g[k], t[k]
+    n = len(W)
+    if n == 0:
+        return None
+    asc = np.lexsort((-t, -g, W))  # Stata: gsort W -G -T
+    P, S, T = np.empty(n), np.empty(n), np.empty(n)
+    P[asc], S[asc], T[asc] = np.cumsum(nat[asc]), np.cumsum(weight_gt[asc]), np.cumsum((nat * W ** 2)[asc])
+    desc = np.lexsort((t, g, -W))
+    W, P, S, T = W[desc], P[desc], S[desc], T[desc]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(P == 1, np.nan, S / (1 - P))
+        inner = np.where(P == 1, np.nan, T + S ** 2 / (1 - P))
+    crossed = np.isnan(q) | (W < -q)
+    crossed[0] = False
+    crossed = np.maximum.accumulate(crossed)
+    count = int(crossed.sum())
+    if count == 0:
+        return None
+    value = inner[n - count]
+    return float(abs(beta) / np.sqrt(value)) if np.isfinite(value) and value > 0 else None
+
+
+# ------------------------------------------------------------------------------------ did_multiplegt_dyn
+@dataclass
+class DynResult:
+    """did_multiplegt_dyn effects and placebos (non-normalised and normalised) and the joint placebo test."""
+
+    table: pd.DataFrame  # kind (effect/placebo), l, coef, se, ci_low, ci_high, coef_norm, se_norm, n_switchers, n_obs
+    p_joint_placebo: float | None
+    average_effect: float | None
+    average_effect_se: float | None
+    n_groups: int
+    cluster: str | None
+    notes: list[str] = field(default_factory=list)
+
+    def event_rows(self, estimator: str = "dcdh") -> list[dict]:
+        """results.json event-study rows: effect l at event time l-1 (the l-th treated period), placebo l at -l-1,
+        the reference period -1 (F_g - 1) fixed at zero."""
+        rows = [{"estimator": estimator, "rel_time": -1, "coef": 0.0, "se": None, "ci_low": None, "ci_high": None}]
+        for r in self.table.itertuples():
+            rel = int(r.l) - 1 if r.kind == "effect" else -int(r.l) - 1
+            rows.append({"estimator": estimator, "rel_time": rel, "coef": float(r.coef), "se": _num(r.se),
+                         "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high)})
+        return sorted(rows, key=lambda r: r["rel_time"])
+
+
+def _num(x):
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def _wide(panel, outcome, unit, time, treatment, cluster):
+    df = panel[list(dict.fromkeys([unit, time, outcome, treatment] + ([cluster] if cluster else [])))]
+    df = df.dropna(subset=[treatment])
+    units, ui = np.unique(df[unit].to_numpy(), return_inverse=True)
+    times, ti = np.unique(df[time].to_numpy(), return_inverse=True)
+    Y = np.full((len(units), len(times)), np.nan)
+    D = np.full((len(units), len(times)), np.nan)
+    Y[ui, ti] = df[outcome].to_numpy(float)
+    D[ui, ti] = df[treatment].to_numpy(float)
+    cl = None
+    if cluster:
+        per_unit = df.groupby(unit)[cluster].nunique()
+        if (per_unit > 1).any():
+            raise PilotdidInputError(f"cluster '{cluster}' varies within unit {per_unit.index[per_unit > 1][0]}",
+                                     where="dcdh.did_multiplegt_dyn", fix="groups must be nested in clusters")
+        cl = pd.factorize(df.groupby(unit)[cluster].first().reindex(units).to_numpy(), sort=True)[0]
+    return units, times, Y, D, cl
+
+
+def _cohort_demeaned(values, member, keys, cluster_of_row):
+    """E_hat (the cohort mean of ``values`` among ``member`` rows) and n (cohort size: rows, or clusters)."""
+    mean = np.full(values.shape, np.nan)
+    n = np.full(values.shape, np.nan)
+    idx = np.flatnonzero(member)
+    if not len(idx):
+        return mean, n
+    key = pd.MultiIndex.from_arrays([k[idx] for k in keys])
+    codes, uniq = pd.factorize(key)
+    sums = np.bincount(codes, weights=values[idx])
+    counts = np.bincount(codes)
+    mean[idx] = (sums / counts)[codes]
+    if cluster_of_row is None:
+        n[idx] = counts[codes]
+    else:
+        pairs = pd.DataFrame({"c": codes, "k": cluster_of_row[idx]}).drop_duplicates()
+        n_cl = pairs.groupby("c").size().reindex(range(len(uniq))).to_numpy()
+        n[idx] = n_cl[codes]
+    return mean, n
+
+
+def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
+    """U_g (point estimate contributions) and U_g^var (variance contributions) of effect/placebo ``l`` for
+    switchers in (``increase=1``) or out (0); both scaled by G / N_l. Returns (U, U_var, N_l, delta_l)."""
+    G, T = Y.shape
+    t_idx = np.arange(1, T + 1)[None, :]  # 1-based periods
+    diff = np.full_like(Y, np.nan)
+    diff[:, l:] = Y[:, l:] - Y[:, :-l]
+    never = (F[:, None] > t_idx) & ~np.isnan(diff)
+    switch_at = F - 1 + l
+    is_switcher = (S == increase) & (F <= T_g) & (switch_at <= T_g)
+    dist = (t_idx == switch_at[:, None]) & is_switcher[:, None] & ~np.isnan(diff)
+    if placebo:
+        diff_pl = np.full_like(Y, np.nan)
+        if 2 * l < T:
+            diff_pl[:, 2 * l:] = Y[:, :T - 2 * l] - Y[:, l:T - l]
+        never = never & ~np.isnan(diff_pl)
+        diff = diff_pl
+        dist = dist & ~np.isnan(diff)
+    in_window = (t_idx >= l + 1) & (t_idx <= T_g[:, None]) & (l <= T_g - 1)[:, None]
+    # switchers and controls counted per (baseline treatment, period)
+    n_ctrl = np.zeros_like(Y)
+    n_sw = np.zeros_like(Y)
+    for d0 in np.unique(d_sq):
+        rows = d_sq == d0
+        n_ctrl[rows] = never[rows].sum(axis=0)
+        n_sw[rows] = dist[rows].sum(axis=0)
+    if placebo:  # a placebo switcher needs a control with a placebo difference
+        dist = dist & (n_ctrl > 0)
+        for d0 in np.unique(d_sq):
+            rows = d_sq == d0
+            n_sw[rows] = dist[rows].sum(axis=0)
+    N_l = int(dist.sum())
+    if N_l == 0:
+        return np.zeros(G), np.zeros(G), 0, np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(n_ctrl > 0, n_sw / n_ctrl, 0.0) * never
+    coefw = (dist - ratio) * in_window * (G / N_l)
+    diff0 = np.nan_to_num(diff)
+    U = (coefw * diff0).sum(axis=1)
+    # --- variance: demean within cohorts (the authors' conservative default) ---
+    any_sw_t = dist.sum(axis=0)[None, :] > 0
+    ctrl = never & any_sw_t & np.broadcast_to(np.ones_like(Y, bool), Y.shape)
+    rows_g = np.broadcast_to(np.arange(G)[:, None], Y.shape)
+    periods = np.broadcast_to(t_idx, Y.shape)
+    dsq_b = np.broadcast_to(d_sq[:, None], Y.shape)
+    F_b = np.broadcast_to(F[:, None], Y.shape)
+    d_fg = np.array([D[g, F[g] - 1] if F[g] <= T else np.nan for g in range(G)])
+    dfg_b = np.broadcast_to(d_fg[:, None], Y.shape)
+    cl_b = None if cl is None else np.broadcast_to(cl[:, None], Y.shape).ravel()
+    flat = lambda a: np.asarray(a).ravel()  # noqa: E731
+    v = flat(diff0)
+    mean_s, n_s = _cohort_demeaned(v, flat(dist), [flat(dsq_b), flat(F_b), flat(dfg_b)], cl_b)
+    mean_ns, n_ns = _cohort_demeaned(v, flat(ctrl), [flat(dsq_b), flat(periods)], cl_b)
+    mean_nss, n_nss = _cohort_demeaned(v, flat(dist | ctrl), [flat(dsq_b), flat(periods)], cl_b)
+    e_hat = np.full(v.shape, np.nan)
+    dof = np.full(v.shape, np.nan)
+    sw, co = flat(dist), flat(ctrl)
+    use_s = sw & (n_s >= 2)
+    e_hat[use_s], dof[use_s] = mean_s[use_s], np.sqrt(n_s[use_s] / (n_s[use_s] - 1))
+    use_ns = co & (n_ns >= 2)
+    e_hat[use_ns], dof[use_ns] = mean_ns[use_ns], np.sqrt(n_ns[use_ns] / (n_ns[use_ns] - 1))
+    use_nss = ((sw & (n_s == 1)) | (co & (n_ns == 1))) & (n_nss >= 2)
+    e_hat[use_nss], dof[use_nss] = mean_nss[use_nss], np.sqrt(n_nss[use_nss] / (n_nss[use_nss] - 1))
+    lone_ctrl = co & (n_ns == 1) & ~(n_nss >= 2)  # a lone control is not demeaned (Stata: E_hat 0, DOF 1)
+    e_hat[lone_ctrl], dof[lone_ctrl] = 0.0, 1.0
+    term = flat(coefw) * dof * (v - e_hat)
+    U_var = np.bincount(flat(rows_g), weights=np.nan_to_num(term), minlength=G)
+    # normalisation: the switchers' treatment change summed over their first l treated periods
+    total_dose = np.zeros(G)
+    for g in np.flatnonzero(dist.any(axis=1)):
+        total_dose[g] = np.nansum(np.abs(D[g, F[g] - 1:F[g] - 1 + l] - d_sq[g]))
+    delta = float(total_dose[dist.any(axis=1)].mean())
+    sign = 1.0 if increase == 1 else -1.0
+    return sign * U, sign * U_var, N_l, delta
+
+
+def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
+                       effects: int = 5, placebo: int = 3, cluster: str | None = None,
+                       alpha: float = 0.05) -> DynResult:
+    """did_multiplegt_dyn for a binary treatment: ``effects`` effects and ``placebo`` placebos (as many as the
+    data allow), non-normalised and normalised, standard errors clustered by ``cluster`` (default: by group)."""
+    units, times, Y, D, cl = _wide(panel, outcome, unit, time, treatment, cluster)
+    notes = []
+    values = np.unique(D[~np.isnan(D)])
+    if not set(values.tolist()) <= {0.0, 1.0}:
+        raise PilotdidInputError(f"treatment '{treatment}' is not binary (values {values[:5].tolist()})",
+                                 where="dcdh.did_multiplegt_dyn", fix="this implementation takes a 0/1 treatment")
+    G, T = Y.shape
+    first_obs = np.argmax(~np.isnan(D), axis=1)
+    d_sq = D[np.arange(G), first_obs]
+    changed = (D != d_sq[:, None]) & ~np.isnan(D)
+    F = np.where(changed.any(axis=1), np.argmax(changed, axis=1) + 1, T + 1)
+    T_g = np.zeros(G, dtype=int)
+    for d0 in np.unique(d_sq):
+        rows = d_sq == d0
+        T_g[rows] = F[rows].max() - 1
+    post_mean = np.array([np.nanmean(D[g, F[g] - 1:T_g[g]]) if F[g] <= T_g[g] else np.nan for g in range(G)])
+    S = np.where(post_mean > d_sq, 1, 0)
+    if np.any(np.isnan(Y) & ~np.isnan(D)):
+        notes.append("Cells with a missing outcome are left out of the differences that need them.")
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows, U_pl_var = [], []
+    for kind, count in (("effect", effects), ("placebo", placebo)):
+        for l in range(1, count + 1):
+            sides = [_one_side(Y, D, d_sq, F, T_g, S, cl, l, inc, kind == "placebo") for inc in (1, 0)]
+            n1, n0 = sides[0][2], sides[1][2]
+            if n1 + n0 == 0:
+                continue
+            w1 = n1 / (n1 + n0)
+            U = w1 * sides[0][0] + (1 - w1) * sides[1][0]
+            U_var = w1 * sides[0][1] + (1 - w1) * sides[1][1]
+            if cl is not None:
+                U_var = np.bincount(cl, weights=U_var)
+            coef = U.sum() / G
+            se = float(np.sqrt((U_var ** 2).sum()) / G)
+            deltas = [s[3] for s in sides if s[2]]
+            delta = float(np.average(deltas, weights=[s[2] for s in sides if s[2]]))
+            if kind == "placebo":
+                U_pl_var.append(U_var)
+            rows.append({"kind": kind, "l": l, "coef": coef, "se": se, "ci_low": coef - z * se,
+                         "ci_high": coef + z * se, "coef_norm": coef / delta, "se_norm": se / delta,
+                         "n_switchers": n1 + n0})
+    table = pd.DataFrame(rows, columns=["kind", "l", "coef", "se", "ci_low", "ci_high", "coef_norm", "se_norm",
+                                        "n_switchers"])
+    p_joint = None
+    if len(U_pl_var) >= 2:
+        M = np.column_stack(U_pl_var)
+        V = M.T @ M / G ** 2
+        b = table.loc[table.kind == "placebo", "coef"].to_numpy()
+        stat = float(b @ np.linalg.solve(V, b))
+        p_joint = float(stats.chi2.sf(stat, len(b)))
+    return DynResult(table=table, p_joint_placebo=p_joint, average_effect=None, average_effect_se=None, n_groups=G,
+                     cluster=cluster, notes=notes)
