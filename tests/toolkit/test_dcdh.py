@@ -56,6 +56,10 @@ def reference():
 
 
 def _check(res, ref, normalised=False):
+    if not normalised:
+        ate = ref[ref.kind == "average_effect"].iloc[0]
+        assert res.average_effect == pytest.approx(ate["coef"], rel=1e-8)
+        assert res.average_effect_se == pytest.approx(ate["se"], rel=1e-8)
     for kind in ("effect", "placebo"):
         mine = res.table[res.table.kind == kind].set_index("l")
         theirs = ref[ref.kind == kind].set_index("l")

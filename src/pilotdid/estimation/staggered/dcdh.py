@@ -21,7 +21,9 @@ contribution demeaned within its cohort (switchers: same baseline treatment and 
 baseline treatment and period) with the cohort's sqrt(n/(n-1)) correction, summed within clusters when a
 cluster is given -- the conservative default of the authors' Stata/Python ``did_multiplegt_dyn``
 (checked against py_did_multiplegt_dyn 0.1.9, the authors' Python port). The joint placebo test is the
-Wald test of all placebos being zero with their estimated covariance. Weights (``weight``), controls,
+Wald test of all placebos being zero with their estimated covariance. The average total effect is the
+authors' ``Average_Total_Effect``: the effects weighted by their numbers of switchers, per unit of the
+switchers' treatment change (for an absorbing treatment, the switcher-weighted mean of the effects). Weights (``weight``), controls,
 ``trends_lin`` and non-binary treatments are not implemented here.
 """
 
@@ -225,7 +227,9 @@ def _cohort_demeaned(values, member, keys, cluster_of_row):
 
 def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
     """U_g (point estimate contributions) and U_g^var (variance contributions) of effect/placebo ``l`` for
-    switchers in (``increase=1``) or out (0); both scaled by G / N_l. Returns (U, U_var, N_l, delta_l)."""
+    switchers in (``increase=1``) or out (0); both scaled by G / N_l. Returns (U, U_var, N_l, delta_l, dose_l):
+    delta_l is the switchers' mean treatment change summed over their first l treated periods (normalisation),
+    dose_l the sum over switchers of their treatment change at F_g-1+l (the average total effect's denominator)."""
     G, T = Y.shape
     t_idx = np.arange(1, T + 1)[None, :]  # 1-based periods
     diff = np.full_like(Y, np.nan)
@@ -256,7 +260,7 @@ def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
             n_sw[rows] = dist[rows].sum(axis=0)
     N_l = int(dist.sum())
     if N_l == 0:
-        return np.zeros(G), np.zeros(G), 0, np.nan
+        return np.zeros(G), np.zeros(G), 0, np.nan, 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(n_ctrl > 0, n_sw / n_ctrl, 0.0) * never
     coefw = (dist - ratio) * in_window * (G / N_l)
@@ -294,9 +298,11 @@ def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
     total_dose = np.zeros(G)
     for g in np.flatnonzero(dist.any(axis=1)):
         total_dose[g] = np.nansum(np.abs(D[g, F[g] - 1:F[g] - 1 + l] - d_sq[g]))
-    delta = float(total_dose[dist.any(axis=1)].mean())
+    movers = dist.any(axis=1)
+    delta = float(total_dose[movers].mean())
+    dose_now = float(sum(abs(D[g, F[g] - 2 + l] - d_sq[g]) for g in np.flatnonzero(movers)))
     sign = 1.0 if increase == 1 else -1.0
-    return sign * U, sign * U_var, N_l, delta
+    return sign * U, sign * U_var, N_l, delta, dose_now
 
 
 def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
@@ -324,7 +330,7 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
     if np.any(np.isnan(Y) & ~np.isnan(D)):
         notes.append("Cells with a missing outcome are left out of the differences that need them.")
     z = stats.norm.ppf(1 - alpha / 2)
-    rows, U_pl_var = [], []
+    rows, U_pl_var, U_eff, U_eff_var = [], [], [], []
     for kind, count in (("effect", effects), ("placebo", placebo)):
         for l in range(1, count + 1):
             sides = [_one_side(Y, D, d_sq, F, T_g, S, cl, l, inc, kind == "placebo") for inc in (1, 0)]
@@ -342,6 +348,8 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
             delta = float(np.average(deltas, weights=[s[2] for s in sides if s[2]]))
             if kind == "placebo":
                 U_pl_var.append(U_var)
+            else:
+                U_eff.append((n1 + n0, U, U_var, sides[0][4] + sides[1][4]))
             rows.append({"kind": kind, "l": l, "coef": coef, "se": se, "ci_low": coef - z * se,
                          "ci_high": coef + z * se, "coef_norm": coef / delta, "se_norm": se / delta,
                          "n_switchers": n1 + n0})
@@ -354,5 +362,11 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
         b = table.loc[table.kind == "placebo", "coef"].to_numpy()
         stat = float(b @ np.linalg.solve(V, b))
         p_joint = float(stats.chi2.sf(stat, len(b)))
-    return DynResult(table=table, p_joint_placebo=p_joint, average_effect=None, average_effect_se=None, n_groups=G,
+    average = average_se = None
+    if U_eff:  # the authors' average total effect: effects weighted by their numbers of switchers, per unit of
+        # the switchers' treatment change at each horizon (for an absorbing treatment: the switcher-weighted mean)
+        dose = sum(d for *_, d in U_eff)
+        average = float(sum(n * U.sum() for n, U, _, _ in U_eff) / dose / G)
+        average_se = float(np.sqrt((sum(n * V for n, _, V, _ in U_eff) ** 2).sum()) / dose / G)
+    return DynResult(table=table, p_joint_placebo=p_joint, average_effect=average, average_effect_se=average_se, n_groups=G,
                      cluster=cluster, notes=notes)
