@@ -67,14 +67,14 @@ def test_xlsx_panel(run_cli, files, tmp_path, panel):
     assert code == 0, stderr
 
 
-def test_existing_folder_keeps_other_files(run_cli, files, tmp_path):
+def test_existing_folder_of_the_users_is_refused_untouched(run_cli, files, tmp_path):
     panel_path, spec = files
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep")
-    code, _, _ = run_cli("index", str(spec), "--panel", str(panel_path), "--out", str(out))
-    assert code == 0
-    assert (out / "mine.txt").read_text() == "keep"
+    code, _, err = run_cli("index", str(spec), "--panel", str(panel_path), "--out", str(out))
+    assert code == 2 and "'mine.txt'" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"] and (out / "mine.txt").read_text() == "keep"
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     except PilotdidInputError as exc:
         print(f"pilotdid: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        from pilotdid.outdir import DiskFullError
+
+        if not isinstance(exc, DiskFullError):
+            return _internal_error(exc)
+        print(f"pilotdid: error: {exc.strerror}", file=sys.stderr)
+        return 1
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
@@ -72,12 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except Exception as exc:
-        if os.environ.get("PILOTDID_DEBUG"):
-            raise
-        print(
-            f"pilotdid: internal error: {type(exc).__name__}: {exc} "
-            "(set PILOTDID_DEBUG=1 for a traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(exc)
     return returned if isinstance(returned, int) else 0
+
+
+def _internal_error(exc: BaseException) -> int:
+    if os.environ.get("PILOTDID_DEBUG"):
+        raise exc
+    text = " ".join(str(exc).split())  # one line, always
+    print(f"pilotdid: internal error: {type(exc).__name__}: {text} "
+          "(set PILOTDID_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+    return 1

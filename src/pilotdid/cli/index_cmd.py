@@ -10,9 +10,6 @@ written, files are written to a temporary folder beside DIR and moved into place
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -20,15 +17,18 @@ import typer
 
 from pilotdid.cli import app
 from pilotdid.errors import PilotdidInputError
+from pilotdid.outdir import OutputSpec
 
 INDEX_FILES = ("weights.csv", "index.csv", "notes.txt", "weights_by_year.csv", "pca_eigenvalues.csv", "pca_loadings.csv")
+#: An index folder is recognised by its manifest, or (written before manifests) by holding only these names.
+INDEX_OUTPUT = OutputSpec("index", INDEX_FILES, core=("weights.csv", "index.csv", "notes.txt"), needs_manifest=False)
 
 
 @app.command("index")
 def index_command(
     spec: str = typer.Argument(..., help="Indicator system: a .toml file or a builtin name (e.g. cbec_resilience)."),
     panel: Path = typer.Option(..., "--panel", help="Panel file: .csv, .xlsx, .dta or .parquet."),
-    out: Path = typer.Option(..., "--out", help="Output folder (created; files of the same name are replaced)."),
+    out: str = typer.Option(..., "--out", help="Output folder: new, empty, or an earlier index output (replaced atomically)."),
     method: str = typer.Option("entropy", "--method", help="entropy | critic | topsis | equal | pca"),
     pooling: str = typer.Option("pooled", "--pooling", help="pooled (all unit-periods) | by_year (each period on its own)"),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet (xlsx only)."),
@@ -44,6 +44,10 @@ def index_command(
     from pilotdid.measures import build_index, load_indicator_system
     from pilotdid.study.load import read_panel
 
+    from pilotdid.outdir import check_out_folder
+
+    inputs = [panel] + ([Path(spec)] if spec.endswith(".toml") else [])
+    out = check_out_folder(out, INDEX_OUTPUT, inputs=inputs)  # before anything is read: never over an input
     system = load_indicator_system(spec)
     if not str(panel).startswith("builtin:") and not panel.exists():
         raise PilotdidInputError("panel file not found", where=f"--panel {panel}", fix="check the path")
@@ -55,7 +59,8 @@ def index_command(
     result = build_index(frame, system, method=method, pooling=pooling, unit=unit, time=time, shift=shift,
                          drop_constant=drop_constant, missing=missing)
     files = render_index_files(result, frame)
-    write_folder_atomically(out, files)
+    files["manifest.json"] = _index_manifest(spec, panel, method, pooling)
+    write_folder_atomically(out, files, inputs=inputs)
     used = int(result.weights["weight"].notna().sum())
     typer.echo(f"{method} index ({pooling}) of {used} indicators, {len(result.index)} rows -> {out}")
 
@@ -86,33 +91,24 @@ def render_index_files(result, panel: pd.DataFrame) -> dict[str, str]:
     return files
 
 
-def write_folder_atomically(out: Path, files: dict[str, str]) -> None:
-    """Write ``files`` into ``out``: all into a temporary sibling folder first, then moved into place.
+def _index_manifest(spec: str, panel: Path, method: str, pooling: str) -> str:
+    """Marks the folder as an index output (so a later run may replace it); no times, so reruns are byte-identical."""
+    from pilotdid.outdir import KIND_KEY
+    from pilotdid.report.output import dump_json, sha256_of
 
-    A new ``out`` appears in one rename. An existing folder keeps its other files; ours are replaced one by one
-    with atomic renames, and stale outputs of an earlier run (e.g. weights_by_year.csv) are removed.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise PilotdidInputError("--out exists and is not a folder", where=str(out), fix="choose a folder path")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.exists():
-        raise PilotdidInputError("the parent folder of --out does not exist", where=str(out), fix="create it first")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
+    doc = {KIND_KEY: INDEX_OUTPUT.kind, "system": spec, "panel": Path(panel).name, "method": method, "pooling": pooling}
+    if Path(panel).is_file():
+        doc["panel_sha256"] = sha256_of(Path(panel))
+    return dump_json(doc)
+
+
+def write_folder_atomically(out: Path, files: dict[str, str], *, inputs=()) -> None:
+    """Write ``files`` into a sibling temporary folder that then replaces ``out`` in one swap (see pilotdid.outdir)."""
+    from pilotdid.outdir import staged_folder
+
+    with staged_folder(Path(out), INDEX_OUTPUT, inputs=inputs) as staging:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
-        if not out.exists():
-            os.replace(staging, out)
-            return
-        for name in INDEX_FILES:
-            if name not in files and (out / name).exists():
-                (out / name).unlink()
-        for name in files:
-            os.replace(staging / name, out / name)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _keep_years(frame: pd.DataFrame, time: str, years: str) -> pd.DataFrame:

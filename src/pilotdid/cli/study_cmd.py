@@ -42,8 +42,13 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
         from pilotdid.study.spec import figure_formats
 
         formats = figure_formats([f.strip() for f in figures.split(",") if f.strip()], where="command line --figures")
+    from pilotdid.outdir import STUDY_OUTPUT, check_out_folder, out_argument
+
+    out = out_argument(out)
     t0 = time.perf_counter()
     spec = load_study(study_path)
+    # before any analysis: --out must be new, empty or an earlier study output, and hold no input
+    check_out_folder(out, STUDY_OUTPUT, inputs=spec.input_paths())
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
         console=console, transient=True, disable=quiet,
@@ -89,7 +94,7 @@ def _headline(run) -> str | None:
 @app.command("run")
 def run_command(
     study: Path = typer.Argument(..., help="The study file (TOML)."),
-    out: Path = typer.Option(Path("output/study"), "--out", help="Output folder (replaced atomically)."),
+    out: str = typer.Option("output/study", "--out", help="Output folder: new, empty, or an earlier output (replaced atomically)."),
     draws: int | None = typer.Option(None, "--draws", help="Override the number of placebo/bootstrap draws."),
     seed: int | None = typer.Option(None, "--seed", help="Override the study's random seed."),
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
@@ -108,7 +113,7 @@ def run_command(
 
 @app.command("replicate")
 def replicate_command(
-    out: Path = typer.Option(Path("output/replication"), "--out", help="Output folder (replaced atomically)."),
+    out: str = typer.Option("output/replication", "--out", help="Output folder: new, empty, or an earlier output (replaced atomically)."),
     draws: int | None = typer.Option(None, "--draws", help="Placebo draws (default: the study file's 1,000)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the study file's)."),
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
@@ -138,9 +143,9 @@ def verify_command(folder: Path = typer.Argument(..., help="An output folder wri
     report = verify_output(folder)
     console = Console()
     for name in report.missing_inputs:
-        console.print(f"[red]input missing[/red] {name}")
+        console.print(f"[red]input missing:[/red] {name}")
     for name in report.changed_inputs:
-        console.print(f"[red]input changed[/red] {name}")
+        console.print(f"[red]input changed:[/red] {name}")
     for pkg, (old, new) in report.version_changes.items():
         console.print(f"[yellow]version[/yellow] {pkg}: {old} -> {new}")
     for name in report.differing:

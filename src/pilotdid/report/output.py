@@ -12,14 +12,13 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pilotdid.outdir import KIND_KEY, STUDY_OUTPUT, staged_folder
 from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
 from pilotdid.study.results import (
@@ -81,16 +80,15 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     inputs = {}
-    for path in run.input_files:
-        if Path(path).is_file():
-            inputs[str(path)] = sha256_of(Path(path))
-    if run.spec.path is not None:
-        inputs[str(run.spec.path)] = sha256_of(run.spec.path)
-    if run.spec.published_path is not None and run.spec.published_path.exists():
-        inputs[str(run.spec.published_path)] = sha256_of(run.spec.published_path)
+    base = run.spec.path.parent if run.spec.path is not None else None
+    for path in run_inputs(run):
+        if path.is_file():
+            inputs[input_name(path, base)] = sha256_of(path)
     return {
+        KIND_KEY: STUDY_OUTPUT.kind,
         "study": run.spec.name,
         "study_file": str(run.spec.path) if run.spec.path else None,
+        "inputs_relative_to": "the study file's folder",
         "study_text": run.spec.text,
         "seed": run.context.seed,
         "overrides": {
@@ -110,16 +108,28 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
     }
 
 
+def input_name(path: Path, base: Path | None) -> str:
+    """An input's name in the manifest: relative to the study file's folder (so a moved project still verifies)."""
+    if base is None:
+        return str(path)
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
 def dump_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_report: bool = True) -> Path:
-    """Write results.json, manifest.json, tables/, figures/ and report.html into ``out_dir`` atomically."""
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    """Write results.json, manifest.json, tables/, figures/ and report.html into ``out_dir`` atomically.
+
+    ``out_dir`` must be absent, empty or an earlier study output (see :mod:`pilotdid.outdir`); the files are
+    written into a sibling temporary folder that replaces ``out_dir`` in one swap.
+    """
+    out_dir = Path(os.path.abspath(out_dir))
+    with staged_folder(out_dir, STUDY_OUTPUT, inputs=run_inputs(run)) as tmp:
         (tmp / "results.json").write_text(dump_json(results_document(run)), encoding="utf-8")
         tables_dir, figures_dir = tmp / "tables", tmp / "figures"
         tables_dir.mkdir()
@@ -139,22 +149,13 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
             render_docx(run, figures_dir, tmp / "report.docx")
             normalise_office_zip(tmp / "report.docx")
         (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command)), encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-        try:
-            os.replace(tmp, out_dir)
-        except BaseException:
-            os.replace(old, out_dir)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out_dir)
+def run_inputs(run) -> list[Path]:
+    """Every file a run read: panel, policy list, study file, published numbers."""
+    paths = [Path(p) for p in run.input_files]
+    for extra in (run.spec.path, run.spec.published_path):
+        if extra is not None:
+            paths.append(Path(extra))
+    return paths

@@ -36,18 +36,25 @@ def verify_output(folder: Path) -> VerifyReport:
 
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
+    if not manifest_path.is_file():
         raise PilotdidInputError("no manifest.json in the folder", where=str(folder), fix="give a folder written by pilotdid run/replicate")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        study_text = manifest["study_text"]
-    except (json.JSONDecodeError, KeyError) as exc:
-        raise PilotdidInputError(f"manifest.json is not a pilotdid manifest ({exc})", where=str(manifest_path), fix="re-run the study") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PilotdidInputError(f"manifest.json is not valid JSON ({exc})", where=str(manifest_path), fix="re-run the study") from None
+    if (not isinstance(manifest, dict) or not isinstance(manifest.get("study_text"), str)
+            or not isinstance(manifest.get("inputs_sha256", {}), dict)
+            or not isinstance(manifest.get("overrides", {}), dict) or not isinstance(manifest.get("versions", {}), dict)):
+        raise PilotdidInputError("manifest.json is not a pilotdid manifest (no study_text / inputs_sha256)",
+                                 where=str(manifest_path), fix="give a folder written by pilotdid run/replicate, or re-run the study")
+    study_text = manifest["study_text"]
+    study_path = Path(manifest["study_file"]) if isinstance(manifest.get("study_file"), str) else None
+    base = study_path.parent if study_path is not None else Path.cwd()
 
     report = VerifyReport()
     for name, digest in manifest.get("inputs_sha256", {}).items():
-        path = Path(name)
-        if not path.exists():
+        path = Path(name) if Path(name).is_absolute() else base / name
+        if not path.is_file():
             report.missing_inputs.append(name)
         elif sha256_of(path) != digest:
             report.changed_inputs.append(name)
@@ -61,7 +68,8 @@ def verify_output(folder: Path) -> VerifyReport:
         if now != version:
             report.version_changes[pkg] = (version, now)
 
-    study_path = Path(manifest["study_file"]) if manifest.get("study_file") else None
+    if report.changed_inputs or report.missing_inputs:
+        return report  # a re-run on other inputs proves nothing; name the inputs instead
     spec = parse_study(study_text, path=study_path)
     ov = manifest.get("overrides", {})
     run = run_study(spec, Overrides(draws=ov.get("draws"), seed=ov.get("seed"), lang=ov.get("lang"), jobs=ov.get("jobs") or 1,

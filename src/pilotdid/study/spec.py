@@ -79,6 +79,23 @@ class StudySpec:
         return p
 
 
+    def input_paths(self) -> list[Path]:
+        """Every file of the user's that a run reads (study file, panel, policy list, system, published numbers):
+        an output folder may never hold or replace one of them."""
+        paths = [self.path] if self.path is not None else []
+        named = [self.data.get("panel")]
+        if isinstance(self.treatment.get("registry"), str) and self.treatment["registry"].lower().endswith(".csv"):
+            named.append(self.treatment["registry"])
+        if self.index and str(self.index.get("system", "")).endswith(".toml"):
+            named.append(self.index["system"])
+        for item in named:
+            if isinstance(item, str) and not item.startswith(BUILTIN_PREFIX):
+                paths.append(Path(self.resolve(item)))
+        if self.published_path is not None:
+            paths.append(self.published_path)
+        return paths
+
+
 def analysis_module_exists(name: str) -> bool:
     return importlib.util.find_spec(f"pilotdid.study.analyses.{name}") is not None
 
