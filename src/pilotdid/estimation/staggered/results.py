@@ -28,6 +28,8 @@ class EventStudyResult:
     reference: int | None = -1
     se_method: str = ""
     notes: list[str] = field(default_factory=list)
+    #: other named variances of the same estimates: name -> {"se": overall ATT SE, "table": rel_time, se}
+    alternative_se: dict = field(default_factory=dict)
 
     def event_rows(self) -> list[dict]:
         """results.json ``event_study`` rows."""

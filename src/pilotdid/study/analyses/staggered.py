@@ -227,7 +227,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
         body=overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]], float_digits=4,
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
-               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights)."])
+               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights)."]
+        + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
+           for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
 
     if "bacon" in estimators:
         bdata, bnotes = balanced_sample(ctx, [outcome])
