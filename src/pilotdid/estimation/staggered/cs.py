@@ -16,8 +16,9 @@ outcome change between period t and a base period. Conventions, all as R ``did``
 - influence functions are rescaled to the full sample of n units (R: ``n / n_subsample``); analytic
   SE = sqrt(sum of squared influence / n^2), summed within clusters first when a cluster coarser than
   the unit is given (no small-sample correction);
-- multiplier bootstrap: unit (or cluster) level weights, Rademacher (R ``did``'s choice) or Mammen;
-  SE from the interquartile range of the bootstrap draws, uniform bands from the sup-t statistic.
+- multiplier bootstrap: unit (or cluster) level weights, Rademacher (R ``did``'s choice) or Mammen,
+  applied to cluster *sums* of the influence function (R ``did`` >= 2.5.0); SE from the interquartile
+  range of the bootstrap draws, uniform bands from the sup-t statistic.
 """
 
 from __future__ import annotations
@@ -325,45 +326,66 @@ def _analytic_se(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- bootstrap
 
-def multiplier_draws(n: int, draws: int, rng: np.random.Generator, weights: str = "rademacher") -> np.ndarray:
-    """(draws, n) mean-zero, unit-variance multipliers: Rademacher (+-1) or Mammen's two-point weights."""
-    if weights == "rademacher":
-        # one random bit per weight (8x fewer random numbers than drawing floats)
-        bits = np.unpackbits(np.frombuffer(rng.bytes((draws * n + 7) // 8), dtype=np.uint8))[: draws * n]
-        return bits.reshape(draws, n).astype(float) * 2.0 - 1.0
-    if weights == "mammen":
-        s5 = np.sqrt(5.0)
-        p = (s5 + 1) / (2 * s5)
-        lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-        return np.where(rng.random((draws, n)) < p, lo, hi)
-    raise PilotdidInputError(f"bootstrap weights {weights!r} unknown", where="staggered.bootstrap",
-                             fix=f"use one of {BOOT_WEIGHTS}")
+#: Upper bound on the multiplier block held in memory at once (draws x clusters x 8 bytes): a full
+#: 999 x 100,000 matrix would take 763 MB.
+BLOCK_BYTES = 32 * 2**20
+#: Draws are multiplied into the influence function DRAW_CHUNK at a time, always aligned at multiples of
+#: DRAW_CHUNK: BLAS rounding depends on the matrix shape, so a fixed shape keeps every number independent
+#: of the block size.
+DRAW_CHUNK = 32
+
+
+def multiplier_draws(n: int, draws: int, seed: int, weights: str = "rademacher", *, start: int = 0) -> np.ndarray:
+    """(draws, n) mean-zero, unit-variance multipliers for draws start .. start+draws-1: Rademacher (+-1)
+    or Mammen's two-point weights.
+
+    Draw b comes from its own stream ``default_rng([seed, b])``, so any split of the draws into blocks
+    gives the same numbers (and a block never needs the whole draws x n matrix in memory).
+    """
+    if weights not in BOOT_WEIGHTS:
+        raise PilotdidInputError(f"bootstrap weights {weights!r} unknown", where="staggered.bootstrap",
+                                 fix=f"use one of {BOOT_WEIGHTS}")
+    out = np.empty((draws, n))
+    s5 = np.sqrt(5.0)
+    for row, b in enumerate(range(start, start + draws)):
+        rng = np.random.default_rng([seed, b])
+        if weights == "rademacher":
+            # one random bit per weight (8x fewer random numbers than drawing floats)
+            bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8))[:n]
+            out[row] = bits * 2.0 - 1.0
+        else:
+            out[row] = np.where(rng.random(n) < (s5 + 1) / (2 * s5), -(s5 - 1) / 2, (s5 + 1) / 2)
+    return out
 
 
 def multiplier_bootstrap(
     inf: np.ndarray, *, cluster: np.ndarray | None = None, draws: int = 999, seed: int = 12345,
-    weights: str = "rademacher", alpha: float = 0.05,
+    weights: str = "rademacher", alpha: float = 0.05, block_bytes: int = BLOCK_BYTES,
 ) -> tuple[np.ndarray, float]:
     """Bootstrap SEs and the uniform (sup-t) critical value for columns of an influence-function matrix.
 
-    As R ``did::mboot``: draws of sqrt(G) * mean_c(v_c * psi_c) over clusters c (cluster means of the
-    influence function; units are their own clusters by default), SE = IQR / (z_.75 - z_.25) / sqrt(G),
-    crit = (1 - alpha) quantile of max_j |draw_j / se_j|.
+    As R ``did::mboot`` since 2.5.0 (and csdid 0.4): with clusters, the influence function is *summed*
+    within each cluster (Callaway & Sant'Anna 2021, Remark 10; R did before 2.5 averaged it, which
+    overstates or understates the SE when cluster sizes differ); one multiplier per cluster (per unit
+    without clusters). Draw = sqrt(G) * mean_c(v_c * S_c); SE = IQR/(z_.75 - z_.25) * sqrt(G) / n,
+    which for G = n units is IQR/(...)/sqrt(n); crit = (1 - alpha) quantile of max_j |draw_j / sigma_j|.
+    The multipliers are generated in blocks of at most ``block_bytes``; the result does not depend on it.
     """
-    if cluster is None:
-        psi = inf
-    else:
-        sums = _cluster_sums(inf, cluster)
-        sizes = np.bincount(cluster)
-        psi = sums / sizes[:, None]
+    n = inf.shape[0]
+    psi = _cluster_sums(inf, cluster)
     g = psi.shape[0]
-    rng = np.random.default_rng(seed)
-    v = multiplier_draws(g, draws, rng, weights)
-    bres = np.sqrt(g) * (v @ psi) / g
+    block = max(1, block_bytes // (8 * g * DRAW_CHUNK)) * DRAW_CHUNK
+    bres = np.empty((draws, psi.shape[1]))
+    for start in range(0, draws, block):
+        stop = min(draws, start + block)
+        v = multiplier_draws(g, stop - start, seed, weights, start=start)
+        for i in range(0, stop - start, DRAW_CHUNK):
+            bres[start + i: start + i + DRAW_CHUNK] = v[i: i + DRAW_CHUNK] @ psi
+    bres /= np.sqrt(g)
     q75, q25 = np.quantile(bres, [0.75, 0.25], axis=0, method="inverted_cdf")
     b_sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     usable = b_sigma > np.sqrt(np.finfo(float).eps) * 10
-    se = np.where(usable, b_sigma / np.sqrt(g), np.nan)
+    se = np.where(usable, b_sigma * np.sqrt(g) / n, np.nan)
     if usable.any():
         t_max = np.max(np.abs(bres[:, usable] / b_sigma[usable]), axis=1)
         crit = float(np.quantile(t_max, 1 - alpha, method="inverted_cdf"))
