@@ -31,6 +31,8 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, event_time_plot, tidy_frame
+from pilotdid.results.schema import EVENT_STUDY_KEYS, normalise_row
 
 
 def dummy_name(k: int) -> str:
@@ -68,7 +70,7 @@ def event_time_dummies(
 
 
 @dataclass
-class EventStudyResult:
+class EventStudyResult(Result):
     """Coefficients by relative period (base included at 0), the pre-trend test and the counts."""
 
     coefs: pd.DataFrame  # rel_time, coef, se, t, p, ci_low, ci_high, n_treated_obs, is_base
@@ -79,6 +81,29 @@ class EventStudyResult:
     df_t: int
     pretrend: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+
+    title = "TWFE event study (binned)"
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per relative period; the base period has estimate 0 and no SE (``kind`` = event_time)."""
+        frame = self.coefs.rename(columns={"coef": "estimate"}).copy()
+        frame.insert(0, "term", [f"rel_{int(k)}" for k in frame["rel_time"]])
+        return tidy_frame(frame, kind="event_time")
+
+    def to_dict(self, estimator: str = "twfe") -> dict[str, Any]:
+        """``{"event_study": [...], "pretrend": {...}}`` as results.json carries them."""
+        return {"event_study": [normalise_row(r, EVENT_STUDY_KEYS) for r in self.rows(estimator)],
+                "pretrend": self.pretrend}
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        return {"estimator": "twfe", "base_period": self.base, "window": list(self.window),
+                "binning": "both ends binned (lo means lo or earlier, hi means hi or later)",
+                "ci": f"t({self.df_t}), cluster-robust", "n_clusters": self.n_clusters}
+
+    def plot(self, ax=None, **kwargs):
+        """Coefficients by relative period with 95% CIs (a matplotlib Figure, never saved)."""
+        return event_time_plot(self.tidy(), self.title, ax=ax, reference=self.base)
 
     def rows(self, estimator: str = "twfe") -> list[dict[str, Any]]:
         """results.json ``event_study`` rows (base period included with coef 0, se null)."""

@@ -24,7 +24,7 @@ resource dependence, or any panel column / registry attribute). For each split w
    :mod:`pilotdid.inference.placebo`.
 
 The permutation engine reuses :class:`pilotdid.inference.placebo.FixedEffectPartialler` and the
-placebo seeding convention: draws come in chunks of :data:`~pilotdid.inference.placebo.RNG_CHUNK`,
+placebo seeding convention: draws come in chunks of :data:`~pilotdid.rng.RNG_CHUNK`,
 chunk ``c`` drawn from ``PCG64(SeedSequence(seed, spawn_key=(c,)))``. Its standard errors are
 CRV1 with the pyfixest-default small-sample factor of each draw's subgroup fit; the studentised
 statistic only needs to be comparable across draws.
@@ -41,7 +41,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.inference.placebo import RNG_CHUNK, TIE_RTOL, FixedEffectPartialler, crv1_small_sample_factor
+from pilotdid.estimation.within import FixedEffectPartialler, crv1_small_sample_factor
+from pilotdid.rng import RNG_CHUNK, TIE_RTOL, chunk_rng
 
 PERMUTATION_P_RULE = (
     "permutation p = (1 + #{|d_r| >= |d|}) / (draws + 1), d = first-group minus second-group DID coefficient "
@@ -239,10 +240,6 @@ def _as_flag(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk,))))
-
-
 def permuted_labels(labels: np.ndarray, draws: int, seed: int, strata: np.ndarray | None = None) -> np.ndarray:
     """``draws`` permutations of a unit-level 0/1 label vector (draws x n_units), group sizes kept
     (within each stratum when ``strata`` is given). Deterministic in (seed, draw index)."""
@@ -251,7 +248,7 @@ def permuted_labels(labels: np.ndarray, draws: int, seed: int, strata: np.ndarra
     out = np.empty((draws, n), dtype=bool)
     strata_codes = None if strata is None else pd.factorize(np.asarray(strata), sort=True)[0]
     for chunk in range((draws + RNG_CHUNK - 1) // RNG_CHUNK):
-        rng = _chunk_rng(seed, chunk)
+        rng = chunk_rng(seed, chunk)
         block = np.broadcast_to(labels, (RNG_CHUNK, n))
         if strata_codes is None:
             block = rng.permuted(block, axis=1)

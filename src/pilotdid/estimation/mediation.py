@@ -18,7 +18,7 @@ with a normal p-value; the bootstrap resamples *units* with replacement (cluster
 resampled unit keeps its whole time series and gets its own fixed effect), re-estimates a and b by
 Frisch–Waugh–Lovell, and reports the percentile interval of ``a·b``. Draw ``r`` is taken from
 ``PCG64(SeedSequence(seed, spawn_key=(c,)))`` in chunks ``c`` of
-:data:`pilotdid.inference.placebo.RNG_CHUNK` draws, so results do not depend on anything but the seed.
+:data:`pilotdid.rng.RNG_CHUNK` draws, so results do not depend on anything but the seed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import FitSummary, fit_model
-from pilotdid.inference.placebo import RNG_CHUNK, FixedEffectPartialler
+from pilotdid.estimation.within import FixedEffectPartialler
+from pilotdid.rng import RNG_CHUNK, chunk_rng
 
 TRANSFORMS = ("none", "log", "log1p")
 THREE_STEP_LABEL = "classical three-step (Baron–Kenny) with Sobel test and bootstrap CI of the indirect effect"
@@ -265,10 +266,6 @@ class ThreeStepResult:
         }
 
 
-def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk,))))
-
-
 def _fwl_ab(z: np.ndarray, fe_codes: list[np.ndarray]) -> tuple[float, float]:
     """a and b from demeaned columns z = [y, m, d, x...] (FWL on the given fixed effects)."""
     w = FixedEffectPartialler(fe_codes, tol=1e-13).demean(z)
@@ -315,7 +312,7 @@ def three_step(
     # many tiny solves: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
         for chunk in range((draws + RNG_CHUNK - 1) // RNG_CHUNK):
-            rng = _chunk_rng(seed, chunk)
+            rng = chunk_rng(seed, chunk)
             picks = rng.integers(0, n_units, size=(RNG_CHUNK, n_units))
             for j in range(RNG_CHUNK):
                 r = chunk * RNG_CHUNK + j

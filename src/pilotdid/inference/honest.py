@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, new_axes, tidy_frame
 
 SMOOTHNESS = "smoothness"
 RELATIVE_MAGNITUDES = "relative_magnitudes"
@@ -40,7 +41,7 @@ METHOD_NAMES = {SMOOTHNESS: "FLCI (Delta^SD)", RELATIVE_MAGNITUDES: "C-LF hybrid
 
 
 @dataclass
-class HonestResult:
+class HonestResult(Result):
     """Robust confidence sets over a grid of M (or Mbar), the original CI and the breakdown value."""
 
     restriction: str  # "smoothness" | "relative_magnitudes"
@@ -50,6 +51,41 @@ class HonestResult:
     breakdown: float | None  # largest M on the grid whose set excludes 0 (None if even M=grid[0] includes 0)
     l_vec: np.ndarray
     notes: list[str] = field(default_factory=list)
+
+    title = "HonestDiD sensitivity"
+
+    def tidy(self) -> pd.DataFrame:
+        """The original CI (``kind`` = original), then one robust set per M (``kind`` = robust; estimate is the
+        point estimate, the set is [ci_low, ci_high])."""
+        est, lo, hi = self.original
+        rows = [{"term": "original", "estimate": est, "ci_low": lo, "ci_high": hi, "kind": "original", "M": None}]
+        rows += [{"term": f"M={m:g}", "estimate": est, "ci_low": lb, "ci_high": ub, "kind": "robust", "M": m}
+                 for m, lb, ub in zip(self.table["M"], self.table["lb"], self.table["ub"])]
+        return tidy_frame(rows)
+
+    def to_dict(self) -> dict:
+        """``{"honest": {...}}`` as results.json carries it."""
+        est, lo, hi = self.original
+        return {"honest": {"restriction": self.restriction, "method": self.method, "estimate": est,
+                           "original_ci": [lo, hi], "breakdown": self.breakdown,
+                           "grid": self.table[["M", "lb", "ub"]].to_dict("records")}}
+
+    @property
+    def conventions(self) -> dict:
+        return {"restriction": self.restriction, "method": self.method, "l_vec": [float(v) for v in self.l_vec],
+                "breakdown": self.breakdown}
+
+    def plot(self, ax=None, **kwargs):
+        """Robust confidence sets by M, the original CI at the left (a matplotlib Figure, never saved)."""
+        fig, ax = new_axes(ax)
+        tidy = self.tidy()
+        x = np.arange(len(tidy))
+        ax.vlines(x, tidy["ci_low"], tidy["ci_high"], color="#1f4e79", linewidth=2)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xticks(x, list(tidy["term"]), rotation=45)
+        ax.set_ylabel("confidence set")
+        ax.set_title(f"{self.title} ({self.method})")
+        return fig
 
 
 def _check(betahat, sigma, num_pre: int, num_post: int, l_vec):
@@ -393,3 +429,32 @@ def breakdown_value(betahat, sigma, num_pre: int, num_post: int, *, restriction:
         else:
             hi = mid
     return lo
+
+
+def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """betahat, sigma, n_pre, n_post from a staggered event-study result with reference -1 (window applied).
+
+    ``es`` has ``table`` (rel_time, coef, ...) and ``vcov`` in the order of the table rows excluding the
+    reference row, as :class:`~pilotdid.estimation.staggered.results.EventStudyResult` carries them.
+    """
+    tab = es.table.reset_index(drop=True)
+    est_rows = tab[tab["rel_time"] != -1]
+    order_all = np.arange(len(tab))
+    pos = {i: k for k, i in enumerate(order_all[tab["rel_time"].to_numpy() != -1])}
+    pre = est_rows[(est_rows.rel_time >= window[0]) & (est_rows.rel_time <= -2)]
+    post = est_rows[(est_rows.rel_time >= 0) & (est_rows.rel_time <= window[1])]
+    if pre.empty or post.empty:
+        raise PilotdidInputError("the event study has no pre-period (<= -2) or no post-period coefficient in the window",
+                                 where="[analyses.honest] window", fix="widen the window")
+    expected_pre = list(range(int(pre.rel_time.min()), -1))
+    expected_post = list(range(0, int(post.rel_time.max()) + 1))
+    if pre.rel_time.tolist() != expected_pre or post.rel_time.tolist() != expected_post:
+        raise PilotdidInputError("event times in the window are not contiguous", where="[analyses.honest] window",
+                                 fix="choose a window where every event time is estimated")
+    if getattr(es, "vcov", None) is None:
+        raise PilotdidInputError("the event study carries no covariance matrix", where="honest",
+                                 fix="use an estimator that reports one (cs, twfe, sa)")
+    sel = [pos[i] for i in list(pre.index) + list(post.index)]
+    beta = np.r_[pre.coef.to_numpy(), post.coef.to_numpy()]
+    sigma = np.asarray(es.vcov)[np.ix_(sel, sel)]
+    return beta, sigma, len(pre), len(post)

@@ -53,12 +53,17 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.within import (  # noqa: F401 - re-exported: their home moved below inference
+    FixedEffectPartialler,
+    crv1_small_sample_factor,
+    drop_singletons as _drop_singletons,
+    indicator_matrix as _indicator,
+)
+from pilotdid.results.protocol import Result, new_axes, tidy_frame
+from pilotdid.results.schema import PLACEBO_KEYS, normalise_row
+from pilotdid.rng import RNG_CHUNK, TIE_RTOL, chunk_rng as _chunk_rng  # noqa: F401 - re-exported
 
-#: Draws per RNG chunk (seed stream unit); fixed so that results do not depend on the block size.
-RNG_CHUNK = 100
 PLACEBO_KINDS = ("permute_cohorts", "random_years")
-#: Relative tolerance for "at least as extreme" comparisons.
-TIE_RTOL = 1e-12
 P_VALUE_RULE = (
     "two-sided p = (1 + #{|placebo| >= |actual|}) / (draws + 1) (plus-one rule); "
     "the uncorrected share #{|placebo| >= |actual|} / draws is p_two_sided_share"
@@ -66,133 +71,8 @@ P_VALUE_RULE = (
 
 
 # --------------------------------------------------------------------------------------------
-# Fixed-effect partialling
-# --------------------------------------------------------------------------------------------
-
-
-def _indicator(codes: np.ndarray, n_levels: int) -> sp.csr_matrix:
-    """Sparse (levels x N) indicator: row g has ones at the observations of level g."""
-    n = codes.shape[0]
-    return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_levels, n))
-
-
-class FixedEffectPartialler:
-    """Removes fixed effects from columns of a matrix (the 'within' transformation).
-
-    Exact closed form for a complete two-way layout (every level pair observed exactly once: a
-    balanced panel); alternating projections (method of Gaure 2013, as in pyfixest/fixest)
-    otherwise, iterated until the largest change is below ``tol``.
-    """
-
-    def __init__(self, codes: Sequence[np.ndarray], *, tol: float = 1e-14, max_iter: int = 100_000):
-        self.codes = [np.asarray(c, dtype=np.int64) for c in codes]
-        self.n = self.codes[0].shape[0] if self.codes else 0
-        self.n_levels = [int(c.max()) + 1 if c.size else 0 for c in self.codes]
-        self.indicators = [_indicator(c, k) for c, k in zip(self.codes, self.n_levels)]
-        self.counts = [np.bincount(c, minlength=k).astype(float) for c, k in zip(self.codes, self.n_levels)]
-        self.tol = tol
-        self.max_iter = max_iter
-        self.balanced_two_way = (
-            len(self.codes) == 2
-            and self.n_levels[0] * self.n_levels[1] == self.n
-            and np.unique(self.codes[0] * self.n_levels[1] + self.codes[1]).size == self.n
-        )
-        # rows ordered unit-major, period-minor in a complete layout: demean by reshaping (no gathers)
-        self.grid = self.balanced_two_way and bool(
-            np.array_equal(self.codes[0], np.repeat(np.arange(self.n_levels[0]), self.n_levels[1]))
-            and np.array_equal(self.codes[1], np.tile(np.arange(self.n_levels[1]), self.n_levels[0]))
-        )
-        self.iterations = 0
-
-    def _means(self, j: int, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.indicators[j] @ x) / self.counts[j][:, None]
-
-    def demean(self, x: np.ndarray, *, copy: bool = True) -> np.ndarray:
-        """Within-transformed ``x`` (N x B): a copy, or ``x`` itself (float, C-ordered) when ``copy=False``."""
-        x = np.array(x, dtype=float, copy=True) if copy else np.ascontiguousarray(x, dtype=float)
-        if x.ndim == 1:
-            return self.demean(x[:, None])[:, 0]
-        if not self.codes:
-            return x
-        if len(self.codes) == 1:
-            return x - self._means(0, x)[self.codes[0]]
-        if self.grid:
-            cube = x.reshape(self.n_levels[0], self.n_levels[1], -1)
-            cube -= cube.mean(axis=1, keepdims=True)
-            cube -= cube.mean(axis=0, keepdims=True)
-            return x
-        if self.balanced_two_way:
-            # one sweep each way is exact in a complete layout: x - unit mean - time mean + grand mean
-            x -= self._means(0, x)[self.codes[0]]
-            x -= self._means(1, x)[self.codes[1]]
-            return x
-        for it in range(self.max_iter):
-            change = 0.0
-            for j in range(len(self.codes)):
-                m = self._means(j, x)
-                x -= m[self.codes[j]]
-                change = max(change, float(np.abs(m).max()) if m.size else 0.0)
-            if change < self.tol:
-                self.iterations = it + 1
-                return x
-        raise RuntimeError(f"fixed-effect demeaning did not converge in {self.max_iter} iterations (tol {self.tol})")
-
-
-def _drop_singletons(codes: list[np.ndarray]) -> np.ndarray:
-    """Boolean mask of observations kept after iteratively removing fixed-effect singletons
-    (levels observed once), as pyfixest's default ``fixef_rm='singleton'`` does."""
-    keep = np.ones(codes[0].shape[0], dtype=bool) if codes else np.ones(0, dtype=bool)
-    while True:
-        removed = False
-        for c in codes:
-            counts = np.bincount(c[keep], minlength=int(c.max()) + 1 if c.size else 0)
-            single = keep & (counts[c] == 1)
-            if single.any():
-                keep &= ~single
-                removed = True
-        if not removed:
-            return keep
-
-
-def crv1_small_sample_factor(
-    nobs: int, n_coef: int, fe_levels: Sequence[int], fe_nested_in_cluster: Sequence[bool], n_clusters: int,
-    *, k_adj: bool = True, k_fixef: str = "nonnested", G_adj: bool = True,
-) -> float:
-    """The CRV1 small-sample factor c in V = c · (X'X)^-1 (Σ_g X_g'e_g e_g'X_g) (X'X)^-1.
-
-    Mirrors pyfixest's ``ssc(k_adj, k_fixef, G_adj)`` for one-way clustering:
-    c = G/(G-1) · (N-1)/(N-K), with K = regressors + fixed-effect levels counted as ``k_fixef``
-    says ("none": none; "full": all levels minus one per extra FE; "nonnested": as "full" but the
-    levels of an FE nested in the cluster are not counted, one per such FE is).
-    """
-    n_fe = len(fe_levels)
-    k_fe = int(sum(fe_levels))
-    k_fe_adj = k_fe - (n_fe - 1) if n_fe > 1 else k_fe
-    if k_fixef == "none" or n_fe == 0:
-        df_k = n_coef
-    elif k_fixef == "full":
-        df_k = n_coef + k_fe_adj
-    elif k_fixef == "nonnested":
-        nested_levels = int(sum(lv for lv, nested in zip(fe_levels, fe_nested_in_cluster) if nested))
-        n_nested = int(sum(bool(n) for n in fe_nested_in_cluster))
-        df_k = n_coef + k_fe_adj - nested_levels + n_nested if n_nested else n_coef + k_fe_adj
-    else:
-        raise ValueError(f"k_fixef must be 'none', 'full' or 'nonnested', not {k_fixef!r}")
-    factor = 1.0
-    if k_adj:
-        factor *= (nobs - 1) / (nobs - df_k)
-    if G_adj:
-        factor *= n_clusters / (n_clusters - 1)
-    return factor
-
-
-# --------------------------------------------------------------------------------------------
 # Draws
 # --------------------------------------------------------------------------------------------
-
-
-def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk,))))
 
 
 def draw_adoption_years(
@@ -243,7 +123,7 @@ def _plus_one(count: np.ndarray | int, draws: int) -> float:
 
 
 @dataclass
-class PlaceboResult:
+class PlaceboResult(Result):
     """All placebo draws plus the actual estimate; p-values as named in the module docstring."""
 
     kind: str
@@ -259,6 +139,39 @@ class PlaceboResult:
     block_size: int
     notes: list[str] = field(default_factory=list)
     adoption_years: np.ndarray | None = None  # (draws, n_units) when kept
+
+    title = "Staggered placebo test"
+
+    def tidy(self) -> pd.DataFrame:
+        """The actual estimate (``kind`` = actual, p = plus-one permutation p), the placebo mean (``kind`` =
+        placebo_mean, se = SD of the placebo coefficients)."""
+        pv = self.p_values
+        return tidy_frame([
+            {"term": "actual", "estimate": self.actual_coef, "se": self.actual_se, "t": self.actual_t,
+             "p": pv["p_two_sided"], "kind": "actual", "p_t": pv["p_two_sided_t"]},
+            {"term": "placebo_mean", "estimate": self.mean, "se": self.sd, "ci_low": float(np.quantile(self.coefs, 0.025)),
+             "ci_high": float(np.quantile(self.coefs, 0.975)), "kind": "placebo_mean"},
+        ])
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"placebo": {...}}`` as results.json carries it."""
+        return {"placebo": normalise_row(self.to_results(), PLACEBO_KEYS)}
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        return {"kind": self.kind, "draws": self.draws, "seed": self.seed, "ssc_factor": self.ssc_factor,
+                "p_value_rule": P_VALUE_RULE, "rng": f"PCG64, SeedSequence(seed, spawn_key=(chunk,)), {RNG_CHUNK} per chunk"}
+
+    def plot(self, ax=None, **kwargs):
+        """Histogram of the placebo coefficients with the actual estimate marked."""
+        fig, ax = new_axes(ax)
+        ax.hist(self.coefs, bins=40, color="#9dc3e6", edgecolor="white")
+        ax.axvline(self.actual_coef, color="#c00000", linewidth=1.5, label="actual")
+        ax.set_xlabel("placebo coefficient")
+        ax.set_ylabel("draws")
+        ax.set_title(f"{self.title} ({self.draws} draws, {self.kind})")
+        ax.legend()
+        return fig
 
     @property
     def actual_t(self) -> float:

@@ -25,12 +25,13 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, tidy_frame
 
 WEIGHTS = ("rademacher", "webb")
 
 
 @dataclass
-class WildBootstrapResult:
+class WildBootstrapResult(Result):
     term: str
     coef: float
     t_stat: float  # analytic CRV1 t with ``small_sample_factor`` (the bootstrap p does not depend on it)
@@ -43,6 +44,27 @@ class WildBootstrapResult:
     full_enumeration: bool
     seed: int
     small_sample_factor: float = 1.0
+
+    title = "Wild cluster bootstrap (WCR)"
+
+    def tidy(self) -> pd.DataFrame:
+        """The tested term: coefficient, bootstrap t and p, test-inversion CI (``kind`` = wild_bootstrap)."""
+        return tidy_frame([{"term": self.term, "estimate": self.coef, "t": self.t_stat, "p": self.p_value,
+                            "ci_low": self.ci_low, "ci_high": self.ci_high, "kind": "wild_bootstrap"}])
+
+    def to_dict(self) -> dict:
+        """``{"wild_bootstrap": {...}}`` as results.json carries it."""
+        from dataclasses import asdict
+
+        from pilotdid.results.schema import clean_json
+
+        return {"wild_bootstrap": clean_json(asdict(self))}
+
+    @property
+    def conventions(self) -> dict:
+        return {"bootstrap": "wild cluster restricted (WCR), null imposed", "weights": self.weights,
+                "reps": self.reps, "full_enumeration": self.full_enumeration, "seed": self.seed,
+                "n_clusters": self.n_clusters}
 
 
 def demean(matrix: np.ndarray, groups: list[np.ndarray], tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, tidy_frame
 from pilotdid.measures._panel import PreparedPanel, prepare, resolve_system
 from pilotdid.measures.system import IndicatorSystem
 from pilotdid.measures.weighting import (
@@ -42,7 +43,7 @@ WEIGHT_COLUMNS = [
 
 
 @dataclass
-class IndexResult:
+class IndexResult(Result):
     """A composite index and how it was built.
 
     weights:
@@ -76,6 +77,26 @@ class IndexResult:
     shift: float = DEFAULT_SHIFT
     system_name: str = "index"
     extra: dict = field(default_factory=dict)
+
+    title = "Composite index weights"
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per indicator: ``estimate`` = its weight (``kind`` = weight; NaN where unavailable)."""
+        w = self.weights
+        rows = [{"term": r["indicator"], "estimate": r["weight"], "kind": "weight",
+                 **{k: r[k] for k in ("dimension", "sign") if k in r}} for r in w.to_dict("records")]
+        return tidy_frame(rows)
+
+    def to_dict(self) -> dict:
+        """``{"index": {...}}``: method, pooling and the weights table."""
+        from pilotdid.results.schema import clean_json
+
+        return {"index": clean_json({"method": self.method, "pooling": self.pooling, "shift": self.shift,
+                                     "system": self.system_name, "weights": self.weights.to_dict("records")})}
+
+    @property
+    def conventions(self) -> dict:
+        return {"method": self.method, "pooling": self.pooling, "shift": self.shift, "system": self.system_name}
 
     def frame(self, keys: pd.DataFrame | None = None) -> pd.DataFrame:
         """unit, time, index and sub-indices in one frame (``keys`` = the panel's unit and time columns)."""

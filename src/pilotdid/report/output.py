@@ -21,7 +21,7 @@ from typing import Any
 from pilotdid.outdir import KIND_KEY, STUDY_OUTPUT, staged_folder
 from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
-from pilotdid.study.results import (
+from pilotdid.results.schema import (
     AGGREGATE_KEYS,
     ESTIMATE_KEYS,
     EVENT_STUDY_KEYS,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import to_wide
+from pilotdid.results.protocol import Result, new_axes, tidy_frame
 
 TREATED_VS_NEVER = "treated vs never treated"
 EARLIER_VS_LATER = "earlier vs later treated"
@@ -33,12 +34,44 @@ FORBIDDEN = (LATER_VS_EARLIER, LATER_VS_ALWAYS)
 
 
 @dataclass
-class BaconResult:
+class BaconResult(Result):
     """Every 2x2 with its weight and estimate; ``twfe`` is the coefficient they reproduce."""
 
     comparisons: pd.DataFrame  # type, treated, control, estimate, weight
     twfe: float
     by_type: pd.DataFrame  # type, weight, estimate (weight-averaged within type)
+
+    title = "Goodman-Bacon decomposition"
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per comparison type (``kind`` = bacon_type, with its weight), then the TWFE it sums to."""
+        rows = [{"term": r["type"], "estimate": r["estimate"], "weight": r["weight"], "kind": "bacon_type"}
+                for r in self.by_type.to_dict("records")]
+        rows.append({"term": "TWFE", "estimate": self.twfe, "weight": 1.0, "kind": "twfe"})
+        return tidy_frame(rows)
+
+    def to_dict(self) -> dict:
+        """``{"bacon": {...}}`` as results.json carries it."""
+        return {"bacon": {"twfe": self.twfe, "forbidden_weight": self.forbidden_weight,
+                          "by_type": self.by_type.to_dict("records"),
+                          "comparisons": self.comparisons.to_dict("records")}}
+
+    @property
+    def conventions(self) -> dict:
+        return {"sample": "balanced panel, no controls", "forbidden": list(FORBIDDEN),
+                "forbidden_weight": self.forbidden_weight}
+
+    def plot(self, ax=None, **kwargs):
+        """Every 2x2 estimate against its weight, by comparison type."""
+        fig, ax = new_axes(ax)
+        for kind, part in self.comparisons.groupby("type", sort=True):
+            ax.scatter(part["weight"], part["estimate"], label=str(kind), s=18)
+        ax.axhline(self.twfe, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("weight")
+        ax.set_ylabel("2x2 estimate")
+        ax.set_title(self.title)
+        ax.legend(fontsize=7)
+        return fig
 
     @property
     def forbidden_weight(self) -> float:

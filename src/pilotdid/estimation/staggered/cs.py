@@ -32,6 +32,8 @@ from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import WidePanel, to_wide
+from pilotdid.results.protocol import Result, event_time_plot, fill_normal_tests, tidy_frame
+from pilotdid.results.schema import AGGREGATE_KEYS, normalise_row
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 EstMethod = Literal["dr", "ipw", "reg"]
@@ -44,7 +46,7 @@ _PS_TRIM = 0.995
 
 
 @dataclass
-class CSResult:
+class CSResult(Result):
     """Group-time ATTs with their influence functions (one column per (g, t) cell)."""
 
     att_gt: pd.DataFrame  # group, time, base, event_time, att, se, ci_low, ci_high, n_treated, n_control
@@ -61,13 +63,35 @@ class CSResult:
     notes: list[str] = field(default_factory=list)
     bootstrap: dict | None = None  # draws, weights, seed, crit (uniform) when a bootstrap was run
 
+    title = "Callaway-Sant'Anna ATT(g,t)"
+
     @property
     def n_units(self) -> int:
         return self.influence.shape[0]
 
+    def aggregate(self, type: Literal["simple", "group", "calendar", "dynamic"] = "dynamic", **kwargs) -> CSAggregate:
+        """Aggregate ATT(g,t) as R ``did::aggte`` (see :func:`aggregate` for the keywords)."""
+        return aggregate(self, type, **kwargs)
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per (g, t) cell, ``term`` = ``g<group>_t<time>``, ``kind`` = att_gt."""
+        tab = self.att_gt.rename(columns={"att": "estimate"}).copy()
+        tab.insert(0, "term", [f"g{int(g)}_t{int(t)}" for g, t in zip(tab["group"], tab["time"])])
+        return fill_normal_tests(tidy_frame(tab, kind="att_gt"))
+
+    def to_dict(self) -> dict:
+        """``{"att_gt": [...]}`` (aggregations: ``result.aggregate(type).to_dict()``)."""
+        return {"att_gt": [normalise_row(r, ()) for r in self.att_gt.to_dict("records")]}
+
+    @property
+    def conventions(self) -> dict:
+        return {"control_group": self.control_group, "est_method": self.est_method, "base_period": self.base_period,
+                "anticipation": self.anticipation, "covariates": list(self.covariates),
+                "se": "multiplier bootstrap" if self.bootstrap else "analytic influence function"}
+
 
 @dataclass
-class CSAggregate:
+class CSAggregate(Result):
     """One aggregation of ATT(g,t): the overall number and its components (by group / period / event time)."""
 
     type: str
@@ -79,6 +103,39 @@ class CSAggregate:
     influence: np.ndarray  # (n_units, 1 + n_detail): overall first
     crit: float  # critical value used for the detail bands
     se_method: str
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return f"Callaway-Sant'Anna aggregation: {self.type}"
+
+    def tidy(self) -> pd.DataFrame:
+        """The overall ATT (``kind`` = aggregate), then the detail rows (``kind`` = the aggregation type)."""
+        label = [c for c in self.detail.columns if c not in ("att", "se", "ci_low", "ci_high")]
+        rows = [{"term": "ATT", "estimate": self.att, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high,
+                 "kind": "aggregate"}]
+        for r in self.detail.to_dict("records"):
+            key = r[label[0]] if label else ""
+            rows.append({"term": f"{label[0] if label else self.type}_{key}", "estimate": r["att"], "se": r["se"],
+                         "ci_low": r["ci_low"], "ci_high": r["ci_high"], "kind": self.type,
+                         **({"rel_time": key} if self.type == "dynamic" else {})})
+        return fill_normal_tests(tidy_frame(rows))
+
+    def to_dict(self) -> dict:
+        """``{"aggregates": [...]}``: the results.json row of this aggregation."""
+        return {"aggregates": [normalise_row({"estimator": "cs", "type": self.type, "att": self.att, "se": self.se,
+                                              "ci_low": self.ci_low, "ci_high": self.ci_high,
+                                              "se_method": self.se_method}, AGGREGATE_KEYS)]}
+
+    @property
+    def conventions(self) -> dict:
+        return {"aggregation": self.type, "se_method": self.se_method, "detail_critical_value": self.crit}
+
+    def plot(self, ax=None, **kwargs):
+        """Dynamic aggregations as an event-study figure; others as a coefficient plot."""
+        if self.type == "dynamic":
+            tidy = self.tidy()
+            return event_time_plot(tidy[tidy["kind"] == "dynamic"], self.title, ax=ax)
+        return super().plot(ax=ax, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------- 2x2 pieces
@@ -531,3 +588,29 @@ def aggregate(
 def callaway_santanna(panel: pd.DataFrame, **kwargs) -> CSResult:
     """Alias of :func:`att_gt` (the name users search for)."""
     return att_gt(panel, **kwargs)
+
+
+def dynamic_event_study(result: CSResult, aggregates: dict[str, CSAggregate]):
+    """The dynamic aggregation as an event-study result, with the covariance HonestDiD needs.
+
+    ``aggregates`` holds at least the ``dynamic`` and ``simple`` aggregations of ``result``. The covariance
+    of the event-time estimates is the influence-function one (summed within clusters when a cluster
+    coarser than the unit is given), ``inf'inf / n^2``; the reference row of a universal base period (fixed
+    at zero) is left out of it. The overall ATT is the ``simple`` aggregation.
+    """
+    from pilotdid.estimation.staggered.results import EventStudyResult
+
+    dyn, simple = aggregates["dynamic"], aggregates["simple"]
+    det = dyn.detail.rename(columns={"event_time": "rel_time", "att": "coef"})
+    n = result.n_units
+    inf = dyn.influence[:, 1:]
+    if result.cluster is not None:
+        summed = np.zeros((int(result.cluster.max()) + 1, inf.shape[1]))
+        np.add.at(summed, result.cluster, inf)
+        inf = summed
+    reference = -1 - result.anticipation if result.base_period == "universal" else None
+    keep = (det["rel_time"] != reference).to_numpy()
+    vcov = (inf.T @ inf / n ** 2)[np.ix_(keep, keep)]  # the reference row (fixed at 0) has no variance
+    return EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high"]],
+                            att=simple.att, se=simple.se, ci_low=simple.ci_low, ci_high=simple.ci_high, vcov=vcov,
+                            reference=reference, se_method=dyn.se_method, notes=result.notes)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
+from pilotdid.results.protocol import Result, tidy_frame
+from pilotdid.results.schema import ESTIMATE_KEYS, normalise_row
 
 CONSTANT_TERM = "_cons"
 
@@ -21,7 +22,7 @@ R2_DEFINITIONS = {
 
 
 @dataclass
-class TwfeResult:
+class TwfeResult(Result):
     """One fitted model. ``coefs`` has columns term, coef, se, t, p, ci_low, ci_high (95 %, t with
     ``t_df`` degrees of freedom); ``constant`` is a dict with the same keys (no term) or None when
     the preset reports no intercept."""
@@ -52,6 +53,8 @@ class TwfeResult:
     vcov_matrix: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     mean_outcome: float | None = None
+
+    title = "TWFE OLS"
 
     @property
     def terms(self) -> list[str]:
@@ -95,7 +98,7 @@ class TwfeResult:
     ) -> list[dict[str, Any]]:
         """Rows for results.json["estimates"]: one per term, then ``_cons`` when reported.
 
-        Keys are exactly :data:`~pilotdid.study.results.ESTIMATE_KEYS`. ``treatment_term``, when
+        Keys are exactly :data:`~pilotdid.results.schema.ESTIMATE_KEYS`. ``treatment_term``, when
         given, is put first (it must be a term of the model).
         """
         order = self.terms
@@ -117,6 +120,24 @@ class TwfeResult:
             }
             rows.append(normalise_row(row, ESTIMATE_KEYS))
         return rows
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per term (``_cons`` last when the preset reports one); ``kind`` = coefficient / constant."""
+        rows = [{**self.term(t), "kind": "coefficient"} for t in self.terms]
+        if self.constant is not None:
+            rows.append({**self.term(CONSTANT_TERM), "kind": "constant"})
+        return tidy_frame([{**r, "estimate": r.pop("coef")} for r in rows])
+
+    def to_dict(self, table: str = "model", column: str = "1", sample: str = "full") -> dict[str, Any]:
+        """``{"estimates": [...]}``: the results.json rows of this fit (see :meth:`estimate_rows`)."""
+        return {"estimates": self.estimate_rows(table, column, sample=sample)}
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        return {"vcov": self.vcov, "stata_command": self.stata_command, "cluster": self.cluster,
+                "n_clusters": self.n_clusters, "small_sample_factor": self.small_sample_factor,
+                "k_counted": self.k_counted, "t_df": self.t_df, "weights": self.weights,
+                "r2": R2_DEFINITIONS["r2"], "r2_within": R2_DEFINITIONS["r2_within"]}
 
     def summary(self) -> str:
         """A plain-text regression summary naming every convention."""

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.inference.honest import event_study_inputs
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses.staggered import balanced_sample, choice, cs_event_study, parse_window
@@ -29,29 +30,6 @@ OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "cov
 GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel trends, relative to the pre-treatment "
          "trends, would overturn the effect, and reports confidence sets that stay valid under it. It guards against "
          "reading flat but noisy pre-trends as proof that parallel trends hold after adoption.")
-
-
-def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """betahat, sigma, n_pre, n_post from an EventStudyResult with reference -1 (window applied)."""
-    tab = es.table.reset_index(drop=True)
-    est_rows = tab[tab["rel_time"] != -1]
-    # es.vcov is in the order of the table rows excluding the reference row
-    order_all = np.arange(len(tab))
-    pos = {i: k for k, i in enumerate(order_all[tab["rel_time"].to_numpy() != -1])}
-    pre = est_rows[(est_rows.rel_time >= window[0]) & (est_rows.rel_time <= -2)]
-    post = est_rows[(est_rows.rel_time >= 0) & (est_rows.rel_time <= window[1])]
-    if pre.empty or post.empty:
-        raise PilotdidInputError("the event study has no pre-period (<= -2) or no post-period coefficient in the window",
-                                 where="[analyses.honest] window", fix="widen the window")
-    expected_pre = list(range(int(pre.rel_time.min()), -1))
-    expected_post = list(range(0, int(post.rel_time.max()) + 1))
-    if pre.rel_time.tolist() != expected_pre or post.rel_time.tolist() != expected_post:
-        raise PilotdidInputError("event times in the window are not contiguous", where="[analyses.honest] window",
-                                 fix="choose a window where every event time is estimated")
-    sel = [pos[i] for i in list(pre.index) + list(post.index)]
-    beta = np.r_[pre.coef.to_numpy(), post.coef.to_numpy()]
-    sigma = np.asarray(es.vcov)[np.ix_(sel, sel)]
-    return beta, sigma, len(pre), len(post)
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:

@@ -90,7 +90,6 @@ def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[st
                    est_method: str, base_period: str, anticipation: int, draws: int, weights: str, seed: int):
     """CS ATT(g,t), its dynamic aggregation as an EventStudyResult, and the other aggregations."""
     from pilotdid.estimation.staggered import cs
-    from pilotdid.estimation.staggered.results import EventStudyResult
 
     cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
     res = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
@@ -100,22 +99,7 @@ def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[st
         res = cs.bootstrap(res, draws=draws, seed=seed, weights=weights)
     aggs = {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights)
             for t in ("simple", "group", "calendar", "dynamic")}
-    dyn = aggs["dynamic"]
-    det = dyn.detail.rename(columns={"event_time": "rel_time", "att": "coef"})
-    n = res.n_units
-    inf = dyn.influence[:, 1:]
-    if res.cluster is not None:
-        summed = np.zeros((int(res.cluster.max()) + 1, inf.shape[1]))
-        np.add.at(summed, res.cluster, inf)
-        inf = summed
-    reference = -1 - anticipation if base_period == "universal" else None
-    keep = (det["rel_time"] != reference).to_numpy()
-    vcov = (inf.T @ inf / n ** 2)[np.ix_(keep, keep)]  # the reference row (fixed at 0) has no variance
-    es = EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high"]],
-                          att=aggs["simple"].att, se=aggs["simple"].se, ci_low=aggs["simple"].ci_low,
-                          ci_high=aggs["simple"].ci_high, vcov=vcov,
-                          reference=reference,
-                          se_method=dyn.se_method, notes=res.notes)
+    es = cs.dynamic_event_study(res, aggs)
     return res, aggs, es
 
 

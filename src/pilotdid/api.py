@@ -1,0 +1,747 @@
+"""The public Python API: ``import pilotdid as pdid``.
+
+Every function takes a pandas DataFrame (one row per unit and period) and returns a result object
+with the protocol of :class:`pilotdid.results.Result`: ``.summary()`` (text), ``.tidy()`` (a DataFrame
+with term/estimate/se/t/p/ci_low/ci_high/kind), ``.plot()`` (a matplotlib Figure, never saved),
+``._repr_html_()`` (notebooks), ``.to_dict()`` (the results.json record) and ``.conventions``.
+
+These are thin wrappers over the numerical core (``pilotdid.measures``, ``pilotdid.design``,
+``pilotdid.estimation``, ``pilotdid.inference``); the study runner and the command line use the same
+core, so a number from here equals the number ``pilotdid run`` writes for the same panel and options.
+Heavy modules are imported inside each function, so ``import pilotdid`` stays light.
+
+Staggered timing is given as a ``first_treat`` column: the period a unit is first treated, 0 or empty for
+never-treated units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
+    from pilotdid.design.psm import MatchResult
+    from pilotdid.estimation.event_study import EventStudyResult as BinnedEventStudyResult
+    from pilotdid.estimation.staggered.bacon import BaconResult
+    from pilotdid.estimation.staggered.cs import CSResult
+    from pilotdid.estimation.staggered.results import EventStudyResult
+    from pilotdid.estimation.twfe.results import TwfeResult
+    from pilotdid.inference.honest import HonestResult
+    from pilotdid.inference.placebo import PlaceboResult
+    from pilotdid.inference.wild_bootstrap import WildBootstrapResult
+    from pilotdid.measures.index import IndexResult
+
+__all__ = [
+    "att_gt", "bacon", "critic_index", "entropy_index", "equal_index", "etable", "event_study", "honest",
+    "imputation", "mediation", "parse_formula", "pca_index", "placebo", "psm", "run_study", "specification_curve",
+    "subgroups", "sun_abraham", "table", "topsis_index", "twfe", "wild_bootstrap",
+]
+
+VcovPreset = Literal["lsdv", "areg", "xtreg_fe", "reghdfe", "fixest"]
+_NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+
+
+# ------------------------------------------------------------------------------------------------- TWFE
+
+def parse_formula(formula: str) -> tuple[str, list[str], list[str]]:
+    """``"y ~ did + x1 | city + year"`` -> (``"y"``, ``["did", "x1"]``, ``["city", "year"]``).
+
+    Plain column names only (no transformations): the left side is the outcome, the right side before ``|``
+    the regressors (treatment first), after ``|`` the fixed effects (the unit first).
+    """
+    if formula.count("~") != 1:
+        raise PilotdidInputError(f"formula {formula!r} needs exactly one '~'", where="formula",
+                                 fix='e.g. "y ~ did + x1 + x2 | city + year"')
+    lhs, rhs = (part.strip() for part in formula.split("~"))
+    regs, _, fes = rhs.partition("|")
+    regressors = [t.strip() for t in regs.split("+") if t.strip()]
+    fixed_effects = [t.strip() for t in fes.split("+") if t.strip()]
+    for name in [lhs, *regressors, *fixed_effects]:
+        if not re.fullmatch(_NAME, name):
+            raise PilotdidInputError(f"{name!r} in formula {formula!r} is not a plain column name", where="formula",
+                                     fix="create the transformed column in the DataFrame first, then name it")
+    if not regressors:
+        raise PilotdidInputError(f"formula {formula!r} has no regressor", where="formula", fix='e.g. "y ~ did | city + year"')
+    return lhs, regressors, fixed_effects
+
+
+def twfe(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    vcov: VcovPreset = "reghdfe",
+    cluster: str | None = None,
+    weights: str | None = None,
+) -> TwfeResult:
+    """Two-way (or more-way) fixed-effects OLS with a named standard-error preset.
+
+    Parameters
+    ----------
+    data:
+        The panel (not modified). Rows with a missing model value are left out and counted in ``notes``.
+    formula:
+        ``"y ~ did + x1 + x2 | city + year"``: outcome, regressors (the treatment first), then the fixed
+        effects (the unit first: it is the one ``areg``/``xtreg`` absorb).
+    vcov:
+        The standard-error convention: ``"lsdv"`` (``reg … i.city i.year``), ``"areg"``, ``"xtreg_fe"``,
+        ``"reghdfe"`` (default; singletons dropped and counted) or ``"fixest"``. Coefficients are the same
+        under every preset; SEs, t degrees of freedom and the reported constant differ (see README).
+    cluster:
+        Column to cluster by (CRV1); ``None`` gives heteroskedasticity-robust (HC1) errors.
+    weights:
+        Optional column of analytic weights.
+
+    Returns
+    -------
+    TwfeResult
+        ``.summary()``, ``.tidy()``, ``.term("did")``, ``.conventions`` (preset, Stata command, small-sample
+        factor, t df, R² kinds), ``.to_dict()`` (results.json ``estimates`` rows).
+
+    Examples
+    --------
+    >>> fit = pdid.twfe(panel, "y ~ did + x1 | city + year", vcov="reghdfe", cluster="city")  # doctest: +SKIP
+    >>> fit.tidy()  # doctest: +SKIP
+    """
+    from pilotdid.estimation.twfe import fit_twfe
+
+    outcome, regressors, fixed_effects = parse_formula(formula)
+    return fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] | None = None,
+    cluster: str | None = None,
+    window: tuple[int, int] = (-4, 4),
+    base: int = -1,
+    vcov: VcovPreset = "lsdv",
+) -> BinnedEventStudyResult:
+    """TWFE event study (dynamic DID) with relative time binned at both ends of ``window``.
+
+    The ``base`` period is omitted and drawn at zero; never-treated units have every dummy at zero.
+    Standard errors follow the ``vcov`` preset (clustered by ``cluster``, default the unit), exactly as the
+    ``[analyses.event_study]`` of a study file does. The result carries the joint pre-trend test in
+    ``.pretrend``; ``.plot()`` draws the coefficients.
+    """
+    from pilotdid.estimation.event_study import fit_event_study
+    from pilotdid.estimation.twfe import fit_twfe
+
+    def fitter(frame, y, regressors, fes, clus):
+        res = fit_twfe(frame, y, regressors, fes, clus, vcov=vcov)
+        coef = res.coefs.set_index("term")["coef"]
+        return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
+
+    return fit_event_study(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                           controls=list(controls), fixed_effects=fixed_effects, cluster=cluster,
+                           window=tuple(window), base=base, fitter=fitter)
+
+
+def placebo(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    treatment: str | None = None,
+    controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] | None = None,
+    cluster: str | None = None,
+    vcov: VcovPreset = "lsdv",
+    kind: Literal["permute_cohorts", "random_years"] = "permute_cohorts",
+    draws: int = 1000,
+    seed: int = 12345,
+    jobs: int = 1,
+) -> PlaceboResult:
+    """Staggered placebo test: ``draws`` re-assignments of adoption years, each re-estimated in full.
+
+    ``kind="permute_cohorts"`` shuffles the observed adoption years across units (cohort sizes kept);
+    ``"random_years"`` draws treated units and years. The SEs of every draw use the small-sample factor of
+    the ``vcov`` preset of the actual fit, so placebo t statistics are on the baseline's scale. Draws are
+    seeded per chunk (``pilotdid.rng``): the result depends only on ``seed``, never on ``jobs``.
+    ``treatment`` is the actual 0/1 column (default ``1[time >= first_treat]``).
+    """
+    import numpy as np
+
+    from pilotdid.estimation.twfe import fit_twfe
+    from pilotdid.estimation.twfe.covariance import get_preset
+    from pilotdid.inference.placebo import PlaceboDesign
+
+    fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
+    frame = data.copy()
+    if treatment is None:
+        g = pd.to_numeric(frame[first_treat], errors="coerce").fillna(0)
+        frame["_placebo_actual"] = ((g > 0) & (pd.to_numeric(frame[time]) >= g)).astype(float)
+        treatment = "_placebo_actual"
+    clus = cluster
+    if clus is None:  # heteroskedasticity-robust = one cluster per row
+        frame["_row_cluster"] = np.arange(len(frame))
+        clus = "_row_cluster"
+    actual = fit_twfe(frame, outcome, [treatment, *controls], fixed_effects, cluster, vcov=vcov)
+    design = PlaceboDesign.prepare(frame, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                                   treatment=treatment, controls=list(controls), fixed_effects=fixed_effects,
+                                   cluster=clus, drop_singletons=get_preset(vcov).drop_singletons)
+    return design.run(kind=kind, draws=draws, seed=seed, ssc_factor=actual.small_sample_factor, jobs=jobs)
+
+
+# ------------------------------------------------------------------------------------------------- staggered
+
+def att_gt(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str,
+    covariates: Sequence[str] | None = None,
+    control_group: Literal["never_treated", "not_yet_treated"] = "never_treated",
+    est_method: Literal["dr", "ipw", "reg"] = "dr",
+    base_period: Literal["varying", "universal"] = "varying",
+    anticipation: int = 0,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    ps_fallback: str | None = None,
+    bootstrap_draws: int = 0,
+    seed: int = 12345,
+) -> CSResult:
+    """Callaway & Sant'Anna (2021) group-time ATT(g,t), as R ``did::att_gt`` (balanced panel).
+
+    Returns a result with ``.aggregate("simple"|"dynamic"|"group"|"calendar", bootstrap_draws=..., seed=...)``
+    (R ``aggte``). ``bootstrap_draws`` > 0 runs the multiplier bootstrap on the cells (uniform bands);
+    ``cluster`` only when coarser than the unit. ``ps_fallback="reg"`` estimates cells whose propensity score
+    does not exist by outcome regression (listed in ``notes``) instead of refusing.
+    """
+    from pilotdid.estimation.staggered import cs
+
+    res = cs.att_gt(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                    covariates=list(covariates or []), control_group=control_group, est_method=est_method,
+                    base_period=base_period, anticipation=anticipation, cluster=cluster, alpha=alpha,
+                    ps_fallback=ps_fallback)
+    if bootstrap_draws:
+        res = cs.bootstrap(res, draws=bootstrap_draws, seed=seed)
+    return res
+
+
+def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+                covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05) -> EventStudyResult:
+    """Sun & Abraham (2021) interaction-weighted event study and the cohort-share weighted ATT (pyfixest)."""
+    from pilotdid.estimation.staggered.sa import sun_abraham as _sa
+
+    return _sa(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+               covariates=list(covariates or []), cluster=cluster, alpha=alpha)
+
+
+def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+               covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05) -> EventStudyResult:
+    """Borusyak, Jaravel & Spiess (2024) imputation estimator: event study and overall ATT."""
+    from pilotdid.estimation.staggered.bjs import imputation as _bjs
+
+    return _bjs(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                covariates=list(covariates or []), cluster=cluster, alpha=alpha)
+
+
+def bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str) -> BaconResult:
+    """Goodman-Bacon (2021) decomposition of the TWFE DID coefficient (balanced panel, no controls)."""
+    from pilotdid.estimation.staggered.bacon import bacon_decomposition
+
+    return bacon_decomposition(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat)
+
+
+def honest(
+    event_study_result: Any,
+    *,
+    method: Literal["RM", "SD"] = "RM",
+    grid: Sequence[float] | None = None,
+    target: Literal["first", "average"] = "first",
+    window: tuple[int, int] = (-4, 4),
+    seed: int = 0,
+) -> HonestResult:
+    """HonestDiD (Rambachan & Roth 2023) sensitivity of an event-study effect to parallel-trends violations.
+
+    ``event_study_result``: a staggered event study with a covariance matrix — the result of
+    :func:`sun_abraham`, or an :func:`att_gt` result (its dynamic aggregation is used; fit it with
+    ``base_period="universal"``, as HonestDiD's authors recommend). ``method="RM"``: relative magnitudes
+    (C-LF hybrid sets over Mbar, default grid 0..2); ``"SD"``: smoothness (FLCI over M). ``target``: the
+    adoption-year effect or the average post-period effect. Pre-periods used: window start .. -2.
+    """
+    import numpy as np
+
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.inference import honest as hd
+
+    es = event_study_result
+    if isinstance(es, cs.CSResult):
+        aggs = {t: cs.aggregate(es, t) for t in ("simple", "dynamic")}
+        es = cs.dynamic_event_study(es, aggs)
+    restriction = {"RM": hd.RELATIVE_MAGNITUDES, "SD": hd.SMOOTHNESS}.get(str(method).upper())
+    if restriction is None:
+        raise PilotdidInputError(f"method = {method!r}", where="honest", fix='use "RM" or "SD"')
+    beta, sigma, n_pre, n_post = hd.event_study_inputs(es, tuple(window))
+    l_vec = np.eye(n_post)[0] if target == "first" else np.full(n_post, 1.0 / n_post)
+    res = hd.sensitivity(beta, sigma, n_pre, n_post, restriction=restriction,
+                         grid=list(grid) if grid is not None else None, l_vec=l_vec, seed=seed)
+    if restriction == hd.RELATIVE_MAGNITUDES:
+        res.breakdown = hd.breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
+                                           upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed)
+    return res
+
+
+# ------------------------------------------------------------------------------------------------- inference
+
+def wild_bootstrap(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    term: str,
+    cluster: str,
+    controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] = (),
+    reps: int = 9999,
+    weights: Literal["rademacher", "webb", "mammen"] = "rademacher",
+    seed: int = 12345,
+    alpha: float = 0.05,
+) -> WildBootstrapResult:
+    """Wild cluster restricted (WCR) bootstrap p-value and test-inversion CI for ``term`` (few clusters)."""
+    from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
+
+    return wild_cluster_bootstrap(data, outcome=outcome, term=term, controls=list(controls),
+                                  fixed_effects=list(fixed_effects), cluster=cluster, reps=reps, weights=weights,
+                                  seed=seed, alpha=alpha)
+
+
+# ------------------------------------------------------------------------------------------------- design
+
+@dataclass
+class PsmResult(Result):
+    """Propensity-score matching (``.match``: scores, support, weights, balance) and, when an outcome was
+    given, the DID on the matched rows with the matching weights (``.fit``)."""
+
+    match: MatchResult
+    fit: TwfeResult | None = None
+    title = "PSM-DID"
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.match.notes) + (list(self.fit.notes) if self.fit is not None else [])
+
+    def tidy(self) -> pd.DataFrame:
+        rows = [] if self.fit is None else [self.fit.tidy()]
+        bal = self.match.balance
+        if len(bal):
+            bal = bal.copy()
+            first = bal.columns[0]
+            bal = bal.rename(columns={first: "term"})
+            rows.append(tidy_frame(bal, kind="balance"))
+        return pd.concat(rows, ignore_index=True) if rows else tidy_frame([])
+
+    def to_dict(self) -> dict[str, Any]:
+        from pilotdid.results.schema import clean_json
+
+        out: dict[str, Any] = {"psm": clean_json(self.match.summary())}
+        if self.fit is not None:
+            out.update(self.fit.to_dict(table="psm", column=self.match.method))
+        return out
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        return {"method": self.match.method, "pooling": self.match.pooling, **self.match.settings}
+
+
+def psm(
+    data: pd.DataFrame,
+    *,
+    treat: str,
+    covariates: Sequence[str],
+    method: Literal["nearest", "radius", "kernel"] = "nearest",
+    k: int = 3,
+    caliper: float | None = None,
+    bandwidth: float = 0.06,
+    pooling: Literal["pooled", "by_period"] = "pooled",
+    time: str | None = None,
+    seed: int = 12345,
+    formula: str | None = None,
+    vcov: VcovPreset = "lsdv",
+    cluster: str | None = None,
+) -> PsmResult:
+    """Propensity-score matching (logit score, psmatch2 conventions) and optionally the DID on the matched rows.
+
+    ``treat`` is the unit's treatment-group dummy the score predicts; ``method`` nearest (1:k with
+    replacement), radius (caliper 0.01 by default) or kernel (Epanechnikov, ``bandwidth``). With ``formula``
+    (``"y ~ did + x1 | city + year"``) the DID is fitted on the matched rows with the matching weights.
+    """
+    from pilotdid.design.psm import psm_match
+
+    match = psm_match(data, treat=treat, covariates=list(covariates), method=method, k=k, caliper=caliper,
+                      bandwidth=bandwidth, pooling=pooling, time=time, seed=seed)
+    fit = None
+    if formula is not None:
+        sample = data.loc[match.matched].copy()
+        sample["_psm_weight"] = match.weight[match.matched]
+        fit = twfe(sample, formula, vcov=vcov, cluster=cluster, weights="_psm_weight")
+    return PsmResult(match=match, fit=fit)
+
+
+# ------------------------------------------------------------------------------------------------- measures
+
+def _index(method: str, data: pd.DataFrame, system: Any, pooling: str, unit: str | None, time: str | None,
+           **kwargs: Any) -> IndexResult:
+    from pilotdid.measures import build_index
+
+    return build_index(data, system, method, pooling, unit=unit, time=time, **kwargs)
+
+
+def entropy_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled", "by_year"] = "pooled",
+                  unit: str | None = None, time: str | None = None, **kwargs: Any) -> IndexResult:
+    """Entropy-weighted composite index (min-max standardised, direction-aware; see README "Entropy index").
+
+    ``system``: an indicator-system TOML path, a builtin name (``"cbec_resilience"``) or an IndicatorSystem.
+    ``.index`` holds the index aligned with ``data``'s rows, ``.weights`` the weights table, ``.tidy()`` the
+    weights. Keywords ``shift``, ``drop_constant``, ``fill_mask``, ``missing`` as
+    :func:`pilotdid.measures.build_index`.
+    """
+    return _index("entropy", data, system, pooling, unit, time, **kwargs)
+
+
+def critic_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled", "by_year"] = "pooled",
+                 unit: str | None = None, time: str | None = None, **kwargs: Any) -> IndexResult:
+    """CRITIC-weighted composite index (contrast x conflict); arguments as :func:`entropy_index`."""
+    return _index("critic", data, system, pooling, unit, time, **kwargs)
+
+
+def topsis_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled", "by_year"] = "pooled",
+                 unit: str | None = None, time: str | None = None, **kwargs: Any) -> IndexResult:
+    """Entropy-TOPSIS index (closeness to the ideal point); arguments as :func:`entropy_index`."""
+    return _index("topsis", data, system, pooling, unit, time, **kwargs)
+
+
+def equal_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled", "by_year"] = "pooled",
+                unit: str | None = None, time: str | None = None, **kwargs: Any) -> IndexResult:
+    """Equal-weighted index (w = 1/m); arguments as :func:`entropy_index`."""
+    return _index("equal", data, system, pooling, unit, time, **kwargs)
+
+
+def pca_index(data: pd.DataFrame, system: Any, *, unit: str | None = None, time: str | None = None,
+              **kwargs: Any) -> IndexResult:
+    """PCA index (components with eigenvalue > 1, variance-weighted; KMO and Bartlett in ``extra``)."""
+    return _index("pca", data, system, "pooled", unit, time, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------- mechanisms
+
+@dataclass
+class MediationResult(Result):
+    """The classical three-step mediation model: total effect, a, b, direct effect, a·b with Sobel and bootstrap."""
+
+    three_step: Any
+    title = "Three-step mediation"
+
+    def tidy(self) -> pd.DataFrame:
+        r = self.three_step
+        rows = [{**{k: v for k, v in d.items() if k != "coef"}, "estimate": d["coef"], "term": name, "kind": "step"}
+                for name, d in (("total (c)", r.total), ("a", r.a), ("b", r.b), ("direct (c')", r.direct))]
+        rows.append({"term": "indirect (a*b)", "estimate": r.indirect, "se": r.sobel_se, "t": r.sobel_z,
+                     "p": r.sobel_p, "ci_low": r.boot_ci[0], "ci_high": r.boot_ci[1], "kind": "indirect"})
+        return tidy_frame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        from pilotdid.results.schema import clean_json
+
+        return {"mediation": clean_json(self.three_step.to_dict())}
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        d = self.three_step.to_dict()
+        return {"label": d["label"], "boot_rule": d["boot_rule"], "sobel_rule": d["sobel_rule"], "seed": d["seed"]}
+
+
+def mediation(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    mediator: str,
+    treatment: str,
+    unit: str,
+    controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] = (),
+    cluster: str | None = None,
+    vcov: VcovPreset = "lsdv",
+    draws: int = 499,
+    seed: int = 12345,
+) -> MediationResult:
+    """The classical three-step mediation model (Baron-Kenny steps, Sobel test, unit bootstrap of a·b).
+
+    A descriptive decomposition: it identifies a causal mechanism only under sequential ignorability.
+    """
+    from pilotdid.estimation.mediation import three_step
+
+    res = three_step(data, outcome=outcome, mediator=mediator, treatment=treatment, controls=list(controls),
+                     fixed_effects=list(fixed_effects) or [unit], unit=unit, cluster=cluster, vcov=vcov,
+                     draws=draws, seed=seed)
+    return MediationResult(three_step=res)
+
+
+@dataclass
+class SubgroupResult(Result):
+    """Separate subgroup fits, the fully interacted difference test and the permutation test of the difference."""
+
+    split: Any
+    treatment: str = "did"
+    title = "Subgroup heterogeneity"
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.split.notes)
+
+    def tidy(self) -> pd.DataFrame:
+        s = self.split
+        rows = [{**{k: v for k, v in f.term(self.treatment).items() if k != "coef"},
+                 "estimate": f.term(self.treatment)["coef"], "term": label, "kind": "subgroup"}
+                for label, f in s.fits.items()]
+        inter = {k: v for k, v in s.interacted.items() if k in ("se", "t", "p", "ci_low", "ci_high")}
+        rows.append({"term": "difference (interacted)", "estimate": s.interacted.get("coef"), **inter,
+                     "kind": "difference"})
+        if s.permutation is not None:
+            rows.append({"term": "difference (permutation)", "estimate": s.difference, "p": s.permutation.p_diff,
+                         "kind": "permutation"})
+        return tidy_frame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        from pilotdid.results.schema import clean_json
+
+        s = self.split
+        return {"heterogeneity": clean_json({
+            "split": s.split.name, "difference": s.difference, "interacted": s.interacted,
+            "separate_difference": s.separate_difference, "units": s.units,
+            "permutation": s.permutation.to_dict() if s.permutation is not None else None})}
+
+
+def subgroups(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    unit: str,
+    time: str,
+    split: Mapping[str, Any],
+    controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] | None = None,
+    cluster: str | None = None,
+    vcov: VcovPreset = "lsdv",
+    first_treat: str | None = None,
+    draws: int = 999,
+    seed: int = 12345,
+) -> SubgroupResult:
+    """Heterogeneity by a unit-level split: separate fits, interacted difference test, permutation test.
+
+    ``split`` as one ``splits`` entry of a study file, e.g. ``{"column": "large_city", "labels": ["large",
+    "small"]}`` (or ``values``/``threshold``/``at``).
+    """
+    from pilotdid.estimation.heterogeneity import GroupSplit, estimate_split
+
+    gs = GroupSplit.from_options(dict(split), where="split")
+    res = estimate_split(data, split=gs, outcome=outcome, treatment=treatment, controls=list(controls),
+                         fixed_effects=list(fixed_effects) if fixed_effects is not None else [unit, time],
+                         unit=unit, time=time, cluster=cluster, vcov=vcov, first_treat=first_treat, draws=draws,
+                         seed=seed)
+    return SubgroupResult(split=res, treatment=treatment)
+
+
+# ------------------------------------------------------------------------------------------------- studies
+
+@dataclass
+class StudyResult(Result):
+    """A finished study run: every analysis's results, tables and figures (``.run`` is the runner's record).
+
+    ``.to_dict()`` is the results.json document; ``.tables`` / ``.figures`` map names to Table objects and
+    matplotlib Figures; ``.write(out_dir)`` writes the output folder as ``pilotdid run`` does.
+    """
+
+    run: Any
+    title = "pilotdid study"
+    _document: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def tables(self) -> dict[str, Any]:
+        return {k: v for out in self.run.outputs.values() for k, v in out.tables.items()}
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        return {k: v for out in self.run.outputs.values() for k, v in out.figures.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._document is None:
+            from pilotdid.report.output import results_document
+
+            self._document = results_document(self.run)
+        return self._document
+
+    def tidy(self) -> pd.DataFrame:
+        rows = [{"term": r.get("term"), "estimate": r.get("coef"), "se": r.get("se"), "t": r.get("t"), "p": r.get("p"),
+                 "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "kind": "estimate", "table": r.get("table"),
+                 "column": r.get("column")} for r in self.to_dict().get("estimates", [])]
+        return tidy_frame(rows)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write the output folder (results.json, tables, figures, report) atomically; returns its path."""
+        from pilotdid.report.output import write_output
+
+        return write_output(self.run, Path(out_dir))
+
+
+def _toml_value(value: Any) -> str:
+    import json
+    import math
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PilotdidInputError(f"{value!r} cannot be written to a study file", where="study dict", fix="use a finite number")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise PilotdidInputError(f"value {value!r} ({type(value).__name__}) cannot go into a study file", where="study dict",
+                             fix="use strings, numbers, booleans, lists and tables")
+
+
+def study_toml(study: Mapping[str, Any]) -> str:
+    """The TOML text of a study given as a dict (tables as ``[section]``/``[analyses.name]``, values inline)."""
+    import json
+
+    lines: list[str] = []
+
+    def emit(table: Mapping[str, Any], prefix: str) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
+        tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
+        if prefix and (scalars or not tables):
+            lines.append(f"[{prefix}]")
+        for k, v in scalars.items():
+            lines.append(f"{json.dumps(str(k))} = {_toml_value(v)}")
+        for k, v in tables.items():
+            emit(v, f"{prefix}.{k}" if prefix else str(k))
+
+    emit(study, "")
+    return "\n".join(lines) + "\n"
+
+
+def _spec(study: str | Path | Mapping[str, Any], base_dir: str | Path | None = None):
+    from pilotdid.study.spec import load_study, parse_study
+
+    if isinstance(study, Mapping):
+        path = Path(base_dir or ".").resolve() / "study.toml"
+        return parse_study(study_toml(study), path=path)
+    return load_study(Path(study))
+
+
+def run_study(
+    study: str | Path | Mapping[str, Any],
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    lang: str | None = None,
+    jobs: int = 1,
+    base_dir: str | Path | None = None,
+) -> StudyResult:
+    """Run a study: a study-file path, or the same content as a dict (paths relative to ``base_dir``).
+
+    ``draws``/``seed``/``lang``/``jobs`` override the file as ``pilotdid run --draws/--seed/--lang/--jobs`` do.
+    Nothing is written until ``.write(out_dir)``.
+    """
+    from pilotdid.study.runner import Overrides
+    from pilotdid.study.runner import run_study as _run
+
+    spec = _spec(study, base_dir)
+    return StudyResult(run=_run(spec, Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs)))
+
+
+def specification_curve(study: str | Path | Mapping[str, Any], *, base_dir: str | Path | None = None,
+                        jobs: int = 1, **options: Any) -> StudyResult:
+    """The multiverse of a study: every combination of the choices in ``options`` (as ``[analyses.multiverse]``).
+
+    Runs only the multiverse analysis of ``study`` (a path or dict); the specification table is
+    ``result.tables["multiverse_specifications"]`` and the curve ``result.figures``.
+    """
+    import tomllib
+
+    from pilotdid.study.spec import load_study
+
+    if isinstance(study, Mapping):
+        raw = dict(study)
+    else:
+        path = Path(study)
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        base_dir = base_dir or path.parent
+        load_study(path)  # validate the file as it is first
+    raw["analyses"] = {"multiverse": {**dict(raw.get("analyses", {}).get("multiverse", {})), **options}}
+    return run_study(raw, jobs=jobs, base_dir=base_dir)
+
+
+# ------------------------------------------------------------------------------------------------- tables
+
+def etable(results: Sequence[TwfeResult], *, labels: Mapping[str, Any] | None = None, stat: str = "t",
+           title: str = "Regression results", name: str = "etable", digits: int = 3, **kwargs: Any):
+    """A paper-style regression table, one column per TWFE result (as fixest's ``etable``).
+
+    Returns a :class:`pilotdid.report.table.Table`; render it with :func:`table`. ``stat`` is the statistic
+    under each coefficient (``"t"`` or ``"se"``); other keywords as
+    :func:`pilotdid.report.regression_table.regression_table`.
+    """
+    from pilotdid.report.regression_table import regression_table
+
+    return regression_table(list(results), name=name, title=title, labels=labels, stat=stat, digits=digits, **kwargs)
+
+
+def table(results: Any, format: Literal["md", "tex", "html", "csv", "docx", "xlsx"] = "md",
+          path: str | Path | None = None, **kwargs: Any) -> str | Path:
+    """Render results as a table: a Table, a TWFE result or a list of them (-> :func:`etable`), or any result
+    (-> its ``tidy()``).
+
+    ``md``/``tex``/``html``/``csv`` return the text (and write it to ``path`` when given); ``docx``/``xlsx``
+    need ``path`` and return it.
+    """
+    from pilotdid.estimation.twfe.results import TwfeResult as _Twfe
+    from pilotdid.report import export
+    from pilotdid.report.table import Table
+
+    if isinstance(results, Table):
+        tab = results
+    elif isinstance(results, _Twfe) or (isinstance(results, (list, tuple)) and results
+                                        and all(isinstance(r, _Twfe) for r in results)):
+        tab = etable([results] if isinstance(results, _Twfe) else list(results), **kwargs)
+    elif isinstance(results, Result):
+        tab = Table(name=kwargs.get("name", "result"), title=kwargs.get("title", results.title),
+                    body=results.tidy(), float_digits=kwargs.get("digits", 4))
+    else:
+        raise PilotdidInputError(f"cannot make a table of {type(results).__name__}", where="table",
+                                 fix="pass a result object, a list of TWFE results or a Table")
+    renderers = {"md": export.to_markdown, "tex": export.to_latex, "html": export.to_html, "csv": export.to_csv}
+    if format in renderers:
+        text = renderers[format](tab)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+    if format in ("docx", "xlsx"):
+        if path is None:
+            raise PilotdidInputError(f"format {format!r} needs a path", where="table", fix=f'pass path="table.{format}"')
+        (export.write_docx if format == "docx" else export.write_xlsx)(tab, Path(path))
+        return Path(path)
+    raise PilotdidInputError(f"unknown table format {format!r}", where="table",
+                             fix="use md, tex, html, csv, docx or xlsx")

@@ -1,0 +1,177 @@
+"""The public API (``import pilotdid as pdid``) and the result protocol every result follows.
+
+Every panel here is SYNTHETIC (``simulate_staggered_panel``). The API is a thin layer: each wrapper must
+give exactly the number of the core function it wraps, and each result must honour the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pilotdid as pdid
+from pilotdid.estimation.staggered.simulate import simulate_staggered_panel
+from pilotdid.results import TIDY_COLUMNS, Result
+
+KW = dict(outcome="y", unit="unit", time="year", first_treat="first_treat")
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    df, _ = simulate_staggered_panel(n_units=60, n_covariates=2, seed=3)
+    df["large"] = (df["unit"] % 2 == 0).astype(int)
+    rng = np.random.default_rng(11)  # time-varying controls (the simulator's covariates are unit-constant)
+    df["z1"] = rng.normal(size=len(df))
+    df["z2"] = 0.3 * df["did"] + rng.normal(size=len(df))
+    return df
+
+
+def check_protocol(result: Result) -> pd.DataFrame:
+    """Every protocol method works and has the promised shape."""
+    from matplotlib.figure import Figure
+
+    assert isinstance(result, Result)
+    tidy = result.tidy()
+    assert list(tidy.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
+    assert len(tidy) and tidy["kind"].notna().all()
+    assert isinstance(result.summary(), str) and result.summary()
+    html = result._repr_html_()
+    assert html.startswith("<div") and "<table" in html
+    record = result.to_dict()
+    assert isinstance(record, dict) and record
+    json.dumps(record, allow_nan=False)  # results.json-safe: no NaN, no numpy scalars
+    assert isinstance(result.conventions, dict)
+    fig = result.plot()
+    assert isinstance(fig, Figure)
+    return tidy
+
+
+def test_import_is_light_and_lazy():
+    code = "import sys, pilotdid; print(any(m.startswith(('pandas', 'pyfixest', 'matplotlib')) for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_every_public_name_is_documented():
+    for name in pdid.__all__:
+        obj = getattr(pdid, name)
+        if callable(obj):
+            assert obj.__doc__ and len(obj.__doc__.strip()) > 40, name
+
+
+def test_formula_parsing():
+    assert pdid.parse_formula("y ~ did + x1 | city + year") == ("y", ["did", "x1"], ["city", "year"])
+    assert pdid.parse_formula("y~did") == ("y", ["did"], [])
+    with pytest.raises(pdid.PilotdidInputError):
+        pdid.parse_formula("y ~ log(x) | c")
+    with pytest.raises(pdid.PilotdidInputError):
+        pdid.parse_formula("y + did")
+
+
+def test_twfe_equals_core_and_follows_protocol(panel):
+    from pilotdid.estimation.twfe import fit_twfe
+
+    fit = pdid.twfe(panel, "y ~ did + z1 + z2 | unit + year", vcov="reghdfe", cluster="unit")
+    core = fit_twfe(panel, "y", ["did", "z1", "z2"], ["unit", "year"], "unit", vcov="reghdfe")
+    assert fit.term("did") == core.term("did")
+    tidy = check_protocol(fit)
+    row = tidy.set_index("term").loc["did"]
+    assert row["estimate"] == core.term("did")["coef"] and row["kind"] == "coefficient"
+    assert fit.conventions["vcov"] == "reghdfe"
+    assert fit.to_dict()["estimates"][0]["term"] == "did"
+
+
+def test_event_study_and_placebo(panel):
+    es = pdid.event_study(panel, **KW, controls=["z1"], cluster="unit")
+    tidy = check_protocol(es)
+    assert (tidy.loc[tidy["rel_time"] == -1, "estimate"] == 0).all()
+    pl = pdid.placebo(panel, **KW, controls=["z1"], cluster="unit", draws=50, seed=7)
+    check_protocol(pl)
+    assert pl.actual_coef == pytest.approx(pdid.twfe(panel, "y ~ did + z1 | unit + year", vcov="lsdv",
+                                                     cluster="unit").term("did")["coef"], rel=1e-8)
+    again = pdid.placebo(panel, **KW, controls=["z1"], cluster="unit", draws=50, seed=7)
+    assert np.array_equal(pl.coefs, again.coefs)
+
+
+def test_staggered_estimators(panel):
+    from pilotdid.estimation.staggered import cs
+
+    res = pdid.att_gt(panel, **KW, base_period="universal")
+    check_protocol(res)
+    core = cs.aggregate(cs.att_gt(panel, **KW, base_period="universal"), "simple")
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        agg = res.aggregate(kind)
+        check_protocol(agg)
+    assert res.aggregate("simple").att == core.att
+    for fn in (pdid.sun_abraham, pdid.imputation):
+        check_protocol(fn(panel, **KW))
+    b = pdid.bacon(panel, **KW)
+    tidy = check_protocol(b)
+    assert (tidy.loc[tidy["kind"] == "bacon_type", "estimate"] * tidy.loc[tidy["kind"] == "bacon_type", "weight"]
+            ).sum() == pytest.approx(b.twfe)
+
+
+def test_honest_from_cs_and_sa(panel):
+    res = pdid.att_gt(panel, **KW, base_period="universal")
+    h = pdid.honest(res, method="RM", grid=[0, 0.5, 1], window=(-3, 3))
+    tidy = check_protocol(h)
+    assert list(tidy["kind"]) == ["original", "robust", "robust", "robust"]
+    h_sd = pdid.honest(pdid.sun_abraham(panel, **KW), method="SD", window=(-3, 3))
+    check_protocol(h_sd)
+
+
+def test_wild_bootstrap_psm_index_mediation_subgroups(panel):
+    wb = pdid.wild_bootstrap(panel, outcome="y", term="did", controls=["z1"], fixed_effects=["unit", "year"],
+                             cluster="unit", reps=199, seed=1)
+    check_protocol(wb)
+    treated_group = panel.assign(treat=(panel["first_treat"] > 0).astype(int))
+    m = pdid.psm(treated_group, treat="treat", covariates=["x1", "x2"], formula="y ~ did + z1 | unit + year",
+                 cluster="unit")
+    check_protocol(m)
+    med = pdid.mediation(panel, outcome="y", mediator="z2", treatment="did", unit="unit", controls=["z1"],
+                         fixed_effects=["unit", "year"], cluster="unit", draws=99, seed=2)
+    check_protocol(med)
+    sg = pdid.subgroups(panel, outcome="y", treatment="did", unit="unit", time="year",
+                        split={"column": "large", "labels": ["large", "small"]}, cluster="unit", draws=49)
+    check_protocol(sg)
+
+
+def test_index_functions():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"city": np.repeat(np.arange(20), 3), "year": np.tile([2018, 2019, 2020], 20),
+                         "a": rng.normal(size=60), "b": rng.normal(size=60), "c": rng.normal(size=60)})
+    from pilotdid.measures.system import Indicator, IndicatorSystem
+
+    system = IndicatorSystem(name="t", unit="city", time="year", indicators=[
+        Indicator(name=n, dimension="d", sign="+") for n in ("a", "b", "c")])
+    for fn in (pdid.entropy_index, pdid.critic_index, pdid.topsis_index, pdid.equal_index):
+        res = fn(data, system)
+        tidy = check_protocol(res)
+        assert tidy["estimate"].sum() == pytest.approx(1.0)
+
+
+def test_tables(panel, tmp_path):
+    fits = [pdid.twfe(panel, f, cluster="unit") for f in ("y ~ did | unit + year", "y ~ did + z1 | unit + year")]
+    md = pdid.table(fits, format="md")
+    assert "did" in md
+    assert "\\begin{tabular" in pdid.table(fits, format="tex")
+    path = pdid.table(fits, format="docx", path=tmp_path / "t.docx")
+    assert path.stat().st_size > 1000
+    assert "estimate" in pdid.table(pdid.bacon(panel, **KW), format="csv")
+    with pytest.raises(pdid.PilotdidInputError):
+        pdid.table(fits, format="docx")
+
+
+def test_study_toml_roundtrip():
+    import tomllib
+
+    from pilotdid.api import study_toml
+
+    study = {"study": {"name": "x"}, "data": {"panel": "p.csv", "unit": "u", "time": "t"},
+             "analyses": {"baseline": {"stepwise": True}, "heterogeneity": {"splits": [{"column": "a", "labels": ["p", "q"]}]}}}
+    assert tomllib.loads(study_toml(study)) == study
