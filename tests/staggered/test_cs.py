@@ -212,3 +212,36 @@ def test_bootstrap_draws_do_not_depend_on_block_size(panel):
         np.testing.assert_array_equal(se, whole[0])
         assert crit == whole[1]
     np.testing.assert_array_equal(cs.multiplier_draws(50, 10, 4)[3:7], cs.multiplier_draws(50, 4, 4, start=3))
+
+
+# ------------------------------------------------------ universal base with time-varying covariates (issue 17)
+
+TV_CONFIGS = {"never_universal_reg": ("never_treated", "reg"), "never_universal_dr": ("never_treated", "dr"),
+              "never_universal_ipw": ("never_treated", "ipw"), "notyet_universal_dr": ("not_yet_treated", "dr")}
+
+
+@pytest.mark.parametrize("name", list(TV_CONFIGS))
+def test_universal_base_time_varying_covariates_match_csdid(name):
+    """SYNTHETIC time-varying covariates (fixtures/make_cs_tv_reference.py): pre-period cells t < g-1 take
+    the covariates at t, the earlier period (R did 2.5.1 ``earlier_idx <- min(t + tfac, pret)``, csdid)."""
+    df = pd.read_csv(FIX / "cs_tv_panel.csv")
+    ref = pd.read_csv(FIX / "cs_tv_reference.csv")
+    ref = ref[ref.config == name]
+    cg, method = TV_CONFIGS[name]
+    res = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1", "x2"],
+                    control_group=cg, est_method=method, base_period="universal")
+    cells = ref[ref.kind == "att_gt"].set_index("label")
+    ours = res.att_gt.set_index(res.att_gt.group.astype(str) + ":" + res.att_gt.time.astype(str))
+    assert sorted(ours.index) == sorted(cells.index)
+    np.testing.assert_allclose(ours.loc[cells.index, "att"], cells.att, atol=1e-10, rtol=0)
+    finite = cells.se.notna()
+    np.testing.assert_allclose(ours.loc[cells.index[finite], "se"], cells.se[finite], atol=1e-10, rtol=0)
+    dyn = ref[ref.kind == "dynamic"].assign(e=lambda d: d.label.astype(int)).set_index("e")
+    agg = cs.aggregate(res, "dynamic").detail.set_index("event_time")
+    np.testing.assert_allclose(agg.loc[dyn.index, "att"], dyn.att, atol=1e-10, rtol=0)
+    # the named alternative conditions every cell on g-1: pre-period cells move, post-period cells do not
+    base = cs.att_gt(df, outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1", "x2"],
+                     control_group=cg, est_method=method, base_period="universal", covariate_period="base").att_gt
+    early = (res.att_gt.time < res.att_gt.group - 1).to_numpy()
+    np.testing.assert_allclose(base.att[~early], res.att_gt.att[~early], atol=1e-12)
+    assert np.abs(base.att[early] - res.att_gt.att[early]).max() > 1e-3

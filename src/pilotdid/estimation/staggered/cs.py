@@ -11,8 +11,12 @@ outcome change between period t and a base period. Conventions, all as R ``did``
   weighting (``ipw``, Abadie 2005, Hajek weights) or the doubly robust estimator of Sant'Anna & Zhao
   (2020, panel, ``drdid_panel``: logit propensity score + linear outcome model of the control
   group's change, propensity scores of controls trimmed at 0.995);
-- covariates enter with an intercept and are taken at each comparison's base period (time-invariant
-  covariates are therefore used as they are);
+- covariates enter with an intercept and are taken at the earlier of the comparison's two periods
+  (R ``did`` 2.5 ``earlier_idx <- min(t + tfac, pret)`` and csdid; ``covariate_period = "earlier"``): the
+  base period for every cell except universal-base pre-period cells (t < g-1), which condition on the
+  covariates at t. ``covariate_period = "base"`` conditions every cell of a cohort on its base period
+  g-1 (one conditioning set across the cohort's whole event study; pilotdid's convention before issue 17); the two
+  agree for time-invariant covariates and for ``base_period = "varying"``;
 - influence functions are rescaled to the full sample of n units (R: ``n / n_subsample``); analytic
   SE = sqrt(sum of squared influence / n^2), summed within clusters first when a cluster coarser than
   the unit is given (no small-sample correction);
@@ -41,6 +45,7 @@ BasePeriod = Literal["varying", "universal"]
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 EST_METHODS = ("dr", "ipw", "reg")
 BASE_PERIODS = ("varying", "universal")
+COVARIATE_PERIODS = ("earlier", "base")
 BOOT_WEIGHTS = ("rademacher", "mammen")
 _PS_TRIM = 0.995
 
@@ -62,6 +67,7 @@ class CSResult(Result):
     alpha: float = 0.05
     notes: list[str] = field(default_factory=list)
     bootstrap: dict | None = None  # draws, weights, seed, crit (uniform) when a bootstrap was run
+    covariate_period: str = "earlier"
 
     title = "Callaway-Sant'Anna ATT(g,t)"
 
@@ -269,6 +275,7 @@ def att_gt(
     cluster: str | None = None,
     alpha: float = 0.05,
     ps_fallback: str | None = None,
+    covariate_period: Literal["earlier", "base"] = "earlier",
 ) -> CSResult:
     """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
 
@@ -286,6 +293,9 @@ def att_gt(
         raise PilotdidInputError(f"est_method {est_method!r} unknown", where=where, fix=f"use one of {EST_METHODS}")
     if base_period not in BASE_PERIODS:
         raise PilotdidInputError(f"base_period {base_period!r} unknown", where=where, fix=f"use one of {BASE_PERIODS}")
+    if covariate_period not in COVARIATE_PERIODS:
+        raise PilotdidInputError(f"covariate_period {covariate_period!r} unknown", where=where,
+                                 fix=f"use one of {COVARIATE_PERIODS}")
     covariates = list(covariates or [])
     wide = to_wide(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                    covariates=covariates, cluster=cluster, where=where)
@@ -313,6 +323,7 @@ def att_gt(
             f"no ATT(g,t) cell has both treated units and {control_group.replace('_', '-')} control units",
             where=where, fix='include never-treated units, or use control_group = "not_yet_treated"')
     dy = y[:, t_idx] - y[:, b_idx]
+    x_idx = np.minimum(t_idx, b_idx) if covariate_period == "earlier" else b_idx
     att = np.full(len(cells), np.nan)
     inf = np.zeros((n, len(cells)))
     notes = list(wide.notes)
@@ -327,7 +338,7 @@ def att_gt(
         fallback_cells: list[str] = []
         for k in np.flatnonzero(ok & ~is_base):
             sub = treated[:, k] | control[:, k]
-            X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, b_idx[k]] for c in covariates])
+            X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, x_idx[k]] for c in covariates])
             try:
                 a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
             except PropensityScoreError as err:
@@ -364,7 +375,8 @@ def att_gt(
             table[col] = table[col].astype(int)
     return CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
                     control_group=control_group, est_method=est_method, base_period=base_period,
-                    anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes)
+                    anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes,
+                    covariate_period=covariate_period)
 
 
 def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
