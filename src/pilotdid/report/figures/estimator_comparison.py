@@ -13,8 +13,8 @@ import pandas as pd
 from pilotdid.i18n import messages
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
-ORDER = ("twfe", "cs", "sa", "bjs")
-MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D"}
+ORDER = ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
+MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D", "dcdh": "v", "etwfe": "P", "stacked": "X"}
 
 
 def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window: tuple[int, int] | None = None,

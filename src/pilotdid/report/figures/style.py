@@ -26,6 +26,9 @@ PALETTE = {
     "cs": "#c0392b",
     "sa": "#2980b9",
     "bjs": "#27ae60",
+    "dcdh": "#8e44ad",
+    "etwfe": "#d35400",
+    "stacked": "#16a085",
     "paper": "#7f8c8d",
     "ours": "#c0392b",
 }

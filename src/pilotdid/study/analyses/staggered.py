@@ -2,7 +2,8 @@
 
 Options (``[analyses.staggered]``):
 
-- ``estimators = ["cs", "sa", "bjs", "bacon"]`` (any subset);
+- ``estimators = ["cs", "sa", "bjs", "bacon"]`` (the default; any subset of those and ``"dcdh"``,
+  ``"twowayfeweights"``);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
 - ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates); cells whose
   propensity score does not exist (separation in a tiny cohort) are estimated by outcome regression and
@@ -14,7 +15,11 @@ Options (``[analyses.staggered]``):
   ``weights = "rademacher"`` (or ``"mammen"``), ``seed`` (default: the study seed);
 - ``covariates = "controls"`` (the model's controls; CS takes them at each comparison's base period)
   or ``"none"``;
-- ``window = [-4, 4]``: event times shown in the figure and table (estimates are not binned).
+- ``window = [-4, 4]``: event times shown in the figure and table (estimates are not binned); it also sets
+  how many did_multiplegt_dyn effects (``hi + 1``: event times 0..hi) and placebos (``-lo - 1``) are estimated;
+- ``"dcdh"`` is de Chaisemartin-D'Haultfoeuille's ``did_multiplegt_dyn`` (not-yet-switched controls, the
+  treatment's first change; clustered by the model's cluster) and ``"twowayfeweights"`` their diagnostic of the
+  TWFE coefficient's weights on the treated cells (with the model's controls).
 
 The robust estimators need a balanced panel: units not observed (or with a missing outcome or
 covariate) in every period are dropped here, counted in the notes.
@@ -30,12 +35,13 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "covariates", "window")
-ESTIMATORS = ("cs", "sa", "bjs", "bacon")
+ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights")
+DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
 GUARDS = {
     "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
              "including 'forbidden' ones that use already-treated units as controls. It guards against trusting a "
@@ -49,8 +55,16 @@ GUARDS = {
     "bjs": "The imputation estimator (Borusyak-Jaravel-Spiess) fits unit and year effects on untreated observations "
            "only and imputes each treated observation's untreated outcome. It guards against TWFE's implicit "
            "comparisons with already-treated units and uses all clean pre-periods efficiently.",
+    "dcdh": "de Chaisemartin-D'Haultfoeuille's did_multiplegt_dyn compares each city's outcome change since the year "
+            "before its pilot with cities not yet treated, l years on, and runs the same comparison backwards as "
+            "placebos. It guards against TWFE's forbidden comparisons and tests parallel trends jointly.",
+    "twowayfeweights": "The twowayfeweights diagnostic gives the weight the TWFE coefficient puts on each treated "
+                       "city-year's effect. It guards against reading a TWFE estimate as an average effect when some "
+                       "weights are negative.",
 }
 
+
+DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
 
 
 def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
@@ -121,7 +135,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.study.analyses.event_study import require_absorbing
 
     require_absorbing(ctx, name)
-    estimators = options.get("estimators", list(ESTIMATORS))
+    estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))
     if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
         raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
                                  fix=f"a non-empty list drawn from {list(ESTIMATORS)}")
@@ -175,6 +189,62 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         results_es["sa"] = sa.sun_abraham(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
     if "bjs" in estimators:
         results_es["bjs"] = bjs.imputation(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+    if "dcdh" in estimators:
+        from pilotdid.estimation.staggered import dcdh
+
+        ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 0, 1)
+        dyn = dcdh.did_multiplegt_dyn(data, outcome=outcome, unit=ctx.unit, time=ctx.time, treatment=TREAT,
+                                      effects=window[1] + 1, placebo=max(-window[0] - 1, 0), cluster=cluster)
+        notes += dyn.notes
+        results_es["dcdh"] = dyn
+        aggregates.append({"estimator": "dcdh", "type": "average_total_effect", "att": dyn.average_effect,
+                           "se": dyn.average_effect_se, "ci_low": dyn.average_effect - 1.959963984540054 * dyn.average_effect_se,
+                           "ci_high": dyn.average_effect + 1.959963984540054 * dyn.average_effect_se,
+                           "se_method": DCDH_SE + (f", clustered by {cluster}" if cluster else ", by unit")})
+        extra["dcdh"] = {"p_joint_placebo": dyn.p_joint_placebo, "effects": dyn.table.to_dict("records"),
+                         "average_effect": dyn.average_effect, "average_effect_se": dyn.average_effect_se}
+        body = dyn.table.rename(columns={"kind": "", "l": "l", "coef": "estimate", "coef_norm": "normalised",
+                                         "se_norm": "se (normalised)", "n_switchers": "switchers"})
+        tables["staggered_dcdh"] = Table(
+            name="staggered_dcdh", title="de Chaisemartin-D'Haultfoeuille event study (did_multiplegt_dyn)",
+            body=body, float_digits=4,
+            notes=[f"Effect l: outcome change from the year before the first treatment to l-1 years after it, "
+                   "against cities with the same initial treatment not yet treated by then; placebo l: the same "
+                   "comparison l years before. Normalised: divided by the average number of treated years among "
+                   "the first l (here l, the treatment is absorbing).",
+                   f"Average total effect {dyn.average_effect:.4f} (SE {dyn.average_effect_se:.4f}); joint test that "
+                   "all placebos are zero: p = " + (f"{dyn.p_joint_placebo:.3f}" if dyn.p_joint_placebo is not None
+                                                    else "n/a (fewer than two placebos)") + ".",
+                   DCDH_SE + (f", clustered by {cluster}." if cluster else ", clustered by unit.")])
+        ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 1, 1)
+    if "twowayfeweights" in estimators:
+        from pilotdid.estimation.staggered import dcdh
+
+        tw = dcdh.twfe_weights(data, outcome=outcome, unit=ctx.unit, time=ctx.time, treatment=TREAT,
+                               controls=covariates)
+        extra["twowayfeweights"] = tw.summary()
+        summary_rows = pd.DataFrame([
+            {"": "TWFE coefficient (beta)", "value": tw.beta},
+            {"": "treated (g,t) cells", "value": tw.treated_cells},
+            {"": "positive weights: number", "value": tw.n_positive},
+            {"": "positive weights: sum", "value": tw.sum_positive},
+            {"": "negative weights: number", "value": tw.n_negative},
+            {"": "negative weights: sum", "value": tw.sum_negative},
+            {"": "min sd of effects compatible with beta and ATT = 0", "value": tw.sigma_fe},
+            {"": "min sd of effects compatible with all effects of the other sign", "value": tw.sigma_fe_sign},
+        ])
+        tables["staggered_twowayfeweights"] = Table(
+            name="staggered_twowayfeweights",
+            title="Weights of the TWFE coefficient on the treated cells' effects (de Chaisemartin-D'Haultfoeuille)",
+            body=summary_rows, float_digits=4,
+            notes=["twowayfeweights, type feTR (regression with unit and year fixed effects"
+                   + (", controls " + ", ".join(covariates) if covariates else "") + "), Theorem 1 and Corollary 1 "
+                   "of de Chaisemartin & D'Haultfoeuille (2020); the weights sum to 1. Sensitivity: the smallest "
+                   "standard deviation of the cell effects under which beta could arise with an average effect of "
+                   "zero (or with every effect of the opposite sign) -- small values mean beta is fragile."])
+        notes.append(f"twowayfeweights: the TWFE coefficient {tw.beta:.4f} weights {tw.treated_cells} treated "
+                     f"city-years; {tw.n_negative} weights are negative (sum {tw.sum_negative:.4f}); beta and an "
+                     f"average effect of zero are compatible if the effects' sd is at least {tw.sigma_fe:.4f}.")
     for key in ("sa", "bjs"):
         if key in results_es:
             notes += results_es[key].notes
@@ -190,7 +260,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
                      "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
 
-    event_rows = [r for e in ("cs", "sa", "bjs") if e in results_es for r in results_es[e].event_rows()]
+    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh") if e in results_es for r in results_es[e].event_rows()]
     all_rows = pd.DataFrame(event_rows + twfe_rows)
     es_rows_out = [normalise_row(r, EVENT_STUDY_KEYS) for r in event_rows]
     if not prior_rows:
@@ -200,18 +270,20 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
         wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
-        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs") if e in wide.columns]]
+        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh") if e in wide.columns]]
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
             body=wide.rename(columns={"rel_time": "event time"}),
             notes=["Reference period -1 is normalised to zero for TWFE, SA and CS (universal base); BJS pre-period "
-                   "values are mean imputation residuals (no normalisation)."])
+                   "values are mean imputation residuals (no normalisation). dCDH: effect l is drawn at event time "
+                   "l-1 and placebo l at -l-1, both measured from the year before treatment (-1)."])
     overall = pd.DataFrame(aggregates)
     tables["staggered_overall_att"] = Table(
         name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
         body=overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]], float_digits=4,
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
-               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights)."]
+               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
+               "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers."]
         + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
            for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
 
