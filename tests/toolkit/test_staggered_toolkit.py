@@ -7,7 +7,7 @@ import pytest
 
 from pilotdid.estimation.staggered.simulate import simulate_staggered_panel
 from pilotdid.study.context import FIRST_TREAT, TREAT, ModelSpec, StudyContext
-from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS
+from pilotdid.results.schema import AGGREGATE_KEYS, EVENT_STUDY_KEYS
 
 
 @pytest.fixture(scope="module")
