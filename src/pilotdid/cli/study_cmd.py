@@ -72,8 +72,19 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     headline = _headline(run)
     if headline:
         console.print(f"[bold]Headline:[/bold] {headline}")
+    verdict = _verdict_line(out_dir)
+    if verdict:
+        console.print(verdict, markup=False, style="bold")
     console.print(f"[bold green]Done[/bold green] in {elapsed:.1f} s. Report: {out_dir / 'report.html'}")
     typer.echo(str(out_dir))
+
+
+def _verdict_line(out_dir: Path) -> str | None:
+    """The verdict's one-line form from the results.json just written (None without a published.toml)."""
+    import json
+
+    verdict = json.loads((out_dir / "results.json").read_text(encoding="utf-8")).get("verdict")
+    return verdict["cli"] if verdict else None
 
 
 def _headline(run) -> str | None:

@@ -9,7 +9,7 @@ from pilotdid.i18n import msg
 from pilotdid.report.html import data_sentence, ordered_outputs, section_title
 
 
-def render_docx(run, figures_dir: Path, path: Path) -> None:
+def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = None) -> None:
     from docx import Document
     from docx.shared import Cm, Pt
 
@@ -20,6 +20,10 @@ def render_docx(run, figures_dir: Path, path: Path) -> None:
     style.font.size = Pt(10)
     doc.add_heading(run.spec.title, level=0)
     doc.add_paragraph(msg("report.docx_intro", lang, name=run.spec.name, seed=run.context.seed))
+    if verdict:
+        doc.add_heading(f"{verdict['title']}: {verdict['status_text']}", level=1)
+        for sentence in verdict["sentences"]:
+            doc.add_paragraph(sentence, style="List Bullet")
 
     doc.add_heading(msg("report.data_title", lang), level=1)
     doc.add_paragraph(data_sentence(run.data_summary, lang))

@@ -23,6 +23,9 @@ figcaption{font-size:.9em;color:#555}
 #data .pilotdid-table td:last-child{min-width:28em;text-align:left;font-size:.9em}
 footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;padding-top:1em}
 code{background:#f3f3f3;padding:0 .2em}
+.verdict{border:2px solid #555;border-radius:4px;padding:.4em 1.2em;margin:1em 0;background:#fafafa}
+.verdict h2{margin-top:.3em;border:none} .verdict li{margin:.25em 0}
+.verdict-confirmed{border-color:#1e7d32} .verdict-sign_only{border-color:#c77c00} .verdict-not_confirmed{border-color:#b71c1c}
 """
 
 def section_title(name: str, lang: str = "en") -> str:
@@ -63,7 +66,17 @@ def data_sentence(summary: dict, lang: str = "en") -> str:
     )
 
 
-def render_report(run, figures_dir: Path) -> str:
+def verdict_html(verdict: dict | None) -> str:
+    """The verdict box that opens the report (empty without a published.toml)."""
+    if not verdict:
+        return ""
+    esc = html.escape
+    items = "".join(f"<li>{esc(s)}</li>" for s in verdict["sentences"])
+    return (f'<section id="verdict" class="verdict verdict-{esc(verdict["status"])}"><h2>{esc(verdict["title"])}: '
+            f'{esc(verdict["status_text"])}</h2><ul>{items}</ul></section>')
+
+
+def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str:
     esc = html.escape
     spec = run.spec
     summary = run.data_summary
@@ -116,7 +129,8 @@ def render_report(run, figures_dir: Path) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(spec.title)}</title><style>{PAGE_CSS}{TABLE_CSS}</style></head><body><main>"
         f"<h1>{esc(spec.title)}</h1><p class='note'>{esc(msg('report.subtitle', lang))}</p>"
-        f'<nav class="toc"><strong>{esc(msg("report.contents", lang))}</strong><ol>{"".join(toc)}</ol></nav>'
+        + verdict_html(verdict)
+        + f'<nav class="toc"><strong>{esc(msg("report.contents", lang))}</strong><ol>{"".join(toc)}</ol></nav>'
         + "\n".join(body)
         + footer
         + "</main>"

@@ -58,10 +58,25 @@ def results_document(run) -> dict[str, Any]:
                 doc[key].extend(clean_json(value))
             else:
                 doc[key] = clean_json(value)
+    doc["verdict"] = clean_json(verdict_of(run, doc))
     doc["data"] = clean_json(run.data_summary)
     doc["notes"] = list(dict.fromkeys(run.context.notes))
     doc["analysis_notes"] = {name: out.notes for name, out in run.outputs.items() if out.notes}
     return doc
+
+
+def verdict_of(run, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The computed verdict against the study's published.toml (None without one); see report/verdict.py."""
+    from pilotdid.report.verdict import build_verdict
+
+    maps: dict[str, dict[str, str]] = {}
+    comparison = run.spec.analyses.get("paper_comparison") or {}
+    for table, mapping in (comparison.get("column_maps") or {}).items():
+        maps[str(table)] = {str(k): str(v) for k, v in mapping.items()}
+    if "baseline" not in maps:
+        maps["baseline"] = {str(k): str(v) for k, v in (run.spec.analyses.get("baseline", {}).get("published_columns") or {}).items()}
+    return build_verdict(doc, run.context.extras.get("published"), treatment=run.context.treatment_name, column_maps=maps,
+                         lang=run.context.lang, study_labels=run.context.extras.get("labels"))
 
 
 def sha256_of(path: Path) -> str:
@@ -130,7 +145,8 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
     """
     out_dir = Path(os.path.abspath(out_dir))
     with staged_folder(out_dir, STUDY_OUTPUT, inputs=run_inputs(run)) as tmp:
-        (tmp / "results.json").write_text(dump_json(results_document(run)), encoding="utf-8")
+        doc = results_document(run)
+        (tmp / "results.json").write_text(dump_json(doc), encoding="utf-8")
         tables_dir, figures_dir = tmp / "tables", tmp / "figures"
         tables_dir.mkdir()
         figures_dir.mkdir()
@@ -145,8 +161,8 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
 
             from pilotdid.report.docx_report import render_docx
 
-            (tmp / "report.html").write_text(render_report(run, figures_dir), encoding="utf-8")
-            render_docx(run, figures_dir, tmp / "report.docx")
+            (tmp / "report.html").write_text(render_report(run, figures_dir, verdict=doc["verdict"]), encoding="utf-8")
+            render_docx(run, figures_dir, tmp / "report.docx", verdict=doc["verdict"])
             normalise_office_zip(tmp / "report.docx")
         (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command)), encoding="utf-8")
     return out_dir

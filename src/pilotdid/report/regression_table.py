@@ -17,6 +17,7 @@ import pandas as pd
 
 from pilotdid.estimation.twfe.covariance import get_preset
 from pilotdid.estimation.twfe.results import CONSTANT_TERM, R2_DEFINITIONS, TwfeResult
+from pilotdid.report.numbers import fmt_fixed, published_text
 from pilotdid.report.table import Table
 
 _TEXT = {
@@ -63,20 +64,7 @@ def label_for(term: str, labels: Mapping[str, Any] | None, lang: str) -> str:
 
 
 def _fmt(x: float | None, digits: int) -> str:
-    if x is None or not np.isfinite(x):
-        return ""
-    return f"{x:.{digits}f}"
-
-
-def published_text(x: Any) -> str:
-    """A published number as printed in its source (no rounding, no padding: 0.5929 stays 0.5929)."""
-    if x is None:
-        return ""
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return str(int(x))
-    return repr(float(x))
+    return fmt_fixed(x, digits)
 
 
 def _published_cell(entry: Any, stat: str) -> tuple[str, str]:

@@ -66,8 +66,11 @@ class StudyContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def display_name(self, column: str) -> str:
-        """How a column is named in tables: the study's ``[study] labels`` entry, else the column itself."""
-        return str((self.extras.get("labels") or {}).get(column, column))
+        """How a column is named in tables: the study's ``[study] labels`` entry, else pilotdid's built-in
+        name in the study's language, else the column itself (one resolver: :mod:`pilotdid.report.labels`)."""
+        from pilotdid.report.labels import resolve_label
+
+        return resolve_label(column, self.lang, self.extras.get("labels"))
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.report.numbers import PublishedNumber
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
 from pilotdid.study.load import read_panel, require_columns, require_numeric
 from pilotdid.study.spec import StudySpec
@@ -251,7 +252,8 @@ def run_study(
             "spec": spec,
             "data_summary": summary,
             "scheduler": overrides.scheduler,
-            "labels": {str(k): str(v) for k, v in spec.raw.get("study", {}).get("labels", {}).items()},
+            "labels": {str(k): (dict(v) if isinstance(v, dict) else str(v))
+                       for k, v in spec.raw.get("study", {}).get("labels", {}).items()},
         },
     )
 
@@ -344,6 +346,7 @@ def _load_published(spec: StudySpec) -> dict[str, Any]:
     if not path.exists():
         raise PilotdidInputError("published-numbers file not found", where=str(path), fix="check [study] published")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # numbers keep the decimals the source printed (-0.230 stays -0.230 in every table)
+        return tomllib.loads(path.read_text(encoding="utf-8"), parse_float=PublishedNumber)
     except tomllib.TOMLDecodeError as exc:
         raise PilotdidInputError(f"TOML syntax error: {exc}", where=str(path), fix="correct the TOML") from None

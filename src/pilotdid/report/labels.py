@@ -1,0 +1,95 @@
+"""One label resolver for every table and figure a user sees.
+
+A name (a panel column, a results.json field, an estimator or check key) is shown as, in order:
+
+1. the study's own label (``[study] labels``: a string, or ``{en = …, zh = …}``);
+2. pilotdid's built-in name for it in the chosen language (:data:`BUILTIN_LABELS`);
+3. the built-in English name (a zh table never falls back to a raw field name when an English
+   name exists);
+4. the name itself.
+
+The built-in names live in one dict per language so the message catalogue can take them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Built-in display names, one dict per language (field names of results.json, estimator keys,
+#: robustness checks, specification-curve choices).
+BUILTIN_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        # results fields
+        "att": "ATT", "coef": "Coefficient", "se": "SE", "t": "t", "p": "p", "ci_low": "95% CI low",
+        "ci_high": "95% CI high", "lb": "Lower bound", "ub": "Upper bound", "p_wcr": "p (wild cluster bootstrap)",
+        "n_first_treated_here": "Units first treated here", "n_treated": "Treated units", "n_control": "Control units",
+        "nobs": "N", "n_clusters": "Clusters", "weight": "Weight", "estimate": "Estimate", "type": "Comparison",
+        "treated": "Treated cohort", "control": "Control cohort", "estimator": "Estimator", "method": "Method",
+        "se_method": "SE method", "Mbar": "M̄", "event time": "Event time", "rel_time": "Event time",
+        "cohort": "Cohort", "year": "Year", "did": "DID", "_cons": "Constant", "agg": "Agg", "invest": "Invest",
+        "tec": "Tec", "market": "Market", "open_exports": "Open", "resi": "Resi", "agg_type": "Aggregation",
+        "did_difference": "DID difference",
+        # estimators
+        "twfe": "TWFE", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "Imputation (BJS)",
+        "bacon": "Goodman-Bacon", "simple": "Simple", "group": "By cohort", "calendar": "By year", "dynamic": "Dynamic",
+        "static": "Static",
+        # robustness checks
+        "psm_nearest": "PSM-DID nearest neighbour", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
+        "psm_nearest_unweighted": "PSM-DID nearest neighbour (unweighted)",
+        "psm_radius_unweighted": "PSM-DID radius (unweighted)", "psm_kernel_unweighted": "PSM-DID kernel (unweighted)",
+        "concurrent_policy": "Concurrent policy added", "lagged": "Lagged treatment", "winsorised": "Winsorised 1%",
+        "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals and municipalities",
+        "no_covid": "Without COVID years",
+        # specification-curve choices
+        "index_method": "Index weights", "pooling": "Pooling", "treatment_rule": "Treatment-year rule",
+        "sample": "Sample", "winsorize": "Winsorised %", "vcov": "SE preset", "controls": "Controls",
+        "entropy": "entropy", "critic": "CRITIC", "topsis": "entropy-TOPSIS", "equal": "equal weights",
+        "by_year": "by year", "pooled": "pooled", "drop_capitals": "without capitals", "drop_2020": "without 2020",
+        "full": "full sample",
+    },
+    "zh": {
+        "att": "平均处理效应", "coef": "系数", "se": "标准误", "t": "t值", "p": "p值", "ci_low": "95%置信区间下限",
+        "ci_high": "95%置信区间上限", "lb": "下限", "ub": "上限", "p_wcr": "p值（野聚类自助法）",
+        "n_first_treated_here": "当年首次处理城市数", "n_treated": "处理组单位数", "n_control": "控制组单位数",
+        "nobs": "样本量", "n_clusters": "聚类数", "weight": "权重", "estimate": "估计值", "type": "比较类型",
+        "treated": "处理组批次", "control": "控制组批次", "estimator": "估计方法", "method": "方法",
+        "se_method": "标准误方法", "Mbar": "M̄", "event time": "相对时间", "rel_time": "相对时间",
+        "cohort": "批次", "year": "年份", "did": "DID", "_cons": "常数项", "agg_type": "汇总方式",
+        "did_difference": "DID差异",
+        "twfe": "双向固定效应", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "插补估计（BJS）",
+        "bacon": "Goodman-Bacon分解", "simple": "简单平均", "group": "按批次", "calendar": "按年份", "dynamic": "动态",
+        "static": "静态",
+        "psm_nearest": "PSM-DID近邻匹配", "psm_radius": "PSM-DID半径匹配", "psm_kernel": "PSM-DID核匹配",
+        "psm_nearest_unweighted": "PSM-DID近邻匹配（不加权）", "psm_radius_unweighted": "PSM-DID半径匹配（不加权）",
+        "psm_kernel_unweighted": "PSM-DID核匹配（不加权）", "concurrent_policy": "控制同期政策", "lagged": "处理变量滞后一期",
+        "winsorised": "1%缩尾", "winsorised_5": "5%缩尾", "no_capitals": "剔除直辖市和省会城市", "no_covid": "剔除疫情年份",
+        "index_method": "指数赋权方法", "pooling": "标准化方式", "treatment_rule": "处理年份规则", "sample": "样本",
+        "winsorize": "缩尾比例%", "vcov": "标准误设定", "controls": "控制变量",
+        "entropy": "熵值法", "critic": "CRITIC法", "topsis": "熵权TOPSIS", "equal": "等权重",
+        "by_year": "逐年", "pooled": "混合", "drop_capitals": "剔除省会", "drop_2020": "剔除2020年", "full": "全样本",
+    },
+}
+
+
+def resolve_label(name: Any, lang: str = "en", study_labels: Mapping[str, Any] | None = None) -> str:
+    """How ``name`` is shown: study label -> built-in name in ``lang`` -> built-in English -> the name."""
+    key = str(name)
+    if study_labels and key in study_labels:
+        value = study_labels[key]
+        if isinstance(value, Mapping):
+            chosen = value.get(lang) or value.get("en")
+            if chosen:
+                return str(chosen)
+        elif value is not None and str(value):
+            return str(value)
+    for language in (lang, "en"):
+        table = BUILTIN_LABELS.get(language, {})
+        if key in table:
+            return table[key]
+    return key
+
+
+def relabel_columns(frame, lang: str = "en", study_labels: Mapping[str, Any] | None = None):
+    """A copy of ``frame`` whose column names are resolved labels (for tables built from result rows)."""
+    return frame.rename(columns={c: resolve_label(c, lang, study_labels) for c in frame.columns})
