@@ -1,0 +1,138 @@
+"""Data flows one way: nothing imports upward.
+
+    core (errors, rng, results, parallel) -> data -> measures -> design (design, registry) -> estimation
+    -> inference -> presentation (report.table/export/regression_table/figures) -> study
+    -> report (output, html, docx, verify), cli, api
+
+Every ``import`` in ``src/pilotdid`` (module level and inside functions, parsed with ``ast``) is checked
+against this order. Decisions worth naming:
+
+- estimation sits below inference: placebo, wild bootstrap and HonestDiD re-use estimators; no estimator
+  imports an inference routine (helpers they share live in ``estimation/within.py`` and ``pilotdid/rng.py``).
+- the presentation modules of ``report`` (tables, figures) sit below ``study`` because the analyses still
+  build their tables and figures; the output writer, the HTML/Word report and ``verify`` sit above it. The
+  target (issue 16) is analyses that hand result objects to the report; moving the presentation rank up
+  to ``report`` is then a one-line change here.
+- a module may import modules of its own rank, except across the estimation/inference line above.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "pilotdid"
+
+#: (rank, module prefixes) from the bottom of the house up; the longest matching prefix wins.
+LAYERS: list[tuple[int, str, tuple[str, ...]]] = [
+    (0, "core", ("pilotdid.errors", "pilotdid.rng", "pilotdid.results", "pilotdid.parallel", "pilotdid.i18n",
+                 "pilotdid.outdir")),
+    (1, "data", ("pilotdid.data",)),
+    (2, "measures", ("pilotdid.measures",)),
+    (3, "design", ("pilotdid.design", "pilotdid.registry")),
+    (4, "estimation", ("pilotdid.estimation",)),
+    (5, "inference", ("pilotdid.inference",)),
+    (6, "presentation", ("pilotdid.report.table", "pilotdid.report.export", "pilotdid.report.regression_table",
+                         "pilotdid.report.figures")),
+    (7, "study", ("pilotdid.study", "pilotdid.studies")),
+    (8, "report/cli", ("pilotdid.report", "pilotdid.cli", "pilotdid.api", "pilotdid.__main__")),
+]
+#: The package itself (``pilotdid/__init__.py``: the lazy public API) is at the top.
+PACKAGE = "pilotdid"
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    if module == PACKAGE:
+        return LAYERS[-1][0], LAYERS[-1][1]
+    best: tuple[int, int, str] | None = None
+    for rank, name, prefixes in LAYERS:
+        for prefix in prefixes:
+            if module == prefix or module.startswith(prefix + "."):
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), rank, name)
+    assert best is not None, f"{module} is in no layer: add its prefix to LAYERS in tests/test_layers.py"
+    return best[1], best[2]
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """(line, imported pilotdid module) for every import in the file, wherever it is."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "pilotdid"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.split(".")[0] != "pilotdid":
+                continue
+            # "from pilotdid.report import table" imports the module pilotdid.report.table
+            for alias in node.names:
+                sub = f"{mod}.{alias.name}"
+                found.append((node.lineno, sub if (SRC.parent / (sub.replace(".", "/") + ".py")).exists()
+                              or (SRC.parent / sub.replace(".", "/")).is_dir() else mod))
+    return found
+
+
+def upward_imports(files: list[Path]) -> list[str]:
+    problems = []
+    for path in files:
+        here = module_name(path)
+        rank, name = layer_of(here)
+        for line, target in imports_of(path):
+            t_rank, t_name = layer_of(target)
+            if t_rank > rank:
+                problems.append(f"{path.relative_to(SRC.parent)}:{line}: {here} ({name}) imports {target} ({t_name})")
+    return problems
+
+
+def source_files() -> list[Path]:
+    return sorted(SRC.rglob("*.py"))
+
+
+def test_every_module_has_a_layer():
+    for path in source_files():
+        layer_of(module_name(path))
+
+
+def test_nothing_imports_upward():
+    problems = upward_imports(source_files())
+    assert not problems, "upward imports (see tests/test_layers.py for the order):\n" + "\n".join(problems)
+
+
+def test_the_check_catches_an_upward_import(tmp_path):
+    """A deliberate violation is reported (the test above can fail)."""
+    fake_src = tmp_path / "pilotdid"
+    (fake_src / "estimation").mkdir(parents=True)
+    (fake_src / "study").mkdir()
+    (fake_src / "estimation" / "bad.py").write_text("def f():\n    from pilotdid.study.runner import run_study\n")
+    (fake_src / "estimation" / "good.py").write_text("from pilotdid.results import Result\n")
+    globals()["SRC"], old = fake_src, SRC
+    try:
+        problems = upward_imports(sorted(fake_src.rglob("*.py")))
+    finally:
+        globals()["SRC"] = old
+    assert len(problems) == 1 and "estimation.bad" in problems[0] and "pilotdid.study.runner" in problems[0]
+
+
+@pytest.mark.parametrize("module, rank", [
+    ("pilotdid.results.schema", 0), ("pilotdid.estimation.within", 4), ("pilotdid.inference.placebo", 5),
+    ("pilotdid.report.table", 6), ("pilotdid.study.runner", 7), ("pilotdid.report.output", 8), ("pilotdid.api", 8),
+])
+def test_layer_assignment(module, rank):
+    assert layer_of(module)[0] == rank
