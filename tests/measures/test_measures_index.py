@@ -62,7 +62,7 @@ def test_unavailable_indicators_skipped_and_noted(make_panel):
     assert set(unused["indicator"]) == {ind.name for ind in system.unavailable}
     assert unused["note"].str.startswith("unavailable").all()
     assert unused.set_index("indicator").loc["retail_sales", "note"] == "unavailable in the data"
-    assert any("7 of 17 indicators are unavailable" in n and "0.7448" in n for n in result.notes)
+    assert any("5 of 17 indicators are unavailable" in n and "0.7376" in n for n in result.notes)
     assert any(n.startswith("proxy:") for n in result.notes)
 
 

@@ -12,7 +12,8 @@ PANEL_VARIABLES = {
     "loan_deposit_ratio", "fiscal_revenue", "fiscal_expenditure", "fiscal_self_sufficiency", "science_expenditure",
     "science_share", "urban_disposable_income", "exports", "exports_gdp", "fdi_usd", "fdi_yuan", "urbanisation_rate",
     "unemployment_rate", "tertiary_employment_share", "it_employment_share", "digital_finance_index",
-    "green_invention_apps", "agg", "open_exports", "invest", "tec", "market",
+    "green_invention_apps", "agg", "open_exports", "invest", "tec", "market", "registered_unemployed",
+    "education_expenditure", "smoke_dust",
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 from pilotdid.cli import main
 
 ANALYSES = (
-    "treatment_map", "descriptives", "index_weights", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
+    "treatment_map", "descriptives", "index_weights", "index_systems", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
     "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "multiverse", "paper_comparison",
 )
 
@@ -103,3 +103,43 @@ def test_report_renders_in_headless_chromium(replication, tmp_path):
     shot = tmp_path / "report.png"
     subprocess.run([*flags, "--window-size=1280,2000", f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000
+
+
+def test_headline_under_the_7_and_9_indicator_indices(replication):
+    """Issue 21: the shipped index uses 9 of 17 indicators where years allow; both headlines are shown."""
+    doc = json.loads((replication / "results.json").read_text())
+    rows = {(r["name"], tuple(r["years"])): r for r in doc["index_systems"]}
+    main_row = rows[("study", (2012, 2020))]
+    assert main_row["main"] and len(main_row["indicators"]) == 7
+    nine = rows[("nine", (2012, 2017))]
+    assert len(nine["indicators"]) == 9 and {"education_expenditure", "smoke_dust"} <= set(nine["indicators"])
+    assert nine["published_weight_share"] == pytest.approx(0.2221, abs=5e-4)
+    assert ("study", (2012, 2017)) in rows  # the same window with 7 indicators separates window from indicators
+    base = [r for r in doc["estimates"] if r["table"] == "baseline" and r["term"] == "did"][-1]
+    assert main_row["coef"] == pytest.approx(base["coef"], rel=1e-9)
+    grid = doc["multiverse"]["grid"]
+    assert grid["index_system"] == ["study", "nine"]
+    specs = doc["multiverse"]["specifications"]
+    assert {s["index_system"] for s in specs} == {"study", "nine"}
+    nine_study_spec = [s for s in specs if s["index_system"] == "nine" and s["index_method"] == "entropy"
+                       and s["pooling"] == "pooled" and s["sample"] == "full" and s["winsorize"] == 0
+                       and s["treatment_rule"] == "approval_year" and s["vcov"] == "reghdfe"]
+    assert len(nine_study_spec) == 1 and nine_study_spec[0]["coef"] == pytest.approx(nine["coef"], rel=1e-6)
+
+
+def test_data_section_shows_the_17_indicator_coverage(replication):
+    html = (replication / "report.html").read_text(encoding="utf-8")
+    data = html[html.index('<section id="data">'):html.index("</section>", html.index('<section id="data">'))]
+    assert "17 index indicators in these data" in data
+    assert "Patents granted" in data and "Government education expenditure" in data
+    doc = json.loads((replication / "results.json").read_text())
+    coverage = doc["index_weights"]["indicator_coverage"]
+    assert len(coverage) == 17
+    by_var = {r["Panel variable"]: r for r in coverage}
+    assert by_var["patents_granted"]["In the data"] == "no"
+    assert by_var["education_expenditure"]["In the data"] == "yes"
+    assert by_var["education_expenditure"]["Years with data"] == "2011\u20132018"
+    assert by_var["smoke_dust"]["Years with data"] == "2011\u20132017"
+    assert by_var["smoke_dust"]["In this run's index"].startswith("no:")
+    assert sum(r["Share of paper weight"] for r in coverage) == pytest.approx(0.2149, abs=5e-4)
+    assert (replication / "tables" / "indicator_coverage.csv").exists()

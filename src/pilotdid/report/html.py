@@ -95,6 +95,9 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
         body.append(f'<div class="caveat"><strong>{esc(msg("report.notes_title", lang))}</strong><ul>')
         body.extend(f"<li>{esc(n)}</li>" for n in notes)
         body.append("</ul></div>")
+    coverage = run.context.extras.get("indicator_coverage")
+    if coverage is not None:  # the outcome index's indicators against the published list (e.g. the paper's Table 1)
+        body.append(f'<div class="scroll">{to_html(coverage, standalone=False)}</div>')
     for name, table in run.context.extras.get("treatment_tables", {}).items():
         if len(table):
             title = esc(name.replace("_", " ").capitalize())
@@ -113,6 +116,8 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
         for note in out.notes:
             body.append(f'<p class="note">{esc(note)}</p>')
         for table in out.tables.values():
+            if coverage is not None and table is coverage:
+                continue  # already in the data section
             body.append(f'<div class="scroll">{to_html(table, standalone=False)}</div>')
         for stem in out.figures:
             png = figures_dir / f"{stem}.png"

@@ -103,6 +103,7 @@ def run_study(
     require_columns(panel, needed, where)
 
     panel = _check_keys(require_numeric(panel.copy(), [time], where), unit, time, where)
+    raw_panel = panel  # every year, before the window: index alternatives and the indicator coverage read it
 
     summary: dict[str, Any] = {"panel_source": where, "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
     notes: list[str] = []
@@ -121,6 +122,7 @@ def run_study(
 
     # --- index (outcome built from indicators) -----------------------------------------------------
     index_result = None
+    indicator_coverage_table = None
     if spec.index:
         from pilotdid.measures import build_index
         from pilotdid.measures.system import load_indicator_system
@@ -137,6 +139,18 @@ def run_study(
 
             options["fill_mask"] = load_fill_mask()
         index_result = build_index(panel, system, method=spec.index["method"], pooling=spec.index["pooling"], unit=unit, time=time, **options)
+        from pilotdid.study.index_variants import alternatives, indicator_coverage
+
+        alternatives(spec)  # validated before any analysis runs
+        full_system = load_indicator_system(system_path)
+        if any(ind.published_weight is not None for ind in full_system.indicators):
+            coverage_frame, coverage_notes = indicator_coverage(
+                raw_panel, full_system, system, unit=unit, time=time, window=tuple(spec.data["years"]) if "years" in spec.data else None)
+            from pilotdid.report.table import Table
+
+            indicator_coverage_table = Table(
+                name="indicator_coverage", title=f"The paper's {len(coverage_frame)} index indicators in these data",
+                body=coverage_frame, notes=coverage_notes, float_digits=4)
         panel[index_column] = np.asarray(index_result.index, dtype=float)
         notes.extend(index_result.notes)
 
@@ -247,6 +261,8 @@ def run_study(
             "published": published,
             "index": index_result,
             "index_column": index_column,
+            "raw_panel": raw_panel,
+            "indicator_coverage": indicator_coverage_table,
             "treatment_tables": treatment.tables,
             "treatment_assignment": treatment.registry_assignment,
             "spec": spec,

@@ -39,7 +39,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "figures": {"formats": list},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
-        "exclude": list, "exclude_reason": str, "missing": str,
+        "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict,
     },
 }
 _REQUIRED = {"study": ("name",), "data": ("panel", "unit", "time"), "model": ("outcome",)}

@@ -56,10 +56,16 @@ def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
          "weight": _none(r.weight), "published_weight": _none(r.published_weight)}
         for r in result.weights.itertuples(index=False)
     ]
+    tables = {table.name: table}
+    coverage = ctx.extras.get("indicator_coverage")
+    if coverage is not None:  # also shown in the report's data section
+        tables[coverage.name] = coverage
     return AnalysisOutput(
-        tables={table.name: table}, figures=figures, notes=list(table.notes),
+        tables=tables, figures=figures, notes=list(table.notes),
         results={"index_weights": {"method": result.method, "pooling": result.pooling,
-                                   "shift": _none(result.shift), "weights": rows}},
+                                   "shift": _none(result.shift), "weights": rows,
+                                   "indicator_coverage": None if coverage is None else
+                                   coverage.body.replace({np.nan: None}).to_dict(orient="records")}},
     )
 
 

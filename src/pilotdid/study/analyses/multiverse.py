@@ -11,6 +11,8 @@ Options (a list of values varies a choice; a choice not given stays at the study
 
 * ``index_method`` — ``entropy``, ``critic``, ``topsis``, ``equal`` (needs the study's ``[index]``);
 * ``pooling`` — ``pooled`` or ``by_year`` index weights (needs ``[index]``);
+* ``index_system`` — ``study`` and/or names of ``[index.alternatives]`` (another indicator set or window; an
+  alternative's specifications run on the rows where its index has a value, see :mod:`pilotdid.study.index_variants`);
 * ``sample`` — ``full``, ``drop_capitals`` (municipalities and provincial capitals, from the
   registry's city attributes or ``capital_column``), ``drop_YYYY`` or ``drop_YYYY_YYYY`` (periods);
 * ``treatment_rule`` — registry treatment-year rules, e.g. ``approval_year``, ``next_year_if_after``
@@ -46,10 +48,10 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
 WHERE = "[analyses.multiverse]"
-DIMENSIONS = ("estimator", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
+DIMENSIONS = ("estimator", "index_system", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
 OPTIONS = (*DIMENSIONS, "placebo_draws", "draws", "seed", "placebo_kind", "capital_column", "max_specs")
 LABELS = {
-    "estimator": "Estimator", "index_method": "Index weights", "pooling": "Weight pooling",
+    "estimator": "Estimator", "index_system": "Index indicators", "index_method": "Index weights", "pooling": "Weight pooling",
     "treatment_rule": "Treatment year", "sample": "Sample", "winsorize": "Winsorised %", "controls": "Controls",
     "vcov": "SE preset",
 }
@@ -107,6 +109,18 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
             bad = [v for v in grid[key] if v not in allowed]
             if bad:
                 raise PilotdidInputError(f"unknown {key} {bad[0]!r}", where=f"{WHERE} {key}", fix=f"use one of: {', '.join(allowed)}")
+    if "index_system" in options and index_spec is None:
+        raise PilotdidInputError("index_system needs an [index] section (the outcome is a panel column here)",
+                                 where=f"{WHERE} index_system", fix="remove index_system, or build the outcome with [index]")
+    grid["index_system"] = _as_list(options, "index_system", "study" if index_spec else "-")
+    if index_spec:
+        from pilotdid.study.index_variants import STUDY, alternatives
+
+        known = [STUDY, *alternatives(spec)]
+        bad = [v for v in grid["index_system"] if v not in known]
+        if bad:
+            raise PilotdidInputError(f"unknown index_system {bad[0]!r}", where=f"{WHERE} index_system",
+                                     fix=f"use one of: {', '.join(known)} (alternatives are [index.alternatives.NAME])")
     registry = "registry" in treatment_spec
     if "treatment_rule" in options and not registry:
         raise PilotdidInputError("treatment_rule needs a registry treatment ([treatment] registry = ...)",
@@ -253,16 +267,29 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         base_cols.append(cluster)
     tasks = []
     recoded: dict[tuple[str, str], int] = {}
+    variant_notes: dict[str, str] = {}
     dims = [d for d in DIMENSIONS if d != "vcov"]
     for combo in itertools.product(*(grid[d] for d in dims)):
         choice = dict(zip(dims, combo))
-        key = (choice["index_method"], choice["pooling"])
+        key = (choice["index_method"], choice["pooling"], choice["index_system"])
         if key not in outcome_cache:
-            outcome_cache[key] = (_index_values(ctx, *key) if ctx.extras.get("spec") is not None
-                                  and ctx.extras["spec"].index and key != ("-", "-") else ctx.panel[m.outcome])
+            if choice["index_system"] not in ("-", "study"):
+                from pilotdid.study.index_variants import variant_index
+
+                variant = variant_index(ctx, choice["index_system"], method=key[0], pooling=key[1])
+                outcome_cache[key] = variant.values
+                if variant.name not in variant_notes:
+                    variant_notes[variant.name] = (
+                        f"Index system '{variant.name}' ({variant.label}): {len(variant.indicators)} indicators, "
+                        f"{variant.years[0]}-{variant.years[1]}; its specifications use the "
+                        f"{int(variant.values.notna().sum())} sample rows where it has a value.")
+            else:
+                outcome_cache[key] = (_index_values(ctx, *key[:2]) if ctx.extras.get("spec") is not None
+                                      and ctx.extras["spec"].index and key[:2] != ("-", "-") else ctx.panel[m.outcome])
         if choice["treatment_rule"] not in treat_cache:
             treat_cache[choice["treatment_rule"]] = _first_treat(ctx, choice["treatment_rule"])
         keep, _ = _sample_rows(ctx, choice["sample"], options, sample_cache)
+        keep = keep & outcome_cache[key].notna().to_numpy()
         frame = ctx.panel.loc[keep, list(dict.fromkeys(base_cols))].copy()
         frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
         ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
@@ -284,6 +311,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         })
     notes.append(f"Specification curve: {len(tasks) * len(grid['vcov'])} specifications; placebo {draws} draws each "
                  f"({kind}, seed {seed}, the same seed for every specification).")
+    notes.extend(variant_notes.values())
     for sample, (keep, note) in sample_cache.items():
         notes.append(f"Sample '{sample}': {note}.")
     for (sample, rule), n_units in recoded.items():
@@ -500,7 +528,8 @@ def _own_choice(ctx: StudyContext, grid: dict[str, list]) -> dict[str, Any]:
     spec = ctx.extras.get("spec")
     index_spec = getattr(spec, "index", None) or {}
     treatment_spec = getattr(spec, "treatment", {}) or {}
-    own = {"estimator": "twfe", "index_method": index_spec.get("method", "-"), "pooling": index_spec.get("pooling", "-"),
+    own = {"estimator": "twfe", "index_system": "study" if index_spec else "-",
+           "index_method": index_spec.get("method", "-"), "pooling": index_spec.get("pooling", "-"),
            "treatment_rule": treatment_spec.get("rule", "-") if "registry" in treatment_spec else "-",
            "sample": "full", "winsorize": 0, "controls": "study", "vcov": ctx.model.vcov}
     return own
