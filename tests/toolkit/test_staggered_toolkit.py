@@ -39,3 +39,18 @@ def test_dcdh_and_twowayfeweights_in_the_staggered_analysis(ctx):
     assert tw["sum_positive"] + tw["sum_negative"] == pytest.approx(1.0)
     assert {"staggered_dcdh", "staggered_twowayfeweights"} <= set(out.tables)
     assert sum("guards against" in n for n in out.notes) == 2
+
+
+def test_etwfe_in_the_staggered_analysis(ctx):
+    from pilotdid.study.analyses import staggered
+
+    out = staggered.run(ctx, {"estimators": ["etwfe", "cs"], "draws": 0, "covariates": "none"})
+    rows = {r["rel_time"]: r for r in out.results["event_study"] if r["estimator"] == "etwfe"}
+    cs_rows = {r["rel_time"]: r for r in out.results["event_study"] if r["estimator"] == "cs"}
+    assert rows[-1]["coef"] == 0.0 and rows[-1]["se"] is None
+    # never-treated controls, no covariates, balanced panel: ETWFE's event-time effects are CS's (universal base)
+    for e in (0, 1, 2):
+        assert rows[e]["coef"] == pytest.approx(cs_rows[e]["coef"], rel=1e-8)
+    kinds = {a["type"] for a in out.results["aggregates"] if a["estimator"] == "etwfe"}
+    assert "simple" in kinds and any(k.startswith("group:") for k in kinds)
+    assert out.results["etwfe"]["control_group"] == "never"

@@ -3,7 +3,7 @@
 Options (``[analyses.staggered]``):
 
 - ``estimators = ["cs", "sa", "bjs", "bacon"]`` (the default; any subset of those and ``"dcdh"``,
-  ``"twowayfeweights"``);
+  ``"twowayfeweights"``, ``"etwfe"``);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
 - ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates); cells whose
   propensity score does not exist (separation in a tiny cohort) are estimated by outcome regression and
@@ -19,7 +19,9 @@ Options (``[analyses.staggered]``):
   how many did_multiplegt_dyn effects (``hi + 1``: event times 0..hi) and placebos (``-lo - 1``) are estimated;
 - ``"dcdh"`` is de Chaisemartin-D'Haultfoeuille's ``did_multiplegt_dyn`` (not-yet-switched controls, the
   treatment's first change; clustered by the model's cluster) and ``"twowayfeweights"`` their diagnostic of the
-  TWFE coefficient's weights on the treated cells (with the model's controls).
+  TWFE coefficient's weights on the treated cells (with the model's controls); ``"etwfe"`` is Wooldridge's
+  extended TWFE as R ``etwfe`` fits it (cohort and year fixed effects, the controls interacted), with
+  never-treated controls when ``control_group = "never_treated"`` and not-yet-treated ones otherwise.
 
 The robust estimators need a balanced panel: units not observed (or with a missing outcome or
 covariate) in every period are dropped here, counted in the notes.
@@ -40,7 +42,7 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "covariates", "window")
-ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights")
+ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe")
 DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
 GUARDS = {
     "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
@@ -61,6 +63,9 @@ GUARDS = {
     "twowayfeweights": "The twowayfeweights diagnostic gives the weight the TWFE coefficient puts on each treated "
                        "city-year's effect. It guards against reading a TWFE estimate as an average effect when some "
                        "weights are negative.",
+    "etwfe": "Wooldridge's extended TWFE gives every treated cohort-year its own coefficient in one regression, so "
+             "treated observations never serve as controls. It guards against TWFE's negative weights while "
+             "keeping the regression framework (and its covariates).",
 }
 
 
@@ -245,6 +250,22 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes.append(f"twowayfeweights: the TWFE coefficient {tw.beta:.4f} weights {tw.treated_cells} treated "
                      f"city-years; {tw.n_negative} weights are negative (sum {tw.sum_negative:.4f}); beta and an "
                      f"average effect of zero are compatible if the effects' sd is at least {tw.sigma_fe:.4f}.")
+    if "etwfe" in estimators:
+        from pilotdid.estimation.staggered.etwfe import etwfe
+
+        ctx.progress("staggered: extended TWFE", 0, 1)
+        et = etwfe(data, **kw, covariates=covariates,
+                   control_group="never" if control_group == "never_treated" else "notyet", cluster=cluster)
+        results_es["etwfe"] = et.event_study()
+        notes += et.notes
+        for kind in ("simple", "group", "calendar"):
+            for r in et.aggregates[kind].itertuples():
+                aggregates.append({"estimator": "etwfe", "type": kind if kind == "simple" else f"{kind}:{r.key}",
+                                   "att": r.att, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                                   "se_method": et.se_method})
+        extra["etwfe"] = {"control_group": et.control_group, "cells": et.cells.to_dict("records"),
+                          **{k: v.to_dict("records") for k, v in et.aggregates.items()}}
+        ctx.progress("staggered: extended TWFE", 1, 1)
     for key in ("sa", "bjs"):
         if key in results_es:
             notes += results_es[key].notes
@@ -260,7 +281,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
                      "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
 
-    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh") if e in results_es for r in results_es[e].event_rows()]
+    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh", "etwfe") if e in results_es for r in results_es[e].event_rows()]
     all_rows = pd.DataFrame(event_rows + twfe_rows)
     es_rows_out = [normalise_row(r, EVENT_STUDY_KEYS) for r in event_rows]
     if not prior_rows:
@@ -270,7 +291,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
         wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
-        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh") if e in wide.columns]]
+        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe") if e in wide.columns]]
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
             body=wide.rename(columns={"rel_time": "event time"}),
@@ -283,7 +304,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         body=overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]], float_digits=4,
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
                "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
-               "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers."]
+               "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
+               "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx), group:g and "
+               "calendar:t by cohort and by year."]
         + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
            for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
 

@@ -1,0 +1,201 @@
+"""Extended two-way fixed effects (Wooldridge 2021), as R ``etwfe`` (McDermott) fits and aggregates it.
+
+One pooled OLS regression (pyfixest) with a dummy for every treated cohort x period cell, so each cell's
+effect is its own coefficient and no treated observation serves as a control:
+
+    y ~ sum_c D_c + sum_c D_c * (x - xbar_cohort) + x + cohort * x + period * x  |  cohort + period
+
+- ``control_group = "notyet"`` (etwfe's default): cells t >= g only, so not-yet-treated and never-treated
+  observations are the controls (equivalent to the imputation estimator); ``"never"``: every cell but
+  t = g - 1 (the reference), so only never-treated units are controls and pre-period cells are placebos.
+- Covariates enter as etwfe's ``fe = "feo"`` default: their level, their interactions with the cohort and the
+  period dummies, and (demeaned within cohort) interacted with every treatment cell.
+- Fixed effects: cohort and period (etwfe's default, ``unit_fe = False``), or unit and period.
+- Aggregates (etwfe's ``emfx``): the cell effects averaged over the treated observations of each aggregate
+  (``simple``: all treated observations with t >= g; ``group``: by cohort; ``calendar``: by period; ``event``:
+  by t - g), each observation's effect evaluated at its own covariates. The aggregates are linear in the
+  coefficients, so their delta-method SEs are exact: sqrt(a' V a) with V the cluster-robust (CRV1, fixest's
+  small-sample correction) covariance, clustered by unit unless a cluster is given; normal 95% CIs, as emfx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
+from pilotdid.estimation.staggered.results import EventStudyResult
+
+CONTROL_GROUPS = ("notyet", "never")
+AGGREGATIONS = ("simple", "group", "calendar", "event")
+
+
+@dataclass
+class EtwfeResult:
+    """Cell effects, the four emfx aggregations and the event study."""
+
+    cells: pd.DataFrame  # cohort, time, coef, se
+    aggregates: dict[str, pd.DataFrame]  # type -> (key, att, se, ci_low, ci_high)
+    control_group: str
+    se_method: str
+    n_obs: int
+    notes: list[str] = field(default_factory=list)
+
+    def event_study(self) -> EventStudyResult:
+        ev = self.aggregates["event"]
+        simple = self.aggregates["simple"].iloc[0]
+        table = ev.rename(columns={"key": "rel_time", "att": "coef"})[["rel_time", "coef", "se", "ci_low", "ci_high"]]
+        if -1 not in set(table.rel_time):
+            ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan],
+                                "ci_high": [np.nan]})
+            table = pd.concat([table, ref])
+        table = table.sort_values("rel_time").reset_index(drop=True)
+        table["rel_time"] = table["rel_time"].astype(int)
+        return EventStudyResult(estimator="etwfe", table=table, att=float(simple.att), se=float(simple.se),
+                                ci_low=float(simple.ci_low), ci_high=float(simple.ci_high), vcov=None,
+                                reference=-1, se_method=self.se_method, notes=self.notes)
+
+
+def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+          covariates: list[str] | None = None, control_group: str = "notyet", unit_fe: bool = False,
+          cluster: str | None = None, alpha: float = 0.05) -> EtwfeResult:
+    """Wooldridge's ETWFE and etwfe's ``emfx`` aggregations (see the module docstring)."""
+    import pyfixest as pf
+
+    if control_group not in CONTROL_GROUPS:
+        raise PilotdidInputError(f"control_group = {control_group!r}", where="etwfe",
+                                 fix=f"use one of {list(CONTROL_GROUPS)}")
+    covariates = list(covariates or [])
+    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                            covariates=covariates, cluster=cluster, where="staggered.etwfe")
+    g = df[first_treat].fillna(0).to_numpy(float)
+    t = df[time].to_numpy(float)
+    times = np.unique(t)
+    # the comparison cohort: never treated (0 or later than the panel), else the last cohort (not-yet only)
+    never = (g == 0) | (g > times.max())
+    if never.any():
+        g = np.where(never, 0.0, g)
+    elif control_group == "notyet":
+        last = g.max()
+        keep = t < last
+        notes.append(f"no never-treated units: the last cohort ({int(last)}) is the control group; periods from "
+                     f"{int(last)} on are left out ({int((~keep).sum())} rows).")
+        df, g, t = df[keep], g[keep], t[keep]
+        g = np.where(g == last, 0.0, g)
+    else:
+        raise PilotdidInputError("control_group = 'never' needs never-treated units", where="etwfe",
+                                 fix="use control_group = 'notyet'")
+    always = (g > 0) & (g <= times.min())
+    if always.any():
+        notes.append(f"{pd.unique(df.loc[always, unit]).size} unit(s) treated from the first period left out (no "
+                     "untreated period).")
+        df, g, t = df[~always], g[~always], t[~always]
+    df = df.copy()
+    treated_row = (g > 0) & ((t >= g) if control_group == "notyet" else (t != g - 1))
+    cell_key = pd.MultiIndex.from_arrays([g[treated_row], t[treated_row]])
+    cells = pd.DataFrame({"cohort": g[treated_row], "time": t[treated_row]}).drop_duplicates()
+    cells = cells.sort_values(["cohort", "time"]).reset_index(drop=True)
+    cell_id = np.full(len(df), -1)
+    lookup = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells))
+    cell_id[treated_row] = lookup.loc[cell_key].to_numpy()
+
+    X = df[covariates].to_numpy(float) if covariates else np.empty((len(df), 0))
+    cohort_codes = pd.factorize(g, sort=True)[0]
+    counts = np.bincount(cohort_codes)
+    X_dm = X - np.column_stack([np.bincount(cohort_codes, weights=X[:, j]) / counts
+                                for j in range(X.shape[1])])[cohort_codes] if X.shape[1] else X
+    # A cohort whose untreated rows cannot identify its own intercept and covariate slopes (e.g. one early city
+    # with three pre-periods and four covariates) would get an arbitrary counterfactual from whichever columns
+    # the solver drops; such a cohort shares the common slopes instead (named in the notes).
+    thin = []
+    if X.shape[1]:
+        for gv in np.unique(g[g > 0]):
+            base = (g == gv) & ~treated_row
+            if np.linalg.matrix_rank(np.column_stack([np.ones(base.sum()), X[base]])) < 1 + X.shape[1]:
+                thin.append(gv)
+    if thin:
+        notes.append("ETWFE: cohort(s) " + ", ".join(str(int(v)) for v in thin) + " have too few untreated "
+                     "observations to identify cohort-specific covariate slopes; they use the common slopes.")
+    columns: dict[str, np.ndarray] = {}
+    n_cells = len(cells)
+    for c in range(n_cells):
+        columns[f"_etw_d{c}"] = (cell_id == c).astype(float)
+    for j in range(X.shape[1]):
+        for c in range(n_cells):
+            columns[f"_etw_d{c}_x{j}"] = (cell_id == c) * X_dm[:, j]
+        columns[f"_etw_x{j}"] = X[:, j]
+        for gv in np.unique(g[g > 0]):
+            if gv not in thin:
+                columns[f"_etw_g{int(gv)}_x{j}"] = (g == gv) * X[:, j]
+        for tv in times[1:]:
+            columns[f"_etw_t{int(tv)}_x{j}"] = (t == tv) * X[:, j]
+    design = pd.DataFrame(columns, index=df.index)
+    design["_etw_y"] = df[outcome].to_numpy(float)
+    design["_etw_cohort"] = g
+    design["_etw_time"] = t
+    design["_etw_unit"] = df[unit].to_numpy()
+    cl = cluster or unit
+    design["_etw_cluster"] = df[cl].to_numpy()
+    fe = "_etw_unit" if unit_fe else "_etw_cohort"
+    rhs = " + ".join(c for c in columns)
+    import warnings
+
+    with pyfixest_quiet(), warnings.catch_warnings():
+        # cell x covariate interactions of one-observation cells duplicate the cell dummy; pyfixest drops them
+        # (the cell's effect is the same either way) and says so -- counted in the notes below instead
+        warnings.filterwarnings("ignore", message=r"[\s\S]*variables dropped due to multicollinearity")
+        fit = pf.feols(f"_etw_y ~ {rhs} | {fe} + _etw_time", data=design, vcov={"CRV1": "_etw_cluster"})
+    names = list(fit._coefnames)
+    beta = pd.Series(np.asarray(fit._beta_hat), index=names)
+    V = pd.DataFrame(np.asarray(fit._vcov), index=names, columns=names)
+    dropped = [c for c in columns if c not in beta.index]
+    if any(c.startswith("_etw_d") and "_x" not in c for c in dropped):
+        raise PilotdidInputError("a treatment cell is collinear with the fixed effects", where="etwfe",
+                                 fix="check for cohorts without untreated comparison periods")
+    if dropped:
+        notes.append(f"ETWFE: {len(dropped)} cell x covariate interaction(s) of cells with a single observation "
+                     "duplicate the cell dummy and are dropped (the cell's effect is unchanged).")
+    if any(not (c.startswith("_etw_d") and "_x" in c) for c in dropped):  # pragma: no cover - guarded by ``thin``
+        raise PilotdidInputError("ETWFE covariate slopes are not identified", where="etwfe",
+                                 fix="use fewer covariates or covariates = \"none\"")
+
+    z = stats.norm.ppf(1 - alpha / 2)
+
+    def combine(rows: np.ndarray) -> tuple[float, float]:
+        """Average effect over treated observations ``rows`` (boolean) and its delta-method SE."""
+        a = pd.Series(0.0, index=names)
+        n = rows.sum()
+        ids = cell_id[rows]
+        for c, k in zip(*np.unique(ids, return_counts=True)):
+            a[f"_etw_d{c}"] += k / n
+            for j in range(X.shape[1]):
+                name = f"_etw_d{c}_x{j}"
+                if name in a.index:
+                    a[name] += X_dm[rows][ids == c, j].sum() / n
+        return float(a @ beta), float(np.sqrt(a @ V @ a))
+
+    post = treated_row & (t >= g)
+    rel = t - g
+    aggregates = {}
+    for kind, key, rows_of in (
+        ("simple", np.array([0]), lambda k: post),
+        ("group", np.unique(g[post]), lambda k: post & (g == k)),
+        ("calendar", np.unique(t[post]), lambda k: post & (t == k)),
+        ("event", np.unique(rel[treated_row]), lambda k: treated_row & (rel == k)),
+    ):
+        out = []
+        for k in key:
+            att, se = combine(rows_of(k))
+            out.append({"key": int(k), "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se})
+        aggregates[kind] = pd.DataFrame(out)
+    cell_coef = beta[[f"_etw_d{c}" for c in range(n_cells)]].to_numpy()
+    cell_se = np.sqrt(np.diag(V.loc[[f"_etw_d{c}" for c in range(n_cells)], [f"_etw_d{c}" for c in range(n_cells)]]))
+    cells_out = cells.assign(coef=cell_coef, se=cell_se)
+    se_method = (f"delta method on CRV1 (fixest small-sample correction) clustered by {cl}; "
+                 f"{'unit' if unit_fe else 'cohort'} and period fixed effects")
+    return EtwfeResult(cells=cells_out, aggregates=aggregates, control_group=control_group, se_method=se_method,
+                       n_obs=int(fit._N), notes=notes)
