@@ -37,11 +37,15 @@ def test_matches_wildboottest_full_enumeration(panel, controls):
     assert abs(res.p_value - row.p_value) <= 2 / 4096 + 1e-12
 
 
-def test_equals_brute_force_dummy_regressions(panel):
-    """Year FE not nested in clusters: our fast algebra equals refitting the dummy regression per draw."""
-    res = wild_cluster_bootstrap(panel, outcome="y", term="did", controls=["z"], fixed_effects=["year"],
+@pytest.mark.parametrize("fixed_effects", [["year"], ["unit", "year"]])
+def test_equals_brute_force_dummy_regressions(panel, fixed_effects):
+    """Year FE not nested in clusters (units are): our cluster-level algebra equals refitting the dummy
+    regression per draw."""
+    res = wild_cluster_bootstrap(panel, outcome="y", term="did", controls=["z"], fixed_effects=fixed_effects,
                                  cluster="region", reps=9999, ci=False)
     D = pd.get_dummies(panel.year, drop_first=True, dtype=float).to_numpy()
+    if "unit" in fixed_effects:
+        D = np.column_stack([D, pd.get_dummies(panel.unit, drop_first=True, dtype=float).to_numpy()])
     X = np.column_stack([panel.did, panel.z, np.ones(len(panel)), D])
     y = panel.y.to_numpy()
     g = panel.region.to_numpy()

@@ -9,9 +9,11 @@ algebra follows Roodman, MacKinnon, Nielsen & Webb (2019, "fast & wild"):
   2^G < reps all 2^G sign vectors are enumerated, as ``boottest``/``wildboottest`` do) or Webb's
   six-point weights (+-sqrt(1/2), +-1, +-sqrt(3/2));
 - every draw's coefficient and CRV1 standard error are computed from cluster-level sums, all draws at
-  once (no refits); the CRV1 small-sample factor cancels in the bootstrap t-ratio;
+  once (no refits, no rows x clusters matrix; see ``_WCR``); the CRV1 small-sample factor cancels in the
+  bootstrap t-ratio;
 - p-value (two-sided, symmetric) = share of draws with |t*| > |t| (strict, as ``wildboottest``); the CI
-  inverts the test over r by bisection with the same draws;
+  inverts the test over r by bisection with the same draws, each step O(draws): per draw the bootstrap
+  coefficient is linear and its squared standard error quadratic in r;
 - the reported ``t_stat`` is the analytic CRV1 t, with the small-sample factor q of the SE preset named by
   ``vcov`` (default ``fixest``; the study passes its ``[model] vcov``), so it equals the regression table's t.
 """
@@ -77,8 +79,7 @@ def demean(matrix: np.ndarray, groups: list[np.ndarray], tol: float = 1e-12, max
     for _ in range(max_iter):
         before = out.copy()
         for c, n in zip(codes, counts):
-            sums = np.zeros((len(n), out.shape[1]))
-            np.add.at(sums, c, out)
+            sums = np.column_stack([np.bincount(c, weights=col, minlength=len(n)) for col in out.T])
             out -= (sums / n[:, None])[c]
         if np.max(np.abs(out - before)) < tol:
             break
@@ -98,26 +99,34 @@ def _draw_weights(n_clusters: int, reps: int, weights: str, rng: np.random.Gener
 
 
 class _WCR:
-    """Precomputed cluster-level pieces for fast WCR t-statistics at any null value r.
+    """Cluster-level sufficient statistics for WCR t-statistics at any null value r, all draws at once.
 
     With fixed effects partialled out, a bootstrap residual is M_D(u_r * v) (M_D = the within
     transformation), which differs from u_r * v unless every fixed-effect group sits inside one
-    cluster. Its cluster scores are linear in v: C v with C[g, h] = sum_{i in g} (X a)_i M_D(u_r 1_h)_i,
-    precomputed once (u_r is affine in r, so two such matrices serve every r).
+    cluster. Split the fixed effects into those nested in the clusters (A) and the others (B, e.g.
+    years when clustering by city): u_r is already A-demeaned, so M_A(u_r * v) = u_r * v, and by
+    Frisch-Waugh M_D = M_A - B~ (B~'B~)^+ B~' with B~ = M_A B (rows x levels of B, few). The cluster
+    scores of every draw are then c * v - E (B~'B~)^+ R' v - h dbeta, with E, R cluster-by-level sums:
+    no rows x clusters matrix, cost linear in rows plus clusters x draws x levels of B.
+
+    u_r is affine in r, so each draw's bootstrap coefficient is linear and its squared CRV1 standard
+    error quadratic in r: five numbers per draw (computed once, in blocks of draws) give t*(r) at any
+    r in O(draws), which is what the CI's test inversion evaluates.
     """
+
+    #: clusters x draws elements processed together (bounds the working arrays at ~128 MB each)
+    BLOCK_ELEMENTS = 1 << 24
 
     def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray,
                  fe_groups: list[np.ndarray] | None = None):
         self.y, self.X, self.k = y, X, k
         self.codes = pd.factorize(cluster)[0]
         self.G = int(self.codes.max()) + 1
-        self.v = v
         self.XtX_inv = np.linalg.inv(X.T @ X)
         self.a = self.XtX_inv[k]
         XA = X @ self.a  # (N,)
-        self.h = np.zeros((self.G, X.shape[1]))
-        np.add.at(self.h, self.codes, XA[:, None] * X)  # rows: a' X_g' X_g
         self.XA = XA
+        self.h = self._cluster_sums(XA[:, None] * X)  # rows: a' X_g' X_g
         self.others = [j for j in range(X.shape[1]) if j != k]
         Xo = X[:, self.others]
         if Xo.shape[1]:
@@ -125,44 +134,61 @@ class _WCR:
         else:
             proj = np.zeros((len(y), 2))
         # restricted residual u_r = u_a - r * u_b
-        self.u_a = y - proj[:, 0]
-        self.u_b = X[:, k] - proj[:, 1]
-        # Everything below is linear in v and affine in r: multiply by the draws once.
-        self.Cv_a = self._score_matrix(self.u_a, fe_groups) @ v
-        self.Cv_b = self._score_matrix(self.u_b, fe_groups) @ v
-        self.dbeta_a = self.XtX_inv @ (self._cluster_cross(self.u_a).T @ v)
-        self.dbeta_b = self.XtX_inv @ (self._cluster_cross(self.u_b).T @ v)
+        u_a = y - proj[:, 0]
+        u_b = X[:, k] - proj[:, 1]
+        crossed = self._crossed_dummies(fe_groups or [])
+        pieces = []
+        for u in (u_a, u_b):
+            piece = {"c": self._cluster_sums(XA * u), "cross": self._cluster_sums(X * u[:, None])}
+            if crossed is not None:
+                piece["R"] = self._cluster_sums(crossed * u[:, None])
+            pieces.append(piece)
+        if crossed is not None:
+            E = self._cluster_sums(XA[:, None] * crossed)
+            EK = E @ np.linalg.pinv(crossed.T @ crossed)
+        B = v.shape[1]
+        self.db_a, self.db_b = np.empty(B), np.empty(B)
+        self.se2_aa, self.se2_ab, self.se2_bb = np.empty(B), np.empty(B), np.empty(B)
+        step = max(1, self.BLOCK_ELEMENTS // self.G)
+        for start in range(0, B, step):
+            block = v[:, start:start + step]
+            scores = []
+            for piece, db in zip(pieces, (self.db_a, self.db_b)):
+                dbeta = self.XtX_inv @ (piece["cross"].T @ block)  # (K, b): beta* - beta_r per unit of r
+                s = piece["c"][:, None] * block - self.h @ dbeta
+                if crossed is not None:
+                    s -= EK @ (piece["R"].T @ block)
+                db[start:start + block.shape[1]] = dbeta[k]
+                scores.append(s)
+            sl = slice(start, start + block.shape[1])
+            self.se2_aa[sl] = np.einsum("gb,gb->b", scores[0], scores[0])
+            self.se2_ab[sl] = np.einsum("gb,gb->b", scores[0], scores[1])
+            self.se2_bb[sl] = np.einsum("gb,gb->b", scores[1], scores[1])
 
-    def _cluster_cross(self, u: np.ndarray) -> np.ndarray:
-        S = np.zeros((self.G, self.X.shape[1]))
-        np.add.at(S, self.codes, self.X * u[:, None])  # (G, K): X_g' u_g
-        return S
+    def _cluster_sums(self, values: np.ndarray) -> np.ndarray:
+        if values.ndim == 1:
+            return np.bincount(self.codes, weights=values, minlength=self.G)
+        return np.column_stack([np.bincount(self.codes, weights=col, minlength=self.G) for col in values.T])
 
-    def _score_matrix(self, u: np.ndarray, fe_groups) -> np.ndarray:
-        if not fe_groups or self._nested(fe_groups):
-            return np.diag(self._cluster_sum(self.XA * u))
-        onehot = np.zeros((len(u), self.G))
-        onehot[np.arange(len(u)), self.codes] = u
-        W = demean(onehot, fe_groups)
-        C = np.zeros((self.G, self.G))
-        np.add.at(C, self.codes, self.XA[:, None] * W)
-        return C
-
-    def _nested(self, fe_groups) -> bool:
-        """Every fixed effect's groups lie within one cluster each (then M_D(u*v) = u*v)."""
+    def _crossed_dummies(self, fe_groups) -> np.ndarray | None:
+        """B~ = M_A B: dummies of the fixed effects not nested in the clusters, demeaned by the nested ones."""
+        nested, crossed = [], []
         for grp in fe_groups:
-            codes = pd.factorize(grp)[0]
-            if pd.DataFrame({"f": codes, "c": self.codes}).groupby("f")["c"].nunique().max() > 1:
-                return False
-        return True
+            (nested if self._nested(grp) else crossed).append(grp)
+        if not crossed:
+            return None
+        dummies = np.column_stack([pd.get_dummies(pd.factorize(grp)[0], dtype=float).to_numpy() for grp in crossed])
+        return demean(dummies, nested) if nested else dummies
 
-    def _cluster_sum(self, vec: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes, weights=vec, minlength=self.G)
+    def _nested(self, grp) -> bool:
+        """Every group of this fixed effect lies within one cluster (then M(u*v) = u*v for it)."""
+        codes = pd.factorize(grp)[0]
+        return pd.DataFrame({"f": codes, "c": self.codes}).groupby("f")["c"].nunique().max() <= 1
 
     def t_stat(self) -> tuple[float, float]:
         beta = self.XtX_inv @ (self.X.T @ self.y)
         u = self.y - self.X @ beta
-        score = self._cluster_sum(self.XA * u)
+        score = self._cluster_sums(self.XA * u)
         se = np.sqrt(score @ score)
         return float(beta[self.k]), float(beta[self.k] / se)
 
@@ -171,12 +197,11 @@ class _WCR:
         X, k = self.X, self.k
         beta = self.XtX_inv @ (X.T @ self.y)
         u = self.y - X @ beta
-        s0 = self._cluster_sum(self.XA * u)
+        s0 = self._cluster_sums(self.XA * u)
         t0 = (beta[k] - r) / np.sqrt(s0 @ s0)
-        dbeta = self.dbeta_a - r * self.dbeta_b  # (K, B): beta*_b - beta_r
-        scores = (self.Cv_a - r * self.Cv_b) - self.h @ dbeta  # (G, B) cluster scores of every draw
-        se_b = np.sqrt((scores ** 2).sum(axis=0))
-        t_b = dbeta[k] / se_b
+        dbeta_k = self.db_a - r * self.db_b
+        se2 = self.se2_aa - 2 * r * self.se2_ab + r * r * self.se2_bb
+        t_b = dbeta_k / np.sqrt(np.maximum(se2, 0.0))
         return float(t0), t_b
 
 
