@@ -25,7 +25,7 @@ def builtin_study_path(name: str) -> Path:
 
 
 def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None, figures=None) -> None:
-    from pilotdid.report.output import write_output
+    from pilotdid.study.options import check_study_options
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
 
@@ -47,6 +47,7 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     out = out_argument(out)
     t0 = time.perf_counter()
     spec = load_study(study_path)
+    check_study_options(spec.analyses)  # a typo in any analysis option is refused before anything heavy loads
     # before any analysis: --out must be new, empty or an earlier study output, and hold no input
     check_out_folder(out, STUDY_OUTPUT, inputs=spec.input_paths())
     with Progress(
@@ -66,6 +67,8 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
         overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler, figure_formats=formats)
         run = run_study(spec, overrides, log=log, progress=progress)
         log(f"writing {out}")
+        from pilotdid.report.output import write_output
+
         out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
 
     elapsed = time.perf_counter() - t0

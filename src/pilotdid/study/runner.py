@@ -75,6 +75,11 @@ def run_study(
     seed = overrides.seed if overrides.seed is not None else spec.seed
     lang = overrides.lang or spec.lang
 
+    # every analysis option checked against its declaration before any data is read
+    from pilotdid.study.options import check_study_options
+
+    check_study_options(spec.analyses)
+
     # --- panel -----------------------------------------------------------------------------------
     source = spec.resolve(spec.data["panel"])
     where = str(source)

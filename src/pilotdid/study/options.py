@@ -1,0 +1,343 @@
+"""Every study-file option, declared once: name, type, default, allowed values, one line of help.
+
+The runner checks a whole study file against these declarations **before it reads any data**, so a typo in
+the last analysis is refused in a second, not after the first analyses have run; ``docs/study-file.md`` is
+generated from them (``python -m pilotdid.study.options > docs/study-file.md``; a test fails when the
+committed file differs).
+
+Adding an option to an analysis is one line in :data:`ANALYSIS_OPTIONS` (and reading it in the analysis):
+
+    opt("psm_weighting", "str", "weights", "how matched rows enter the DID", allowed=("weights", "frequency")),
+
+Types: ``int``, ``float`` (an int is fine), ``bool``, ``str``, ``table``, ``list[int]``, ``list[float]``,
+``list[str]``, ``list[table]``, ``any``, or several joined by ``|`` (``int|list[int]``). ``allowed`` is checked
+for ``str`` values and for each item of a ``list[str]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pilotdid.errors import PilotdidInputError
+
+#: Default shown for options whose default comes from elsewhere in the study file.
+FROM_STUDY = "(from the study)"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: str
+    default: Any
+    help: str
+    allowed: tuple[Any, ...] | None = None
+
+
+def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | None = None) -> Option:
+    """One option declaration (see the module docstring)."""
+    return Option(name, type, default, help, tuple(allowed) if allowed is not None else None)
+
+
+#: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
+SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)")
+
+_ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights")
+_PRESETS = ("lsdv", "areg", "xtreg_fe", "reghdfe", "fixest")
+
+#: [analyses.NAME] -> its options. Order is the order of docs/study-file.md.
+ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
+    "treatment_map": (),
+    "descriptives": (
+        opt("variables", "list[str]", FROM_STUDY, "columns summarised (default: outcome, treatment, controls)"),
+        opt("labels", "table", {}, "column -> label (or {en, zh}) for this table (default: [study] labels)"),
+        opt("digits", "int", 3, "decimals printed"),
+    ),
+    "index_weights": (
+        opt("system", "str", "cbec_resilience", "indicator system: a builtin name or a TOML path"),
+        opt("method", "str", "entropy", "weighting method", allowed=("entropy", "critic", "topsis", "equal", "pca")),
+        opt("pooling", "str", "pooled", "weights from all unit-periods together or year by year",
+            allowed=("pooled", "by_year")),
+        opt("shift", "float", 0.0001, "shift added to standardised values in the entropy shares"),
+    ),
+    "baseline": (
+        opt("stepwise", "bool", False, "one column per added control (paper style) instead of the full model only"),
+        opt("stat", "str", "t", "statistic printed under each coefficient", allowed=("t", "se")),
+        opt("vcov", "str", FROM_STUDY, "standard-error preset of this table (default: [model] vcov)", allowed=_PRESETS),
+        opt("labels", "table", {}, "term -> label (or {en, zh}) (default: [study] labels)"),
+        opt("digits", "int", 3, "decimals printed"),
+        opt("r2", "str|list[str]", "adj_r2", "R² row(s) shown",
+            allowed=("r2", "r2_within", "adj_r2", "adj_r2_within")),
+        opt("published_columns", "table", {}, "our column -> the paper's column, for the published-value rows"),
+    ),
+    "vcov_presets": (
+        opt("presets", "list[str]", list(_PRESETS), "presets compared side by side", allowed=_PRESETS),
+        opt("digits", "int", 4, "decimals printed"),
+    ),
+    "event_study": (
+        opt("window", "list[int]", [-4, 4], "[lo, hi] relative periods; both ends binned"),
+        opt("base", "int", -1, "omitted reference period (drawn at 0)"),
+    ),
+    "placebo": (
+        opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)"),
+        opt("kind", "str", "permute_cohorts", "how adoption years are redrawn",
+            allowed=("permute_cohorts", "random_years")),
+        opt("in_time", "bool|int|list[int]", [1, 2], "in-time placebo shifts (true = [1, 2, 3], false = none)"),
+        opt("block_size", "int", None, "draws per memory block (never changes a result)"),
+    ),
+    "robustness": (
+        opt("psm_k", "int", 3, "nearest neighbours per treated row"),
+        opt("psm_replacement", "bool", True, "nearest-neighbour matching with replacement"),
+        opt("psm_caliper", "float", None, "caliper of nearest-neighbour matching (none by default)"),
+        opt("radius_caliper", "float", 0.01, "caliper of radius matching"),
+        opt("kernel_bandwidth", "float", 0.06, "bandwidth of Epanechnikov kernel matching (psmatch2's default)"),
+        opt("psm_pooling", "str", "pooled", "one logit over all years or one per period",
+            allowed=("pooled", "by_period")),
+        opt("psm_weighted", "bool", True, "run the matched DID with the matching weights"),
+        opt("concurrent_policy", "str", "broadband", "registry policy controlled for as a concurrent policy"),
+        opt("concurrent_column", "str", None, "panel column of a concurrent policy (instead of a registry policy)"),
+        opt("capital_column", "str", None, "panel 0/1 column marking capitals/municipalities (default: registry)"),
+        opt("drop_periods", "list[int]", [2020, 2021], "periods left out in the 'drop periods' check"),
+        opt("winsorize", "list[float]", [1, 5], "winsorising levels in percent (each tail)"),
+    ),
+    "mechanism": (
+        opt("mediators", "list[table]", FROM_STUDY, "mediators: {name, column} or {name, index = {...}} entries"),
+        opt("three_step", "bool", False, "also the classical three-step model (labelled, with Sobel and bootstrap)"),
+        opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect"),
+    ),
+    "heterogeneity": (
+        opt("splits", "list[table]", "(the paper's three)",
+            "{name, column, labels, titles, values | threshold, at} per split"),
+        opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)"),
+        opt("strata", "str", None, "permute within strata", allowed=("cohort",)),
+    ),
+    "staggered": (
+        opt("estimators", "list[str]", ["cs", "sa", "bjs", "bacon"], "heterogeneity-robust estimators run",
+            allowed=_ESTIMATORS),
+        opt("control_group", "str", "never_treated", "Callaway-Sant'Anna control group",
+            allowed=("never_treated", "not_yet_treated")),
+        opt("est_method", "str", "dr", "Callaway-Sant'Anna estimation method", allowed=("dr", "ipw", "reg")),
+        opt("base_period", "str", "universal", "Callaway-Sant'Anna base period", allowed=("varying", "universal")),
+        opt("anticipation", "int", 0, "periods of anticipation"),
+        opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)"),
+        opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=("rademacher", "mammen")),
+        opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
+        opt("window", "list[int]", [-4, 4], "event times shown in the table and figure"),
+    ),
+    "honest": (
+        opt("method", "str", "RM", "relative magnitudes (RM) or smoothness (SD)", allowed=("RM", "SD", "rm", "sd")),
+        opt("grid", "list[float]", None, "values of Mbar (RM) or M (SD)"),
+        opt("source", "str", "cs", "event study the bounds are computed for", allowed=("cs", "twfe")),
+        opt("target", "str", "first", "adoption-year effect or average post-period effect",
+            allowed=("first", "average")),
+        opt("window", "list[int]", [-4, 4], "event times used"),
+        opt("control_group", "str", "never_treated", "as [analyses.staggered]",
+            allowed=("never_treated", "not_yet_treated")),
+        opt("covariates", "str", "controls", "as [analyses.staggered]", allowed=("controls", "none")),
+    ),
+    "wild_bootstrap": (
+        opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)"),
+        opt("weights", "str", "rademacher", "bootstrap weights", allowed=("rademacher", "webb")),
+    ),
+    "multiverse": (
+        opt("estimator", "str|list[str]", "twfe", "estimators in the grid"),
+        opt("index_method", "str|list[str]", FROM_STUDY, "index weighting methods in the grid"),
+        opt("pooling", "str|list[str]", FROM_STUDY, "index weight poolings in the grid"),
+        opt("treatment_rule", "str|list[str]", FROM_STUDY, "treatment-year rules in the grid"),
+        opt("sample", "str|list[str]", "full", "samples in the grid (full, drop_capitals, drop_YEAR, ...)"),
+        opt("winsorize", "float|list[float]", 0, "winsorising levels (percent) in the grid"),
+        opt("controls", "str|list[str]", "study", "control sets in the grid"),
+        opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS),
+        opt("placebo_draws", "int", 99, "placebo draws per specification"),
+        opt("draws", "int", 99, "same as placebo_draws (--draws overrides)"),
+        opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=("permute_cohorts", "random_years")),
+        opt("capital_column", "str", None, "as [analyses.robustness]"),
+        opt("max_specs", "int", 2000, "refuse grids larger than this"),
+    ),
+    "paper_comparison": (
+        opt("column_maps", "table", {}, "table -> {our column -> published column}"),
+        opt("missing", "table", {}, "'table:column[:term]' -> why a published number has no counterpart"),
+    ),
+}
+
+
+def options_of(analysis: str) -> tuple[Option, ...]:
+    """The declared options of ``analysis`` (``seed`` included)."""
+    return (*ANALYSIS_OPTIONS.get(analysis, ()), SEED)
+
+
+def option_names(analysis: str) -> tuple[str, ...]:
+    """Names of the declared options of ``analysis`` (for ``check_options``)."""
+    return tuple(o.name for o in options_of(analysis))
+
+
+_SCALARS = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "table": lambda v: isinstance(v, dict),
+    "any": lambda v: True,
+}
+
+
+def _matches(value: Any, kind: str) -> bool:
+    for alt in kind.split("|"):
+        if alt.startswith("list[") and alt.endswith("]"):
+            inner = alt[5:-1]
+            if isinstance(value, list) and all(_SCALARS[inner](v) for v in value):
+                return True
+        elif _SCALARS[alt](value):
+            return True
+    return False
+
+
+def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
+    """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``."""
+    if analysis not in ANALYSIS_OPTIONS:
+        return  # an analysis without declarations checks its own options when it runs
+    where = f"[analyses.{analysis}]"
+    declared = {o.name: o for o in options_of(analysis)}
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        valid = [n for n in declared if n != "seed"]
+        raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where=where,
+                                 fix=f"valid options: {', '.join(valid)}" if valid else "this analysis takes no options")
+    for key, value in options.items():
+        o = declared[key]
+        if not _matches(value, o.type):
+            raise PilotdidInputError(f"{key} must be {o.type}, got {value!r}", where=f"{where} {key}",
+                                     fix=f"e.g. {key} = {_toml(o.default) if o.default not in (None, FROM_STUDY) else '...'}")
+        if o.allowed is not None:
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if isinstance(v, str) and v not in o.allowed]
+            if bad:
+                raise PilotdidInputError(f"{key} = {bad[0]!r} is not allowed", where=f"{where} {key}",
+                                         fix=f"use one of {list(o.allowed)}")
+
+
+def check_study_options(analyses: dict[str, dict[str, Any]]) -> None:
+    """Check every ``[analyses.X]`` table of a study (before any data is read)."""
+    for name, options in analyses.items():
+        check_analysis_options(name, dict(options))
+
+
+# --------------------------------------------------------------------------------------------- docs
+
+#: The sections outside [analyses]: key -> (type, default, help). Types must agree with study/spec.py.
+SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
+    "study": {
+        "name": ("str", "(required)", "short name; results.json 'study'"),
+        "title": ("str", "(the name)", "title of the report"),
+        "seed": ("int", 12345, "seed of every random draw (--seed overrides)"),
+        "lang": ("str", "en", "report language: en or zh (--lang overrides)"),
+        "published": ("str", None, "TOML file of the paper's published numbers (paper-vs-ours)"),
+        "description": ("str", None, "one paragraph printed at the top of the report"),
+        "caveats": ("list", [], "lines printed in the report's caveats"),
+        "labels": ("table", {}, "column -> display label (or {en, zh}) used by every table"),
+    },
+    "data": {
+        "panel": ("str", "(required)", "panel file (.csv .xlsx .dta .parquet) relative to the study file, or builtin:NAME"),
+        "sheet": ("str|int", None, "xlsx sheet"),
+        "unit": ("str", "(required)", "unit column"),
+        "time": ("str", "(required)", "period column (whole numbers)"),
+        "years": ("list", None, "[first, last] periods kept (rows outside counted)"),
+        "balance": ("bool", False, "keep only units observed in every period (dropped units counted)"),
+        "drop_missing": ("bool", True, "drop rows with a missing model variable (listwise; counted)"),
+        "label_column": ("str", None, "column with a display name per unit (maps, tables)"),
+    },
+    "treatment": {
+        "column": ("str", None, "form (a): a 0/1 treatment column"),
+        "first_treat": ("str", None, "form (b): first treated period (empty/0 = never treated)"),
+        "registry": ("str", None, "form (c): a shipped policy list (pilotdid registry list) or a CSV"),
+        "batches": ("list", "(all)", "registry batches used"),
+        "rule": ("str", "approval_year", "treatment-year rule: approval_year, next_year_if_after, lag"),
+        "cutoff_month": ("int", 7, "next_year_if_after: approvals after this month count from the next year"),
+        "lag": ("int", 1, "lag: periods after approval"),
+        "county_rule": ("str", "parent", "county-level zones: parent, drop or ignore"),
+        "allow_unverified": ("bool", False, "accept registry rows marked unverified"),
+        "allow_unmatched": ("bool", False, "accept registry cities not found in the panel"),
+        "name": ("str", "did", "name of the treatment term in tables and results.json"),
+    },
+    "model": {
+        "outcome": ("str", "(required)", "outcome column (or the [index] column)"),
+        "controls": ("list", [], "control columns"),
+        "fixed_effects": ("list", "[unit, time]", "fixed-effect columns, the unit first"),
+        "cluster": ("str", "(the unit)", "cluster column (CRV1)"),
+        "vcov": ("str", "lsdv", "standard-error preset: lsdv, areg, xtreg_fe, reghdfe, fixest"),
+    },
+    "figures": {
+        "formats": ("list", ["png", "pdf"], "figure file formats (png always written): png, pdf, svg"),
+    },
+    "index": {
+        "system": ("str", "(required)", "indicator system: builtin name or TOML path"),
+        "method": ("str", "entropy", "entropy, critic, topsis, equal or pca"),
+        "pooling": ("str", "pooled", "pooled or by_year"),
+        "column": ("str", "index", "name of the index column (use it as [model] outcome)"),
+        "shift": ("float", 0.0001, "shift in the entropy shares"),
+        "drop_constant": ("bool", False, "drop zero-range indicators instead of refusing"),
+        "exclude": ("list", [], "indicators left out"),
+        "exclude_reason": ("str", None, "why (printed in the notes)"),
+        "missing": ("str", "error", "missing indicator cells: error or another documented policy"),
+    },
+}
+
+
+def _toml(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if value == FROM_STUDY or (isinstance(value, str) and value.startswith("(")):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{}" if not value else "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def study_file_reference() -> str:
+    """docs/study-file.md: every section, key, type, default and allowed value, generated from the declarations."""
+    lines = [
+        "# Study-file reference",
+        "",
+        "<!-- Generated by `python -m pilotdid.study.options > docs/study-file.md` from src/pilotdid/study/options.py;",
+        "     tests/test_study_options.py fails when this file and the declarations differ. Do not edit by hand. -->",
+        "",
+        "A study file is TOML. `pilotdid run STUDY.toml` refuses any key not listed here (with the valid keys) and",
+        "checks every `[analyses.*]` option's type and allowed values before it reads the panel.",
+        "Each `[analyses.NAME]` table switches an analysis on; they run in the order written.",
+        "",
+    ]
+    for section, keys in SECTION_KEYS.items():
+        lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{k}` | {_cell(t)} | `{_cell(_toml(d))}` | {_cell(h)} |" for k, (t, d, h) in keys.items()]
+        lines.append("")
+    lines += ["## [analyses.NAME]", "",
+              "Every analysis also takes `seed` (default: `[study] seed`; `--seed` sets it for all).", ""]
+    for name, options in ANALYSIS_OPTIONS.items():
+        lines += [f"### [analyses.{name}]", ""]
+        if not options:
+            lines += ["No options: `[analyses." + name + "]` on its own switches it on.", ""]
+            continue
+        lines += ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        for o in options:
+            allowed = ", ".join(f"`{a}`" for a in o.allowed) if o.allowed else ""
+            lines.append(f"| `{o.name}` | {_cell(o.type)} | `{_cell(_toml(o.default))}` | {allowed} | {_cell(o.help)} |")
+        example = [f"{o.name} = {_toml(o.default)}" for o in options
+                   if o.default is not None and not (isinstance(o.default, str) and o.default.startswith("("))]
+        lines += ["", "```toml", f"[analyses.{name}]", *example, "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator
+    import sys
+
+    sys.stdout.write(study_file_reference())

@@ -1,0 +1,86 @@
+"""Study-file options are declared once (src/pilotdid/study/options.py): checked before any data is read,
+and docs/study-file.md is generated from the same declarations."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import pilotdid.study.analyses as analyses_pkg
+from pilotdid.errors import PilotdidInputError
+from pilotdid.study import runner, spec
+from pilotdid.study.options import ANALYSIS_OPTIONS, SECTION_KEYS, option_names, study_file_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+CBEC = ROOT / "src" / "pilotdid" / "studies" / "cbec" / "study.toml"
+
+
+def test_committed_reference_is_the_generated_one():
+    committed = (ROOT / "docs" / "study-file.md").read_text(encoding="utf-8")
+    assert committed == study_file_reference(), (
+        "docs/study-file.md is out of date: run `python -m pilotdid.study.options > docs/study-file.md`")
+
+
+def test_reference_covers_every_section_key_of_the_parser():
+    assert set(SECTION_KEYS) == set(spec._KEYS)
+    for section, keys in spec._KEYS.items():
+        assert set(SECTION_KEYS[section]) == set(keys), section
+    text = study_file_reference()
+    for name, options in ANALYSIS_OPTIONS.items():
+        assert f"[analyses.{name}]" in text
+        for o in options:
+            assert f"| `{o.name}` |" in text
+
+
+def analysis_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(analyses_pkg.__path__) if not m.name.startswith("_"))
+
+
+@pytest.mark.parametrize("name", analysis_modules())
+def test_every_analysis_is_declared_and_agrees_with_its_module(name):
+    assert name in ANALYSIS_OPTIONS, f"declare the options of analysis {name!r} in study/options.py"
+    module = importlib.import_module(f"pilotdid.study.analyses.{name}")
+    own = getattr(module, "OPTIONS", None) or getattr(module, "_OPTION_KEYS", None)
+    if own is not None:
+        assert set(own) - {"seed"} == set(option_names(name)) - {"seed"}, (
+            f"analysis {name}: its OPTIONS and the declarations in study/options.py differ")
+
+
+def cbec_analyses() -> list[str]:
+    return list(tomllib.loads(CBEC.read_text(encoding="utf-8"))["analyses"])
+
+
+@pytest.mark.parametrize("analysis", cbec_analyses())
+def test_a_typo_in_any_cbec_analysis_is_refused_before_the_panel_is_read(analysis, monkeypatch):
+    text = CBEC.read_text(encoding="utf-8").replace(f"[analyses.{analysis}]", f"[analyses.{analysis}]\nwindw = 3", 1)
+    study = spec.parse_study(text, path=CBEC)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the panel was read before the options were checked")
+
+    monkeypatch.setattr(runner, "read_panel", no_reading)
+    with pytest.raises(PilotdidInputError) as err:
+        runner.run_study(study)
+    assert f"[analyses.{analysis}]" in str(err.value) and "windw" in str(err.value)
+
+
+@pytest.mark.parametrize("analysis, key, value, says", [
+    ("staggered", "control_group", '"never"', "not allowed"),
+    ("staggered", "estimators", '["cs", "xx"]', "not allowed"),
+    ("placebo", "draws", '"many"', "must be int"),
+    ("event_study", "window", "4", "must be list[int]"),
+    ("baseline", "stepwise", '"yes"', "must be bool"),
+])
+def test_wrong_types_and_values_are_refused_first(analysis, key, value, says, monkeypatch):
+    text = CBEC.read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if not ln.startswith(f"{key} ")]  # drop the study's own value
+    text = "\n".join(lines).replace(f"[analyses.{analysis}]", f"[analyses.{analysis}]\n{key} = {value}", 1)
+    study = spec.parse_study(text, path=CBEC)
+    monkeypatch.setattr(runner, "read_panel", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    with pytest.raises(PilotdidInputError) as err:
+        runner.run_study(study)
+    assert f"[analyses.{analysis}] {key}" in str(err.value) and says in str(err.value)
