@@ -11,13 +11,16 @@ written, files are written to a temporary folder beside DIR and moved into place
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from pilotdid.cli import app
 from pilotdid.errors import PilotdidInputError
 from pilotdid.outdir import OutputSpec
+
+if TYPE_CHECKING:  # pandas is imported where it is used, so `pilotdid --help` starts fast
+    import pandas as pd
 
 INDEX_FILES = ("weights.csv", "index.csv", "notes.txt", "weights_by_year.csv", "pca_eigenvalues.csv", "pca_loadings.csv")
 #: An index folder is recognised by its manifest, or (written before manifests) by holding only these names.
@@ -67,6 +70,8 @@ def index_command(
 
 def render_index_files(result, panel: pd.DataFrame) -> dict[str, str]:
     """The text of every output file, by name (nothing is written here)."""
+    import pandas as pd
+
     weights = result.weights
     first = ["indicator", "dimension", "sign", "weight"]
     weights = weights[first + [c for c in weights.columns if c not in first]]
@@ -112,6 +117,8 @@ def write_folder_atomically(out: Path, files: dict[str, str], *, inputs=()) -> N
 
 
 def _keep_years(frame: pd.DataFrame, time: str, years: str) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         first, last = (int(part) for part in years.split("-"))
     except ValueError:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from pilotdid.cli import app
 from pilotdid.errors import PilotdidInputError
+
+if TYPE_CHECKING:  # pandas is imported where it is used, so `pilotdid --help` starts fast
+    import pandas as pd
 
 registry_app = typer.Typer(
     name="registry", help="Policy lists (pilot batches, approval dates, verification status) and the treatment map.",
@@ -45,6 +48,8 @@ def _console():
 
 
 def _rich_table(df: pd.DataFrame, title: str):
+    import pandas as pd
+
     from rich.table import Table as RichTable
 
     table = RichTable(title=title, show_lines=False, header_style="bold")

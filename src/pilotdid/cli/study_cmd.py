@@ -8,8 +8,6 @@ from importlib import resources
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pilotdid.cli import app
 from pilotdid.errors import PilotdidInputError
@@ -28,6 +26,8 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     from pilotdid.study.options import check_study_options
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, quiet=quiet)
     if lang is not None and lang not in ("en", "zh"):
