@@ -133,7 +133,7 @@ def quiet_feols(*args, **kwargs):
     """``pyfixest.feols`` with pyfixest's own pandas-deprecation warning silenced (nothing else)."""
     import warnings
 
-    import pyfixest as pf
+    from pilotdid.estimation.fixest import pf
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=PANDAS_INPLACE_MESSAGE)
@@ -144,7 +144,7 @@ def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
     """A fitter using pyfixest ``feols`` with CRV1 by cluster and the given ``pf.ssc`` settings."""
 
     def fit(data, outcome, regressors, fixed_effects, cluster):
-        import pyfixest as pf
+        from pilotdid.estimation.fixest import pf
 
         fml = f"{outcome} ~ {' + '.join(regressors)}"
         if fixed_effects:

@@ -35,7 +35,7 @@ def sun_abraham(
     alpha: float = 0.05,
 ) -> EventStudyResult:
     """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT."""
-    import pyfixest as pf
+    from pilotdid.estimation.fixest import pf
 
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,

@@ -31,7 +31,7 @@ def twfe_event_study(
     alpha: float = 0.05,
 ) -> EventStudyResult:
     """TWFE dynamic specification (reference -1) and the static TWFE coefficient as its overall ATT."""
-    import pyfixest as pf
+    from pilotdid.estimation.fixest import pf
 
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyfixest as pf
-
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.fixest import pf
 
 #: How the reported intercept is defined.
 CONSTANT_BASE_LEVELS = "base_levels"  # intercept of an LSDV regression with the first level of each FE as base

@@ -22,13 +22,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
-from pyfixest.estimation import MapDemeaner
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from pyfixest.estimation import MapDemeaner
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.fixest import pf
 from pilotdid.estimation.twfe.covariance import (
     CONSTANT_BASE_LEVELS,
     CONSTANT_MEAN,

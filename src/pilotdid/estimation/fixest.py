@@ -1,0 +1,48 @@
+"""pyfixest, imported once, with its fixed effects taken in the order the formula names them.
+
+pyfixest 0.60 builds the fixed-effect list of a formula from a ``set()``
+(``pyfixest.estimation.formula.utils._encode_fixed_effects``), so the order in which the effects are
+demeaned -- and with it the last bits of every coefficient -- follows Python's string-hash seed: two
+identical runs in separate processes differed by up to 5e-7 on an unbalanced panel. The function is
+replaced here by one that keeps the formula's order (duplicates dropped, first kept); everything else
+is pyfixest's own code. Every module of pilotdid imports pyfixest through this one, as
+``from pilotdid.estimation.fixest import pf``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pyfixest as pf
+from pyfixest.estimation.formula import model_matrix as _model_matrix
+from pyfixest.estimation.formula import utils as _formula_utils
+
+__all__ = ["pf"]
+
+
+def _encode_fixed_effects_in_order(fixed_effects: str, data: pd.DataFrame) -> str:
+    """pyfixest's encoding of ``a + b^c``, with the effects in formula order instead of set order."""
+    effects = list(dict.fromkeys(re.split(r"\s*\+\s*", fixed_effects)))
+    for effect in effects:
+        if "^" not in effect:
+            continue
+        parts = effect.split("^")
+        data[effect.replace("^", "_")] = (
+            data[parts[0]].astype(pd.StringDtype()).str.cat(data[parts[1:]].astype(pd.StringDtype()), sep="^", na_rep=None)
+        )
+    encoded = (f"__fixed_effect__({effect.replace('^', '_')})" for effect in effects)
+    return f"{' + '.join(encoded)} - 1"
+
+
+def _install() -> None:
+    original = getattr(_formula_utils, "_encode_fixed_effects", None)
+    if original is None or getattr(original, "__pilotdid_ordered__", False):
+        return
+    _encode_fixed_effects_in_order.__pilotdid_ordered__ = True
+    _formula_utils._encode_fixed_effects = _encode_fixed_effects_in_order
+    if getattr(_model_matrix, "_encode_fixed_effects", None) is original:
+        _model_matrix._encode_fixed_effects = _encode_fixed_effects_in_order
+
+
+_install()
