@@ -52,5 +52,19 @@ def test_etwfe_in_the_staggered_analysis(ctx):
     for e in (0, 1, 2):
         assert rows[e]["coef"] == pytest.approx(cs_rows[e]["coef"], rel=1e-8)
     kinds = {a["type"] for a in out.results["aggregates"] if a["estimator"] == "etwfe"}
-    assert "simple" in kinds and any(k.startswith("group:") for k in kinds)
+    assert kinds == {"simple"}
+    assert {"simple", "group", "calendar", "event"} <= set(out.results["etwfe"])
     assert out.results["etwfe"]["control_group"] == "never"
+
+
+def test_stacked_in_the_staggered_analysis(ctx):
+    from pilotdid.errors import PilotdidInputError
+    from pilotdid.study.analyses import staggered
+
+    out = staggered.run(ctx, {"estimators": ["stacked"], "stacked_window": [-2, 1]})
+    rows = [r for r in out.results["event_study"] if r["estimator"] == "stacked"]
+    assert [r["rel_time"] for r in rows] == [-2, -1, 0, 1]
+    assert any(a["estimator"] == "stacked" and a["type"] == "static" for a in out.results["aggregates"])
+    assert out.results["stacked"]["window"] == [-2, 1]
+    with pytest.raises(PilotdidInputError, match="stacked_window"):
+        staggered.run(ctx, {"estimators": ["stacked"], "stacked_window": [-1, 2]})

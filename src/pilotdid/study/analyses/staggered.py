@@ -3,7 +3,9 @@
 Options (``[analyses.staggered]``):
 
 - ``estimators = ["cs", "sa", "bjs", "bacon"]`` (the default; any subset of those and ``"dcdh"``,
-  ``"twowayfeweights"``, ``"etwfe"``);
+  ``"twowayfeweights"``, ``"etwfe"``, ``"stacked"``);
+- ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
+  not fit inside the panel are left out and named);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
 - ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates); cells whose
   propensity score does not exist (separation in a tiny cohort) are estimated by outcome regression and
@@ -41,8 +43,8 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyCont
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
-           "covariates", "window")
-ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe")
+           "covariates", "window", "stacked_window")
+ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe", "stacked")
 DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
 GUARDS = {
     "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
@@ -66,6 +68,10 @@ GUARDS = {
     "etwfe": "Wooldridge's extended TWFE gives every treated cohort-year its own coefficient in one regression, so "
              "treated observations never serve as controls. It guards against TWFE's negative weights while "
              "keeping the regression framework (and its covariates).",
+    "stacked": "Stacked DID builds one clean sub-experiment per adoption cohort (its cities against cities not "
+               "treated within the event window) and, with Wing-Freedman-Hollingsworth weights, averages them by "
+               "cohort size. It guards against forbidden comparisons and against the unweighted stack's implicit "
+               "variance weights.",
 }
 
 
@@ -258,14 +264,35 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                    control_group="never" if control_group == "never_treated" else "notyet", cluster=cluster)
         results_es["etwfe"] = et.event_study()
         notes += et.notes
-        for kind in ("simple", "group", "calendar"):
-            for r in et.aggregates[kind].itertuples():
-                aggregates.append({"estimator": "etwfe", "type": kind if kind == "simple" else f"{kind}:{r.key}",
-                                   "att": r.att, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                                   "se_method": et.se_method})
+        simple = et.aggregates["simple"].iloc[0]
+        aggregates.append({"estimator": "etwfe", "type": "simple", "att": simple.att, "se": simple.se,
+                           "ci_low": simple.ci_low, "ci_high": simple.ci_high, "se_method": et.se_method})
         extra["etwfe"] = {"control_group": et.control_group, "cells": et.cells.to_dict("records"),
                           **{k: v.to_dict("records") for k, v in et.aggregates.items()}}
         ctx.progress("staggered: extended TWFE", 1, 1)
+    if "stacked" in estimators:
+        from pilotdid.estimation.staggered.stacked import stacked_did
+
+        sw = options.get("stacked_window", [-3, 2])
+        if not (isinstance(sw, list) and len(sw) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in sw)
+                and sw[0] <= -2 and sw[1] >= 0):
+            raise PilotdidInputError(f"stacked_window = {sw!r}", where=f"[analyses.{name}] stacked_window",
+                                     fix="two integers [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
+        st = stacked_did(data, **kw, window=(sw[0], sw[1]), covariates=covariates, cluster=cluster)
+        results_es["stacked"] = st.event_study
+        notes += st.notes
+        aggregates.append({"estimator": "stacked", "type": "static", "att": st.static_att, "se": st.static_se,
+                           "ci_low": st.static_att - 1.959963984540054 * st.static_se,
+                           "ci_high": st.static_att + 1.959963984540054 * st.static_se,
+                           "se_method": st.event_study.se_method})
+        extra["stacked"] = {"window": list(st.window), "sub_experiments": st.sub_experiments.to_dict("records")}
+        tables["staggered_stacked_subexperiments"] = Table(
+            name="staggered_stacked_subexperiments",
+            title=f"Stacked DID sub-experiments (event window [{sw[0]}, {sw[1]}])",
+            body=st.sub_experiments.rename(columns={"control_weight": "control weight (WFH)"}), float_digits=4,
+            notes=["Clean controls: never treated or first treated after the window's end. Control weight "
+                   "Q_a = (treated share of sub-experiment a) / (control share of a) (Wing, Freedman & "
+                   "Hollingsworth 2024); the static row is the weighted stacked TWFE coefficient."])
     for key in ("sa", "bjs"):
         if key in results_es:
             notes += results_es[key].notes
@@ -281,7 +308,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
                      "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
 
-    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh", "etwfe") if e in results_es for r in results_es[e].event_rows()]
+    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh", "etwfe", "stacked") if e in results_es
+                  for r in results_es[e].event_rows()]
     all_rows = pd.DataFrame(event_rows + twfe_rows)
     es_rows_out = [normalise_row(r, EVENT_STUDY_KEYS) for r in event_rows]
     if not prior_rows:
@@ -291,7 +319,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
         wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
-        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe") if e in wide.columns]]
+        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
+                                    if e in wide.columns]]
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
             body=wide.rename(columns={"rel_time": "event time"}),
@@ -305,8 +334,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
                "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
                "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
-               "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx), group:g and "
-               "calendar:t by cohort and by year."]
+               "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx; the group and "
+               "calendar aggregates are in results.json); stacked static = the WFH-weighted stacked TWFE coefficient."]
         + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
            for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
 

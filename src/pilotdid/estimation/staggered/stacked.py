@@ -1,0 +1,133 @@
+"""Stacked difference-in-differences (Cengiz, Dube, Lindner & Zipperer 2019) with the corrective weights of
+Wing, Freedman & Hollingsworth (2024, NBER WP 32054).
+
+For every adoption cohort a whose event window [a + lo, a + hi] lies inside the panel (the "trimmed" set of
+sub-experiments), a sub-experiment holds the cohort's units and the clean controls -- units never treated or
+first treated after a + hi -- over the window's periods. The sub-experiments are stacked, and one weighted
+regression is run with unit x sub-experiment and event-time x sub-experiment fixed effects:
+
+- event study: ``y ~ sum_{e != -1} treated * 1{event time = e}``;
+- TWFE form: ``y ~ treated * 1{event time >= 0}``.
+
+Weights (WFH eq. 5-6): treated rows 1; control rows of sub-experiment a get Q_a = (N^D_a / N^D) / (N^C_a / N^C),
+N^D_a and N^C_a the treated and control units of sub-experiment a, N^D and N^C their totals over the trimmed
+set. With them the event-study coefficient at e is the trimmed aggregate ATT, sum_a (N^D_a / N^D) x
+[(treated mean change from -1 to e) - (control mean change)] on a balanced panel -- the identity the tests
+check -- instead of an average with the implicit variance weights of the unweighted stack. Standard errors:
+CRV1 (fixest's small-sample correction) clustered by unit (a control unit appears in several sub-experiments)
+unless a cluster is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
+from pilotdid.estimation.staggered.results import EventStudyResult
+
+
+@dataclass
+class StackedResult:
+    event_study: EventStudyResult
+    static_att: float
+    static_se: float
+    sub_experiments: pd.DataFrame  # cohort, treated_units, control_units, control_weight
+    window: tuple[int, int]
+    notes: list[str] = field(default_factory=list)
+
+
+def build_stack(df: pd.DataFrame, *, unit: str, time: str, first_treat: str, window: tuple[int, int]):
+    """The stacked data (rows of each sub-experiment) with ``_sub``, ``_event``, ``_treated`` and ``_weight``."""
+    lo, hi = window
+    g = df[first_treat].fillna(0).to_numpy(float)
+    t = df[time].to_numpy(float)
+    t_min, t_max = t.min(), t.max()
+    cohorts = np.unique(g[g > 0])
+    kept = [a for a in cohorts if a + lo >= t_min and a + hi <= t_max]
+    left_out = [a for a in cohorts if a not in kept]
+    pieces, info = [], []
+    for a in kept:
+        in_window = (t >= a + lo) & (t <= a + hi)
+        treated = g == a
+        clean = (g == 0) | (g > a + hi)
+        rows = in_window & (treated | clean)
+        piece = df.loc[rows].copy()
+        piece["_sub"] = int(a)
+        piece["_event"] = (t[rows] - a).astype(int)
+        piece["_treated"] = treated[rows].astype(float)
+        pieces.append(piece)
+        info.append({"cohort": int(a), "treated_units": int(piece.loc[piece["_treated"] == 1, unit].nunique()),
+                     "control_units": int(piece.loc[piece["_treated"] == 0, unit].nunique())})
+    if not pieces:
+        raise PilotdidInputError(f"no cohort has the whole event window {list(window)} inside the panel",
+                                 where="staggered.stacked", fix="use a narrower stacked_window")
+    info = pd.DataFrame(info)
+    info = info[info.control_units > 0]
+    if info.empty:
+        raise PilotdidInputError("no sub-experiment has a clean control unit", where="staggered.stacked",
+                                 fix="a narrower window or a panel with never-treated units")
+    stack = pd.concat([p for p in pieces if int(p["_sub"].iloc[0]) in set(info.cohort)], ignore_index=True)
+    n_d, n_c = info.treated_units.sum(), info.control_units.sum()
+    info["control_weight"] = (info.treated_units / n_d) / (info.control_units / n_c)
+    q = stack["_sub"].map(info.set_index("cohort")["control_weight"])
+    stack["_weight"] = np.where(stack["_treated"] == 1, 1.0, q)
+    return stack, info, [int(a) for a in left_out]
+
+
+def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+                window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
+                cluster: str | None = None, alpha: float = 0.05) -> StackedResult:
+    """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
+    import pyfixest as pf
+
+    lo, hi = window
+    if not (lo < -1 and hi >= 0):
+        raise PilotdidInputError(f"stacked window {list(window)}", where="staggered.stacked",
+                                 fix="a window [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
+    covariates = list(covariates or [])
+    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                            covariates=covariates, cluster=cluster, where="staggered.stacked")
+    stack, info, left_out = build_stack(df, unit=unit, time=time, first_treat=first_treat, window=window)
+    if left_out:
+        notes.append(f"Stacked DID: cohort(s) {', '.join(map(str, left_out))} left out (event window "
+                     f"[{lo}, {hi}] not inside the panel).")
+    stack["_unit_sub"] = stack[unit].astype(str) + "|" + stack["_sub"].astype(str)
+    stack["_event_sub"] = stack["_event"].astype(str) + "|" + stack["_sub"].astype(str)
+    stack["_post"] = stack["_treated"] * (stack["_event"] >= 0)
+    cl = cluster or unit
+    cov = "".join(f" + {c}" for c in covariates)
+    with pyfixest_quiet():
+        es = pf.feols(f"{outcome} ~ i(_event, _treated, ref=-1){cov} | _unit_sub + _event_sub", data=stack,
+                      weights="_weight", vcov={"CRV1": cl})
+        static = pf.feols(f"{outcome} ~ _post{cov} | _unit_sub + _event_sub", data=stack, weights="_weight",
+                          vcov={"CRV1": cl})
+    tidy = es.tidy()
+    rows = [n for n in tidy.index if n.startswith("_event::")]
+    rel = np.array([int(float(n.split("::")[1].split(":")[0])) for n in rows])
+    order = np.argsort(rel)
+    rows = [rows[i] for i in order]
+    z = stats.norm.ppf(1 - alpha / 2)
+    coef = tidy.loc[rows, "Estimate"].to_numpy()
+    se = tidy.loc[rows, "Std. Error"].to_numpy()
+    V = pd.DataFrame(es._vcov, index=es._coefnames, columns=es._coefnames).loc[rows, rows].to_numpy()
+    table = pd.DataFrame({"rel_time": rel[order], "coef": coef, "se": se, "ci_low": coef - z * se,
+                          "ci_high": coef + z * se})
+    ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
+    table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)
+    # overall: the trimmed aggregate ATT averaged over the window's post periods (equal weights per event time)
+    post = (table.rel_time >= 0).to_numpy()
+    post_in_v = rel[order] >= 0
+    a = post_in_v / post_in_v.sum()
+    att = float(table.loc[post, "coef"].mean())
+    att_se = float(np.sqrt(a @ V @ a))
+    st = static.tidy().loc["_post"]
+    se_method = f"CRV1 clustered by {cl} (pyfixest), WFH weights; unit x sub-experiment and event time x sub-experiment FE"
+    es_res = EventStudyResult(estimator="stacked", table=table, att=att, se=att_se, ci_low=att - z * att_se,
+                              ci_high=att + z * att_se, vcov=V, reference=-1, se_method=se_method, notes=notes)
+    return StackedResult(event_study=es_res, static_att=float(st["Estimate"]), static_se=float(st["Std. Error"]),
+                         sub_experiments=info, window=(lo, hi), notes=notes)
