@@ -50,6 +50,14 @@ def test_every_analysis_is_declared_and_agrees_with_its_module(name):
             f"analysis {name}: its OPTIONS and the declarations in study/options.py differ")
 
 
+def test_every_shipped_study_passes_the_check():
+    from pilotdid.study.options import check_study_options
+
+    for path in [CBEC, *sorted((ROOT / "examples").rglob("*.toml"))]:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        check_study_options(raw.get("analyses", {}))
+
+
 def cbec_analyses() -> list[str]:
     return list(tomllib.loads(CBEC.read_text(encoding="utf-8"))["analyses"])
 

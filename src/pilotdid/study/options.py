@@ -31,18 +31,29 @@ class Option:
     type: str
     default: Any
     help: str
-    allowed: tuple[Any, ...] | None = None
+    #: allowed values, or "module:NAME" naming the constant that holds them (so a list that grows in its own
+    #: module — e.g. the staggered estimators — is never copied here)
+    allowed_spec: tuple[Any, ...] | str | None = None
+
+    @property
+    def allowed(self) -> tuple[Any, ...] | None:
+        if isinstance(self.allowed_spec, str):
+            import importlib
+
+            module, _, name = self.allowed_spec.partition(":")
+            return tuple(getattr(importlib.import_module(module), name))
+        return self.allowed_spec
 
 
-def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | None = None) -> Option:
+def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | str | None = None) -> Option:
     """One option declaration (see the module docstring)."""
-    return Option(name, type, default, help, tuple(allowed) if allowed is not None else None)
+    return Option(name, type, default, help, allowed if allowed is None or isinstance(allowed, str) else tuple(allowed))
 
 
 #: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
 SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)")
 
-_ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights")
+_ESTIMATORS = "pilotdid.study.analyses.staggered:ESTIMATORS"
 _PRESETS = ("lsdv", "areg", "xtreg_fe", "reghdfe", "fixest")
 
 #: [analyses.NAME] -> its options. Order is the order of docs/study-file.md.
@@ -141,6 +152,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     ),
     "multiverse": (
         opt("estimator", "str|list[str]", "twfe", "estimators in the grid"),
+        opt("index_system", "str|list[str]", FROM_STUDY, "indicator systems in the grid ([index] system or alternatives)"),
         opt("index_method", "str|list[str]", FROM_STUDY, "index weighting methods in the grid"),
         opt("pooling", "str|list[str]", FROM_STUDY, "index weight poolings in the grid"),
         opt("treatment_rule", "str|list[str]", FROM_STUDY, "treatment-year rules in the grid"),
@@ -153,6 +165,11 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=("permute_cohorts", "random_years")),
         opt("capital_column", "str", None, "as [analyses.robustness]"),
         opt("max_specs", "int", 2000, "refuse grids larger than this"),
+    ),
+    "index_systems": (
+        opt("alternatives", "list[str]", "(all)", "names of the [index.alternatives] compared with the study's index"),
+        opt("same_window", "bool", True, "also rebuild the study's index on each alternative's window"),
+        opt("vcov", "str", FROM_STUDY, "standard-error preset (default: [model] vcov)", allowed=_PRESETS),
     ),
     "paper_comparison": (
         opt("column_maps", "table", {}, "table -> {our column -> published column}"),
@@ -192,18 +209,36 @@ def _matches(value: Any, kind: str) -> bool:
     return False
 
 
+def _module_options(analysis: str) -> tuple[str, ...]:
+    """The option names an analysis module lists itself (``OPTIONS``), during the move to declarations here."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"pilotdid.study.analyses.{analysis}")
+    except ImportError:
+        return ()
+    return tuple(getattr(module, "OPTIONS", None) or getattr(module, "_OPTION_KEYS", None) or ())
+
+
 def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
-    """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``."""
-    if analysis not in ANALYSIS_OPTIONS:
-        return  # an analysis without declarations checks its own options when it runs
+    """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``.
+
+    A key the analysis module lists in its own ``OPTIONS`` but that is not declared here yet is accepted (and
+    checked by the analysis when it runs); tests/test_study_options.py asks for its declaration.
+    """
     where = f"[analyses.{analysis}]"
+    if analysis not in ANALYSIS_OPTIONS and not _module_options(analysis):
+        return  # a new analysis that declares nothing yet checks its own options when it runs
     declared = {o.name: o for o in options_of(analysis)}
-    unknown = sorted(set(options) - set(declared))
+    accepted = list(declared) + [k for k in _module_options(analysis) if k not in declared]
+    unknown = sorted(set(options) - set(accepted))
     if unknown:
-        valid = [n for n in declared if n != "seed"]
+        valid = [n for n in accepted if n != "seed"]
         raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where=where,
                                  fix=f"valid options: {', '.join(valid)}" if valid else "this analysis takes no options")
     for key, value in options.items():
+        if key not in declared:
+            continue
         o = declared[key]
         if not _matches(value, o.type):
             raise PilotdidInputError(f"{key} must be {o.type}, got {value!r}", where=f"{where} {key}",
@@ -279,6 +314,7 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "exclude": ("list", [], "indicators left out"),
         "exclude_reason": ("str", None, "why (printed in the notes)"),
         "missing": ("str", "error", "missing indicator cells: error or another documented policy"),
+        "alternatives": ("table", {}, "named alternative indicator systems: {name = {system, years, ...}}"),
     },
 }
 
