@@ -46,6 +46,10 @@ CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 EST_METHODS = ("dr", "ipw", "reg")
 BASE_PERIODS = ("varying", "universal")
 COVARIATE_PERIODS = ("earlier", "base")
+#: What a cell whose propensity score fails the separation test gets (est_method "dr"/"ipw"):
+#: "error" refuses naming the cell; "none" leaves it NA as R did and csdid do (aggregates then lack it and say
+#: so); "reg" estimates it by outcome regression, the half of the doubly robust estimator that exists.
+PS_FALLBACKS = ("error", "none", "reg")
 BOOT_WEIGHTS = ("rademacher", "mammen")
 _PS_TRIM = 0.995
 
@@ -68,6 +72,8 @@ class CSResult(Result):
     notes: list[str] = field(default_factory=list)
     bootstrap: dict | None = None  # draws, weights, seed, crit (uniform) when a bootstrap was run
     covariate_period: str = "earlier"
+    ps_fallback: str = "error"
+    fallback_cells: list[str] = field(default_factory=list)  # "g:t" cells whose propensity score failed PS_TEST
 
     title = "Callaway-Sant'Anna ATT(g,t)"
 
@@ -93,6 +99,8 @@ class CSResult(Result):
     def conventions(self) -> dict:
         return {"control_group": self.control_group, "est_method": self.est_method, "base_period": self.base_period,
                 "anticipation": self.anticipation, "covariates": list(self.covariates),
+                "covariate_period": self.covariate_period, "ps_fallback": self.ps_fallback,
+                "ps_fallback_cells": len(self.fallback_cells),
                 "se": "multiplier bootstrap" if self.bootstrap else "analytic influence function"}
 
 
@@ -109,6 +117,8 @@ class CSAggregate(Result):
     influence: np.ndarray  # (n_units, 1 + n_detail): overall first
     crit: float  # critical value used for the detail bands
     se_method: str
+    notes: list[str] = field(default_factory=list)  # thin event times, NA cells left out
+    lacking_cells: list[str] = field(default_factory=list)  # "g:t" NA cells (ps_fallback = "none") left out
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -116,7 +126,7 @@ class CSAggregate(Result):
 
     def tidy(self) -> pd.DataFrame:
         """The overall ATT (``kind`` = aggregate), then the detail rows (``kind`` = the aggregation type)."""
-        label = [c for c in self.detail.columns if c not in ("att", "se", "ci_low", "ci_high")]
+        label = [c for c in self.detail.columns if c not in ("att", "se", "ci_low", "ci_high", "n_units", "n_cohorts")]
         rows = [{"term": "ATT", "estimate": self.att, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high,
                  "kind": "aggregate"}]
         for r in self.detail.to_dict("records"):
@@ -147,13 +157,30 @@ class CSAggregate(Result):
 # --------------------------------------------------------------------------------------------- 2x2 pieces
 
 class PropensityScoreError(Exception):
-    """The logit propensity score has no finite maximum (separation) or a singular information matrix."""
+    """The logit propensity score has no finite maximum (separation) or a singular information matrix.
+
+    ``test`` names the part of :data:`PS_TEST` that failed (the message adds the cell's statistic)."""
+
+    def __init__(self, message: str, test: str):
+        super().__init__(message)
+        self.test = test
 
 
-def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+#: Separation tests of the propensity-score logit (the MLE does not exist under (quasi-)complete
+#: separation: some coefficients run off to infinity and fitted probabilities to exactly 0 or 1).
+PS_MAX_INDEX = 35.0  # |x'b| > 35: a fitted probability within 1e-15 of 0 or 1 (1 / (1 + e^35) = 6.3e-16)
+PS_MAX_COND = 1e12  # condition number of the scale-free information matrix: no overlap left to identify b
+PS_MAX_ITER = 50
+PS_TEST = (f"logit separation test: Newton-Raphson converges within {PS_MAX_ITER} iterations, every |x'b| <= "
+           f"{PS_MAX_INDEX:g} (fitted propensity scores > 6e-16 away from 0 and 1) and the scaled information "
+           f"matrix has condition number <= {PS_MAX_COND:.0e}")
+
+
+def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
     """Logit MLE by Newton-Raphson; returns (fitted probabilities, inverse Hessian scaled by n).
 
-    Raises :class:`PropensityScoreError` under (quasi-)separation, where the MLE does not exist.
+    Raises :class:`PropensityScoreError`, naming the failed part of :data:`PS_TEST`, under
+    (quasi-)separation, where the MLE does not exist.
     """
     n, k = X.shape
     beta = np.zeros(k)
@@ -166,10 +193,10 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = 50)
             try:
                 step = np.linalg.solve(hess, X.T @ (d - p))
             except np.linalg.LinAlgError as err:
-                raise PropensityScoreError("singular logit information matrix") from err
+                raise PropensityScoreError("the logit information matrix is singular", "singular information") from err
             beta += step
             if not np.all(np.isfinite(beta)):
-                raise PropensityScoreError("logit coefficients diverge")
+                raise PropensityScoreError("the logit coefficients diverge to infinity", "diverging coefficients")
             if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
                 converged = True
                 break
@@ -179,8 +206,18 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = 50)
     scale = np.sqrt(np.maximum(np.diag(info), 1e-300))
     # separation shows as a diverging linear index (fitted probabilities at 0 or 1); the information
     # matrix is judged after scaling, so covariates in large units do not look singular
-    if not converged or np.max(np.abs(X @ beta)) > 35 or np.linalg.cond(info / np.outer(scale, scale)) > 1e12:
-        raise PropensityScoreError("logit separation: fitted probabilities reach 0 or 1")
+    max_index = float(np.max(np.abs(X @ beta)))
+    if max_index > PS_MAX_INDEX:
+        raise PropensityScoreError(f"max |x'b| = {max_index:.0f} > {PS_MAX_INDEX:g}: fitted propensity scores are "
+                                   "0 or 1 to machine precision (the treated and control covariates separate)",
+                                   f"|x'b| > {PS_MAX_INDEX:g}")
+    if not converged:
+        raise PropensityScoreError(f"Newton-Raphson did not converge in {max_iter} iterations (coefficients drift, "
+                                   "as under quasi-separation)", "no convergence")
+    cond = float(np.linalg.cond(info / np.outer(scale, scale)))
+    if cond > PS_MAX_COND:
+        raise PropensityScoreError(f"scaled information matrix condition number {cond:.1e} > {PS_MAX_COND:.0e} "
+                                   "(no overlap left to identify the coefficients)", f"condition number > {PS_MAX_COND:.0e}")
     hess_inv_n = np.linalg.inv(info)
     return p, hess_inv_n
 
@@ -274,7 +311,7 @@ def att_gt(
     anticipation: int = 0,
     cluster: str | None = None,
     alpha: float = 0.05,
-    ps_fallback: str | None = None,
+    ps_fallback: Literal["error", "none", "reg"] = "error",
     covariate_period: Literal["earlier", "base"] = "earlier",
 ) -> CSResult:
     """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
@@ -282,9 +319,10 @@ def att_gt(
     ``first_treat`` holds the first treated period (0 = never treated). Without covariates all three
     estimation methods reduce to the difference of mean changes and are computed for every cell at
     once; with covariates each cell is one logit/OLS 2x2. When a cell's propensity score cannot be
-    estimated (separation, typically a cohort of a handful of units), the default is to refuse with
-    the cell named; ``ps_fallback="reg"`` estimates those cells by outcome regression instead and lists
-    them in ``notes``.
+    estimated (it fails :data:`PS_TEST`; typically a cohort of a handful of units), ``ps_fallback``
+    decides: ``"error"`` (default) refuses with the cell named, ``"none"`` leaves the cell NA (R ``did``,
+    csdid), ``"reg"`` estimates it by outcome regression; either way the cells are listed in
+    ``fallback_cells`` and ``notes``.
     """
     where = "staggered.cs"
     if control_group not in CONTROL_GROUPS:
@@ -296,6 +334,8 @@ def att_gt(
     if covariate_period not in COVARIATE_PERIODS:
         raise PilotdidInputError(f"covariate_period {covariate_period!r} unknown", where=where,
                                  fix=f"use one of {COVARIATE_PERIODS}")
+    if ps_fallback not in PS_FALLBACKS:
+        raise PilotdidInputError(f"ps_fallback {ps_fallback!r} unknown", where=where, fix=f"use one of {PS_FALLBACKS}")
     covariates = list(covariates or [])
     wide = to_wide(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                    covariates=covariates, cluster=cluster, where=where)
@@ -323,6 +363,8 @@ def att_gt(
             f"no ATT(g,t) cell has both treated units and {control_group.replace('_', '-')} control units",
             where=where, fix='include never-treated units, or use control_group = "not_yet_treated"')
     dy = y[:, t_idx] - y[:, b_idx]
+    fallback_cells: list[str] = []  # "g:t" labels of cells whose propensity score failed PS_TEST
+    fallback_reasons: dict[str, list[str]] = {}
     x_idx = np.minimum(t_idx, b_idx) if covariate_period == "earlier" else b_idx
     att = np.full(len(cells), np.nan)
     inf = np.zeros((n, len(cells)))
@@ -335,7 +377,6 @@ def att_gt(
             inf = (treated * (dy - mean_t) * (n / n_t) - control * (dy - mean_c) * (n / n_c))
         inf = np.where(ok[None, :], inf, 0.0)
     else:
-        fallback_cells: list[str] = []
         for k in np.flatnonzero(ok & ~is_base):
             sub = treated[:, k] | control[:, k]
             X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, x_idx[k]] for c in covariates])
@@ -343,19 +384,26 @@ def att_gt(
                 a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
             except PropensityScoreError as err:
                 cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
-                if ps_fallback != "reg":
+                if ps_fallback == "error":
                     raise PilotdidInputError(
                         f"propensity score for ATT({cell}) cannot be estimated ({err}; {int(n_t[k])} treated units, "
                         f"{len(covariates)} covariates)", where=where,
-                        fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg"') from None
+                        fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg" or "none"') from None
+                fallback_cells.append(f"{groups[k]:g}:{times[t_idx[k]]}")
+                fallback_reasons.setdefault(err.test, []).append(cell)
+                if ps_fallback == "none":
+                    continue
                 a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg")
-                fallback_cells.append(cell)
             att[k] = a
             inf[sub, k] = f * (n / sub.sum())
         if fallback_cells:
-            cohorts_hit = sorted({c.split(",")[0] for c in fallback_cells})
-            notes.append(f"{len(fallback_cells)} ATT(g,t) cell(s) ({', '.join(cohorts_hit)}) estimated by outcome "
-                         f"regression instead of {est_method}: their propensity score does not exist (separation).")
+            per_cohort = pd.Series([c.split(":")[0] for c in fallback_cells]).value_counts(sort=False)
+            hit = ", ".join(f"g={g}: {m}" for g, m in per_cohort.items())
+            fate = ("left NA (ps_fallback = \"none\", as R did/csdid; aggregates leave them out)" if ps_fallback == "none"
+                    else f"estimated by outcome regression instead of {est_method} (ps_fallback = \"reg\")")
+            why = ", ".join(f"{reason} in {len(c)}" for reason, c in fallback_reasons.items())
+            notes.append(f"{len(fallback_cells)} ATT(g,t) cell(s) ({hit}) {fate}: their propensity score fails the "
+                         f"{PS_TEST} (failed: {why}).")
     att[is_base] = 0.0
     inf[:, is_base] = 0.0
     if (~ok).any():
@@ -363,7 +411,7 @@ def att_gt(
                      "and are not estimated.")
     keep = ok
     se = _analytic_se(inf, wide.cluster)
-    se[is_base] = np.nan
+    se[is_base | np.isnan(att)] = np.nan
     z = stats.norm.ppf(1 - alpha / 2)
     table = pd.DataFrame({
         "group": groups, "time": times[t_idx], "base": times[b_idx], "event_time": times[t_idx] - groups,
@@ -376,7 +424,7 @@ def att_gt(
     return CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
                     control_group=control_group, est_method=est_method, base_period=base_period,
                     anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes,
-                    covariate_period=covariate_period)
+                    covariate_period=covariate_period, ps_fallback=ps_fallback, fallback_cells=fallback_cells)
 
 
 def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -497,6 +545,10 @@ def _weighted(result: CSResult, keepers: np.ndarray) -> tuple[float, np.ndarray]
     return est, inf
 
 
+#: An event time resting on fewer treated units than this is flagged (``aggregate(..., min_units_e=...)``).
+MIN_UNITS_E = 5
+
+
 def aggregate(
     result: CSResult,
     type: Literal["simple", "group", "calendar", "dynamic"] = "dynamic",
@@ -507,46 +559,46 @@ def aggregate(
     bootstrap_draws: int = 0,
     seed: int = 12345,
     weights: str = "rademacher",
+    min_units_e: int = MIN_UNITS_E,
 ) -> CSAggregate:
     """Aggregate ATT(g,t) as R ``did::aggte``: cohort-size weights, weight-estimation influence included.
 
     simple: post-treatment cells weighted by cohort size; group: mean of post cells per cohort, then
     cohort-size weighted; calendar: per period, cohort-size weighted over treated cohorts, then the
     mean over periods; dynamic: per event time e, cohort-size weighted, overall = mean over e >= 0.
-    ``balance_e`` keeps only cohorts observed for e = 0..balance_e. ``bootstrap_draws`` > 0 gives
-    multiplier-bootstrap SEs and uniform bands for the detail rows; 0 gives analytic SEs and pointwise CIs.
+    ``balance_e`` keeps only cohorts observed for e = 0..balance_e (R's ``balance_e``). ``bootstrap_draws``
+    > 0 gives multiplier-bootstrap SEs and uniform bands for the detail rows; 0 gives analytic SEs and
+    pointwise CIs. Every detail row carries ``n_units`` (treated units behind it) and ``n_cohorts``; a
+    dynamic aggregation notes the event times resting on fewer than ``min_units_e`` units. NA cells (a
+    propensity score that failed, ``ps_fallback = "none"``) are left out, as R's ``na.rm = TRUE``, and
+    listed in ``lacking_cells`` and the notes.
     """
     tab = result.att_gt
     g = tab["group"].to_numpy(dtype=float)
     t = tab["time"].to_numpy(dtype=float)
     e = t - g
     att = tab["att"].to_numpy()
+    valid = np.isfinite(att)
+    cohort_size = {gg: int(np.sum(result.cohort == gg)) for gg in np.unique(g)}
     labels: list = []
     detail_att: list[float] = []
     detail_inf: list[np.ndarray] = []
-    if type == "simple":
-        keepers = np.flatnonzero((g <= t) & (e <= max_e))
-        overall, overall_inf = _weighted(result, keepers)
-    elif type == "group":
-        glist = np.unique(g)
-        for gg in glist:
-            k = np.flatnonzero((g == gg) & (g <= t) & (e <= max_e))
-            labels.append(gg)
-            detail_att.append(float(att[k].mean()))
-            detail_inf.append(result.influence[:, k].mean(axis=1))
-        pgg = np.array([np.mean(result.cohort == gg) for gg in glist])
-        w = pgg / pgg.sum()
-        overall = float(np.array(detail_att) @ w)
-        overall_inf = np.column_stack(detail_inf) @ w + _weight_influence(result.cohort, glist, np.arange(len(glist))) @ np.array(detail_att)
+    detail_units: list[int] = []
+    detail_cohorts: list[int] = []
+    notes: list[str] = []
+
+    def add(label, k: np.ndarray, est: float, inf_col: np.ndarray) -> None:
+        cohorts = np.unique(g[k])
+        labels.append(label)
+        detail_att.append(est)
+        detail_inf.append(inf_col)
+        detail_units.append(sum(cohort_size[c] for c in cohorts))
+        detail_cohorts.append(len(cohorts))
+
+    if type in ("simple", "group"):
+        candidate = (g <= t) & (e <= max_e)
     elif type == "calendar":
-        for tt in np.unique(t[t >= g.min()]):
-            k = np.flatnonzero((g <= t) & (t == tt))
-            a, f = _weighted(result, k)
-            labels.append(tt)
-            detail_att.append(a)
-            detail_inf.append(f)
-        overall = float(np.mean(detail_att))
-        overall_inf = np.column_stack(detail_inf).mean(axis=1)
+        candidate = g <= t
     elif type == "dynamic":
         include = np.ones(len(tab), dtype=bool)
         eseq = np.unique(e)
@@ -555,21 +607,58 @@ def aggregate(
             eseq = np.unique(e[include])
             eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - result.times.max() + result.times.min())]
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        candidate = include & np.isin(e, eseq)
+    else:
+        raise PilotdidInputError(f"aggregation type {type!r} unknown", where="staggered.cs.aggregate",
+                                 fix="use simple, group, calendar or dynamic")
+    lacking = [f"{gg:g}:{tt:g}" for gg, tt in zip(g[candidate & ~valid], t[candidate & ~valid])]
+    use = candidate & valid
+    if not use.any():
+        raise PilotdidInputError(f"every ATT(g,t) cell the {type} aggregation needs is NA", where="staggered.cs.aggregate",
+                                 fix='use ps_fallback = "reg", est_method = "reg" or fewer covariates')
+    if type == "simple":
+        keepers = np.flatnonzero(use)
+        overall, overall_inf = _weighted(result, keepers)
+    elif type == "group":
+        glist = np.unique(g[use])  # a cohort with every post-period cell NA drops out (R: na.rm)
+        for gg in glist:
+            k = np.flatnonzero(use & (g == gg))
+            add(gg, k, float(att[k].mean()), result.influence[:, k].mean(axis=1))
+        pgg = np.array([np.mean(result.cohort == gg) for gg in glist])
+        w = pgg / pgg.sum()
+        overall = float(np.array(detail_att) @ w)
+        overall_inf = np.column_stack(detail_inf) @ w + _weight_influence(result.cohort, glist, np.arange(len(glist))) @ np.array(detail_att)
+    elif type == "calendar":
+        for tt in np.unique(t[use & (t >= g.min())]):
+            k = np.flatnonzero(use & (t == tt))
+            add(tt, k, *_weighted(result, k))
+        overall = float(np.mean(detail_att))
+        overall_inf = np.column_stack(detail_inf).mean(axis=1)
+    else:
         for ee in eseq:
-            k = np.flatnonzero((e == ee) & include)
-            a, f = _weighted(result, k)
-            labels.append(ee)
-            detail_att.append(a)
-            detail_inf.append(f)
+            k = np.flatnonzero(use & (e == ee))
+            if len(k):
+                add(ee, k, *_weighted(result, k))
         post = np.array(labels) >= 0
         if not post.any():
             raise PilotdidInputError("no post-treatment event times left to aggregate", where="staggered.cs.aggregate",
                                      fix="widen min_e/max_e")
         overall = float(np.array(detail_att)[post].mean())
         overall_inf = np.column_stack(detail_inf)[:, post].mean(axis=1)
-    else:
-        raise PilotdidInputError(f"aggregation type {type!r} unknown", where="staggered.cs.aggregate",
-                                 fix="use simple, group, calendar or dynamic")
+        thin = [(lab, u) for lab, u in zip(labels, detail_units) if u < min_units_e]
+        if thin:
+            thin_post = [lab for lab, _ in thin if lab >= 0]
+            notes.append(
+                "Event time(s) " + ", ".join(f"e = {lab:g} ({u} treated unit{'s' if u != 1 else ''})" for lab, u in thin)
+                + f" rest on fewer than {min_units_e} treated units"
+                + (f"; the overall dynamic ATT, the mean over e = 0..{max(lab for lab in labels):g}, gives "
+                   f"{'it' if len(thin_post) == 1 else 'them'} the same weight as the others" if thin_post else "")
+                + ". balance_e (cohorts observed at every e up to it) or max_e restricts the average.")
+    if lacking:
+        per_cohort = pd.Series([c.split(":")[0] for c in lacking]).value_counts(sort=False)
+        notes.append(f"The {type} aggregation lacks {len(lacking)} NA ATT(g,t) cell(s) ("
+                     + ", ".join(f"g={c}: {m}" for c, m in per_cohort.items())
+                     + "), left out as R did's na.rm = TRUE: it averages over the remaining cells only.")
     inf = np.column_stack([overall_inf] + detail_inf)
     z = float(stats.norm.ppf(1 - result.alpha / 2))
     if bootstrap_draws > 0:
@@ -592,9 +681,12 @@ def aggregate(
             detail[label_name] = detail[label_name].astype(float).astype(int)
     detail["ci_low"] = detail["att"] - crit * detail["se"]
     detail["ci_high"] = detail["att"] + crit * detail["se"]
+    detail["n_units"] = np.array(detail_units, dtype=int)
+    detail["n_cohorts"] = np.array(detail_cohorts, dtype=int)
     se0 = float(se_all[0])
     return CSAggregate(type=type, att=overall, se=se0, ci_low=overall - z * se0, ci_high=overall + z * se0,
-                       detail=detail, influence=inf, crit=crit, se_method=se_method)
+                       detail=detail, influence=inf, crit=crit, se_method=se_method, notes=notes,
+                       lacking_cells=lacking)
 
 
 def callaway_santanna(panel: pd.DataFrame, **kwargs) -> CSResult:
@@ -623,6 +715,6 @@ def dynamic_event_study(result: CSResult, aggregates: dict[str, CSAggregate]):
     reference = -1 - result.anticipation if result.base_period == "universal" else None
     keep = (det["rel_time"] != reference).to_numpy()
     vcov = (inf.T @ inf / n ** 2)[np.ix_(keep, keep)]  # the reference row (fixed at 0) has no variance
-    return EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high"]],
+    return EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high", "n_units"]],
                             att=simple.att, se=simple.se, ci_low=simple.ci_low, ci_high=simple.ci_high, vcov=vcov,
-                            reference=reference, se_method=dyn.se_method, notes=result.notes)
+                            reference=reference, se_method=dyn.se_method, notes=[*result.notes, *dyn.notes])

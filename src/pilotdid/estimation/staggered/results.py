@@ -68,7 +68,8 @@ class EventStudyResult(Result):
         return [{"estimator": self.estimator, "rel_time": int(r.rel_time), "coef": float(r.coef),
                  "se": None if not np.isfinite(r.se) else float(r.se),
                  "ci_low": None if not np.isfinite(r.ci_low) else float(r.ci_low),
-                 "ci_high": None if not np.isfinite(r.ci_high) else float(r.ci_high)}
+                 "ci_high": None if not np.isfinite(r.ci_high) else float(r.ci_high),
+                 **({"n_units": int(r.n_units)} if "n_units" in self.table.columns else {})}
                 for r in self.table.itertuples()]
 
     def aggregate_row(self, type: str = "simple") -> dict:
