@@ -214,7 +214,7 @@ def att_gt(
     anticipation: int = 0,
     cluster: str | None = None,
     alpha: float = 0.05,
-    ps_fallback: str | None = None,
+    ps_fallback: str = "error",
     bootstrap_draws: int = 0,
     seed: int = 12345,
 ) -> CSResult:
@@ -222,8 +222,9 @@ def att_gt(
 
     Returns a result with ``.aggregate("simple"|"dynamic"|"group"|"calendar", bootstrap_draws=..., seed=...)``
     (R ``aggte``). ``bootstrap_draws`` > 0 runs the multiplier bootstrap on the cells (uniform bands);
-    ``cluster`` only when coarser than the unit. ``ps_fallback="reg"`` estimates cells whose propensity score
-    does not exist by outcome regression (listed in ``notes``) instead of refusing.
+    ``cluster`` only when coarser than the unit. Cells whose propensity score fails the separation test are
+    refused (``ps_fallback="error"``), left NA as R did (``"none"``) or estimated by outcome regression
+    (``"reg"``), listed in ``notes`` and ``fallback_cells``.
     """
     from pilotdid.estimation.staggered import cs
 

@@ -245,3 +245,57 @@ def test_universal_base_time_varying_covariates_match_csdid(name):
     early = (res.att_gt.time < res.att_gt.group - 1).to_numpy()
     np.testing.assert_allclose(base.att[~early], res.att_gt.att[~early], atol=1e-12)
     assert np.abs(base.att[early] - res.att_gt.att[early]).max() > 1e-3
+
+
+# ------------------------------------------------- ps_fallback, units per event time, thin event times (issue 17)
+
+def _separated_panel():
+    """SYNTHETIC: a one-unit cohort outside the controls' covariate hull (perfect separation)."""
+    df, _ = simulate_staggered_panel(n_units=120, n_covariates=3, seed=31)
+    one = df.loc[df.first_treat == 2015, "unit"].unique()[1:]
+    df.loc[df.unit.isin(one), "first_treat"] = 0
+    df.loc[df.first_treat == 2015, "x1"] = 50.0
+    return df, dict(outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1", "x2", "x3"])
+
+
+def test_ps_fallback_none_leaves_cells_na_and_aggregates_say_so():
+    """R did / csdid: a cell without a propensity score is NA; the aggregate leaves it out and names it."""
+    df, kw = _separated_panel()
+    none = cs.att_gt(df, **kw, ps_fallback="none")
+    reg = cs.att_gt(df, **kw, ps_fallback="reg")
+    hit = (none.att_gt.group == 2015) & (none.att_gt.time != none.att_gt.base)
+    assert none.att_gt.loc[hit, ["att", "se"]].isna().all().all()
+    assert none.fallback_cells == reg.fallback_cells and len(none.fallback_cells) == int(hit.sum())
+    # the separation test that failed is named with its threshold, not "does not exist"
+    assert any("left NA" in n and "|x'b| > 35" in n for n in none.notes)
+    np.testing.assert_allclose(none.att_gt.loc[~hit, "att"], reg.att_gt.loc[~hit, "att"], atol=1e-12)
+    # "none" is "reg" with those cells masked: one estimation serves both conventions
+    masked = cs.without_cells(reg, reg.fallback_cells)
+    pd.testing.assert_frame_equal(masked.att_gt, none.att_gt)
+    for typ in ("simple", "group", "calendar", "dynamic"):
+        a = cs.aggregate(none, typ)
+        assert a.lacking_cells and any("lacks" in n for n in a.notes)
+        assert np.isfinite(a.att) and np.isfinite(a.se)
+    # the simple aggregate equals a fit without the separated cohort
+    without = cs.att_gt(df[df.first_treat != 2015], **kw)
+    assert cs.aggregate(none, "simple").att == pytest.approx(cs.aggregate(without, "simple").att, abs=1e-12)
+    with pytest.raises(PilotdidInputError, match="ps_fallback"):
+        cs.att_gt(df, **kw, ps_fallback="drop")
+
+
+def test_dynamic_units_per_event_time_thin_warning_and_balance_e(panel):
+    res = _fit(panel, "never_varying_nocov")
+    sizes = panel.groupby("unit").first_treat.first().value_counts()
+    dyn = cs.aggregate(res, "dynamic")
+    det = dyn.detail.set_index("event_time")
+    # varying base: cells for t = 2013..2019; event time e rests on the cohorts g with 2013 <= g + e <= 2019
+    expected = {e: int(sum(sizes[g] for g in (2015, 2016, 2017, 2018) if 2013 <= g + e <= 2019)) for e in det.index}
+    assert det.n_units.to_dict() == expected
+    assert not any("fewer than" in n for n in dyn.notes)
+    thin = cs.aggregate(res, "dynamic", min_units_e=int(sizes[2015]) + 1)
+    assert any(f"e = {2019 - 2015} ({int(sizes[2015])} treated units)" in n for n in thin.notes)
+    # balance_e = 3 (R did's): only cohorts observed at e = 0..3 (2015, 2016), the same units at every post e
+    bal = cs.aggregate(res, "dynamic", balance_e=3).detail
+    post = bal[bal.event_time >= 0]
+    assert post.event_time.tolist() == [0, 1, 2, 3]
+    assert (post.n_units == sizes[2015] + sizes[2016]).all() and (bal.n_cohorts <= 2).all()

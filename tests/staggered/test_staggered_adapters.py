@@ -78,3 +78,25 @@ def test_wild_bootstrap_adapter(ctx):
     fit = fit_twfe(ctx.panel, m.outcome, [TREAT, *m.controls], m.fixed_effects, m.cluster or ctx.unit, vcov=m.vcov)
     assert wb["t"] == pytest.approx(float(fit.term(TREAT)["t"]), rel=1e-9)
     assert math.isfinite(wb["coef"]) and wb["treated_clusters"] > 0
+
+
+def test_staggered_cs_conventions_named_and_units_reported(ctx):
+    """Issue 17: ps_fallback named in every CS table note (default "none"), units behind each CS event time in
+    results.json and the event-study table, thin event times flagged, balance_e offered."""
+    from pilotdid.study.analyses import staggered
+    out = staggered.run(ctx, {"estimators": ["cs"], "draws": 0, "min_units_e": 1000})
+    for name in ("staggered_cs_att_gt", "staggered_event_study", "staggered_overall_att"):
+        assert any('ps_fallback = "dr"' not in n and "ps_fallback" in n and 'default "none"' in n
+                   for n in out.tables[name].notes), name
+    units = {r["rel_time"]: r["n_units"] for r in out.results["cs_event_time_units"]}
+    cs_rows = {r["rel_time"]: r for r in out.results["event_study"] if r["estimator"] == "cs"}
+    assert all(cs_rows[e]["n_units"] == u for e, u in units.items())
+    assert out.tables["staggered_event_study"].body["cs treated units"].notna().any()
+    assert any("rest on fewer than 1000 treated units" in n for n in out.notes)
+    bal = staggered.run(ctx, {"estimators": ["cs"], "draws": 0, "balance_e": 1, "ps_fallback": "reg",
+                              "covariate_period": "base"})
+    assert max(r["rel_time"] for r in bal.results["cs_event_time_units"]) == 1
+    with pytest.raises(PilotdidInputError, match="ps_fallback"):
+        staggered.run(ctx, {"estimators": ["cs"], "ps_fallback": "error"})
+    with pytest.raises(PilotdidInputError, match="balance_e"):
+        staggered.run(ctx, {"estimators": ["cs"], "balance_e": -1})

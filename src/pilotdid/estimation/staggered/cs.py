@@ -27,7 +27,7 @@ outcome change between period t and a base period. Conventions, all as R ``did``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -74,6 +74,7 @@ class CSResult(Result):
     covariate_period: str = "earlier"
     ps_fallback: str = "error"
     fallback_cells: list[str] = field(default_factory=list)  # "g:t" cells whose propensity score failed PS_TEST
+    fallback_reasons: dict[str, int] = field(default_factory=dict)  # failed part of PS_TEST -> number of cells
 
     title = "Callaway-Sant'Anna ATT(g,t)"
 
@@ -364,7 +365,7 @@ def att_gt(
             where=where, fix='include never-treated units, or use control_group = "not_yet_treated"')
     dy = y[:, t_idx] - y[:, b_idx]
     fallback_cells: list[str] = []  # "g:t" labels of cells whose propensity score failed PS_TEST
-    fallback_reasons: dict[str, list[str]] = {}
+    fallback_reasons: dict[str, int] = {}  # failed part of PS_TEST -> number of cells
     x_idx = np.minimum(t_idx, b_idx) if covariate_period == "earlier" else b_idx
     att = np.full(len(cells), np.nan)
     inf = np.zeros((n, len(cells)))
@@ -390,20 +391,12 @@ def att_gt(
                         f"{len(covariates)} covariates)", where=where,
                         fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg" or "none"') from None
                 fallback_cells.append(f"{groups[k]:g}:{times[t_idx[k]]}")
-                fallback_reasons.setdefault(err.test, []).append(cell)
+                fallback_reasons[err.test] = fallback_reasons.get(err.test, 0) + 1
                 if ps_fallback == "none":
                     continue
                 a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg")
             att[k] = a
             inf[sub, k] = f * (n / sub.sum())
-        if fallback_cells:
-            per_cohort = pd.Series([c.split(":")[0] for c in fallback_cells]).value_counts(sort=False)
-            hit = ", ".join(f"g={g}: {m}" for g, m in per_cohort.items())
-            fate = ("left NA (ps_fallback = \"none\", as R did/csdid; aggregates leave them out)" if ps_fallback == "none"
-                    else f"estimated by outcome regression instead of {est_method} (ps_fallback = \"reg\")")
-            why = ", ".join(f"{reason} in {len(c)}" for reason, c in fallback_reasons.items())
-            notes.append(f"{len(fallback_cells)} ATT(g,t) cell(s) ({hit}) {fate}: their propensity score fails the "
-                         f"{PS_TEST} (failed: {why}).")
     att[is_base] = 0.0
     inf[:, is_base] = 0.0
     if (~ok).any():
@@ -421,10 +414,42 @@ def att_gt(
     for col in ("group", "time", "base", "event_time"):
         if np.all(np.mod(table[col], 1) == 0):
             table[col] = table[col].astype(int)
-    return CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
+    out = CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
                     control_group=control_group, est_method=est_method, base_period=base_period,
                     anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes,
-                    covariate_period=covariate_period, ps_fallback=ps_fallback, fallback_cells=fallback_cells)
+                    covariate_period=covariate_period, ps_fallback=ps_fallback, fallback_cells=fallback_cells,
+                    fallback_reasons=fallback_reasons)
+    if fallback_cells:
+        out.notes.append(fallback_note(out))
+    return out
+
+
+def fallback_note(result: CSResult) -> str:
+    """One sentence: which cells failed the propensity-score separation test, why, and what they got."""
+    cells = result.fallback_cells
+    per_cohort = pd.Series([c.split(":")[0] for c in cells]).value_counts(sort=False)
+    hit = ", ".join(f"g={g}: {m}" for g, m in per_cohort.items())
+    fate = ('left NA (ps_fallback = "none", as R did and csdid; aggregates average the remaining cells)'
+            if result.ps_fallback == "none" else
+            f'estimated by outcome regression instead of {result.est_method} (ps_fallback = "reg")')
+    why = ", ".join(f"{test} in {m}" for test, m in result.fallback_reasons.items())
+    return (f"{len(cells)} ATT(g,t) cell(s) ({hit}) {fate} because their propensity score fails the {PS_TEST} "
+            f"(failed: {why}).")
+
+
+def without_cells(result: CSResult, cells: list[str]) -> CSResult:
+    """A copy of ``result`` with the ``"g:t"`` cells set to NA (ATT, SE, CI; zero influence), as
+    ``ps_fallback = "none"`` leaves them: the aggregates then lack them, as R did's ``na.rm = TRUE``."""
+    tab = result.att_gt.copy()
+    label = tab["group"].map(lambda v: f"{v:g}") + ":" + tab["time"].map(lambda v: f"{v:g}")
+    drop = label.isin(list(cells)).to_numpy()
+    tab.loc[drop, ["att", "se", "ci_low", "ci_high"]] = np.nan
+    influence = result.influence.copy()
+    influence[:, drop] = 0.0
+    out = replace(result, att_gt=tab, influence=influence, ps_fallback="none", fallback_cells=list(cells),
+                  notes=[n for n in result.notes if not (result.fallback_cells and n == fallback_note(result))])
+    out.notes.append(fallback_note(out))
+    return out
 
 
 def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:

@@ -9,7 +9,8 @@ Options (``[analyses.honest]``):
   authors recommend for staggered adoption) or ``"twfe"`` (TWFE event study, reference -1);
 - ``target = "first"`` (effect in the adoption year) or ``"average"`` (mean of the post-period effects);
 - ``window = [-4, 4]``: event times used (pre: window start .. -2; post: 0 .. window end);
-- ``control_group``, ``covariates`` (``"controls"``/``"none"``): as in ``[analyses.staggered]``.
+- ``control_group``, ``covariates`` (``"controls"``/``"none"``), ``ps_fallback`` (``"none"``/``"reg"``),
+  ``covariate_period`` (``"earlier"``/``"base"``): as in ``[analyses.staggered]``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses.staggered import balanced_sample, choice, cs_event_study, parse_window
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
-OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "seed")
+OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
+           "covariate_period", "seed")
 GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel trends, relative to the pre-treatment "
          "trends, would overturn the effect, and reports confidence sets that stay valid under it. It guards against "
          "reading flat but noisy pre-trends as proof that parallel trends hold after adoption.")
@@ -51,12 +53,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     target = choice(options, "target", "first", ("first", "average"), name)
     control_group = choice(options, "control_group", "never_treated", ("never_treated", "not_yet_treated"), name)
     cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
+    ps_fallback = choice(options, "ps_fallback", "none", ("none", "reg"), name)
+    covariate_period = choice(options, "covariate_period", "earlier", ("earlier", "base"), name)
     seed = options.get("seed", 0)
     window = parse_window(options, name)
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
     if source == "cs":
         _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
+                                  ps_fallback=ps_fallback, covariate_period=covariate_period,
                                   base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
         src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function covariance)"
         notes += es.notes

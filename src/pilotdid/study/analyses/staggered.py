@@ -7,16 +7,24 @@ Options (``[analyses.staggered]``):
 - ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
   not fit inside the panel are left out and named);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
-- ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates); cells whose
-  propensity score does not exist (separation in a tiny cohort) are estimated by outcome regression and
-  listed in the notes;
+- ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates);
+- ``ps_fallback = "reg"`` (or ``"none"``): what a CS cell whose logit propensity score fails the separation test
+  (``cs.PS_TEST``; typically a cohort of a handful of units) gets. ``"reg"``: outcome regression, the half of the
+  doubly robust estimator that exists there, so every aggregate keeps the estimand (all treated cohorts);
+  ``"none"``: NA as R did/csdid, and the aggregates average the remaining cells only (a different, smaller
+  population of cohorts). The default is named in every CS table note with the count of such cells, and
+  the aggregates under the other choice are reported beside it (results.json ``cs_ps_fallback``);
+- ``covariate_period = "earlier"`` (R did 2.5 / csdid: covariates at the earlier of a cell's two periods) or
+  ``"base"`` (always the cohort's base period g-1); they differ only for universal-base pre-period cells
+  with time-varying covariates;
+- ``balance_e`` (none): CS dynamic aggregation on the cohorts observed at every event time 0..balance_e
+  (R's ``balance_e``); ``min_units_e = 5``: event times resting on fewer treated units are flagged;
 - ``base_period = "universal"`` (or ``"varying"``): universal makes CS pre-period estimates comparable
   with TWFE/SA's reference period -1 (and is what HonestDiD needs); post-period estimates are the same;
 - ``anticipation = 0``;
 - ``draws = 999`` multiplier-bootstrap draws for CS (0 = analytic influence-function SEs),
   ``weights = "rademacher"`` (or ``"mammen"``), ``seed`` (default: the study seed);
-- ``covariates = "controls"`` (the model's controls; CS takes them at each comparison's base period)
-  or ``"none"``;
+- ``covariates = "controls"`` (the model's controls; CS takes them as ``covariate_period`` says) or ``"none"``;
 - ``window = [-4, 4]``: event times shown in the figure and table (estimates are not binned); it also sets
   how many did_multiplegt_dyn effects (``hi + 1``: event times 0..hi) and placebos (``-lo - 1``) are estimated;
 - ``"dcdh"`` is de Chaisemartin-D'Haultfoeuille's ``did_multiplegt_dyn`` (not-yet-switched controls, the
@@ -31,6 +39,7 @@ covariate) in every period are dropped here, counted in the notes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +52,7 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyCont
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
+           "ps_fallback", "covariate_period", "balance_e", "min_units_e",
            "covariates", "window", "stacked_window")
 ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe", "stacked")
 DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
@@ -112,20 +122,80 @@ def parse_window(options: dict, analysis: str) -> tuple[int, int]:
 
 
 def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[str], control_group: str,
-                   est_method: str, base_period: str, anticipation: int, draws: int, weights: str, seed: int):
-    """CS ATT(g,t), its dynamic aggregation as an EventStudyResult, and the other aggregations."""
+                   est_method: str, base_period: str, anticipation: int, draws: int, weights: str, seed: int,
+                   ps_fallback: str = "none", covariate_period: str = "earlier", balance_e: int | None = None,
+                   min_units_e: int = 5, other_fallback: bool = False):
+    """CS ATT(g,t), its dynamic aggregation as an EventStudyResult, and the other aggregations.
+
+    With ``other_fallback`` the simple and dynamic aggregations under the other ``ps_fallback`` choice are
+    returned too (``aggs["other"]``): both come from one estimation ("none" = "reg" with the failed cells NA).
+    """
     from pilotdid.estimation.staggered import cs
 
     cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
-    res = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                    covariates=covariates, control_group=control_group, est_method=est_method,
-                    base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg")
+    by_reg = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
+                       covariates=covariates, control_group=control_group, est_method=est_method,
+                       base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg",
+                       covariate_period=covariate_period)
+    variants = {"reg": by_reg, "none": cs.without_cells(by_reg, by_reg.fallback_cells) if by_reg.fallback_cells
+                else replace(by_reg, ps_fallback="none")}
+
+    def aggregations(res, types):
+        return {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights, min_units_e=min_units_e,
+                                **({"balance_e": balance_e} if t == "dynamic" else {})) for t in types}
+
+    res = variants[ps_fallback]
     if draws:
         res = cs.bootstrap(res, draws=draws, seed=seed, weights=weights)
-    aggs = {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights)
-            for t in ("simple", "group", "calendar", "dynamic")}
+    aggs = aggregations(res, ("simple", "group", "calendar", "dynamic"))
+    if other_fallback and by_reg.fallback_cells:
+        other = "reg" if ps_fallback == "none" else "none"
+        try:
+            aggs["other"] = {"ps_fallback": other, **aggregations(variants[other], ("simple", "dynamic"))}
+        except PilotdidInputError as err:  # every cell the other choice needs is NA
+            aggs["other"] = {"ps_fallback": other, "why": str(err)}
     es = cs.dynamic_event_study(res, aggs)
     return res, aggs, es
+
+
+def ps_fallback_report(res, aggs: dict) -> dict | None:
+    """The cells whose propensity score failed and the simple/dynamic ATT under both ``ps_fallback`` choices
+    (results.json ``cs_ps_fallback``); None when no cell failed."""
+    from pilotdid.estimation.staggered import cs
+
+    if not res.fallback_cells:
+        return None
+    other = aggs.get("other", {})
+    out: dict[str, Any] = {"ps_fallback": res.ps_fallback, "n_cells": len(res.fallback_cells),
+                           "cells": list(res.fallback_cells), "failed": dict(res.fallback_reasons), "test": cs.PS_TEST,
+                           res.ps_fallback: {t: {"att": aggs[t].att, "se": aggs[t].se} for t in ("simple", "dynamic")}}
+    if "simple" in other:
+        out[other["ps_fallback"]] = {t: {"att": other[t].att, "se": other[t].se} for t in ("simple", "dynamic")}
+    return out
+
+
+def cs_fallback_note(res, aggs: dict, *, covariates: list[str], est_method: str) -> str:
+    """The CS propensity-score convention for every CS table note: the choice, the default, the cells that
+    failed the separation test and the simple/dynamic ATT under the other choice."""
+    from pilotdid.estimation.staggered import cs
+
+    if not covariates or est_method == "reg":
+        return f'CS propensity score: none is estimated in this specification (ps_fallback = "{res.ps_fallback}").'
+    estimated = int((res.att_gt.time != res.att_gt.base).sum())
+    if not res.fallback_cells:
+        return (f'CS propensity score: all {estimated} estimated cells pass the {cs.PS_TEST} '
+                f'(ps_fallback = "{res.ps_fallback}", default "none", would apply otherwise).')
+    text = cs.fallback_note(res).replace(f"{len(res.fallback_cells)} ATT(g,t) cell(s)",
+                                         f"{len(res.fallback_cells)} of {estimated} ATT(g,t) cells", 1)
+    text += ' The default is "none".'
+    other = aggs.get("other", {})
+    if "simple" in other:
+        what = ('outcome regression for those cells' if other["ps_fallback"] == "reg"
+                else 'those cells NA, as R did and csdid')
+        text += (f' With ps_fallback = "{other["ps_fallback"]}" ({what}) the simple ATT is {other["simple"].att:.4f} '
+                 f'(SE {other["simple"].se:.4f}) instead of {aggs["simple"].att:.4f} and the dynamic overall ATT '
+                 f'{other["dynamic"].att:.4f} instead of {aggs["dynamic"].att:.4f}.')
+    return text
 
 
 def _fmt(coef, se):
@@ -155,10 +225,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     base_period = choice(options, "base_period", "universal", cs.BASE_PERIODS, name)
     weights = choice(options, "weights", "rademacher", cs.BOOT_WEIGHTS, name)
     cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
+    ps_fallback = choice(options, "ps_fallback", "none", ("none", "reg"), name)
+    covariate_period = choice(options, "covariate_period", "earlier", cs.COVARIATE_PERIODS, name)
     anticipation = options.get("anticipation", 0)
     draws = options.get("draws", 999)
     seed = options.get("seed", ctx.seed)
-    for key, val in (("anticipation", anticipation), ("draws", draws), ("seed", seed)):
+    min_units_e = options.get("min_units_e", cs.MIN_UNITS_E)
+    balance_e = options.get("balance_e")
+    for key, val in (("anticipation", anticipation), ("draws", draws), ("seed", seed), ("min_units_e", min_units_e),
+                     *((("balance_e", balance_e),) if balance_e is not None else ())):
         if not isinstance(val, int) or isinstance(val, bool) or val < 0:
             raise PilotdidInputError(f"{key} must be a non-negative integer, got {val!r}",
                                      where=f"[analyses.{name}] {key}", fix=f"e.g. {key} = 0")
@@ -178,10 +253,22 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         ctx.progress("staggered: Callaway-Sant'Anna", 0, 1)
         res, aggs, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group,
                                        est_method=est_method, base_period=base_period, anticipation=anticipation,
-                                       draws=draws, weights=weights, seed=seed)
+                                       draws=draws, weights=weights, seed=seed, ps_fallback=ps_fallback,
+                                       covariate_period=covariate_period, balance_e=balance_e,
+                                       min_units_e=min_units_e, other_fallback=True)
         results_es["cs"] = es
-        notes += res.notes
-        for t, a in aggs.items():
+        notes += [n for n in [*res.notes, *aggs["dynamic"].notes]
+                  if not (res.fallback_cells and n == cs.fallback_note(res)) and "lacks" not in n]
+        fallback = ps_fallback_report(res, aggs)
+        fallback_note = cs_fallback_note(res, aggs, covariates=covariates, est_method=est_method)
+        if fallback:
+            extra["cs_ps_fallback"] = fallback
+            notes.append(fallback_note)
+        extra["cs_event_time_units"] = [
+            {"rel_time": int(r.event_time), "n_units": int(r.n_units), "n_cohorts": int(r.n_cohorts)}
+            for r in aggs["dynamic"].detail.itertuples()]
+        for t in ("simple", "group", "calendar", "dynamic"):
+            a = aggs[t]
             aggregates.append({"estimator": "cs", "type": t, "att": a.att, "se": a.se, "ci_low": a.ci_low,
                                "ci_high": a.ci_high, "se_method": a.se_method})
         gt = res.att_gt.copy()
@@ -191,7 +278,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                     "event_time": "t - g"}),
             notes=[f"Control group: {control_group.replace('_', ' ')}; estimation: {est_method}; base period: "
                    f"{base_period}; anticipation: {anticipation}; covariates: {', '.join(covariates) or 'none'} "
-                   "(base-period values).",
+                   + ("(values at the earlier of each cell's two periods, as R did 2.5 and csdid)."
+                      if covariate_period == "earlier" else "(values at the cohort's base period g-1)."),
+                   fallback_note,
                    ("Multiplier bootstrap (" + weights + f", {draws} draws, seed {seed}); CIs are uniform bands "
                     f"(critical value {res.bootstrap['crit']:.3f}).") if draws else
                    "Analytic influence-function SEs; pointwise 95% CIs."], float_digits=4)
@@ -321,12 +410,18 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
         wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
                                     if e in wide.columns]]
+        if "cs" in results_es:  # how many treated units each CS event-time estimate rests on
+            units = {r["rel_time"]: r["n_units"] for r in extra["cs_event_time_units"]}
+            wide["cs treated units"] = pd.array([units.get(int(k)) for k in wide["rel_time"]], dtype="Int64")
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
             body=wide.rename(columns={"rel_time": "event time"}),
             notes=["Reference period -1 is normalised to zero for TWFE, SA and CS (universal base); BJS pre-period "
                    "values are mean imputation residuals (no normalisation). dCDH: effect l is drawn at event time "
-                   "l-1 and placebo l at -l-1, both measured from the year before treatment (-1)."])
+                   "l-1 and placebo l at -l-1, both measured from the year before treatment (-1)."]
+            + ([f"cs treated units: the treated units (of the cohorts observed at that event time) behind each CS "
+                f"estimate; event times resting on fewer than {min_units_e} are flagged in the notes.", fallback_note]
+               if "cs" in results_es else []))
     overall = pd.DataFrame(aggregates)
     tables["staggered_overall_att"] = Table(
         name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
@@ -336,6 +431,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
                "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx; the group and "
                "calendar aggregates are in results.json); stacked static = the WFH-weighted stacked TWFE coefficient."]
+        + ([fallback_note] if "cs" in results_es else [])
         + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
            for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
 
