@@ -1,6 +1,6 @@
 """End to end on the real data: `pilotdid replicate` with few draws, then the report is checked.
 
-One run is shared by the module (it takes ~30 s); the full 1,000-draw run is what `make replicate` does.
+One run is shared by the report tests (tests/report/conftest.py; it takes ~30 s); the full 1,000-draw run is what `make replicate` does.
 """
 
 from __future__ import annotations
@@ -12,20 +12,11 @@ import subprocess
 
 import pytest
 
-from pilotdid.cli import main
 
 ANALYSES = (
     "treatment_map", "descriptives", "index_weights", "index_systems", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
     "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "multiverse", "paper_comparison",
 )
-
-
-@pytest.fixture(scope="module")
-def replication(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rep") / "replication"
-    code = main(["replicate", "--out", str(out), "--draws", "49", "--quiet"])
-    assert code == 0
-    return out
 
 
 def test_every_analysis_of_the_study_ran(replication):

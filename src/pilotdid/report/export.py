@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -40,20 +41,129 @@ _TEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # symbols pdflatex cannot take as text: math mode (works the same under xelatex)
+    "<": r"$<$",
+    ">": r"$>$",
+    "|": r"$|$",
+    "−": r"$-$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "≠": r"$\neq$",
+    "≈": r"$\approx$",
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "·": r"$\cdot$",
+    "′": r"$'$",
+    "²": r"$^2$",
+    "³": r"$^3$",
+    "√": r"$\surd$",
+    "Δ": r"$\Delta$",
+    "χ": r"$\chi$",
+    "σ": r"$\sigma$",
+    "β": r"$\beta$",
+    "α": r"$\alpha$",
+    "ρ": r"$\rho$",
+    "μ": r"$\mu$",
+    "∞": r"$\infty$",
+    "→": r"$\to$",
+    "∈": r"$\in$",
+    "–": "--",
+    "—": "---",
+    "…": r"\ldots{}",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "\u00a0": "~",
 }
+#: Multi-character forms that must stay one piece of math (a subscript on R², a barred letter).
+_TEX_PATTERNS = (
+    (re.compile(r"R²[_ ]?\(?within\)?"), r"R$^2_{\\mathrm{within}}$"),
+    (re.compile(r"(?:Δ|Delta)\^\{?([A-Za-z]+)\}?"), r"$\\Delta^{\\mathrm{\1}}$"),
+    (re.compile(r"([A-Za-z])\u0304"), r"$\\bar{\1}$"),
+    (re.compile(r"([A-Za-z])\u0301"), r"\\'{\1}"),
+    (re.compile(r"([A-Za-z])\u0308"), r'\\"{\1}'),
+    (re.compile(r"([A-Za-z])\u0303"), r"$\\tilde{\1}$"),
+)
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def _tex_escape(text: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+    """``text`` as LaTeX that pdflatex compiles (CJK characters are left for xelatex + ctex)."""
+    text = unicodedata.normalize("NFD", text)  # ȳ -> y + combining macron, é -> e + acute (patterns below)
+    tokens: list[str] = []  # text pieces; math pieces keep their $…$ and adjacent ones are joined below
+    pos = 0
+    matches = sorted((m for pattern, _ in _TEX_PATTERNS for m in pattern.finditer(text)), key=lambda m: m.start())
+    replacement = {id(pattern): rep for pattern, rep in _TEX_PATTERNS}
+    for m in matches:
+        if m.start() < pos:
+            continue
+        tokens += _tex_tokens(text[pos:m.start()])
+        tokens.append(m.expand(replacement[id(m.re)]))
+        pos = m.end()
+    tokens += _tex_tokens(text[pos:])
+    out: list[str] = []
+    for token in tokens:
+        # "$<$" then "$-$" would read as "$$" (display math): join them into one "$<-$"
+        if out and _is_math(token) and _is_math(out[-1]) and out[-1].endswith("$"):
+            head = out[-1][:-1]
+            out[-1] = head + token[token.index("$") + 1:]
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def _is_math(token: str) -> bool:
+    return token.endswith("$") and not token.endswith("\\$") and "$" in token[:-1]
+
+
+def _tex_tokens(text: str) -> list[str]:
+    out = []
+    for ch in text:
+        if ch in _TEX_SPECIAL:
+            out.append(_TEX_SPECIAL[ch])
+        elif ord(ch) < 128 or _CJK.match(ch):
+            out.append(ch)
+        else:
+            out.append(_tex_fallback(ch))
+    return out
+
+
+def _tex_fallback(ch: str) -> str:
+    """A character with no mapping: its ASCII base letter when it has one (ā -> a), else '?'.
+
+    Never silent in practice: the LaTeX compile test runs on every table the replication writes.
+    """
+    base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+    return base or "?"
+
+
+def needs_xelatex(table: Table) -> bool:
+    """Whether the table holds Chinese text (then it needs xelatex + ctex, not pdflatex)."""
+    texts = [table.title, *table.header, *table.notes, *(label for label, _ in table.column_groups or [])]
+    texts += [c for row in table.text_rows() for c in row]
+    return any(_CJK.search(t) for t in texts)
+
+
+def latex_preamble(table: Table) -> list[str]:
+    """The header comment naming the engine and packages the fragment needs."""
+    if needs_xelatex(table):
+        return [
+            "% Chinese text: compile with xelatex and \\usepackage{ctex} (or \\documentclass{ctexart});",
+            "% also needs \\usepackage{booktabs,threeparttable}",
+        ]
+    return ["% compiles with pdflatex (or xelatex); needs \\usepackage{booktabs,threeparttable}"]
 
 
 def to_latex(table: Table) -> str:
+    """A booktabs three-line table in a threeparttable (caption above, notes below, as wide as the table)."""
     ncol = len(table.header)
     align = "l" + "c" * (ncol - 1)
     out = [
-        "% requires \\usepackage{booktabs}",
+        *latex_preamble(table),
         "\\begin{table}[htbp]",
         "\\centering",
+        "\\begin{threeparttable}",
         f"\\caption{{{_tex_escape(table.title)}}}",
         f"\\label{{tab:{table.name}}}",
         f"\\begin{{tabular}}{{{align}}}",
@@ -75,12 +185,11 @@ def to_latex(table: Table) -> str:
     out.append("\\bottomrule")
     out.append("\\end{tabular}")
     if table.notes:
-        out.append("\\par\\smallskip")
-        out.append(
-            "\\begin{minipage}{\\linewidth}\\footnotesize "
-            + " ".join(_tex_escape(n) for n in table.notes)
-            + "\\end{minipage}"
-        )
+        out.append("\\begin{tablenotes}[flushleft]")
+        out.append("\\footnotesize")
+        out.extend(f"\\item {_tex_escape(n)}" for n in table.notes)
+        out.append("\\end{tablenotes}")
+    out.append("\\end{threeparttable}")
     out.append("\\end{table}")
     return "\n".join(out) + "\n"
 
