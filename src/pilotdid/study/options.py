@@ -133,7 +133,14 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)"),
         opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=("rademacher", "mammen")),
         opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
+        opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test",
+            allowed=("reg", "none")),
+        opt("covariate_period", "str", "earlier", "period CS takes time-varying covariates at",
+            allowed=("earlier", "base")),
+        opt("balance_e", "int", None, "CS dynamic aggregation on cohorts observed at event times 0..balance_e"),
+        opt("min_units_e", "int", 5, "event times resting on fewer treated units are flagged"),
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure"),
+        opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
     ),
     "honest": (
         opt("method", "str", "RM", "relative magnitudes (RM) or smoothness (SD)", allowed=("RM", "SD", "rm", "sd")),
@@ -145,6 +152,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("control_group", "str", "never_treated", "as [analyses.staggered]",
             allowed=("never_treated", "not_yet_treated")),
         opt("covariates", "str", "controls", "as [analyses.staggered]", allowed=("controls", "none")),
+        opt("ps_fallback", "str", "none", "as [analyses.staggered]", allowed=("reg", "none")),
+        opt("covariate_period", "str", "earlier", "as [analyses.staggered]", allowed=("earlier", "base")),
     ),
     "wild_bootstrap": (
         opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)"),
