@@ -67,3 +67,48 @@ def build_cmd(
     typer.echo(f"filled cells: {int(build.fill_mask.iloc[:, 2:].to_numpy().sum())}; unmatched source names: "
                f"{len(build.unmatched)}; names to review: {len(build.fuzzy_matches)}; corrections: {len(build.corrections)}")
     typer.echo(f"written to {Path(out).resolve()}")
+
+
+def import_output_spec():
+    """What `data import` writes (no manifest: a folder holding only these names is an earlier import)."""
+    from pilotdid.data.importer import IMPORT_FILES
+    from pilotdid.outdir import OutputSpec
+
+    return OutputSpec("data-import", [*IMPORT_FILES.values(), "notes.txt"],
+                      core=[IMPORT_FILES["panel"], IMPORT_FILES["provenance"]], needs_manifest=False)
+
+
+def write_import(result, out: Path, *, inputs=()) -> list[str]:
+    """Write an ImportResult's tables to ``out`` atomically (the shared output-folder rules of pilotdid.outdir)."""
+    from pilotdid.data.importer import IMPORT_FILES
+    from pilotdid.outdir import staged_folder
+
+    with staged_folder(Path(out), import_output_spec(), inputs=inputs) as tmp:
+        for key, name in IMPORT_FILES.items():
+            getattr(result, key).to_csv(tmp / name, index=False, lineterminator="\n")
+        (tmp / "notes.txt").write_text("\n".join(result.notes) + "\n", encoding="utf-8")
+        names = sorted(p.name for p in tmp.iterdir())
+    return names
+
+
+@data_app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="A city-yearbook panel: .csv, .xlsx or .dta (long or wide by year)."),
+    out: str = typer.Option(..., "--out", help="Output folder: new, empty, or an earlier import (replaced atomically)."),
+    sheet: str = typer.Option(None, "--sheet", help="Excel sheet (default: the first)."),
+) -> None:
+    """Import a 中国城市统计年鉴 panel: headers recognised, units converted, cities mapped to pilotdid's ids."""
+    from pilotdid.data.importer import import_yearbook
+    from pilotdid.outdir import check_out_folder
+
+    out = check_out_folder(out, import_output_spec(), inputs=[file])
+    result = import_yearbook(file, sheet)
+    write_import(result, out, inputs=[file])
+    panel = result.panel
+    typer.echo(f"imported {panel.city_id.nunique()} cities x {panel.year.min()}-{panel.year.max()} ({len(panel)} rows; "
+               f"{result.layout})")
+    typer.echo(f"indicators present ({len(result.present)}): {', '.join(result.present)}")
+    typer.echo(f"absent ({len(result.absent)}): {', '.join(result.absent)}")
+    typer.echo(f"unmatched city names: {len(result.unmatched)}; to review: {len(result.fuzzy_matches)}; "
+               f"columns kept unrecognised: {len(result.unrecognised)}")
+    typer.echo(f"written to {Path(out).resolve()}")
