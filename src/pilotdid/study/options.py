@@ -141,6 +141,12 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("min_units_e", "int", 5, "event times resting on fewer treated units are flagged"),
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure"),
         opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
+        opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
+            "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
+        opt("covariate_period", "str", "earlier", "CS covariates at the earlier of a cell's two periods (R did, "
+            "csdid) or at the cohort's base period g-1", allowed=("earlier", "base")),
+        opt("balance_e", "int", None, "CS dynamic aggregation on cohorts observed at every e = 0..balance_e"),
+        opt("min_units_e", "int", 5, "flag CS event times resting on fewer treated units"),
     ),
     "honest": (
         opt("method", "str", "RM", "relative magnitudes (RM) or smoothness (SD)", allowed=("RM", "SD", "rm", "sd")),
