@@ -133,12 +133,6 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)"),
         opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=("rademacher", "mammen")),
         opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
-        opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test",
-            allowed=("reg", "none")),
-        opt("covariate_period", "str", "earlier", "period CS takes time-varying covariates at",
-            allowed=("earlier", "base")),
-        opt("balance_e", "int", None, "CS dynamic aggregation on cohorts observed at event times 0..balance_e"),
-        opt("min_units_e", "int", 5, "event times resting on fewer treated units are flagged"),
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure"),
         opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
