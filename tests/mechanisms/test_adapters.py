@@ -52,7 +52,7 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     table = out.tables["table6_mechanism"]
     assert list(table.body.columns) == ["Variable", "Dig", "Lab"]
     labels = list(table.body.iloc[:, 0])
-    for needed in ("did", "N", "Years", "  published", "unit FE", "year FE"):
+    for needed in ("DID", "N", "Years", "  published", "unit FE", "year FE"):
         assert needed in labels
     years = table.body.loc[table.body.iloc[:, 0] == "Years"].iloc[0].tolist()
     assert years[1:] == ["2012-2019", "2012-2017"]
@@ -60,7 +60,7 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     assert n_row[1:] == ["720", "540"]
     published = table.body.loc[table.body.iloc[:, 0] == "  published"].iloc[0].tolist()
     assert published[1:] == ["0.006", ""]
-    assert labels.index("  published") == labels.index("did") + 2  # under our coefficient and its t
+    assert labels.index("  published") == labels.index("DID") + 2  # under our coefficient and its t
     assert any("2012-2017 only" in n for n in table.notes)
     assert any("exists for year 2012-2017 only" in n for n in table.notes)
     three = out.results["mechanism_three_step"]
@@ -89,7 +89,7 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     table = out.tables["table7_heterogeneity"]
     assert table.column_groups == [("", 1), ("City size", 2), ("coast", 2)]
     labels = list(table.body.iloc[:, 0])
-    for needed in ("did", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
+    for needed in ("DID", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
                    "  p, permutation (difference)", "  p, permutation (studentised)"):
         assert needed in labels
     n_row = table.body.loc[table.body.iloc[:, 0] == "N"].iloc[0].tolist()[1:]

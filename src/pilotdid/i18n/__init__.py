@@ -80,5 +80,7 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     Bonferroni Sidak Holm Romano Wolf Sobel Bootstrap bootstrap OLS PCA KMO Bartlett TOPSIS CRITIC GDP CBEC
     manifest json results manifest.json results.json csv xlsx docx tex html png pdf svg do replicate.do replicate.R
     Delta RM SD M Mbar e.g i.e vs
+    de Chaisemartin D'Haultfoeuille DIDmultiplegt did_multiplegt_dyn twowayfeweights Wooldridge ETWFE etwfe SDID synthdid
+    Arkhangelsky Cengiz Wing Freedman Hollingsworth Gardner Abadie Imbens pretrends
     """.split()
 )
