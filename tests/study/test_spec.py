@@ -19,6 +19,14 @@ def test_figure_formats_default_to_png_and_pdf_and_follow_the_study(minimal_stud
     assert spec.figures["formats"] == ("svg", "png")
 
 
+def test_figure_style_and_journal_widths(minimal_study):
+    spec = parse_study(minimal_study)
+    assert (spec.figures["style"], spec.figures["width_cm"]) == ("color", None)
+    assert parse_study(minimal_study + '\n[figures]\nwidth = "single"\nstyle = "grey"\n').figures["width_cm"] == 8.5
+    assert parse_study(minimal_study + '\n[figures]\nwidth = "double"\n').figures["width_cm"] == 17.5
+    assert parse_study(minimal_study + '\n[figures]\nwidth = 12\n').figures["width_cm"] == 12.0
+
+
 def test_defaults_for_fixed_effects_and_cluster(minimal_study):
     text = minimal_study.replace('fixed_effects = ["unit", "year"]\ncluster = "unit"\n', "")
     spec = parse_study(text)
@@ -45,6 +53,9 @@ def test_defaults_for_fixed_effects_and_cluster(minimal_study):
         (lambda s: s + '\n[figures]\nformats = ["png", "jpg"]\n', "figure formats must be distinct values"),
         (lambda s: s + '\n[figures]\nformats = ["png", "png"]\n', "figure formats must be distinct values"),
         (lambda s: s + '\n[figures]\nformats = ["pdf"]\n', "must include png"),
+        (lambda s: s + '\n[figures]\nstyle = "sepia"\n', "style must be one of color, grey"),
+        (lambda s: s + '\n[figures]\nwidth = "triple"\n', "width must be"),
+        (lambda s: s + '\n[figures]\nwidth = 90\n', "width must be"),
     ],
 )
 def test_bad_study_files_are_one_line_errors(edit, message, minimal_study):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pilotdid.report.export import add_to_docx
 from pilotdid.i18n import msg
-from pilotdid.report.html import data_sentence, ordered_outputs, section_title
+from pilotdid.report.html import data_sentence, figure_title, ordered_outputs, section_title
 
 
 def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = None) -> None:
@@ -32,6 +32,7 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
     for note in dict.fromkeys(run.context.notes):
         doc.add_paragraph(note, style="List Bullet")
 
+    figure_number = 0
     for name, out in ordered_outputs(run):
         doc.add_heading(section_title(name, lang), level=1)
         for note in out.notes:
@@ -39,12 +40,17 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
         for table in out.tables.values():
             add_to_docx(doc, table)
             doc.add_paragraph()
-        for stem in out.figures:
+        for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():
+                figure_number += 1
                 doc.add_picture(str(png), width=Cm(15))
-                cap = doc.add_paragraph(stem)
+                cap = doc.add_paragraph(msg("common.figure_caption", lang, n=figure_number,
+                                            title=figure_title(stem, figure, lang)))
                 cap.runs[0].italic = True
+                source = getattr(figure, "_pilotdid_source", None)
+                if source:
+                    doc.add_paragraph(msg("common.source_note", lang, source=source))
     doc.core_properties.author = "pilotdid"
     # fixed metadata so reruns differ only where the numbers do
     from datetime import datetime

@@ -52,6 +52,17 @@ def ordered_outputs(run) -> list[tuple[str, object]]:
     return [kv for kv in items if kv[0] in LEADING_SECTIONS] + [kv for kv in items if kv[0] not in LEADING_SECTIONS]
 
 
+def figure_title(stem: str, figure, lang: str = "en") -> str:
+    """A figure's caption title: the catalogue's ``report.figure.STEM``, else the figure's own title, else the stem."""
+    known = messages("report.figure", lang)
+    if stem in known:
+        return known[stem]
+    titles = [figure._suptitle.get_text()] if getattr(figure, "_suptitle", None) is not None else []
+    titles += [ax.get_title() for ax in getattr(figure, "axes", [])]
+    title = next((" ".join(t.split()) for t in titles if t and t.strip()), "")
+    return title or stem.replace("_", " ")
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
@@ -109,6 +120,7 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
                 body.append(f"<h3>{title}</h3><div class='scroll'>{frame}</div>")
     body.append("</section>")
 
+    figure_number = 0
     for name, out in ordered_outputs(run):
         title = section_title(name, lang)
         toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
@@ -119,10 +131,15 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
             if coverage is not None and table is coverage:
                 continue  # already in the data section
             body.append(f'<div class="scroll">{to_html(table, standalone=False)}</div>')
-        for stem in out.figures:
+        for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():
-                body.append(f"<figure>{_img(png)}<figcaption>{esc(stem)}</figcaption></figure>")
+                figure_number += 1
+                caption = msg("common.figure_caption", lang, n=figure_number, title=figure_title(stem, figure, lang))
+                source = getattr(figure, "_pilotdid_source", None)
+                source_html = f"<br><span class='note'>{esc(msg('common.source_note', lang, source=source))}</span>" if source else ""
+                body.append(f'<figure id="fig-{esc(stem)}">{_img(png)}<figcaption>{esc(caption)}{source_html}'
+                            f"<br><span class='note'>figures/{esc(stem)}.png</span></figcaption></figure>")
         body.append("</section>")
 
     footer = "<footer>" + msg(

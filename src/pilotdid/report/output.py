@@ -155,7 +155,8 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
             for table in out.tables.values():
                 write_table(table, tables_dir)
             for stem, fig in out.figures.items():
-                save_figure(fig, figures_dir / stem, formats=formats)
+                save_figure(fig, figures_dir / stem, formats=formats, style=run.spec.figures.get("style", "color"),
+                            width_cm=run.spec.figures.get("width_cm"))
         if write_report:
             from pilotdid.report.html import render_report
 

