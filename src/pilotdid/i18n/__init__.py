@@ -82,5 +82,6 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     Delta RM SD M Mbar e.g i.e vs
     de Chaisemartin D'Haultfoeuille DIDmultiplegt did_multiplegt_dyn twowayfeweights Wooldridge ETWFE etwfe SDID synthdid
     Arkhangelsky Cengiz Wing Freedman Hollingsworth Gardner Abadie Imbens pretrends
+    dCDH Simonsohn Simmons Nelson Oster Cinelli Hazlett D'Haultfœuille
     """.split()
 )

@@ -312,6 +312,8 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
     },
     "figures": {
         "formats": ("list", ["png", "pdf"], "figure file formats (png always written): png, pdf, svg"),
+        "style": ("str", "color", "color, or grey for black-and-white print (every colour becomes the grey of its lightness)"),
+        "width": ("str|float", "auto", "journal width: single (8.5 cm), double (17.5 cm), a number of cm, or auto"),
     },
     "index": {
         "system": ("str", "(required)", "indicator system: builtin name or TOML path"),
