@@ -175,3 +175,12 @@ def test_study_toml_roundtrip():
     study = {"study": {"name": "x"}, "data": {"panel": "p.csv", "unit": "u", "time": "t"},
              "analyses": {"baseline": {"stepwise": True}, "heterogeneity": {"splits": [{"column": "a", "labels": ["p", "q"]}]}}}
     assert tomllib.loads(study_toml(study)) == study
+
+
+def test_committed_api_reference_is_the_generated_one():
+    from pathlib import Path
+
+    from pilotdid.api import api_reference
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    assert committed == api_reference(), "docs/api.md is out of date: run `python -m pilotdid.api > docs/api.md`"
