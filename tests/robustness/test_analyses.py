@@ -70,7 +70,7 @@ def test_robustness_adapter(ctx):
     assert "paper (published)" in text and "677" in text and "0.019" in text and "0.001" in text
     cols = {r["column"] for r in out.estimates}
     assert {"psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised",
-            "winsorised_5", "no_capitals", "no_covid", "psm_nearest_unweighted"} <= cols
+            "winsorised_5", "no_capitals", "no_covid", "psm_nearest_weighted"} <= cols
     lag = next(r for r in out.estimates if r["column"] == "lagged" and r["term"] == "L.did")
     assert lag["nobs"] == len(ctx.panel) - ctx.panel["unit"].nunique()
     assert all(set(ESTIMATE_KEYS) <= set(r) for r in out.estimates)
@@ -86,3 +86,49 @@ def test_robustness_without_registry_or_columns_says_why(ctx):
     assert "(4)" in text or "concurrent" in text.lower()
     with pytest.raises(PilotdidInputError):
         robustness.run(ctx, {"psm_pooling": "weekly"})
+
+
+@pytest.mark.parametrize("weighting", ["matched_rows", "weights"])
+def test_psm_did_both_weightings_in_table5(small_panel, weighting):
+    """Issue 17: the DID beside the paper is the unweighted regression on the matched rows by default
+    (reghdfe ... if _weight != .), the weighted one in the row below; N before and after singleton removal."""
+    from pilotdid.design.psm import psm_match
+    from pilotdid.estimation.twfe import fit_twfe
+
+    frame = small_panel.assign(bb=((small_panel["unit"] % 5 == 0) & (small_panel["year"] >= 2015)).astype(float))
+    lone = frame.loc[frame.first_treat > 0, "unit"].iloc[0]  # one treated city-year left: a singleton for reghdfe
+    frame = frame[(frame.unit != lone) | (frame.year == frame.year.max())]
+    ctx = make_context(frame, controls=["x1", "x2"], vcov="reghdfe", published=PUBLISHED)
+    opts = {"concurrent_column": "bb", "capital_column": "is_capital", "drop_periods": [2019]}
+    if weighting != "matched_rows":
+        opts["psm_weighting"] = weighting
+    out = robustness.run(ctx, opts)
+    match = psm_match(ctx.panel.assign(did=ctx.panel["_did"]), treat="_did", covariates=["x1", "x2"],
+                      pooling="pooled", time="year", seed=ctx.seed, method="nearest", k=3, replacement=True,
+                      caliper=None)
+    sample = ctx.panel.loc[match.matched].assign(did=lambda d: d["_did"], w=match.weight[match.matched])
+    rows = fit_twfe(sample, "y", ["did", "x1", "x2"], ["unit", "year"], "unit", vcov="reghdfe")
+    weighted = fit_twfe(sample, "y", ["did", "x1", "x2"], ["unit", "year"], "unit", vcov="reghdfe", weights="w")
+    main, other = (rows, weighted) if weighting == "matched_rows" else (weighted, rows)
+    est = {(r["column"], r["term"]): r for r in out.estimates}
+    assert est[("psm_nearest", "did")]["coef"] == pytest.approx(main.term("did")["coef"], abs=1e-12)
+    suffix = "_weighted" if weighting == "matched_rows" else "_unweighted"
+    assert est[(f"psm_nearest{suffix}", "did")]["coef"] == pytest.approx(other.term("did")["coef"], abs=1e-12)
+    psm = out.results["robustness"]["psm"]["psm_nearest"]
+    assert psm["weighting"] == weighting
+    assert psm["matched_rows"]["t"] == pytest.approx(rows.term("did")["t"], rel=1e-10)
+    assert psm["weights"]["t"] == pytest.approx(weighted.term("did")["t"], rel=1e-10)
+    body = out.tables["table5_robustness"].body
+    labels = list(body.iloc[:, 0])
+    alt = "weighted by psmatch2's _weight" if weighting == "matched_rows" else "unweighted on matched rows"
+    assert any(alt in lab for lab in labels)
+    assert rows.singletons_dropped == 1 and psm["singletons_dropped"] == 1
+    n_rows = body.set_index(body.columns[0])
+    assert int(n_rows.loc["N before singleton removal (PSM: matched rows)"].iloc[0]) == psm["n_matched"]
+    assert int(n_rows.loc["N after singleton removal (regression)"].iloc[0]) == psm["n_matched"] - 1 == main.nobs
+    notes = " ".join(out.tables["table5_robustness"].notes)
+    assert f'psm_weighting = "{weighting}"' in notes and 'default "matched_rows"' in notes
+    reading = out.results["robustness"]["psm_weighting"]["reading"]
+    assert "unweighted on matched rows vs weighted" in reading and reading in out.notes
+    with pytest.raises(PilotdidInputError, match="psm_weighting"):
+        robustness.run(ctx, {"psm_weighting": "frequency"})

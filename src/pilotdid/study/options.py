@@ -104,7 +104,9 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("kernel_bandwidth", "float", 0.06, "bandwidth of Epanechnikov kernel matching (psmatch2's default)"),
         opt("psm_pooling", "str", "pooled", "one logit over all years or one per period",
             allowed=("pooled", "by_period")),
-        opt("psm_weighted", "bool", True, "run the matched DID with the matching weights"),
+        opt("psm_weighting", "str", "matched_rows", "PSM-DID regression beside the paper: unweighted on the matched "
+            "rows (reghdfe ... if _weight != .) or weighted by psmatch2's _weight; the other in the row below",
+            allowed=("matched_rows", "weights")),
         opt("concurrent_policy", "str", "broadband", "registry policy controlled for as a concurrent policy"),
         opt("concurrent_column", "str", None, "panel column of a concurrent policy (instead of a registry policy)"),
         opt("capital_column", "str", None, "panel 0/1 column marking capitals/municipalities (default: registry)"),

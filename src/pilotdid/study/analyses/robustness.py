@@ -11,16 +11,20 @@ Table 5 columns, every one with the study's controls, fixed effects and SE prese
 
 PSM: logit score of the row's treatment dummy on the controls, pooled over all periods (the
 paper's N fit this reading; ``psm_pooling = "by_period"`` matches within periods), common
-support, then the TWFE regression on the matched rows, weighted by psmatch2's ``_weight`` when
-``psm_weighted`` (default true); N = matched rows (see :mod:`pilotdid.design.psm`). The
-unweighted regressions on the same samples are in results.json (columns ``*_unweighted``).
+support, then the TWFE regression on the matched rows. Which regression is a convention that decides
+the reading, so both are in the table: ``psm_weighting = "matched_rows"`` (default) is the unweighted
+regression on the matched rows, Stata's ``reghdfe ... if _weight != .`` after psmatch2 — the practice
+in this literature and the reading under which the paper's N is the matched-row count; ``"weights"``
+weights the rows by psmatch2's ``_weight``. The chosen one is the column's DID row beside the published
+numbers, the other the row below it (results.json columns ``*_weighted`` / ``*_unweighted``). N is
+given before and after the preset's singleton removal (see :mod:`pilotdid.design.psm`).
 
 Referee checks (second table): winsorised at 5%/95%; without municipalities and provincial
 capitals; without the given COVID periods (default 2020–2021).
 
 Options (``[analyses.robustness]``): ``psm_k`` (3), ``psm_replacement`` (true), ``psm_caliper``
 (none for nearest neighbour), ``radius_caliper`` (0.01), ``kernel_bandwidth`` (0.06),
-``psm_pooling`` ("pooled"), ``psm_weighted`` (true), ``concurrent_policy`` ("broadband"),
+``psm_pooling`` ("pooled"), ``psm_weighting`` ("matched_rows"), ``concurrent_policy`` ("broadband"),
 ``concurrent_column`` (a 0/1 panel column to use instead of the registry), ``capital_column``
 (a boolean panel column marking municipalities and provincial capitals, used when the registry's
 city attributes are unavailable), ``drop_periods`` ([2020, 2021]), ``winsorize`` ([1, 5]).
@@ -43,9 +47,14 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = (
-    "psm_k", "psm_replacement", "psm_caliper", "radius_caliper", "kernel_bandwidth", "psm_pooling", "psm_weighted",
+    "psm_k", "psm_replacement", "psm_caliper", "radius_caliper", "kernel_bandwidth", "psm_pooling", "psm_weighting",
     "concurrent_policy", "concurrent_column", "capital_column", "drop_periods", "winsorize",
 )
+PSM_WEIGHTING = ("matched_rows", "weights")
+#: results.json column suffix of the PSM regression under the convention not chosen
+PSM_OTHER_SUFFIX = {"matched_rows": "_weighted", "weights": "_unweighted"}
+PSM_ROW_LABEL = {"matched_rows": "unweighted on matched rows (reghdfe ... if _weight != .)",
+                 "weights": "weighted by psmatch2's _weight"}
 TABLE5_COLUMNS = ("psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised")
 HEADERS = {
     "psm_nearest": "PSM-DID nearest 1:{k}", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
@@ -75,9 +84,11 @@ class _Column:
     """One regression of the robustness tables: its fit (or why it is missing) and its notes."""
 
     def __init__(self, key: str, label: str, term: str, fit=None, extra_terms: tuple[str, ...] = (),
-                 note: str | None = None, sample: str = "full"):
+                 note: str | None = None, sample: str = "full", alt_fit=None, alt_label: str | None = None):
         self.key, self.label, self.term, self.fit = key, label, term, fit
         self.extra_terms, self.note, self.sample = extra_terms, note, sample
+        #: the same sample under the other PSM weighting convention (shown in the row below the DID)
+        self.alt_fit, self.alt_label = alt_fit, alt_label
 
     def term_row(self, term: str) -> dict[str, Any] | None:
         if self.fit is None:
@@ -157,7 +168,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if pooling not in POOLING:
         raise PilotdidInputError(f"unknown psm_pooling {pooling!r}", where="[analyses.robustness] psm_pooling",
                                  fix=f"use one of {', '.join(POOLING)}")
-    weighted = bool(options.get("psm_weighted", True))
+    weighting = options.get("psm_weighting", "matched_rows")
+    if weighting not in PSM_WEIGHTING:
+        raise PilotdidInputError(f"unknown psm_weighting {weighting!r}", where="[analyses.robustness] psm_weighting",
+                                 fix=f"use one of {', '.join(PSM_WEIGHTING)}")
     panel = ctx.panel.copy()
     panel[term] = panel[TREAT].astype(float)
     regressors = [term, *m.controls]
@@ -181,15 +195,22 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                           **spec)
         sample = panel.loc[match.matched].copy()
         sample["_psm_weight"] = match.weight[match.matched]
-        fit = _fit(sample, ctx, regressors, weights="_psm_weight" if weighted else None)
-        unweighted = _fit(sample, ctx, regressors)
-        extra_estimates += unweighted.estimate_rows("robustness", f"{key}_unweighted", sample=key,
-                                                    treatment_term=term)
+        by_rows = _fit(sample, ctx, regressors)
+        by_weights = _fit(sample, ctx, regressors, weights="_psm_weight")
+        fit, other = (by_rows, by_weights) if weighting == "matched_rows" else (by_weights, by_rows)
+        other_weighting = "weights" if weighting == "matched_rows" else "matched_rows"
+        extra_estimates += other.estimate_rows("robustness", f"{key}{PSM_OTHER_SUFFIX[weighting]}", sample=key,
+                                               treatment_term=term)
         summary = match.summary()
-        psm_summaries[key] = {**summary, "balance": match.balance.to_dict(orient="records")}
+        both = {w: {"coef": float(f.term(term)["coef"]), "se": float(f.term(term)["se"]), "t": float(f.term(term)["t"]),
+                    "p": float(f.term(term)["p"]), "nobs": int(f.nobs)}
+                for w, f in (("matched_rows", by_rows), ("weights", by_weights))}
+        psm_summaries[key] = {**summary, "weighting": weighting, "n_regression": int(fit.nobs),
+                              "singletons_dropped": int(fit.singletons_dropped or 0), **both,
+                              "balance": match.balance.to_dict(orient="records")}
         dropped = (f"; the regression drops {fit.singletons_dropped} singleton rows (preset '{m.vcov}'), "
                    f"leaving {fit.nobs}" if getattr(fit, "singletons_dropped", 0) else "")
-        columns.append(_Column(key, spec["method"], term, fit, sample=key,
+        columns.append(_Column(key, spec["method"], term, fit, sample=key, alt_fit=other, alt_label=other_weighting,
                                note=f"{key}: {summary['treated_on_support']} of {summary['treated_rows']} treated rows "
                                     f"on support, {summary['controls_used']} of {summary['controls_total']} control "
                                     f"rows used; N = {summary['n_matched']} matched rows{dropped}"))
@@ -197,6 +218,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         figures[f"psm_pscore_{spec['method']}"] = _pscore_figure(match, ctx.lang)
         notes += match.notes
     results["psm"] = psm_summaries
+    results["psm_weighting"] = {"default": "matched_rows", "used": weighting, "reading": _psm_reading(psm_summaries, weighting)}
+    notes.append(results["psm_weighting"]["reading"])
 
     # --- (4) concurrent policy -----------------------------------------------------------------------
     dummy, source, caveats = _policy_dummy(ctx, options)
@@ -279,29 +302,49 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     tables["table5_robustness"] = _layout(
         "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
         notes=list(dict.fromkeys([c.note for c in columns if c.note] + notes
-                                 + _conventions(columns, ctx, weighted, pooling))),
+                                 + _conventions(columns, ctx, weighting, pooling))),
     )
     if referee:
         tables["robustness_referee"] = _layout(
             "robustness_referee", "Further robustness checks (not in the paper)", referee, [], ctx, k,
-            notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighted, pooling)[:1],
+            notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighting, pooling)[:1],
         )
     return AnalysisOutput(estimates=estimates, results={"robustness": results}, tables=tables, figures=figures,
                           notes=list(dict.fromkeys(notes)))
 
 
-def _conventions(columns: list[_Column], ctx: StudyContext, weighted: bool, pooling: str) -> list[str]:
+def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
     fit = next((c.fit for c in columns if c.fit is not None), None)
     out = []
     if fit is not None:
         out.append(f"Coefficients with t statistics in parentheses; * p<0.1, ** p<0.05, *** p<0.01. {fit.convention}")
+    other = "weights" if weighting == "matched_rows" else "matched_rows"
     out.append(
         f"PSM-DID: logit propensity score of the treatment dummy on the controls, {pooling} "
-        f"({'one logit on all rows' if pooling == 'pooled' else 'one logit and matching per period'}), common support; "
-        f"regression on matched rows {'weighted by the matching weights' if weighted else 'unweighted'}; "
+        f"({'one logit on all rows' if pooling == 'pooled' else 'one logit and matching per period'}), common support. "
+        f"The DID row of columns (1)-(3) is the regression {PSM_ROW_LABEL[weighting]} (psm_weighting = \"{weighting}\"; "
+        f"default \"matched_rows\", the practice in this literature and the reading under which the paper's N is the "
+        f"matched-row count); the row below it is the regression {PSM_ROW_LABEL[other]}. "
         "N counts each matched row once (treated on support + controls used at least once)."
     )
     return out
+
+
+def _psm_reading(summaries: dict[str, dict], weighting: str) -> str:
+    """One sentence reading the PSM-DID columns under both conventions (for the report's verdict)."""
+    parts = []
+    for key, s in summaries.items():
+        a, b = s["matched_rows"], s["weights"]
+        parts.append(f"{HEADERS[key].format(k=s.get('k') or 3).replace('PSM-DID ', '')} {a['coef']:.4f} (t {a['t']:.2f}, "
+                     f"p {a['p']:.3f}) vs {b['coef']:.4f} (t {b['t']:.2f}, p {b['p']:.3f})")
+    sig = {w: sum(s[w]["p"] < 0.05 for s in summaries.values()) for w in PSM_WEIGHTING}
+    n = len(summaries)
+    verdict = ("both conventions agree" if sig["matched_rows"] == sig["weights"] else
+               "the convention decides the reading")
+    return (f"PSM-DID, unweighted on matched rows vs weighted by the matching weights: {'; '.join(parts)}. "
+            f"Significant at 5%: {sig['matched_rows']} of {n} unweighted, {sig['weights']} of {n} weighted — {verdict}. "
+            f"Table 5 shows the {'unweighted' if weighting == 'matched_rows' else 'weighted'} regression beside the paper "
+            "(psm_weighting).")
 
 
 def _layout(name: str, title: str, columns: list[_Column], published: list[dict], ctx: StudyContext, k: int,
@@ -338,12 +381,24 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
     lag_col = next((i for i, c in enumerate(columns) if c.key == "lagged"), None)
     add_term(ctx.treatment_name + (f" (col. {lag_col + 1}: L.{ctx.treatment_name})" if lag_col is not None else ""),
              [c.term for c in columns])
+    alt_labels = {c.alt_label for c in columns if c.alt_fit is not None}
+    for alt in sorted(alt_labels):  # the PSM regression under the other weighting convention
+        rows = [c.alt_fit.term(c.term) if c.alt_fit is not None and c.alt_label == alt else None for c in columns]
+        add(f"{ctx.treatment_name} — PSM {PSM_ROW_LABEL[alt]}",
+            [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
+        add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
     for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
         add_term(extra, [extra if extra in c.extra_terms else None for c in columns])
     add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
     for fe in ctx.model.fixed_effects:
         add(f"{fe} FE", ["Yes"] * len(columns))
-    add("N", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
+    drops = any(c.fit is not None and c.fit.singletons_dropped for c in columns)
+    if drops:  # reghdfe's singleton removal: both counts, named
+        add("N before singleton removal (PSM: matched rows)",
+            [str(c.fit.nobs + (c.fit.singletons_dropped or 0)) if c.fit is not None else "" for c in columns])
+        add("N after singleton removal (regression)", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
+    else:
+        add("N", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
     pub_n = [next((r.get("nobs") for (col, _), r in lookup.items() if col == c.key and r.get("nobs")), None)
              for c in columns]
     if any(pub_n):
