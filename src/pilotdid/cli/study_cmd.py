@@ -154,6 +154,8 @@ def verify_command(folder: Path = typer.Argument(..., help="An output folder wri
     """
     from pilotdid.report.verify import verify_output
 
+    from rich.console import Console
+
     report = verify_output(folder)
     console = Console()
     for name in report.missing_inputs:

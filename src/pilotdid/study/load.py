@@ -16,8 +16,22 @@ READERS = (".csv", ".xlsx", ".xlsm", ".dta", ".parquet", ".pq")
 BUILTIN_PANELS = {"city_panel": "the shipped real city panel (pilotdid data build)"}
 
 
-def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read a panel file by its extension, or a builtin panel given as ``builtin:NAME``."""
+#: Excel's error values: a cell showing one of these holds no number (pandas would read it as text or blank).
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
+#: Encodings tried for a csv, in order: UTF-8 (a BOM is fine), then GB18030 (a superset of GBK/GB2312, what Excel
+#: on a Chinese Windows saves as "CSV").
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def read_panel(source: str | Path, sheet: str | int | None = None, *, text_columns: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """Read a panel file by its extension, or a builtin panel given as ``builtin:NAME``.
+
+    ``text_columns`` (the unit id) are read as text from csv and Excel, never parsed as numbers: ``7`` and
+    ``007`` are two units and an id spelled ``NA`` is an id, not a missing value. Column names are trimmed;
+    duplicate names, or names equal after trimming, are refused. Excel error cells (``#DIV/0!`` ...) and
+    formulas saved without a computed value are refused with their cell. With several sheets and none named,
+    the first is read and ``frame.attrs["sheet_note"]`` says so (messages about missing columns repeat it).
+    """
     if isinstance(source, str) and source.startswith("builtin:"):
         name = source.removeprefix("builtin:")
         if name != "city_panel":
@@ -31,6 +45,10 @@ def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFra
     path = Path(source)
     if not path.exists():
         raise PilotdidInputError("panel file not found", where=str(path), fix="check [data] panel (paths are relative to the study file)")
+    if not path.is_dir() and not path.is_file():
+        # a FIFO or a device would block the reader forever (or never end)
+        raise PilotdidInputError("the panel is not a regular file (a pipe, socket or device)", where=str(path),
+                                 fix="save the panel to an ordinary .csv/.xlsx/.dta/.parquet file")
     is_dataset = path.is_dir() and (path.suffix.lower() in (".parquet", ".pq") or any(path.rglob("*.parquet")))
     if path.is_dir() and not is_dataset:
         raise PilotdidInputError("panel path is a folder", where=str(path), fix="point [data] panel to a .csv/.xlsx/.dta/.parquet file or a Parquet dataset folder")
@@ -41,11 +59,13 @@ def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFra
         )
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise PilotdidInputError("a sheet was given for a file that is not Excel", where=str(path), fix="remove [data] sheet")
+    text_columns = tuple(text_columns)
+    sheet_note = None
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path)
+            frame = _read_csv(path, text_columns)
         elif suffix in (".xlsx", ".xlsm"):
-            frame = _read_excel(path, sheet)
+            frame, sheet_note = _read_excel(path, sheet, text_columns)
         elif suffix == ".dta":
             import pyreadstat
 
@@ -69,22 +89,154 @@ def read_panel(source: str | Path, sheet: str | int | None = None) -> pd.DataFra
         ) from None
     if frame.empty:
         raise PilotdidInputError("the panel has no rows", where=str(path), fix="check the file (and the sheet)")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _checked_names(list(frame.columns), str(path))
+    for column in text_columns:
+        if column in frame.columns:
+            _check_id_whitespace(frame[column], column, str(path))
+    if sheet_note:
+        frame.attrs["sheet_note"] = sheet_note
     return frame
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+def _checked_names(names: list, where: str) -> list[str]:
+    """Trimmed column names; a repeated name (before or after trimming) is refused, never silently renamed."""
+    trimmed = [str(c).strip() for c in names]
+    seen: dict[str, str] = {}
+    for raw, name in zip(names, trimmed):
+        if name in seen:
+            same = str(raw) == seen[name]
+            raise PilotdidInputError(
+                f"the column name '{name}' appears twice" + ("" if same else f" ('{seen[name]}' and '{raw}' after trimming spaces)"),
+                where=where, fix="give every column its own name (pilotdid would otherwise have to guess which one you meant)",
+            )
+        seen[name] = str(raw)
+    return trimmed
+
+
+def _check_id_whitespace(series: pd.Series, column: str, where: str) -> None:
+    """An id with surrounding spaces ('u05 ') would silently become another unit: refused with its row."""
+    text = series.dropna()
+    text = text[text.map(lambda v: isinstance(v, str))]
+    padded = text[text != text.str.strip()]
+    if len(padded):
+        row = int(series.index.get_loc(padded.index[0]))
+        raise PilotdidInputError(
+            f"unit id {padded.iloc[0]!r} in column '{column}' has spaces around it at data row {row + 1} "
+            f"({len(padded)} such cells)", where=where,
+            fix="remove the spaces (in Excel: =TRIM(cell)); 'u05 ' and 'u05' would otherwise be two units",
+        )
+
+
+def _header(path: Path, encoding: str) -> list[str]:
+    import csv
+
+    with open(path, encoding=encoding, newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _read_csv(path: Path, text_columns: tuple[str, ...]) -> pd.DataFrame:
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    for encoding in CSV_ENCODINGS:
+        try:
+            header = _header(path, encoding)
+            with open(path, encoding=encoding) as fh:  # the whole file must decode, not only its first lines
+                for _ in iter(lambda: fh.read(1 << 20), ""):
+                    pass
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise PilotdidInputError("cannot read the file as .csv: it is neither UTF-8 nor GBK/GB18030 text", where=str(path),
+                                 fix="save it as UTF-8 (Excel: Save As > CSV UTF-8)")
+    _checked_names(header, str(path))  # before pandas renames a repeated 'y' to 'y.1'
+    text = [c for c in header if c.strip() in text_columns]
+    # ids are text, and 'NA'/'null' in an id column are ids; other columns keep pandas' missing-value words
+    na_values = {c: ([""] if c in text else sorted(STR_NA_VALUES)) for c in header}
+    return pd.read_csv(path, encoding=encoding, dtype={c: str for c in text}, keep_default_na=False,
+                       na_values=na_values)
+
+
+def _read_excel(path: Path, sheet: str | int | None, text_columns: tuple[str, ...]) -> tuple[pd.DataFrame, str | None]:
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    note = None
     with pd.ExcelFile(path) as book:
         names = book.sheet_names
         if sheet is None:
             sheet = names[0]
+            if len(names) > 1:
+                note = (f"read sheet '{names[0]}', the first of {len(names)} "
+                        f"(others: {', '.join(map(str, names[1:]))}); name another with [data] sheet")
         elif isinstance(sheet, str) and sheet not in names:
             raise PilotdidInputError(
                 f"sheet '{sheet}' not found", where=str(path), fix=f"use one of the sheets: {', '.join(map(str, names))}"
             )
         elif isinstance(sheet, int) and not 0 <= sheet < len(names):
             raise PilotdidInputError(f"sheet index {sheet} out of range (the file has {len(names)})", where=str(path), fix="use a valid sheet name")
-        return pd.read_excel(book, sheet_name=sheet)
+        first_row = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1)
+        header = first_row.iloc[0].tolist() if len(first_row) else []
+        header = ["" if isinstance(h, float) and h != h else str(h) for h in header]
+        _checked_names(header, f"{path} sheet '{sheet}'")
+        text = [c for c in header if c.strip() in text_columns]
+        na_values = {c: ([""] if c in text else sorted(STR_NA_VALUES)) for c in header}
+        frame = pd.read_excel(book, sheet_name=sheet, dtype={c: str for c in text}, keep_default_na=False,
+                              na_values=na_values)
+    sheet_name = sheet if isinstance(sheet, str) else names[sheet]
+    _check_excel_cells(path, sheet_name, frame)
+    return frame, note
+
+
+def _cell(row: int, col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col + 1)}{row + 2}"  # +2: one header row, 1-based
+
+
+def _check_excel_cells(path: Path, sheet: str, frame: pd.DataFrame) -> None:
+    """Error values (#DIV/0! ...) and formulas without a saved result are refused with their cell."""
+    where = f"{path} sheet '{sheet}'"
+    for j, column in enumerate(frame.columns):
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        is_error = values.map(lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS)
+        if is_error.any():
+            i = int(np.flatnonzero(is_error.to_numpy())[0])
+            raise PilotdidInputError(
+                f"cell {_cell(i, j)} (column '{str(column).strip()}') holds the Excel error {values.iloc[i]} "
+                f"({int(is_error.sum())} such cells in the column)", where=where,
+                fix="correct the formula in Excel, or blank the cell if the value is truly missing",
+            )
+    # pandas reads an error cell (#DIV/0! ...) and a formula saved without its result as a blank: find them
+    missing = frame.isna().to_numpy()
+    if not missing.any():
+        return
+    import openpyxl
+
+    values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        shape = {"min_row": 2, "max_row": len(frame) + 1, "max_col": len(frame.columns), "values_only": True}
+        rows = zip(values_book[sheet].iter_rows(**shape), formula_book[sheet].iter_rows(**shape))
+        for i, (values, formulas) in enumerate(rows):
+            for j, (value, formula) in enumerate(zip(values, formulas)):
+                if not missing[i, j]:
+                    continue
+                column = str(frame.columns[j]).strip()
+                if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+                    raise PilotdidInputError(
+                        f"cell {_cell(i, j)} (column '{column}') holds the Excel error {value.strip()}", where=where,
+                        fix="correct the formula in Excel, or blank the cell if the value is truly missing",
+                    )
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    raise PilotdidInputError(
+                        f"cell {_cell(i, j)} (column '{column}') is a formula ({formula}) saved without its value",
+                        where=where, fix="open the file in Excel or LibreOffice and save it again (that stores the computed values)",
+                    )
+    finally:
+        values_book.close()
+        formula_book.close()
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str], where: str) -> None:
@@ -93,6 +245,8 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], where: str) ->
         if column not in frame.columns:
             close = [c for c in frame.columns if c.lower() == column.lower()]
             hint = f"did you mean '{close[0]}'?" if close else f"the panel's columns are: {', '.join(map(str, frame.columns[:25]))}"
+            if frame.attrs.get("sheet_note"):
+                hint = f"{hint} ({frame.attrs['sheet_note']})"
             raise PilotdidInputError(f"column '{column}' (from {key}) is not in the panel", where=where, fix=hint)
 
 

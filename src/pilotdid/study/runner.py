@@ -84,9 +84,9 @@ def run_study(
     source = spec.resolve(spec.data["panel"])
     where = str(source)
     log(f"reading panel {where}")
-    panel = read_panel(source, spec.data.get("sheet"))
-    input_files = [Path(source)] if not str(source).startswith("builtin:") else _builtin_files()
     unit, time = spec.data["unit"], spec.data["time"]
+    panel = read_panel(source, spec.data.get("sheet"), text_columns=[unit])
+    input_files = [Path(source)] if not str(source).startswith("builtin:") else _builtin_files()
     model = spec.model
     index_column = spec.index["column"] if spec.index else None
 
@@ -327,6 +327,21 @@ def _check_keys(panel: pd.DataFrame, unit: str, time: str, where: str) -> pd.Dat
         raise PilotdidInputError(f"time column '{time}' is infinite at data row {row + 1}", where=where, fix="use whole periods (e.g. years)")
     if (periods != np.round(periods)).any():
         raise PilotdidInputError(f"time column '{time}' must hold whole periods (e.g. years)", where=where, fix="use integer periods")
+    if (np.abs(periods) > 1e9).any():
+        row = _first_row(np.abs(periods) > 1e9)
+        raise PilotdidInputError(f"time column '{time}' holds {periods[row]:g} at data row {row + 1}, not a period",
+                                 where=where, fix="use whole periods such as years (1 to 1,000,000,000)")
+    if (periods <= 0).any():
+        # "never treated" is first-treatment period 0 inside pilotdid (and empty/0 in a first_treat column), so a
+        # period 0 or below would make units adopting then count as never treated: refused rather than miscounted
+        row = _first_row(periods <= 0)
+        low = int(periods.min())
+        raise PilotdidInputError(
+            f"time column '{time}' holds the period {int(periods[row])} at data row {row + 1}; periods must be 1 or more "
+            "(0 and below would be read as 'never treated')", where=where,
+            fix=f"renumber the periods from 1: add {1 - low} to '{time}' (and to a first-treatment column); "
+                "event times (relative periods) do not change",
+        )
     panel[time] = periods.astype(int)
     if panel[unit].isna().any():
         row = _first_row(panel[unit].isna())

@@ -154,7 +154,7 @@ def load_study(path: str | Path) -> StudySpec:
     if path.is_dir():
         raise PilotdidInputError("is a folder, not a study file", where=str(path), fix="give the .toml file itself")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is not part of the TOML
     except UnicodeDecodeError:
         raise PilotdidInputError("study file is not UTF-8 text", where=str(path), fix="save it as UTF-8") from None
     return parse_study(text, path=path)
