@@ -90,7 +90,9 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     assert table.column_groups == [("", 1), ("City size", 2), ("coast", 2)]
     labels = list(table.body.iloc[:, 0])
     for needed in ("DID", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
-                   "  p, permutation (difference)", "  p, permutation (studentised)"):
+                   "  p, permutation within cohorts (difference)", "  p, permutation within cohorts (studentised)",
+                   "  p, permutation across all units (difference)", "  p, permutation across all units (studentised)",
+                   "  Treated share (first / second)"):
         assert needed in labels
     n_row = table.body.loc[table.body.iloc[:, 0] == "N"].iloc[0].tolist()[1:]
     assert [int(x) for x in n_row] == [r["nobs"] for r in rows]
@@ -102,14 +104,26 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
 
 
 def test_heterogeneity_cohort_strata_and_no_permutation(ctx):
+    """Issue 17: stratified (within adoption cohorts) and unstratified permutation p side by side, the
+    stratified one the default, with the sentence on which is valid when treatment shares differ."""
     from pilotdid.study.analyses.heterogeneity import run
 
     split = [{"name": "size", "column": "big", "labels": ["large", "small_medium"]}]
-    out = run(ctx, {"splits": split, "draws": 19, "strata": "cohort"})
-    assert out.results["heterogeneity_tests"][0]["permutation_strata"] == FIRST_TREAT
+    default = run(ctx, {"splits": split, "draws": 19}).results["heterogeneity_tests"][0]
+    assert default["permutation_strata"] == "cohort"
+    assert default["p_permutation"] == default["p_permutation_cohort"]
+    assert default["p_permutation_t"] == default["p_permutation_t_cohort"]
+    other = run(ctx, {"splits": split, "draws": 19, "strata": "none"})
+    flipped = other.results["heterogeneity_tests"][0]
+    assert flipped["permutation_strata"] == "none" and flipped["p_permutation"] == flipped["p_permutation_all"]
+    for key in ("p_permutation_cohort", "p_permutation_all", "p_permutation_t_cohort", "p_permutation_t_all"):
+        assert default[key] == flipped[key]
+    assert "exchangeable" in default["strata_validity"]
+    assert any("valid comparison" in n for n in other.tables["table7_heterogeneity"].notes)
+    assert 0 < default["treated_share_first"] <= 1
     out0 = run(ctx, {"splits": split, "draws": 0})
     assert out0.results["heterogeneity_tests"][0]["p_permutation"] is None
-    assert "  p, permutation (difference)" not in list(out0.tables["table7_heterogeneity"].body.iloc[:, 0])
+    assert "  p, permutation within cohorts (difference)" not in list(out0.tables["table7_heterogeneity"].body.iloc[:, 0])
 
 
 @pytest.mark.parametrize("module,options,needle", [

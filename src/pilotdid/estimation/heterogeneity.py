@@ -46,7 +46,16 @@ from pilotdid.rng import RNG_CHUNK, TIE_RTOL, chunk_rng
 
 PERMUTATION_P_RULE = (
     "permutation p = (1 + #{|d_r| >= |d|}) / (draws + 1), d = first-group minus second-group DID coefficient "
-    "(plus-one rule); group labels permuted across units with group sizes fixed"
+    "(plus-one rule); group labels permuted with group sizes fixed, within adoption cohorts (stratified: each "
+    "group keeps its treated/never-treated composition) or across all units (unstratified)"
+)
+#: Which permutation p is the valid comparison when the groups' treatment shares differ.
+STRATA_VALIDITY = (
+    "A permutation test is valid when the group labels are exchangeable under the null. When the groups' shares "
+    "of treated units differ, permuting labels across all units also reshuffles which group holds the treated "
+    "units, so its null distribution mixes composition with chance and its p-value does not test 'same effect "
+    "in both groups'; permuting within adoption cohorts keeps every group's treated/never-treated composition, "
+    "which makes it the valid comparison (the default)."
 )
 INTERACTED_RULE = (
     "fully interacted model: treatment, controls and every fixed effect interacted with the group "
@@ -467,6 +476,13 @@ class SplitResult:
     separate_difference: float
     permutation: PermutationDifference | None
     notes: list[str] = field(default_factory=list)
+    #: further permutation tests of the same difference under other strata ("all units" = unstratified)
+    other_permutations: dict[str, PermutationDifference] = field(default_factory=dict)
+
+    @property
+    def treated_share(self) -> dict[str, float]:
+        """Share of each group's units ever treated in the panel."""
+        return {lab: self.treated_units[lab] / self.units[lab] for lab in self.units}
 
 
 def _check_subsample(frame: pd.DataFrame, treatment: str, unit: str, label: str, split: GroupSplit, where: str) -> None:
@@ -494,9 +510,11 @@ def estimate_split(
     fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
     first_treat: str | None = None, draws: int = 999, seed: int = 12345, strata: str | None = None,
     where: str = "[analyses.heterogeneity]", fit: FitFunction | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None, also_strata: Sequence[str | None] = (),
 ) -> SplitResult:
-    """Separate subgroup fits, the fully interacted difference test and (``draws`` > 0) the permutation test."""
+    """Separate subgroup fits, the fully interacted difference test and (``draws`` > 0) the permutation test
+    within ``strata`` (None = across all units); ``also_strata`` adds the same test under other strata
+    (``other_permutations``, keyed by the strata column or ``"all"``)."""
     fit = fit or fit_model
     first_units, notes = unit_groups(data, unit, time, split, where)
     model_cols = list(dict.fromkeys([outcome, treatment, *controls, *fixed_effects] + ([cluster] if cluster else [])))
@@ -572,9 +590,20 @@ def estimate_split(
             frame, outcome=outcome, treatment=treatment, controls=controls, fixed_effects=fixed_effects, unit=unit,
             group="_group_first", cluster=cluster, draws=draws, seed=seed, strata=strata, progress=progress,
         )
-        if perm.n_failed:
-            notes.append(f"split '{split.name}': {perm.n_failed} of {draws} permutation draws left a group without "
-                         "identifying variation and were not counted")
+        others = {}
+        for other in also_strata:
+            if other == strata:
+                continue
+            others[other or "all"] = permutation_difference_test(
+                frame, outcome=outcome, treatment=treatment, controls=controls, fixed_effects=fixed_effects,
+                unit=unit, group="_group_first", cluster=cluster, draws=draws, seed=seed, strata=other,
+                progress=progress)
+        for test in (perm, *others.values()):
+            if test.n_failed:
+                notes.append(f"split '{split.name}': {test.n_failed} of {draws} permutation draws "
+                             f"({'within ' + test.strata if test.strata else 'across all units'}) left a group "
+                             "without identifying variation and were not counted")
     return SplitResult(split=split, fits=fits, units=units, treated_units=treated, never_treated_units=never,
                        years=years, difference=float(interacted["coef"]), interacted=interacted,
-                       separate_difference=float(separate), permutation=perm, notes=notes)
+                       separate_difference=float(separate), permutation=perm, notes=notes,
+                       other_permutations=others if draws > 0 else {})

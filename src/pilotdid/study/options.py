@@ -122,7 +122,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("splits", "list[table]", "(the paper's three)",
             "{name, column, labels, titles, values | threshold, at} per split"),
         opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)"),
-        opt("strata", "str", None, "permute within strata", allowed=("cohort",)),
+        opt("strata", "str", "cohort", "permutation p reported as p_permutation: within adoption cohorts (valid "
+            "when treatment shares differ) or across all units; both are shown", allowed=("cohort", "none")),
     ),
     "staggered": (
         opt("estimators", "list[str]", ["cs", "sa", "bjs", "bacon"], "heterogeneity-robust estimators run",

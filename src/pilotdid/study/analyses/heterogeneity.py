@@ -8,8 +8,11 @@ Options (``[analyses.heterogeneity]``):
   three splits — city size (``large_city``), central vs peripheral (``central_city``), resource-based
   vs not (``resource_based``).
 * ``draws`` (999) and ``seed`` (the study seed) of the permutation test; ``draws = 0`` skips it.
-* ``strata`` — ``"cohort"`` to permute group labels only among units with the same adoption period
-  (each group keeps its treated/never-treated composition); default: across all units.
+* ``strata`` — ``"cohort"`` (default) permutes group labels only among units with the same adoption period
+  (each group keeps its treated/never-treated composition), ``"none"`` across all units. Both p-values are
+  computed and shown side by side (Table 7, the forest plot's note, results.json); ``strata`` picks the one
+  reported as ``p_permutation``. The stratified one is the valid comparison when the groups' treatment
+  shares differ (see :data:`pilotdid.estimation.heterogeneity.STRATA_VALIDITY`).
 
 For every split: the two subgroup regressions (study SE preset), the fully interacted model's test
 of the difference, and the Fisher permutation test (raw and studentised difference).
@@ -22,7 +25,9 @@ from typing import Any
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.heterogeneity import INTERACTED_RULE, PERMUTATION_P_RULE, GroupSplit, SplitResult, estimate_split
+from pilotdid.estimation.heterogeneity import (
+    INTERACTED_RULE, PERMUTATION_P_RULE, STRATA_VALIDITY, GroupSplit, SplitResult, estimate_split,
+)
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses.mechanism import (
@@ -32,6 +37,7 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyCont
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 
 OPTIONS = ("splits", "draws", "seed", "strata")
+STRATA = ("cohort", "none")
 WHERE = "[analyses.heterogeneity]"
 
 #: The paper's Table 7 splits (registry attributes).
@@ -85,10 +91,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_options(options, OPTIONS, WHERE)
     draws = _int(options, "draws", 999, 0)
     seed = _int(options, "seed", ctx.seed, 0)
-    strata = options.get("strata")
-    if strata not in (None, "cohort"):
-        raise PilotdidInputError(f"strata must be \"cohort\" or absent, got {strata!r}", where=f"{WHERE} strata",
-                                 fix='strata = "cohort" or remove the key')
+    strata = options.get("strata", "cohort")
+    if strata not in STRATA:
+        raise PilotdidInputError(f"strata must be \"cohort\" or \"none\", got {strata!r}", where=f"{WHERE} strata",
+                                 fix='strata = "cohort" (the default) or "none"')
     raw = options.get("splits", DEFAULT_SPLITS)
     if not isinstance(raw, list) or not raw:
         raise PilotdidInputError(f"splits must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} splits",
@@ -109,6 +115,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             panel, split, outcome=m.outcome, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
             unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, draws=draws, seed=seed,
             strata=FIRST_TREAT if strata == "cohort" else None, where=f"{WHERE} splits[{k}]", progress=ctx.progress,
+            also_strata=(None,) if strata == "cohort" else (FIRST_TREAT,),
         ))
         notes += results[-1].notes
 
@@ -133,9 +140,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             "outcome": m.outcome, "split": s.name, "test": "interacted",
             "p_interacted": test["p_interacted"], "p_permutation": test["p_permutation"],
             "p_permutation_t": test["p_permutation_t"], "permutation_draws": test["permutation_draws"], "seed": seed,
+            "permutation_strata": test["permutation_strata"],
+            **{k: v for k, v in test.items() if k.startswith(("p_permutation_cohort", "p_permutation_all",
+                                                               "p_permutation_t_"))},
         }, ESTIMATE_KEYS))
     table = heterogeneity_table(results, ctx, draws, seed, strata)
     figure = forest_figure(results, ctx)
+    if draws > 0:  # the forest plot's difference notes carry both permutation p-values; which one to read:
+        notes.append("Forest plot and Table 7: permutation p within adoption cohorts beside the one across all units. "
+                     + STRATA_VALIDITY)
     return AnalysisOutput(estimates=estimates, results={"heterogeneity_tests": tests},
                           tables={table.name: table}, figures={"figure3_heterogeneity_forest": figure}, notes=notes)
 
@@ -145,8 +158,16 @@ def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
     s = res.split
     perm = res.permutation.to_dict() if res.permutation else {}
     b = {lab: res.fits[lab].term(TREAT) for lab in s.labels}
+    by = _permutations(res)
+    both = {}
+    for key, test in by.items():
+        both[f"p_permutation_{key}"] = test.p_diff
+        both[f"p_permutation_t_{key}"] = test.p_t
+    share = res.treated_share
     return {
         "split": s.name, "column": s.column, "first": s.labels[0], "second": s.labels[1],
+        "treated_share_first": share[s.labels[0]], "treated_share_second": share[s.labels[1]],
+        **both, "strata_validity": STRATA_VALIDITY if by else None,
         "coef_first": b[s.labels[0]]["coef"], "coef_second": b[s.labels[1]]["coef"],
         "nobs_first": res.fits[s.labels[0]].nobs, "nobs_second": res.fits[s.labels[1]].nobs,
         "difference": res.difference, "difference_separate": res.separate_difference,
@@ -154,10 +175,16 @@ def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
         "nobs_interacted": res.interacted["nobs"],
         "p_permutation": perm.get("p_permutation"), "p_permutation_t": perm.get("p_permutation_t"),
         "permutation_draws": perm.get("draws"), "permutation_draws_used": perm.get("draws_used"),
-        "permutation_seed": perm.get("seed"), "permutation_strata": perm.get("strata"),
+        "permutation_seed": perm.get("seed"), "permutation_strata": ("cohort" if perm.get("strata") else "none") if perm else None,
         "interacted_rule": INTERACTED_RULE, "permutation_rule": PERMUTATION_P_RULE if perm else None,
         "treatment": ctx.treatment_name,
     }
+
+
+def _permutations(res: SplitResult) -> dict[str, Any]:
+    """The permutation tests of a split keyed "cohort" (within adoption cohorts) and "all" (across all units)."""
+    tests = [t for t in (res.permutation, *res.other_permutations.values()) if t is not None]
+    return {("cohort" if t.strata else "all"): t for t in tests}
 
 
 def _p(v: float | None) -> str:
@@ -166,9 +193,12 @@ def _p(v: float | None) -> str:
 
 _DIFF_TEXT = {
     "en": ("Difference (first − second)", "  SE, fully interacted model", "  p, fully interacted model",
-           "  p, permutation (difference)", "  p, permutation (studentised)"),
-    "zh": ("组间差异（前者 − 后者）", "  标准误，完全交互模型", "  p值，完全交互模型", "  p值，置换检验（差异）",
-           "  p值，置换检验（学生化）"),
+           "  p, permutation within cohorts (difference)", "  p, permutation within cohorts (studentised)",
+           "  p, permutation across all units (difference)", "  p, permutation across all units (studentised)",
+           "  Treated share (first / second)"),
+    "zh": ("组间差异（前者 − 后者）", "  标准误，完全交互模型", "  p值，完全交互模型", "  p值，队列内置换检验（差异）",
+           "  p值，队列内置换检验（学生化）", "  p值，全样本置换检验（差异）", "  p值，全样本置换检验（学生化）",
+           "  处理组占比（前者 / 后者）"),
 }
 
 
@@ -195,11 +225,14 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
         "Difference tests (the paper reports none): (a) the fully interacted model — treatment, controls and every "
         "fixed effect interacted with the group, so period effects are group-specific — whose interaction coefficient "
         "equals the difference of the two columns, with a cluster-robust SE over both groups (same preset); "
-        + (f"(b) a Fisher permutation test: group labels permuted across units ({draws} draws, seed {seed}"
-           + (", within adoption cohorts" if strata == "cohort" else ", group sizes fixed")
-           + "), p = (1 + #{|d_r| >= |d|})/(draws + 1), on the raw and on the studentised difference."
+        + (f"(b) Fisher permutation tests ({draws} draws each, seed {seed}, group sizes fixed), p = "
+           "(1 + #{|d_r| >= |d|})/(draws + 1) on the raw and on the studentised difference, with the group labels "
+           "permuted within adoption cohorts (stratified) and across all units (unstratified), side by side; "
+           f"strata = \"{strata}\" (default \"cohort\") is the one results.json reports as p_permutation."
            if draws > 0 else "(b) the permutation test was switched off (draws = 0)."),
     ]
+    if draws > 0:
+        notes.append(STRATA_VALIDITY)
     for res in results:
         s = res.split
         rule = (f">= {s.threshold:g}" if s.threshold is not None else f"= {s.values[0]!r}" if s.values is not None
@@ -222,8 +255,11 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
         (text[2], first_only(lambda r: _p(r.interacted["p"]))),
     ]
     if draws > 0:
-        lines += [(text[3], first_only(lambda r: _p(r.permutation.p_diff))),
-                  (text[4], first_only(lambda r: _p(r.permutation.p_t)))]
+        lines += [(text[3], first_only(lambda r: _p(_permutations(r)["cohort"].p_diff))),
+                  (text[4], first_only(lambda r: _p(_permutations(r)["cohort"].p_t))),
+                  (text[5], first_only(lambda r: _p(_permutations(r)["all"].p_diff))),
+                  (text[6], first_only(lambda r: _p(_permutations(r)["all"].p_t)))]
+    lines.append((text[7], first_only(lambda r: " / ".join(f"{r.treated_share[lab]:.0%}" for lab in r.split.labels))))
     extra_body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=table.body.columns)
     body = pd.concat([table.body, extra_body], ignore_index=True)
     groups = [("", 1)] + [(SPLIT_TITLES.get(r.split.name, r.split.name), 2) for r in results]
@@ -243,8 +279,10 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
             rows.append({"column": label, "label": title, "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
                          "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
         text = f"difference {res.difference:+.4f}; p = {_p(res.interacted['p'])} (interacted model)"
-        if res.permutation is not None:
-            text += f", {_p(res.permutation.p_diff)} (permutation)"
+        perms = _permutations(res)
+        if perms:
+            text += (f", {_p(perms['cohort'].p_diff)} (permutation within cohorts), {_p(perms['all'].p_diff)} "
+                     "(across all units); treated " + " / ".join(f"{res.treated_share[lab]:.0%}" for lab in res.split.labels))
         diff_notes[group] = text
     return forest_plot(rows, published=published, lang=ctx.lang, difference_notes=diff_notes,
                        title="Subgroup effects of the pilot (95% CI)")
