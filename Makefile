@@ -24,8 +24,19 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+# The peers (csdid, differences, wildboottest: the `bench` extra) live in their own venv so that their
+# dependencies (numba) never change the project's .venv. A peer that fails makes `make bench` fail.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/run_all.py
 
 clean-venv:
 	rm -rf $(VENV)
