@@ -47,7 +47,10 @@ class OutputSpec:
         self.needs_manifest = needs_manifest
 
 
-STUDY_OUTPUT = OutputSpec("study", ["results.json", "report.html", "report.docx", "tables", "figures"])
+STUDY_OUTPUT = OutputSpec(
+    "study", ["results.json", "report.html", "report.docx", "tables", "figures", "analysis_panel.csv", "replicate.do",
+              "replicate.R"],
+)
 
 
 def out_argument(value: str | os.PathLike | None, option: str = "--out") -> Path:

@@ -142,6 +142,11 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
                             f"<br><span class='note'>figures/{esc(stem)}.png</span></figcaption></figure>")
         body.append("</section>")
 
+    cross_title = section_title("cross_check", lang)
+    toc.append(f'<li><a href="#cross_check">{esc(cross_title)}</a></li>')
+    body.append(f'<section id="cross_check"><h2>{esc(cross_title)}</h2>'
+                f'<p>{esc(msg("report.cross_check.intro", lang, panel="analysis_panel.csv"))}</p></section>')
+
     footer = "<footer>" + msg(
         "report.footer", lang, name=esc(spec.name), path=esc(str(spec.path)), seed=run.context.seed,
         seconds=run.finished - run.started,

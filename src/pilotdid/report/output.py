@@ -157,6 +157,9 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
             for stem, fig in out.figures.items():
                 save_figure(fig, figures_dir / stem, formats=formats, style=run.spec.figures.get("style", "color"),
                             width_cm=run.spec.figures.get("width_cm"))
+        from pilotdid.report.crosscheck import write_crosscheck
+
+        write_crosscheck(run, tmp)
         if write_report:
             from pilotdid.report.html import render_report
 
