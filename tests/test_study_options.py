@@ -79,9 +79,9 @@ def test_a_typo_in_any_cbec_analysis_is_refused_before_the_panel_is_read(analysi
 @pytest.mark.parametrize("analysis, key, value, says", [
     ("staggered", "control_group", '"never"', "not allowed"),
     ("staggered", "estimators", '["cs", "xx"]', "not allowed"),
-    ("placebo", "draws", '"many"', "must be int"),
-    ("event_study", "window", "4", "must be list[int]"),
-    ("baseline", "stepwise", '"yes"', "must be bool"),
+    ("placebo", "draws", '"many"', "must be an integer"),
+    ("event_study", "window", "4", "must be two integers"),
+    ("baseline", "stepwise", '"yes"', "must be true or false"),
 ])
 def test_wrong_types_and_values_are_refused_first(analysis, key, value, says, monkeypatch):
     text = CBEC.read_text(encoding="utf-8")

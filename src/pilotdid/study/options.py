@@ -34,6 +34,10 @@ class Option:
     #: allowed values, or "module:NAME" naming the constant that holds them (so a list that grows in its own
     #: module — e.g. the staggered estimators — is never copied here)
     allowed_spec: tuple[Any, ...] | str | None = None
+    #: how a message words the expected value when it is more specific than the type ("two integers [lo, hi]")
+    expects: str | None = None
+    #: what a value outside ``allowed`` is called in the message ("unknown placebo kind 'x'")
+    noun: str | None = None
 
     @property
     def allowed(self) -> tuple[Any, ...] | None:
@@ -45,9 +49,21 @@ class Option:
         return self.allowed_spec
 
 
-def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | str | None = None) -> Option:
+def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | str | None = None,
+        expects: str | None = None, noun: str | None = None) -> Option:
     """One option declaration (see the module docstring)."""
-    return Option(name, type, default, help, allowed if allowed is None or isinstance(allowed, str) else tuple(allowed))
+    return Option(name, type, default, help, allowed if allowed is None or isinstance(allowed, str) else tuple(allowed),
+                  expects, noun)
+
+
+_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string", "table": "a table",
+          "any": "anything", "list[int]": "a list of integers", "list[float]": "a list of numbers",
+          "list[str]": "a list of strings", "list[table]": "a list of tables"}
+
+
+def type_words(kind: str) -> str:
+    """``int|list[int]`` -> ``an integer or a list of integers``."""
+    return " or ".join(_WORDS.get(alt, alt) for alt in kind.split("|"))
 
 
 #: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
@@ -74,7 +90,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     "baseline": (
         opt("stepwise", "bool", False, "one column per added control (paper style) instead of the full model only"),
         opt("stat", "str", "t", "statistic printed under each coefficient", allowed=("t", "se")),
-        opt("vcov", "str", FROM_STUDY, "standard-error preset of this table (default: [model] vcov)", allowed=_PRESETS),
+        opt("vcov", "str", FROM_STUDY, "standard-error preset of this table (default: [model] vcov)", allowed=_PRESETS, noun="standard-error preset"),
         opt("labels", "table", {}, "term -> label (or {en, zh}) (default: [study] labels)"),
         opt("digits", "int", 3, "decimals printed"),
         opt("r2", "str|list[str]", "adj_r2", "R² row(s) shown",
@@ -82,17 +98,18 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("published_columns", "table", {}, "our column -> the paper's column, for the published-value rows"),
     ),
     "vcov_presets": (
-        opt("presets", "list[str]", list(_PRESETS), "presets compared side by side", allowed=_PRESETS),
+        opt("presets", "list[str]", list(_PRESETS), "presets compared side by side", allowed=_PRESETS, noun="standard-error preset"),
         opt("digits", "int", 4, "decimals printed"),
     ),
     "event_study": (
-        opt("window", "list[int]", [-4, 4], "[lo, hi] relative periods; both ends binned"),
+        opt("window", "list[int]", [-4, 4], "[lo, hi] relative periods; both ends binned",
+            expects="two integers [lo, hi]"),
         opt("base", "int", -1, "omitted reference period (drawn at 0)"),
     ),
     "placebo": (
         opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)"),
         opt("kind", "str", "permute_cohorts", "how adoption years are redrawn",
-            allowed=("permute_cohorts", "random_years")),
+            allowed=("permute_cohorts", "random_years"), noun="placebo kind"),
         opt("in_time", "bool|int|list[int]", [1, 2], "in-time placebo shifts (true = [1, 2, 3], false = none)"),
         opt("block_size", "int", None, "draws per memory block (never changes a result)"),
     ),
@@ -136,7 +153,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)"),
         opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=("rademacher", "mammen")),
         opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
-        opt("window", "list[int]", [-4, 4], "event times shown in the table and figure"),
+        opt("window", "list[int]", [-4, 4], "event times shown in the table and figure",
+            expects="two integers [lo < 0, hi >= 0]"),
         opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
             "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
@@ -151,7 +169,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("source", "str", "cs", "event study the bounds are computed for", allowed=("cs", "twfe")),
         opt("target", "str", "first", "adoption-year effect or average post-period effect",
             allowed=("first", "average")),
-        opt("window", "list[int]", [-4, 4], "event times used"),
+        opt("window", "list[int]", [-4, 4], "event times used", expects="two integers [lo < 0, hi >= 0]"),
         opt("control_group", "str", "never_treated", "as [analyses.staggered]",
             allowed=("never_treated", "not_yet_treated")),
         opt("covariates", "str", "controls", "as [analyses.staggered]", allowed=("controls", "none")),
@@ -171,17 +189,17 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("sample", "str|list[str]", "full", "samples in the grid (full, drop_capitals, drop_YEAR, ...)"),
         opt("winsorize", "float|list[float]", 0, "winsorising levels (percent) in the grid"),
         opt("controls", "str|list[str]", "study", "control sets in the grid"),
-        opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS),
+        opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS, noun="standard-error preset"),
         opt("placebo_draws", "int", 99, "placebo draws per specification"),
         opt("draws", "int", 99, "same as placebo_draws (--draws overrides)"),
-        opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=("permute_cohorts", "random_years")),
+        opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=("permute_cohorts", "random_years"), noun="placebo kind"),
         opt("capital_column", "str", None, "as [analyses.robustness]"),
         opt("max_specs", "int", 2000, "refuse grids larger than this"),
     ),
     "index_systems": (
         opt("alternatives", "list[str]", "(all)", "names of the [index.alternatives] compared with the study's index"),
         opt("same_window", "bool", True, "also rebuild the study's index on each alternative's window"),
-        opt("vcov", "str", FROM_STUDY, "standard-error preset (default: [model] vcov)", allowed=_PRESETS),
+        opt("vcov", "str", FROM_STUDY, "standard-error preset (default: [model] vcov)", allowed=_PRESETS, noun="standard-error preset"),
     ),
     "paper_comparison": (
         opt("column_maps", "table", {}, "table -> {our column -> published column}"),
@@ -253,13 +271,14 @@ def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
             continue
         o = declared[key]
         if not _matches(value, o.type):
-            raise PilotdidInputError(f"{key} must be {o.type}, got {value!r}", where=f"{where} {key}",
+            raise PilotdidInputError(f"{key} must be {o.expects or type_words(o.type)}, got {value!r}", where=f"{where} {key}",
                                      fix=f"e.g. {key} = {_toml(o.default) if o.default not in (None, FROM_STUDY) else '...'}")
         if o.allowed is not None:
             values = value if isinstance(value, list) else [value]
             bad = [v for v in values if isinstance(v, str) and v not in o.allowed]
             if bad:
-                raise PilotdidInputError(f"{key} = {bad[0]!r} is not allowed", where=f"{where} {key}",
+                text = f"unknown {o.noun} {bad[0]!r}" if o.noun else f"{key} = {bad[0]!r} is not allowed"
+                raise PilotdidInputError(text, where=f"{where} {key}",
                                          fix=f"use one of {list(o.allowed)}")
 
 
