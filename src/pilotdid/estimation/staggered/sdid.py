@@ -1,0 +1,288 @@
+"""Synthetic difference-in-differences (Arkhangelsky, Athey, Hirshberg, Imbens & Wager 2021, AER), as R
+``synthdid`` computes it, with synthetic control and DID as special cases.
+
+Block design (``synthdid_estimate``): Y is units x periods, the first N0 rows controls, the first T0 columns
+pre-treatment. Unit weights omega (simplex, intercept, ridge penalty zeta_omega = (N1 T1)^(1/4) x sigma,
+sigma the sd of the controls' first differences before treatment) match the controls' pre-period path to
+the treated units' mean; time weights lambda (simplex, intercept, zeta_lambda = 1e-6 sigma) match the
+controls' pre-periods to their post-period mean. Both by synthdid's Frank-Wolfe solver with exact line
+search: 100 iterations, then the weights sparsified (entries <= max/4 set to zero) and solved again until the
+penalised loss decreases by less than (1e-5 sigma)^2 or 10,000 iterations. The estimate is
+(mean treated - omega'controls) post (uniform) minus the same pre (lambda-weighted).
+``method = "sc"``: omega without intercept and with zeta = 1e-6 sigma, no time weights (lambda = 0);
+``method = "did"``: uniform omega and lambda.
+
+Standard errors (AAHIW Algorithms 2-4): ``placebo`` (controls re-assigned as treated, N1 at a time, weights
+re-solved from the fitted ones: the only one with one treated unit), ``bootstrap`` (units resampled, draws
+with no treated or no control unit redrawn) and ``jackknife`` (leave one unit out with the weights fixed;
+needs N1 > 1); each SE is sqrt((r-1)/r) x the sd of the r replicate estimates, as synthdid.
+
+Staggered adoption (``staggered_sdid``): one block design per adoption cohort -- its units against the never
+treated units, the periods before its adoption against the periods from adoption on -- and the cohort
+estimates averaged with weights N1_a x T1_a (treated unit-periods), as Stata ``sdid`` (Clarke, Pailanir,
+Athey & Imbens 2023). Its placebo SE re-assigns every cohort's size to disjoint sets of never-treated units
+in each draw and recomputes the whole average.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+
+METHODS = ("sdid", "sc", "did")
+SE_METHODS = ("placebo", "bootstrap", "jackknife")
+
+
+def _fw(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarray | None, min_decrease: float,
+        max_iter: int) -> np.ndarray:
+    """synthdid's ``sc.weight.fw``: min zeta^2 |x|^2 + |A x - b|^2 / n over the simplex by Frank-Wolfe with exact
+    line search, iterate for iterate (the estimate depends on where the iterations stop, so they are not
+    replaced by an exact solver).
+
+    Written for speed in Gram form: with Ge = A'A + n zeta^2 I, the half gradient g = Ge x - A'b moves as
+    g <- (1-s) g + s (Ge e_i - A'b), kept as c * u with a scalar c, so an iteration is one argmin and one
+    axpy; x'x, x'Ge x and x'A'b follow by scalar recurrences.
+    """
+    n, k = A.shape
+    if intercept:
+        A = A - A.mean(axis=0)
+        b = b - b.mean()
+    x = np.full(k, 1.0 / k) if x is None else np.array(x, dtype=float)
+    eta = n * zeta ** 2
+    G = A.T @ A
+    Ab = A.T @ b
+    bb = float(b @ b)
+    Ge = G + eta * np.eye(k)
+    R = Ge - Ab[None, :]  # row i: Ge e_i - A'b (Ge is symmetric)
+    diag = np.diag(Ge).copy()
+    Gx = Ge @ x
+    u = Gx - Ab  # the half gradient, scaled by c
+    c = 1.0
+    v = x.copy()  # x = cx * v
+    cx = 1.0
+    xx = float(x @ x)
+    xGx = float(x @ Gx)  # x' Ge x
+    xAb = float(x @ Ab)
+    z2 = zeta ** 2
+    threshold = min_decrease ** 2
+    prev2 = prev1 = None
+    t = 0
+    while t < max_iter and (t < 2 or prev2 - prev1 > threshold):
+        i = int(u.argmin())
+        xi = cx * v[i]
+        if xi != 1.0 or xx != 1.0:  # d_x = e_i - x is not zero
+            gi = c * u[i]
+            gx = xGx - xAb  # g'x
+            # exact line search along d = e_i - x for the objective x'Ge x - 2 x'A'b
+            denom = diag[i] - 2.0 * (gi + Ab[i]) + xGx
+            if denom > 0:
+                step = -(gi - gx) / denom
+                step = 1.0 if step > 1.0 else (0.0 if step < 0.0 else step)
+                if step > 0.0:
+                    keep = 1.0 - step
+                    Gxi = gi + Ab[i]
+                    xGx = keep * keep * xGx + 2.0 * step * keep * Gxi + step * step * diag[i]
+                    xx = keep * keep * xx + 2.0 * step * keep * xi + step * step
+                    xAb = keep * xAb + step * Ab[i]
+                    if keep == 0.0:
+                        u = R[i].copy()
+                        c = 1.0
+                        v = np.zeros(k)
+                        v[i] = 1.0
+                        cx = 1.0
+                    else:
+                        c *= keep
+                        cx *= keep
+                        u += (step / c) * R[i]
+                        v[i] += step / cx
+                        if c < 1e-200 or cx < 1e-200:  # rescale before underflow
+                            u *= c
+                            v *= cx
+                            c = cx = 1.0
+        # objective: zeta^2 x'x + |Ax - b|^2 / n, with x'Ge x = x'G x + eta x'x
+        value = z2 * xx + (xGx - eta * xx - 2.0 * xAb + bb) / n
+        prev2, prev1 = prev1, value
+        t += 1
+    return cx * v
+
+
+def _sparsify(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    v[v <= v.max() / 4.0] = 0.0
+    return v / v.sum()
+
+
+@dataclass
+class SdidFit:
+    estimate: float
+    omega: np.ndarray
+    lambda_: np.ndarray
+    N0: int
+    T0: int
+    opts: dict
+
+
+def synthdid_estimate(Y: np.ndarray, N0: int, T0: int, *, method: str = "sdid", omega: np.ndarray | None = None,
+                      lambda_: np.ndarray | None = None, opts: dict | None = None) -> SdidFit:
+    """Block-design SDID / SC / DID estimate (see the module docstring); ``omega``/``lambda_`` are starting
+    weights and ``opts`` the tuning of an earlier fit (as synthdid's replications reuse them)."""
+    Y = np.asarray(Y, dtype=float)
+    N, T = Y.shape
+    N1, T1 = N - N0, T - T0
+    if method not in METHODS:
+        raise PilotdidInputError(f"method = {method!r}", where="sdid", fix=f"one of {list(METHODS)}")
+    if opts is None:
+        noise = float(np.std(np.diff(Y[:N0, :T0], axis=1), ddof=1)) if T0 > 1 else 0.0
+        opts = {"min_decrease": 1e-5 * noise, "zeta_lambda": 1e-6 * noise,
+                "zeta_omega": ((N1 * T1) ** 0.25) * noise if method == "sdid" else 1e-6 * noise}
+    # collapsed form: controls and the treated mean; pre periods and the post mean
+    Yc = np.vstack([Y[:N0], Y[N0:].mean(axis=0, keepdims=True)])
+    Yc = np.hstack([Yc[:, :T0], Yc[:, T0:].mean(axis=1, keepdims=True)])
+    if method == "did":
+        omega, lambda_ = np.full(N0, 1.0 / N0), np.full(T0, 1.0 / T0)
+    else:
+        if method == "sdid":
+            lam = _fw(Yc[:N0, :T0], Yc[:N0, T0], opts["zeta_lambda"], True, lambda_, opts["min_decrease"], 100)
+            lambda_ = _fw(Yc[:N0, :T0], Yc[:N0, T0], opts["zeta_lambda"], True, _sparsify(lam),
+                          opts["min_decrease"], 10_000)
+        else:
+            lambda_ = np.zeros(T0)
+        intercept = method == "sdid"
+        om = _fw(Yc[:N0, :T0].T, Yc[N0, :T0], opts["zeta_omega"], intercept, omega, opts["min_decrease"], 100)
+        omega = _fw(Yc[:N0, :T0].T, Yc[N0, :T0], opts["zeta_omega"], intercept, _sparsify(om),
+                    opts["min_decrease"], 10_000)
+    unit_w = np.concatenate([-omega, np.full(N1, 1.0 / N1)])
+    time_w = np.concatenate([-lambda_, np.full(T1, 1.0 / T1)])
+    return SdidFit(estimate=float(unit_w @ Y @ time_w), omega=omega, lambda_=lambda_, N0=N0, T0=T0,
+                   opts={**opts, "method": method})
+
+
+def _refit(fit: SdidFit, Y: np.ndarray, controls: np.ndarray, N0: int) -> float:
+    """Re-estimate on a subset of rows, starting from the fitted weights (synthdid's replications)."""
+    omega = fit.omega[controls]
+    omega = omega / omega.sum() if omega.sum() > 0 else np.full(len(controls), 1.0 / len(controls))
+    method = fit.opts["method"]
+    return synthdid_estimate(Y, N0, fit.T0, method=method, omega=omega, lambda_=fit.lambda_,
+                             opts={k: v for k, v in fit.opts.items() if k != "method"}).estimate
+
+
+def standard_error(fit: SdidFit, Y: np.ndarray, *, method: str = "placebo", replications: int = 200,
+                   seed: int = 0) -> float:
+    """synthdid's placebo / bootstrap / jackknife SE of a block-design fit (NaN where undefined)."""
+    Y = np.asarray(Y, dtype=float)
+    N0 = fit.N0
+    N1 = Y.shape[0] - N0
+    rng = np.random.default_rng(seed)
+    if method == "placebo":
+        if N0 <= N1:
+            return float("nan")
+        draws = []
+        for _ in range(replications):
+            ind = rng.permutation(N0)
+            draws.append(_refit(fit, Y[ind], ind[:N0 - N1], N0 - N1))
+    elif method == "bootstrap":
+        draws = []
+        while len(draws) < replications:
+            ind = np.sort(rng.integers(0, Y.shape[0], Y.shape[0]))
+            n0 = int((ind < N0).sum())
+            if n0 == 0 or n0 == len(ind):
+                continue
+            draws.append(_refit(fit, Y[ind], ind[:n0], n0))
+    elif method == "jackknife":
+        if N1 <= 1:
+            return float("nan")
+        draws = []
+        unit_w_full = fit.omega
+        time_w = np.concatenate([-fit.lambda_, np.full(Y.shape[1] - fit.T0, 1.0 / (Y.shape[1] - fit.T0))])
+        for drop in range(Y.shape[0]):
+            keep = np.delete(np.arange(Y.shape[0]), drop)
+            n0 = N0 - (drop < N0)
+            om = unit_w_full[keep[:n0]]
+            if om.sum() == 0:
+                return float("nan")
+            unit_w = np.concatenate([-om / om.sum(), np.full(len(keep) - n0, 1.0 / (len(keep) - n0))])
+            draws.append(float(unit_w @ Y[keep] @ time_w))
+        n = len(draws)
+        return float(np.sqrt((n - 1) / n * np.sum((np.array(draws) - np.mean(draws)) ** 2)))
+    else:
+        raise PilotdidInputError(f"se method {method!r}", where="sdid", fix=f"one of {list(SE_METHODS)}")
+    r = len(draws)
+    return float(np.sqrt((r - 1) / r) * np.std(draws, ddof=1))
+
+
+# ------------------------------------------------------------------------------------------- staggered
+@dataclass
+class StaggeredSdid:
+    cohorts: pd.DataFrame  # cohort, treated_units, pre_periods, post_periods, estimate, se, weight
+    att: float
+    se: float
+    method: str
+    replications: int
+    notes: list[str] = field(default_factory=list)
+
+
+def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+                   cohorts: list[int] | None = None, method: str = "sdid", replications: int = 200,
+                   seed: int = 0) -> StaggeredSdid:
+    """Cohort-by-cohort SDID against never-treated units (balanced panel), averaged by treated unit-periods,
+    with the placebo SE of the average (see the module docstring)."""
+    df = panel[[unit, time, outcome, first_treat]].dropna(subset=[outcome])
+    Y_all = df.pivot(index=unit, columns=time, values=outcome)
+    if Y_all.isna().any().any():
+        raise PilotdidInputError("synthetic DID needs a balanced panel", where="staggered.sdid",
+                                 fix="balance the panel ([data] balance = true)")
+    g = df.groupby(unit)[first_treat].first().reindex(Y_all.index).fillna(0).to_numpy(float)
+    times = Y_all.columns.to_numpy()
+    never = np.flatnonzero((g == 0) | (g > times.max()))
+    available = sorted(int(a) for a in np.unique(g[(g > times.min()) & (g <= times.max())]))
+    chosen = available if cohorts is None else [a for a in cohorts if a in available]
+    notes = []
+    if cohorts is not None and len(chosen) < len(cohorts):
+        notes.append(f"SDID: cohort(s) {sorted(set(cohorts) - set(chosen))} not in the panel's adoption years.")
+    if not chosen or len(never) < 2:
+        raise PilotdidInputError("synthetic DID needs an adoption cohort and at least two never-treated units",
+                                 where="staggered.sdid", fix="check [analyses.staggered] sdid_cohorts")
+    Y = Y_all.to_numpy(float)
+    rows, fits, blocks = [], [], []
+    for a in chosen:
+        treated = np.flatnonzero(g == a)
+        T0 = int((times < a).sum())
+        block = np.vstack([Y[never], Y[treated]])
+        fit = synthdid_estimate(block, len(never), T0, method=method)
+        fits.append(fit)
+        blocks.append(block)
+        rows.append({"cohort": a, "treated_units": len(treated), "pre_periods": T0, "post_periods": len(times) - T0,
+                     "estimate": fit.estimate,
+                     "se": standard_error(fit, block, method="placebo", replications=replications, seed=seed)})
+    out = pd.DataFrame(rows)
+    w = (out.treated_units * out.post_periods).to_numpy(float)
+    w = w / w.sum()
+    out["weight"] = w
+    att = float(w @ out.estimate)
+    # placebo of the average: each cohort's size re-assigned to disjoint never-treated units in every draw
+    sizes = out.treated_units.to_numpy()
+    n_never = len(never)
+    if sizes.sum() < n_never:
+        rng = np.random.default_rng(seed)
+        draws = []
+        for _ in range(replications):
+            perm = rng.permutation(n_never)
+            start = n_never - sizes.sum()
+            pool = perm[:start]
+            est = []
+            for fit, block, size in zip(fits, blocks, sizes):
+                fake = perm[start:start + size]
+                start += size
+                Yp = np.vstack([block[pool], block[fake]])
+                est.append(_refit(fit, Yp, pool, len(pool)))
+            draws.append(float(w @ np.array(est)))
+        r = len(draws)
+        se = float(np.sqrt((r - 1) / r) * np.std(draws, ddof=1))
+    else:
+        se = float("nan")
+        notes.append("SDID: too few never-treated units for the placebo SE of the average.")
+    return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes)
