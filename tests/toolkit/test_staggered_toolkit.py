@@ -68,3 +68,16 @@ def test_stacked_in_the_staggered_analysis(ctx):
     assert out.results["stacked"]["window"] == [-2, 1]
     with pytest.raises(PilotdidInputError, match="stacked_window"):
         staggered.run(ctx, {"estimators": ["stacked"], "stacked_window": [-1, 2]})
+
+
+def test_sdid_in_the_staggered_analysis(ctx):
+    from pilotdid.errors import PilotdidInputError
+    from pilotdid.study.analyses import staggered
+
+    cohorts = sorted(int(c) for c in ctx.panel.loc[ctx.panel[FIRST_TREAT] > 0, FIRST_TREAT].unique())[:1]
+    out = staggered.run(ctx, {"estimators": ["sdid"], "sdid_cohorts": cohorts, "sdid_replications": 20})
+    row = [a for a in out.results["aggregates"] if a["estimator"] == "sdid"][0]
+    assert row["se"] > 0 and row["type"] == f"cohorts {cohorts[0]}"
+    assert "staggered_sdid" in out.tables
+    with pytest.raises(PilotdidInputError, match="sdid_replications"):
+        staggered.run(ctx, {"estimators": ["sdid"], "sdid_replications": 1})

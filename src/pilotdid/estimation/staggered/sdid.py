@@ -21,7 +21,7 @@ Staggered adoption (``staggered_sdid``): one block design per adoption cohort --
 treated units, the periods before its adoption against the periods from adoption on -- and the cohort
 estimates averaged with weights N1_a x T1_a (treated unit-periods), as Stata ``sdid`` (Clarke, Pailanir,
 Athey & Imbens 2023). Its placebo SE re-assigns every cohort's size to disjoint sets of never-treated units
-in each draw and recomputes the whole average.
+in each draw and recomputes every cohort and the average (the cohorts' SEs come from the same draws).
 """
 
 from __future__ import annotations
@@ -110,6 +110,120 @@ def _fw(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarra
     return cx * v
 
 
+def _fw_batch(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarray, min_decrease: float,
+              max_iter: int) -> np.ndarray:
+    """:func:`_fw` for a batch of problems of one shape (A: r x n x k, b: r x n, x: r x k start), iterated in
+    lock step; each problem stops by its own rule (then its step is zero), so each follows its serial path."""
+    r, n, k = A.shape
+    if intercept:
+        A = A - A.mean(axis=1, keepdims=True)
+        b = b - b.mean(axis=1, keepdims=True)
+    x = np.array(x, dtype=float)
+    eta = n * zeta ** 2
+    G = np.einsum("rnk,rnl->rkl", A, A)
+    Ab = np.einsum("rnk,rn->rk", A, b)
+    bb = np.einsum("rn,rn->r", b, b)
+    Ge = G + eta * np.eye(k)[None]
+    Rm = Ge - Ab[:, None, :]
+    diag = np.einsum("rkk->rk", Ge)
+    Gx = np.einsum("rkl,rl->rk", Ge, x)
+    u = Gx - Ab
+    c = np.ones(r)
+    v = x.copy()
+    cx = np.ones(r)
+    xx = np.einsum("rk,rk->r", x, x)
+    xGx = np.einsum("rk,rk->r", x, Gx)
+    xAb = np.einsum("rk,rk->r", x, Ab)
+    z2 = zeta ** 2
+    threshold = min_decrease ** 2
+    rows = np.arange(r)
+    prev2 = np.full(r, np.inf)
+    prev1 = np.full(r, np.inf)
+    active = np.ones(r, dtype=bool)
+    t = 0
+    while t < max_iter and active.any():
+        i = u.argmin(axis=1)
+        xi = cx * v[rows, i]
+        gi = c * u[rows, i]
+        Abi = Ab[rows, i]
+        di = diag[rows, i]
+        denom = di - 2.0 * (gi + Abi) + xGx
+        movable = active & ~((xi == 1.0) & (xx == 1.0)) & (denom > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(movable, -(gi - (xGx - xAb)) / np.where(denom > 0, denom, 1.0), 0.0)
+        step = np.clip(step, 0.0, 1.0)
+        keep = 1.0 - step
+        Gxi = gi + Abi
+        moved = step > 0.0
+        xGx = np.where(moved, keep * keep * xGx + 2.0 * step * keep * Gxi + step * step * di, xGx)
+        xx = np.where(moved, keep * keep * xx + 2.0 * step * keep * xi + step * step, xx)
+        xAb = np.where(moved, keep * xAb + step * Abi, xAb)
+        full = moved & (keep == 0.0)
+        # unmoved problems have step 0 and keep 1: the unmasked update leaves them as they are
+        part_keep = np.where(full, 1.0, keep)
+        part_step = np.where(full, 0.0, step)
+        c *= part_keep
+        cx *= part_keep
+        u += (part_step / c)[:, None] * Rm[rows, i]
+        v[rows, i] += part_step / cx
+        if full.any():
+            u[full] = Rm[rows[full], i[full]]
+            v[full] = 0.0
+            v[rows[full], i[full]] = 1.0
+            c[full] = 1.0
+            cx[full] = 1.0
+        small = (c < 1e-200) | (cx < 1e-200)
+        if small.any():
+            u[small] *= c[small, None]
+            v[small] *= cx[small, None]
+            c[small] = 1.0
+            cx[small] = 1.0
+        value = z2 * xx + (xGx - eta * xx - 2.0 * xAb + bb) / n
+        prev2 = np.where(active, prev1, prev2)
+        prev1 = np.where(active, value, prev1)
+        t += 1
+        if t >= 2:
+            active &= (prev2 - prev1) > threshold
+    return cx[:, None] * v
+
+
+def _placebo_batch(fit: "SdidFit", controls: np.ndarray, ctrl_idx: np.ndarray, fake_idx: np.ndarray) -> np.ndarray:
+    """Placebo re-estimates, all draws at once: in draw j the rows ``fake_idx[j]`` of the control outcomes
+    ``controls`` play the treated units and the rows ``ctrl_idx[j]`` the controls; weights re-solved starting
+    from the fitted ones (their control weights renormalised), with the fit's tuning, as synthdid."""
+    T0 = fit.T0
+    n0 = ctrl_idx.shape[1]
+    method = fit.opts["method"]
+    ctrl, fake = controls[ctrl_idx], controls[fake_idx]
+    pre_c, post_c = ctrl[:, :, :T0], ctrl[:, :, T0:].mean(axis=2)
+    treated_mean = fake.mean(axis=1)  # r x T
+    r = len(ctrl_idx)
+    if method == "did":
+        omega = np.full((r, n0), 1.0 / n0)
+        lam = np.full((r, T0), 1.0 / T0)
+    else:
+        if method == "sdid":
+            lam0 = np.repeat(fit.lambda_[None], r, axis=0)
+            lam = _fw_batch(pre_c, post_c, fit.opts["zeta_lambda"], True, lam0, fit.opts["min_decrease"], 100)
+            lam = np.vstack([_sparsify(row) for row in lam])
+            lam = _fw_batch(pre_c, post_c, fit.opts["zeta_lambda"], True, lam, fit.opts["min_decrease"], 10_000)
+        else:
+            lam = np.zeros((r, T0))
+        om0 = fit.omega[ctrl_idx]
+        sums = om0.sum(axis=1, keepdims=True)
+        om0 = np.where(sums > 0, om0 / np.where(sums > 0, sums, 1.0), 1.0 / n0)
+        intercept = method == "sdid"
+        A = np.transpose(pre_c, (0, 2, 1))  # r x T0 x n0
+        bvec = treated_mean[:, :T0]
+        om = _fw_batch(A, bvec, fit.opts["zeta_omega"], intercept, om0, fit.opts["min_decrease"], 100)
+        om = np.vstack([_sparsify(row) for row in om])
+        omega = _fw_batch(A, bvec, fit.opts["zeta_omega"], intercept, om, fit.opts["min_decrease"], 10_000)
+    T1 = controls.shape[1] - T0
+    synth = np.einsum("rn,rnt->rt", omega, ctrl)  # r x T
+    gap = treated_mean - synth
+    return gap[:, T0:].mean(axis=1) - np.einsum("rt,rt->r", lam, gap[:, :T0]) if T1 else np.zeros(r)
+
+
 def _sparsify(v: np.ndarray) -> np.ndarray:
     v = v.copy()
     v[v <= v.max() / 4.0] = 0.0
@@ -180,11 +294,11 @@ def standard_error(fit: SdidFit, Y: np.ndarray, *, method: str = "placebo", repl
     if method == "placebo":
         if N0 <= N1:
             return float("nan")
-        draws = []
-        for _ in range(replications):
-            ind = rng.permutation(N0)
-            draws.append(_refit(fit, Y[ind], ind[:N0 - N1], N0 - N1))
+        perms = np.vstack([rng.permutation(N0) for _ in range(replications)])
+        draws = list(_placebo_batch(fit, Y[:N0], perms[:, :N0 - N1], perms[:, N0 - N1:]))
     elif method == "bootstrap":
+        if N1 == 1:  # as synthdid: a resample with the one treated unit repeated is not a treated group
+            return float("nan")
         draws = []
         while len(draws) < replications:
             ind = np.sort(rng.integers(0, Y.shape[0], Y.shape[0]))
@@ -193,7 +307,7 @@ def standard_error(fit: SdidFit, Y: np.ndarray, *, method: str = "placebo", repl
                 continue
             draws.append(_refit(fit, Y[ind], ind[:n0], n0))
     elif method == "jackknife":
-        if N1 <= 1:
+        if N1 <= 1 or np.count_nonzero(fit.omega) <= 1:
             return float("nan")
         draws = []
         unit_w_full = fit.omega
@@ -255,34 +369,32 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
         fit = synthdid_estimate(block, len(never), T0, method=method)
         fits.append(fit)
         blocks.append(block)
-        rows.append({"cohort": a, "treated_units": len(treated), "pre_periods": T0, "post_periods": len(times) - T0,
-                     "estimate": fit.estimate,
-                     "se": standard_error(fit, block, method="placebo", replications=replications, seed=seed)})
+        rows.append({"cohort": a, "treated_units": len(treated), "pre_periods": T0,
+                     "post_periods": len(times) - T0, "estimate": fit.estimate})
     out = pd.DataFrame(rows)
     w = (out.treated_units * out.post_periods).to_numpy(float)
     w = w / w.sum()
     out["weight"] = w
     att = float(w @ out.estimate)
-    # placebo of the average: each cohort's size re-assigned to disjoint never-treated units in every draw
+    # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
+    # re-estimated; the sd of each cohort's draws is its SE, the sd of the weighted draws the average's
     sizes = out.treated_units.to_numpy()
     n_never = len(never)
+    out["se"] = np.nan
+    se = float("nan")
     if sizes.sum() < n_never:
         rng = np.random.default_rng(seed)
-        draws = []
-        for _ in range(replications):
-            perm = rng.permutation(n_never)
-            start = n_never - sizes.sum()
-            pool = perm[:start]
-            est = []
-            for fit, block, size in zip(fits, blocks, sizes):
-                fake = perm[start:start + size]
-                start += size
-                Yp = np.vstack([block[pool], block[fake]])
-                est.append(_refit(fit, Yp, pool, len(pool)))
-            draws.append(float(w @ np.array(est)))
-        r = len(draws)
-        se = float(np.sqrt((r - 1) / r) * np.std(draws, ddof=1))
+        perms = np.vstack([rng.permutation(n_never) for _ in range(replications)])
+        start = n_never - sizes.sum()
+        pool = perms[:, :start]
+        estimates = []
+        for fit, block, size in zip(fits, blocks, sizes):
+            estimates.append(_placebo_batch(fit, block[:n_never], pool, perms[:, start:start + size]))
+            start += size
+        draws = np.column_stack(estimates)
+        scale = np.sqrt((replications - 1) / replications)
+        out["se"] = scale * draws.std(axis=0, ddof=1)
+        se = float(scale * np.std(draws @ w, ddof=1))
     else:
-        se = float("nan")
-        notes.append("SDID: too few never-treated units for the placebo SE of the average.")
+        notes.append("SDID: too few never-treated units for the placebo SE.")
     return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes)

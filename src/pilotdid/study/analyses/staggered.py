@@ -3,7 +3,9 @@
 Options (``[analyses.staggered]``):
 
 - ``estimators = ["cs", "sa", "bjs", "bacon"]`` (the default; any subset of those and ``"dcdh"``,
-  ``"twowayfeweights"``, ``"etwfe"``, ``"stacked"``);
+  ``"twowayfeweights"``, ``"etwfe"``, ``"stacked"``, ``"sdid"``);
+- ``sdid_cohorts = [2015, 2016]`` (default: every adoption cohort) and ``sdid_replications = 200``: synthetic DID
+  cohort by cohort against the never-treated units (no covariates), averaged by treated unit-years, placebo SEs;
 - ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
   not fit inside the panel are left out and named);
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
@@ -53,8 +55,8 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
-           "covariates", "window", "stacked_window")
-ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe", "stacked")
+           "covariates", "window", "stacked_window", "sdid_cohorts", "sdid_replications")
+ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe", "stacked", "sdid")
 DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
 GUARDS = {
     "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
@@ -82,6 +84,9 @@ GUARDS = {
                "treated within the event window) and, with Wing-Freedman-Hollingsworth weights, averages them by "
                "cohort size. It guards against forbidden comparisons and against the unweighted stack's implicit "
                "variance weights.",
+    "sdid": "Synthetic DID reweights the never-treated cities (and the pre-treatment years) so that their path "
+            "matches the treated cohort's before adoption, then takes the DID. It guards against parallel trends "
+            "failing for the raw comparison group, which matters when a cohort is one or a few early cities.",
 }
 
 
@@ -382,6 +387,34 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             notes=["Clean controls: never treated or first treated after the window's end. Control weight "
                    "Q_a = (treated share of sub-experiment a) / (control share of a) (Wing, Freedman & "
                    "Hollingsworth 2024); the static row is the weighted stacked TWFE coefficient."])
+    if "sdid" in estimators:
+        from pilotdid.estimation.staggered.sdid import staggered_sdid
+
+        sdid_cohorts = options.get("sdid_cohorts")
+        reps = options.get("sdid_replications", 200)
+        if sdid_cohorts is not None and not (isinstance(sdid_cohorts, list) and sdid_cohorts
+                                             and all(isinstance(c, int) for c in sdid_cohorts)):
+            raise PilotdidInputError(f"sdid_cohorts = {sdid_cohorts!r}", where=f"[analyses.{name}] sdid_cohorts",
+                                     fix="a list of adoption years, e.g. [2015, 2016]")
+        if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
+            raise PilotdidInputError(f"sdid_replications = {reps!r}", where=f"[analyses.{name}] sdid_replications",
+                                     fix="an integer >= 2, e.g. 200")
+        ctx.progress("staggered: synthetic DID", 0, 1)
+        sd = staggered_sdid(data, outcome=outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
+                            cohorts=sdid_cohorts, replications=reps, seed=seed)
+        notes += sd.notes
+        sd_method = f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)"
+        aggregates.append({"estimator": "sdid", "type": "cohorts " + "/".join(str(c) for c in sd.cohorts.cohort),
+                           "att": sd.att, "se": sd.se, "ci_low": sd.att - 1.959963984540054 * sd.se,
+                           "ci_high": sd.att + 1.959963984540054 * sd.se, "se_method": sd_method})
+        extra["sdid"] = {"att": sd.att, "se": sd.se, "replications": reps, "cohorts": sd.cohorts.to_dict("records")}
+        tables["staggered_sdid"] = Table(
+            name="staggered_sdid", title="Synthetic difference-in-differences by adoption cohort",
+            body=sd.cohorts, float_digits=4,
+            notes=["Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
+                   "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
+                   f"city-years (Stata sdid). SE: {sd_method}. Average {sd.att:.4f} (SE {sd.se:.4f})."])
+        ctx.progress("staggered: synthetic DID", 1, 1)
     for key in ("sa", "bjs"):
         if key in results_es:
             notes += results_es[key].notes
@@ -430,7 +463,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
                "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
                "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx; the group and "
-               "calendar aggregates are in results.json); stacked static = the WFH-weighted stacked TWFE coefficient."]
+               "calendar aggregates are in results.json); stacked static = the WFH-weighted stacked TWFE coefficient; "
+               "sdid = synthetic DID of the listed cohorts (post-period average, never-treated donors)."]
         + ([fallback_note] if "cs" in results_es else [])
         + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
            for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
