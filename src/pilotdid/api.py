@@ -214,7 +214,8 @@ def att_gt(
     anticipation: int = 0,
     cluster: str | None = None,
     alpha: float = 0.05,
-    ps_fallback: str = "error",
+    ps_fallback: Literal["error", "none", "reg"] = "error",
+    covariate_period: Literal["earlier", "base"] = "earlier",
     bootstrap_draws: int = 0,
     seed: int = 12345,
 ) -> CSResult:
@@ -224,14 +225,16 @@ def att_gt(
     (R ``aggte``). ``bootstrap_draws`` > 0 runs the multiplier bootstrap on the cells (uniform bands);
     ``cluster`` only when coarser than the unit. Cells whose propensity score fails the separation test are
     refused (``ps_fallback="error"``), left NA as R did (``"none"``) or estimated by outcome regression
-    (``"reg"``), listed in ``notes`` and ``fallback_cells``.
+    (``"reg"``), listed in ``notes`` and ``fallback_cells``. Time-varying covariates are taken at the earlier
+    of a cell's two periods (``covariate_period="earlier"``, R did 2.5 and csdid) or at the base period g-1
+    (``"base"``); clustered bootstraps sum the influence function within clusters (R did >= 2.5).
     """
     from pilotdid.estimation.staggered import cs
 
     res = cs.att_gt(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                     covariates=list(covariates or []), control_group=control_group, est_method=est_method,
                     base_period=base_period, anticipation=anticipation, cluster=cluster, alpha=alpha,
-                    ps_fallback=ps_fallback)
+                    ps_fallback=ps_fallback, covariate_period=covariate_period)
     if bootstrap_draws:
         res = cs.bootstrap(res, draws=bootstrap_draws, seed=seed)
     return res
