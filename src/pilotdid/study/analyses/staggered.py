@@ -445,7 +445,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                     if e in wide.columns]]
         if "cs" in results_es:  # how many treated units each CS event-time estimate rests on
             units = {r["rel_time"]: r["n_units"] for r in extra["cs_event_time_units"]}
-            wide["cs treated units"] = pd.array([units.get(int(k)) for k in wide["rel_time"]], dtype="Int64")
+            wide["cs treated units"] = [str(units[int(k)]) if int(k) in units else "" for k in wide["rel_time"]]
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
             body=wide.rename(columns={"rel_time": "event time"}),
