@@ -83,5 +83,6 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     de Chaisemartin D'Haultfoeuille DIDmultiplegt did_multiplegt_dyn twowayfeweights Wooldridge ETWFE etwfe SDID synthdid
     Arkhangelsky Cengiz Wing Freedman Hollingsworth Gardner Abadie Imbens pretrends
     dCDH Simonsohn Simmons Nelson Oster Cinelli Hazlett D'Haultfœuille
+    Frisch Waugh Lovell numpy pyfixest multiverse.specifications scipy statsmodels python-docx matplotlib
     """.split()
 )

@@ -25,6 +25,7 @@ NOT_SIGNIFICANT = "#95a5a6"
 def specification_curve_figure(
     table: pd.DataFrame, *, dimensions: Sequence[str], labels: Mapping[str, str] | None = None, lang: str = "en",
     alpha: float = 0.05, width: float = 7.5, levels: Mapping[str, Sequence] | None = None,
+    value_labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Specification curve from ``table`` (one row per specification).
 
@@ -86,7 +87,8 @@ def specification_curve_figure(
         ys = np.array([y_of[(d, v)] for v in values])
         bottom.scatter(x, ys, c=colours, s=max(2, marker - 1) ** 2, linewidths=0)
     bottom.set_yticks([y_of[key] for key in rows])
-    bottom.set_yticklabels([f"{labels.get(d, d)}: {v}" for d, v in rows], fontsize=7)
+    value_labels = dict(value_labels or {})
+    bottom.set_yticklabels([f"{labels.get(d, d)}: {value_labels.get(v, v)}" for d, v in rows], fontsize=7)
     bottom.set_ylim(-0.6, len(rows) - 0.4)
     boundary = 0
     for d in dimensions[:-1]:

@@ -28,6 +28,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import (
     INTERACTED_RULE, PERMUTATION_P_RULE, STRATA_VALIDITY, GroupSplit, SplitResult, estimate_split,
 )
+from pilotdid.i18n import messages, msg
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses.mechanism import (
@@ -50,6 +51,11 @@ DEFAULT_SPLITS = [
      "titles": ["Resource-based", "Non-resource-based"]},
 ]
 SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
+
+
+def split_title(name: str, lang: str = "en") -> str:
+    """A split's heading in the chosen language (catalogue ``heterogeneity.split.NAME``), else its name."""
+    return messages("heterogeneity.split", lang).get(name, name)
 
 
 def merge_attributes(ctx: StudyContext, needed: list[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -262,7 +268,7 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
     lines.append((text[7], first_only(lambda r: " / ".join(f"{r.treated_share[lab]:.0%}" for lab in r.split.labels))))
     extra_body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=table.body.columns)
     body = pd.concat([table.body, extra_body], ignore_index=True)
-    groups = [("", 1)] + [(SPLIT_TITLES.get(r.split.name, r.split.name), 2) for r in results]
+    groups = [("", 1)] + [(split_title(r.split.name, ctx.lang), 2) for r in results]
     return Table(name=table.name, title=table.title, body=body, notes=table.notes, column_groups=groups,
                  float_digits=table.float_digits)
 
@@ -273,16 +279,17 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
     published = {c: r.get("coef") for c, r in published_rows(ctx, "heterogeneity").items()}
     rows, diff_notes = [], {}
     for res in results:
-        group = SPLIT_TITLES.get(res.split.name, res.split.name)
+        group = split_title(res.split.name, ctx.lang)
         for label, title in zip(res.split.labels, res.split.display_titles):
             t = res.fits[label].term(TREAT)
             rows.append({"column": label, "label": title, "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
                          "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
-        text = f"difference {res.difference:+.4f}; p = {_p(res.interacted['p'])} (interacted model)"
+        text = msg("heterogeneity.forest.difference", ctx.lang, d=f"{res.difference:+.4f}", p=_p(res.interacted["p"]))
         perms = _permutations(res)
         if perms:
-            text += (f", {_p(perms['cohort'].p_diff)} (permutation within cohorts), {_p(perms['all'].p_diff)} "
-                     "(across all units); treated " + " / ".join(f"{res.treated_share[lab]:.0%}" for lab in res.split.labels))
+            text += msg("heterogeneity.forest.permutation", ctx.lang, p_cohort=_p(perms["cohort"].p_diff),
+                        p_all=_p(perms["all"].p_diff),
+                        shares=" / ".join(f"{res.treated_share[lab]:.0%}" for lab in res.split.labels))
         diff_notes[group] = text
     return forest_plot(rows, published=published, lang=ctx.lang, difference_notes=diff_notes,
-                       title="Subgroup effects of the pilot (95% CI)")
+                       title=msg("heterogeneity.forest.title", ctx.lang))

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import messages, msg
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -309,14 +310,13 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
             "draws": draws, "seed": seed, "kind": kind,
             "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
-    notes.append(f"Specification curve: {len(tasks) * len(grid['vcov'])} specifications; placebo {draws} draws each "
-                 f"({kind}, seed {seed}, the same seed for every specification).")
+    notes.append(msg("multiverse.note.count", ctx.lang, n=len(tasks) * len(grid["vcov"]), draws=draws, seed=seed,
+                     kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
     for sample, (keep, note) in sample_cache.items():
-        notes.append(f"Sample '{sample}': {note}.")
+        notes.append(msg("multiverse.note.sample", ctx.lang, sample=sample, note=note))
     for (sample, rule), n_units in recoded.items():
-        notes.append(f"Sample '{sample}', treatment rule '{rule}': {n_units} unit(s) adopting after the sample's last "
-                     "period are coded untreated.")
+        notes.append(msg("multiverse.note.late", ctx.lang, sample=sample, rule=rule, n=n_units))
     return tasks, notes
 
 
@@ -441,46 +441,46 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         summary["study_spec_rank"] = int(study_row["rank"].iloc[0])
         summary["study_spec_coef"] = float(study_row["coef"].iloc[0])
     if len(grid["index_method"]) > 1 or len(grid["pooling"]) > 1:
-        notes.append("Index variants are on their own scales (TOPSIS is a closeness in [0, 1], the others weighted "
-                     "sums of standardised indicators): compare signs and significance across them, not magnitudes.")
+        notes.append(msg("multiverse.note.scales", ctx.lang))
+    labels = dimension_labels(ctx.lang)
     notes += [
-        f"Choices varied: {', '.join(f'{LABELS[d]} ({len(grid[d])})' for d in varied) or 'none'}; the study's own "
-        "specification is marked.",
-        f"Significance: two-sided t-test p < {ALPHA} with each SE preset's small-sample factor and t df; placebo p: "
-        "plus-one rule on |coef| over the draws.",
-        f"Estimated by Frisch–Waugh–Lovell (numpy), identical to a pyfixest refit; backend: {summary['backend']}.",
-        f"{summary['share_positive']:.1%} of {summary['n_specs']} estimates are positive, "
-        f"{summary['share_positive_significant']:.1%} positive and significant at 5%; median {summary['median_coef']:.4f}.",
+        msg("multiverse.note.varied", ctx.lang,
+            choices=msg("multiverse.list_separator", ctx.lang).join(f"{labels[d]} ({len(grid[d])})" for d in varied)
+            or msg("multiverse.none", ctx.lang)),
+        msg("multiverse.note.significance", ctx.lang, alpha=ALPHA),
+        msg("multiverse.note.backend", ctx.lang, backend=summary["backend"]),
+        msg("multiverse.note.shares", ctx.lang, pos=summary["share_positive"], n=summary["n_specs"],
+            sig=summary["share_positive_significant"], median=summary["median_coef"]),
     ]
-    body = by_choice(table, grid, varied or ["vcov"])
+    body = by_choice(table, grid, varied or ["vcov"], ctx.lang)
+    tx = messages("multiverse.summary", ctx.lang)
     summary_body = pd.DataFrame([
-        ["Specifications", f"{summary['n_specs']}"],
-        ["Share positive", f"{summary['share_positive']:.3f}"],
-        ["Share positive and significant (5%)", f"{summary['share_positive_significant']:.3f}"],
-        ["Share negative and significant (5%)", f"{summary['share_negative_significant']:.3f}"],
-        ["Median estimate", f"{summary['median_coef']:.4f}"],
-        ["Range", f"{summary['min_coef']:.4f} to {summary['max_coef']:.4f}"],
-        *([["Share with placebo p < 0.05", f"{summary['share_placebo_p_below_alpha']:.3f}"]]
+        [tx["n"], f"{summary['n_specs']}"],
+        [tx["positive"], f"{summary['share_positive']:.3f}"],
+        [tx["positive_significant"], f"{summary['share_positive_significant']:.3f}"],
+        [tx["negative_significant"], f"{summary['share_negative_significant']:.3f}"],
+        [tx["median"], f"{summary['median_coef']:.4f}"],
+        [tx["range"], tx["range_value"].format(lo=f"{summary['min_coef']:.4f}", hi=f"{summary['max_coef']:.4f}")],
+        *([[tx["placebo"], f"{summary['share_placebo_p_below_alpha']:.3f}"]]
           if "share_placebo_p_below_alpha" in summary else []),
-    ], columns=["Statistic", "Value"])
-    one_at_a_time = vary_one_choice(table, own, varied)
+    ], columns=[tx["statistic"], tx["value"]])
+    one_at_a_time = vary_one_choice(table, own, varied, ctx.lang)
     tables = {
         "specification_curve_one_at_a_time": Table(
             name="specification_curve_one_at_a_time",
-            title="The study's estimate with one choice changed at a time (all others as in the study)",
+            title=msg("multiverse.title.one_at_a_time", ctx.lang),
             body=one_at_a_time, float_digits=4,
-            notes=["Each row is one specification of the curve: the study's own choices except the one named; "
-                   "e.g. the 'Index weights' rows give the baseline DID under each weighting method."]),
+            notes=[msg("multiverse.note.one_at_a_time", ctx.lang)]),
         "specification_curve_by_choice": Table(
-            name="specification_curve_by_choice", title="Specification curve: results by choice",
+            name="specification_curve_by_choice", title=msg("multiverse.title.by_choice", ctx.lang),
             body=body, float_digits=4,
-            notes=[*notes, "Every specification (coefficient, SE, p, CI, placebo p, N) is in results.json under "
-                   "multiverse.specifications."]),
+            notes=[*notes, msg("multiverse.note.results_json", ctx.lang)]),
         "specification_curve_summary": Table(name="specification_curve_summary",
-                                             title="Specification curve: summary", body=summary_body, notes=notes[-1:]),
+                                             title=msg("multiverse.title.summary", ctx.lang), body=summary_body,
+                                             notes=notes[-1:]),
     }
-    figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=LABELS, lang=ctx.lang,
-                                        alpha=ALPHA, levels=grid)
+    figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=labels, lang=ctx.lang,
+                                        alpha=ALPHA, levels=grid, value_labels=messages("multiverse.value", ctx.lang))
     records = table.replace({np.nan: None}).to_dict(orient="records")
     return AnalysisOutput(
         results={"multiverse": {"summary": summary, "grid": {d: [str(v) for v in grid[d]] for d in DIMENSIONS},
@@ -489,7 +489,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     )
 
 
-def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[str]) -> pd.DataFrame:
+def dimension_labels(lang: str = "en") -> dict[str, str]:
+    """The varied choices' names in ``lang`` (catalogue ``multiverse.dimension``)."""
+    return {d: messages("multiverse.dimension", lang).get(d, LABELS.get(d, d)) for d in DIMENSIONS}
+
+
+def _value(value: Any, lang: str) -> str:
+    return messages("multiverse.value", lang).get(str(value), str(value))
+
+
+def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[str], lang: str = "en") -> pd.DataFrame:
     """For each varied choice and each of its values, the specification that keeps every other choice
     at the study's own: the sensitivity of the headline to that one choice."""
     rows = []
@@ -498,14 +507,16 @@ def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[s
         keep = np.all([table[k].astype(str) == str(own[k]) for k in others], axis=0) if others else np.ones(len(table), bool)
         for r in table.loc[keep].sort_values(d, key=lambda c: c.astype(str), kind="mergesort").itertuples():
             value = getattr(r, d)
-            rows.append({"Choice": LABELS.get(d, d), "Value": str(value) + (" (study)" if str(value) == str(own.get(d)) else ""),
+            own_mark = msg("multiverse.own_mark", lang) if str(value) == str(own.get(d)) else ""
+            rows.append({"Choice": dimension_labels(lang)[d], "Value": _value(value, lang) + own_mark,
                          "Estimate": float(r.coef), "SE": float(r.se), "p": float(r.p),
                          "Placebo p": None if getattr(r, "placebo_p", None) is None else float(r.placebo_p),
                          "N": int(r.nobs) if getattr(r, "nobs", None) is not None else None})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.rename(columns=messages("multiverse.column", lang))
 
 
-def by_choice(table: pd.DataFrame, grid: dict[str, list], dimensions: list[str]) -> pd.DataFrame:
+def by_choice(table: pd.DataFrame, grid: dict[str, list], dimensions: list[str], lang: str = "en") -> pd.DataFrame:
     """One row per value of each varied choice: how many specifications use it, their median
     estimate and the shares positive / positive and significant (a compact table for reports;
     a table of hundreds of specifications does not belong in a Word document)."""
@@ -516,12 +527,12 @@ def by_choice(table: pd.DataFrame, grid: dict[str, list], dimensions: list[str])
             if sub.empty:
                 continue
             sig = sub["p"] < ALPHA
-            rows.append({"Choice": LABELS.get(d, d), "Value": str(value), "Specifications": int(len(sub)),
+            rows.append({"Choice": dimension_labels(lang)[d], "Value": _value(value, lang), "Specifications": int(len(sub)),
                          "Median estimate": float(sub["coef"].median()),
                          "Share positive": float((sub["coef"] > 0).mean()),
                          "Share positive & p < 0.05": float(((sub["coef"] > 0) & sig).mean()),
                          "Share negative & p < 0.05": float(((sub["coef"] <= 0) & sig).mean())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=messages("multiverse.column", lang))
 
 
 def _own_choice(ctx: StudyContext, grid: dict[str, list]) -> dict[str, Any]:
