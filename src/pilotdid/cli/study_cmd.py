@@ -22,7 +22,8 @@ def builtin_study_path(name: str) -> Path:
     return path
 
 
-def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None, figures=None) -> None:
+def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, scheduler=None, figures=None,
+             panel: Path | None = None, sheet: str | None = None) -> None:
     from pilotdid.study.options import check_study_options
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
@@ -47,6 +48,10 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     out = out_argument(out)
     t0 = time.perf_counter()
     spec = load_study(study_path)
+    if panel is not None:  # replicate --panel: the study on the user's city-yearbook file
+        from pilotdid.study.yearbook import yearbook_study
+
+        spec = yearbook_study(spec, panel, sheet)
     check_study_options(spec.analyses)  # a typo in any analysis option is refused before anything heavy loads
     # before any analysis: --out must be new, empty or an earlier study output, and hold no input
     check_out_folder(out, STUDY_OUTPUT, inputs=spec.input_paths())
@@ -135,14 +140,18 @@ def replicate_command(
     scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
     figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's [figures] formats, png,pdf)."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
+    panel: Path | None = typer.Option(None, "--panel", help="Your city-yearbook panel (csv/xlsx/dta): the paper's 17-indicator index from what it holds."),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet of --panel (default: the first)."),
 ) -> None:
     """The whole CBEC study on the shipped real data, published numbers beside ours.
 
     It is `pilotdid run` of the study file shipped in the package (pilotdid/studies/cbec/study.toml):
     copy and edit that file to vary the study.
     """
+    if sheet is not None and panel is None:
+        raise PilotdidInputError("--sheet needs --panel", where="command line", fix="give --panel FILE or drop --sheet")
     _execute(builtin_study_path(CBEC_STUDY), out, draws=draws, seed=seed, lang=lang, jobs=jobs, quiet=quiet,
-             scheduler=scheduler, figures=figures)
+             scheduler=scheduler, figures=figures, panel=panel, sheet=sheet)
 
 
 @app.command("verify")

@@ -67,6 +67,36 @@ def alternatives(spec) -> dict[str, dict[str, Any]]:
     return alts
 
 
+def study_system(spec, columns, *, system_ref: str | None = None, exclude: list[str] | None = None,
+                 exclude_reason: str | None = None):
+    """The study's indicator system after ``exclude`` (default: ``[index] exclude``) and, with ``[index] absent =
+    "exclude"``, after leaving out every used indicator whose panel column is missing (reason named)."""
+    from pilotdid.measures.system import load_indicator_system
+
+    own = spec.index
+    ref = system_ref or own["system"]
+    system = load_indicator_system(spec.resolve(ref) if ref.endswith(".toml") else ref)
+    exclude = own.get("exclude", []) if exclude is None else exclude
+    if exclude:
+        system = system.exclude(exclude, reason=exclude_reason or own.get("exclude_reason", "excluded by the study file"))
+    if own.get("absent", "error") == "exclude":
+        # the panel decides: an indicator the system marks unavailable (in the public data) or proxied is used as
+        # itself when the panel carries a column of its own name (e.g. a yearbook file's patents granted)
+        from dataclasses import replace
+
+        columns = set(columns)
+        excluded_on_purpose = set(exclude)
+        system = replace(system, indicators=[
+            replace(ind, status="available", panel_variable=None, proxy_note=None)
+            if ind.status in ("unavailable", "proxy") and ind.name in columns and ind.name not in excluded_on_purpose
+            else ind
+            for ind in system.indicators])
+        missing = [ind.name for ind in system.indicators if ind.used and ind.column not in columns]
+        if missing:
+            system = system.exclude(missing, reason="not in the panel file")
+    return system
+
+
 def _raw_panel(ctx) -> pd.DataFrame:
     from pilotdid.study.load import read_panel
 
@@ -88,7 +118,6 @@ def variant_index(ctx, name: str, *, years: tuple[int, int] | None = None, metho
     alternative's years, else the study's) with ``method``/``pooling`` (default: the study's) and aligned with
     ``ctx.panel``. Cached per (name, years, method, pooling)."""
     from pilotdid.measures import build_index
-    from pilotdid.measures.system import load_indicator_system
 
     spec = ctx.extras["spec"]
     own = spec.index
@@ -107,11 +136,8 @@ def variant_index(ctx, name: str, *, years: tuple[int, int] | None = None, metho
         return cache[key]
     column = ctx.extras.get("index_column") or own["column"]
     notes: list[str] = []
-    ref = alt.get("system", own["system"])
-    system = load_indicator_system(spec.resolve(ref) if ref.endswith(".toml") else ref)
-    exclude = alt.get("exclude", own.get("exclude", []))
-    if exclude:
-        system = system.exclude(exclude, reason=alt.get("exclude_reason", own.get("exclude_reason", "excluded by the study file")))
+    system = study_system(spec, _raw_panel(ctx).columns, system_ref=alt.get("system"), exclude=alt.get("exclude"),
+                          exclude_reason=alt.get("exclude_reason"))
     if name == STUDY and window == study_years and (method, pooling) == (own["method"], own["pooling"]):
         values = ctx.panel[column].astype(float)
     else:
@@ -154,8 +180,10 @@ def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, tim
     rows = []
     total = sum(ind.published_weight or 0.0 for ind in system.indicators)
     used_names = {ind.name for ind in used_system.indicators if ind.used}
+    used_by_name = {ind.name: ind for ind in used_system.indicators}
     for ind in system.indicators:
-        column = ind.panel_variable or ind.name
+        used_ind = used_by_name.get(ind.name)
+        column = (used_ind.column if used_ind is not None and used_ind.used else None) or ind.panel_variable or ind.name
         present = column in raw.columns and pd.to_numeric(raw[column], errors="coerce").notna().any()
         years_text, cities_text = "\u2014", "\u2014"
         if present:
@@ -188,8 +216,8 @@ def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, tim
             "Share of paper weight": (ind.published_weight or 0.0) / total if total and in_index else 0.0,
         })
     table = pd.DataFrame(rows)
-    have = sum((ind.published_weight or 0.0) for ind in system.indicators
-               if (ind.panel_variable or ind.name) in raw.columns) / total if total else float("nan")
+    have = sum(w for w, present in zip(table["Paper weight (Table 1)"].fillna(0.0), table["In the data"] == "yes")
+               if present) / total if total else float("nan")
     used_share = float(table["Share of paper weight"].sum())
     notes = [
         f"{int((table['In the data'] == 'yes').sum())} of {len(table)} indicators are in the data "

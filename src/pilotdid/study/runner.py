@@ -85,7 +85,18 @@ def run_study(
     where = str(source)
     log(f"reading panel {where}")
     unit, time = spec.data["unit"], spec.data["time"]
-    panel = read_panel(source, spec.data.get("sheet"), text_columns=[unit])
+    yearbook_import = None
+    if spec.data.get("yearbook"):
+        # a city-yearbook panel (中国城市统计年鉴): headers recognised, units converted, cities mapped (data import)
+        from pilotdid.data.importer import import_yearbook
+
+        if str(source).startswith("builtin:"):
+            raise PilotdidInputError("[data] yearbook = true needs a panel file, not a builtin panel", where=where,
+                                     fix="point [data] panel to your yearbook file, or remove yearbook")
+        yearbook_import = import_yearbook(source, spec.data.get("sheet"))
+        panel = yearbook_import.panel
+    else:
+        panel = read_panel(source, spec.data.get("sheet"), text_columns=[unit])
     input_files = [Path(source)] if not str(source).startswith("builtin:") else _builtin_files()
     model = spec.model
     index_column = spec.index["column"] if spec.index else None
@@ -112,6 +123,17 @@ def run_study(
 
     summary: dict[str, Any] = {"panel_source": where, "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
     notes: list[str] = []
+    if yearbook_import is not None:
+        summary["yearbook_import"] = {
+            "layout": yearbook_import.layout, "present": yearbook_import.present, "absent": yearbook_import.absent,
+            "unmatched_names": int(len(yearbook_import.unmatched)), "fuzzy_matches": int(len(yearbook_import.fuzzy_matches)),
+            "unrecognised_columns": list(yearbook_import.unrecognised.column),
+        }
+        notes.append(f"Yearbook panel imported ({yearbook_import.layout}): {len(yearbook_import.present)} indicators "
+                     f"recognised; {len(yearbook_import.unmatched)} city names unmatched and "
+                     f"{len(yearbook_import.fuzzy_matches)} to review (pilotdid data import writes the tables); "
+                     f"unrecognised columns kept: {', '.join(yearbook_import.unrecognised.column) or 'none'}.")
+        notes.extend(n for n in yearbook_import.notes if n.startswith(("rows whose", "no unit")) or "rows whose" in n)
 
     if "years" in spec.data:
         first, last = spec.data["years"]
@@ -135,9 +157,9 @@ def run_study(
         log(f"building the {spec.index['method']} index '{index_column}' ({spec.index['pooling']})")
         system_ref = spec.index["system"]
         system_path = spec.resolve(system_ref) if system_ref.endswith(".toml") else system_ref
-        system = load_indicator_system(system_path)
-        if spec.index.get("exclude"):
-            system = system.exclude(spec.index["exclude"], reason=spec.index.get("exclude_reason", "excluded by the study file"))
+        from pilotdid.study.index_variants import study_system
+
+        system = study_system(spec, panel.columns)
         options = {k: spec.index[k] for k in ("shift", "drop_constant", "missing") if k in spec.index}
         if str(source).startswith("builtin:"):
             from pilotdid.data import load_fill_mask

@@ -32,7 +32,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
               "labels": dict},
     "data": {
         "panel": str, "sheet": (str, int), "unit": str, "time": str, "years": list, "balance": bool,
-        "drop_missing": bool, "label_column": str,
+        "drop_missing": bool, "label_column": str, "yearbook": bool,
     },
     "treatment": {
         "column": str, "first_treat": str, "registry": str, "batches": list, "rule": str,
@@ -43,7 +43,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "figures": {"formats": list, "style": str, "width": (str, int, float)},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
-        "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict,
+        "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict, "absent": str,
     },
 }
 _REQUIRED = {"study": ("name",), "data": ("panel", "unit", "time"), "model": ("outcome",)}
@@ -250,6 +250,9 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
     if index is not None:
         if "system" not in index:
             raise PilotdidInputError("[index] is missing the key 'system'", where=where, fix='add system = "cbec_resilience" or a path to an indicator-system TOML')
+        if index.get("absent", "error") not in ("error", "exclude"):
+            raise PilotdidInputError(f"[index] absent must be \"error\" or \"exclude\", got {index['absent']!r}", where=where,
+                                     fix='absent = "exclude" leaves out indicators whose column the panel lacks (listed)')
         index.setdefault("method", "entropy")
         index.setdefault("pooling", "pooled")
         index.setdefault("column", model["outcome"])

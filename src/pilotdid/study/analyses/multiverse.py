@@ -169,22 +169,21 @@ def _index_values(ctx: StudyContext, method: str, pooling: str) -> pd.Series:
     if method == own["method"] and pooling == own["pooling"]:
         return ctx.panel[column]
     from pilotdid.measures import build_index
-    from pilotdid.measures.system import load_indicator_system
     from pilotdid.study.load import read_panel
 
     cache = ctx.extras.setdefault("_multiverse_raw", {})
     if "panel" not in cache:
+        from pilotdid.study.index_variants import study_system
+
         source = spec.resolve(spec.data["panel"])
-        raw = read_panel(source, spec.data.get("sheet"))
+        raw = ctx.extras.get("raw_panel")  # the panel as the runner read it (a yearbook file arrives imported)
+        raw = read_panel(source, spec.data.get("sheet")) if raw is None else raw.copy()
         raw[ctx.time] = pd.to_numeric(raw[ctx.time], errors="coerce")
         if "years" in spec.data:
             first, last = spec.data["years"]
             raw = raw.loc[raw[ctx.time].between(first, last)].copy()
         raw[ctx.time] = raw[ctx.time].astype(int)
-        ref = own["system"]
-        system = load_indicator_system(spec.resolve(ref) if ref.endswith(".toml") else ref)
-        if own.get("exclude"):
-            system = system.exclude(own["exclude"], reason=own.get("exclude_reason", "excluded by the study file"))
+        system = study_system(spec, raw.columns)
         opts = {k: own[k] for k in ("shift", "drop_constant", "missing") if k in own}
         if str(source).startswith("builtin:"):
             from pilotdid.data import load_fill_mask
