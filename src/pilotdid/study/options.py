@@ -311,6 +311,7 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "balance": ("bool", False, "keep only units observed in every period (dropped units counted)"),
         "drop_missing": ("bool", True, "drop rows with a missing model variable (listwise; counted)"),
         "label_column": ("str", None, "column with a display name per unit (maps, tables)"),
+        "yearbook": ("bool", False, "the panel is a city-yearbook file read through `pilotdid data import` (headers, units, city ids)"),
     },
     "treatment": {
         "column": ("str", None, "form (a): a 0/1 treatment column"),
@@ -348,6 +349,8 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "exclude_reason": ("str", None, "why (printed in the notes)"),
         "missing": ("str", "error", "missing indicator cells: error or another documented policy"),
         "alternatives": ("table", {}, "named alternative indicator systems: {name = {system, years, ...}}"),
+        "absent": ("str", "error", "indicators whose column the panel lacks: error, or exclude (listed; an indicator "
+                   "the system marks unavailable is used when the panel has its column)"),
     },
 }
 
