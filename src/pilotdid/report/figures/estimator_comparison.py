@@ -18,8 +18,11 @@ MARKERS = {"twfe": "o", "cs": "s", "sa": "^", "bjs": "D", "dcdh": "v", "etwfe": 
 
 
 def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window: tuple[int, int] | None = None,
-                                title: str | None = None):
-    """Figure from event-study rows (estimator, rel_time, coef, ci_low, ci_high)."""
+                                title: str | None = None, units: dict[int, int] | None = None):
+    """Figure from event-study rows (estimator, rel_time, coef, ci_low, ci_high).
+
+    ``units`` ({event time: treated units}, e.g. Callaway-Sant'Anna's) is printed under each tick as
+    ``n=…``, so an event time resting on a handful of units shows it."""
     lang = label_language(lang)
     lab = messages("figure.estimator_comparison", lang)
     fig, ax = new_figure(7.2, 4.0, lang=lang)
@@ -48,7 +51,10 @@ def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window:
                         markeredgecolor=colour, markersize=4)
         ticks = np.sort(frame["rel_time"].unique())
         ax.set_xticks(ticks)
-        ax.set_xlabel(lab["x"])
+        if units:
+            ax.set_xticklabels([f"{int(t)}\nn={units[int(t)]}" if int(t) in units else f"{int(t)}" for t in ticks])
+        note = "（n：CS 估计所依据的处理单位数）" if lang == "zh" else " (n: treated units behind the CS estimate)"
+        ax.set_xlabel(lab["x"] + (note if units else ""))
         ax.set_ylabel(lab["y"])
         ax.set_title(title or lab["title"])
         ax.legend(loc="upper left", fontsize=8)

@@ -437,7 +437,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if not prior_rows:
         es_rows_out += [normalise_row(r, EVENT_STUDY_KEYS) for r in twfe_rows]
     if len(all_rows):
-        figures["staggered_estimator_comparison"] = estimator_comparison_figure(all_rows, lang=ctx.lang, window=window)
+        cs_units = {r["rel_time"]: r["n_units"] for r in extra.get("cs_event_time_units", [])}
+        figures["staggered_estimator_comparison"] = estimator_comparison_figure(all_rows, lang=ctx.lang, window=window,
+                                                                                units=cs_units or None)
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
         wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
