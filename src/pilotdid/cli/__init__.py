@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (its wrapper calls ``sys.exit(main())``); returns the exit code."""
     cx = _click_exceptions()
     _register()
+    previous = _catch_sigterm()
     try:
         # with standalone_mode=False, click returns the code of a typer.Exit instead of raising it
         returned = app(args=argv, standalone_mode=False, prog_name="pilotdid")
@@ -70,17 +71,49 @@ def main(argv: list[str] | None = None) -> int:
             return _internal_error(exc)
         print(f"pilotdid: error: {exc.strerror}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("pilotdid: terminated (SIGTERM); no unfinished output was left behind", file=sys.stderr)
+        return 143
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
         print("pilotdid: aborted", file=sys.stderr)
         return 1
-    except cx.ClickException as exc:  # usage errors: exit 2, click's one-line message
-        exc.show()
+    except cx.ClickException as exc:  # usage errors: exit 2, one line (click's own usage block is 4 lines)
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "pilotdid"
+        message = " ".join(exc.format_message().split())
+        print(f"pilotdid: error: {message} -- fix: see '{command} --help'", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:
         return _internal_error(exc)
+    finally:
+        _restore_sigterm(previous)
     return returned if isinstance(returned, int) else 0
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so worker processes are stopped and temporary folders removed."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _catch_sigterm():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _internal_error(exc: BaseException) -> int:

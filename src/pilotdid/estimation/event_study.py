@@ -144,17 +144,21 @@ def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
     """A fitter using pyfixest ``feols`` with CRV1 by cluster and the given ``pf.ssc`` settings."""
 
     def fit(data, outcome, regressors, fixed_effects, cluster):
-        from pilotdid.estimation.fixest import pf
+        from pilotdid.estimation.fixest import formula_names, pf
 
-        fml = f"{outcome} ~ {' + '.join(regressors)}"
+        data, n = formula_names(data, [outcome, cluster, *regressors, *fixed_effects])  # e.g. a column "class"
+        back = {safe: name for name, safe in n.items()}
+        fml = f"{n[outcome]} ~ {' + '.join(n[r] for r in regressors)}"
         if fixed_effects:
-            fml += f" | {' + '.join(fixed_effects)}"
+            fml += f" | {' + '.join(n[f] for f in fixed_effects)}"
         kwargs = {"ssc": pf.ssc(**ssc)} if ssc else {}
-        model = quiet_feols(fml, data=data, vcov={"CRV1": cluster}, **kwargs)
-        names = list(model._coefnames)
+        model = quiet_feols(fml, data=data, vcov={"CRV1": n[cluster]}, **kwargs)
+        names = [back.get(c, c) for c in model._coefnames]
         vcov = pd.DataFrame(np.asarray(model._vcov), index=names, columns=names)
         n_clusters = int(np.min(model._G))
-        return model.coef(), vcov, int(model._N), n_clusters, n_clusters - 1
+        coef = model.coef()
+        coef.index = [back.get(c, c) for c in coef.index]
+        return coef, vcov, int(model._N), n_clusters, n_clusters - 1
 
     return fit
 

@@ -46,3 +46,22 @@ def _install() -> None:
 
 
 _install()
+
+
+def formula_names(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` with every listed column that is not a plain ASCII identifier renamed for a formula string.
+
+    Formulas (pyfixest/formulaic) cannot name a column called ``class``, ``state.name``, ``1x`` or ``经济 韧性``;
+    such columns get ``_fml_<k>``. Returns the (possibly renamed) frame and the name to use for each column.
+    """
+    import keyword
+
+    names: dict[str, str] = {}
+    rename: dict[str, str] = {}
+    for k, column in enumerate(dict.fromkeys(c for c in columns if c)):
+        plain = (column not in frame.columns  # a formula term such as i(x, ref=0), not a column: left as is
+                 or (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(column)) and not keyword.iskeyword(str(column))))
+        names[column] = column if plain else f"_fml_{k}"
+        if not plain:
+            rename[column] = names[column]
+    return (frame.rename(columns=rename) if rename else frame), names

@@ -7,6 +7,7 @@ Nothing here prints or writes files; progress goes through the ``log`` and ``pro
 from __future__ import annotations
 
 import importlib
+import os
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec
 from pilotdid.study.load import read_panel, require_columns, require_numeric
 from pilotdid.study.spec import StudySpec
 from pilotdid.study.treatment import setup_treatment
+
+
+class AnalysisError(RuntimeError):
+    """An analysis failed for a reason that is not the user's input: the message names the analysis."""
 
 
 @dataclass
@@ -72,6 +77,15 @@ def run_study(
     where_study = str(spec.path) if spec.path else "study file"
     if overrides.draws is not None and overrides.draws < 1:
         raise PilotdidInputError(f"--draws must be a positive integer, got {overrides.draws}", where="command line", fix="use e.g. --draws 1000")
+    if overrides.draws is not None and overrides.draws > MAX_DRAWS:
+        raise PilotdidInputError(f"--draws {overrides.draws} is above the limit of {MAX_DRAWS:,} draws", where="command line",
+                                 fix=f"use at most {MAX_DRAWS:,} (10,000 already gives p-values to about 0.002)")
+    for name, options in spec.analyses.items():
+        for key in ("draws", "reps"):
+            value = options.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_DRAWS:
+                raise PilotdidInputError(f"{key} = {value} is above the limit of {MAX_DRAWS:,}", where=f"[analyses.{name}] {key}",
+                                         fix=f"use at most {MAX_DRAWS:,}")
     seed = overrides.seed if overrides.seed is not None else spec.seed
     lang = overrides.lang or spec.lang
 
@@ -191,6 +205,14 @@ def run_study(
             raise PilotdidInputError(
                 f"column '{column}' has an infinite value at data row {row + 1} ({int(infinite.sum())} in all)",
                 where=where, fix="replace infinities (e.g. a log of 0 or a division by 0) by a value or a blank",
+            )
+        huge = np.abs(panel[column].to_numpy(dtype=float)) > MAX_ABS_VALUE
+        if huge.any():
+            row = _first_row(huge)
+            raise PilotdidInputError(
+                f"column '{column}' holds {panel[column].iloc[row]:g} at data row {row + 1}, beyond +-{MAX_ABS_VALUE:g} "
+                f"({int(huge.sum())} such cells): squares of it overflow", where=where,
+                fix="check the cell (a unit or typing error?), or rescale the column (e.g. to millions)",
             )
 
     # --- treatment ---------------------------------------------------------------------------------
@@ -325,7 +347,18 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
         log(f"running {name}")
         module = importlib.import_module(f"pilotdid.study.analyses.{name}")
         t0 = _time.perf_counter()
-        result = module.run(ctx, options)
+        try:
+            result = module.run(ctx, options)
+        except PilotdidInputError as exc:
+            if f"analyses.{name}" in str(exc) or str(exc).startswith(f"{name}"):
+                raise
+            raise PilotdidInputError(f"{exc}", where=f"[analyses.{name}]") from None
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:
+            if os.environ.get("PILOTDID_DEBUG"):
+                raise
+            raise AnalysisError(f"analysis [analyses.{name}] failed: {type(exc).__name__}: {exc}") from exc
         timings[name] = _time.perf_counter() - t0
         if not isinstance(result, AnalysisOutput):
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
@@ -382,6 +415,10 @@ def _check_keys(panel: pd.DataFrame, unit: str, time: str, where: str) -> pd.Dat
 #: The option through which --draws sets each analysis's number of random draws (the wild bootstrap keeps its
 #: own reps: it refuses fewer than 999, the least that resolves a p-value of 0.001).
 DRAW_OPTIONS = {"placebo": "draws", "heterogeneity": "draws", "multiverse": "draws"}
+#: Upper bound on any number of random draws (--draws, draws = , reps = ): more would only exhaust memory and time.
+MAX_DRAWS = 1_000_000
+#: Largest magnitude accepted in an outcome or control: regressions square values, and 1e308 is float's end.
+MAX_ABS_VALUE = 1e150
 
 
 def _builtin_files() -> list[Path]:

@@ -67,9 +67,14 @@ def sun_abraham(
     lookup = {(r.g, r.l): r.id for r in uniq.itertuples()}
     code.loc[cells.index] = [lookup[(a, b)] for a, b in zip(cells["g"], cells["l"])]
     df[_CELL] = code.to_numpy()
-    rhs = f"i({_CELL}, ref=0)" + "".join(f" + {c}" for c in covariates)
+    # formula names must be plain identifiers: a column called "class", "state.name" or "经济 韧性" is renamed here
+    safe = {outcome: "_sa_y", unit: "_sa_unit", time: "_sa_time", **{c: f"_sa_x{k}" for k, c in enumerate(covariates)}}
+    if cluster and cluster not in safe:
+        safe[cluster] = "_sa_cluster"
+    df = df.rename(columns=safe)
+    rhs = f"i({_CELL}, ref=0)" + "".join(f" + {safe[c]}" for c in covariates)
     with pyfixest_quiet():
-        fit = pf.feols(f"{outcome} ~ {rhs} | {unit} + {time}", data=df, vcov={"CRV1": cluster or unit})
+        fit = pf.feols(f"_sa_y ~ {rhs} | _sa_unit + _sa_time", data=df, vcov={"CRV1": safe[cluster or unit]})
     coef = fit.coef()
     vcov_all = pd.DataFrame(fit._vcov, index=fit._coefnames, columns=fit._coefnames)
     names = {f"{_CELL}::{i}": i for i in uniq["id"]}

@@ -83,7 +83,7 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
                 window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
                 cluster: str | None = None, alpha: float = 0.05) -> StackedResult:
     """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
-    import pyfixest as pf
+    from pilotdid.estimation.fixest import formula_names, pf
 
     lo, hi = window
     if not (lo < -1 and hi >= 0):
@@ -100,12 +100,13 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     stack["_event_sub"] = stack["_event"].astype(str) + "|" + stack["_sub"].astype(str)
     stack["_post"] = stack["_treated"] * (stack["_event"] >= 0)
     cl = cluster or unit
-    cov = "".join(f" + {c}" for c in covariates)
+    stack, n = formula_names(stack, [outcome, cl, *covariates])  # e.g. a column called "class"
+    cov = "".join(f" + {n[c]}" for c in covariates)
     with pyfixest_quiet():
-        es = pf.feols(f"{outcome} ~ i(_event, _treated, ref=-1){cov} | _unit_sub + _event_sub", data=stack,
-                      weights="_weight", vcov={"CRV1": cl})
-        static = pf.feols(f"{outcome} ~ _post{cov} | _unit_sub + _event_sub", data=stack, weights="_weight",
-                          vcov={"CRV1": cl})
+        es = pf.feols(f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | _unit_sub + _event_sub", data=stack,
+                      weights="_weight", vcov={"CRV1": n[cl]})
+        static = pf.feols(f"{n[outcome]} ~ _post{cov} | _unit_sub + _event_sub", data=stack, weights="_weight",
+                          vcov={"CRV1": n[cl]})
     tidy = es.tidy()
     rows = [n for n in tidy.index if n.startswith("_event::")]
     rel = np.array([int(float(n.split("::")[1].split(":")[0])) for n in rows])

@@ -31,7 +31,7 @@ def twfe_event_study(
     alpha: float = 0.05,
 ) -> EventStudyResult:
     """TWFE dynamic specification (reference -1) and the static TWFE coefficient as its overall ATT."""
-    from pilotdid.estimation.fixest import pf
+    from pilotdid.estimation.fixest import formula_names, pf
 
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
@@ -40,10 +40,11 @@ def twfe_event_study(
     t = df[time].to_numpy(dtype=float)
     df[_REL] = np.where(g > 0, t - g, -1).astype(int)
     df[_D] = ((g > 0) & (t >= g)).astype(float)
-    cov = "".join(f" + {c}" for c in covariates)
     cl = cluster or unit
+    df, n = formula_names(df, [outcome, unit, time, cl, *covariates])  # e.g. a column called "class"
+    cov = "".join(f" + {n[c]}" for c in covariates)
     with pyfixest_quiet():
-        es = pf.feols(f"{outcome} ~ i({_REL}, ref=-1){cov} | {unit} + {time}", data=df, vcov={"CRV1": cl})
+        es = pf.feols(f"{n[outcome]} ~ i({_REL}, ref=-1){cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]})
     tidy = es.tidy()
     rows = [n for n in tidy.index if n.startswith(f"{_REL}::")]
     rel = np.array([int(float(n.split("::")[1])) for n in rows])
@@ -57,7 +58,7 @@ def twfe_event_study(
     ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
     table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)
     with pyfixest_quiet():
-        static = pf.feols(f"{outcome} ~ {_D}{cov} | {unit} + {time}", data=df, vcov={"CRV1": cl}).tidy().loc[_D]
+        static = pf.feols(f"{n[outcome]} ~ {_D}{cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]}).tidy().loc[_D]
     att, att_se = float(static["Estimate"]), float(static["Std. Error"])
     return EventStudyResult(estimator="twfe", table=table, att=att, se=att_se, ci_low=att - z * att_se,
                             ci_high=att + z * att_se, vcov=V, reference=-1,
