@@ -156,6 +156,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure",
             expects="two integers [lo < 0, hi >= 0]"),
         opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
+        opt("sdid_cohorts", "list[int]", None, "adoption cohorts of the synthetic DID (default: every cohort)"),
+        opt("sdid_replications", "int", 200, "placebo draws of the synthetic DID's standard errors"),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
             "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
         opt("covariate_period", "str", "earlier", "CS covariates at the earlier of a cell's two periods (R did, "
@@ -175,6 +177,11 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("covariates", "str", "controls", "as [analyses.staggered]", allowed=("controls", "none")),
         opt("ps_fallback", "str", "none", "as [analyses.staggered]", allowed=("reg", "none")),
         opt("covariate_period", "str", "earlier", "as [analyses.staggered]", allowed=("earlier", "base")),
+    ),
+    "pretrends": (
+        opt("source", "str", "twfe", "event study whose pre-test is analysed", allowed=("twfe", "cs")),
+        opt("window", "list[int]", [-4, 4], "event times used", expects="two integers [lo < 0, hi >= 0]"),
+        opt("power", "float", 0.8, "power of the linear violation analysed (50% and 80% slopes always shown)"),
     ),
     "wild_bootstrap": (
         opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)"),

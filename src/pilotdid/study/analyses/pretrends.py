@@ -1,0 +1,97 @@
+"""Analysis ``pretrends``: power of the pre-trend test (Roth 2022; R ``pretrends``).
+
+Options (``[analyses.pretrends]``):
+
+- ``source = "twfe"`` (the TWFE event study, reference -1, unbinned, CRV1 covariance: the paper's pre-test) or
+  ``"cs"`` (Callaway-Sant'Anna dynamic aggregation, universal base period);
+- ``window = [-4, 4]``: event times used (pre: window start .. -2; post: 0 .. window end);
+- ``power = 0.8``: the power of the linear violation analysed (the slopes for 50% and 80% are always reported).
+
+Reported: the slope of a linear violation of parallel trends that the pre-test (any pre-period |t| > 1.96)
+detects with 50% and 80% probability; for the chosen one, the Bayes factor and likelihood ratio of
+``pretrends``, the expected post-period estimates conditional on passing the pre-test, and their bias
+(that expectation minus the trend) -- how much of the estimated effect such an undetected trend could produce.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.inference.honest import event_study_inputs
+from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options
+from pilotdid.study.analyses.staggered import balanced_sample, choice, cs_event_study, parse_window
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+
+OPTIONS = ("source", "window", "power", "seed")
+GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of parallel trends the pre-test would miss "
+         "half (or a fifth) of the time, and what such a trend would add to the post-period estimates. It guards "
+         "against reading an insignificant pre-test as evidence of parallel trends when the test has little power.")
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+    from pilotdid.inference import pretrends as pt
+    from pilotdid.report.figures.pretrends import pretrends_figure
+    from pilotdid.study.analyses.event_study import require_absorbing
+
+    name = "pretrends"
+    check_options(options, OPTIONS, name)
+    require_absorbing(ctx, name)
+    source = choice(options, "source", "twfe", ("twfe", "cs"), name)
+    window = parse_window(options, name)
+    power = options.get("power", 0.8)
+    if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0.06 < power < 1:
+        raise PilotdidInputError(f"power = {power!r}", where=f"[analyses.{name}] power",
+                                 fix="a probability above the test's size, e.g. 0.8")
+    covariates = list(ctx.model.controls)
+    data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
+    if source == "cs":
+        _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group="never_treated", est_method="dr",
+                                  ps_fallback="none", covariate_period="earlier", base_period="universal",
+                                  anticipation=0, draws=0, weights="rademacher", seed=ctx.seed)
+        src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic covariance)"
+    else:
+        es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time,
+                              first_treat=FIRST_TREAT, covariates=covariates, cluster=ctx.model.cluster)
+        src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
+    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
+    t_vec = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, n_post)]
+    slopes = {p: pt.slope_for_power(sigma, p, t_vec, -1) for p in sorted({0.5, 0.8, float(power)})}
+    slope = slopes[float(power)]
+    res = pt.pretrends(beta, sigma, t_vec, slope * (t_vec + 1), reference=-1)
+    post = res.table[res.table.t >= 0]
+    bias = (post.mean_after_pretest - post.delta).to_numpy()
+    observed_post = float(np.mean(beta[n_pre:]))
+    body = res.table.assign(bias=lambda d: np.where(d.t >= 0, d.mean_after_pretest - d.delta, np.nan))
+    table = Table(
+        name="pretrends_power", title=f"Power of the pre-trend test against a linear trend ({power:.0%} power)",
+        body=body.rename(columns={"t": "event time", "betahat": "estimate", "delta": "hypothesised trend",
+                                  "mean_after_pretest": "expected if pre-test passes"}), float_digits=4,
+        notes=[f"Source: {src_text}; pre-test: any of the {n_pre} pre-period coefficients with |t| > 1.96.",
+               "Slope of a linear violation detected with probability 50%: "
+               f"{slopes[0.5]:.4f}; 80%: {slopes[0.8]:.4f} (per year, outcome units).",
+               f"Against the {power:.0%}-power trend: Bayes factor {res.bayes_factor:.3f} (P(pass | trend) / "
+               f"P(pass | parallel trends)), likelihood ratio {res.likelihood_ratio:.3f}; the trend alone would "
+               f"produce post-period estimates averaging {float(np.mean(post.mean_after_pretest)):.4f} among "
+               f"studies passing the pre-test (observed average {observed_post:.4f}).",
+               "Roth (2022, AER: Insights), as R pretrends (power by the multivariate normal box probability)."])
+    notes.append(f"Pre-trend power: a linear pre-trend of slope {slopes[0.5]:.4f} per year would go undetected half "
+                 f"the time (80% power: {slopes[0.8]:.4f}); such an undetected {power:.0%}-power trend would "
+                 f"account for {float(np.mean(post.mean_after_pretest)):.4f} of the post-period estimates "
+                 f"(observed average {observed_post:.4f}).")
+    notes.append(GUARD)
+    fig = pretrends_figure(res.table, slope=slope, power=float(power), lang=ctx.lang)
+    return AnalysisOutput(
+        results={"pretrends": {"source": source, "window": list(window),
+                               "slope_for_power": {f"{p:g}": s for p, s in slopes.items()},
+                               "power": res.power, "bayes_factor": res.bayes_factor,
+                               "likelihood_ratio": res.likelihood_ratio,
+                               "mean_after_pretest_post": float(np.mean(post.mean_after_pretest)),
+                               "bias_post": bias.tolist(), "observed_post_mean": observed_post,
+                               "table": res.table.to_dict("records")}},
+        tables={table.name: table}, figures={"pretrends_power": fig}, notes=notes)
