@@ -55,6 +55,14 @@ def test_robust_estimators_recover_the_truth(small_run) -> None:
     assert (robust["coverage_95"] >= 0.6).all(), robust
 
 
+def test_new_estimators_recover_their_targets(small_run) -> None:
+    _, summary = small_run
+    new = summary[summary["estimator"].isin(["dcdh", "etwfe", "stacked"])]
+    assert len(new) == 6
+    assert (new["bias"].abs() < 0.06).all(), new
+    assert (new["coverage_95"] >= 0.6).all(), new
+
+
 def test_twfe_is_biased_under_dynamic_effects_only(small_run) -> None:
     _, summary = small_run
     twfe = summary[summary["estimator"] == "twfe"].set_index("dgp")
