@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pilotdid-installed
 PYTEST_ARGS ?= -n 2 -m "not slow"
 
-.PHONY: replicate test test-all bench clean-venv
+.PHONY: replicate test test-all fuzz bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ replicate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Property tests (hypothesis) with fresh randomness: FUZZ_ROUNDS runs of every @given test, each drawing new
+# examples (`make test` draws the same, derandomized examples every time; see tests/conftest.py).
+FUZZ_ROUNDS ?= 5
+fuzz: $(STAMP)
+	@for round in $$(seq $(FUZZ_ROUNDS)); do \
+	  echo "fuzz round $$round of $(FUZZ_ROUNDS)"; \
+	  HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider $$(grep -rl "@given" tests) || exit 1; \
+	done
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2

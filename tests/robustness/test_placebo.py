@@ -176,18 +176,6 @@ def test_bad_inputs(panel):
         staggered_placebo(bad, outcome="y", unit="unit", time="year", first_treat="first_treat")
 
 
-def test_fast_enough_for_the_target(panel):
-    """Loose CI guard (the benchmark measures properly): 1,000 draws well under a second."""
-    import time
-
-    design = PlaceboDesign.prepare(panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
-                                   controls=CONTROLS)
-    design.run(draws=100, seed=1)
-    t0 = time.perf_counter()
-    design.run(draws=1000, seed=1)
-    assert time.perf_counter() - t0 < 1.5
-
-
 def test_row_order_and_labels_do_not_matter(small_panel):
     kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", controls=["x1", "x2"], draws=40,
               seed=8)
