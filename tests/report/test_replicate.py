@@ -112,6 +112,9 @@ def test_headline_under_the_7_and_9_indicator_indices(replication):
     assert grid["index_system"] == ["study", "nine"]
     specs = doc["multiverse"]["specifications"]
     assert {s["index_system"] for s in specs} == {"study", "nine"}
+    # the 9-indicator index ends in 2017: drop_2020 would repeat its full-sample specifications, so it is not run
+    assert not [s for s in specs if s["index_system"] == "nine" and s["sample"] == "drop_2020"]
+    assert doc["multiverse"]["summary"]["n_specs"] == len(specs) == 288 + 192
     nine_study_spec = [s for s in specs if s["index_system"] == "nine" and s["index_method"] == "entropy"
                        and s["pooling"] == "pooled" and s["sample"] == "full" and s["winsorize"] == 0
                        and s["treatment_rule"] == "approval_year" and s["vcov"] == "reghdfe"]

@@ -268,6 +268,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     tasks = []
     recoded: dict[tuple[str, str], int] = {}
     variant_notes: dict[str, str] = {}
+    repeated: dict[str, int] = {}
     dims = [d for d in DIMENSIONS if d != "vcov"]
     for combo in itertools.product(*(grid[d] for d in dims)):
         choice = dict(zip(dims, combo))
@@ -289,7 +290,13 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         if choice["treatment_rule"] not in treat_cache:
             treat_cache[choice["treatment_rule"]] = _first_treat(ctx, choice["treatment_rule"])
         keep, _ = _sample_rows(ctx, choice["sample"], options, sample_cache)
-        keep = keep & outcome_cache[key].notna().to_numpy()
+        has_outcome = outcome_cache[key].notna().to_numpy()
+        if choice["sample"] != "full" and not (has_outcome & ~keep).any():
+            # the sample cut removes no row this outcome has (e.g. drop_2020 for an index that ends in 2017): the
+            # specification would repeat the full-sample one and count twice in the curve's shares
+            repeated[choice["index_system"]] = repeated.get(choice["index_system"], 0) + 1
+            continue
+        keep = keep & has_outcome
         frame = ctx.panel.loc[keep, list(dict.fromkeys(base_cols))].copy()
         frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
         ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
@@ -312,6 +319,9 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     notes.append(msg("multiverse.note.count", ctx.lang, n=len(tasks) * len(grid["vcov"]), draws=draws, seed=seed,
                      kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
+    for system_name, n in repeated.items():
+        notes.append(f"Index system '{system_name}': {n} data variants whose sample cut removes none of its rows were not "
+                     "repeated (they equal the full-sample specifications).")
     for sample, (keep, note) in sample_cache.items():
         notes.append(msg("multiverse.note.sample", ctx.lang, sample=sample, note=note))
     for (sample, rule), n_units in recoded.items():
