@@ -125,19 +125,12 @@ class EventStudyResult(Result):
 Fitter = Callable[[pd.DataFrame, str, list[str], list[str], str], tuple[pd.Series, pd.DataFrame, int, int, int]]
 
 
-#: pyfixest 0.60 calls pandas with ``inplace=`` (deprecated in pandas 3.1); silenced only around its calls
-PANDAS_INPLACE_MESSAGE = r"The inplace keyword in (DataFrame|Series)\."
-
-
 def quiet_feols(*args, **kwargs):
-    """``pyfixest.feols`` with pyfixest's own pandas-deprecation warning silenced (nothing else)."""
-    import warnings
+    """``pyfixest.feols`` through the package's one silencer (:func:`pilotdid.estimation.fixest.feols`); pyfixest
+    is imported on first use."""
+    from pilotdid.estimation.fixest import feols
 
-    from pilotdid.estimation.fixest import pf
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=PANDAS_INPLACE_MESSAGE)
-        return pf.feols(*args, **kwargs)
+    return feols(*args, **kwargs)
 
 
 def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:

@@ -18,7 +18,11 @@ import pyfixest as pf
 from pyfixest.estimation.formula import model_matrix as _model_matrix
 from pyfixest.estimation.formula import utils as _formula_utils
 
-__all__ = ["pf"]
+__all__ = ["PANDAS_INPLACE_MESSAGE", "feols", "pf", "quiet"]
+
+#: pyfixest 0.60 calls pandas with ``inplace=``, which pandas 3.1 deprecates. That warning is pyfixest's to fix
+#: and says nothing about the user's data; it alone is silenced, and only around pyfixest calls (:func:`quiet`).
+PANDAS_INPLACE_MESSAGE = r"The inplace keyword in (DataFrame|Series)\."
 
 
 def _encode_fixed_effects_in_order(fixed_effects: str, data: pd.DataFrame) -> str:
@@ -65,3 +69,23 @@ def formula_names(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[str,
         if not plain:
             rename[column] = names[column]
     return (frame.rename(columns=rename) if rename else frame), names
+
+
+def quiet():
+    """Context manager silencing only pyfixest's pandas ``inplace`` deprecation warning (nothing else)."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def _ctx():
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=PANDAS_INPLACE_MESSAGE)
+            yield
+
+    return _ctx()
+
+
+def feols(*args, **kwargs):
+    """``pyfixest.feols`` inside :func:`quiet`."""
+    with quiet():
+        return pf.feols(*args, **kwargs)

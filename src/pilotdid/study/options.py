@@ -69,7 +69,7 @@ def type_words(kind: str) -> str:
 #: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
 SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)")
 
-_ESTIMATORS = "pilotdid.study.analyses.staggered:ESTIMATORS"
+_ESTIMATORS = "pilotdid.estimation.staggered.registry:NAMES"
 _PRESETS = ("lsdv", "areg", "xtreg_fe", "reghdfe", "fixest")
 
 #: [analyses.NAME] -> its options. Order is the order of docs/study-file.md.

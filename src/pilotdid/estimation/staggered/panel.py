@@ -112,24 +112,11 @@ def to_wide(
                      dropped_always_treated=dropped, notes=notes)
 
 
-#: pyfixest 0.60 calls pandas with ``inplace=`` which pandas 3.1 deprecates (Pandas4Warning). That
-#: warning is pyfixest's to fix and says nothing about the user's data; it alone is silenced, only
-#: around pyfixest calls.
-PANDAS_INPLACE_MESSAGE = r"The inplace keyword in (DataFrame|Series)\."
-
-
 def pyfixest_quiet():
-    """Context manager silencing only pyfixest's pandas-3 ``inplace`` deprecation warning."""
-    import contextlib
-    import warnings
+    """The package's one pyfixest-warning silencer (:func:`pilotdid.estimation.fixest.quiet`), imported on use."""
+    from pilotdid.estimation.fixest import quiet
 
-    @contextlib.contextmanager
-    def _ctx():
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=PANDAS_INPLACE_MESSAGE)
-            yield
-
-    return _ctx()
+    return quiet()
 
 
 def long_sample(

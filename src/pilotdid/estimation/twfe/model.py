@@ -37,13 +37,13 @@ from pilotdid.estimation.twfe.covariance import (
     VcovPreset,
     get_preset,
 )
+from pilotdid.estimation.fixest import PANDAS_INPLACE_MESSAGE
 from pilotdid.estimation.twfe.data import TwfeData, is_nested, validate
 from pilotdid.estimation.twfe.results import TwfeResult
 
-#: pyfixest 0.60 calls pandas methods with ``inplace=`` which pandas 3.1 deprecates; these
-#: warnings are pyfixest's to fix, carry no information about the user's data, and are silenced
-#: only around the pyfixest call (matched on pandas' own message).
-_PANDAS_INPLACE_MESSAGE = r"The inplace keyword in DataFrame\."
+#: pyfixest's pandas-deprecation warnings carry no information about the user's data: the one silencer's message
+#: (estimation/fixest.py) is left out of the warnings passed on to the report
+_PANDAS_INPLACE_MESSAGE = PANDAS_INPLACE_MESSAGE
 
 
 #: Convergence tolerance of pyfixest's alternating-projections demeaning. pyfixest's default (1e-6)

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.staggered import registry as staggered_registry
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -56,38 +57,10 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
            "covariates", "window", "stacked_window", "sdid_cohorts", "sdid_replications")
-ESTIMATORS = ("cs", "sa", "bjs", "bacon", "dcdh", "twowayfeweights", "etwfe", "stacked", "sdid")
-DEFAULT_ESTIMATORS = ("cs", "sa", "bjs", "bacon")
-GUARDS = {
-    "bacon": "The Goodman-Bacon decomposition splits the TWFE coefficient into every 2x2 comparison with its weight, "
-             "including 'forbidden' ones that use already-treated units as controls. It guards against trusting a "
-             "TWFE estimate that leans on those comparisons when effects change over time.",
-    "cs": "Callaway-Sant'Anna estimates each cohort's effect in each year against never-treated (or not-yet-treated) "
-          "units only, so already-treated units never serve as controls. It guards against the negative weights and "
-          "contamination TWFE suffers when effects differ across cohorts or grow with exposure.",
-    "sa": "Sun-Abraham estimates cohort-specific event-time effects in one saturated regression and averages them "
-          "with cohort-share weights. It guards against event-study leads and lags being contaminated by effects "
-          "from other periods, which biases TWFE event studies under heterogeneous effects.",
-    "bjs": "The imputation estimator (Borusyak-Jaravel-Spiess) fits unit and year effects on untreated observations "
-           "only and imputes each treated observation's untreated outcome. It guards against TWFE's implicit "
-           "comparisons with already-treated units and uses all clean pre-periods efficiently.",
-    "dcdh": "de Chaisemartin-D'Haultfoeuille's did_multiplegt_dyn compares each city's outcome change since the year "
-            "before its pilot with cities not yet treated, l years on, and runs the same comparison backwards as "
-            "placebos. It guards against TWFE's forbidden comparisons and tests parallel trends jointly.",
-    "twowayfeweights": "The twowayfeweights diagnostic gives the weight the TWFE coefficient puts on each treated "
-                       "city-year's effect. It guards against reading a TWFE estimate as an average effect when some "
-                       "weights are negative.",
-    "etwfe": "Wooldridge's extended TWFE gives every treated cohort-year its own coefficient in one regression, so "
-             "treated observations never serve as controls. It guards against TWFE's negative weights while "
-             "keeping the regression framework (and its covariates).",
-    "stacked": "Stacked DID builds one clean sub-experiment per adoption cohort (its cities against cities not "
-               "treated within the event window) and, with Wing-Freedman-Hollingsworth weights, averages them by "
-               "cohort size. It guards against forbidden comparisons and against the unweighted stack's implicit "
-               "variance weights.",
-    "sdid": "Synthetic DID reweights the never-treated cities (and the pre-treatment years) so that their path "
-            "matches the treated cohort's before adoption, then takes the DID. It guards against parallel trends "
-            "failing for the raw comparison group, which matters when a cohort is one or a few early cities.",
-}
+#: The estimators, their order, defaults and guard sentences: one registry (a new one = a module + an entry there).
+ESTIMATORS = staggered_registry.NAMES
+DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
+GUARDS = {e.name: e.guard for e in staggered_registry.ENTRIES}
 
 
 DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
@@ -210,7 +183,7 @@ def _fmt(coef, se):
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.estimation.staggered import bjs, cs, sa
+    from pilotdid.estimation.staggered import cs
     from pilotdid.estimation.staggered.bacon import bacon_decomposition
     from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.report.figures.bacon import bacon_figure
@@ -290,10 +263,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                     f"(critical value {res.bootstrap['crit']:.3f}).") if draws else
                    "Analytic influence-function SEs; pointwise 95% CIs."], float_digits=4)
         ctx.progress("staggered: Callaway-Sant'Anna", 1, 1)
-    if "sa" in estimators:
-        results_es["sa"] = sa.sun_abraham(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
-    if "bjs" in estimators:
-        results_es["bjs"] = bjs.imputation(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
     if "dcdh" in estimators:
         from pilotdid.estimation.staggered import dcdh
 
@@ -415,10 +384,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                    "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
                    f"city-years (Stata sdid). SE: {sd_method}. Average {sd.att:.4f} (SE {sd.se:.4f})."])
         ctx.progress("staggered: synthetic DID", 1, 1)
-    for key in ("sa", "bjs"):
-        if key in results_es:
-            notes += results_es[key].notes
-            aggregates.append({**results_es[key].aggregate_row("simple"), "se_method": results_es[key].se_method})
+    # every registry entry with a generic fit (sa, bjs, ...): event-time rows and its overall ATT
+    for entry in staggered_registry.ENTRIES:
+        if entry.fit is not None and entry.name in estimators:
+            es = staggered_registry.fit(entry.name, data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+            results_es[entry.name] = es
+            notes += es.notes
+            aggregates.append({**es.aggregate_row(entry.aggregate_type), "se_method": es.se_method})
 
     # TWFE: reuse the event_study analysis when it ran (no duplicate rows), else fit the unbinned version.
     twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
@@ -430,7 +402,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
                      "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
 
-    event_rows = [r for e in ("cs", "sa", "bjs", "dcdh", "etwfe", "stacked") if e in results_es
+    event_rows = [r for e in staggered_registry.EVENT_STUDY if e in results_es
                   for r in results_es[e].event_rows()]
     all_rows = pd.DataFrame(event_rows + twfe_rows)
     es_rows_out = [normalise_row(r, EVENT_STUDY_KEYS) for r in event_rows]
@@ -443,8 +415,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
         wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
-        wide = wide[["rel_time"] + [e for e in ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
-                                    if e in wide.columns]]
+        wide = wide[["rel_time"] + [e for e in ("twfe", *staggered_registry.EVENT_STUDY) if e in wide.columns]]
         if "cs" in results_es:  # how many treated units each CS event-time estimate rests on
             units = {r["rel_time"]: r["n_units"] for r in extra["cs_event_time_units"]}
             wide["cs treated units"] = [str(units[int(k)]) if int(k) in units else "" for k in wide["rel_time"]]
