@@ -481,22 +481,27 @@ def multiplier_draws(n: int, draws: int, seed: int, weights: str = "rademacher",
     """(draws, n) mean-zero, unit-variance multipliers for draws start .. start+draws-1: Rademacher (+-1)
     or Mammen's two-point weights.
 
-    Draw b comes from its own stream ``default_rng([seed, b])``, so any split of the draws into blocks
-    gives the same numbers (and a block never needs the whole draws x n matrix in memory).
+    Draws come in fixed chunks of :data:`DRAW_CHUNK`: chunk c (draws c*DRAW_CHUNK ..) is generated whole from its
+    own stream ``default_rng([seed, c])``, so any split of the draws into blocks gives the same numbers (and a
+    block never needs the whole draws x n matrix in memory).
     """
     if weights not in BOOT_WEIGHTS:
         raise PilotdidInputError(f"bootstrap weights {weights!r} unknown", where="staggered.bootstrap",
                                  fix=f"use one of {BOOT_WEIGHTS}")
     out = np.empty((draws, n))
+    stop = start + draws
+    row_bytes = (n + 7) // 8
     s5 = np.sqrt(5.0)
-    for row, b in enumerate(range(start, start + draws)):
-        rng = np.random.default_rng([seed, b])
+    for c in range(start // DRAW_CHUNK, (stop - 1) // DRAW_CHUNK + 1 if draws else 0):
+        rng = np.random.default_rng([seed, c])
         if weights == "rademacher":
             # one random bit per weight (8x fewer random numbers than drawing floats)
-            bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8))[:n]
-            out[row] = bits * 2.0 - 1.0
+            raw = np.frombuffer(rng.bytes(DRAW_CHUNK * row_bytes), dtype=np.uint8).reshape(DRAW_CHUNK, row_bytes)
+            chunk = np.unpackbits(raw, axis=1)[:, :n] * 2.0 - 1.0
         else:
-            out[row] = np.where(rng.random(n) < (s5 + 1) / (2 * s5), -(s5 - 1) / 2, (s5 + 1) / 2)
+            chunk = np.where(rng.random((DRAW_CHUNK, n)) < (s5 + 1) / (2 * s5), -(s5 - 1) / 2, (s5 + 1) / 2)
+        lo, hi = max(start, c * DRAW_CHUNK), min(stop, (c + 1) * DRAW_CHUNK)
+        out[lo - start: hi - start] = chunk[lo - c * DRAW_CHUNK: hi - c * DRAW_CHUNK]
     return out
 
 
@@ -692,11 +697,12 @@ def aggregate(
         if len(labels):
             _, crit = multiplier_bootstrap(inf[:, 1:], cluster=result.cluster, draws=bootstrap_draws, seed=seed,
                                            weights=weights, alpha=result.alpha)
-        se_method = f"multiplier bootstrap ({weights}, {bootstrap_draws} draws, uniform bands)"
+        se_method = (f"multiplier bootstrap ({weights}, {bootstrap_draws} draws, uniform bands"
+                     + (", one multiplier per cluster on cluster sums)" if result.cluster is not None else ")"))
     else:
         se_all = _analytic_se(inf, result.cluster)
         crit = z
-        se_method = "analytic (influence function)"
+        se_method = "analytic (influence function" + (", summed within clusters)" if result.cluster is not None else ")")
     # Cells fixed at zero by construction (the universal base period) have no sampling variance.
     se_all = np.where(se_all > 0, se_all, np.nan)
     label_name = {"group": "group", "calendar": "time", "dynamic": "event_time"}.get(type, "label")
