@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilotdid.report.export import add_to_docx
+from pilotdid.report.export import add_to_docx, journal_document
 from pilotdid.i18n import msg
 from pilotdid.report.html import data_sentence, figure_title, ordered_outputs, section_title
 
 
 def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = None) -> None:
-    from docx import Document
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     lang = run.context.lang
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Calibri"
-    style.font.size = Pt(10)
+    doc = journal_document()
     doc.add_heading(run.spec.title, level=0)
     doc.add_paragraph(msg("report.docx_intro", lang, name=run.spec.name, seed=run.context.seed))
     if verdict:
@@ -39,7 +35,6 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
             doc.add_paragraph(note)
         for table in out.tables.values():
             add_to_docx(doc, table)
-            doc.add_paragraph()
         for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():

@@ -269,6 +269,170 @@ def write_xlsx(table: Table, path: Path) -> None:
     wb.save(path)
 
 
+# --- Word: a three-line table a journal takes ------------------------------------------------------------------
+
+#: A4 with 2.5 cm margins; body 五号 (10.5 pt); notes 小五 (9 pt).
+A4_CM = (21.0, 29.7)
+MARGIN_CM = 2.5
+BODY_PT = 10.5
+NOTE_PT = 9.0
+#: Font sizes tried, largest first, before a table is set on a landscape page.
+TABLE_PT = (10.5, 9.0, 8.0, 7.5)
+LATIN_FONT, EAST_ASIA_FONT = "Times New Roman", "SimSun"  # 宋体
+#: Rules in eighths of a point: top and bottom 1.5 pt, under the header 0.75 pt.
+THICK_RULE, THIN_RULE = "12", "6"
+#: Left + right cell margin (twips each side: 57 = 0.1 cm).
+CELL_MARGIN_TWIPS = 57
+
+
+def _char_em(ch: str) -> float:
+    """Approximate advance width of one character in Times New Roman / 宋体, in em (for column widths)."""
+    if _CJK.match(ch) or unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 1.0
+    if ch.isdigit() or ch in "*$#_?":
+        return 0.5
+    if ch in ".,:;'!|":
+        return 0.28
+    if ch in "()[]-":
+        return 0.34
+    if ch == " ":
+        return 0.25
+    if ch.isupper() or ch in "%&@MW—":
+        return 0.72
+    if ch.islower():
+        return 0.5
+    return 0.6
+
+
+def _text_pt(text: str, size: float, bold: bool = False) -> float:
+    return sum(_char_em(c) for c in text) * size * (1.06 if bold else 1.0)
+
+
+def _column_widths(table: Table, size: float, available_pt: float) -> list[float] | None:
+    """Column widths (pt) that fill ``available_pt`` with no token broken, or None when they cannot fit.
+
+    Each column gets at least its longest unbreakable token (a number, a word) and at most its longest
+    cell; the page width left over is shared in proportion to what each column could still use.
+    """
+    pad = 2 * CELL_MARGIN_TWIPS / 20 + 1.5
+    columns = list(zip(*([table.header] + table.text_rows()), strict=True)) if table.header else []
+    least, most = [], []
+    for j, cells in enumerate(columns):
+        tokens = [tok for i, text in enumerate(cells) for tok in (text.split() or [""])]
+        bold = [True] + [False] * (len(cells) - 1)
+        least.append(max(_text_pt(tok, size, True) for tok in tokens) + pad)
+        most.append(max(_text_pt(text, size, b) for text, b in zip(cells, bold, strict=True)) + pad)
+        if j == 0:  # row labels: keep them on one line when the page allows
+            least[-1] = max(least[-1], min(most[-1], available_pt * 0.25))
+    if sum(least) > available_pt:
+        return None
+    if sum(most) <= available_pt:
+        scale = available_pt / sum(most)
+        return [w * scale for w in most]
+    spare = available_pt - sum(least)
+    room = [m - n for m, n in zip(most, least, strict=True)]
+    return [n + spare * r / sum(room) for n, r in zip(least, room, strict=True)]
+
+
+def docx_layout(table: Table, portrait_width_pt: float, landscape_width_pt: float) -> tuple[float, bool, list[float]]:
+    """(font size, landscape?, column widths in pt) for a table: the largest size that fits portrait, then landscape."""
+    for landscape, width in ((False, portrait_width_pt), (True, landscape_width_pt)):
+        for size in TABLE_PT:
+            widths = _column_widths(table, size, width)
+            if widths is not None:
+                return size, landscape, widths
+    size = TABLE_PT[-1]
+    widths = _column_widths(table, size, 10 * landscape_width_pt) or []
+    total = sum(widths) or 1.0
+    return size, True, [w * landscape_width_pt / total for w in widths]
+
+
+def _set_fonts(rpr_parent, size_pt: float | None = None) -> None:
+    """Times New Roman for Latin text and 宋体 for East Asian text on an element with (or given) rPr."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rpr = rpr_parent.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_parent.append(rpr)
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("ascii", "hAnsi", "cs"):
+        fonts.set(qn(f"w:{attr}"), LATIN_FONT)
+    fonts.set(qn("w:eastAsia"), EAST_ASIA_FONT)
+    for theme in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{theme}"), None)
+    if size_pt is not None:
+        for tag in ("w:sz", "w:szCs"):
+            el = rpr.find(qn(tag))
+            if el is None:
+                el = OxmlElement(tag)
+                rpr.append(el)
+            el.set(qn("w:val"), str(int(round(size_pt * 2))))
+
+
+def journal_document(*, landscape: bool = False):
+    """A python-docx Document set up as journals want it: A4, 2.5 cm margins, Times New Roman + 宋体,
+    五号 (10.5 pt) body, no inherited paragraph spacing (the default template's spacing-after of 10 pt)."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    section = doc.sections[0]
+    _page(section, landscape)
+    section.top_margin = section.bottom_margin = Cm(MARGIN_CM)
+    section.left_margin = section.right_margin = Cm(MARGIN_CM)
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    _set_fonts(rpr_default, BODY_PT)
+    ppr_default = defaults.find(qn("w:pPrDefault"))
+    if ppr_default is None:
+        ppr_default = OxmlElement("w:pPrDefault")
+        defaults.append(ppr_default)
+    ppr = ppr_default.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = OxmlElement("w:pPr")
+        ppr_default.append(ppr)
+    spacing = ppr.find(qn("w:spacing"))
+    if spacing is None:
+        spacing = OxmlElement("w:spacing")
+        ppr.append(spacing)
+    spacing.set(qn("w:after"), "0")
+    spacing.set(qn("w:line"), "240")
+    spacing.set(qn("w:lineRule"), "auto")
+    for style in doc.styles:
+        element = style.element
+        if element.find(qn("w:rPr")) is not None or style.name == "Normal":
+            _set_fonts(element)
+        if style.name == "Normal":
+            style.font.size = Pt(BODY_PT)
+            style.paragraph_format.space_after = Pt(0)
+            style.paragraph_format.line_spacing = 1.0
+        if style.name.startswith("Heading") or style.name == "Title":
+            style.font.color.rgb = RGBColor(0, 0, 0)
+    return doc
+
+
+def _page(section, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    short, long_ = Cm(A4_CM[0]), Cm(A4_CM[1])
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (long_, short) if landscape else (short, long_)
+
+
+def _text_width_pt(landscape: bool) -> float:
+    width_cm = (A4_CM[1] if landscape else A4_CM[0]) - 2 * MARGIN_CM
+    return width_cm / 2.54 * 72
+
+
 def _docx_borders(cell, **edges: str) -> None:
     """Set borders on a python-docx cell: ``top="single:12"`` (style:size in eighths of a point)."""
     from docx.oxml import OxmlElement
@@ -289,35 +453,131 @@ def _docx_borders(cell, **edges: str) -> None:
         borders.append(el)
 
 
-def add_to_docx(document, table: Table) -> None:
-    """Append a three-line table (caption, table, notes) to a python-docx Document."""
+def _table_properties(t, widths_pt: list[float]) -> None:
+    """Fixed layout at the given widths, centred, compact cell margins, no table-style borders."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    tbl_pr = t._tbl.tblPr
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), str(int(round(sum(widths_pt) * 20))))
+    width.set(qn("w:type"), "dxa")
+    for old in tbl_pr.findall(qn("w:tblW")):
+        tbl_pr.remove(old)
+    tbl_pr.append(width)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    margins = OxmlElement("w:tblCellMar")
+    for edge, twips in (("top", 0), ("left", CELL_MARGIN_TWIPS), ("bottom", 0), ("right", CELL_MARGIN_TWIPS)):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(twips))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    tbl_pr.append(margins)
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tbl_pr.append(borders)
+    for col, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths_pt, strict=True):
+        col.set(qn("w:w"), str(int(round(w * 20))))
+
+
+def _row_flags(row, *, header: bool) -> None:
+    """Rows never split across pages; header rows repeat at the top of every page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    if header:
+        tr_pr.append(OxmlElement("w:tblHeader"))
+
+
+#: Word joiner (U+2060): no line break on either side. Word and LibreOffice break lines after a hyphen, a dash
+#: or a slash inside a word ("PSM-|DID"); a joiner after each keeps the word whole.
+WORD_JOINER = "\u2060"
+_BREAKABLE_INSIDE = re.compile(r"(?<=\S)([-–/])(?=\S)")
+
+
+def docx_cell_text(text: str) -> str:
+    """Cell text with every hyphen, dash and slash inside a token glued to its neighbours."""
+    return _BREAKABLE_INSIDE.sub(lambda m: m.group(1) + WORD_JOINER, text)
+
+
+def _compact_paragraph(p, align, size: float, bold: bool = False, keep_with_next: bool = False) -> None:
+    from docx.shared import Pt
+
+    fmt = p.paragraph_format
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    fmt.keep_with_next = keep_with_next
+    p.alignment = align
+    for r in p.runs:
+        r.font.size = Pt(size)
+        r.bold = bold
+
+
+def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True) -> None:
+    """Append a three-line table (caption, table, notes) to a document made by :func:`journal_document`.
+
+    Rules: top and bottom 1.5 pt, under the header 0.75 pt, nothing else. Column widths come from the
+    content and fill the text width; the font steps down from 10.5 pt when the table is wide, and a table
+    that still does not fit goes on its own landscape page (``allow_landscape_section``).
+    """
+    from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
+    section = document.sections[-1]
+    is_landscape = section.page_width > section.page_height
+    size, landscape, widths = docx_layout(table, _text_width_pt(False), _text_width_pt(True))
+    switched = False
+    if landscape and not is_landscape:
+        if allow_landscape_section:
+            _page(document.add_section(WD_SECTION.NEW_PAGE), True)
+            switched = True
+        else:
+            size, _, widths = docx_layout(table, _text_width_pt(False), _text_width_pt(False))
+    elif not landscape and is_landscape:
+        scale = _text_width_pt(True) / sum(widths)
+        widths = [w * scale for w in widths]
+
     cap = document.add_paragraph()
-    run = cap.add_run(table.title)
-    run.bold = True
+    cap.add_run(table.title)
+    _compact_paragraph(cap, WD_ALIGN_PARAGRAPH.CENTER, BODY_PT, bold=True, keep_with_next=True)
+    cap.paragraph_format.space_before = Pt(6)
+    cap.paragraph_format.space_after = Pt(3)
     header_rows = 2 if table.column_groups and any(label for label, _ in table.column_groups) else 1
     rows = table.text_rows()
     ncol = len(table.header)
     t = document.add_table(rows=header_rows + len(rows), cols=ncol)
+    _table_properties(t, widths)
     if header_rows == 2:
         col = 0
         for label, n in table.column_groups:
             cell = t.cell(0, col)
             if n > 1:
                 cell = cell.merge(t.cell(0, col + n - 1))
-            cell.text = label
+            cell.text = docx_cell_text(label)
             col += n
     # python-docx rebuilds the whole cell list on every t.cell()/row.cells call (quadratic in the table
     # size); take the list once, after the merges, and index it: row-major, ncol cells per row
     cells = t._cells
     for j, h in enumerate(table.header):
-        cells[(header_rows - 1) * ncol + j].text = h
+        cells[(header_rows - 1) * ncol + j].text = docx_cell_text(h)
     for i, row in enumerate(rows, start=header_rows):
         for j, text in enumerate(row):
-            cells[i * ncol + j].text = text
+            cells[i * ncol + j].text = docx_cell_text(text)
     n_rows = header_rows + len(rows)
+    for i, row in enumerate(t.rows):
+        _row_flags(row, header=i < header_rows)
     styled: set[int] = set()
     for i in range(n_rows):
         for j in range(ncol):
@@ -325,31 +585,34 @@ def add_to_docx(document, table: Table) -> None:
             if id(cell._tc) in styled:  # a merged cell appears once per column it spans
                 continue
             styled.add(id(cell._tc))
+            cell.width = Pt(widths[j])
             for p in cell.paragraphs:
-                p.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
-                for r in p.runs:
-                    r.font.size = Pt(9)
-                    r.bold = i < header_rows
+                align = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+                _compact_paragraph(p, align, size, bold=False, keep_with_next=i < n_rows - 1)
             edges = {}
             if i == 0:
-                edges["top"] = "single:12"
+                edges["top"] = f"single:{THICK_RULE}"
             if i == header_rows - 1:
-                edges["bottom"] = "single:6"
+                edges["bottom"] = f"single:{THIN_RULE}"
             if i == n_rows - 1:
-                edges["bottom"] = "single:12"
+                edges["bottom"] = f"single:{THICK_RULE}"
             if edges:
                 _docx_borders(cell, **edges)
-    for note in table.notes:
+    for k, note in enumerate(table.notes):
         p = document.add_paragraph()
-        r = p.add_run(note)
-        r.font.size = Pt(8)
+        p.add_run(note)
+        _compact_paragraph(p, WD_ALIGN_PARAGRAPH.JUSTIFY, NOTE_PT)
+        if k == 0:
+            p.paragraph_format.space_before = Pt(3)
+    if switched:
+        _page(document.add_section(WD_SECTION.NEW_PAGE), False)
 
 
 def write_docx(table: Table, path: Path) -> None:
-    from docx import Document
-
-    doc = Document()
-    add_to_docx(doc, table)
+    """One table in its own A4 document (landscape when it is too wide for portrait)."""
+    landscape = docx_layout(table, _text_width_pt(False), _text_width_pt(True))[1]
+    doc = journal_document(landscape=landscape)
+    add_to_docx(doc, table, allow_landscape_section=False)
     doc.save(path)
 
 

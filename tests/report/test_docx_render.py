@@ -1,0 +1,128 @@
+"""Word tables a journal takes: rendered by LibreOffice to PDF and PNG, pages counted, no token broken.
+
+Skipped, saying why, when LibreOffice (soffice) or poppler (pdftotext, pdftoppm) is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pilotdid.report.export import WORD_JOINER, write_docx
+from pilotdid.report.table import Table
+
+
+def _tools():
+    missing = [t for t in ("soffice", "pdftotext", "pdftoppm", "pdfinfo") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (Debian: libreoffice-writer-nogui, poppler-utils)")
+
+
+def _to_pdf(docx: Path, tmp: Path) -> Path:
+    _tools()
+    out = tmp / "pdf"
+    out.mkdir(exist_ok=True)
+    profile = (tmp / "lo-profile").as_uri()  # own profile: other soffice processes cannot lock ours
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(out),
+         str(docx)], capture_output=True, text=True, timeout=300)
+    pdf = out / f"{docx.stem}.pdf"
+    assert result.returncode == 0 and pdf.exists(), result.stderr[-1000:]
+    return pdf
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+def _pdf_tokens(pdf: Path) -> Counter:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return Counter(text.replace(WORD_JOINER, "").split())
+
+
+def _cell_tokens(docx: Path) -> Counter:
+    from docx import Document
+
+    tokens: Counter = Counter()
+    for table in Document(docx).tables:
+        seen = set()
+        for row in table.rows:
+            for cell in row.cells:
+                if id(cell._tc) in seen:
+                    continue
+                seen.add(id(cell._tc))
+                tokens.update(cell.text.replace(WORD_JOINER, "").split())
+    return tokens
+
+
+def _broken_tokens(docx: Path, pdf: Path) -> list[str]:
+    """Cell tokens the PDF holds fewer times than the cells do: each was broken across lines somewhere."""
+    pdf_tokens = _pdf_tokens(pdf)
+    return sorted(tok for tok, n in _cell_tokens(docx).items() if pdf_tokens[tok] < n)
+
+
+@pytest.fixture
+def wide_table():
+    rows = [["Broadband China pilot (concurrent policy)", "0.0078***", "(−2.747)", "-0.0012", "0.0134**",
+             "(12.345)", "2034"]] * 4
+    body = pd.DataFrame(rows, columns=["Variable", "(1) PSM-DID nearest 1:3", "(2) PSM-DID radius", "(3) PSM-DID kernel",
+                                       "(4) Concurrent policy", "(5) Lagged treatment", "(6) Winsorised 1%"])
+    return Table("wide", "A wide table", body, notes=["t-statistics in parentheses."])
+
+
+def test_word_table_is_a_three_line_a4_table_with_journal_fonts(tmp_path, wide_table):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    path = tmp_path / "wide.docx"
+    write_docx(wide_table, path)
+    doc = Document(path)
+    section = doc.sections[0]
+    assert {round(section.page_width.cm, 1), round(section.page_height.cm, 1)} == {21.0, 29.7}
+    fonts = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert fonts.get(qn("w:ascii")) == "Times New Roman" and fonts.get(qn("w:eastAsia")) == "SimSun"
+    assert doc.styles["Normal"].font.size.pt == 10.5
+    spacing = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    assert spacing.get(qn("w:after")) == "0"
+    table = doc.tables[0]
+    rules = []
+    for i, row in enumerate(table.rows):
+        for cell in row.cells:
+            borders = cell._tc.tcPr.find(qn("w:tcBorders"))
+            if borders is not None:
+                rules += [(i, el.tag.split("}")[1], el.get(qn("w:sz"))) for el in borders]
+    last = len(table.rows) - 1
+    assert set(rules) == {(0, "top", "12"), (0, "bottom", "6"), (last, "bottom", "12")}
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    # rendered: one page, no token broken across lines
+    pdf = _to_pdf(path, tmp_path)
+    assert _pages(pdf) == 1
+    assert _broken_tokens(path, pdf) == []
+
+
+def test_replication_tables_render_on_one_page_with_no_broken_token(replication, tmp_path):
+    for stem in ("baseline", "descriptives", "table5_robustness", "table6_mechanism", "table7_heterogeneity"):
+        docx = replication / "tables" / f"{stem}.docx"
+        pdf = _to_pdf(docx, tmp_path)
+        assert _pages(pdf) == 1, stem
+        assert _broken_tokens(docx, pdf) == [], stem
+
+
+def test_report_docx_breaks_no_number_or_word_in_any_table(replication, replication_zh, tmp_path):
+    for folder, name in ((replication, "en"), (replication_zh, "zh")):
+        copy = tmp_path / name
+        copy.mkdir()
+        shutil.copy(folder / "report.docx", copy / "report.docx")
+        pdf = _to_pdf(copy / "report.docx", copy)
+        png = copy / "page"
+        subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(pdf), str(png)], check=True)
+        assert list(copy.glob("page*.png")), "rendered to PNG"
+        broken = [t for t in _broken_tokens(copy / "report.docx", pdf) if re.search(r"\d", t)]
+        assert broken == [], (name, broken[:20])
