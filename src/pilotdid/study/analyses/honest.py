@@ -60,10 +60,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
     if source == "cs":
-        _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
+        cs_res, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
                                   ps_fallback=ps_fallback, covariate_period=covariate_period,
                                   base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
-        src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function covariance)"
+        fallback = cs_res.fallback_cells
+        cov_at = "the earlier of each cell's two periods" if covariate_period == "earlier" else "the base period"
+        lacking = (f"; {len(fallback)} cells without a propensity score: "
+                   + ("NA, as R did" if ps_fallback == "none" else "outcome regression")) if fallback else ""
+        src_text = ("Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function "
+                    f"covariance; ps_fallback = \"{ps_fallback}\", default \"none\"; covariates at {cov_at}{lacking})")
         notes += es.notes
     else:
         es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
