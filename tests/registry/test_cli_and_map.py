@@ -55,9 +55,10 @@ def test_registry_bad_input_exits_2(run_cli, args):
 
 @pytest.fixture(scope="module")
 def cbec_map():
+    from pilotdid.registry.maps import map_assignment
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    return treatment_map("cbec", "1-5")
+    return treatment_map(map_assignment("cbec", "1-5"))
 
 
 def test_treatment_map_legend_and_render(cbec_map):
@@ -75,10 +76,10 @@ def test_treatment_map_legend_and_render(cbec_map):
 
 
 def test_treatment_map_refuses_drop():
-    from pilotdid.report.figures.treatment_map import treatment_map
+    from pilotdid.registry.maps import map_assignment
 
     with pytest.raises(PilotdidInputError, match="drop"):
-        treatment_map("cbec", "1-5", county_rule="drop")
+        map_assignment("cbec", "1-5", county_rule="drop")
 
 
 def test_registry_map_command_writes_png_and_pdf(run_cli, tmp_path):
@@ -121,7 +122,9 @@ def test_grey_map_gives_every_batch_its_own_grey():
 
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    fig = treatment_map("cbec", "1-5", style="grey")
+    from pilotdid.registry.maps import map_assignment
+
+    fig = treatment_map(map_assignment("cbec", "1-5"), style="grey")
     handles = fig.axes[0].get_legend().legend_handles
     lightness = [round(sum(to_rgb(h.get_facecolor())) / 3, 2) for h in handles[:6]]  # 5 batches + never treated
     assert len(set(lightness)) == 6 and min(abs(a - b) for a in lightness for b in lightness if a != b) >= 0.09

@@ -150,7 +150,10 @@ def map_command(
     from pilotdid.report.figures.style import save_figure
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    fig = treatment_map(name, batches, lang=lang, county_rule=county_rule, allow_unverified=allow_unverified)
+    from pilotdid.registry.maps import map_assignment
+
+    fig = treatment_map(map_assignment(name, batches, county_rule=county_rule, allow_unverified=allow_unverified),
+                        lang=lang)
     stem = out.with_suffix("") if out.suffix in (".png", ".pdf") else out
     paths = save_figure(fig, stem, formats=("png", "pdf"))
     for path in paths:

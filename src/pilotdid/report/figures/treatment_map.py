@@ -148,46 +148,28 @@ def _title_for(title: str, lang: str) -> str:
 
 
 def treatment_map(
-    policy="cbec",
-    batches=None,
+    mapped,
     lang: str = "en",
     *,
-    county_rule: str = "parent",
-    rule: str = "approval_year",
-    allow_unverified: bool = False,
     width: float = 7.2,
     height: float = 6.0,
     style: str = "color",
 ):
     """Map of a policy's treated prefectures, shaded by the batch that first treats them.
 
+    ``mapped`` is a :class:`pilotdid.registry.maps.MapAssignment` (``map_assignment(policy, batches, rule=…,
+    county_rule=…)``): the figure draws, it loads nothing but the boundaries.
+
     Never-treated prefectures of the city table are light grey; Taiwan, Hong Kong, Macao and areas outside the city
     table are white and dotted; prefectures treated only through a county-level zone are cross-hatched. The legend
     counts the prefectures drawn in each class. ``fig._pilotdid_notes`` carries the boundary source and the
     assignment notes (rule, county rule, the policy's caveats) for whoever saves the figure.
     """
-    from pilotdid.data.cities import load_city_table
-    from pilotdid.registry import assign_treatment, load_policy
-
-    if county_rule == "drop":
-        raise PilotdidInputError(
-            "county_rule = drop has no meaning on a map", where="county_rule", fix="use parent or ignore"
-        )
     if style not in BATCH_FILLS:
         raise PilotdidInputError(f"figure style must be one of {', '.join(BATCH_FILLS)}, got {style!r}",
                                  where="[figures] style", fix='write style = "color" or style = "grey"')
     lang = label_language(lang)
-    pol = load_policy(policy) if not hasattr(policy, "entries") else policy
-    entries = pol.select(batches)
-    last_year = int(entries["approval_year"].max()) + 2  # late enough for every rule's shift
-    cities = load_city_table()
-    cities = cities.loc[(cities["valid_from"] <= last_year) & (cities["valid_to"] >= last_year)] \
-        if {"valid_from", "valid_to"} <= set(cities.columns) else cities
-    panel = pd.DataFrame({"city_id": cities["city_id"], "year": last_year})
-    assignment = assign_treatment(
-        panel, "city_id", "year", pol, batches=batches, rule=rule, county_rule=county_rule,
-        allow_unverified=allow_unverified, allow_unmatched=True,
-    )
+    pol, cities, assignment = mapped.policy, mapped.cities, mapped.assignment
     first_batch = assignment.first_batch
     via_parent = set(assignment.parent_only_units)
     geo = _boundaries()

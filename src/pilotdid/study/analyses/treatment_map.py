@@ -15,6 +15,7 @@ from pilotdid.study.context import AnalysisOutput, StudyContext
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.registry.maps import map_assignment
     from pilotdid.report.figures.treatment_map import treatment_map
 
     check_options(options, ("seed",), "treatment_map")
@@ -23,10 +24,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if "registry" not in treatment:
         raise PilotdidInputError("a treatment map needs a registry policy", where="[analyses.treatment_map]",
                                  fix="use [treatment] registry = … or remove [analyses.treatment_map]")
-    fig = treatment_map(
-        treatment["registry"], treatment.get("batches"), ctx.lang, county_rule=treatment.get("county_rule", "parent"),
+    mapped = map_assignment(
+        treatment["registry"], treatment.get("batches"), county_rule=treatment.get("county_rule", "parent"),
         rule=treatment.get("rule", "approval_year"), allow_unverified=treatment.get("allow_unverified", False),
-        style=spec.figures.get("style", "color") if spec is not None else "color",
     )
+    fig = treatment_map(mapped, ctx.lang, style=spec.figures.get("style", "color") if spec is not None else "color")
     notes = [msg("report.map.intro", ctx.lang), *getattr(fig, "_pilotdid_notes", [])]
     return AnalysisOutput(figures={"treatment_map": fig}, notes=list(dict.fromkeys(notes)))
