@@ -201,3 +201,37 @@ def test_header_dictionary_variants_and_sources():
             assert parse_header(header).core in entry.cores or recognise(header).ids == (entry.id,), header
             for key in sources.split(","):
                 assert key in d.sources, (header, key)
+
+
+# every dictionary indicator written in every header layout seen in CCSY panels is recognised with its scope and unit
+_LAYOUTS = {
+    "brackets": "{name}({unit})", "full-width": "{name}（{unit}）", "scope_brackets": "{name}_{scope}({unit})",
+    "eps": "{name}_{scope}_{unit}", "unit_scope": "{name}_{unit}_{scope}", "stata_glued": "{name}{scope}{unit}",
+    "spaced": "{name} ({unit})",
+}
+_UNIT_OF_KIND = {"money": "万元", "money_usd": "万美元", "persons": "万人", "count": "个", "mass": "吨", "area": "平方公里",
+                 "share": "%", "income": "元"}
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+def test_every_indicator_in_every_layout(layout):
+    d = load_dictionary()
+    for entry in d.indicators.values():
+        unit = _UNIT_OF_KIND[entry.kind]
+        for scope_word, scope in (("全市", "city"), ("市辖区", "districts")):
+            if "{scope}" not in _LAYOUTS[layout] and scope == "districts":
+                continue
+            header = _LAYOUTS[layout].format(name=entry.zh, unit=unit, scope=scope_word)
+            rec = recognise(header)
+            assert rec.ids == (entry.id,), (header, rec.ids)
+            assert rec.unit == unit, header
+            if "{scope}" in _LAYOUTS[layout]:
+                assert rec.header.scopes == (scope,), header
+
+
+def test_gbk_csv(tmp_path):
+    frame = pd.DataFrame({"城市": ["杭州市"], "年份": [2015], "地区生产总值(亿元)": [10050.0]})
+    path = tmp_path / "gbk.csv"
+    frame.to_csv(path, index=False, encoding="gb18030")
+    result = import_yearbook(path)
+    assert result.panel.gdp.iloc[0] == 10050.0

@@ -147,7 +147,7 @@ def run_study(
                      f"recognised; {len(yearbook_import.unmatched)} city names unmatched and "
                      f"{len(yearbook_import.fuzzy_matches)} to review (pilotdid data import writes the tables); "
                      f"unrecognised columns kept: {', '.join(yearbook_import.unrecognised.column) or 'none'}.")
-        notes.extend(n for n in yearbook_import.notes if n.startswith(("rows whose", "no unit")) or "rows whose" in n)
+        notes.extend(n for n in yearbook_import.notes if "rows whose city did not resolve" in n)
 
     if "years" in spec.data:
         first, last = spec.data["years"]
