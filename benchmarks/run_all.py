@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("estimators_benchmark.py", "placebo_benchmark.py", "staggered_benchmark.py", "scale_benchmark.py")
+SCRIPTS = ("estimators_benchmark.py", "placebo_benchmark.py", "staggered_benchmark.py", "scale_benchmark.py",
+           "toolkit_benchmark.py")
 
 
 def main() -> int:
