@@ -142,3 +142,33 @@ def test_data_build_refuses_the_raw_folder(tmp_path, run_cli) -> None:
         code, _, err = run_cli("data", "build", "--raw", str(raw), "--out", str(out))
         assert code == 2 and "raw" in _one_line(err)
     assert sha256_tree(tmp_path) == before
+
+
+def test_results_are_the_same_bytes_in_any_folder(tmp_path, run_cli) -> None:
+    """results.json and tables name inputs relative to the study file: a moved project gives the same bytes."""
+    trees = []
+    for name in ("first", "second/deeper"):
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        synthetic_panel(seed=3).to_csv(folder / "panel.csv", index=False)
+        (folder / "s.toml").write_text(BASE_STUDY, encoding="utf-8")
+        code, _, err = run_cli("run", str(folder / "s.toml"), "--out", str(folder / "out"), "--quiet")
+        assert code == 0, err
+        trees.append({k: v for k, v in sha256_tree(folder / "out").items() if k == "results.json" or k.startswith("tables/")})
+    assert trees[0] == trees[1]
+
+
+def test_registry_map_never_replaces_a_users_file(tmp_path, run_cli) -> None:
+    (tmp_path / "thesis.pdf").write_bytes(b"%PDF-1.7 my thesis")
+    (tmp_path / "thesis.png").write_bytes(b"not a map")
+    before = sha256_tree(tmp_path)
+    code, _, err = run_cli("registry", "map", "broadband", "--out", str(tmp_path / "thesis"))
+    assert code == 2 and "thesis.png" in _one_line(err)
+    assert sha256_tree(tmp_path) == before
+    code, _, err = run_cli("registry", "map", "broadband", "--out", "")
+    assert code == 2 and "--out" in _one_line(err)
+    # an earlier map is replaced, and nothing temporary is left
+    for _ in range(2):
+        code, _, err = run_cli("registry", "map", "broadband", "--out", str(tmp_path / "bb"))
+        assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bb.pdf", "bb.png", "thesis.pdf", "thesis.png"]

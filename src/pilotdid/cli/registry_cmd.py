@@ -140,23 +140,85 @@ def show_command(
 @registry_app.command("map")
 def map_command(
     name: str = typer.Argument(..., help="Policy name (cbec, broadband, lowcarbon[:variant], hsr)."),
-    out: Path = typer.Option(..., "--out", help="Output stem: writes STEM.png and STEM.pdf."),
+    out: str = typer.Option(..., "--out", help="Output stem: writes STEM.png and STEM.pdf (replaces only earlier maps)."),
     batches: str | None = typer.Option(None, "--batches", help="Batches to map: 1-5 (default: all)."),
     lang: str = typer.Option("en", "--lang", help="en | zh (zh needs a CJK font)."),
     county_rule: str = typer.Option("parent", "--county-rule", help="parent | ignore: how sub-prefecture zones are drawn."),
     allow_unverified: bool = typer.Option(False, "--allow-unverified", help="Also map unverified entries."),
 ) -> None:
     """Draw the treatment map (treated cities coloured by batch on census polygons) to STEM.png / STEM.pdf."""
+    from pilotdid.outdir import out_argument
+    from pilotdid.registry.maps import map_assignment
     from pilotdid.report.figures.style import save_figure
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    from pilotdid.registry.maps import map_assignment
-
+    out = out_argument(out)
+    stem = out.with_suffix("") if out.suffix in (".png", ".pdf") else out
+    targets = [stem.with_name(f"{stem.name}.{fmt}") for fmt in ("png", "pdf")]
+    for target in targets:  # before drawing: never over a file of the user's
+        if (target.exists() or target.is_symlink()) and not _is_earlier_map(target):
+            raise PilotdidInputError("exists and is not a map written by pilotdid registry map", where=f"--out {target}",
+                                     fix="choose another output stem (pilotdid only replaces its own earlier maps)")
+    if not stem.parent.is_dir():
+        raise PilotdidInputError("the folder of --out does not exist", where=f"--out {out}", fix="create it first")
     fig = treatment_map(map_assignment(name, batches, county_rule=county_rule, allow_unverified=allow_unverified),
                         lang=lang)
-    stem = out.with_suffix("") if out.suffix in (".png", ".pdf") else out
-    paths = save_figure(fig, stem, formats=("png", "pdf"))
+    paths = _save_map(fig, stem, save_figure)
     for path in paths:
         typer.echo(str(path))
     for note in getattr(fig, "_pilotdid_notes", []):
         typer.echo(f"* {note}")
+
+
+#: Text chunk put into every map PNG, so that a later run knows the file is its own to replace.
+MAP_MARK = b"pilotdid registry map"
+
+
+def _is_earlier_map(path: Path) -> bool:
+    """A regular file written by `registry map`: the PNG carries MAP_MARK, the PDF matplotlib's Creator entry."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+            fh.seek(max(0, path.stat().st_size - 4096))
+            tail = fh.read()
+    except OSError:
+        return False
+    if path.suffix == ".png":
+        return head.startswith(b"\x89PNG") and MAP_MARK in head
+    return head.startswith(b"%PDF") and b"/Creator (Matplotlib" in tail
+
+
+def _mark_png(path: Path) -> None:
+    """Insert a tEXt chunk (keyword Software) after the PNG header chunk."""
+    import struct
+    import zlib
+
+    data = path.read_bytes()
+    ihdr_end = 8 + 4 + 4 + 13 + 4
+    body = b"Software\x00" + MAP_MARK
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+    path.write_bytes(data[:ihdr_end] + chunk + data[ihdr_end:])
+
+
+def _save_map(fig, stem: Path, save_figure) -> list[Path]:
+    """Draw into a hidden temporary stem beside ``stem``, then move each file into place (atomic per file)."""
+    import os
+    import secrets
+
+    tmp_stem = stem.with_name(f".{stem.name}.result.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    written = []
+    try:
+        tmp_paths = save_figure(fig, tmp_stem, formats=("png", "pdf"))
+        for tmp in tmp_paths:
+            tmp = Path(tmp)
+            if tmp.suffix == ".png":
+                _mark_png(tmp)
+            final = stem.with_name(f"{stem.name}{tmp.suffix}")
+            os.replace(tmp, final)
+            written.append(final)
+    finally:
+        for leftover in stem.parent.glob(f"{tmp_stem.name}.*"):
+            leftover.unlink(missing_ok=True)
+    return written

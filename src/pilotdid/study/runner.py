@@ -135,7 +135,8 @@ def run_study(
     panel = _check_keys(require_numeric(panel.copy(), [time], where), unit, time, where)
     raw_panel = panel  # every year, before the window: index alternatives and the indicator coverage read it
 
-    summary: dict[str, Any] = {"panel_source": where, "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
+    # the panel as the study file names it (relative to the study file), so results.json is the same in any folder
+    summary: dict[str, Any] = {"panel_source": str(spec.data["panel"]), "rows_read": int(len(panel)), "units_read": int(panel[unit].nunique())}
     notes: list[str] = []
     if yearbook_import is not None:
         summary["yearbook_import"] = {
