@@ -48,6 +48,11 @@ VERDICT_TEXT: dict[str, dict[str, str]] = {
         "overturn.item": "{label} {coef} (p = {p})",
         "curve": "Specification curve: {share}% of {n} specifications have the paper's sign and p < {alpha_dec}.",
         "honest": "HonestDiD: the effect survives violations of parallel trends up to M̄ = {m} times the largest pre-period violation.",
+        "robust.all": "Heterogeneity-robust estimators: all {n} overall effects have the paper's sign and p < {alpha_dec}.",
+        "robust.some": "Heterogeneity-robust estimators: {k} of {n} overall effects do not agree (wrong sign or p ≥ {alpha_dec}): {list}.",
+        "twfe_weights": "TWFE weights (de Chaisemartin–D'Haultfœuille): {neg} of {cells} treated cells carry negative weights (sum {sum}); the TWFE coefficient is compatible with an average effect of zero if the effects vary with a standard deviation of {sigma} or more.",
+        "dcdh_placebo": "did_multiplegt_dyn placebos are jointly significant (p = {p}): outcomes of treated and not-yet-treated units diverged before treatment.",
+        "pretrend_power": "Pre-trend power: a linear pre-trend the pre-test would miss {miss}% of the time would by itself produce {bias} of the {obs} average post-period estimate.",
         "overall": "Overall: {status}.",
         "label": "{table} ({column}), {term}",
         "cli.main": "ours {ours} [{lo}, {hi}] vs paper {paper}",
@@ -73,6 +78,11 @@ VERDICT_TEXT: dict[str, dict[str, str]] = {
         "overturn.item": "{label} {coef}（p = {p}）",
         "curve": "设定曲线：{n}个设定中{share}%与原文同号且 p < {alpha_dec}。",
         "honest": "HonestDiD：平行趋势偏离不超过最大处理前偏离的 M̄ = {m} 倍时，效应仍然成立。",
+        "robust.all": "异质性稳健估计量：{n}个总体效应均与原文同号且 p < {alpha_dec}。",
+        "robust.some": "异质性稳健估计量：{n}个总体效应中有{k}个与原文不一致（符号相反或 p ≥ {alpha_dec}）：{list}。",
+        "twfe_weights": "双向固定效应权重（de Chaisemartin–D'Haultfœuille）：{cells}个处理单元-年份中{neg}个权重为负（合计 {sum}）；若效应的标准差不小于 {sigma}，双向固定效应系数与零平均效应相容。",
+        "dcdh_placebo": "did_multiplegt_dyn 安慰剂效应联合显著（p = {p}）：处理组与尚未处理组在处理前已出现分化。",
+        "pretrend_power": "前趋势检验功效：一条有{miss}%概率未被检验发现的线性前趋势，本身即可产生平均处理后估计值 {obs} 中的 {bias}。",
         "overall": "总体结论：{status}。",
         "label": "{table}第({column})列，{term}",
         "cli.main": "本文 {ours} [{lo}, {hi}]，原文 {paper}",
@@ -265,6 +275,7 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
     honest = doc.get("honest") or {}
     if honest.get("breakdown") is not None:
         sentences.append(tx["honest"].format(m=fmt_fixed(honest["breakdown"], 2)))
+    sentences += _robust_sentences(doc, sign, alpha, tx)
 
     overall = primary["status"]
     sentences.append(tx["overall"].format(status=tx[f"status.{overall}"]))
@@ -288,6 +299,43 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
         "sentences": sentences,
         "cli": _cli_line(primary, overall, tx, pretrend, overturning, checks, curve),
     }
+
+
+def _robust_sentences(doc: Mapping[str, Any], sign: float, alpha: float, tx: Mapping[str, str]) -> list[str]:
+    """The heterogeneity-robust estimators' agreement with the headline, and the diagnostics that change the
+    reading (negative TWFE weights, significant did_multiplegt_dyn placebos, a pre-test without power)."""
+    from scipy import stats
+
+    out = []
+    robust = [a for a in doc.get("aggregates") or []
+              if a.get("estimator") not in ("twfe", None) and a.get("att") is not None and a.get("se")
+              and (a.get("type") in ("simple", "static", "average_total_effect")
+                   or str(a.get("type", "")).startswith("cohorts"))]
+    if robust:
+        rows = []
+        for a in robust:
+            p = float(2 * stats.norm.sf(abs(a["att"] / a["se"])))
+            rows.append((a, p, agrees(a["att"], p, sign, alpha)))
+        bad = [(a, p) for a, p, ok in rows if not ok]
+        if bad:
+            items = "; ".join(f"{a['estimator']} {fmt_fixed(a['att'], 4)} (p = {fmt_fixed(p, 3)})" for a, p in bad)
+            out.append(tx["robust.some"].format(k=len(bad), n=len(rows), list=items, alpha_dec=f"{alpha:g}"))
+        else:
+            out.append(tx["robust.all"].format(n=len(rows), alpha_dec=f"{alpha:g}"))
+    weights = doc.get("twowayfeweights") or {}
+    if weights.get("n_negative"):
+        out.append(tx["twfe_weights"].format(neg=weights["n_negative"], cells=weights.get("treated_cells"),
+                                             sum=fmt_fixed(weights.get("sum_negative"), 3),
+                                             sigma=fmt_fixed(weights.get("sigma_fe"), 4)))
+    placebo_p = (doc.get("dcdh") or {}).get("p_joint_placebo")
+    if placebo_p is not None and placebo_p < alpha:
+        out.append(tx["dcdh_placebo"].format(p=fmt_fixed(placebo_p, 3)))
+    power = doc.get("pretrends") or {}
+    after, observed = power.get("mean_after_pretest_post"), power.get("observed_post_mean")
+    if after is not None and observed and after / observed >= 0.5:  # an undetectable trend explains half or more
+        miss = round(100 * (1 - float(power.get("power", 0.8))))
+        out.append(tx["pretrend_power"].format(miss=miss, bias=fmt_fixed(after, 4), obs=fmt_fixed(observed, 4)))
+    return out
 
 
 def _cli_line(primary, overall, tx, pretrend, overturning, checks, curve) -> str:
