@@ -184,3 +184,26 @@ def test_committed_api_reference_is_the_generated_one():
 
     committed = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
     assert committed == api_reference(), "docs/api.md is out of date: run `python -m pilotdid.api > docs/api.md`"
+
+
+def test_run_study_from_a_dict_and_the_specification_curve(panel, tmp_path):
+    data = panel[["unit", "year", "y", "first_treat", "z1", "z2"]]
+    data.to_csv(tmp_path / "panel.csv", index=False)
+    study = {"study": {"name": "api_dict", "seed": 7},
+             "data": {"panel": "panel.csv", "unit": "unit", "time": "year"},
+             "treatment": {"first_treat": "first_treat"},
+             "model": {"outcome": "y", "controls": ["z1", "z2"], "fixed_effects": ["unit", "year"], "cluster": "unit",
+                       "vcov": "reghdfe"},
+             "analyses": {"baseline": {}}}
+    res = pdid.run_study(study, base_dir=tmp_path)
+    tidy = check_protocol(res)
+    did = tidy[(tidy["table"] == "baseline") & (tidy["term"] == "did")].iloc[-1]
+    direct = pdid.twfe(data.assign(did=((data.first_treat > 0) & (data.year >= data.first_treat)).astype(float)),
+                       "y ~ did + z1 + z2 | unit + year", vcov="reghdfe", cluster="unit").term("did")
+    assert did["estimate"] == pytest.approx(direct["coef"], rel=1e-10)
+    out = res.write(tmp_path / "out")
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["study"] == "api_dict"
+    curve = pdid.specification_curve(study, base_dir=tmp_path, vcov=["reghdfe", "lsdv"], placebo_draws=9)
+    assert "specification_curve_summary" in curve.tables
+    with pytest.raises(pdid.PilotdidInputError):
+        pdid.run_study({**study, "analyses": {"baseline": {"stepwize": True}}}, base_dir=tmp_path)

@@ -681,7 +681,8 @@ def specification_curve(study: str | Path | Mapping[str, Any], *, base_dir: str 
     """The multiverse of a study: every combination of the choices in ``options`` (as ``[analyses.multiverse]``).
 
     Runs only the multiverse analysis of ``study`` (a path or dict); the specification table is
-    ``result.tables["multiverse_specifications"]`` and the curve ``result.figures``.
+    ``result.tables["specification_curve_summary"]`` (and the other ``specification_curve_*`` tables), the curve in
+    ``result.figures``.
     """
     import tomllib
 
