@@ -267,7 +267,7 @@ def test_ps_fallback_none_leaves_cells_na_and_aggregates_say_so():
     assert none.att_gt.loc[hit, ["att", "se"]].isna().all().all()
     assert none.fallback_cells == reg.fallback_cells and len(none.fallback_cells) == int(hit.sum())
     # the separation test that failed is named with its threshold, not "does not exist"
-    assert any("left NA" in n and "|x'b| > 35" in n for n in none.notes)
+    assert any("left NA" in n and "failed: score >= 0.999" in n and "0.999" in n for n in none.notes)
     np.testing.assert_allclose(none.att_gt.loc[~hit, "att"], reg.att_gt.loc[~hit, "att"], atol=1e-12)
     # "none" is "reg" with those cells masked: one estimation serves both conventions
     masked = cs.without_cells(reg, reg.fallback_cells)
@@ -299,3 +299,26 @@ def test_dynamic_units_per_event_time_thin_warning_and_balance_e(panel):
     post = bal[bal.event_time >= 0]
     assert post.event_time.tolist() == [0, 1, 2, 3]
     assert (post.n_units == sizes[2015] + sizes[2016]).all() and (bal.n_cohorts <= 2).all()
+
+
+def test_ps_fallback_none_equals_csdid_on_cbec_with_covariates():
+    """REAL data (fixtures/make_cbec_cluster_reference.py): doubly robust with the four controls. csdid 0.4.3, as
+    R did 2.5.1, leaves NA every cell whose propensity logit fails the overlap guard (max fitted score >= 0.999):
+    20 cells here (cohorts 2015 and 2016 entirely, four of 2018); the simple aggregate averages the rest."""
+    df = pd.read_csv(FIX / "cbec_cs_panel.csv")
+    ref = pd.read_csv(FIX / "cbec_dr_reference.csv")
+    res = cs.att_gt(df, outcome="resi", unit="city_id", time="year", first_treat="first_treat",
+                    covariates=["agg", "invest", "tec", "market"], base_period="universal", ps_fallback="none")
+    cells = ref[ref.kind == "att_gt"].set_index("label")
+    ours = res.att_gt.set_index(res.att_gt.group.astype(str) + ":" + res.att_gt.time.astype(str))
+    assert sorted(ours.index) == sorted(cells.index)
+    na = cells.att.isna()
+    assert na.sum() == 20 and ours.loc[cells.index[na], "att"].isna().all()
+    assert sorted(res.fallback_cells) == sorted(cells.index[na])
+    np.testing.assert_allclose(ours.loc[cells.index[~na], "att"], cells.att[~na], atol=1e-10, rtol=0)
+    has_se = cells.se.notna()
+    np.testing.assert_allclose(ours.loc[cells.index[has_se], "se"], cells.se[has_se], atol=1e-10, rtol=0)
+    simple = ref[ref.kind == "simple"].iloc[0]
+    agg = cs.aggregate(res, "simple")
+    assert agg.att == pytest.approx(simple.att, abs=1e-10) and agg.se == pytest.approx(simple.se, abs=1e-10)
+    assert len(agg.lacking_cells) == 14  # post-treatment cells of the NA cells

@@ -167,14 +167,17 @@ class PropensityScoreError(Exception):
         self.test = test
 
 
-#: Separation tests of the propensity-score logit (the MLE does not exist under (quasi-)complete
-#: separation: some coefficients run off to infinity and fitted probabilities to exactly 0 or 1).
+#: Overlap and separation tests of the propensity-score logit. R ``did`` 2.5's overlap guard
+#: (``overlap_check_fail``: the cell's preliminary logit gives max fitted score >= 0.999) comes first; the
+#: others catch what makes the MLE not exist (under (quasi-)complete separation some coefficients run off to
+#: infinity and fitted probabilities to exactly 0 or 1) or the fit numerically unusable.
+PS_MAX_SCORE = 0.999  # R did's overlap threshold on the largest fitted propensity score
 PS_MAX_INDEX = 35.0  # |x'b| > 35: a fitted probability within 1e-15 of 0 or 1 (1 / (1 + e^35) = 6.3e-16)
 PS_MAX_COND = 1e12  # condition number of the scale-free information matrix: no overlap left to identify b
 PS_MAX_ITER = 50
-PS_TEST = (f"logit separation test: Newton-Raphson converges within {PS_MAX_ITER} iterations, every |x'b| <= "
-           f"{PS_MAX_INDEX:g} (fitted propensity scores > 6e-16 away from 0 and 1) and the scaled information "
-           f"matrix has condition number <= {PS_MAX_COND:.0e}")
+PS_TEST = (f"propensity-score overlap test (as R did 2.5: every fitted score of the cell's logit < {PS_MAX_SCORE:g}) "
+           f"and separation checks (Newton-Raphson converges within {PS_MAX_ITER} iterations, every |x'b| <= "
+           f"{PS_MAX_INDEX:g}, scaled information matrix condition number <= {PS_MAX_COND:.0e})")
 
 
 def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
@@ -208,6 +211,10 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_
     # separation shows as a diverging linear index (fitted probabilities at 0 or 1); the information
     # matrix is judged after scaling, so covariates in large units do not look singular
     max_index = float(np.max(np.abs(X @ beta)))
+    if float(p.max()) >= PS_MAX_SCORE:
+        raise PropensityScoreError(f"largest fitted propensity score {p.max():.6f} >= {PS_MAX_SCORE:g}: some treated "
+                                   "units have no comparable controls (R did's overlap condition)",
+                                   f"score >= {PS_MAX_SCORE:g}")
     if max_index > PS_MAX_INDEX:
         raise PropensityScoreError(f"max |x'b| = {max_index:.0f} > {PS_MAX_INDEX:g}: fitted propensity scores are "
                                    "0 or 1 to machine precision (the treated and control covariates separate)",
