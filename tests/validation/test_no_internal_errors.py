@@ -208,3 +208,23 @@ def test_workers_die_with_their_parent(tmp_path, sig) -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def test_a_failing_psm_matched_sample_is_named_with_the_real_cause(root, run_cli) -> None:
+    (root / "study.toml").write_text(BASE_STUDY.replace("[analyses.baseline]\n", "[analyses.robustness]\nradius_caliper = 0.00001\n"),
+                                     encoding="utf-8")
+    _refused(root, run_cli, "[analyses.robustness]", "psm_radius", "matched sample", "radius_caliper")
+
+
+def test_a_continuous_fixed_effect_is_named(root, run_cli) -> None:
+    (root / "study.toml").write_text(BASE_STUDY.replace('fixed_effects = ["unit", "year"]', 'fixed_effects = ["unit", "year", "x2"]'),
+                                     encoding="utf-8")
+    _refused(root, run_cli, "fixed effect 'x2'", "continuous", "controls")
+
+
+def test_a_negative_seed_names_its_source_and_never_suggests_itself(root, run_cli) -> None:
+    (root / "study.toml").write_text(BASE_STUDY + "[analyses.placebo]\ndraws = 9\n", encoding="utf-8")
+    code, _, err, _ = _run(root, run_cli, "--seed", "-4")
+    assert code == 2 and "--seed" in _one_line(err) and "-4 --" in err and "--seed -4" not in err.split("fix:")[1]
+    (root / "study.toml").write_text(BASE_STUDY.replace("seed = 20240601", "seed = -1"), encoding="utf-8")
+    _refused(root, run_cli, "[study] seed")

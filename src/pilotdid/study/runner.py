@@ -77,6 +77,13 @@ def run_study(
     where_study = str(spec.path) if spec.path else "study file"
     if overrides.draws is not None and overrides.draws < 1:
         raise PilotdidInputError(f"--draws must be a positive integer, got {overrides.draws}", where="command line", fix="use e.g. --draws 1000")
+    # seeds feed numpy's SeedSequence, which takes non-negative integers only
+    if overrides.seed is not None and (overrides.seed < 0 or overrides.seed >= 2**63):
+        raise PilotdidInputError(f"--seed must be an integer from 0 to 2**63-1, got {overrides.seed}", where="command line",
+                                 fix=f"use e.g. --seed {spec.seed if 0 <= spec.seed < 2**63 else 12345}")
+    if not 0 <= spec.seed < 2**63:
+        raise PilotdidInputError(f"[study] seed must be an integer from 0 to 2**63-1, got {spec.seed}", where=where_study,
+                                 fix="write e.g. seed = 12345")
     if overrides.draws is not None and overrides.draws > MAX_DRAWS:
         raise PilotdidInputError(f"--draws {overrides.draws} is above the limit of {MAX_DRAWS:,} draws", where="command line",
                                  fix=f"use at most {MAX_DRAWS:,} (10,000 already gives p-values to about 0.002)")
@@ -231,6 +238,8 @@ def run_study(
     if treatment.dropped_units:
         summary["units_dropped_by_treatment_rule"] = [str(u) for u in treatment.dropped_units]
 
+    _check_fixed_effects(panel, model["fixed_effects"], unit, time, where_study)
+
     # --- missing values: listwise on the model variables, counted ------------------------------------
     model_cols = [model["outcome"], *model["controls"]]
     missing = panel[model_cols].isna().any(axis=1)
@@ -370,6 +379,28 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
 def _first_row(mask) -> int:
     """0-based position of the first True in a boolean mask (messages print it + 1, as a data row)."""
     return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _check_fixed_effects(panel: pd.DataFrame, fixed_effects: list[str], unit: str, time: str, where: str) -> None:
+    """A fixed effect is a grouping: a continuous column (non-whole numbers, or a level for nearly every row)
+    would absorb every regressor, and the regression would fail for a reason it could not name."""
+    n = len(panel)
+    for column in fixed_effects:
+        if column in (unit, time) or column not in panel.columns:
+            continue
+        values = panel[column]
+        levels = int(values.nunique())
+        whole = True
+        if pd.api.types.is_float_dtype(values):
+            finite = values.dropna().to_numpy(dtype=float)
+            whole = bool(np.all(finite == np.round(finite)))
+        if not whole or levels > n // 2:
+            kind = "holds non-whole numbers" if not whole else f"has {levels} distinct values in {n} rows"
+            raise PilotdidInputError(
+                f"fixed effect '{column}' {kind}: it looks like a continuous variable, not a grouping",
+                where=f"{where} [model] fixed_effects",
+                fix=f"use a grouping column (e.g. province, industry) as a fixed effect; put '{column}' in controls",
+            )
 
 
 def _check_keys(panel: pd.DataFrame, unit: str, time: str, where: str) -> pd.DataFrame:

@@ -106,6 +106,21 @@ def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights:
     return fit_twfe(frame, m.outcome, regressors, m.fixed_effects, m.cluster, vcov=m.vcov, weights=weights)
 
 
+def _fit_matched(sample: pd.DataFrame, ctx: StudyContext, regressors: list[str], key: str, weights: str | None = None):
+    """The DID on a PSM matched sample; a failure names the matching and the matched sample, not just [model]."""
+    try:
+        return _fit(sample, ctx, regressors, weights=weights)
+    except PilotdidInputError as exc:
+        cause = str(exc).split(" -- fix:")[0]
+        treated = int(sample[TREAT].sum()) if TREAT in sample.columns else 0
+        raise PilotdidInputError(
+            f"{key}: the DID on the matched sample ({len(sample)} rows, {treated} treated, "
+            f"{sample[ctx.unit].nunique()} units) failed: {cause}", where="[analyses.robustness]",
+            fix="the matching kept too few or too similar rows: widen the caliper (psm_caliper / radius_caliper), "
+                "raise psm_k, or check the controls used in the score",
+        ) from None
+
+
 def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, str, list[str]]:
     """The concurrent policy's 0/1 dummy, where it came from (or None and why not), and the registry's
     caveats for it (which the table must print)."""
@@ -195,8 +210,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                           **spec)
         sample = panel.loc[match.matched].copy()
         sample["_psm_weight"] = match.weight[match.matched]
-        by_rows = _fit(sample, ctx, regressors)
-        by_weights = _fit(sample, ctx, regressors, weights="_psm_weight")
+        by_rows = _fit_matched(sample, ctx, regressors, key)
+        by_weights = _fit_matched(sample, ctx, regressors, key, weights="_psm_weight")
         fit, other = (by_rows, by_weights) if weighting == "matched_rows" else (by_weights, by_rows)
         other_weighting = "weights" if weighting == "matched_rows" else "matched_rows"
         extra_estimates += other.estimate_rows("robustness", f"{key}{PSM_OTHER_SUFFIX[weighting]}", sample=key,
