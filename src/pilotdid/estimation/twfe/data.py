@@ -40,16 +40,11 @@ def count_singletons(frame: pd.DataFrame, fixed_effects: list[str]) -> tuple[int
     Returns (number of rows, boolean mask of those rows). Iterated because dropping one singleton
     can create another (reghdfe and pyfixest both iterate).
     """
+    from pilotdid.estimation.within import drop_singletons
+
+    # the maximal subset with no singleton level is unique, so any removal order (here the placebo engine's) gives it
     codes = [pd.factorize(frame[fe])[0] for fe in fixed_effects]
-    keep = np.ones(len(frame), dtype=bool)
-    while True:
-        drop = np.zeros(len(frame), dtype=bool)
-        for c in codes:
-            counts = np.bincount(c[keep], minlength=c.max() + 1 if c.size else 0)
-            drop |= keep & (counts[c] == 1)
-        if not drop.any():
-            break
-        keep &= ~drop
+    keep = drop_singletons(codes) if codes and len(frame) else np.ones(len(frame), dtype=bool)
     mask = pd.Series(~keep, index=frame.index)
     return int(mask.sum()), mask
 
