@@ -104,7 +104,11 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     "event_study": (
         opt("window", "list[int]", [-4, 4], "[lo, hi] relative periods; both ends binned",
             expects="two integers [lo, hi]"),
-        opt("base", "int", -1, "omitted reference period (drawn at 0)"),
+        opt("base", "int|list[int]", -1, "omitted reference period (drawn at 0), or a reference bin [a, b]"),
+        opt("bins", "any", None, "multi-period bins [[first, last], ...], contiguous; the outer ones absorb "
+            "the periods beyond them"),
+        opt("bin_width", "int", None, "bins of this width: the reference alone, [0, w-1], [w, 2w-1], ... and back "
+            "from the reference"),
     ),
     "placebo": (
         opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)"),

@@ -1,6 +1,9 @@
 """Analysis ``event_study``: the binned TWFE event study (paper Figure 1) with a joint pre-trend test.
 
-Options (``[analyses.event_study]``): ``window = [-4, 4]`` (binned endpoints), ``base = -1``.
+Options (``[analyses.event_study]``): ``window = [-4, 4]`` (binned endpoints), ``base = -1`` (the reference
+period, or a bin ``[a, b]``), and multi-period bins: ``bins = [[-8, -5], [-4, -3], [-2, -2], [-1, -1], [0, 1], [2, 4]]``
+(contiguous; the first and last absorb the periods beyond them) or ``bin_width = 2`` (the reference alone, post
+bins [0, 1], [2, 3], ..., pre bins back from the reference; see :mod:`pilotdid.estimation.event_study`).
 Fitted with :func:`pilotdid.estimation.twfe.fit_twfe` under the study's SE preset, so fixed
 effects, clustering and the small-sample factor are the baseline's.
 """
@@ -18,7 +21,7 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
 
-OPTIONS = ("window", "base")
+OPTIONS = ("window", "base", "bins", "bin_width")
 
 
 
@@ -57,19 +60,24 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         raise PilotdidInputError(f"window must be two integers, got {window!r}", where="[analyses.event_study] window",
                                  fix="e.g. window = [-4, 4]")
     base = options.get("base", -1)
-    if not isinstance(base, int):
-        raise PilotdidInputError(f"base must be an integer, got {base!r}", where="[analyses.event_study] base",
-                                 fix="e.g. base = -1")
+    if not (isinstance(base, int) or (isinstance(base, list) and len(base) == 2 and all(isinstance(b, int) for b in base))):
+        raise PilotdidInputError(f"base must be an integer or a bin [a, b], got {base!r}",
+                                 where="[analyses.event_study] base", fix="e.g. base = -1")
+    bins, bin_width = options.get("bins"), options.get("bin_width")
+    if bins is not None and not (isinstance(bins, list) and bins
+                                 and all(isinstance(b, list) and len(b) == 2 for b in bins)):
+        raise PilotdidInputError(f"bins = {bins!r}", where="[analyses.event_study] bins",
+                                 fix="a list of [first, last] pairs, e.g. [[-4, -3], [-2, -2], [-1, -1], [0, 1], [2, 4]]")
     m = ctx.model
     result = fit_event_study(
         ctx.panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, controls=m.controls,
         fixed_effects=m.fixed_effects, cluster=m.cluster, window=tuple(window), base=base,
-        fitter=twfe_fitter(m.vcov),
+        fitter=twfe_fitter(m.vcov), bins=bins, bin_width=bin_width,
     )
     rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in result.rows("twfe")]
     pre = result.pretrend
     body = pd.DataFrame({
-        "Relative period": [_period_label(r, result.window) for r in result.coefs.itertuples()],
+        "Relative period": [_period_label(r, result.window, len(result.coefs)) for r in result.coefs.itertuples()],
         "Coefficient": [("0 (base)" if r.is_base else f"{r.coef:.4f}") for r in result.coefs.itertuples()],
         "SE": [("" if r.is_base else f"{r.se:.4f}") for r in result.coefs.itertuples()],
         "t": [("" if r.is_base else f"{r.t:.3f}") for r in result.coefs.itertuples()],
@@ -92,15 +100,18 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     return AnalysisOutput(
         results={"event_study": rows, "event_study_pretrend": {**pre, "nobs": result.nobs,
                                                                 "n_clusters": result.n_clusters,
-                                                                "window": list(result.window), "base": result.base}},
+                                                                "window": list(result.window), "base": result.base,
+                                                                "bins": result.bins,
+                                                                "reference_bin": result.reference_bin}},
         tables={table.name: table}, figures={"figure1_event_study": fig}, notes=notes,
     )
 
 
-def _period_label(r, window: tuple[int, int]) -> str:
-    k = int(r.rel_time)
-    if k == window[0]:
-        return f"≤{k}"
-    if k == window[1]:
-        return f"≥+{k}" if k > 0 else f"≥{k}"
-    return f"+{k}" if k > 0 else str(k)
+def _period_label(r, window: tuple[int, int], n_rows: int) -> str:
+    a, b = int(r.bin_low), int(r.bin_high)
+    sign = (lambda k: f"+{k}" if k > 0 else str(k))  # noqa: E731
+    if a == window[0]:
+        return f"≤{sign(b)}" if a == b else f"≤{sign(b)} ({sign(a)} or earlier to {sign(b)})"
+    if b == window[1]:
+        return f"≥{sign(a)}" if a == b else f"≥{sign(a)} ({sign(a)} to {sign(b)} or later)"
+    return sign(a) if a == b else f"{sign(a)} to {sign(b)}"
