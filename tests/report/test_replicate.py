@@ -15,7 +15,7 @@ import pytest
 
 ANALYSES = (
     "treatment_map", "descriptives", "index_weights", "index_systems", "baseline", "vcov_presets", "event_study", "placebo", "robustness",
-    "mechanism", "heterogeneity", "staggered", "honest", "wild_bootstrap", "multiverse", "paper_comparison",
+    "mechanism", "heterogeneity", "staggered", "pretrends", "honest", "wild_bootstrap", "multiverse", "paper_comparison",
 )
 
 

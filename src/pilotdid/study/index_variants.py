@@ -173,10 +173,13 @@ def variant_index(ctx, name: str, *, years: tuple[int, int] | None = None, metho
 
 
 def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, time: str,
-                       window: tuple[int, int] | None) -> tuple[pd.DataFrame, list[str]]:
+                       window: tuple[int, int] | None, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """One row per indicator of ``system`` (the full published list): published weight, the panel column,
     whether the panel has it and for which years, cities per year in the study window, whether this run's index
     uses it, and the share of the published weight. ``used_system`` is the system after the study's exclusions."""
+    from pilotdid.i18n import messages
+
+    m = messages("table.indicator_coverage", lang)
     rows = []
     total = sum(ind.published_weight or 0.0 for ind in system.indicators)
     used_names = {ind.name for ind in used_system.indicators if ind.used}
@@ -199,31 +202,30 @@ def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, tim
         status = used_system.get(ind.name).status if ind.name in {i.name for i in used_system.indicators} else ind.status
         in_index = ind.name in used_names
         if in_index:
-            use = "yes" + (" (proxy)" if status == "proxy" else "")
+            use = m["proxy"] if status == "proxy" else m["yes"]
         elif not present:
-            use = "no: not in the data"
+            use = m["not_in_data"]
         else:
-            use = "no: " + (used_system.get(ind.name).proxy_note or status)
+            use = f"{m['no']}: " + (used_system.get(ind.name).proxy_note or status)
+        label = (ind.label_zh if lang == "zh" else None) or ind.label or ind.name
         rows.append({
-            "Dimension": ind.dimension.replace("_", " & "),
-            "Indicator": ind.label or ind.name,
-            "Paper weight (Table 1)": ind.published_weight,
-            "Panel variable": column,
-            "In the data": "yes" if present else "no",
-            "Years with data": years_text,
-            "Cities per year (study window)": cities_text,
-            "In this run's index": use,
-            "Share of paper weight": (ind.published_weight or 0.0) / total if total and in_index else 0.0,
+            m["dimension"]: ind.dimension.replace("_", " & "),
+            m["indicator"]: label,
+            m["paper_weight"]: ind.published_weight,
+            m["variable"]: column,
+            m["in_data"]: m["yes"] if present else m["no"],
+            m["years"]: years_text,
+            m["cities"]: cities_text,
+            m["in_index"]: use,
+            m["share"]: (ind.published_weight or 0.0) / total if total and in_index else 0.0,
         })
     table = pd.DataFrame(rows)
-    have = sum(w for w, present in zip(table["Paper weight (Table 1)"].fillna(0.0), table["In the data"] == "yes")
+    have = sum(w for w, present in zip(table[m["paper_weight"]].fillna(0.0), table[m["in_data"]] == m["yes"])
                if present) / total if total else float("nan")
-    used_share = float(table["Share of paper weight"].sum())
     notes = [
-        f"{int((table['In the data'] == 'yes').sum())} of {len(table)} indicators are in the data "
-        f"({have:.1%} of the paper's published weight); this run's index uses {len(used_names)} "
-        f"({used_share:.1%} of the published weight).",
-        "Paper weight: the published Table 1 entropy weights, shown, never used. Years with data: any city.",
+        m["summary"].format(present=int((table[m["in_data"]] == m["yes"]).sum()), total=len(table), have=have,
+                            used=len(used_names), used_share=float(table[m["share"]].sum())),
+        m["note"],
     ]
     return table, notes
 

@@ -194,11 +194,13 @@ def run_study(
         full_system = load_indicator_system(system_path)
         if any(ind.published_weight is not None for ind in full_system.indicators):
             coverage_frame, coverage_notes = indicator_coverage(
-                raw_panel, full_system, system, unit=unit, time=time, window=tuple(spec.data["years"]) if "years" in spec.data else None)
+                raw_panel, full_system, system, unit=unit, time=time,
+                window=tuple(spec.data["years"]) if "years" in spec.data else None, lang=lang)
+            from pilotdid.i18n import msg
             from pilotdid.report.table import Table
 
             indicator_coverage_table = Table(
-                name="indicator_coverage", title=f"The paper's {len(coverage_frame)} index indicators in these data",
+                name="indicator_coverage", title=msg("table.indicator_coverage.title", lang, n=len(coverage_frame)),
                 body=coverage_frame, notes=coverage_notes, float_digits=4)
         panel[index_column] = np.asarray(index_result.index, dtype=float)
         notes.extend(index_result.notes)
