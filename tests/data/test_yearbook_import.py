@@ -235,3 +235,15 @@ def test_gbk_csv(tmp_path):
     frame.to_csv(path, index=False, encoding="gb18030")
     result = import_yearbook(path)
     assert result.panel.gdp.iloc[0] == 10050.0
+
+
+def test_title_rows_and_footer_notes_are_skipped(tmp_path):
+    """EPS/CNKI exports put a title above the header and the source under the table."""
+    rows = [["中国城市统计年鉴 地级市面板", None, None], ["单位：见表头", None, None],
+            ["城市", "年份", "地区生产总值(万元)"], ["杭州市", 2015, 1.005e8], ["宁波市", 2015, 8.0e7],
+            ["数据来源：EPS数据平台", None, None]]
+    path = tmp_path / "eps.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    result = import_yearbook(path)
+    assert len(result.panel) == 2 and result.panel.gdp.max() == pytest.approx(10050.0)
+    assert any("2 title rows" in n for n in result.notes) and any("notes under the table" in n for n in result.notes)

@@ -162,6 +162,17 @@ def read_table(path: Path, sheet: str | None = None) -> tuple[pd.DataFrame, dict
         raise PilotdidInputError(f"cannot be read ({type(exc).__name__})", where=where,
                                  fix="check that the file is a valid csv/xlsx/dta and not open elsewhere") from None
     frame.columns = [clean_cell_text(c) for c in frame.columns]
+    frame.attrs["title_rows"] = 0
+    if not any(_role(c) in ("name", "code") for c in frame.columns):
+        # exports (EPS, CNKI) often put a title and notes above the header: the header is the first row naming the
+        # city column
+        for pos in range(min(15, len(frame))):
+            cells = [clean_cell_text(v) for v in frame.iloc[pos]]
+            if any(_role(c) in ("name", "code") for c in cells if c):
+                frame = frame.iloc[pos + 1:].copy()
+                frame.columns = [c if c else f"column_{i + 1}" for i, c in enumerate(cells)]
+                frame.attrs["title_rows"] = pos + 1
+                break
     frame = frame.dropna(how="all")
     if frame.empty:
         raise PilotdidInputError("the table has no rows", where=where, fix="check the file or the --sheet")
@@ -255,8 +266,15 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
     where = f"{path.name}" + (f" sheet {sheet_name}" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "")
     long, roles, layout = to_long(frame, where, sheet_name)
     notes = [f"layout: {layout}"]
+    if frame.attrs.get("title_rows"):
+        notes.append(f"{frame.attrs['title_rows']} title rows above the header skipped")
     id_cols = {c for c in (roles["name"], roles["code"], roles["province"], roles["year"], roles["indicator"]) if c}
     years = to_number(long[roles["year"]], f"{where} column {roles['year']}", row_offset=2)
+    values_present = long.drop(columns=[c for c in id_cols if c in long.columns]).notna().any(axis=1)
+    footer = years.isna() & ~values_present
+    if footer.any():  # source notes under the table (数据来源：…): no year and no value
+        notes.append(f"{int(footer.sum())} rows without a year or any value (notes under the table) skipped")
+        long, years = long.loc[~footer], years.loc[~footer]
     bad = years.isna() | (years % 1 != 0)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
