@@ -91,7 +91,7 @@ def test_staggered_cs_conventions_named_and_units_reported(ctx):
     units = {r["rel_time"]: r["n_units"] for r in out.results["cs_event_time_units"]}
     cs_rows = {r["rel_time"]: r for r in out.results["event_study"] if r["estimator"] == "cs"}
     assert all(cs_rows[e]["n_units"] == u for e, u in units.items())
-    shown = out.tables["staggered_event_study"].body.set_index("event time")["cs treated units"]
+    shown = out.tables["staggered_event_study"].body.set_index("Event time")["CS treated units"]
     assert all(shown[e] == str(u) for e, u in units.items() if e in shown.index)
     assert any("rest on fewer than 1000 treated units" in n for n in out.notes)
     bal = staggered.run(ctx, {"estimators": ["cs"], "draws": 0, "balance_e": 1, "ps_fallback": "reg",

@@ -19,12 +19,19 @@ def to_csv(table: Table) -> str:
     return table.to_frame().to_csv(index=False, lineterminator="\n")
 
 
+def _md_cell(text: str) -> str:
+    """A cell's text safe inside a markdown table row (a bare '|' would start a new column)."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def to_markdown(table: Table) -> str:
     lines = [f"**{table.title}**", ""]
     if table.column_groups and any(label for label, _ in table.column_groups):
         groups = " · ".join(f"{label} ({n} col.)" for label, n in table.column_groups if label)
         lines += [f"_Column groups: {groups}_", ""]
-    lines.append(table.to_frame().to_markdown(index=False, disable_numparse=True))
+    frame = table.to_frame()
+    frame = frame.map(_md_cell).rename(columns=_md_cell)
+    lines.append(frame.to_markdown(index=False, disable_numparse=True))
     for note in table.notes:
         lines += ["", f"_{note}_"]
     return "\n".join(lines) + "\n"

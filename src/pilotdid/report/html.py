@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pilotdid.i18n import messages, msg
 from pilotdid.report.export import TABLE_CSS, to_html
+from pilotdid.report.labels import resolve_label
+from pilotdid.report.table import Table
 
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans CJK SC',sans-serif;margin:0;color:#222;line-height:1.45}
@@ -20,7 +22,8 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-b
 figure{margin:1.2em 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#555}
 .scroll{overflow-x:auto}
-#data .pilotdid-table td:last-child{min-width:28em;text-align:left;font-size:.9em}
+#data .pilotdid-table td:last-child{text-align:left;font-size:.9em;min-width:14em}
+#data .pilotdid-table th{white-space:normal}
 footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;padding-top:1em}
 code{background:#f3f3f3;padding:0 .2em}
 .verdict{border:2px solid #555;border-radius:4px;padding:.4em 1.2em;margin:1em 0;background:#fafafa}
@@ -39,7 +42,11 @@ def section_title(name: str, lang: str = "en") -> str:
 SELF_CHECK = (
     "<script>window.addEventListener('load',function(){var ok=0,bad=0;"
     "document.querySelectorAll('figure img').forEach(function(i){if(i.complete&&i.naturalWidth>0){ok++}else{bad++}});"
-    "document.body.dataset.figuresLoaded=ok;document.body.dataset.figuresBroken=bad;});</script>"
+    "document.body.dataset.figuresLoaded=ok;document.body.dataset.figuresBroken=bad;"
+    # tables wider than their box (a clipped column needs a sideways scroll): their ids, for the tests
+    "var wide=[];document.querySelectorAll('.scroll').forEach(function(d){if(d.offsetParent&&d.scrollWidth>d.clientWidth+1)"
+    "{var t=d.querySelector('table');wide.push(t&&t.id?t.id:'?')}});document.body.dataset.tablesOverflowing=wide.join(' ');"
+    "});</script>"
 )
 
 #: Sections a reader wants first, right after the data: the paper-vs-ours overview.
@@ -77,6 +84,13 @@ def data_sentence(summary: dict, lang: str = "en") -> str:
     )
 
 
+def treatment_table(name: str, frame, lang: str, study_labels=None) -> Table:
+    """A treatment-assignment table (treated by batch, …) with human column names, as a report Table."""
+    body = frame.copy()
+    body.columns = [resolve_label(c, lang, study_labels) for c in frame.columns]
+    return Table(name=f"treatment_{name}", title=resolve_label(name, lang), body=body, float_digits=0)
+
+
 def verdict_html(verdict: dict | None) -> str:
     """The verdict box that opens the report (empty without a published.toml)."""
     if not verdict:
@@ -109,15 +123,15 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
     coverage = run.context.extras.get("indicator_coverage")
     if coverage is not None:  # the outcome index's indicators against the published list (e.g. the paper's Table 1)
         body.append(f'<div class="scroll">{to_html(coverage, standalone=False)}</div>')
-    for name, table in run.context.extras.get("treatment_tables", {}).items():
-        if len(table):
-            title = esc(name.replace("_", " ").capitalize())
-            frame = table.to_html(index=False, classes="pilotdid-table", border=0, na_rep="")
-            if len(table) > 12:  # long lists stay one click away instead of pushing the results down
-                body.append(f"<details><summary><strong>{title}</strong> ({esc(msg('report.rows', lang, n=len(table)))})</summary>"
-                            f"<div class='scroll'>{frame}</div></details>")
+    for name, frame in run.context.extras.get("treatment_tables", {}).items():
+        if len(frame):
+            table = treatment_table(name, frame, lang, run.context.extras.get("labels"))
+            rendered = to_html(table, standalone=False)
+            if len(frame) > 12:  # long lists stay one click away instead of pushing the results down
+                body.append(f"<details><summary><strong>{esc(table.title)}</strong> ({len(frame)})</summary>"
+                            f"<div class='scroll'>{rendered}</div></details>")
             else:
-                body.append(f"<h3>{title}</h3><div class='scroll'>{frame}</div>")
+                body.append(f"<div class='scroll'>{rendered}</div>")
     body.append("</section>")
 
     figure_number = 0

@@ -33,7 +33,9 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         # estimators
         "twfe": "TWFE", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "Imputation (BJS)",
         "bacon": "Goodman-Bacon", "simple": "Simple", "group": "By cohort", "calendar": "By year", "dynamic": "Dynamic",
-        "static": "Static",
+        "static": "Static", "dcdh": "de Chaisemartin–D'Haultfœuille", "etwfe": "Extended TWFE (Wooldridge)",
+        "stacked": "Stacked DID", "sdid": "Synthetic DID", "cs treated units": "CS treated units",
+        "average_total_effect": "Average total effect",
         # robustness checks
         "psm_nearest": "PSM-DID nearest neighbour", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
         "psm_nearest_unweighted": "PSM-DID nearest neighbour (unweighted)",
@@ -50,6 +52,14 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "entropy": "entropy", "critic": "CRITIC", "topsis": "entropy-TOPSIS", "equal": "equal weights",
         "by_year": "by year", "pooled": "pooled", "drop_capitals": "without capitals", "drop_2020": "without 2020",
         "full": "full sample",
+        # treatment-assignment tables
+        "batch": "Batch", "treat_year": "Treated from", "n_registry": "Registry entries",
+        "n_prefecture_units": "Prefecture units", "n_in_panel": "In the panel", "n_always_treated": "Always treated",
+        "cities": "Cities", "unit": "Unit", "city_id": "City id", "city_name": "City", "in_window": "In the window",
+        "registry_entry": "Registry entry", "verification_status": "Verification", "reason": "Reason",
+        "status": "Status", "n_entries": "Entries", "treated_by_batch": "Treated by batch",
+        "treated_after_window": "Treated after the window", "not_found": "Registry entries not in the panel",
+        "verification": "Verification",
     },
     "zh": {
         "att": "平均处理效应", "coef": "系数", "se": "标准误", "t": "t值", "p": "p值", "ci_low": "95%置信区间下限",
@@ -62,7 +72,8 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "did_difference": "DID差异",
         "twfe": "双向固定效应", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "插补估计（BJS）",
         "bacon": "Goodman-Bacon分解", "simple": "简单平均", "group": "按批次", "calendar": "按年份", "dynamic": "动态",
-        "static": "静态",
+        "static": "静态", "dcdh": "de Chaisemartin–D'Haultfœuille", "etwfe": "扩展双向固定效应（Wooldridge）",
+        "stacked": "堆叠DID", "sdid": "合成DID", "cs treated units": "CS处理单位数", "average_total_effect": "平均总效应",
         "psm_nearest": "PSM-DID近邻匹配", "psm_radius": "PSM-DID半径匹配", "psm_kernel": "PSM-DID核匹配",
         "psm_nearest_unweighted": "PSM-DID近邻匹配（不加权）", "psm_radius_unweighted": "PSM-DID半径匹配（不加权）",
         "psm_kernel_unweighted": "PSM-DID核匹配（不加权）", "psm_nearest_weighted": "PSM-DID近邻匹配（按匹配权重加权）",
@@ -72,6 +83,12 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "winsorize": "缩尾比例%", "vcov": "标准误设定", "controls": "控制变量",
         "entropy": "熵值法", "critic": "CRITIC法", "topsis": "熵权TOPSIS", "equal": "等权重",
         "by_year": "逐年", "pooled": "混合", "drop_capitals": "剔除省会", "drop_2020": "剔除2020年", "full": "全样本",
+        "batch": "批次", "treat_year": "处理起始年", "n_registry": "名单条目数", "n_prefecture_units": "地级单位数",
+        "n_in_panel": "面板内单位数", "n_always_treated": "始终处理单位数", "cities": "城市", "unit": "单位",
+        "city_id": "城市代码", "city_name": "城市", "in_window": "是否在样本期内", "registry_entry": "名单条目",
+        "verification_status": "核验状态", "reason": "原因", "status": "状态", "n_entries": "条目数",
+        "treated_by_batch": "各批次处理城市", "treated_after_window": "样本期后才处理的城市",
+        "not_found": "面板中找不到的名单条目", "verification": "核验情况",
     },
 }
 

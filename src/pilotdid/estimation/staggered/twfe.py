@@ -3,7 +3,9 @@
 - static: ``y ~ D (+ covariates) | unit + time``;
 - event study: ``y ~ i(rel, ref=-1) (+ covariates) | unit + time`` with never-treated units coded to the
   reference category, every relative time its own dummy (no binning).
-CRV1 standard errors clustered by unit unless a cluster is given (pyfixest's fixest-style correction).
+CRV1 standard errors clustered by unit unless a cluster is given (pyfixest's fixest-style correction);
+confidence intervals from t with G − 1 degrees of freedom (G clusters), as the baseline table and Stata's
+clustered regressions use, not the normal.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ def twfe_event_study(
     rel = np.array([int(float(n.split("::")[1])) for n in rows])
     order = np.argsort(rel)
     rows = [rows[i] for i in order]
-    z = stats.norm.ppf(1 - alpha / 2)
+    # critical value from t(G-1), as the baseline TWFE table and Stata/fixest clustered inference (not the normal)
+    n_clusters = int(df[n[cl]].nunique())
+    t_df = n_clusters - 1
+    z = stats.t.ppf(1 - alpha / 2, t_df)
     coef = tidy.loc[rows, "Estimate"].to_numpy()
     se = tidy.loc[rows, "Std. Error"].to_numpy()
     V = pd.DataFrame(es._vcov, index=es._coefnames, columns=es._coefnames).loc[rows, rows].to_numpy()
@@ -62,4 +67,5 @@ def twfe_event_study(
     att, att_se = float(static["Estimate"]), float(static["Std. Error"])
     return EventStudyResult(estimator="twfe", table=table, att=att, se=att_se, ci_low=att - z * att_se,
                             ci_high=att + z * att_se, vcov=V, reference=-1,
-                            se_method=f"CRV1 clustered by {cl} (pyfixest)", notes=notes)
+                            se_method=f"CRV1 clustered by {cl} (pyfixest); {100 * (1 - alpha):g}% CIs from t(G−1) = t({t_df})",
+                            notes=notes)

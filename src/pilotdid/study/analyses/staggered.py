@@ -49,6 +49,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
+from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -64,6 +65,11 @@ GUARDS = {e.name: e.guard for e in staggered_registry.ENTRIES}
 
 
 DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
+
+
+
+#: Marks a TWFE end-point coefficient that bins every event time beyond it (explained in the table note).
+BINNED_MARK = " †"
 
 
 def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
@@ -413,25 +419,37 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         figures["staggered_estimator_comparison"] = estimator_comparison_figure(all_rows, lang=ctx.lang, window=window,
                                                                                 units=cs_units or None)
         shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
-        wide = (shown.assign(cell=[_fmt(c, s) for c, s in zip(shown.coef, shown.se)])
+        # TWFE's end points come from the event_study analysis binned (-4 means -4 or earlier): marked, never
+        # printed as if they were the single event time the other estimators estimate
+        binned = shown["binned"].fillna(False).astype(bool) if "binned" in shown.columns else pd.Series(False, index=shown.index)
+        wide = (shown.assign(cell=[_fmt(c, s) + (BINNED_MARK if b else "")
+                                   for c, s, b in zip(shown.coef, shown.se, binned)])
                 .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
         wide = wide[["rel_time"] + [e for e in ("twfe", *staggered_registry.EVENT_STUDY) if e in wide.columns]]
         if "cs" in results_es:  # how many treated units each CS event-time estimate rests on
             units = {r["rel_time"]: r["n_units"] for r in extra["cs_event_time_units"]}
             wide["cs treated units"] = [str(units[int(k)]) if int(k) in units else "" for k in wide["rel_time"]]
+        lo, hi = int(shown.rel_time.min()), int(shown.rel_time.max())
+        binned_note = ([f"{BINNED_MARK} TWFE at the window's ends is the binned coefficient: {lo} means {lo} or earlier "
+                        f"(≤{lo}), +{hi} means +{hi} or later (≥+{hi}); the other estimators estimate that event time "
+                        "alone."] if binned.any() else [])
         tables["staggered_event_study"] = Table(
             name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
-            body=wide.rename(columns={"rel_time": "event time"}),
+            body=relabel_columns(wide, ctx.lang, ctx.extras.get("labels")),
             notes=["Reference period -1 is normalised to zero for TWFE, SA and CS (universal base); BJS pre-period "
                    "values are mean imputation residuals (no normalisation). dCDH: effect l is drawn at event time "
                    "l-1 and placebo l at -l-1, both measured from the year before treatment (-1)."]
             + ([f"cs treated units: the treated units (of the cohorts observed at that event time) behind each CS "
                 f"estimate; event times resting on fewer than {min_units_e} are flagged in the notes.", fallback_note]
-               if "cs" in results_es else []))
+               if "cs" in results_es else []) + binned_note)
     overall = pd.DataFrame(aggregates)
     tables["staggered_overall_att"] = Table(
         name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
-        body=overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]], float_digits=4,
+        body=relabel_columns(overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]]
+                             .assign(estimator=lambda f: [resolve_label(e, ctx.lang) for e in f["estimator"]],
+                                     type=lambda f: [resolve_label(t, ctx.lang) for t in f["type"]]),
+                             ctx.lang, ctx.extras.get("labels")),
+        float_digits=4,
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
                "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
                "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "

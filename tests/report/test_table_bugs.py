@@ -1,0 +1,78 @@
+"""Regression tests for the table bugs of issue 18 (each failed before its fix).
+
+The map section's one-year-panel notes are covered by tests/registry/test_cli_and_map.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from pilotdid.design.synthetic import synthetic_staggered_panel
+from pilotdid.report.export import to_markdown
+from pilotdid.report.table import Table
+
+
+def test_markdown_escapes_a_pipe_inside_a_cell():
+    """vcov_presets.md quoted R's `feols(y ~ x | city + year)`: the bare '|' split the row into an extra column."""
+    table = Table("vcov", "presets", pd.DataFrame({"preset": ["fixest"], "mirrors": ["feols(y ~ x | city + year)"]}))
+    rows = [line for line in to_markdown(table).splitlines() if line.startswith("|")]
+    unescaped = [len(re.findall(r"(?<!\\)\|", line)) for line in rows]
+    assert len(set(unescaped)) == 1 and unescaped[0] == 3, rows
+    assert "feols(y ~ x \\| city + year)" in rows[-1]
+
+
+def test_staggered_twfe_confidence_intervals_use_t_with_g_minus_1_df():
+    """The staggered table's TWFE CIs used the normal critical value; the baseline uses t(G−1)."""
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+
+    panel = synthetic_staggered_panel(n_units=30, n_years=6, n_controls=1, effect=0.5, seed=3, cohorts=(2014, 2015))
+    result = twfe_event_study(panel, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    crit = stats.t.ppf(0.975, panel["unit"].nunique() - 1)
+    assert result.ci_low == pytest.approx(result.att - crit * result.se, rel=1e-12)
+    assert result.ci_high == pytest.approx(result.att + crit * result.se, rel=1e-12)
+    assert "t(G−1) = t(29)" in result.se_method
+    rows = result.table.dropna(subset=["se"])
+    assert ((rows.ci_high - rows.coef) / rows.se).round(10).eq(round(crit, 10)).all()
+
+
+def test_twfe_end_points_of_the_estimator_table_are_marked_binned(replication):
+    """The staggered table printed TWFE's binned ≤−4 coefficient in the −4 row as if it were event time −4."""
+    body = pd.read_csv(replication / "tables" / "staggered_event_study.csv", dtype=str).fillna("")
+    first, last = body.iloc[0], body.iloc[-1]
+    assert first["TWFE"].endswith("†") and last["TWFE"].endswith("†")
+    assert not any(cell.endswith("†") for cell in body["TWFE"].iloc[1:-1])
+    assert not body["Callaway–Sant'Anna"].str.contains("†").any()
+    md = (replication / "tables" / "staggered_event_study.md").read_text(encoding="utf-8")
+    assert "binned coefficient: -4 means -4 or earlier (≤-4)" in md
+
+
+def test_staggered_tables_show_no_raw_field_names(replication):
+    for stem in ("staggered_event_study", "staggered_overall_att"):
+        header = pd.read_csv(replication / "tables" / f"{stem}.csv", nrows=0).columns
+        raw = {"att", "se", "ci_low", "ci_high", "se_method", "estimator", "type", "event time", "rel_time"}
+        assert not raw & set(header), (stem, list(header))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_treated_by_batch_table_is_not_clipped(replication, tmp_path, width):
+    """At 1400 and 1920 px the 'Treated by batch' table was wider than its box: the city column was cut off."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (.ci/run installs Debian's chromium when it can)")
+    html = (replication / "report.html").read_text(encoding="utf-8")
+    assert 'id="treatment_treated_by_batch"' in html and "n_first_treated_here" not in html
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'p'}",
+         f"--window-size={width},1000", "--virtual-time-budget=5000", "--dump-dom", (replication / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body([^>]*)>", dom.stdout).group(1)
+    overflowing = re.search(r'data-tables-overflowing="([^"]*)"', body)
+    assert overflowing is not None, body
+    assert "treatment_treated_by_batch" not in overflowing.group(1).split()
