@@ -292,6 +292,13 @@ def run_study(
             "absorbing": treatment.absorbing,
         }
     )
+    from pilotdid.inference import few_clusters
+
+    cluster_column = model.get("cluster") or unit
+    summary["clusters"] = few_clusters.cluster_count(panel, cluster_column)
+    summary["few_clusters"] = bool(summary["clusters"] < model.get("few_clusters", few_clusters.DEFAULT_THRESHOLD))
+    if summary["few_clusters"]:
+        notes.append(few_clusters.warning_note(summary["clusters"], model.get("few_clusters", 30), cluster_column))
 
     if lang == "zh":
         from pilotdid.report.figures.style import cjk_font
@@ -311,6 +318,7 @@ def run_study(
         model=ModelSpec(
             outcome=model["outcome"], controls=list(model["controls"]), fixed_effects=list(model["fixed_effects"]),
             cluster=model.get("cluster"), vcov=model.get("vcov", "lsdv"),
+            few_clusters=model.get("few_clusters", 30),
         ),
         treatment_name=treatment.treatment_name,
         seed=seed,
@@ -374,6 +382,12 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
         timings[name] = _time.perf_counter() - t0
         if not isinstance(result, AnalysisOutput):
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
+        if ctx.extras.get("data_summary", {}).get("few_clusters"):
+            from pilotdid.inference import few_clusters
+
+            cluster_column = ctx.model.cluster or ctx.unit
+            few_clusters.flag_tables(result.tables, few_clusters.warning_note(
+                ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
         outputs[name] = result
         ctx.outputs[name] = result
 

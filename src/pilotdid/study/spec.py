@@ -39,7 +39,8 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "cutoff_month": int, "lag": int, "county_rule": str, "allow_unverified": bool,
         "allow_unmatched": bool, "name": str,
     },
-    "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str},
+    "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str,
+              "few_clusters": int},
     "figures": {"formats": list, "style": str, "width": (str, int, float)},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,

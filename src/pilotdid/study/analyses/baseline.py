@@ -99,6 +99,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     ]
     columns = [str(j + 1) for j in range(len(fits))]
     estimates = [row for col, res in zip(columns, fits) for row in res.estimate_rows("baseline", col, "full", treat)]
+    wild_notes = _few_clusters_wild(ctx, panel, treat, specs, columns, estimates, preset.name)
 
     published_rows = (ctx.extras.get("published") or {}).get("baseline")
     column_map = options.get("published_columns") or {}
@@ -121,4 +122,31 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if stepwise:
         notes.append("Columns (1)…(%d): controls added one at a time in the order of [model] controls." % len(fits))
     notes += list(dict.fromkeys(n for f in fits for n in f.notes))
+    notes += wild_notes
+    table.notes.extend(wild_notes)
     return AnalysisOutput(estimates=estimates, tables={"baseline": table}, notes=notes)
+
+
+def _few_clusters_wild(ctx: StudyContext, panel: pd.DataFrame, treat: str, specs: list[list[str]], columns: list[str],
+                       estimates: list[dict], vcov: str) -> list[str]:
+    """Below ``[model] few_clusters`` clusters: the wild cluster bootstrap p and CI of the treatment coefficient of
+    every column, added to its estimate row and named in the table notes (inference/few_clusters.py)."""
+    from pilotdid.inference import few_clusters
+
+    cluster = ctx.model.cluster or ctx.unit
+    n_clusters = few_clusters.cluster_count(panel, cluster)
+    if n_clusters >= ctx.model.few_clusters:
+        return []
+    parts = []
+    for col, ctrl in zip(columns, specs):
+        wild = few_clusters.wild_for_baseline(panel, outcome=ctx.model.outcome, term=treat, controls=ctrl,
+                                              fixed_effects=ctx.model.fixed_effects, cluster=cluster, vcov=vcov,
+                                              seed=ctx.seed)
+        for row in estimates:
+            if row.get("column") == col and row.get("term") == treat:
+                row.update(wild)
+        parts.append(f"({col}) p = {wild['p_wild']:.4f}, 95% CI [{wild['ci_wild_low']:.4f}, {wild['ci_wild_high']:.4f}]")
+    how = (f"{wild['wild_weights']} weights, " + ("all sign vectors" if wild["wild_full_enumeration"]
+                                                 else f"{wild['wild_draws']} draws, seed {ctx.seed}"))
+    return [f"Few clusters ({n_clusters} < {ctx.model.few_clusters}): wild cluster restricted bootstrap of the "
+            f"{treat} coefficient ({how}; CI by test inversion): " + "; ".join(parts) + "."]
