@@ -137,3 +137,14 @@ def test_the_check_catches_an_upward_import(tmp_path):
 ])
 def test_layer_assignment(module, rank):
     assert layer_of(module)[0] == rank
+
+
+def test_only_estimation_fixest_reads_pyfixest_private_attributes():
+    """pyfixest keeps N, the covariance, coefficient names... in private attributes; one module reads them."""
+    import re
+
+    private = re.compile(r"\b(?:fit|model|es|res|est|static)\._(?:vcov|coefnames|N|beta_hat|G|ssc|df_k|r2|r2_within|"
+                         r"collin_vars)\b|getattr\((?:fit|model), \"_")
+    offenders = [f"{p.relative_to(SRC.parent)}:{i}" for p in source_files() if p.name != "fixest.py"
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
+    assert not offenders, "use the accessors of pilotdid.estimation.fixest: " + ", ".join(offenders)

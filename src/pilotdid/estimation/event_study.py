@@ -205,6 +205,7 @@ def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
     """A fitter using pyfixest ``feols`` with CRV1 by cluster and the given ``pf.ssc`` settings."""
 
     def fit(data, outcome, regressors, fixed_effects, cluster):
+        from pilotdid.estimation import fixest as _fx
         from pilotdid.estimation.fixest import formula_names, pf
 
         data, n = formula_names(data, [outcome, cluster, *regressors, *fixed_effects])  # e.g. a column "class"
@@ -214,12 +215,12 @@ def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
             fml += f" | {' + '.join(n[f] for f in fixed_effects)}"
         kwargs = {"ssc": pf.ssc(**ssc)} if ssc else {}
         model = quiet_feols(fml, data=data, vcov={"CRV1": n[cluster]}, **kwargs)
-        names = [back.get(c, c) for c in model._coefnames]
-        vcov = pd.DataFrame(np.asarray(model._vcov), index=names, columns=names)
-        n_clusters = int(np.min(model._G))
+        names = [back.get(c, c) for c in _fx.coef_names(model)]
+        vcov = _fx.vcov_frame(model, names)
+        n_clusters = _fx.n_clusters(model)
         coef = model.coef()
         coef.index = [back.get(c, c) for c in coef.index]
-        return coef, vcov, int(model._N), n_clusters, n_clusters - 1
+        return coef, vcov, _fx.nobs(model), n_clusters, n_clusters - 1
 
     return fit
 

@@ -89,3 +89,58 @@ def feols(*args, **kwargs):
     """``pyfixest.feols`` inside :func:`quiet`."""
     with quiet():
         return pf.feols(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What pilotdid reads from a fitted pyfixest model. pyfixest keeps these in private attributes (``_vcov``,
+# ``_coefnames``, ``_N``, ...); they are read here only, so a pyfixest release that renames one breaks one module.
+
+
+def coef_names(fit) -> list[str]:
+    """Names of the estimated coefficients, in the model's order."""
+    return [str(c) for c in fit._coefnames]
+
+
+def coefficients(fit):
+    """The coefficient vector (numpy), in :func:`coef_names` order."""
+    import numpy as np
+
+    return np.asarray(fit._beta_hat, dtype=float)
+
+
+def vcov_matrix(fit):
+    """The coefficient covariance as a numpy array, in :func:`coef_names` order."""
+    import numpy as np
+
+    return np.asarray(fit._vcov, dtype=float)
+
+
+def vcov_frame(fit, names: list[str] | None = None) -> pd.DataFrame:
+    """The covariance as a DataFrame labelled by coefficient (or by ``names``, same order)."""
+    labels = names if names is not None else coef_names(fit)
+    return pd.DataFrame(vcov_matrix(fit), index=labels, columns=labels)
+
+
+def nobs(fit) -> int:
+    """Observations the model used."""
+    return int(fit._N)
+
+
+def n_clusters(fit) -> int:
+    """Clusters of a one-way clustered model (the smallest, for multiway)."""
+    import numpy as np
+
+    return int(np.min(fit._G))
+
+
+def fit_statistics(fit) -> dict:
+    """What the TWFE presets need beyond the coefficients: pyfixest's small-sample factor and K, the R² kinds."""
+    import numpy as np
+
+    return {"ssc": float(np.asarray(fit._ssc).ravel()[0]), "df_k": fit._df_k, "r2": float(fit._r2),
+            "r2_within": float(fit._r2_within)}
+
+
+def collinear_names(fit) -> list[str]:
+    """Regressors pyfixest dropped as collinear (empty when none)."""
+    return [str(v) for v in getattr(fit, "_collin_vars", [])]

@@ -614,6 +614,7 @@ def staggered_placebo(
 
 def _pyfixest_fit(data: pd.DataFrame, outcome: str, regressors: list[str], fixed_effects: list[str],
                   cluster: str) -> dict[str, float]:
+    from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.event_study import quiet_feols
 
     fml = f"{outcome} ~ {' + '.join(regressors)} | {' + '.join(fixed_effects)}"
@@ -621,7 +622,7 @@ def _pyfixest_fit(data: pd.DataFrame, outcome: str, regressors: list[str], fixed
     tidy = fit.tidy()
     row = tidy.loc[regressors[0]]
     return {"coef": float(row["Estimate"]), "se": float(row["Std. Error"]), "t": float(row["t value"]),
-            "p": float(row["Pr(>|t|)"]), "nobs": int(fit._N)}
+            "p": float(row["Pr(>|t|)"]), "nobs": _fx.nobs(fit)}
 
 
 def in_time_placebo(

@@ -64,7 +64,8 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
           covariates: list[str] | None = None, control_group: str = "notyet", unit_fe: bool = False,
           cluster: str | None = None, alpha: float = 0.05) -> EtwfeResult:
     """Wooldridge's ETWFE and etwfe's ``emfx`` aggregations (see the module docstring)."""
-    import pyfixest as pf
+    from pilotdid.estimation import fixest as _fx
+    from pilotdid.estimation.fixest import pf
 
     if control_group not in CONTROL_GROUPS:
         raise PilotdidInputError(f"control_group = {control_group!r}", where="etwfe",
@@ -149,9 +150,9 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
         # (the cell's effect is the same either way) and says so -- counted in the notes below instead
         warnings.filterwarnings("ignore", message=r"[\s\S]*variables dropped due to multicollinearity")
         fit = pf.feols(f"_etw_y ~ {rhs} | {fe} + _etw_time", data=design, vcov={"CRV1": "_etw_cluster"})
-    names = list(fit._coefnames)
-    beta = pd.Series(np.asarray(fit._beta_hat), index=names)
-    V = pd.DataFrame(np.asarray(fit._vcov), index=names, columns=names)
+    names = _fx.coef_names(fit)
+    beta = pd.Series(_fx.coefficients(fit), index=names)
+    V = _fx.vcov_frame(fit)
     dropped = [c for c in columns if c not in beta.index]
     if any(c.startswith("_etw_d") and "_x" not in c for c in dropped):
         raise PilotdidInputError("a treatment cell is collinear with the fixed effects", where="etwfe",
@@ -198,4 +199,4 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
     se_method = (f"delta method on CRV1 (fixest small-sample correction) clustered by {cl}; "
                  f"{'unit' if unit_fe else 'cohort'} and period fixed effects")
     return EtwfeResult(cells=cells_out, aggregates=aggregates, control_group=control_group, se_method=se_method,
-                       n_obs=int(fit._N), notes=notes)
+                       n_obs=_fx.nobs(fit), notes=notes)

@@ -35,6 +35,7 @@ def sun_abraham(
     alpha: float = 0.05,
 ) -> EventStudyResult:
     """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT."""
+    from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import pf
 
     covariates = list(covariates or [])
@@ -76,7 +77,7 @@ def sun_abraham(
     with pyfixest_quiet():
         fit = pf.feols(f"_sa_y ~ {rhs} | _sa_unit + _sa_time", data=df, vcov={"CRV1": safe[cluster or unit]})
     coef = fit.coef()
-    vcov_all = pd.DataFrame(fit._vcov, index=fit._coefnames, columns=fit._coefnames)
+    vcov_all = _fx.vcov_frame(fit)
     names = {f"{_CELL}::{i}": i for i in uniq["id"]}
     present = [n for n in coef.index if n in names]
     ids = np.array([names[n] for n in present])

@@ -83,6 +83,7 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
                 window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
                 cluster: str | None = None, alpha: float = 0.05) -> StackedResult:
     """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
+    from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
 
     lo, hi = window
@@ -115,7 +116,7 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     z = stats.norm.ppf(1 - alpha / 2)
     coef = tidy.loc[rows, "Estimate"].to_numpy()
     se = tidy.loc[rows, "Std. Error"].to_numpy()
-    V = pd.DataFrame(es._vcov, index=es._coefnames, columns=es._coefnames).loc[rows, rows].to_numpy()
+    V = _fx.vcov_frame(es).loc[rows, rows].to_numpy()
     table = pd.DataFrame({"rel_time": rel[order], "coef": coef, "se": se, "ci_low": coef - z * se,
                           "ci_high": coef + z * se})
     ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})

@@ -33,6 +33,7 @@ def twfe_event_study(
     alpha: float = 0.05,
 ) -> EventStudyResult:
     """TWFE dynamic specification (reference -1) and the static TWFE coefficient as its overall ATT."""
+    from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
 
     covariates = list(covariates or [])
@@ -58,7 +59,7 @@ def twfe_event_study(
     z = stats.t.ppf(1 - alpha / 2, t_df)
     coef = tidy.loc[rows, "Estimate"].to_numpy()
     se = tidy.loc[rows, "Std. Error"].to_numpy()
-    V = pd.DataFrame(es._vcov, index=es._coefnames, columns=es._coefnames).loc[rows, rows].to_numpy()
+    V = _fx.vcov_frame(es).loc[rows, rows].to_numpy()
     table = pd.DataFrame({"rel_time": rel[order], "coef": coef, "se": se, "ci_low": coef - z * se, "ci_high": coef + z * se})
     ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
     table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)

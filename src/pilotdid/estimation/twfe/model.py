@@ -28,6 +28,7 @@ from pyfixest.estimation import MapDemeaner
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation import fixest as _fx
 from pilotdid.estimation.fixest import pf
 from pilotdid.estimation.twfe.covariance import (
     CONSTANT_BASE_LEVELS,
@@ -235,7 +236,7 @@ def fit_twfe(
     fit, caught = _run_feols(
         fml, work, {"CRV1": "cl__"} if cluster else "hetero", preset.ssc(), "w__" if weights else None
     )
-    collinear = [str(v) for v in getattr(fit, "_collin_vars", [])]
+    collinear = _fx.collinear_names(fit)
     if collinear:
         back = {v: k for k, v in names.items()}
         dropped = [back.get(v, v) for v in collinear]
@@ -245,30 +246,31 @@ def fit_twfe(
         )
 
     design = _design(prepared)
-    n_obs = int(fit._N)
+    n_obs = _fx.nobs(fit)
+    pf_stats = _fx.fit_statistics(fit)
     n_clusters = int(np.unique(clusters).size) if cluster else None
     k_counted = preset.count_k(design)
     factor = preset.small_sample_factor(n_obs, k_counted, n_clusters)
-    pf_factor = float(np.asarray(fit._ssc).ravel()[0])
-    vcov_matrix = np.asarray(fit._vcov, dtype=float)
+    pf_factor = pf_stats["ssc"]
+    vcov_matrix = _fx.vcov_matrix(fit)
     notes = list(prepared.notes)
     # any other warning pyfixest raised is passed on to the report, never swallowed
     notes += [f"pyfixest: {' '.join(str(w.message).split())}" for w in caught]
     if not np.isclose(factor, pf_factor, rtol=1e-12, atol=0):
         vcov_matrix = vcov_matrix * (factor / pf_factor)
         notes.append(
-            f"K = {k_counted} under preset {preset.name} differs from pyfixest's count (df_k = {fit._df_k}); "
+            f"K = {k_counted} under preset {preset.name} differs from pyfixest's count (df_k = {pf_stats['df_k']}); "
             f"variance rescaled by {factor / pf_factor:.6f}"
         )
     t_df = preset.t_df(n_obs, k_counted, n_clusters)
 
-    coef = np.asarray(fit._beta_hat, dtype=float)
+    coef = _fx.coefficients(fit)
     se = np.sqrt(np.diag(vcov_matrix))
     tval = coef / se
     pval = 2 * stats.t.sf(np.abs(tval), t_df)
     crit = stats.t.ppf(0.975, t_df)
     back = {v: k for k, v in names.items()}
-    terms = [back[str(c)] for c in fit._coefnames]
+    terms = [back[c] for c in _fx.coef_names(fit)]
     coefs = pd.DataFrame(
         {"term": terms, "coef": coef, "se": se, "t": tval, "p": pval, "ci_low": coef - crit * se, "ci_high": coef + crit * se}
     )
@@ -296,8 +298,8 @@ def fit_twfe(
         )
 
     k_all = len(terms) + design.fe_dof
-    r2 = float(fit._r2)
-    r2_within = float(fit._r2_within)
+    r2 = pf_stats["r2"]
+    r2_within = pf_stats["r2_within"]
     adj_r2 = 1 - (1 - r2) * (n_obs - 1) / (n_obs - k_all)
     adj_r2_within = 1 - (1 - r2_within) * (n_obs - design.fe_dof) / (n_obs - k_all)
     return TwfeResult(
