@@ -247,3 +247,13 @@ def test_title_rows_and_footer_notes_are_skipped(tmp_path):
     result = import_yearbook(path)
     assert len(result.panel) == 2 and result.panel.gdp.max() == pytest.approx(10050.0)
     assert any("2 title rows" in n for n in result.notes) and any("notes under the table" in n for n in result.notes)
+
+
+def test_stata_118_file_with_chinese_variable_names(tmp_path):
+    """Stata 14+ keeps Chinese variable names but no brackets: the unit is glued on (地区生产总值万元)."""
+    frame = pd.DataFrame({"城市": ["杭州市", "宁波市"], "年份": [2015, 2015], "地区生产总值万元": [1.0e8, 8.0e7],
+                          "年末金融机构各项贷款余额_全市_万元": [2.0e8, 1.0e8]})
+    path = tmp_path / "u.dta"
+    frame.to_stata(path, write_index=False, version=118)
+    panel = import_yearbook(path).panel.set_index("city_name")
+    assert panel.loc["杭州市", "gdp"] == pytest.approx(10000.0) and panel.loc["宁波市", "loans"] == pytest.approx(10000.0)
