@@ -92,3 +92,16 @@ def test_wrong_types_and_values_are_refused_first(analysis, key, value, says, mo
     with pytest.raises(PilotdidInputError) as err:
         runner.run_study(study)
     assert f"[analyses.{analysis}] {key}" in str(err.value) and says in str(err.value)
+
+
+def test_pilotdid_options_prints_the_declarations(run_cli):
+    code, out, _ = run_cli("options")
+    assert code == 0
+    for name in ANALYSIS_OPTIONS:
+        assert f"  {name} " in out
+    code, out, _ = run_cli("options", "staggered")
+    assert code == 0
+    for o in ANALYSIS_OPTIONS["staggered"]:
+        assert f"  {o.name} (" in out
+    code, _, err = run_cli("options", "nope")
+    assert code == 2 and "unknown analysis 'nope'" in err

@@ -41,7 +41,7 @@ def version() -> None:
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from pilotdid.cli import data_cmd, index_cmd, registry_cmd, study_cmd  # noqa: F401
+    from pilotdid.cli import data_cmd, index_cmd, options_cmd, registry_cmd, study_cmd  # noqa: F401
 
 
 def _click_exceptions():

@@ -426,3 +426,21 @@ if __name__ == "__main__":  # pragma: no cover - the generator
     import sys
 
     sys.stdout.write(study_file_reference())
+
+
+def options_text(analysis: str | None = None) -> str:
+    """Plain text for ``pilotdid options [ANALYSIS]``: one analysis's options, or every analysis with its keys."""
+    if analysis is None:
+        lines = ["Analyses of a study file ([analyses.NAME]) and their options (pilotdid options NAME for details;",
+                 "every key of every section: docs/study-file.md):", ""]
+        for name, options in ANALYSIS_OPTIONS.items():
+            lines.append(f"  {name:<18} {', '.join(o.name for o in options) or '(no options)'}")
+        return "\n".join(lines) + "\n"
+    if analysis not in ANALYSIS_OPTIONS:
+        raise PilotdidInputError(f"unknown analysis {analysis!r}", where="pilotdid options",
+                                 fix=f"use one of: {', '.join(ANALYSIS_OPTIONS)}")
+    lines = [f"[analyses.{analysis}]", ""]
+    for o in options_of(analysis):
+        allowed = f"  one of: {', '.join(map(str, o.allowed))}" if o.allowed else ""
+        lines += [f"  {o.name} ({type_words(o.type)}; default {_toml(o.default)})", f"      {o.help}{allowed}"]
+    return "\n".join(lines) + "\n"
