@@ -230,6 +230,7 @@ def fit_event_study(
     fixed_effects: Sequence[str] | None = None, cluster: str | None = None, window: tuple[int, int] = (-4, 4),
     base: int | Sequence[int] = -1, ssc: dict[str, Any] | None = None, fitter: Fitter | None = None,
     level: float = 0.95, bins: Sequence[Sequence[int]] | None = None, bin_width: int | None = None,
+    weights: str | None = None,
 ) -> EventStudyResult:
     """Estimate the binned TWFE event study (see the module docstring for the coding)."""
     fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
@@ -237,7 +238,8 @@ def fit_event_study(
     fitter = fitter or pyfixest_fitter(ssc)
     edges, ref_bin = make_bins(window, base, bins, bin_width)
     dummies, start = event_time_dummies(data, time, first_treat, window, base, bins, bin_width)
-    cols = [c for c in dict.fromkeys([outcome, unit, time, *controls, *fixed_effects, cluster]) if c in data.columns]
+    cols = [c for c in dict.fromkeys([outcome, unit, time, *controls, *fixed_effects, cluster]
+                                     + ([weights] if weights else [])) if c in data.columns]
     frame = pd.concat([data[cols], dummies], axis=1)
     notes = []
     empty = [c for c in dummies.columns if dummies[c].sum() == 0]

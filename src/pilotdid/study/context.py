@@ -34,6 +34,7 @@ class ModelSpec:
     fixed_effects: list[str]
     cluster: str | None
     vcov: str = "lsdv"
+    weights: str | None = None  # analytic weights (Stata aw); see study/runner.py WEIGHTED_ANALYSES
     few_clusters: int = 30  # below this many clusters the few-clusters guard speaks (inference/few_clusters.py)
 
 

@@ -134,6 +134,9 @@ def run_study(
             needed.setdefault(c, "[model] fixed_effects")
     if model.get("cluster"):
         needed.setdefault(model["cluster"], "[model] cluster")
+    if model.get("weights"):
+        needed.setdefault(model["weights"], "[model] weights")
+        _check_weighted_analyses(spec)
     for form in ("column", "first_treat"):
         if form in spec.treatment:
             needed.setdefault(spec.treatment[form], f"[treatment] {form}")
@@ -242,6 +245,9 @@ def run_study(
 
     _check_fixed_effects(panel, model["fixed_effects"], unit, time, where_study)
 
+    if model.get("weights"):
+        _check_weights(panel, model["weights"], where)
+
     # --- missing values: listwise on the model variables, counted ------------------------------------
     model_cols = [model["outcome"], *model["controls"]]
     missing = panel[model_cols].isna().any(axis=1)
@@ -318,7 +324,7 @@ def run_study(
         model=ModelSpec(
             outcome=model["outcome"], controls=list(model["controls"]), fixed_effects=list(model["fixed_effects"]),
             cluster=model.get("cluster"), vcov=model.get("vcov", "lsdv"),
-            few_clusters=model.get("few_clusters", 30),
+            few_clusters=model.get("few_clusters", 30), weights=model.get("weights"),
         ),
         treatment_name=treatment.treatment_name,
         seed=seed,
@@ -390,6 +396,44 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
                 ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
         outputs[name] = result
         ctx.outputs[name] = result
+
+
+#: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
+WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
+                     "staggered", "paper_comparison")
+#: staggered estimators that take analytic weights
+WEIGHTED_ESTIMATORS = ("etwfe", "stacked", "twowayfeweights")
+
+
+def _check_weighted_analyses(spec) -> None:
+    """A weighted study runs only analyses (and staggered estimators) that use the weights."""
+    for name, options in spec.analyses.items():
+        if name not in WEIGHTED_ANALYSES:
+            raise PilotdidInputError(f"[model] weights is set but analysis {name} does not take regression weights",
+                                     where=f"[analyses.{name}]",
+                                     fix=f"remove it or the weights; weighted: {', '.join(WEIGHTED_ANALYSES)}")
+        if name == "staggered":
+            from pilotdid.estimation.staggered import registry
+
+            chosen = options.get("estimators", list(registry.DEFAULTS))
+            bad = [e for e in chosen if e not in WEIGHTED_ESTIMATORS]
+            if bad:
+                raise PilotdidInputError(f"[model] weights is set but estimator(s) {', '.join(bad)} do not take "
+                                         "regression weights", where="[analyses.staggered] estimators",
+                                         fix=f"choose from {list(WEIGHTED_ESTIMATORS)} or remove the weights")
+
+
+def _check_weights(panel: pd.DataFrame, column: str, where: str) -> None:
+    """Analytic weights must be numbers, present, finite and non-negative: the first bad row is named."""
+    values = pd.to_numeric(panel[column], errors="coerce").to_numpy(dtype=float)
+    for bad, what in ((np.isnan(values), "missing or not a number"), (np.isinf(values), "infinite"),
+                      (values < 0, "negative")):
+        if bad.any():
+            row = _first_row(bad)
+            raise PilotdidInputError(f"weights column '{column}' is {what} at data row {row + 1} "
+                                     f"({int(bad.sum())} such rows)", where=where,
+                                     fix="give every row a non-negative weight (or drop those rows from the panel)")
+    panel[column] = values
 
 
 def _first_row(mask) -> int:

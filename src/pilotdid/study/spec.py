@@ -40,7 +40,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_unmatched": bool, "name": str,
     },
     "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str,
-              "few_clusters": int},
+              "few_clusters": int, "weights": str},
     "figures": {"formats": list, "style": str, "width": (str, int, float)},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,

@@ -11,6 +11,8 @@ effect is its own coefficient and no treated observation serves as a control:
 - Covariates enter as etwfe's ``fe = "feo"`` default: their level, their interactions with the cohort and the
   period dummies, and (demeaned within cohort) interacted with every treatment cell.
 - Fixed effects: cohort and period (etwfe's default, ``unit_fe = False``), or unit and period.
+- ``weights``: analytic weights -- weighted least squares, covariates demeaned with weighted cohort means, and
+  the aggregates weighted averages over the treated observations.
 - Aggregates (etwfe's ``emfx``): the cell effects averaged over the treated observations of each aggregate
   (``simple``: all treated observations with t >= g; ``group``: by cohort; ``calendar``: by period; ``event``:
   by t - g), each observation's effect evaluated at its own covariates. The aggregates are linear in the
@@ -62,7 +64,7 @@ class EtwfeResult:
 
 def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
           covariates: list[str] | None = None, control_group: str = "notyet", unit_fe: bool = False,
-          cluster: str | None = None, alpha: float = 0.05) -> EtwfeResult:
+          cluster: str | None = None, alpha: float = 0.05, weights: str | None = None) -> EtwfeResult:
     """Wooldridge's ETWFE and etwfe's ``emfx`` aggregations (see the module docstring)."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import pf
@@ -72,7 +74,7 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
                                  fix=f"use one of {list(CONTROL_GROUPS)}")
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                            covariates=covariates, cluster=cluster, where="staggered.etwfe")
+                            covariates=covariates, cluster=cluster, where="staggered.etwfe", weights=weights)
     g = df[first_treat].fillna(0).to_numpy(float)
     t = df[time].to_numpy(float)
     times = np.unique(t)
@@ -105,9 +107,10 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
     cell_id[treated_row] = lookup.loc[cell_key].to_numpy()
 
     X = df[covariates].to_numpy(float) if covariates else np.empty((len(df), 0))
+    obs_w = df[weights].to_numpy(float) if weights else np.ones(len(df))
     cohort_codes = pd.factorize(g, sort=True)[0]
-    counts = np.bincount(cohort_codes)
-    X_dm = X - np.column_stack([np.bincount(cohort_codes, weights=X[:, j]) / counts
+    counts = np.bincount(cohort_codes, weights=obs_w)
+    X_dm = X - np.column_stack([np.bincount(cohort_codes, weights=obs_w * X[:, j]) / counts
                                 for j in range(X.shape[1])])[cohort_codes] if X.shape[1] else X
     # A cohort whose untreated rows cannot identify its own intercept and covariate slopes (e.g. one early city
     # with three pre-periods and four covariates) would get an arbitrary counterfactual from whichever columns
@@ -141,6 +144,7 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
     design["_etw_unit"] = df[unit].to_numpy()
     cl = cluster or unit
     design["_etw_cluster"] = df[cl].to_numpy()
+    design["_etw_w"] = obs_w
     fe = "_etw_unit" if unit_fe else "_etw_cohort"
     rhs = " + ".join(c for c in columns)
     import warnings
@@ -149,7 +153,8 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
         # cell x covariate interactions of one-observation cells duplicate the cell dummy; pyfixest drops them
         # (the cell's effect is the same either way) and says so -- counted in the notes below instead
         warnings.filterwarnings("ignore", message=r"[\s\S]*variables dropped due to multicollinearity")
-        fit = pf.feols(f"_etw_y ~ {rhs} | {fe} + _etw_time", data=design, vcov={"CRV1": "_etw_cluster"})
+        fit = pf.feols(f"_etw_y ~ {rhs} | {fe} + _etw_time", data=design, vcov={"CRV1": "_etw_cluster"},
+                       **({"weights": "_etw_w"} if weights else {}))
     names = _fx.coef_names(fit)
     beta = pd.Series(_fx.coefficients(fit), index=names)
     V = _fx.vcov_frame(fit)
@@ -169,14 +174,16 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
     def combine(rows: np.ndarray) -> tuple[float, float]:
         """Average effect over treated observations ``rows`` (boolean) and its delta-method SE."""
         a = pd.Series(0.0, index=names)
-        n = rows.sum()
+        w = obs_w[rows]  # analytic weights (ones without them): a weighted average over the treated observations
+        n = w.sum()
         ids = cell_id[rows]
-        for c, k in zip(*np.unique(ids, return_counts=True)):
-            a[f"_etw_d{c}"] += k / n
+        for c in np.unique(ids):
+            in_cell = ids == c
+            a[f"_etw_d{c}"] += w[in_cell].sum() / n
             for j in range(X.shape[1]):
                 name = f"_etw_d{c}_x{j}"
                 if name in a.index:
-                    a[name] += X_dm[rows][ids == c, j].sum() / n
+                    a[name] += (w[in_cell] * X_dm[rows][in_cell, j]).sum() / n
         return float(a @ beta), float(np.sqrt(a @ V @ a))
 
     post = treated_row & (t >= g)

@@ -129,12 +129,14 @@ def long_sample(
     covariates: list[str],
     cluster: str | None,
     where: str,
+    weights: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The columns an event-study estimator needs, with rows missing the outcome or a covariate left out.
 
     Returns the copy and a note counting the rows left out (nothing is dropped silently).
     """
-    columns = list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])))
+    columns = list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])
+                                 + ([weights] if weights else [])))
     check_columns(panel, columns, where)
     df = panel[columns].copy()
     missing = df[[outcome, *covariates]].isna().any(axis=1)

@@ -81,7 +81,7 @@ def build_stack(df: pd.DataFrame, *, unit: str, time: str, first_treat: str, win
 
 def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
                 window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
-                cluster: str | None = None, alpha: float = 0.05) -> StackedResult:
+                cluster: str | None = None, alpha: float = 0.05, weights: str | None = None) -> StackedResult:
     """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
@@ -92,8 +92,11 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
                                  fix="a window [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                            covariates=covariates, cluster=cluster, where="staggered.stacked")
+                            covariates=covariates, cluster=cluster, where="staggered.stacked", weights=weights)
     stack, info, left_out = build_stack(df, unit=unit, time=time, first_treat=first_treat, window=window)
+    if weights:  # analytic weights multiply the WFH weights (which stay based on unit counts)
+        stack["_weight"] = stack["_weight"] * stack[weights].to_numpy(float)
+        notes.append(f"Stacked DID: regression weights = WFH weight x analytic weight {weights}.")
     if left_out:
         notes.append(f"Stacked DID: cohort(s) {', '.join(map(str, left_out))} left out (event window "
                      f"[{lo}, {hi}] not inside the panel).")

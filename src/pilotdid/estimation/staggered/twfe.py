@@ -31,23 +31,27 @@ def twfe_event_study(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    weights: str | None = None,
 ) -> EventStudyResult:
-    """TWFE dynamic specification (reference -1) and the static TWFE coefficient as its overall ATT."""
+    """TWFE dynamic specification (reference -1) and the static TWFE coefficient as its overall ATT
+    (``weights``: analytic weights, WLS as pyfixest ``weights=``)."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
 
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                            covariates=covariates, cluster=cluster, where="staggered.twfe")
+                            covariates=covariates, cluster=cluster, where="staggered.twfe", weights=weights)
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
     df[_REL] = np.where(g > 0, t - g, -1).astype(int)
     df[_D] = ((g > 0) & (t >= g)).astype(float)
     cl = cluster or unit
-    df, n = formula_names(df, [outcome, unit, time, cl, *covariates])  # e.g. a column called "class"
+    df, n = formula_names(df, [outcome, unit, time, cl, *covariates] + ([weights] if weights else []))
+    wkw = {"weights": n[weights]} if weights else {}
     cov = "".join(f" + {n[c]}" for c in covariates)
     with pyfixest_quiet():
-        es = pf.feols(f"{n[outcome]} ~ i({_REL}, ref=-1){cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]})
+        es = pf.feols(f"{n[outcome]} ~ i({_REL}, ref=-1){cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]},
+                      **wkw)
     tidy = es.tidy()
     rows = [n for n in tidy.index if n.startswith(f"{_REL}::")]
     rel = np.array([int(float(n.split("::")[1])) for n in rows])
@@ -64,7 +68,8 @@ def twfe_event_study(
     ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
     table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)
     with pyfixest_quiet():
-        static = pf.feols(f"{n[outcome]} ~ {_D}{cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]}).tidy().loc[_D]
+        static = pf.feols(f"{n[outcome]} ~ {_D}{cov} | {n[unit]} + {n[time]}", data=df, vcov={"CRV1": n[cl]},
+                          **wkw).tidy().loc[_D]
     att, att_se = float(static["Estimate"]), float(static["Std. Error"])
     return EventStudyResult(estimator="twfe", table=table, att=att, se=att_se, ci_low=att - z * att_se,
                             ci_high=att + z * att_se, vcov=V, reference=-1,

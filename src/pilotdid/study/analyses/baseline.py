@@ -94,7 +94,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     specs = [controls[:j] for j in range(len(controls) + 1)] if stepwise else [controls]
 
     fits = [
-        fit_twfe(panel, ctx.model.outcome, [treat, *ctrl], ctx.model.fixed_effects, ctx.model.cluster, vcov=preset.name)
+        fit_twfe(panel, ctx.model.outcome, [treat, *ctrl], ctx.model.fixed_effects, ctx.model.cluster, vcov=preset.name,
+                 weights=ctx.model.weights)
         for ctrl in specs
     ]
     columns = [str(j + 1) for j in range(len(fits))]

@@ -25,7 +25,7 @@ OPTIONS = ("window", "base", "bins", "bin_width")
 
 
 
-def twfe_fitter(vcov: str):
+def twfe_fitter(vcov: str, weights: str | None = None):
     """Event-study fitter through fit_twfe (the study's SE preset); pyfixest with its defaults if
     fit_twfe is unavailable."""
     try:
@@ -36,7 +36,7 @@ def twfe_fitter(vcov: str):
         return pyfixest_fitter()
 
     def fit(data, outcome, regressors, fixed_effects, cluster):
-        res = fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov)
+        res = fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
         coef = res.coefs.set_index("term")["coef"]
         return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
 
@@ -72,7 +72,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     result = fit_event_study(
         ctx.panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, controls=m.controls,
         fixed_effects=m.fixed_effects, cluster=m.cluster, window=tuple(window), base=base,
-        fitter=twfe_fitter(m.vcov), bins=bins, bin_width=bin_width,
+        fitter=twfe_fitter(m.vcov, m.weights), bins=bins, bin_width=bin_width, weights=m.weights,
     )
     rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in result.rows("twfe")]
     pre = result.pretrend

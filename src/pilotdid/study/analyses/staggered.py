@@ -301,7 +301,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         from pilotdid.estimation.staggered import dcdh
 
         tw = dcdh.twfe_weights(data, outcome=outcome, unit=ctx.unit, time=ctx.time, treatment=TREAT,
-                               controls=covariates)
+                               controls=covariates, weight=ctx.model.weights)
         extra["twowayfeweights"] = tw.summary()
         summary_rows = pd.DataFrame([
             {"": "TWFE coefficient (beta)", "value": tw.beta},
@@ -330,7 +330,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
         ctx.progress("staggered: extended TWFE", 0, 1)
         et = etwfe(data, **kw, covariates=covariates,
-                   control_group="never" if control_group == "never_treated" else "notyet", cluster=cluster)
+                   control_group="never" if control_group == "never_treated" else "notyet", cluster=cluster,
+                   weights=ctx.model.weights)
         results_es["etwfe"] = et.event_study()
         notes += et.notes
         simple = et.aggregates["simple"].iloc[0]
@@ -347,7 +348,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 and sw[0] <= -2 and sw[1] >= 0):
             raise PilotdidInputError(f"stacked_window = {sw!r}", where=f"[analyses.{name}] stacked_window",
                                      fix="two integers [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
-        st = stacked_did(data, **kw, window=(sw[0], sw[1]), covariates=covariates, cluster=cluster)
+        st = stacked_did(data, **kw, window=(sw[0], sw[1]), covariates=covariates, cluster=cluster,
+                         weights=ctx.model.weights)
         results_es["stacked"] = st.event_study
         notes += st.notes
         aggregates.append({"estimator": "stacked", "type": "static", "att": st.static_att, "se": st.static_se,
@@ -399,7 +401,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             aggregates.append({**es.aggregate_row(entry.aggregate_type), "se_method": es.se_method})
 
     # TWFE: reuse the event_study analysis when it ran (no duplicate rows), else fit the unbinned version.
-    twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+    twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster, weights=ctx.model.weights)
     aggregates.append({**twfe.aggregate_row("static"), "se_method": twfe.se_method})
     prior = ctx.outputs.get("event_study")
     prior_rows = [r for r in (prior.results.get("event_study", []) if prior else []) if r.get("estimator") == "twfe"]

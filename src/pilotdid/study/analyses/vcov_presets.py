@@ -57,7 +57,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     panel = named_panel(ctx)
     rows, fits = vcov_presets_table(
         panel, ctx.model.outcome, [treat, *ctx.model.controls], ctx.model.fixed_effects, ctx.model.cluster,
-        treatment_term=treat, presets=presets,
+        treatment_term=treat, presets=presets, weights=ctx.model.weights,
     )
     estimates = []
     for name, res in fits.items():

@@ -1,0 +1,111 @@
+"""[model] weights (analytic weights, Stata aw) on a SYNTHETIC study: the regression by hand, equal weights
+change nothing, bad weights and analyses that cannot use them are refused naming the row or the analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pilotdid.design.synthetic import synthetic_staggered_panel
+from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe import fit_twfe
+from pilotdid.study.runner import run_study
+from pilotdid.study.spec import load_study
+
+
+@pytest.fixture(scope="module")
+def panel():
+    p = synthetic_staggered_panel(n_units=40, n_years=6, n_controls=1, effect=0.3, seed=5, cohorts=(2015, 2016))
+    rng = np.random.default_rng(6)
+    units = p["unit"].unique()
+    p["pop"] = p["unit"].map(dict(zip(units, rng.uniform(0.5, 3.0, len(units)))))
+    return p
+
+
+def test_weighted_twfe_equals_wls_with_dummies_by_hand(panel):
+    # lsdv preset = Stata `reg y did x1 i.unit i.year [aw=pop], vce(cluster unit)`: WLS on every dummy, CRV1 with
+    # q = (N-1)/(N-K) * G/(G-1); aw weights are rescaled to sum to N, which changes neither b nor V.
+    res = fit_twfe(panel, "y", ["did", "x1"], ["unit", "year"], "unit", vcov="lsdv", weights="pop")
+    X = pd.concat([panel[["did", "x1"]], pd.get_dummies(panel["unit"], drop_first=True, dtype=float),
+                   pd.get_dummies(panel["year"], drop_first=True, dtype=float)], axis=1)
+    X.insert(0, "const", 1.0)
+    X = X.to_numpy(float)
+    y = panel["y"].to_numpy(float)
+    w = panel["pop"].to_numpy(float)
+    w = w * len(w) / w.sum()
+    XtWX = X.T @ (w[:, None] * X)
+    b = np.linalg.solve(XtWX, X.T @ (w * y))
+    e = y - X @ b
+    groups = pd.factorize(panel["unit"])[0]
+    scores = np.zeros((groups.max() + 1, X.shape[1]))
+    np.add.at(scores, groups, (w * e)[:, None] * X)
+    n, k, g = len(y), X.shape[1], groups.max() + 1
+    bread = np.linalg.inv(XtWX)
+    V = bread @ scores.T @ scores @ bread * (n - 1) / (n - k) * g / (g - 1)
+    row = res.term("did")
+    assert row["coef"] == pytest.approx(b[1], rel=1e-9)
+    assert row["se"] == pytest.approx(np.sqrt(V[1, 1]), rel=1e-7)
+
+
+STUDY = """
+[study]
+name = "weighted"
+[data]
+panel = "panel.csv"
+unit = "unit"
+time = "year"
+[treatment]
+first_treat = "first_treat"
+[model]
+outcome = "y"
+controls = ["x1"]
+fixed_effects = ["unit", "year"]
+cluster = "unit"
+vcov = "reghdfe"
+{weights}
+[analyses.baseline]
+[analyses.event_study]
+window = [-3, 2]
+[analyses.staggered]
+estimators = {estimators}
+stacked_window = [-2, 1]
+{extra}
+"""
+
+
+def _run(tmp_path, panel, weights='weights = "pop"', estimators='["etwfe", "stacked", "twowayfeweights"]', extra=""):
+    panel.to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text(STUDY.format(weights=weights, estimators=estimators, extra=extra),
+                                         encoding="utf-8")
+    return run_study(load_study(tmp_path / "study.toml"))
+
+
+def _numbers(run):
+    base = [r["coef"] for r in run.outputs["baseline"].estimates if r["term"] == "did"]
+    es = [r["coef"] for r in run.outputs["event_study"].results["event_study"] if r["se"] is not None]
+    agg = [a["att"] for a in run.outputs["staggered"].results["aggregates"]]
+    return np.array(base + es + agg + [run.outputs["staggered"].results["twowayfeweights"]["beta"]])
+
+
+def test_equal_weights_change_nothing_and_unequal_ones_do(tmp_path, panel):
+    plain = _numbers(_run(tmp_path, panel, weights=""))
+    ones = _numbers(_run(tmp_path, panel.assign(pop=2.5)))
+    np.testing.assert_allclose(ones, plain, rtol=1e-8, atol=1e-12)
+    weighted = _numbers(_run(tmp_path, panel))
+    assert np.all(np.abs(weighted - plain) > 1e-6)
+
+
+@pytest.mark.parametrize("bad, message", [(-1.0, "negative at data row 4"), (np.nan, "missing or not a number at data row 4")])
+def test_bad_weights_are_refused_with_the_row(tmp_path, panel, bad, message):
+    broken = panel.copy()
+    broken.loc[3, "pop"] = bad
+    with pytest.raises(PilotdidInputError, match=message):
+        _run(tmp_path, broken)
+
+
+def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
+    with pytest.raises(PilotdidInputError, match="estimator.*cs.*do not take regression weights"):
+        _run(tmp_path, panel, estimators='["cs", "etwfe"]')
+    with pytest.raises(PilotdidInputError, match="analysis placebo does not take regression weights"):
+        _run(tmp_path, panel, extra="[analyses.placebo]\ndraws = 9")
