@@ -228,3 +228,28 @@ def test_a_negative_seed_names_its_source_and_never_suggests_itself(root, run_cl
     assert code == 2 and "--seed" in _one_line(err) and "-4 --" in err and "--seed -4" not in err.split("fix:")[1]
     (root / "study.toml").write_text(BASE_STUDY.replace("seed = 20240601", "seed = -1"), encoding="utf-8")
     _refused(root, run_cli, "[study] seed")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_as_the_study_file_is_refused_without_blocking(tmp_path, run_cli) -> None:
+    os.mkfifo(tmp_path / "study.toml")
+    code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 2 and "not a regular file" in _one_line(err)
+
+
+def test_an_unwritable_out_is_refused_before_any_analysis(root, run_cli, monkeypatch) -> None:
+    """A read-only place (root ignores permission bits, so the file system's refusal is simulated)."""
+    import pilotdid.outdir as outdir
+    import pilotdid.study.runner as runner
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("the study ran before --out was checked")
+
+    monkeypatch.setattr(outdir.os, "mkdir", read_only)
+    monkeypatch.setattr(runner, "run_study", no_analysis)
+    code, _, err, out = _run(root, run_cli)
+    assert code == 2 and "cannot write" in _one_line(err) and "Read-only file system" in err
+    assert not out.exists()

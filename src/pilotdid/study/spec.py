@@ -154,6 +154,9 @@ def load_study(path: str | Path) -> StudySpec:
         raise PilotdidInputError("study file not found", where=str(path), fix="check the path")
     if path.is_dir():
         raise PilotdidInputError("is a folder, not a study file", where=str(path), fix="give the .toml file itself")
+    if not path.is_file():  # a FIFO or device would block the read
+        raise PilotdidInputError("is not a regular file (a pipe, socket or device)", where=str(path),
+                                 fix="give the study's .toml file")
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is not part of the TOML
     except UnicodeDecodeError:
