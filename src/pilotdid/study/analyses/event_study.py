@@ -17,6 +17,7 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study import fit_event_study
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._common import require_absorbing  # noqa: F401 - used and re-exported
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
@@ -41,15 +42,6 @@ def twfe_fitter(vcov: str, weights: str | None = None):
         return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
 
     return fit
-
-
-def require_absorbing(ctx: StudyContext, analysis: str) -> None:
-    """Refuse a treatment that switches off again: this analysis codes event time from the first treated period."""
-    if not ctx.extras.get("data_summary", {}).get("absorbing", True):
-        raise PilotdidInputError(
-            "the treatment switches off again in some unit (not absorbing; see the notes), but this analysis "
-            "codes event time from the first treated period", where=f"[analyses.{analysis}]",
-            fix="make the treatment absorbing (or use first_treat = ...), or remove this analysis (baseline TWFE accepts it)")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:

@@ -24,7 +24,8 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.honest import event_study_inputs
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.staggered import balanced_sample, choice, cs_event_study, parse_window
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window
+from pilotdid.study.analyses.staggered import cs_event_study
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
@@ -41,7 +42,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "honest"
     check_options(options, OPTIONS, name)
-    from pilotdid.study.analyses.event_study import require_absorbing
+    from pilotdid.study.analyses._common import require_absorbing
 
     require_absorbing(ctx, name)
     method = str(options.get("method", "RM")).upper()

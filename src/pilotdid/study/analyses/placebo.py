@@ -24,7 +24,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import PLACEBO_KINDS, PlaceboDesign, in_time_placebo
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.event_study import require_absorbing
+from pilotdid.study.analyses._common import require_absorbing
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import PLACEBO_KEYS, normalise_row
 

@@ -51,6 +51,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window  # noqa: F401 - used and re-exported
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
@@ -70,39 +71,6 @@ DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the author
 
 #: Marks a TWFE end-point coefficient that bins every event time beyond it (explained in the table note).
 BINNED_MARK = " †"
-
-
-def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
-    value = options.get(key, default)
-    if value not in allowed:
-        raise PilotdidInputError(f"{key} = {value!r} is not allowed", where=f"[analyses.{analysis}] {key}",
-                                 fix=f"use one of {list(allowed)}")
-    return value
-
-
-def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Units observed with complete ``columns`` in every period of the panel; the rest dropped and counted."""
-    panel = ctx.panel
-    n_times = panel[ctx.time].nunique()
-    complete = panel.dropna(subset=columns)
-    rows_per_unit = complete.groupby(ctx.unit)[ctx.time].nunique()
-    keep_units = rows_per_unit.index[rows_per_unit == n_times]
-    n_all = panel[ctx.unit].nunique()
-    dropped = n_all - len(keep_units)
-    notes = []
-    if dropped:
-        notes.append(f"Balanced sample for the staggered estimators: {dropped} of {n_all} units dropped (not observed "
-                     f"with complete {', '.join(columns)} in all {n_times} periods).")
-    return complete[complete[ctx.unit].isin(keep_units)].copy(), notes
-
-
-def parse_window(options: dict, analysis: str) -> tuple[int, int]:
-    window = options.get("window", [-4, 4])
-    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)
-            and window[0] < 0 <= window[1]):
-        raise PilotdidInputError(f"window must be two integers [lo<0, hi>=0], got {window!r}",
-                                 where=f"[analyses.{analysis}] window", fix="e.g. window = [-4, 4]")
-    return int(window[0]), int(window[1])
 
 
 def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[str], control_group: str,
@@ -197,7 +165,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "staggered"
     check_options(options, OPTIONS, name)
-    from pilotdid.study.analyses.event_study import require_absorbing
+    from pilotdid.study.analyses._common import require_absorbing
 
     require_absorbing(ctx, name)
     estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))

@@ -15,7 +15,7 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.staggered import choice
+from pilotdid.study.analyses._common import choice
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("reps", "weights", "seed")

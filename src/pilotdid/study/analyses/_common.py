@@ -1,0 +1,53 @@
+"""Helpers several analyses share (option choices, the event-time window, the balanced sample, the absorbing check).
+
+They live here so analyses do not import each other for them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.study.context import StudyContext
+
+
+def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
+    value = options.get(key, default)
+    if value not in allowed:
+        raise PilotdidInputError(f"{key} = {value!r} is not allowed", where=f"[analyses.{analysis}] {key}",
+                                 fix=f"use one of {list(allowed)}")
+    return value
+
+
+def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Units observed with complete ``columns`` in every period of the panel; the rest dropped and counted."""
+    panel = ctx.panel
+    n_times = panel[ctx.time].nunique()
+    complete = panel.dropna(subset=columns)
+    rows_per_unit = complete.groupby(ctx.unit)[ctx.time].nunique()
+    keep_units = rows_per_unit.index[rows_per_unit == n_times]
+    n_all = panel[ctx.unit].nunique()
+    dropped = n_all - len(keep_units)
+    notes = []
+    if dropped:
+        notes.append(f"Balanced sample for the staggered estimators: {dropped} of {n_all} units dropped (not observed "
+                     f"with complete {', '.join(columns)} in all {n_times} periods).")
+    return complete[complete[ctx.unit].isin(keep_units)].copy(), notes
+
+
+def parse_window(options: dict, analysis: str) -> tuple[int, int]:
+    window = options.get("window", [-4, 4])
+    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)
+            and window[0] < 0 <= window[1]):
+        raise PilotdidInputError(f"window must be two integers [lo<0, hi>=0], got {window!r}",
+                                 where=f"[analyses.{analysis}] window", fix="e.g. window = [-4, 4]")
+    return int(window[0]), int(window[1])
+
+
+def require_absorbing(ctx: StudyContext, analysis: str) -> None:
+    """Refuse a treatment that switches off again: this analysis codes event time from the first treated period."""
+    if not ctx.extras.get("data_summary", {}).get("absorbing", True):
+        raise PilotdidInputError(
+            "the treatment switches off again in some unit (not absorbing; see the notes), but this analysis "
+            "codes event time from the first treated period", where=f"[analyses.{analysis}]",
+            fix="make the treatment absorbing (or use first_treat = ...), or remove this analysis (baseline TWFE accepts it)")
