@@ -70,16 +70,19 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         if options.get("same_window", True) and alt.years != main.years:
             variants.append((variant_index(ctx, STUDY, years=alt.years), False))
         variants.append((alt, False))
+    from pilotdid.i18n import messages
+
+    m = messages("table.index_systems", ctx.lang)
     rows, notes, results = [], [], []
     for variant, is_main in variants:
         est = headline(ctx, variant.values, vcov)
-        label = variant.label if variant.name != STUDY or is_main else f"{variant.label}, window of the alternative"
+        label = variant.label if variant.name != STUDY or is_main else m["same_window"].format(label=variant.label)
         rows.append({
-            "Index": label + (" \u2014 main specification" if is_main else ""),
-            "Indicators": len(variant.indicators),
-            "Paper weight covered": variant.published_share,
-            "Years": est["periods"],
-            "Cities": est["units"],
+            m["index"]: label + (m["main"] if is_main else ""),
+            m["indicators"]: len(variant.indicators),
+            m["weight"]: variant.published_share,
+            m["years"]: est["periods"],
+            m["cities"]: est["units"],
             "N": est["nobs"],
             "DID": est["coef"], "SE": est["se"], "t": est["t"], "p": est["p"],
         })
@@ -87,18 +90,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                         "years": list(variant.years), "published_weight_share": variant.published_share, **est})
         notes.extend(f"{label}: {n}" for n in variant.notes)
         if est["late_units"]:
-            notes.append(f"{label}: {est['late_units']} cities adopting after {est['periods'][-4:]} are untreated in this "
-                         "window (not-yet-treated controls).")
+            notes.append(m["late"].format(label=label, n=est["late_units"], last=est["periods"][-4:]))
     body = pd.DataFrame(rows)
     table_notes = [
-        "Each row: the study's baseline DID with all controls, city and year fixed effects, "
-        f"SE preset {vcov} (clustered by {ctx.model.cluster}); the sample is the study's, restricted to the rows where "
-        "that index has a value. Index weights are re-estimated on each row's window.",
-        "The main specification is the study's [index]; the others are shown so a reader can see what the choice of "
-        "indicators and window does to the headline.",
+        m["note_model"].format(vcov=vcov, cluster=ctx.model.cluster),
+        m["note_main"],
         *dict.fromkeys(notes),
     ]
-    table = Table(name="index_systems", title="The headline DID under each index system", body=body,
+    table = Table(name="index_systems", title=m["title"], body=body,
                   notes=table_notes, float_digits=4)
     return AnalysisOutput(tables={table.name: table}, notes=[table_notes[1]],
                           results={"index_systems": [_plain(r) for r in results]})
