@@ -238,27 +238,41 @@ def _rm_pieces(num_pre: int, num_post: int, mbar: float, post_moments_only: bool
 
 
 def _dual_vertices(X: np.ndarray, sig: np.ndarray) -> np.ndarray:
-    """Vertices of {g >= 0, X'g = 0, sig'g = 1} (rows), by enumerating bases."""
+    """Vertices of {g >= 0, X'g = 0, sig'g = 1} (rows).
+
+    They are the extreme rays of the cone {g >= 0, X'g = 0}, scaled to sig'g = 1. The rays come from the
+    double-description method (Motzkin et al. 1953; Fukuda & Prodon 1996): start from the nonnegative
+    orthant's rays e_i and cut by one hyperplane x_j'g = 0 at a time, keeping the rays on it and
+    combining each adjacent pair on opposite sides (adjacency by the combinatorial test: no other ray's
+    support inside the pair's union). Its cost follows the number of rays (here a few per post period),
+    not the number of bases, which grows exponentially with the post periods.
+    """
     k = X.shape[0]
-    C = np.vstack([X.T, sig[None, :]])  # (m, k)
+    C = np.vstack([X.T, sig[None, :]])
     m = C.shape[0]
-    b = np.zeros(m)
-    b[-1] = 1.0
-    if m > k:
-        return np.zeros((0, k))
-    combos = np.array(list(itertools.combinations(range(k), m)))
-    CB = C[:, combos].transpose(1, 0, 2)  # (n_combo, m, m)
-    det = np.linalg.det(CB)
-    ok = np.abs(det) > 1e-10
-    combos, CB = combos[ok], CB[ok]
-    sol = np.linalg.solve(CB, np.broadcast_to(b, (len(CB), m))[..., None])[..., 0]
-    feas = np.all(sol >= -1e-10, axis=1)
-    verts = np.zeros((int(feas.sum()), k))
-    rows = np.arange(len(verts))[:, None]
-    verts[rows, combos[feas]] = np.maximum(sol[feas], 0.0)
-    if len(verts):
-        verts = np.unique(np.round(verts, 12), axis=0)
-    return verts
+    if m > k or np.linalg.matrix_rank(C) < m:
+        return np.zeros((0, k))  # no basis of the equality system is regular: no vertex
+    rays = np.eye(k)
+    for h in X.T:
+        vals = rays @ h
+        tol = 1e-12 * max(float(np.abs(h).max()), 1e-300)
+        pos, neg = np.flatnonzero(vals > tol), np.flatnonzero(vals < -tol)
+        kept = rays[np.abs(vals) <= tol]
+        if len(pos) and len(neg):
+            support = np.abs(rays) > 1e-14
+            p_idx, n_idx = np.repeat(pos, len(neg)), np.tile(neg, len(pos))
+            union = support[p_idx] | support[n_idx]
+            # rays whose support lies inside each pair's union (the pair itself counts twice)
+            inside = (support.astype(np.int64) @ (~union).astype(np.int64).T == 0).sum(axis=0)
+            adjacent = inside == 2
+            p_idx, n_idx = p_idx[adjacent], n_idx[adjacent]
+            combined = vals[p_idx, None] * rays[n_idx] - vals[n_idx, None] * rays[p_idx]
+            kept = np.vstack([kept, combined])
+        if not len(kept):
+            return np.zeros((0, k))
+        rays = kept / np.abs(kept).max(axis=1, keepdims=True)
+    verts = np.maximum(rays, 0.0) / (rays @ sig)[:, None]
+    return np.unique(np.round(verts, 12), axis=0)
 
 
 def _truncnorm_cdf(x, lo, hi, sd):
