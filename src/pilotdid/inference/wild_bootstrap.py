@@ -116,9 +116,11 @@ class _WCR:
 
     #: clusters x draws elements processed together (bounds the working arrays at ~128 MB each)
     BLOCK_ELEMENTS = 1 << 24
+    #: at most this many draws per block, so that even small problems split into tasks for parallel backends
+    BLOCK_DRAWS = 1000
 
     def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray,
-                 fe_groups: list[np.ndarray] | None = None):
+                 fe_groups: list[np.ndarray] | None = None, *, jobs: int = 1, scheduler: str | None = None):
         self.y, self.X, self.k = y, X, k
         self.codes = pd.factorize(cluster)[0]
         self.G = int(self.codes.max()) + 1
@@ -145,25 +147,21 @@ class _WCR:
             pieces.append(piece)
         if crossed is not None:
             E = self._cluster_sums(XA[:, None] * crossed)
-            EK = E @ np.linalg.pinv(crossed.T @ crossed)
-        B = v.shape[1]
-        self.db_a, self.db_b = np.empty(B), np.empty(B)
-        self.se2_aa, self.se2_ab, self.se2_bb = np.empty(B), np.empty(B), np.empty(B)
-        step = max(1, self.BLOCK_ELEMENTS // self.G)
-        for start in range(0, B, step):
-            block = v[:, start:start + step]
-            scores = []
-            for piece, db in zip(pieces, (self.db_a, self.db_b)):
-                dbeta = self.XtX_inv @ (piece["cross"].T @ block)  # (K, b): beta* - beta_r per unit of r
-                s = piece["c"][:, None] * block - self.h @ dbeta
-                if crossed is not None:
-                    s -= EK @ (piece["R"].T @ block)
-                db[start:start + block.shape[1]] = dbeta[k]
-                scores.append(s)
-            sl = slice(start, start + block.shape[1])
-            self.se2_aa[sl] = np.einsum("gb,gb->b", scores[0], scores[0])
-            self.se2_ab[sl] = np.einsum("gb,gb->b", scores[0], scores[1])
-            self.se2_bb[sl] = np.einsum("gb,gb->b", scores[1], scores[1])
+        # every block of draws is independent: the blocks run on the chosen backend (serial, local processes or
+        # Dask) and are concatenated in order, so the result is the same bytes on every backend
+        # B~'B~ is singular by construction (each crossed FE's demeaned dummies sum to zero): a pseudo-inverse
+        # with a relative cut-off, so that rounding noise in its null space is not inverted
+        EK = E @ np.linalg.pinv(crossed.T @ crossed, rtol=1e-10, hermitian=True) if crossed is not None else None
+        step = max(1, min(self.BLOCK_ELEMENTS // self.G, self.BLOCK_DRAWS))  # never depends on the backend
+        bounds = list(range(0, v.shape[1], step)) + [v.shape[1]]
+        shared = (pieces, self.h, self.XtX_inv, EK, k)
+        from pilotdid.parallel import map_tasks, shard_ranges
+
+        blocks = list(zip(bounds[:-1], bounds[1:]))
+        shards = shard_ranges(len(blocks), jobs if scheduler is None else max(jobs, 2))
+        tasks = [(shared, [v[:, a:b] for a, b in blocks[i:j]]) for i, j in shards]
+        parts = map_tasks(_draw_statistics, tasks, jobs=jobs, scheduler=scheduler)
+        self.db_a, self.db_b, self.se2_aa, self.se2_ab, self.se2_bb = (np.concatenate(col) for col in zip(*parts))
 
     def _cluster_sums(self, values: np.ndarray) -> np.ndarray:
         if values.ndim == 1:
@@ -205,6 +203,26 @@ class _WCR:
         return float(t0), t_b
 
 
+def _draw_statistics(task) -> tuple[np.ndarray, ...]:
+    """Per draw: the treatment coefficient's change per unit of u_a and of u_b, and the three products of the
+    cluster scores that make its squared CRV1 SE a quadratic in r. One task = a list of blocks of draws."""
+    (pieces, h, XtX_inv, EK, k), blocks = task
+    out = [[] for _ in range(5)]
+    for block in blocks:
+        scores = []
+        for piece, db in zip(pieces, out[:2]):
+            dbeta = XtX_inv @ (piece["cross"].T @ block)  # (K, b): beta* - beta_r per unit of r
+            s = piece["c"][:, None] * block - h @ dbeta
+            if EK is not None:
+                s -= EK @ (piece["R"].T @ block)
+            db.append(dbeta[k])
+            scores.append(s)
+        out[2].append(np.einsum("gb,gb->b", scores[0], scores[0]))
+        out[3].append(np.einsum("gb,gb->b", scores[0], scores[1]))
+        out[4].append(np.einsum("gb,gb->b", scores[1], scores[1]))
+    return tuple(np.concatenate(col) for col in out)
+
+
 def _p_value(t0: float, tb: np.ndarray) -> float:
     """Share of draws with |t*| > |t| (strict). Draws equal to |t| up to rounding (the all-ones draw
     reproduces the sample exactly) are ties and do not count, so the result does not depend on
@@ -226,8 +244,14 @@ def wild_cluster_bootstrap(
     alpha: float = 0.05,
     ci: bool = True,
     vcov: str = "fixest",
+    jobs: int = 1,
+    scheduler: str | None = None,
 ) -> WildBootstrapResult:
-    """WCR bootstrap p-value and test-inversion CI for ``term`` in y ~ term + controls | fixed effects."""
+    """WCR bootstrap p-value and test-inversion CI for ``term`` in y ~ term + controls | fixed effects.
+
+    ``jobs``/``scheduler`` spread the blocks of draws over local processes or a Dask cluster
+    (:func:`pilotdid.parallel.map_tasks`); the result is the same bytes on every backend.
+    """
     where = "wild_bootstrap"
     controls = list(controls or [])
     fixed_effects = list(fixed_effects or [])
@@ -252,7 +276,7 @@ def wild_cluster_bootstrap(
     n_clusters = int(pd.Series(clus).nunique())
     rng = np.random.default_rng(seed)
     v, full = _draw_weights(n_clusters, reps, weights, rng)
-    wcr = _WCR(y, X, 0, clus, v, fe_groups)
+    wcr = _WCR(y, X, 0, clus, v, fe_groups, jobs=jobs, scheduler=scheduler)
     coef, _ = wcr.t_stat()
     t0, tb = wcr.boot_t(0.0)
     p = _p_value(t0, tb)

@@ -40,7 +40,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     cluster = m.cluster or ctx.unit
     res = wild_cluster_bootstrap(ctx.panel, outcome=m.outcome, term=TREAT, controls=m.controls,
                                  fixed_effects=m.fixed_effects, cluster=cluster, reps=reps, weights=weights, seed=seed,
-                                 vcov=m.vcov)
+                                 vcov=m.vcov, jobs=ctx.jobs, scheduler=ctx.extras.get("scheduler"))
     treated_clusters = int(ctx.panel.loc[ctx.panel[TREAT] > 0, cluster].nunique())
     row = {"term": ctx.treatment_name, "coef": res.coef, "t": res.t_stat, "p_wcr": res.p_value, "ci_low": res.ci_low,
            "ci_high": res.ci_high, "clusters": res.n_clusters, "treated_clusters": treated_clusters,
