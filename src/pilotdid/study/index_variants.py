@@ -165,7 +165,10 @@ def variant_index(ctx, name: str, *, years: tuple[int, int] | None = None, metho
     used = [ind for ind in system.indicators if ind.used]
     published = [ind.published_weight for ind in system.indicators if ind.published_weight is not None]
     share = (sum(ind.published_weight or 0.0 for ind in used) / sum(published)) if published else None
-    label = alt.get("label") or (f"study index ({len(used)} indicators)" if name == STUDY else name)
+    from pilotdid.i18n import msg
+
+    label = alt.get("label") or (msg("table.index_systems.study_label", getattr(ctx, "lang", "en"), n=len(used))
+                                 if name == STUDY else name)
     variant = IndexVariant(name=name, label=label, values=values, years=(int(window[0]), int(window[1])),
                            indicators=[ind.name for ind in used], published_share=share, notes=notes)
     cache[key] = variant
