@@ -38,10 +38,10 @@ def test_regression_table_layout(fits):
     assert body.iloc[0, 2] == f"{did['coef']:.3f}{stars(did['p'])}"
     assert body.iloc[1, 2] == f"({did['t']:.3f})"
     assert body.iloc[2, 1] == "" and body.iloc[3, 1] == ""  # x1 not in column (1)
-    assert "Constant" in first and "unit FE" in first and "year FE" in first and "N" in first
+    assert "Constant" in first and "Unit FE" in first and "Year FE" in first and "N" in first
     assert body.loc[body["Variable"] == "N"].iloc[0, 1:].tolist() == [str(fits[0].nobs), str(fits[1].nobs)]
     assert any("Adj. R²" in v for v in first)
-    assert any("lsdv" in n and "K = " in n for n in t.notes)  # SE convention named
+    assert any("lsdv" in n for n in t.notes) and any("K = " in n for n in t.notes)  # SE convention named, once
     assert any("t-statistics" in n for n in t.notes)
 
 
@@ -56,7 +56,7 @@ def test_regression_table_se_zh_and_published(fits):
     v = list(t.body["变量"])
     assert v[0] == "双重差分" and v[2].strip() == "原文"
     assert t.body.iloc[2, 1] == "0.029***" and t.body.iloc[2, 2] == "0.016"  # no p published for (2): no stars
-    assert v[3] == "unit固定效应"  # no SE published → no parenthesis row beneath
+    assert v[3] == "单位固定效应"  # no SE published → no parenthesis row beneath
     assert "常数项" not in v
     assert any("原文" in n for n in t.notes) and any("标准误" in n for n in t.notes)
     assert "样本量 — 原文" in v
@@ -82,7 +82,7 @@ def test_descriptives_table(panel):
     assert t.body.iloc[0].tolist()[:3] == ["Resi", str(len(panel)), f"{panel['y'].mean():.3f}"]
     assert t.body.iloc[0, 3] == f"{panel['y'].std(ddof=1):.3f}"
     assert t.body.iloc[1].tolist() == ["  published", "99", "0.097", "0.051", "", ""]
-    assert t.body.iloc[2, 0] == "did"
+    assert t.body.iloc[2, 0] == "DID"  # the built-in name, not the raw column
 
 
 def test_exports_and_docx_opens(fits, tmp_path):

@@ -52,7 +52,7 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     table = out.tables["table6_mechanism"]
     assert list(table.body.columns) == ["Variable", "Dig", "Lab"]
     labels = list(table.body.iloc[:, 0])
-    for needed in ("DID", "N", "Years", "  published", "unit FE", "year FE"):
+    for needed in ("DID", "N", "Years", "  published", "Unit FE", "Year FE"):
         assert needed in labels
     years = table.body.loc[table.body.iloc[:, 0] == "Years"].iloc[0].tolist()
     assert years[1:] == ["2012-2019", "2012-2017"]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pilotdid.estimation.twfe.covariance import get_preset
 from pilotdid.estimation.twfe.results import CONSTANT_TERM, R2_DEFINITIONS, TwfeResult
+from pilotdid.report.labels import resolve_label
 from pilotdid.report.numbers import fmt_fixed, published_text
 from pilotdid.report.table import Table
 
@@ -27,7 +28,19 @@ _TEXT = {
         "adj_r2_within": "Adj. within R²", "mean": "Mean", "sd": "SD", "min": "Min", "max": "Max",
         "stars": "* p<0.10, ** p<0.05, *** p<0.01.",
         "stat_t": "t-statistics in parentheses.", "stat_se": "Standard errors in parentheses.",
-        "fe": "{} FE",
+        "stat_p": "p-values in parentheses.", "stat_ci": "95% confidence intervals in brackets.",
+        "published_note": "Rows marked 'published' are the values printed in the source, not computed here.",
+        "controls": "Controls",
+        "fe": "{} FE", "n_clusters": "Clusters", "mean_outcome": "Mean of outcome",
+        "note": "Note: ", "short_stat_t": "t-statistics in parentheses", "short_stat_se": "standard errors in parentheses",
+        "short_stat_p": "p-values in parentheses", "short_stat_ci": "95% confidence intervals in brackets",
+        "short_cluster": "standard errors clustered at the {} level", "short_robust": "heteroskedasticity-robust standard errors",
+        "short_stars": "{marks} denote significance at the {levels} levels", "sep": "; ", "end": ".",
+        "and": " and ", "list_sep": ", ", "columns": "columns {}",
+        "conv_cluster": "Standard errors clustered by {cluster} ({g} clusters)", "conv_robust": "Heteroskedasticity-robust standard errors (HC1)",
+        "conv_preset": ", preset '{preset}' (Stata/R: {command}); p-values and 95% CIs from t with {df} df",
+        "conv_factor": "Small-sample factor (N−1)/(N−K)·G/(G−1): {items}.", "conv_factor_item": "{col} {f:.4f} (K = {k})",
+        "no_stars": "No significance stars.",
     },
     "zh": {
         "variable": "变量", "constant": "常数项", "n": "样本量", "yes": "是", "no": "否", "published": "  原文",
@@ -35,7 +48,18 @@ _TEXT = {
         "adj_r2_within": "调整组内R²", "mean": "均值", "sd": "标准差", "min": "最小值", "max": "最大值",
         "stars": "* p<0.10，** p<0.05，*** p<0.01。",
         "stat_t": "括号内为t值。", "stat_se": "括号内为标准误。",
-        "fe": "{}固定效应",
+        "stat_p": "括号内为p值。", "stat_ci": "方括号内为95%置信区间。",
+        "published_note": "“原文”行为原文献报告的数值，非本程序计算。",
+        "controls": "控制变量",
+        "fe": "{}固定效应", "n_clusters": "聚类数", "mean_outcome": "被解释变量均值",
+        "note": "注：", "short_stat_t": "括号内为t值", "short_stat_se": "括号内为标准误", "short_stat_p": "括号内为p值",
+        "short_stat_ci": "方括号内为95%置信区间", "short_cluster": "标准误聚类到{}层面", "short_robust": "采用异方差稳健标准误",
+        "short_stars": "{marks}分别表示在{levels}水平上显著", "sep": "；", "end": "。", "and": "、", "list_sep": "、",
+        "columns": "第{}列",
+        "conv_cluster": "标准误按{cluster}聚类（{g}个聚类）", "conv_robust": "异方差稳健标准误（HC1）",
+        "conv_preset": "，约定'{preset}'（Stata/R：{command}）；p值与95%置信区间基于自由度为{df}的t分布",
+        "conv_factor": "小样本因子 (N−1)/(N−K)·G/(G−1)：{items}。", "conv_factor_item": "{col} {f:.4f}（K = {k}）",
+        "no_stars": "未标注显著性星号。",
     },
 }
 
@@ -46,35 +70,129 @@ def _text(lang: str) -> dict[str, str]:
     return _TEXT[lang]
 
 
-def stars(p: float | None) -> str:
-    """Significance stars at 10/5/1 %."""
-    if p is None or not np.isfinite(p):
+#: Default significance thresholds, loosest first: * p < 0.10, ** p < 0.05, *** p < 0.01.
+STARS = (0.10, 0.05, 0.01)
+STATS = ("t", "se", "p", "ci")
+STAT_ROWS = ("nobs", "n_clusters", "r2", "adj_r2", "r2_within", "adj_r2_within", "mean_outcome")
+
+
+def stars(p: float | None, thresholds: Sequence[float] = STARS) -> str:
+    """One star per threshold that ``p`` is below (thresholds loosest first); '' for none or no thresholds."""
+    if p is None or not np.isfinite(p) or not thresholds:
         return ""
-    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+    return "*" * sum(p < t for t in thresholds)
+
+
+def stars_note(thresholds: Sequence[float], lang: str = "en") -> str:
+    """'* p<0.10, ** p<0.05, *** p<0.01.' for the thresholds given (or that there are no stars)."""
+    tx = _text(lang)
+    if not thresholds:
+        return tx["no_stars"]
+    sep = "，" if lang == "zh" else ", "
+    return sep.join(f"{'*' * (i + 1)} p<{t:g}" for i, t in enumerate(thresholds)) + tx["end"]
+
+
+def stata_command(result: TwfeResult, regressors: Sequence[str] | None = None) -> str:
+    """The Stata (or R) command of the result's SE preset, written with the study's own names."""
+    y = result.outcome
+    x = " ".join(regressors or result.terms)
+    fes = list(result.fixed_effects)
+    unit, others = (fes[0], fes[1:]) if fes else ("", [])
+    cl = result.cluster
+    vce = f"vce(cluster {cl})" if cl else "vce(robust)"
+    dummies = " ".join(f"i.{f}" for f in others)
+    if result.vcov == "lsdv":
+        return f"reg {y} {x} " + " ".join(f"i.{f}" for f in fes) + f", {vce}"
+    if result.vcov == "areg":
+        return f"areg {y} {x} {dummies}".rstrip() + f", absorb({unit}) {vce}"
+    if result.vcov == "xtreg_fe":
+        return f"xtset {unit}; xtreg {y} {x} {dummies}".rstrip() + f", fe {vce}"
+    if result.vcov == "reghdfe":
+        return f"reghdfe {y} {x}, absorb({' '.join(fes)}) {vce}"
+    if result.vcov == "fixest":
+        rhs = " + ".join(regressors or result.terms)
+        return f"R: feols({y} ~ {rhs} | {' + '.join(fes)}" + (f", cluster = ~{cl})" if cl else ', vcov = "hetero")')
+    return result.stata_command
+
+
+def _span(labels: Sequence[str], lang: str) -> str:
+    tx = _text(lang)
+    if lang == "zh":
+        return tx["columns"].format(tx["list_sep"].join(labels))
+    return ("column " if len(labels) == 1 else "columns ") + ", ".join(labels)
+
+
+def convention_note(results: Sequence[TwfeResult], columns: Sequence[str], lang: str = "en",
+                    labels: Mapping[str, Any] | None = None) -> list[str]:
+    """The SE convention of a table, once: what every column shares said once, what differs said per column.
+
+    Columns are grouped by (cluster, number of clusters, preset, t df); a table whose columns all share them
+    gets one sentence (not one per column), and the small-sample factors, which differ with K, are listed once.
+    """
+    tx = _text(lang)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(results):
+        groups.setdefault((r.cluster, r.n_clusters, r.vcov, r.t_df), []).append(i)
+    lines = []
+    for (cluster, g, vcov, df), members in groups.items():
+        r = results[members[0]]
+        head = (tx["conv_cluster"].format(cluster=label_for(cluster, labels, lang), g=g) if cluster
+                else tx["conv_robust"])
+        text = head + tx["conv_preset"].format(preset=vcov, command=stata_command(r), df=df) + tx["end"]
+        if len(groups) > 1:
+            text = _span([columns[i] for i in members], lang) + (": " if lang == "en" else "：") + text
+        lines.append(text)
+    factors = [tx["conv_factor_item"].format(col=columns[i], f=r.small_sample_factor, k=r.k_counted)
+               for i, r in enumerate(results)]
+    if len({(round(r.small_sample_factor, 4), r.k_counted) for r in results}) == 1:
+        factors = [tx["conv_factor_item"].format(col="", f=results[0].small_sample_factor, k=results[0].k_counted).strip()]
+    lines.append(tx["conv_factor"].format(items=tx["list_sep"].join(factors) if lang == "zh" else "; ".join(factors)))
+    return lines
+
+
+def short_note(results: Sequence[TwfeResult], columns: Sequence[str], stat: str, thresholds: Sequence[float],
+               lang: str = "en", labels: Mapping[str, Any] | None = None) -> str:
+    """The one 注 line Chinese journals print: statistic; SE clustering (per column where it differs); stars."""
+    tx = _text(lang)
+    parts = [tx[f"short_stat_{stat}"]]
+    groups: dict[str | None, list[str]] = {}
+    for col, r in zip(columns, results, strict=True):
+        groups.setdefault(r.cluster, []).append(col)
+    clusters = []
+    for cluster, cols in groups.items():
+        level = label_for(cluster, labels, lang)
+        if lang == "en" and level[:1].isupper() and not level[:2].isupper():
+            level = level[0].lower() + level[1:]  # "clustered at the city level"
+        text = tx["short_cluster"].format(level) if cluster else tx["short_robust"]
+        clusters.append(text if len(groups) == 1 else f"{text}（{_span(cols, lang)}）" if lang == "zh"
+                        else f"{text} ({_span(cols, lang)})")
+    parts.append(tx["list_sep"].join(clusters) if lang == "zh" else "; ".join(clusters))
+    if thresholds:
+        marks = ("、" if lang == "zh" else ", ").join("*" * (i + 1) for i in range(len(thresholds)))
+        levels = [f"{100 * t:g}%" for t in thresholds]
+        joined = "、".join(levels) if lang == "zh" else ", ".join(levels[:-1]) + tx["and"] + levels[-1] if len(levels) > 1 else levels[0]
+        parts.append(tx["short_stars"].format(marks=marks, levels=joined))
+    return tx["note"] + tx["sep"].join(parts) + tx["end"]
 
 
 def label_for(term: str, labels: Mapping[str, Any] | None, lang: str) -> str:
-    """``labels[term]`` as a string, or its ``lang`` entry when it is a {"en":…, "zh":…} dict."""
-    if not labels or term not in labels:
-        return term
-    value = labels[term]
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("en") or term)
-    return str(value)
+    """How ``term`` is shown: the one label resolver (study labels -> built-in names -> the name)."""
+    return resolve_label(term, lang, labels)
 
 
 def _fmt(x: float | None, digits: int) -> str:
     return fmt_fixed(x, digits)
 
 
-def _published_cell(entry: Any, stat: str) -> tuple[str, str]:
+def _published_cell(entry: Any, stat: str, thresholds: Sequence[float] = STARS) -> tuple[str, str]:
     """(coefficient text, parenthesised stat text) of one published value, digits as printed."""
     if entry is None:
         return "", ""
     if not isinstance(entry, Mapping):
         return published_text(entry), ""
     coef = entry.get("coef")
-    text = published_text(coef) + (stars(entry["p"]) if entry.get("p") is not None else str(entry.get("stars", "")))
+    text = published_text(coef) + (stars(entry["p"], thresholds) if entry.get("p") is not None
+                                   else str(entry.get("stars", "")) if thresholds else "")
     value = entry.get(stat)
     return text, f"({published_text(value)})" if value is not None else ""
 
@@ -99,6 +217,109 @@ def published_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str])
     return out
 
 
+#: ``[tables]`` keys of a study file (and of a table-making analysis): name -> (type, default, help).
+TABLE_OPTIONS: dict[str, tuple[str, Any, str]] = {
+    "stat": ("str", "t", "beneath each coefficient: t, se, p (in parentheses) or ci (95% CI in brackets)"),
+    "digits": ("int", 3, "decimals of coefficients, statistics and R² (published values keep their own)"),
+    "stars": ("list|bool", [0.10, 0.05, 0.01], "significance thresholds, loosest first; false (or []) for no stars"),
+    "keep": ("list", None, "coefficient rows shown (only these, in this order)"),
+    "drop": ("list", [], "coefficient rows left out"),
+    "order": ("list", [], "coefficient rows put first"),
+    "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: {Controls = [\"x1\", \"x2\"]}; true = one "
+                 "row for the study's controls"),
+    "fe_rows": ("bool", True, "one Yes/No row per fixed effect"),
+    "stats": ("list", ["nobs", "(the table's R²)"], "statistic rows: nobs, n_clusters, r2, adj_r2, r2_within, "
+              "adj_r2_within, mean_outcome"),
+    "notes": ("str", "full", "full (statistic, stars, SE convention with per-column differences, definitions) or "
+              "short (one 注 line: statistic; clustering; stars)"),
+}
+
+
+def check_table_options(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A validated copy of ``[tables]`` options; a one-line error naming the key and the fix otherwise."""
+    from pilotdid.errors import PilotdidInputError
+
+    out = dict(raw)
+    for key in out:
+        if key not in TABLE_OPTIONS:
+            raise PilotdidInputError(f"unknown key '{key}' in {where}", where=where, fix=f"valid keys are: {', '.join(TABLE_OPTIONS)}")
+    if "stat" in out and out["stat"] not in STATS:
+        raise PilotdidInputError(f"stat must be one of {', '.join(STATS)}, got {out['stat']!r}", where=where, fix='stat = "t"')
+    if "digits" in out and (not isinstance(out["digits"], int) or isinstance(out["digits"], bool) or not 0 <= out["digits"] <= 8):
+        raise PilotdidInputError(f"digits must be an integer 0-8, got {out['digits']!r}", where=where, fix="digits = 3")
+    if "stars" in out:
+        value = out["stars"]
+        if value is True:
+            out["stars"] = list(STARS)
+        elif value is False:
+            out["stars"] = []
+        elif not (isinstance(value, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1
+                                                  for t in value)):
+            raise PilotdidInputError(f"stars must be a list of p-value thresholds in (0, 1) or false, got {value!r}",
+                                     where=where, fix="stars = [0.10, 0.05, 0.01] (or stars = false)")
+    for key in ("keep", "drop", "order"):
+        if key in out and not (isinstance(out[key], list) and all(isinstance(t, str) for t in out[key])):
+            raise PilotdidInputError(f"{key} must be a list of term names, got {out[key]!r}", where=where,
+                                     fix=f'{key} = ["did", "agg"]')
+    if "indicate" in out and not isinstance(out["indicate"], (bool, dict)):
+        raise PilotdidInputError(f"indicate must be true/false or a table, got {out['indicate']!r}", where=where,
+                                 fix='indicate = { Controls = ["agg", "invest"] }')
+    if "fe_rows" in out and not isinstance(out["fe_rows"], bool):
+        raise PilotdidInputError(f"fe_rows must be true or false, got {out['fe_rows']!r}", where=where, fix="fe_rows = true")
+    if "stats" in out:
+        bad = [k for k in out["stats"] if k not in STAT_ROWS] if isinstance(out["stats"], list) else [out["stats"]]
+        if bad:
+            raise PilotdidInputError(f"stats must be a list among {', '.join(STAT_ROWS)}, got {bad}", where=where,
+                                     fix='stats = ["nobs", "adj_r2_within"]')
+    if "notes" in out and out["notes"] not in ("full", "short"):
+        raise PilotdidInputError(f"notes must be \"full\" or \"short\", got {out['notes']!r}", where=where, fix='notes = "short"')
+    return out
+
+
+def table_kwargs(options: Mapping[str, Any], *, controls: Sequence[str] = (), lang: str = "en",
+                 labels: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`regression_table` keywords from validated table options (``indicate = true`` -> the controls)."""
+    kw: dict[str, Any] = {}
+    if "stat" in options:
+        kw["stat"] = options["stat"]
+    if "digits" in options:
+        kw["digits"] = options["digits"]
+    if "stars" in options:
+        kw["star_levels"] = tuple(options["stars"])
+    for key in ("keep", "drop", "order"):
+        if options.get(key):
+            kw[key] = list(options[key])
+    indicate = options.get("indicate")
+    if indicate is True and controls:
+        kw["indicate"] = {_text(lang)["controls"]: list(controls)}
+    elif isinstance(indicate, Mapping):
+        kw["indicate"] = {label_for(str(k), labels, lang): [str(t) for t in v] for k, v in indicate.items()}
+    if "fe_rows" in options:
+        kw["show_fe"] = bool(options["fe_rows"])
+    if "stats" in options:
+        kw["stats"] = list(options["stats"])
+    if "notes" in options:
+        kw["notes_mode"] = options["notes"]
+    return kw
+
+
+def _stat_cell(r: Mapping[str, Any], stat: str, digits: int) -> str:
+    if stat == "ci":
+        return f"[{_fmt(r['ci_low'], digits)}, {_fmt(r['ci_high'], digits)}]"
+    return f"({_fmt(r[stat], digits)})"
+
+
+def select_terms(terms: Sequence[str], *, keep: Sequence[str] | None = None, drop: Sequence[str] | None = None,
+                 order: Sequence[str] | None = None) -> list[str]:
+    """esttab's keep/drop/order: ``keep`` (only these, in this order), minus ``drop``, then ``order`` first."""
+    out = [t for t in keep if t in terms] if keep else list(terms)
+    out = [t for t in out if t not in set(drop or ())]
+    if order:
+        first = [t for t in order if t in out]
+        out = first + [t for t in out if t not in first]
+    return out
+
+
 def regression_table(
     results: Sequence[TwfeResult],
     *,
@@ -115,36 +336,64 @@ def regression_table(
     r2_kind: str | Sequence[str] = "adj_r2",
     column_labels: Sequence[str] | None = None,
     column_group: str | None = None,
+    column_groups: Sequence[tuple[str, int]] | None = None,
     digits: int = 3,
     notes: Sequence[str] = (),
+    star_levels: Sequence[float] | None = STARS,
+    keep: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    order: Sequence[str] | None = None,
+    indicate: Mapping[str, Sequence[str]] | None = None,
+    show_fe: bool = True,
+    stats: Sequence[str] | None = None,
+    notes_mode: str = "full",
 ) -> Table:
-    """One column per fitted model, paper style.
+    """One column per fitted model, paper style (esttab / modelsummary options).
 
     terms:
         Order of the coefficient rows (default: every term of every model, first seen first).
         ``_cons`` need not be listed: ``show_constant`` adds it after the terms.
     labels:
-        term → label, or term → {"en": …, "zh": …}.
+        term → label, or term → {"en": …, "zh": …} (then built-in names, then the term itself).
     stat:
-        ``"t"`` or ``"se"`` in parentheses beneath each coefficient.
-    fe_rows:
+        beneath each coefficient: ``"t"``, ``"se"``, ``"p"`` (in parentheses) or ``"ci"`` (95% CI in brackets).
+    star_levels:
+        significance thresholds, loosest first (default 0.10, 0.05, 0.01); ``()`` or None prints no stars.
+    keep / drop / order:
+        which coefficient rows, as esttab: keep only these, drop these, put these first.
+    indicate:
+        label → terms: one Yes/No row per group ("Controls" = the controls) instead of their coefficient rows.
+    fe_rows / show_fe:
         label → "Yes"/"No" for all columns, or a per-column list, or a fixed-effect column name
-        (Yes where the model has it). Default: one row per fixed effect of the models ("city FE").
+        (Yes where the model has it). Default: one row per fixed effect of the models ("city FE");
+        ``show_fe = False`` prints none.
     extra_rows:
         label → per-column values appended before N (e.g. {"Controls": ["No", "Yes"]}).
     published:
         One entry per column (None where nothing is published): {term: {"coef", "t"/"se", "p"
-        or "stars"}, "nobs": …, "adj_r2": …}; adds a "published" row under each of ours.
-    r2_kind:
-        Which R² (one or a list) to print: ``adj_r2`` (default), ``r2``, ``r2_within``,
-        ``adj_r2_within``; the row label names it and the notes define it.
+        or "stars"}, "nobs": …, "adj_r2": …}; adds a "published" row under each of ours, printed with
+        the paper's own decimals.
+    r2_kind / stats:
+        statistic rows at the bottom: ``stats`` among nobs, n_clusters, r2, adj_r2, r2_within, adj_r2_within,
+        mean_outcome (default: nobs and ``r2_kind``); every R² row names its kind and the notes define it.
+    column_groups:
+        spanning header over the model columns, e.g. [("Resi", 3), ("GDP", 2)] for several outcomes side by
+        side (``column_group`` is the one-group shorthand).
+    notes_mode:
+        ``"full"`` (statistic, stars, the SE convention once with per-column differences, constant and R²
+        definitions) or ``"short"`` (one 注 line: statistic; clustering; stars).
     """
-    if stat not in ("t", "se"):
-        raise ValueError(f"stat must be 't' or 'se', got {stat!r}")
+    if stat not in STATS:
+        raise ValueError(f"stat must be one of {', '.join(STATS)}, got {stat!r}")
+    if notes_mode not in ("full", "short"):
+        raise ValueError(f"notes must be 'full' or 'short', got {notes_mode!r}")
+    thresholds = tuple(sorted((float(t) for t in (star_levels or ())), reverse=True))
     r2_kinds = [r2_kind] if isinstance(r2_kind, str) else list(r2_kind)
-    bad = [k for k in r2_kinds if k not in R2_DEFINITIONS]
+    stat_rows = list(stats) if stats is not None else ["nobs", *r2_kinds]
+    bad = [k for k in stat_rows if k not in STAT_ROWS]
     if bad:
-        raise ValueError(f"r2_kind must be among {', '.join(R2_DEFINITIONS)}, got {bad}")
+        raise ValueError(f"stats must be among {', '.join(STAT_ROWS)}, got {bad}")
+    r2_kinds = [k for k in stat_rows if k in R2_DEFINITIONS]
     if not results:
         raise ValueError("regression_table needs at least one result")
     tx = _text(lang)
@@ -154,7 +403,9 @@ def regression_table(
     columns = list(column_labels) if column_labels else [f"({i + 1})" for i in range(ncol)]
     if terms is None:
         terms = list(dict.fromkeys(t for r in results for t in r.terms))
-    terms = [t for t in terms if t != CONSTANT_TERM]
+    indicated = {t for group in (indicate or {}).values() for t in group}
+    terms = [t for t in terms if t != CONSTANT_TERM and t not in indicated]
+    terms = select_terms(terms, keep=keep, drop=drop, order=order)
     row_terms = list(terms) + ([CONSTANT_TERM] if show_constant else [])
 
     body: list[list[str]] = []
@@ -167,12 +418,12 @@ def regression_table(
                 coef_cells.append("")
                 stat_cells.append("")
             else:
-                coef_cells.append(_fmt(r["coef"], digits) + stars(r["p"]))
-                stat_cells.append(f"({_fmt(r[stat], digits)})")
+                coef_cells.append(_fmt(r["coef"], digits) + stars(r["p"], thresholds))
+                stat_cells.append(_stat_cell(r, stat, digits))
             entry = published[j].get(term) if published is not None and published[j] else None
-            c, s = _published_cell(entry, stat)
+            c, s_ = _published_cell(entry, stat if stat in ("t", "se", "p") else "t", thresholds)
             pub_coef.append(c)
-            pub_stat.append(s)
+            pub_stat.append(s_)
         label = tx["constant"] if term == CONSTANT_TERM else label_for(term, labels, lang)
         body.append([label, *coef_cells])
         body.append(["", *stat_cells])
@@ -181,8 +432,10 @@ def regression_table(
             if any(pub_stat):
                 body.append(["", *pub_stat])
 
+    for label, group in (indicate or {}).items():
+        body.append([label, *[tx["yes"] if any(t in r.terms for t in group) else tx["no"] for r in results]])
     if fe_rows is None:
-        all_fe = list(dict.fromkeys(f for r in results for f in r.fixed_effects))
+        all_fe = list(dict.fromkeys(f for r in results for f in r.fixed_effects)) if show_fe else []
         fe_rows = {tx["fe"].format(label_for(f, labels, lang)): f for f in all_fe}
     for label, spec in fe_rows.items():
         if isinstance(spec, str) and any(spec in r.fixed_effects for r in results):
@@ -197,40 +450,42 @@ def regression_table(
     for label, values in (extra_rows or {}).items():
         body.append([label, *[str(v) for v in values]])
 
-    for key, label in (("nobs", tx["n"]), *((k, tx[k]) for k in r2_kinds)):
+    for key in stat_rows:
+        label = tx["n" if key == "nobs" else key]
         if key == "nobs":
             body.append([label, *[str(r.nobs) for r in results]])
+        elif key == "n_clusters":
+            body.append([label, *["" if r.n_clusters is None else str(r.n_clusters) for r in results]])
         else:
-            body.append([label, *[_fmt(getattr(r, key), digits) for r in results]])
+            body.append([label, *[_fmt(getattr(r, key, None), digits) for r in results]])
         vals = [p.get(key) if p else None for p in published] if published is not None else []
         if any(v is not None for v in vals):
             body.append([f"{label} — {tx['published'].strip()}", *[published_text(v) for v in vals]])
 
-    table_notes = [tx["stat_t"] if stat == "t" else tx["stat_se"], tx["stars"]]
-    conventions = list(dict.fromkeys(r.convention_text(lang) for r in results))
-    if len(conventions) == 1:
-        table_notes.append(conventions[0])
+    if notes_mode == "short":
+        table_notes = [short_note(results, columns, stat, thresholds, lang, labels)]
+        if published is not None:
+            table_notes.append(tx["published_note"])
     else:
-        table_notes += [f"{columns[i]}: {r.convention_text(lang)}" for i, r in enumerate(results)]
-    if show_constant:
-        kinds = {r.vcov: r for r in results}
-        for preset, r in kinds.items():
-            if r.constant is None:
-                table_notes.append(f"Preset {preset} reports no constant.")
-        rules = list(dict.fromkeys(get_preset(r.vcov).constant_rule for r in results if r.constant is not None))
-        if rules:
-            table_notes.append("Constant: " + "; ".join(rules) + ".")
-    table_notes += [f"{tx[k].strip()}: {R2_DEFINITIONS[k]}." for k in r2_kinds]
-    if published is not None:
-        table_notes.append(
-            "Rows marked 'published' are the values printed in the source, not computed here."
-            if lang == "en" else "“原文”行为原文献报告的数值，非本程序计算。"
-        )
+        table_notes = [tx[f"stat_{stat}"], stars_note(thresholds, lang)]
+        table_notes += convention_note(results, columns, lang, labels)
+        if show_constant:
+            for preset in dict.fromkeys(r.vcov for r in results if r.constant is None):
+                table_notes.append(f"Preset {preset} reports no constant." if lang == "en" else f"约定 {preset} 不报告常数项。")
+            rules = list(dict.fromkeys(get_preset(r.vcov).constant_rule for r in results if r.constant is not None))
+            if rules:
+                table_notes.append(("Constant: " if lang == "en" else "常数项：") + "; ".join(rules) + ".")
+        table_notes += [f"{tx[k].strip()}: {R2_DEFINITIONS[k]}." for k in r2_kinds]
+        if published is not None:
+            table_notes.append(tx["published_note"])
     table_notes += list(notes)
 
     header = [tx["variable"], *columns]
     frame = pd.DataFrame(body, columns=header)
-    groups = [("", 1), (column_group, ncol)] if column_group else None
+    if column_groups:
+        groups = [("", 1), *[(str(g), int(n)) for g, n in column_groups]]
+    else:
+        groups = [("", 1), (column_group, ncol)] if column_group else None
     return Table(name=name, title=title, body=frame, notes=table_notes, column_groups=groups)
 
 

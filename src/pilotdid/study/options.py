@@ -89,7 +89,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     ),
     "baseline": (
         opt("stepwise", "bool", False, "one column per added control (paper style) instead of the full model only"),
-        opt("stat", "str", "t", "statistic printed under each coefficient", allowed=("t", "se")),
+        opt("stat", "str", "t", "statistic printed under each coefficient (default: [tables] stat)", allowed=("t", "se", "p", "ci")),
         opt("vcov", "str", FROM_STUDY, "standard-error preset of this table (default: [model] vcov)", allowed=_PRESETS, noun="standard-error preset"),
         opt("labels", "table", {}, "term -> label (or {en, zh}) (default: [study] labels)"),
         opt("digits", "int", 3, "decimals printed"),
@@ -352,6 +352,21 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "formats": ("list", ["png", "pdf"], "figure file formats (png always written): png, pdf, svg"),
         "style": ("str", "color", "color, or grey for black-and-white print (every colour becomes the grey of its lightness)"),
         "width": ("str|float", "auto", "journal width: single (8.5 cm), double (17.5 cm), a number of cm, or auto"),
+    },
+    "tables": {
+        "stat": ("str", "t", "beneath each coefficient: t, se, p (in parentheses) or ci (95% CI in brackets)"),
+        "digits": ("int", 3, "decimals of coefficients, statistics and R² (published values keep their own)"),
+        "stars": ("list|bool", [0.1, 0.05, 0.01], "significance thresholds, loosest first; false for no stars"),
+        "keep": ("list", None, "coefficient rows shown (only these, in this order)"),
+        "drop": ("list", [], "coefficient rows left out"),
+        "order": ("list", [], "coefficient rows put first"),
+        "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: { Controls = [\"x1\", \"x2\"] }; "
+                     "true = one row for the study's controls (Controls Yes/No; 控制变量 是/否)"),
+        "fe_rows": ("bool", True, "one Yes/No row per fixed effect"),
+        "stats": ("list", "(nobs and the table's R²)", "statistic rows: nobs, n_clusters, r2, adj_r2, r2_within, "
+                  "adj_r2_within, mean_outcome"),
+        "notes": ("str", "full", "full (statistic, stars, SE convention once with per-column differences, "
+                  "definitions) or short (one 注 line: statistic; clustering; stars)"),
     },
     "index": {
         "system": ("str", "(required)", "indicator system: builtin name or TOML path"),

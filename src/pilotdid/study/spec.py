@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.report.regression_table import check_table_options
 
 BUILTIN_PREFIX = "builtin:"
 TREATMENT_FORMS = ("column", "first_treat", "registry")
@@ -42,6 +43,9 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str,
               "few_clusters": int, "weights": str},
     "figures": {"formats": list, "style": str, "width": (str, int, float)},
+    # regression-table layout (esttab-like); validated in pilotdid.report.regression_table.check_table_options
+    "tables": {"stat": str, "digits": int, "stars": (list, bool), "keep": list, "drop": list, "order": list,
+               "indicate": (dict, bool), "fe_rows": bool, "stats": list, "notes": str},
     "index": {
         "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
         "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict, "absent": str,
@@ -72,6 +76,9 @@ class StudySpec:
     )
     published_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    #: [tables]: regression-table options for every table (stat, digits, stars, keep/drop/order, indicate,
+    #: fe_rows, stats, notes); an analysis's own keys of the same name override them
+    tables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def treatment_form(self) -> str:
@@ -302,6 +309,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
         analyses=analyses,
         figures=figures,
         raw=raw,
+        tables=check_table_options(tables.get("tables", {}), f"{where} [tables]"),
     )
     if "published" in study:
         spec.published_path = Path(spec.resolve(study["published"]))

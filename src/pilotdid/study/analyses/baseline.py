@@ -4,17 +4,18 @@ Options (``[analyses.baseline]``):
 
 * ``stepwise`` (false) — true: controls added one at a time in the order of ``[model] controls``,
   columns (1) treatment only … (k+1) all controls, as in the paper's Table 4; false: one column;
-* ``stat`` ("t") — "t" or "se" in parentheses;
+* ``stat`` ("t") — "t", "se", "p" in parentheses or "ci" (95% CI in brackets); default: ``[tables] stat``;
 * ``vcov`` — a standard-error preset overriding ``[model] vcov`` for this analysis;
 * ``labels`` — {column = "label"} or {column = {en = "…", zh = "…"}} for the table rows;
-* ``digits`` (3) — decimals printed;
+* ``digits`` (3) — decimals printed; default: ``[tables] digits``;
 * ``r2`` ("adj_r2") — the R² row(s): one or a list of "adj_r2", "r2", "r2_within", "adj_r2_within";
 * ``published_columns`` — {our column = "published column"} when the columns do not line up one to one
   (e.g. a control the data lack shifts the stepwise columns); default: same numbers.
 
 The treatment regressor is the runner's column ``_did`` named ``ctx.treatment_name`` in results
 and tables. Published values (``ctx.extras["published"]["baseline"]``, rows like results.json's)
-are printed beside ours.
+are printed beside ours. Every other layout choice (stars, keep/drop/order, indicate, FE rows, statistic
+rows, short or full notes) comes from the study's ``[tables]`` section (docs/study-file.md).
 """
 
 from __future__ import annotations
@@ -25,12 +26,18 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
-from pilotdid.report.regression_table import published_columns, regression_table
+from pilotdid.report.regression_table import STATS, published_columns, regression_table, table_kwargs
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")
 
+
+
+def study_table_options(ctx: StudyContext) -> dict[str, Any]:
+    """The study's ``[tables]`` options (validated when the study file was read)."""
+    spec = ctx.extras.get("spec")
+    return dict(getattr(spec, "tables", {}) or {})
 
 
 def named_panel(ctx: StudyContext) -> pd.DataFrame:
@@ -51,16 +58,16 @@ def named_panel(ctx: StudyContext) -> pd.DataFrame:
     return panel.rename(columns={TREAT: name})
 
 
-def stat_option(options: dict[str, Any], analysis: str) -> str:
-    stat = options.get("stat", "t")
-    if stat not in ("t", "se"):
-        raise PilotdidInputError(f"stat must be \"t\" or \"se\", got {stat!r}", where=f"[analyses.{analysis}] stat",
+def stat_option(options: dict[str, Any], analysis: str, default: str = "t") -> str:
+    stat = options.get("stat", default)
+    if stat not in STATS:
+        raise PilotdidInputError(f"stat must be one of {', '.join(STATS)}, got {stat!r}", where=f"[analyses.{analysis}] stat",
                                  fix='stat = "t"')
     return stat
 
 
-def digits_option(options: dict[str, Any], analysis: str) -> int:
-    digits = options.get("digits", 3)
+def digits_option(options: dict[str, Any], analysis: str, default: int = 3) -> int:
+    digits = options.get("digits", default)
     if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 8:
         raise PilotdidInputError(f"digits must be an integer 0–8, got {digits!r}", where=f"[analyses.{analysis}] digits",
                                  fix="digits = 3")
@@ -73,8 +80,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if not isinstance(stepwise, bool):
         raise PilotdidInputError(f"stepwise must be true or false, got {stepwise!r}", where="[analyses.baseline] stepwise",
                                  fix="stepwise = true")
-    stat = stat_option(options, "baseline")
-    digits = digits_option(options, "baseline")
+    layout = study_table_options(ctx)
+    stat = stat_option(options, "baseline", layout.get("stat", "t"))
+    digits = digits_option(options, "baseline", layout.get("digits", 3))
     if "vcov" in options and str(options["vcov"]) not in VCOV_PRESETS:  # name this key, not [model] vcov
         raise PilotdidInputError(f"unknown standard-error preset {options['vcov']!r}", where="[analyses.baseline] vcov",
                                  fix=f"use one of: {', '.join(VCOV_PRESETS)}")
@@ -118,6 +126,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         fits, name="baseline", title=title, terms=[treat, *controls], labels=labels, stat=stat, lang=ctx.lang,
         published=published, column_group=str(labels.get(ctx.model.outcome, ctx.model.outcome)) if labels else ctx.model.outcome,
         digits=digits, r2_kind=kinds,
+        **{k: v for k, v in table_kwargs(layout, controls=controls, lang=ctx.lang, labels=labels).items()
+           if k not in ("stat", "digits")},
     )
     notes = [fits[-1].convention]
     if stepwise:

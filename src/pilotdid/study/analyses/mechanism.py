@@ -182,13 +182,17 @@ def paper_table(fits: list[FitSummary], ctx: StudyContext, *, name: str, title: 
                 extra_rows: dict[str, list[Any]], published: list[dict[str, Any] | None] | None,
                 notes: list[str]) -> Table:
     """One column per fit in the house regression-table style (treatment row only, FE rows, N, adj. R²)."""
-    from pilotdid.report.regression_table import regression_table
+    from pilotdid.report.regression_table import regression_table, table_kwargs
 
     lang = ctx.lang if ctx.lang in ("en", "zh") else "en"
+    spec = ctx.extras.get("spec")
+    layout = {"stat": "t", "digits": 3, **(getattr(spec, "tables", {}) or {})}  # the study's [tables], as Table 4
+    kw = table_kwargs(layout, controls=ctx.model.controls, lang=lang, labels=ctx.extras.get("labels"))
+    kw.pop("indicate", None)  # these tables print only the treatment row; their Controls row is in extra_rows
     return regression_table(
         [f.result for f in fits], name=name, title=title, terms=[TREAT], labels={TREAT: ctx.display_name(ctx.treatment_name)},
-        stat="t", show_constant=False, extra_rows=extra_rows, lang=lang, published=published,
-        column_labels=columns, digits=4, notes=notes,
+        show_constant=False, extra_rows=extra_rows, lang=lang, published=published, column_labels=columns,
+        notes=notes, **kw,
     )
 
 

@@ -316,8 +316,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
     tables["table5_robustness"] = _layout(
         "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
-        notes=list(dict.fromkeys([c.note for c in columns if c.note] + notes
-                                 + _conventions(columns, ctx, weighting, pooling))),
+        # the concurrent policy's registry caveats stay in the report's notes for this section (full provenance);
+        # under the table: what each column did and the conventions
+        notes=list(dict.fromkeys([c.note for c in columns if c.note] + _conventions(columns, ctx, weighting, pooling))),
     )
     if referee:
         tables["robustness_referee"] = _layout(
@@ -329,10 +330,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
 
 def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
-    fit = next((c.fit for c in columns if c.fit is not None), None)
+    from pilotdid.report.regression_table import convention_note
+
+    fitted = [(f"({i + 1})", c.fit) for i, c in enumerate(columns) if c.fit is not None]
     out = []
-    if fit is not None:
-        out.append(f"Coefficients with t statistics in parentheses; * p<0.1, ** p<0.05, *** p<0.01. {fit.convention}")
+    if fitted:
+        # one SE sentence for the table, the clusters and df of each column where they differ (PSM columns
+        # keep fewer clusters than the full-sample columns)
+        out.append("Coefficients with t statistics in parentheses; * p<0.1, ** p<0.05, *** p<0.01. "
+                   + " ".join(convention_note([f for _, f in fitted], [c for c, _ in fitted], "en",
+                                              ctx.extras.get("labels"))))
     other = "weights" if weighting == "matched_rows" else "matched_rows"
     out.append(
         f"PSM-DID: logit propensity score of the treatment dummy on the controls, {pooling} "
