@@ -20,7 +20,7 @@ SMALL_GRID = {"sample": ["full", "drop_2020"], "winsorize": [0], "vcov": ["reghd
 @pytest.fixture(scope="module")
 def address():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
