@@ -43,7 +43,7 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("out", [".", "..", "", "<project>", "thesis_draft.docx", "<tmp>"])
+@pytest.mark.parametrize("out", [".", "..", "", "<project>", "thesis_draft.docx", "<tmp>", "panel.csv/result", "s.toml"])
 def test_run_refuses_a_folder_that_is_not_ours_and_touches_nothing(project, no_analysis, run_cli, out) -> None:
     out = out.replace("<project>", str(project)).replace("<tmp>", str(project.parent))
     before = sha256_tree(project.parent)
