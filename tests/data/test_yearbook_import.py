@@ -257,3 +257,15 @@ def test_stata_118_file_with_chinese_variable_names(tmp_path):
     frame.to_stata(path, write_index=False, version=118)
     panel = import_yearbook(path).panel.set_index("city_name")
     assert panel.loc["杭州市", "gdp"] == pytest.approx(10000.0) and panel.loc["宁波市", "loans"] == pytest.approx(10000.0)
+
+
+def test_a_file_with_hundreds_of_columns(tmp_path):
+    """Full CCSY panels carry 200+ columns: no fragmented-frame warning (warnings are errors here), all kept."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"城市": ["杭州市", "宁波市"] * 5, "年份": np.repeat(np.arange(2011, 2016), 2)})
+    extra = pd.DataFrame(rng.random((10, 250)), columns=[f"其他指标{i}_全市_万元" for i in range(250)])
+    frame = pd.concat([frame, extra.assign(**{"地区生产总值_全市_万元": 1.0e6})], axis=1)
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    result = import_yearbook(path)
+    assert len(result.unrecognised) == 250 and result.panel.shape == (10, 6 + 1 + 250)  # ids, gdp, the kept columns

@@ -265,6 +265,7 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
     frame, labels, sheet_name = read_table(path, sheet)
     where = f"{path.name}" + (f" sheet {sheet_name}" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "")
     long, roles, layout = to_long(frame, where, sheet_name)
+    long = long.copy()  # one consolidated block: wide files (hundreds of columns) would otherwise fragment
     notes = [f"layout: {layout}"]
     if frame.attrs.get("title_rows"):
         notes.append(f"{frame.attrs['title_rows']} title rows above the header skipped")
@@ -280,7 +281,7 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise PilotdidInputError(f"year missing or not an integer at data row {row + 1}", where=f"{where} column {roles['year']}",
                                  fix="give every row a year such as 2015")
-    long = long.assign(_year=years.astype(int).to_numpy())
+    long = pd.concat([long, pd.DataFrame({"_year": years.astype(int).to_numpy()}, index=long.index)], axis=1)
 
     # --- columns: recognise, check, convert -----------------------------------------------------------------
     provenance, unrecognised, targets = [], [], {}
@@ -385,7 +386,8 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
                 reason = f"code {code} is no prefecture-level unit valid in {year}"
             unmatched_rows.append({"source_name": name, "source_code": code, "year": year, "reason": reason})
     key_list = list(zip(names, codes, long["_year"]))
-    long = long.assign(city_id=[matches[k][0] for k in key_list], _method=[matches[k][1] for k in key_list])
+    long = pd.concat([long, pd.DataFrame({"city_id": [matches[k][0] for k in key_list],
+                                          "_method": [matches[k][1] for k in key_list]}, index=long.index)], axis=1)
     has_values = pd.DataFrame(converted).notna().any(axis=1) if converted else pd.Series(False, index=long.index)
     unmatched = pd.DataFrame(unmatched_rows, columns=["source_name", "source_code", "year", "reason"])
     if len(unmatched):
@@ -412,31 +414,31 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
     # --- the panel ------------------------------------------------------------------------------------------
     order = [i for i in d.indicators]
     value_cols = sorted(converted, key=lambda c: (order.index(c.removesuffix("_districts")), c.endswith("_districts")))
-    panel = pd.DataFrame({"city_id": long.city_id, "year": long["_year"]})
-    for col in value_cols:
-        panel[col] = converted[col].astype(float)
+    columns: dict[str, object] = {"city_id": long.city_id, "year": long["_year"]}
+    columns.update({col: converted[col].astype(float) for col in value_cols})
     for alias_from, alias_to in DISTRICT_ALIASES.items():
-        if alias_from in panel and alias_to not in panel:
-            panel[alias_to] = panel[alias_from]
+        if alias_from in columns and alias_to not in columns:
+            columns[alias_to] = columns[alias_from]
             provenance.append({**next(p for p in provenance if p["variable"] == alias_from), "variable": alias_to,
                                "conversion": f"= {alias_from} (the CBEC study's city-size column)"})
     derived_cols = []
     for name, inputs, formula, fn in DERIVED:
-        if name in panel or not all(i in panel for i in inputs):
+        if name in columns or not all(i in columns for i in inputs):
             continue
-        panel[name] = fn(panel).replace([np.inf, -np.inf], np.nan)
+        columns[name] = fn(pd.DataFrame({i: columns[i] for i in {*inputs, "year"}})).replace([np.inf, -np.inf], np.nan)
         derived_cols.append(name)
         provenance.append({"variable": name, "indicator": name, "indicator_zh": None, "indicator_en": None,
                            "scope": "全市", "source_column": "derived", "unit_in_file": None, "unit": None,
                            "conversion": formula, "assumption": None, "dictionary_variants": None, "variant_sources": None})
     for col, series in kept.items():
-        panel[col] = series.to_numpy()
+        columns[col] = series.to_numpy()
+    panel = pd.DataFrame(columns, index=long.index)  # built at once: no fragmented frame for wide files
     panel = panel[keep.to_numpy()]
     meta = info[["city_name", "city_name_en", "province", "city_code"]]
     panel = panel.join(meta, on="city_id")
     panel = panel[ID_COLUMNS + [c for c in panel.columns if c not in ID_COLUMNS]]
     panel = panel.sort_values(["city_id", "year"], ignore_index=True)
-    panel["city_code"] = panel["city_code"].astype("Int64")
+    panel = panel.assign(city_code=panel["city_code"].astype("Int64"))
 
     coverage_rows = []
     for var in value_cols + [c for c in DISTRICT_ALIASES.values() if c in panel] + derived_cols:
