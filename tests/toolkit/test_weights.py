@@ -74,7 +74,7 @@ stacked_window = [-2, 1]
 """
 
 
-def _run(tmp_path, panel, weights='weights = "pop"', estimators='["etwfe", "stacked", "twowayfeweights"]', extra=""):
+def _run(tmp_path, panel, weights='weights = "pop"', estimators='["sa", "etwfe", "stacked", "twowayfeweights"]', extra=""):
     panel.to_csv(tmp_path / "panel.csv", index=False)
     (tmp_path / "study.toml").write_text(STUDY.format(weights=weights, estimators=estimators, extra=extra),
                                          encoding="utf-8")
@@ -109,3 +109,16 @@ def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
         _run(tmp_path, panel, estimators='["cs", "etwfe"]')
     with pytest.raises(PilotdidInputError, match="analysis placebo does not take regression weights"):
         _run(tmp_path, panel, extra="[analyses.placebo]\ndraws = 9")
+
+
+def test_weighted_sun_abraham_equals_the_replicated_panel(panel):
+    # analytic weights w (integers here) give the coefficients of OLS on the data with each row repeated w times,
+    # and the IW cohort shares of the repeated rows
+    from pilotdid.estimation.staggered.sa import sun_abraham
+
+    p = panel.assign(w=(panel["unit"].astype("category").cat.codes % 3 + 1).astype(float))
+    weighted = sun_abraham(p, outcome="y", unit="unit", time="year", first_treat="first_treat", weights="w")
+    repeated = p.loc[p.index.repeat(p["w"].astype(int))].reset_index(drop=True)
+    plain = sun_abraham(repeated, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    np.testing.assert_allclose(weighted.table.coef, plain.table.coef, rtol=1e-9, atol=1e-12)
+    assert weighted.att == pytest.approx(plain.att, rel=1e-9)

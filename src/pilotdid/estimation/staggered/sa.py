@@ -33,14 +33,17 @@ def sun_abraham(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    weights: str | None = None,
 ) -> EventStudyResult:
-    """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT."""
+    """Sun-Abraham IW event study and the cohort-share weighted post-treatment ATT.
+
+    ``weights``: analytic weights -- weighted least squares, and the cohort shares summed over the weights."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import pf
 
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                            covariates=covariates, cluster=cluster, where="staggered.sa")
+                            covariates=covariates, cluster=cluster, where="staggered.sa", weights=weights)
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
     t_min = t.min()
@@ -72,10 +75,13 @@ def sun_abraham(
     safe = {outcome: "_sa_y", unit: "_sa_unit", time: "_sa_time", **{c: f"_sa_x{k}" for k, c in enumerate(covariates)}}
     if cluster and cluster not in safe:
         safe[cluster] = "_sa_cluster"
+    if weights and weights not in safe:
+        safe[weights] = "_sa_w"
     df = df.rename(columns=safe)
     rhs = f"i({_CELL}, ref=0)" + "".join(f" + {safe[c]}" for c in covariates)
     with pyfixest_quiet():
-        fit = pf.feols(f"_sa_y ~ {rhs} | _sa_unit + _sa_time", data=df, vcov={"CRV1": safe[cluster or unit]})
+        fit = pf.feols(f"_sa_y ~ {rhs} | _sa_unit + _sa_time", data=df, vcov={"CRV1": safe[cluster or unit]},
+                       **({"weights": safe[weights]} if weights else {}))
     coef = fit.coef()
     vcov_all = _fx.vcov_frame(fit)
     names = {f"{_CELL}::{i}": i for i in uniq["id"]}
@@ -84,7 +90,9 @@ def sun_abraham(
     b = coef[present].to_numpy()
     V = vcov_all.loc[present, present].to_numpy()
     info = uniq.set_index("id").loc[ids]
-    counts = cells.value_counts().rename("n").reset_index()
+    # cohort shares at each relative time: counts of observations, or sums of their analytic weights
+    share_w = df.loc[cells.index, safe[weights]] if weights else pd.Series(1.0, index=cells.index)
+    counts = share_w.groupby([cells["g"], cells["l"]]).sum().rename("n").reset_index()
     info = info.reset_index().merge(counts, on=["g", "l"], how="left")
     rel_times = np.sort(info["l"].unique())
     R = np.zeros((len(rel_times), len(b)))

@@ -363,7 +363,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     # every registry entry with a generic fit (sa, bjs, ...): event-time rows and its overall ATT
     for entry in staggered_registry.ENTRIES:
         if entry.fit is not None and entry.name in estimators:
-            es = staggered_registry.fit(entry.name, data, **kw, covariates=covariates, cluster=ctx.model.cluster)
+            es = staggered_registry.fit(entry.name, data, **kw, covariates=covariates, cluster=ctx.model.cluster,
+                                        **({"weights": ctx.model.weights} if ctx.model.weights else {}))
             results_es[entry.name] = es
             notes += es.notes
             aggregates.append({**es.aggregate_row(entry.aggregate_type), "se_method": es.se_method})
