@@ -22,7 +22,7 @@ def he_wang():
 def test_slope_for_power_matches_the_readme(he_wang):
     # pretrends README: slope_for_power(sigma, targetPower = 0.5, tVec, referencePeriod = -1) = 0.05205871.
     # R computes the power with mvtnorm::pmvnorm (randomised, abseps 1e-3) and uniroot (tol 1.2e-4), so the
-    # printed value carries ~1e-4 relative noise; ours solves to 1e-10 with a deterministic 1e-8 integration.
+    # printed value carries ~1e-4 relative noise; ours solves to 1e-10 with a deterministic 1e-6 integration.
     beta, sigma, t = he_wang
     slope = pt.slope_for_power(sigma, 0.5, t, -1)
     assert slope == pytest.approx(0.05205871, rel=5e-4)
