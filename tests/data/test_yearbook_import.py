@@ -269,3 +269,19 @@ def test_a_file_with_hundreds_of_columns(tmp_path):
     frame.to_csv(path, index=False)
     result = import_yearbook(path)
     assert len(result.unrecognised) == 250 and result.panel.shape == (10, 6 + 1 + 250)  # ids, gdp, the kept columns
+
+
+def test_one_indicator_per_sheet_joined_with_sheet_all(tmp_path, run_cli):
+    path = tmp_path / "sheets.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"说明": ["SYNTHETIC test workbook"]}).to_excel(writer, sheet_name="README", index=False)
+        pd.DataFrame({"城市": ["杭州", "宁波市"], "2015": [1.0e8, 8.0e7], "2016": [1.1e8, 8.5e7]}).to_excel(
+            writer, sheet_name="地区生产总值(万元)", index=False)
+        pd.DataFrame({"城市": ["宁波市", "杭州"], "2015": [30, 60], "2016": [31, 61]}).to_excel(
+            writer, sheet_name="专利授权数(件)", index=False)
+    result = import_yearbook(path, "all")
+    hz = result.panel[result.panel.city_name == "杭州市"].set_index("year")
+    assert hz.loc[2016, "gdp"] == pytest.approx(11000.0) and hz.loc[2015, "patents_granted"] == 60
+    assert any("README" in n and "skipped" in n for n in result.notes)
+    code, out, err = run_cli("data", "import", str(path), "--sheet", "all", "--out", str(tmp_path / "o"))
+    assert code == 0, err

@@ -95,7 +95,7 @@ def write_import(result, out: Path, *, inputs=()) -> list[str]:
 def import_cmd(
     file: Path = typer.Argument(..., help="A city-yearbook panel: .csv, .xlsx or .dta (long or wide by year)."),
     out: str = typer.Option(..., "--out", help="Output folder: new, empty, or an earlier import (replaced atomically)."),
-    sheet: str = typer.Option(None, "--sheet", help="Excel sheet (default: the first)."),
+    sheet: str = typer.Option(None, "--sheet", help="Excel sheet (default: the first); 'all': every sheet, joined on city and year."),
 ) -> None:
     """Import a 中国城市统计年鉴 panel: headers recognised, units converted, cities mapped to pilotdid's ids."""
     from pilotdid.data.importer import import_yearbook

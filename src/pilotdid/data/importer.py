@@ -242,6 +242,61 @@ def to_long(frame: pd.DataFrame, where: str, sheet_name: str) -> tuple[pd.DataFr
                              fix="name the year column 年份 (long layout) or use years as column headers (wide layout)")
 
 
+ALL_SHEETS = ("*", "all")
+_STANDARD_ROLES = {"name": "城市", "code": "行政区划代码", "province": "省份", "year": "年份"}
+
+
+def _all_sheets(path: Path):
+    """Every sheet of a workbook (e.g. one indicator per sheet, years as columns), joined on city and year.
+    Sheets without a city column (a README, notes) are skipped and named in the notes."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
+        raise PilotdidInputError("--sheet all applies to Excel workbooks", where=str(path), fix="remove --sheet")
+    with pd.ExcelFile(path) as book:
+        names = list(book.sheet_names)
+    pieces, notes, labels, seen = [], [], {}, {}
+    for name in names:
+        frame, _, _ = read_table(path, name)
+        where = f"{path.name} sheet {name}"
+        try:
+            long, roles, layout = to_long(frame, where, name)
+        except PilotdidInputError as exc:
+            if "no city column" in str(exc):
+                notes.append(f"sheet {name!r} skipped: no city column")
+                continue
+            raise
+        keep_ids = {role: col for role, col in roles.items() if col and role in _STANDARD_ROLES}
+        long = long.rename(columns={col: _STANDARD_ROLES[role] for role, col in keep_ids.items()})
+        if roles.get("indicator") and roles["indicator"] in long.columns:
+            long = long.drop(columns=roles["indicator"])
+        values = [c for c in long.columns if c not in _STANDARD_ROLES.values()]
+        for col in values:
+            if col in seen:
+                raise PilotdidInputError(f"column {col!r} is in sheets {seen[col]!r} and {name!r}", where=str(path),
+                                         fix="keep each indicator in one sheet, or import one sheet with --sheet")
+            seen[col] = name
+        # the join keys: the city name when every sheet has one, else the code; and the year
+        pieces.append(long)
+        notes.append(f"sheet {name!r}: {layout}, {len(values)} columns")
+    if not pieces:
+        raise PilotdidInputError("no sheet has a city column", where=str(path),
+                                 fix="name the city column 城市 (or its code column 行政区划代码)")
+    key = ["城市" if all("城市" in p.columns for p in pieces) else "行政区划代码", "年份"]
+    if key[0] == "行政区划代码" and not all("行政区划代码" in p.columns for p in pieces):
+        raise PilotdidInputError("the sheets share neither a city-name nor a city-code column", where=str(path),
+                                 fix="give every sheet the same city column (城市 or 行政区划代码)")
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        for frame_ in (merged, piece):
+            if frame_.duplicated(key).any():
+                raise PilotdidInputError(f"a sheet repeats a {key[0]} and year", where=str(path),
+                                         fix="keep one row per city and year in every sheet")
+        extra_ids = [c for c in _STANDARD_ROLES.values() if c in piece.columns and c in merged.columns and c not in key]
+        merged = merged.merge(piece.drop(columns=extra_ids), on=key, how="outer")
+    roles = {role: (col if col in merged.columns else None) for role, col in _STANDARD_ROLES.items()}
+    roles["indicator"] = None
+    return merged, roles, f"{len(pieces)} sheets joined on {key[0]} and year", labels, notes
+
+
 def _without_year(header: str) -> str:
     import re
 
@@ -262,13 +317,17 @@ def import_yearbook(path: str | Path, sheet: str | None = None, *, resolver=None
     path = Path(path)
     d = dictionary or load_dictionary()
     resolver = resolver or get_resolver()
-    frame, labels, sheet_name = read_table(path, sheet)
-    where = f"{path.name}" + (f" sheet {sheet_name}" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "")
-    long, roles, layout = to_long(frame, where, sheet_name)
+    if sheet in ALL_SHEETS:
+        long, roles, layout, labels, notes = _all_sheets(path)
+        where = path.name
+    else:
+        frame, labels, sheet_name = read_table(path, sheet)
+        where = f"{path.name}" + (f" sheet {sheet_name}" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "")
+        long, roles, layout = to_long(frame, where, sheet_name)
+        notes = [f"layout: {layout}"]
+        if frame.attrs.get("title_rows"):
+            notes.append(f"{frame.attrs['title_rows']} title rows above the header skipped")
     long = long.copy()  # one consolidated block: wide files (hundreds of columns) would otherwise fragment
-    notes = [f"layout: {layout}"]
-    if frame.attrs.get("title_rows"):
-        notes.append(f"{frame.attrs['title_rows']} title rows above the header skipped")
     id_cols = {c for c in (roles["name"], roles["code"], roles["province"], roles["year"], roles["indicator"]) if c}
     years = to_number(long[roles["year"]], f"{where} column {roles['year']}", row_offset=2)
     values_present = long.drop(columns=[c for c in id_cols if c in long.columns]).notna().any(axis=1)
