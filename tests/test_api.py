@@ -110,6 +110,11 @@ def test_staggered_estimators(panel):
     assert res.aggregate("simple").att == core.att
     for fn in (pdid.sun_abraham, pdid.imputation):
         check_protocol(fn(panel, **KW))
+    for fn in (pdid.etwfe, pdid.stacked):
+        check_protocol(fn(panel, **KW))
+    check_protocol(pdid.sdid(panel, **KW, replications=20))
+    check_protocol(pdid.did_multiplegt_dyn(panel, outcome="y", unit="unit", time="year", treatment="did", effects=3,
+                                           placebo=2))
     b = pdid.bacon(panel, **KW)
     tidy = check_protocol(b)
     assert (tidy.loc[tidy["kind"] == "bacon_type", "estimate"] * tidy.loc[tidy["kind"] == "bacon_type", "weight"]

@@ -40,9 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
     from pilotdid.measures.index import IndexResult
 
 __all__ = [
-    "att_gt", "bacon", "critic_index", "entropy_index", "equal_index", "etable", "event_study", "honest",
-    "imputation", "mediation", "parse_formula", "pca_index", "placebo", "psm", "run_study", "specification_curve",
-    "subgroups", "sun_abraham", "table", "topsis_index", "twfe", "wild_bootstrap",
+    "att_gt", "bacon", "critic_index", "did_multiplegt_dyn", "entropy_index", "equal_index", "etable", "etwfe",
+    "event_study", "honest", "imputation", "mediation", "parse_formula", "pca_index", "placebo", "psm", "run_study",
+    "sdid", "specification_curve", "stacked", "subgroups", "sun_abraham", "table", "topsis_index", "twfe",
+    "wild_bootstrap",
 ]
 
 VcovPreset = Literal["lsdv", "areg", "xtreg_fe", "reghdfe", "fixest"]
@@ -302,6 +303,48 @@ def honest(
         res.breakdown = hd.breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
                                            upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed)
     return res
+
+
+def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+          covariates: Sequence[str] | None = None, control_group: Literal["notyet", "never"] = "notyet",
+          cluster: str | None = None, weights: str | None = None) -> Any:
+    """Wooldridge's extended TWFE as R ``etwfe`` fits it: one coefficient per treated cohort-year, the ``emfx``
+    aggregations (simple, group, calendar, event) in ``.aggregates``, the event study via ``.event_study()``."""
+    from pilotdid.estimation.staggered.etwfe import etwfe as _etwfe
+
+    return _etwfe(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                  covariates=list(covariates or []), control_group=control_group, cluster=cluster, weights=weights)
+
+
+def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+            window: tuple[int, int] = (-3, 2), covariates: Sequence[str] | None = None, cluster: str | None = None,
+            weights: str | None = None) -> Any:
+    """Stacked DID with Wing-Freedman-Hollingsworth weights: one clean sub-experiment per cohort (event window
+    ``window``), the weighted event study (``.event_study``) and the static TWFE-form effect."""
+    from pilotdid.estimation.staggered.stacked import stacked_did
+
+    return stacked_did(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, window=tuple(window),
+                       covariates=list(covariates or []), cluster=cluster, weights=weights)
+
+
+def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+         cohorts: Sequence[int] | None = None, replications: int = 200, seed: int = 0) -> Any:
+    """Synthetic DID (Arkhangelsky et al. 2021, as R ``synthdid``) cohort by cohort against never-treated units,
+    averaged by treated unit-periods, with the placebo SE (``replications`` draws)."""
+    from pilotdid.estimation.staggered.sdid import staggered_sdid
+
+    return staggered_sdid(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                          cohorts=list(cohorts) if cohorts is not None else None, replications=replications, seed=seed)
+
+
+def did_multiplegt_dyn(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str, effects: int = 5,
+                       placebo: int = 3, cluster: str | None = None) -> Any:
+    """de Chaisemartin & D'Haultfoeuille's ``did_multiplegt_dyn`` for a binary treatment column: ``effects``
+    effects and ``placebo`` placebos against not-yet-switched units, the average total effect, the joint placebo test."""
+    from pilotdid.estimation.staggered.dcdh import did_multiplegt_dyn as _dyn
+
+    return _dyn(data, outcome=outcome, unit=unit, time=time, treatment=treatment, effects=effects, placebo=placebo,
+                cluster=cluster)
 
 
 # ------------------------------------------------------------------------------------------------- inference
@@ -757,7 +800,8 @@ def table(results: Any, format: Literal["md", "tex", "html", "csv", "docx", "xls
 #: Order of docs/api.md.
 REFERENCE_ORDER = (
     ("Regression", ("twfe", "parse_formula", "event_study", "placebo")),
-    ("Staggered adoption", ("att_gt", "sun_abraham", "imputation", "bacon", "honest")),
+    ("Staggered adoption", ("att_gt", "sun_abraham", "imputation", "bacon", "etwfe", "stacked", "sdid",
+                            "did_multiplegt_dyn", "honest")),
     ("Inference and design", ("wild_bootstrap", "psm", "mediation", "subgroups")),
     ("Composite indices", ("entropy_index", "critic_index", "topsis_index", "equal_index", "pca_index")),
     ("Studies", ("run_study", "specification_curve")),

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, event_time_plot, fill_normal_tests, tidy_frame
 
 #: twowayfeweights sets weights smaller than this to zero (Stata's ``e(LIMIT_SENSITIVITY)`` logic).
 ZERO_WEIGHT = 1e-10
@@ -159,7 +160,7 @@ def _sigma_opposite_sign(beta, W, nat, weight_gt, g, t) -> float | None:
 
 # ------------------------------------------------------------------------------------ did_multiplegt_dyn
 @dataclass
-class DynResult:
+class DynResult(Result):
     """did_multiplegt_dyn effects and placebos (non-normalised and normalised) and the joint placebo test."""
 
     table: pd.DataFrame  # kind (effect/placebo), l, coef, se, ci_low, ci_high, coef_norm, se_norm, n_switchers, n_obs
@@ -169,6 +170,37 @@ class DynResult:
     n_groups: int
     cluster: str | None
     notes: list[str] = field(default_factory=list)
+
+    title = "did_multiplegt_dyn (de Chaisemartin-D'Haultfoeuille)"
+
+    def tidy(self) -> pd.DataFrame:
+        """Effects and placebos at their event times (``kind`` = event_time), then the average total effect."""
+        rows = [{**r, "term": f"rel_{r['rel_time']}", "estimate": r["coef"], "kind": "event_time"}
+                for r in self.event_rows()]
+        if self.average_effect is not None:
+            se = self.average_effect_se
+            rows.append({"term": "average_total_effect", "estimate": self.average_effect, "se": se, "kind": "aggregate",
+                         "ci_low": None if se is None else self.average_effect - 1.959963984540054 * se,
+                         "ci_high": None if se is None else self.average_effect + 1.959963984540054 * se})
+        return fill_normal_tests(tidy_frame([{k: v for k, v in r.items() if k not in ("coef", "estimator")}
+                                             for r in rows]))
+
+    def to_dict(self) -> dict:
+        """``{"event_study": [...], "dcdh": {...}}`` as the staggered analysis writes them."""
+        from pilotdid.results.schema import EVENT_STUDY_KEYS, clean_json, normalise_row
+
+        return {"event_study": [normalise_row(r, EVENT_STUDY_KEYS) for r in self.event_rows()],
+                "dcdh": clean_json({"p_joint_placebo": self.p_joint_placebo, "effects": self.table.to_dict("records"),
+                                    "average_effect": self.average_effect, "average_effect_se": self.average_effect_se})}
+
+    @property
+    def conventions(self) -> dict:
+        return {"controls": "not-yet-switched units with the same initial treatment", "cluster": self.cluster or "group",
+                "p_joint_placebo": self.p_joint_placebo}
+
+    def plot(self, ax=None, **kwargs):
+        tidy = self.tidy()
+        return event_time_plot(tidy[tidy["kind"] == "event_time"], self.title, ax=ax)
 
     def event_rows(self, estimator: str = "dcdh") -> list[dict]:
         """results.json event-study rows: effect l at event time l-1 (the l-th treated period), placebo l at -l-1,

@@ -31,13 +31,14 @@ from scipy import stats
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.staggered.results import EventStudyResult
+from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 CONTROL_GROUPS = ("notyet", "never")
 AGGREGATIONS = ("simple", "group", "calendar", "event")
 
 
 @dataclass
-class EtwfeResult:
+class EtwfeResult(Result):
     """Cell effects, the four emfx aggregations and the event study."""
 
     cells: pd.DataFrame  # cohort, time, coef, se
@@ -46,6 +47,34 @@ class EtwfeResult:
     se_method: str
     n_obs: int
     notes: list[str] = field(default_factory=list)
+
+    title = "Extended TWFE (Wooldridge)"
+
+    def tidy(self) -> pd.DataFrame:
+        """Every aggregation's rows (``kind`` = simple/group/calendar/event), then the cohort-year cells (``kind`` = cell)."""
+        rows = [{"term": f"{kind}_{r['key']}" if "key" in r else kind, "estimate": r["att"], "se": r["se"],
+                 "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "kind": kind}
+                for kind, frame in self.aggregates.items() for r in frame.to_dict("records")]
+        rows += [{"term": f"g{int(r['cohort'])}_t{int(r['time'])}", "estimate": r["coef"], "se": r["se"], "kind": "cell"}
+                 for r in self.cells.to_dict("records")]
+        return fill_normal_tests(tidy_frame(rows))
+
+    def to_dict(self) -> dict:
+        """``{"event_study": [...], "aggregates": [...], "etwfe": {...}}`` as the staggered analysis writes them."""
+        from pilotdid.results.schema import clean_json
+
+        out = self.event_study().to_dict()
+        out["etwfe"] = clean_json({"control_group": self.control_group, "cells": self.cells.to_dict("records"),
+                                   **{k: v.to_dict("records") for k, v in self.aggregates.items()}})
+        return out
+
+    @property
+    def conventions(self) -> dict:
+        return {"control_group": self.control_group, "se_method": self.se_method, "n_obs": self.n_obs}
+
+    def plot(self, ax=None, **kwargs):
+        """The event-time aggregation (a matplotlib Figure, never saved)."""
+        return self.event_study().plot(ax=ax, **kwargs)
 
     def event_study(self) -> EventStudyResult:
         ev = self.aggregates["event"]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 METHODS = ("sdid", "sc", "did")
 SE_METHODS = ("placebo", "bootstrap", "jackknife")
@@ -330,13 +331,37 @@ def standard_error(fit: SdidFit, Y: np.ndarray, *, method: str = "placebo", repl
 
 # ------------------------------------------------------------------------------------------- staggered
 @dataclass
-class StaggeredSdid:
+class StaggeredSdid(Result):
     cohorts: pd.DataFrame  # cohort, treated_units, pre_periods, post_periods, estimate, se, weight
     att: float
     se: float
     method: str
     replications: int
     notes: list[str] = field(default_factory=list)
+
+    title = "Synthetic DID by adoption cohort"
+
+    def tidy(self) -> pd.DataFrame:
+        """The average (``kind`` = average), then one row per cohort (``kind`` = cohort, with its weight)."""
+        rows = [{"term": "average", "estimate": self.att, "se": self.se, "kind": "average"}]
+        rows += [{"term": f"cohort_{int(r['cohort'])}", "estimate": r["estimate"], "se": r.get("se"), "kind": "cohort",
+                  "weight": r.get("weight")} for r in self.cohorts.to_dict("records")]
+        out = fill_normal_tests(tidy_frame(rows))
+        out["ci_low"] = out["estimate"] - 1.959963984540054 * out["se"]
+        out["ci_high"] = out["estimate"] + 1.959963984540054 * out["se"]
+        return out
+
+    def to_dict(self) -> dict:
+        """``{"sdid": {...}}`` as the staggered analysis writes it."""
+        from pilotdid.results.schema import clean_json
+
+        return {"sdid": clean_json({"att": self.att, "se": self.se, "replications": self.replications,
+                                    "cohorts": self.cohorts.to_dict("records")})}
+
+    @property
+    def conventions(self) -> dict:
+        return {"method": self.method, "se": f"placebo, {self.replications} replications",
+                "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
 
 
 def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,

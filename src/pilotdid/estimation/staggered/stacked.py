@@ -29,16 +29,45 @@ from scipy import stats
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.staggered.results import EventStudyResult
+from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 
 @dataclass
-class StackedResult:
+class StackedResult(Result):
     event_study: EventStudyResult
     static_att: float
     static_se: float
     sub_experiments: pd.DataFrame  # cohort, treated_units, control_units, control_weight
     window: tuple[int, int]
     notes: list[str] = field(default_factory=list)
+
+    title = "Stacked DID (Wing-Freedman-Hollingsworth weights)"
+
+    def tidy(self) -> pd.DataFrame:
+        """The event-study rows, then the static (TWFE-form) effect (``kind`` = static)."""
+        es = self.event_study.tidy()
+        es = es[es["kind"] == "event_time"]
+        static = fill_normal_tests(tidy_frame([{"term": "static", "estimate": self.static_att, "se": self.static_se,
+                                                "ci_low": self.static_att - 1.959963984540054 * self.static_se,
+                                                "ci_high": self.static_att + 1.959963984540054 * self.static_se,
+                                                "kind": "static"}]))
+        return pd.concat([es, static], ignore_index=True)
+
+    def to_dict(self) -> dict:
+        """``{"event_study": [...], "stacked": {...}}``."""
+        from pilotdid.results.schema import clean_json
+
+        return {"event_study": self.event_study.to_dict()["event_study"],
+                "stacked": clean_json({"window": list(self.window), "static_att": self.static_att,
+                                       "static_se": self.static_se,
+                                       "sub_experiments": self.sub_experiments.to_dict("records")})}
+
+    @property
+    def conventions(self) -> dict:
+        return {"window": list(self.window), "weights": "Wing-Freedman-Hollingsworth", "se_method": self.event_study.se_method}
+
+    def plot(self, ax=None, **kwargs):
+        return self.event_study.plot(ax=ax, **kwargs)
 
 
 def build_stack(df: pd.DataFrame, *, unit: str, time: str, first_treat: str, window: tuple[int, int]):
