@@ -120,8 +120,11 @@ def _foreign_entry(folder: Path, spec: OutputSpec) -> str | None:
         ours = True
     if not ours:
         return f"'{entries[0]}'" if MANIFEST not in entries else "a manifest.json of another kind"
+    # an output lists the names it wrote (manifest "outputs"), so a file added by a later version is still ours
+    listed = manifest.get("outputs") if manifest is not None else None
+    allowed = spec.names | (set(listed) if isinstance(listed, list) and all(isinstance(n, str) for n in listed) else set())
     for name in entries:
-        if name not in spec.names:
+        if name not in allowed:
             return f"'{name}'"
     return None
 

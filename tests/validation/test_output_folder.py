@@ -172,3 +172,20 @@ def test_registry_map_never_replaces_a_users_file(tmp_path, run_cli) -> None:
         code, _, err = run_cli("registry", "map", "broadband", "--out", str(tmp_path / "bb"))
         assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bb.pdf", "bb.png", "thesis.pdf", "thesis.png"]
+
+
+def test_an_earlier_output_lists_what_it_wrote(project, run_cli) -> None:
+    """A file an earlier version wrote (listed in its manifest's "outputs") is its own, not a foreign file."""
+    import json
+
+    code, _, err = run_cli("run", "s.toml", "--out", "result", "--quiet")
+    assert code == 0, err
+    manifest_path = project / "result" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert "results.json" in manifest["outputs"] and "manifest.json" in manifest["outputs"]
+    manifest["outputs"].append("written_by_an_older_version.txt")
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (project / "result" / "written_by_an_older_version.txt").write_text("old")
+    code, _, err = run_cli("run", "s.toml", "--out", "result", "--quiet")
+    assert code == 0, err
+    assert not (project / "result" / "written_by_an_older_version.txt").exists()

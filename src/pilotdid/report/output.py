@@ -87,7 +87,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any]:
+def manifest_document(run, *, command: list[str] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
     versions = {}
     for pkg in PACKAGES:
         try:
@@ -104,6 +104,8 @@ def manifest_document(run, *, command: list[str] | None = None) -> dict[str, Any
         "study": run.spec.name,
         "study_file": str(run.spec.path) if run.spec.path else None,
         "inputs_relative_to": "the study file's folder",
+        # the top-level names this run wrote: a later run may replace exactly these (see pilotdid.outdir)
+        "outputs": outputs or [],
         "study_text": run.spec.text,
         "seed": run.context.seed,
         "overrides": {
@@ -168,7 +170,9 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
             (tmp / "report.html").write_text(render_report(run, figures_dir, verdict=doc["verdict"]), encoding="utf-8")
             render_docx(run, figures_dir, tmp / "report.docx", verdict=doc["verdict"])
             normalise_office_zip(tmp / "report.docx")
-        (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command)), encoding="utf-8")
+        written = sorted([p.name for p in tmp.iterdir()] + ["manifest.json"])
+        (tmp / "manifest.json").write_text(dump_json(manifest_document(run, command=command, outputs=written)),
+                                           encoding="utf-8")
     return out_dir
 
 
