@@ -81,3 +81,32 @@ def test_sdid_in_the_staggered_analysis(ctx):
     assert "staggered_sdid" in out.tables
     with pytest.raises(PilotdidInputError, match="sdid_replications"):
         staggered.run(ctx, {"estimators": ["sdid"], "sdid_replications": 1})
+
+
+def test_dcdh_runs_on_a_treatment_that_switches_off(tmp_path):
+    # wagepan's union membership switches on and off: the staggered analysis runs did_multiplegt_dyn and
+    # twowayfeweights (and the static TWFE) and refuses the estimators that need an absorbing treatment
+    from pathlib import Path
+
+    import pandas as pd
+
+    from pilotdid.errors import PilotdidInputError
+    from pilotdid.study.analyses import staggered
+
+    wp = pd.read_csv(Path(__file__).parent / "fixtures" / "wagepan.csv")
+    first = wp[wp.union == 1].groupby("nr")["year"].min()
+    wp[TREAT] = wp["union"].astype(float)
+    wp[FIRST_TREAT] = wp["nr"].map(first).fillna(0).astype(int)
+    model = ModelSpec(outcome="lwage", controls=[], fixed_effects=["nr", "year"], cluster="nr")
+    ctx = StudyContext(study_name="wagepan", panel=wp, unit="nr", time="year", model=model, treatment_name="union",
+                       extras={"data_summary": {"absorbing": False}})
+    out = staggered.run(ctx, {"estimators": ["dcdh", "twowayfeweights"], "window": [-3, 4], "covariates": "none"})
+    ref = pd.read_csv(Path(__file__).parent / "fixtures" / "dcdh_reference.csv")
+    ref = ref[(ref.case == "wagepan") & (ref.kind == "effect")]
+    effects = [r for r in out.results["dcdh"]["effects"] if r["kind"] == "effect"]
+    assert [r["coef"] for r in effects] == pytest.approx(ref.coef.tolist(), rel=1e-8)
+    assert out.results["twowayfeweights"]["n_negative"] == 147
+    assert {(a["estimator"], a["type"]) for a in out.results["aggregates"]} == {
+        ("dcdh", "average_total_effect"), ("twfe", "static")}
+    with pytest.raises(PilotdidInputError, match="switches off"):
+        staggered.run(ctx, {"estimators": ["dcdh", "cs"]})

@@ -65,6 +65,8 @@ DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
 GUARDS = {e.name: e.guard for e in staggered_registry.ENTRIES}
 
 
+#: estimators that accept a treatment switching on and off (the others code event time from the first treatment)
+NON_ABSORBING = ("dcdh", "twowayfeweights")
 DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
 
 
@@ -167,11 +169,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_options(options, OPTIONS, name)
     from pilotdid.study.analyses._common import require_absorbing
 
-    require_absorbing(ctx, name)
     estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))
     if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
         raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
                                  fix=f"a non-empty list drawn from {list(ESTIMATORS)}")
+    # a treatment that switches off again: only the estimators built for it run (and the static TWFE beside them)
+    absorbing = ctx.extras.get("data_summary", {}).get("absorbing", True)
+    if not absorbing and set(estimators) - set(NON_ABSORBING):
+        require_absorbing(ctx, name)
     control_group = choice(options, "control_group", "never_treated", cs.CONTROL_GROUPS, name)
     est_method = choice(options, "est_method", "dr", cs.EST_METHODS, name)
     base_period = choice(options, "base_period", "universal", cs.BASE_PERIODS, name)
@@ -259,7 +264,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             notes=[f"Effect l: outcome change from the year before the first treatment to l-1 years after it, "
                    "against cities with the same initial treatment not yet treated by then; placebo l: the same "
                    "comparison l years before. Normalised: divided by the average number of treated years among "
-                   "the first l (here l, the treatment is absorbing).",
+                   "the first l" + (" (here l, the treatment is absorbing)." if absorbing else
+                                    "; switchers out (1 to 0) enter with the sign flipped."),
                    f"Average total effect {dyn.average_effect:.4f} (SE {dyn.average_effect_se:.4f}); joint test that "
                    "all placebos are zero: p = " + (f"{dyn.p_joint_placebo:.3f}" if dyn.p_joint_placebo is not None
                                                     else "n/a (fewer than two placebos)") + ".",
@@ -370,11 +376,23 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             aggregates.append({**es.aggregate_row(entry.aggregate_type), "se_method": es.se_method})
 
     # TWFE: reuse the event_study analysis when it ran (no duplicate rows), else fit the unbinned version.
-    twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster, weights=ctx.model.weights)
-    aggregates.append({**twfe.aggregate_row("static"), "se_method": twfe.se_method})
-    prior = ctx.outputs.get("event_study")
-    prior_rows = [r for r in (prior.results.get("event_study", []) if prior else []) if r.get("estimator") == "twfe"]
-    twfe_rows = prior_rows or twfe.event_rows()
+    if absorbing:
+        twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster, weights=ctx.model.weights)
+        aggregates.append({**twfe.aggregate_row("static"), "se_method": twfe.se_method})
+        prior = ctx.outputs.get("event_study")
+        prior_rows = [r for r in (prior.results.get("event_study", []) if prior else []) if r.get("estimator") == "twfe"]
+        twfe_rows = prior_rows or twfe.event_rows()
+    else:  # no event time for a treatment that switches off: the static TWFE on the 0/1 treatment only
+        from pilotdid.estimation.twfe import fit_twfe
+
+        static = fit_twfe(data, outcome, [TREAT, *covariates], [ctx.unit, ctx.time], ctx.model.cluster or ctx.unit,
+                          vcov=ctx.model.vcov, weights=ctx.model.weights).term(TREAT)
+        aggregates.append({"estimator": "twfe", "type": "static", "att": static["coef"], "se": static["se"],
+                           "ci_low": static["ci_low"], "ci_high": static["ci_high"],
+                           "se_method": f"CRV1 ({ctx.model.vcov} preset) on the 0/1 treatment (not absorbing)"})
+        prior_rows, twfe_rows = [], []
+        notes.append("The treatment switches off again in some units: only did_multiplegt_dyn and twowayfeweights "
+                     "(built for it) and the static TWFE coefficient are reported.")
     if prior_rows:
         notes.append("TWFE event-study points are the event_study analysis's (binned at the window's ends, full "
                      "sample); the static TWFE coefficient is re-estimated on the staggered estimators' sample.")
