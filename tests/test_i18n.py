@@ -24,7 +24,7 @@ def test_chinese_messages_have_no_untranslated_english_words():
         literal = re.sub(r"\{[^{}]*\}|<[^<>]*>", " ", text)  # placeholders and html tags are not prose
         literal = literal.replace("œ", "oe")  # D'Haultfœuille is one name, not two words
         for word in re.findall(r"[A-Za-z][A-Za-z0-9'._-]*", literal):
-            if word.strip("._-") not in LATIN_WORDS_ALLOWED_IN_ZH:
+            if word.strip("._-") not in LATIN_WORDS_ALLOWED_IN_ZH and len(word.strip("._-")) > 1:  # a, b, c: symbols
                 english_words.append((key, word))
     assert not english_words
 

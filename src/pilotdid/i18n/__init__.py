@@ -84,5 +84,8 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     Arkhangelsky Cengiz Wing Freedman Hollingsworth Gardner Abadie Imbens pretrends
     dCDH Simonsohn Simmons Nelson Oster Cinelli Hazlett D'Haultfœuille
     Frisch Waugh Lovell numpy pyfixest multiverse.specifications scipy statsmodels python-docx matplotlib
+    ATT CS SA WCR WFH GPI Baron Kenny beta chi2 ln log sqrt sum pctile pstest winsor2 l-1 allow_unverified
+    next_year_if_after event_study index_systems L.did DID1 broadband_pilot shift
+    Agg Invest Tec Market Open Dig Inn Lab
     """.split()
 )

@@ -10,6 +10,7 @@ from pilotdid.i18n import messages, msg
 from pilotdid.report.export import TABLE_CSS, to_html
 from pilotdid.report.labels import resolve_label
 from pilotdid.report.table import Table
+from pilotdid.report.localise import translate
 
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans CJK SC',sans-serif;margin:0;color:#222;line-height:1.45}
@@ -88,7 +89,7 @@ def treatment_table(name: str, frame, lang: str, study_labels=None) -> Table:
     """A treatment-assignment table (treated by batch, …) with human column names, as a report Table."""
     body = frame.copy()
     body.columns = [resolve_label(c, lang, study_labels) for c in frame.columns]
-    return Table(name=f"treatment_{name}", title=resolve_label(name, lang), body=body, float_digits=0)
+    return Table(name=f"treatment_{name}", title=translate(resolve_label(name, lang), lang), body=body, float_digits=0)
 
 
 def verdict_html(verdict: dict | None) -> str:
@@ -113,7 +114,7 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
     caveats = spec.raw.get("study", {}).get("caveats", [])
     if caveats:
         body.append(f'<div class="caveat"><strong>{esc(msg("report.caveats_title", lang))}</strong><ul>')
-        body.extend(f"<li>{esc(c)}</li>" for c in caveats)
+        body.extend(f"<li>{esc(translate(c, lang))}</li>" for c in caveats)
         body.append("</ul></div>")
     notes = list(dict.fromkeys(run.context.notes))
     if notes:

@@ -146,6 +146,9 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
     written into a sibling temporary folder that replaces ``out_dir`` in one swap.
     """
     out_dir = Path(os.path.abspath(out_dir))
+    from pilotdid.report.localise import localise_run
+
+    localise_run(run)  # zh: tables and notes from the catalogue, before any file is written
     with staged_folder(out_dir, STUDY_OUTPUT, inputs=run_inputs(run)) as tmp:
         doc = results_document(run)
         (tmp / "results.json").write_text(dump_json(doc), encoding="utf-8")

@@ -114,8 +114,9 @@ def new_figure(width: float = 6.4, height: float = 4.0, *, lang: str = "en", **s
         "svg.hashsalt": "pilotdid",  # deterministic SVG ids
     }
     fonts = list(print_fonts())
-    # texts made outside this rc context keep the generic family "sans-serif": it resolves to the same print faces
-    rc.update({"font.family": ["serif"], "font.serif": fonts, "font.sans-serif": fonts})
+    # explicit family names: matplotlib falls back glyph by glyph only along named families (a generic family such
+    # as "serif" resolves to one face); texts made outside this context get the list when saved (save_figure)
+    rc.update({"font.family": fonts, "font.serif": fonts, "font.sans-serif": fonts})
     if lang == "zh" and cjk_font():
         rc["axes.unicode_minus"] = False
     with plt.rc_context(rc):
@@ -182,6 +183,10 @@ def save_figure(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     stem.parent.mkdir(parents=True, exist_ok=True)
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):  # the print faces, with glyph fallback, for texts made outside new_figure's rc
+        text.set_fontfamily(list(print_fonts()))
     if style == "grey":
         to_greys(fig)
     if width_cm is not None:

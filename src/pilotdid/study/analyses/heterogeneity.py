@@ -53,6 +53,11 @@ DEFAULT_SPLITS = [
 SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
 
 
+def _group_title(ctx: StudyContext, label: str, title: str) -> str:
+    """A subgroup's title: the study's label for it in the report language (``[study] labels``), else its title."""
+    return ctx.display_name(label) if label in (ctx.extras.get("labels") or {}) else title
+
+
 def split_title(name: str, lang: str = "en") -> str:
     """A split's heading in the chosen language (catalogue ``heterogeneity.split.NAME``), else its name."""
     return messages("heterogeneity.split", lang).get(name, name)
@@ -248,7 +253,8 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
         notes += res.notes
     table = paper_table(fits, ctx, name="table7_heterogeneity",
                         title="Table 7. Heterogeneity: subgroup estimates and difference tests",
-                        columns=[owner[c].split.display_titles[owner[c].split.labels.index(c)] for c in columns],
+                        columns=[_group_title(ctx, c, owner[c].split.display_titles[owner[c].split.labels.index(c)])
+                                 for c in columns],
                         extra_rows=extra, published=published, notes=notes)
     text = _DIFF_TEXT["zh" if ctx.lang == "zh" else "en"]
 
@@ -282,7 +288,7 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
         group = split_title(res.split.name, ctx.lang)
         for label, title in zip(res.split.labels, res.split.display_titles):
             t = res.fits[label].term(TREAT)
-            rows.append({"column": label, "label": title, "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
+            rows.append({"column": label, "label": _group_title(ctx, label, title), "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
                          "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
         text = msg("heterogeneity.forest.difference", ctx.lang, d=f"{res.difference:+.4f}", p=_p(res.interacted["p"]))
         perms = _permutations(res)

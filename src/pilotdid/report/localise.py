@@ -1,0 +1,115 @@
+"""Chinese output for text that analyses still write in English: translated from the message catalogue.
+
+Analyses that build their text with ``msg`` need nothing from here. For the rest, ``localise_run`` turns each
+table's title, header, spanning groups, row stubs and notes, and each analysis note, into the report language
+before anything is written, using two catalogue tables:
+
+* ``[phrase]`` — whole cells and headers, looked up exactly (``"Mean treated" = "处理组均值"``);
+* ``[template.*]`` — sentences with variable parts: the English message is the pattern (its ``{name}`` fields
+  match any text), the Chinese message is filled with what they matched, each value translated when it is itself a
+  phrase. ``[template.title]`` is keyed by table name (``psm_balance_kernel`` tries ``psm_balance_kernel``, then
+  ``psm_balance``), ``[template.note]`` entries are tried in turn against every note.
+
+Text that matches nothing stays as it is (and tests/report/test_zh_output.py counts it), so a module that changes
+its English wording shows up as English in zh output, never as a wrong translation.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import string
+
+import pandas as pd
+
+from pilotdid.i18n import messages
+
+
+@functools.cache
+def _pattern(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
+    parts, names = [], []
+    for literal, field, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append("(.+?)")
+            names.append(field)
+    return re.compile("^" + "".join(parts) + "$", flags=re.S), tuple(names)
+
+
+def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str) -> str:
+    phrases = messages("phrase", lang)
+    filled = {n: phrases.get(v.strip(), v) for n, v in zip(names, values)}
+    # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field
+    bare = re.sub(r"\{(\w+)(?::[^{}]*)?\}", r"{\1}", zh_template)
+    return bare.format(**filled)
+
+
+def translate(text: str, lang: str, *, key: str | None = None, section: str = "note") -> str:
+    """``text`` in ``lang`` when the catalogue knows it (exact phrase, or a template of ``section``), else ``text``."""
+    if lang == "en" or not isinstance(text, str) or not text.strip():
+        return text
+    phrases = messages("phrase", lang)
+    if text in phrases:
+        return phrases[text]
+    english, local = messages(f"template.{section}", "en"), messages(f"template.{section}", lang)
+    keys = list(english)
+    if key is not None:  # keyed templates (titles): the table name, then its stem without the last _part
+        candidates, name = [], key
+        while name:
+            candidates.append(name)
+            name = name.rpartition("_")[0]
+        keys = [k for k in candidates if k in english]
+    for k in keys:
+        pattern, names = _pattern(english[k])
+        match = pattern.match(text)
+        if match:
+            return _fill(local[k], names, match.groups(), lang)
+    return text
+
+
+def localise_table(table, lang: str) -> None:
+    """Translate ``table`` in place: title, header, spanning groups, row stubs, text cells and notes."""
+    if lang == "en":
+        return
+    table.title = translate(table.title, lang, key=table.name, section="title")
+    table.body = table.body.rename(columns={c: translate(c, lang) for c in table.body.columns if isinstance(c, str)})
+    if table.column_groups:
+        table.column_groups = [(translate(g, lang), n) for g, n in table.column_groups]
+    phrases = messages("phrase", lang)
+    for column in table.body.columns:
+        values = table.body[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            table.body[column] = values.map(lambda v: phrases.get(v, translate(v, lang)) if isinstance(v, str) else v)
+    table.notes = [translate(n, lang) for n in table.notes]
+
+
+def localise_frame(frame, lang: str):
+    """A copy of a plain DataFrame with its header and text cells (and True/False) in ``lang``."""
+    if lang == "en":
+        return frame
+    phrases = messages("phrase", lang)
+    out = frame.rename(columns={c: phrases.get(c, c) for c in frame.columns if isinstance(c, str)})
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            out[column] = values.astype(object).map(lambda v: phrases.get(str(v), v) if isinstance(v, (bool, str)) else v)
+    return out
+
+
+def localise_run(run) -> None:
+    """Translate every table and note of a finished run into its report language (no-op for English)."""
+    lang = run.context.lang
+    if lang == "en":
+        return
+    for out in run.outputs.values():
+        for table in out.tables.values():
+            localise_table(table, lang)
+        out.notes = [translate(n, lang) for n in out.notes]
+    run.context.notes[:] = [translate(n, lang) for n in run.context.notes]
+    extras = run.context.extras
+    coverage = extras.get("indicator_coverage")
+    if coverage is not None and not any(coverage is tb for out in run.outputs.values() for tb in out.tables.values()):
+        localise_table(coverage, lang)
+    tables = extras.get("treatment_tables") or {}
+    for name in list(tables):
+        tables[name] = localise_frame(tables[name], lang)
