@@ -489,7 +489,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                              notes=notes[-1:]),
     }
     figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=labels, lang=ctx.lang,
-                                        alpha=ALPHA, levels=grid, value_labels=messages("multiverse.value", ctx.lang))
+                                        alpha=ALPHA, levels=grid,
+                                        value_labels={str(v): _value(v, ctx.lang) for d in grid for v in grid[d]})
     records = table.replace({np.nan: None}).to_dict(orient="records")
     return AnalysisOutput(
         results={"multiverse": {"summary": summary, "grid": {d: [str(v) for v in grid[d]] for d in DIMENSIONS},
@@ -504,7 +505,14 @@ def dimension_labels(lang: str = "en") -> dict[str, str]:
 
 
 def _value(value: Any, lang: str) -> str:
-    return messages("multiverse.value", lang).get(str(value), str(value))
+    """A choice's value as the reader sees it: the catalogue's name, drop_YYYY[_YYYY] as words, else the value."""
+    known = messages("multiverse.value", lang)
+    if str(value) in known:
+        return known[str(value)]
+    years = _SAMPLE_RE.match(str(value))
+    if years:
+        return msg("multiverse.drop_years", lang, years="–".join(y for y in years.groups() if y))
+    return str(value)
 
 
 def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[str], lang: str = "en") -> pd.DataFrame:
