@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+__all__ = ["AGGREGATE_KEYS", "ESTIMATE_KEYS", "EVENT_STUDY_KEYS", "PLACEBO_KEYS", "clean_json", "clean_value",
+           "normalise_row"]
+
 ESTIMATE_KEYS = (
     "table", "column", "term", "coef", "se", "t", "p", "ci_low", "ci_high", "nobs", "n_clusters",
     "r2", "r2_within", "adj_r2", "vcov", "sample", "outcome",

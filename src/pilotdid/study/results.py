@@ -3,12 +3,5 @@
 Kept as a re-export so existing imports keep working; new code imports from ``pilotdid.results``.
 """
 
-from pilotdid.results.schema import (  # noqa: F401
-    AGGREGATE_KEYS,
-    ESTIMATE_KEYS,
-    EVENT_STUDY_KEYS,
-    PLACEBO_KEYS,
-    clean_json,
-    clean_value,
-    normalise_row,
-)
+from pilotdid.results.schema import *  # noqa: F403
+from pilotdid.results.schema import __all__  # noqa: F401
