@@ -285,3 +285,12 @@ def test_one_indicator_per_sheet_joined_with_sheet_all(tmp_path, run_cli):
     assert any("README" in n and "skipped" in n for n in result.notes)
     code, out, err = run_cli("data", "import", str(path), "--sheet", "all", "--out", str(tmp_path / "o"))
     assert code == 0, err
+
+
+def test_headers_command(run_cli):
+    code, out, _ = run_cli("data", "headers")
+    assert code == 0 and "hospital_beds" in out and "31 indicators" in out
+    code, out, _ = run_cli("data", "headers", "hospital_beds")
+    assert code == 0 and "医院、卫生院床位数_全市_张" in out and "jcdasheng" in out
+    code, _, err = run_cli("data", "headers", "nope")
+    assert code == 2 and "unknown indicator" in err

@@ -112,3 +112,29 @@ def import_cmd(
     typer.echo(f"unmatched city names: {len(result.unmatched)}; to review: {len(result.fuzzy_matches)}; "
                f"columns kept unrecognised: {len(result.unrecognised)}")
     typer.echo(f"written to {Path(out).resolve()}")
+
+
+@data_app.command("headers")
+def headers_cmd(
+    indicator: str = typer.Argument(None, help="An indicator id (e.g. loans) to list its header forms and sources."),
+) -> None:
+    """The city-yearbook header dictionary `data import` recognises: indicators, units, header forms, sources."""
+    from pilotdid.data.headers import load_dictionary
+
+    d = load_dictionary()
+    if indicator is None:
+        for e in d.indicators.values():
+            typer.echo(f"{e.id:<28} {e.zh:<16} {e.unit:<8} {len(e.headers):>2} forms  {e.en}")
+        typer.echo(f"{len(d.indicators)} indicators, {sum(len(e.headers) for e in d.indicators.values())} header forms; "
+                   "`pilotdid data headers ID` lists one indicator's forms and where each was seen")
+        return
+    if indicator not in d.indicators:
+        raise PilotdidInputError(f"unknown indicator {indicator!r}", where="pilotdid data headers",
+                                 fix=f"use one of: {', '.join(d.indicators)}")
+    e = d.indicators[indicator]
+    typer.echo(f"{e.id}: {e.zh} / {e.en}; canonical unit {e.unit} ({e.kind}); 全市 column = {e.id}, "
+               f"市辖区 column = {e.id}_districts")
+    for header, sources in e.headers:
+        typer.echo(f"  {header}")
+        for key in sources.split(","):
+            typer.echo(f"      {key}: {d.sources.get(key, '?')}")
