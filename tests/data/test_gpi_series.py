@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pilotdid.data import get_resolver, load_city_panel, load_fill_mask, load_provenance
