@@ -54,7 +54,8 @@ def index_command(
     system = load_indicator_system(spec)
     if not str(panel).startswith("builtin:") and not panel.exists():
         raise PilotdidInputError("panel file not found", where=f"--panel {panel}", fix="check the path")
-    frame = read_panel(panel if not str(panel).startswith("builtin:") else str(panel), sheet=sheet)
+    frame = read_panel(panel if not str(panel).startswith("builtin:") else str(panel), sheet=sheet,
+                       text_columns=[unit or system.unit])  # ids are text, as in pilotdid run
     if exclude:
         system = system.exclude(exclude, reason="excluded with --exclude")
     if years:

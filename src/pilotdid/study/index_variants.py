@@ -105,7 +105,7 @@ def _raw_panel(ctx) -> pd.DataFrame:
         spec = ctx.extras["spec"]
         raw = ctx.extras.get("raw_panel")
         if raw is None:
-            raw = read_panel(spec.resolve(spec.data["panel"]), spec.data.get("sheet"))
+            raw = read_panel(spec.resolve(spec.data["panel"]), spec.data.get("sheet"), text_columns=[spec.data["unit"]])
         raw = raw.copy()
         raw[ctx.time] = pd.to_numeric(raw[ctx.time], errors="coerce")
         cache["raw"] = raw

@@ -177,7 +177,7 @@ def _index_values(ctx: StudyContext, method: str, pooling: str) -> pd.Series:
 
         source = spec.resolve(spec.data["panel"])
         raw = ctx.extras.get("raw_panel")  # the panel as the runner read it (a yearbook file arrives imported)
-        raw = read_panel(source, spec.data.get("sheet")) if raw is None else raw.copy()
+        raw = read_panel(source, spec.data.get("sheet"), text_columns=[spec.data["unit"]]) if raw is None else raw.copy()
         raw[ctx.time] = pd.to_numeric(raw[ctx.time], errors="coerce")
         if "years" in spec.data:
             first, last = spec.data["years"]
