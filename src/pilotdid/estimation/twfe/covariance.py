@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.fixest import pf
 
 #: How the reported intercept is defined.
 CONSTANT_BASE_LEVELS = "base_levels"  # intercept of an LSDV regression with the first level of each FE as base
@@ -79,6 +78,8 @@ class VcovPreset:
 
     def ssc(self) -> dict:
         """The pyfixest ``ssc`` dictionary for this preset."""
+        from pilotdid.estimation.fixest import pf  # here, not at import: validating a study needs no pyfixest
+
         return pf.ssc(k_adj=True, k_fixef=self.k_fixef, G_adj=True, G_df="min")
 
     def count_k(self, design: FixedEffectDesign) -> int:  # pragma: no cover - abstract
