@@ -72,3 +72,18 @@ def test_file_without_the_controls_inputs_is_refused(tmp_path, run_cli):
     code, _, err = run_cli("replicate", "--panel", str(path), "--out", str(tmp_path / "o"), "--quiet")
     assert code == 2 and "agg" in err and "land_area (行政区域土地面积)" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+
+def test_yearbook_study_file_without_any_index_indicator_is_refused(tmp_path, run_cli):
+    """[data] yearbook = true in a study file: a panel holding none of the index's indicators is one clear line."""
+    raw = pd.read_excel(FIXTURE, sheet_name=0)
+    raw[["城市", "年份", "地区生产总值_当年价格_全市_万元", "行政区域土地面积(平方公里)"]].to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "t"\n[data]\npanel = "p.csv"\nyearbook = true\nunit = "city_id"\ntime = "year"\n'
+        '[index]\nsystem = "cbec_resilience"\nabsent = "exclude"\ncolumn = "resi"\n'
+        '[treatment]\nregistry = "cbec"\n[model]\noutcome = "resi"\ncontrols = ["agg"]\n[analyses.baseline]\n',
+        encoding="utf-8")
+    code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "o"), "--quiet")
+    assert code == 2 and "the panel has none of the cbec_resilience indicators" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -92,6 +92,10 @@ def study_system(spec, columns, *, system_ref: str | None = None, exclude: list[
             else ind
             for ind in system.indicators])
         missing = [ind.name for ind in system.indicators if ind.used and ind.column not in columns]
+        if missing and len(missing) == sum(ind.used for ind in system.indicators):
+            raise PilotdidInputError(
+                f"the panel has none of the {system.name} indicators ({', '.join(missing)})", where="[index]",
+                fix="add at least one indicator column (pilotdid data headers lists the yearbook names it reads)")
         if missing:
             system = system.exclude(missing, reason="not in the panel file")
     return system
