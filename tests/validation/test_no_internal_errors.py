@@ -253,3 +253,23 @@ def test_an_unwritable_out_is_refused_before_any_analysis(root, run_cli, monkeyp
     code, _, err, out = _run(root, run_cli)
     assert code == 2 and "cannot write" in _one_line(err) and "Read-only file system" in err
     assert not out.exists()
+
+
+def test_library_warnings_stay_off_stderr(root, run_cli, monkeypatch) -> None:
+    """A refusal after a library warning is still exactly one stderr line; the warning goes to stdout, once."""
+    import warnings
+
+    import pilotdid.study.runner as runner
+    from pilotdid.errors import PilotdidInputError
+
+    def warn_then_refuse(*args, **kwargs):
+        warnings.warn("a library warning", UserWarning)
+        warnings.warn("a library warning", UserWarning)
+        raise PilotdidInputError("bad thing", where="somewhere", fix="fix it")
+
+    monkeypatch.setattr(runner, "run_study", warn_then_refuse)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, stdout, err, _ = _run(root, run_cli, quiet=False)
+    assert code == 2 and _one_line(err) == "pilotdid: error: somewhere: bad thing -- fix: fix it"
+    assert stdout.count("pilotdid: warning: UserWarning: a library warning") == 1

@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     cx = _click_exceptions()
     _register()
     previous = _catch_sigterm()
+    previous_show = _warnings_to_stdout()
     try:
         # with standalone_mode=False, click returns the code of a typer.Exit instead of raising it
         returned = app(args=argv, standalone_mode=False, prog_name="pilotdid")
@@ -89,7 +90,27 @@ def main(argv: list[str] | None = None) -> int:
         return _internal_error(exc)
     finally:
         _restore_sigterm(previous)
+        import warnings
+
+        warnings.showwarning = previous_show
     return returned if isinstance(returned, int) else 0
+
+
+def _warnings_to_stdout():
+    """Library warnings go to stdout, one line each and each once: stderr holds only the line of a refusal."""
+    import warnings
+
+    previous = warnings.showwarning
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = f"pilotdid: warning: {category.__name__}: {' '.join(str(message).split())}"
+        if text not in seen:
+            seen.add(text)
+            print(text, file=sys.stdout)
+
+    warnings.showwarning = show
+    return previous
 
 
 class Terminated(BaseException):
