@@ -250,14 +250,56 @@ def _matches(value: Any, kind: str) -> bool:
     return False
 
 
+def _literal_options(path) -> tuple[str, ...] | None:
+    """``OPTIONS`` (or ``_OPTION_KEYS``) of a module read from its source (no import: analyses import estimators,
+    which import pyfixest); None when it is not a literal (then the module is imported)."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    literals: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            literals[node.targets[0].id] = node.value
+
+    def names(expr: ast.expr) -> list[str] | None:
+        if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+            out: list[str] = []
+            for elt in expr.elts:
+                if isinstance(elt, ast.Starred) and isinstance(elt.value, ast.Name) and elt.value.id in literals:
+                    inner = names(literals[elt.value.id])
+                    if inner is None:
+                        return None
+                    out += inner
+                elif isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+                    out.append(elt.value)
+                else:
+                    return None
+            return out
+        return None
+
+    for key in ("OPTIONS", "_OPTION_KEYS"):
+        if key in literals:
+            found = names(literals[key])
+            return tuple(found) if found is not None else None
+    return ()
+
+
 def _module_options(analysis: str) -> tuple[str, ...]:
     """The option names an analysis module lists itself (``OPTIONS``), during the move to declarations here."""
     import importlib
+    import importlib.util
+    from pathlib import Path
 
-    try:
-        module = importlib.import_module(f"pilotdid.study.analyses.{analysis}")
-    except ImportError:
+    spec = importlib.util.find_spec(f"pilotdid.study.analyses.{analysis}")
+    if spec is None or spec.origin is None:
         return ()
+    found = _literal_options(Path(spec.origin))
+    if found is not None:
+        return found
+    module = importlib.import_module(f"pilotdid.study.analyses.{analysis}")
     return tuple(getattr(module, "OPTIONS", None) or getattr(module, "_OPTION_KEYS", None) or ())
 
 
