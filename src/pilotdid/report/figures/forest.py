@@ -7,6 +7,7 @@ drawn for them). Rows are grouped by split, top to bottom in the order given.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from collections.abc import Mapping, Sequence
@@ -39,7 +40,8 @@ def forest_plot(
     lang = label_language(lang)
     text = messages("figure.forest", lang)
     published = dict(published or {})
-    difference_notes = dict(difference_notes or {})
+    # a long difference note would run past the figure's edge: wrap it (CJK characters are about twice as wide)
+    difference_notes = {g: "\n".join(re.split(r"(?<=[；;])\s*", n)) for g, n in (difference_notes or {}).items() if n}
     groups: list[str] = []
     for r in rows:
         if r.get("group", "") not in groups:
@@ -49,7 +51,7 @@ def forest_plot(
     y = 0.0
     for g in groups:
         header_y[g] = y
-        y -= 1.5 if difference_notes.get(g) else 1.0
+        y -= (1.1 + 0.45 * difference_notes[g].count("\n") + 0.4) if difference_notes.get(g) else 1.0
         for r in rows:
             if r.get("group", "") == g:
                 positions.append((r, y))
@@ -75,7 +77,7 @@ def forest_plot(
                              ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
         header.set_in_layout(False)  # annotations may overhang the axes; they must not shrink it
         if note:
-            text_note = ax.annotate(note, xy=(0.01, yy - 0.55), xycoords=("axes fraction", "data"), fontsize=7.5,
+            text_note = ax.annotate(note, xy=(0.01, yy - 0.55 - 0.22 * note.count("\n")), xycoords=("axes fraction", "data"), fontsize=7.5,
                                     color="#444444", ha="left", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.6})
             text_note.set_in_layout(False)
     ax.set_ylim(y + 0.6, 0.6)
@@ -84,7 +86,7 @@ def forest_plot(
     handles = [Line2D([0], [0], color=ours_colour, marker="o", lw=1.4, label=text["ours"])]
     if published:
         handles.append(Line2D([0], [0], color=paper_colour, marker="o", mfc="none", lw=0, label=text["paper"]))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(handles), fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
     if title:
         ax.set_title(title)
     return fig
