@@ -30,6 +30,7 @@ from pilotdid.results.protocol import Result, tidy_frame
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
     from pilotdid.design.psm import MatchResult
     from pilotdid.estimation.event_study import EventStudyResult as BinnedEventStudyResult
+    from pilotdid.estimation.matching import MatchingResult
     from pilotdid.estimation.staggered.bacon import BaconResult
     from pilotdid.estimation.staggered.cs import CSResult
     from pilotdid.estimation.staggered.results import EventStudyResult
@@ -41,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
 
 __all__ = [
     "att_gt", "bacon", "critic_index", "did_multiplegt_dyn", "entropy_index", "equal_index", "etable", "etwfe",
-    "event_study", "honest", "imputation", "mediation", "parse_formula", "pca_index", "placebo", "psm", "run_study",
+    "event_study", "honest", "imputation", "matching", "mediation", "parse_formula", "pca_index", "placebo", "psm",
+    "run_study",
     "sdid", "specification_curve", "stacked", "subgroups", "sun_abraham", "table", "topsis_index", "twfe",
     "wild_bootstrap",
 ]
@@ -442,6 +444,42 @@ def psm(
     return PsmResult(match=match, fit=fit)
 
 
+def matching(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treat: str,
+    covariates: Sequence[str] = (),
+    method: Literal["nearest", "radius", "kernel"] = "nearest",
+    k: int = 1,
+    replacement: bool = True,
+    ties: bool = True,
+    caliper: float | None = None,
+    bandwidth: float = 0.06,
+    exact: Sequence[str] = (),
+    score: str | None = None,
+    common_support: bool = False,
+    variance: Literal["robust", "homoskedastic"] = "robust",
+    variance_neighbors: int = 2,
+    distance_tolerance: float = 1e-5,
+    seed: int = 12345,
+) -> MatchingResult:
+    """Propensity-score matching on a cross-section: the ATT with Abadie-Imbens SEs and the balance table.
+
+    One row per unit; ``treat`` is 0/1. The score is a logit of ``treat`` on ``covariates`` (or the column
+    ``score``); ``method`` nearest 1:k (with replacement and ties by default, as R ``Matching::Match``), radius
+    (``caliper``, 0.01 by default) or kernel (Epanechnikov, ``bandwidth``); ``exact`` columns are matched exactly.
+    SEs: Abadie-Imbens (2006), robust (``variance_neighbors`` same-group neighbours) and homoskedastic, both
+    reported; the score is treated as known (no Abadie-Imbens 2016 adjustment, which Stata teffects applies).
+    """
+    from pilotdid.estimation.matching import matching_att
+
+    return matching_att(data, outcome=outcome, treat=treat, covariates=list(covariates), method=method, k=k,
+                        replacement=replacement, ties=ties, caliper=caliper, bandwidth=bandwidth, exact=list(exact),
+                        score=score, common_support=common_support, variance=variance,
+                        variance_neighbors=variance_neighbors, distance_tolerance=distance_tolerance, seed=seed)
+
+
 # ------------------------------------------------------------------------------------------------- measures
 
 def _index(method: str, data: pd.DataFrame, system: Any, pooling: str, unit: str | None, time: str | None,
@@ -802,7 +840,7 @@ REFERENCE_ORDER = (
     ("Regression", ("twfe", "parse_formula", "event_study", "placebo")),
     ("Staggered adoption", ("att_gt", "sun_abraham", "imputation", "bacon", "etwfe", "stacked", "sdid",
                             "did_multiplegt_dyn", "honest")),
-    ("Inference and design", ("wild_bootstrap", "psm", "mediation", "subgroups")),
+    ("Inference and design", ("wild_bootstrap", "psm", "matching", "mediation", "subgroups")),
     ("Composite indices", ("entropy_index", "critic_index", "topsis_index", "equal_index", "pca_index")),
     ("Studies", ("run_study", "specification_curve")),
     ("Tables", ("etable", "table")),

@@ -102,21 +102,65 @@ class MatchResult:
         }
 
 
-def _match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacement: bool, caliper: float | None,
-                bandwidth: float, common_support: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Weights and support for one pool (all rows, or one period)."""
+@dataclass
+class PoolMatch:
+    """One pool's matching: psmatch2 weights and support per row, and the matched pairs.
+
+    ``pairs_treated[m]`` is matched to ``pairs_control[m]`` with share ``pairs_share[m]`` (positions in the
+    pool; each treated row's shares sum to 1) -- what the Abadie-Imbens variance needs beside the weights.
+    """
+
+    weight: np.ndarray
+    support: np.ndarray
+    pairs_treated: np.ndarray
+    pairs_control: np.ndarray
+    pairs_share: np.ndarray
+
+
+def _pairs(rows: np.ndarray, cols: np.ndarray, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keep = shares > 0
+    return rows[keep], cols[keep], shares[keep]
+
+
+def match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacement: bool, caliper: float | None,
+               bandwidth: float, common_support: bool, rng: np.random.Generator, ties: bool = False,
+               tie_slack: float = 0.0) -> PoolMatch:
+    """Match the treated rows of one pool (all rows, one period or one exact stratum) on the score ``p``.
+
+    ``ties`` (nearest neighbour with replacement only): every control as close as the k-th nearest is
+    used, each treated row's share split equally among them (R Matching ``ties = TRUE``, Stata teffects);
+    without it ties are broken by row order (psmatch2 on data in its sort order). With ties, a control
+    ties with the k-th nearest when its squared distance exceeds the k-th's by at most ``tie_slack`` (R Matching
+    ``distance.tolerance`` times the score's variance).
+    """
     n = p.size
     weight = np.zeros(n)
     support = np.ones(n, dtype=bool)
     t_idx = np.flatnonzero(is_t)
     c_idx = np.flatnonzero(~is_t)
+    no_pairs = (np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0))
     if c_idx.size == 0 or t_idx.size == 0:
         support[t_idx] = False
-        return weight, support
+        return PoolMatch(weight, support, *no_pairs)
     pc = p[c_idx]
     if common_support:
         off = (p[t_idx] < pc.min()) | (p[t_idx] > pc.max())
         support[t_idx[off]] = False
+    if method == "nearest" and replacement and ties:
+        on = t_idx[support[t_idx]]
+        dist = np.abs(pc[None, :] - p[on][:, None])
+        kth = np.partition(dist, min(k, pc.size) - 1, axis=1)[:, min(k, pc.size) - 1]
+        chosen = dist**2 <= kth[:, None] ** 2 + tie_slack
+        if caliper is not None:
+            chosen &= dist <= caliper
+        n_ok = chosen.sum(axis=1)
+        support[on[n_ok == 0]] = False
+        has = n_ok > 0
+        weight[on[has]] = 1.0
+        shares = np.where(chosen[has], 1.0 / np.maximum(n_ok[has], 1)[:, None], 0.0)
+        weight[c_idx] += shares.sum(axis=0)
+        rows, cols = np.nonzero(shares)
+        return PoolMatch(weight, support, on[has][rows], c_idx[cols], shares[rows, cols])
     if method == "nearest" and replacement:
         on = t_idx[support[t_idx]]
         dist = np.abs(pc[None, :] - p[on][:, None])
@@ -130,10 +174,12 @@ def _match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacemen
         weight[on[has]] = 1.0
         shares = np.where(ok[has], 1.0 / np.maximum(n_ok[has], 1)[:, None], 0.0)
         np.add.at(weight, c_idx[nearest[has]].ravel(), shares.ravel())
-        return weight, support
+        rows = np.repeat(on[has], nearest.shape[1])
+        return PoolMatch(weight, support, *_pairs(rows, c_idx[nearest[has]].ravel(), shares.ravel()))
     if method == "nearest":
         available = np.ones(c_idx.size, dtype=bool)
         order = rng.permutation(t_idx)
+        pair_rows, pair_cols, pair_shares = [], [], []
         for i in order:
             if not support[i]:
                 continue
@@ -147,9 +193,13 @@ def _match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacemen
                 continue
             weight[i] = 1.0
             weight[c_idx[nearest]] += 1.0 / nearest.size
+            pair_rows += [i] * nearest.size
+            pair_cols += list(c_idx[nearest])
+            pair_shares += [1.0 / nearest.size] * nearest.size
             if not replacement:
                 available[nearest] = False
-        return weight, support
+        return PoolMatch(weight, support, np.asarray(pair_rows, dtype=int), np.asarray(pair_cols, dtype=int),
+                         np.asarray(pair_shares, dtype=float))
     on = t_idx[support[t_idx]]
     diff = pc[None, :] - p[on][:, None]  # treated x controls
     if method == "radius":
@@ -163,11 +213,32 @@ def _match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacemen
     shares = kern[has] / totals[has][:, None]
     weight[on[has]] = 1.0
     weight[c_idx] += shares.sum(axis=0)
-    return weight, support
+    rows, cols = np.nonzero(shares)
+    return PoolMatch(weight, support, on[has][rows], c_idx[cols], shares[rows, cols])
 
 
-def _balance(data: pd.DataFrame, covariates: Sequence[str], treated: np.ndarray, support: np.ndarray,
-             weight: np.ndarray) -> pd.DataFrame:
+def _match_pool(p: np.ndarray, is_t: np.ndarray, method: str, k: int, replacement: bool, caliper: float | None,
+                bandwidth: float, common_support: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and support for one pool (all rows, or one period): psmatch2's ties broken by row order."""
+    match = match_pool(p, is_t, method, k, replacement, caliper, bandwidth, common_support, rng)
+    return match.weight, match.support
+
+
+def _weighted_var(x: np.ndarray, w: np.ndarray) -> float:
+    """Variance with analytic weights as Stata's ``summarize [aw=w]`` (weights rescaled to sum to n; n - 1 df)."""
+    n = x.size
+    if n < 2:
+        return np.nan
+    mean = np.average(x, weights=w)
+    return float(np.sum(w * (x - mean) ** 2) / w.sum() * n / (n - 1))
+
+
+def balance(data: pd.DataFrame, covariates: Sequence[str], treated: np.ndarray, support: np.ndarray,
+            weight: np.ndarray) -> pd.DataFrame:
+    """Balance before/after matching (pstest's % bias and t-tests; variance ratios V_T/V_C as pstest).
+
+    After matching the controls' variance uses the matching weights as analytic weights (pstest).
+    """
     rows = []
     for cov in covariates:
         x = data[cov].to_numpy(float)
@@ -190,8 +261,15 @@ def _balance(data: pd.DataFrame, covariates: Sequence[str], treated: np.ndarray,
             "bias_reduction_pct": (100 * (1 - abs(bias_m) / abs(bias_u))
                                    if np.isfinite(bias_u) and bias_u != 0 else np.nan),
             "t_matched": t_m, "p_matched": p_m,
+            "var_ratio_unmatched": var_t / var_c if var_c > 0 else np.nan,
+            "var_ratio_matched": (x[used_t].var(ddof=1) / _weighted_var(x[used_c], weight[used_c])
+                                  if used_t.sum() > 1 and used_c.sum() > 1
+                                  and _weighted_var(x[used_c], weight[used_c]) > 0 else np.nan),
         })
     return pd.DataFrame(rows)
+
+
+_balance = balance
 
 
 def _weighted_t(x: np.ndarray, treated: np.ndarray, weight: np.ndarray) -> tuple[float, float]:

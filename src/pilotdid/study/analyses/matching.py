@@ -1,0 +1,157 @@
+"""Analysis ``matching``: propensity-score matching as its own analysis (the ATT on one period of the panel).
+
+The PSM-DID of ``[analyses.robustness]`` matches unit-periods and runs the DID on the matched rows; this
+analysis is the classic cross-sectional matching study (R ``Matching::Match``, MatchIt, Stata ``teffects
+psmatch``): one period of the panel, the ATT of the treatment on the outcome with Abadie-Imbens standard errors,
+and the balance table before/after matching. Every convention is in :mod:`pilotdid.estimation.matching`.
+
+Options (``[analyses.matching]``): ``period`` (default: the last period), ``treatment`` ("current": the row's
+0/1 treatment in that period; "ever": treated at any time in the panel), ``outcome`` (the study's),
+``covariates`` (the study's controls), ``covariate_period`` (covariates measured in this period instead, e.g. a
+pre-treatment year; default: the matching period), ``methods`` (nearest, radius, kernel), ``k`` (1),
+``replacement`` (true), ``ties`` (true), ``caliper`` (none), ``radius`` (0.01), ``bandwidth`` (0.06), ``exact``
+(columns matched exactly), ``common_support`` (false), ``variance`` ("robust"), ``variance_neighbors`` (2),
+``distance_tolerance`` (1e-5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pilotdid.errors import PilotdidInputError
+from pilotdid.report.labels import relabel_columns, resolve_label
+from pilotdid.report.table import Table
+from pilotdid.study.analyses._options import check_options
+from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+
+OPTIONS = ("period", "treatment", "outcome", "covariates", "covariate_period", "methods", "k", "replacement", "ties",
+           "caliper", "radius", "bandwidth", "exact", "common_support", "variance", "variance_neighbors",
+           "distance_tolerance", "seed")
+TREATMENTS = ("current", "ever")
+METHODS = ("nearest", "radius", "kernel")
+_TREATED_COLUMN = "_matching_treated"
+
+
+def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[str]) -> tuple[pd.DataFrame, str, int]:
+    panel = ctx.panel
+    periods = sorted(panel[ctx.time].dropna().unique())
+    period = options.get("period", periods[-1])
+    where = "[analyses.matching]"
+    if period not in periods:
+        raise PilotdidInputError(f"period = {period!r} is not a period of the panel", where=f"{where} period",
+                                 fix=f"one of {periods[0]}..{periods[-1]}")
+    treatment = options.get("treatment", "current")
+    if treatment not in TREATMENTS:
+        raise PilotdidInputError(f"treatment = {treatment!r}", where=f"{where} treatment",
+                                 fix=f"use one of {', '.join(TREATMENTS)}")
+    frame = panel.loc[panel[ctx.time] == period].copy()
+    frame[_TREATED_COLUMN] = (frame[TREAT] > 0 if treatment == "current" else frame[FIRST_TREAT] > 0).astype(float)
+    cov_period = options.get("covariate_period")
+    if cov_period is not None and cov_period != period:
+        if cov_period not in periods:
+            raise PilotdidInputError(f"covariate_period = {cov_period!r} is not a period of the panel",
+                                     where=f"{where} covariate_period", fix=f"one of {periods[0]}..{periods[-1]}")
+        base = panel.loc[panel[ctx.time] == cov_period, [ctx.unit, *covariates]]
+        frame = frame.drop(columns=covariates).merge(base, on=ctx.unit, how="left")
+    return frame, treatment, int(period)
+
+
+def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.matching import VARIANCES, matching_att
+
+    name = "matching"
+    check_options(options, OPTIONS, name)
+    covariates = list(options.get("covariates", ctx.model.controls))
+    outcome = options.get("outcome", ctx.model.outcome)
+    for col in [outcome, *covariates, *options.get("exact", [])]:
+        if col not in ctx.panel.columns:
+            raise PilotdidInputError(f"column {col!r} not in the panel", where=f"[analyses.{name}]",
+                                     fix="check outcome / covariates / exact against the panel's columns")
+    methods = list(options.get("methods", list(METHODS)))
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise PilotdidInputError(f"methods = {methods!r}", where=f"[analyses.{name}] methods",
+                                 fix=f"a list of {', '.join(METHODS)}")
+    variance = options.get("variance", "robust")
+    if variance not in VARIANCES:
+        raise PilotdidInputError(f"variance = {variance!r}", where=f"[analyses.{name}] variance",
+                                 fix=f"use one of {', '.join(VARIANCES)}")
+    frame, treatment, period = _period_frame(ctx, options, covariates)
+    seed = int(options.get("seed", ctx.seed))
+    common = dict(outcome=outcome, treat=_TREATED_COLUMN, covariates=covariates, exact=list(options.get("exact", [])),
+                  common_support=bool(options.get("common_support", False)), variance=variance,
+                  variance_neighbors=int(options.get("variance_neighbors", 2)),
+                  distance_tolerance=float(options.get("distance_tolerance", 1e-5)), seed=seed)
+    per_method = {
+        "nearest": dict(method="nearest", k=int(options.get("k", 1)), replacement=bool(options.get("replacement", True)),
+                        ties=bool(options.get("ties", True)), caliper=options.get("caliper")),
+        "radius": dict(method="radius", caliper=float(options.get("radius", 0.01))),
+        "kernel": dict(method="kernel", bandwidth=float(options.get("bandwidth", 0.06))),
+    }
+    results = {m: matching_att(frame, **common, **per_method[m]) for m in methods}
+    labels = ctx.extras.get("labels")
+    rows = []
+    for m, r in results.items():
+        lo, hi = r.ci
+        label = f"{resolve_label(m, ctx.lang, labels)}" + (f" 1:{r.settings['k']}" if m == "nearest" else "")
+        rows.append({"method": label, "att": r.att, "se_robust": r.se_robust, "se_homoskedastic": r.se_homoskedastic,
+                     "t": r.t, "p": r.p, "ci_low": lo, "ci_high": hi,
+                     "n_treated_matched": f"{r.n_treated_matched} / {r.n_treated}",
+                     "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
+    first = next(iter(results.values()))
+    j = first.settings["variance_neighbors"]
+    treat_words = ("the row's treatment in that period" if treatment == "current"
+                   else "treated at any time in the panel (ever-treated)")
+    cov_words = (f"covariates measured in {options['covariate_period']}" if options.get("covariate_period")
+                 not in (None, period) else "covariates of the same period")
+    notes = [
+        f"Cross-sectional propensity-score matching on period {period} ({len(frame)} units); treated = {treat_words}; "
+        f"logit score of the treatment on {', '.join(covariates)} ({cov_words}); ATT = mean over matched treated "
+        "units of Y - (weighted mean of their matched controls' Y).",
+        f"SE shown first in the text: {variance}. AI robust: Abadie-Imbens (2006) with sigma^2 from {j} same-group "
+        f"neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default (Var.calc = 0). "
+        "The propensity score is treated as known: the Abadie-Imbens (2016) adjustment for an estimated score "
+        "(Stata teffects psmatch) is not applied.",
+        "Nearest neighbour: with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-5); "
+        "radius: every control within the caliper; kernel: Epanechnikov weights; caliper/bandwidth in score units.",
+    ]
+    for m, r in results.items():
+        notes += [f"{m}: {n}" for n in r.notes]
+    table = Table(name="matching_att", title=f"Propensity-score matching: ATT on {ctx.display_name(outcome)} "
+                                             f"({period})",
+                  body=relabel_columns(pd.DataFrame(rows), ctx.lang, labels), float_digits=4, notes=notes)
+    tables = {table.name: table}
+    for m, r in results.items():
+        tables[f"matching_balance_{m}"] = _balance_table(r, m, ctx)
+    estimates = [r.estimate_row(table="matching", column=m, sample=f"period {period}") for m, r in results.items()]
+    summary = {m: r.summary_dict() for m, r in results.items()}
+    out_notes = [f"Matching ({period}, {treat_words}): " + "; ".join(
+        f"{m} ATT {r.att:.4f} (AI SE {r.se:.4f}, p {r.p:.3f}; {r.n_treated_matched} treated, "
+        f"{r.n_controls_used} controls used)" for m, r in results.items()) + "."]
+    return AnalysisOutput(estimates=estimates,
+                          results={"matching": {"period": period, "treatment": treatment, "variance": variance,
+                                                "covariates": covariates, "by_method": summary}},
+                          tables=tables, notes=out_notes)
+
+
+def _balance_table(result, method: str, ctx: StudyContext) -> Table:
+    b = result.balance
+    rows = []
+    for r in b.itertuples():
+        label = ctx.display_name(r.variable)
+        rows.append([label, "Unmatched", r.mean_treated_unmatched, r.mean_control_unmatched, r.bias_pct_unmatched,
+                     np.nan, r.var_ratio_unmatched, r.t_unmatched, r.p_unmatched])
+        rows.append(["", "Matched", r.mean_treated_matched, r.mean_control_matched, r.bias_pct_matched,
+                     r.bias_reduction_pct, r.var_ratio_matched, r.t_matched, r.p_matched])
+    body = pd.DataFrame(rows, columns=["Variable", "Sample", "Mean treated", "Mean control", "% bias",
+                                       "% reduction |bias|", "V(T)/V(C)", "t", "p>|t|"])
+    return Table(name=f"matching_balance_{method}",
+                 title=f"Balance before and after matching ({resolve_label(method, ctx.lang, ctx.extras.get('labels'))})",
+                 body=body, float_digits=3,
+                 notes=["Standardised % bias = 100·(mean_T − mean_C)/sqrt((var_T + var_C)/2) with the unmatched "
+                        "variances (pstest); matched controls weighted by how often they are used; V(T)/V(C): "
+                        "variance ratio, matched controls' variance with the matching weights as analytic weights "
+                        "(pstest); matched t-test from a weighted regression on the treatment dummy."])
