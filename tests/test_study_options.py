@@ -105,3 +105,26 @@ def test_pilotdid_options_prints_the_declarations(run_cli):
         assert f"  {o.name} (" in out
     code, _, err = run_cli("options", "nope")
     assert code == 2 and "unknown analysis 'nope'" in err
+
+
+def test_checking_a_study_imports_no_estimator_library():
+    """The check runs before anything heavy loads (why a typo is refused in about a second): parsing the CBEC study
+    and checking every option must not import pyfixest, matplotlib or the estimators."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pilotdid.study.spec import load_study\n"
+        "from pilotdid.study.options import check_study_options\n"
+        f"spec = load_study({str(CBEC)!r})\n"
+        "check_study_options(spec.analyses)\n"
+        "try:\n"
+        "    check_study_options({'baseline': {'stepwize': 1}})\n"
+        "except Exception as exc:\n"
+        "    assert 'stepwize' in str(exc)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pyfixest', 'matplotlib', 'statsmodels'))\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
