@@ -201,3 +201,33 @@ def test_cli_bad_option_exit_2(tmp_path, run_cli):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "matching" in lines[0] and "optimal" in lines[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_study_run_writes_table_and_results_rows(tmp_path, run_cli):
+    """SYNTHETIC panel (60 units x 6 years) through `pilotdid run`: results.json rows and the table files."""
+    import json
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for unit in range(60):
+        x0 = rng.normal()
+        adopt = 2018 if rng.uniform() < 1 / (1 + np.exp(-x0)) else None
+        for year in range(2015, 2021):
+            did = int(adopt is not None and year >= adopt)
+            rows.append({"unit": unit, "year": year, "did": did, "x": x0 + rng.normal(scale=0.2),
+                         "y": x0 + 0.1 * (year - 2015) + 0.5 * did + rng.normal(scale=0.3)})
+    pd.DataFrame(rows).to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "m"\n[data]\npanel = "panel.csv"\nunit = "unit"\ntime = "year"\n'
+        '[treatment]\ncolumn = "did"\n[model]\noutcome = "y"\ncontrols = ["x"]\nfixed_effects = ["unit", "year"]\n'
+        'cluster = "unit"\n[analyses.matching]\nperiod = 2020\ncovariate_period = 2015\n', encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(out), "--quiet")
+    assert code == 0, err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    rows = [r for r in results["estimates"] if r["table"] == "matching"]
+    assert [r["column"] for r in rows] == ["nearest", "radius", "kernel"]
+    assert all(r["term"] == "ATT" and r["se"] > 0 and r["vcov"] == "AI2006_robust" for r in rows)
+    assert results["matching"]["period"] == 2020
+    written = {p.stem for p in out.rglob("*") if p.is_file()}
+    assert {"matching_att", "matching_balance_nearest"} <= written

@@ -111,7 +111,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         f"Cross-sectional propensity-score matching on period {period} ({len(frame)} units); treated = {treat_words}; "
         f"logit score of the treatment on {', '.join(covariates)} ({cov_words}); ATT = mean over matched treated "
         "units of Y - (weighted mean of their matched controls' Y).",
-        f"SE shown first in the text: {variance}. AI robust: Abadie-Imbens (2006) with sigma^2 from {j} same-group "
+        f"t, p and the CI use the {variance} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from {j} same-group "
         f"neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default (Var.calc = 0). "
         "The propensity score is treated as known: the Abadie-Imbens (2016) adjustment for an estimated score "
         "(Stata teffects psmatch) is not applied.",
