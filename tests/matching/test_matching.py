@@ -61,6 +61,13 @@ def test_caliper_att_matches_r_matching(lalonde):
     assert r.att == pytest.approx(2189.72861597, rel=1e-9)
     assert r.n_dropped["treated_unmatched"] == 7 and r.n_treated_matched == 178
     assert any("7 of 185 treated rows unmatched" in n for n in r.notes)
+    # R's AIse (Matching R/AI.R) sums over ALL treated (SN = sum(Tr) = 185) and a dropped treated unit keeps
+    # YCAUS = 0, so each adds ATT^2 to the treated sum; ours uses the 178 matched treated only. R's printed
+    # 799.726663357 is our homoskedastic variance rebuilt under that convention:
+    var_r = (r.se_homoskedastic**2 * 178**2 + 7 * r.att**2) / 185**2
+    assert np.sqrt(var_r) == pytest.approx(799.726663357, rel=1e-9)
+    var_r_robust = (r.se_robust**2 * 178**2 + 7 * r.att**2) / 185**2  # R Var.calc = 2: 741.843099854
+    assert np.sqrt(var_r_robust) == pytest.approx(741.843099854, rel=1e-9)
 
 
 def test_result_protocol(lalonde):

@@ -27,6 +27,8 @@ Conventions (each a parameter, each reported):
   (2 N1) (R ``Match``'s default ``Var.calc = 0``). Both are always computed and reported.
   The score is treated as **known**: the Abadie-Imbens (2016) adjustment for an estimated propensity score,
   which Stata ``teffects psmatch`` applies, is **not** applied (for the ATT it may raise or lower the SE).
+  With caliper drops N1 is the matched treated count (R Matching's ``AIse`` divides by all treated and counts a
+  dropped treated unit as an effect of 0 -- tests/matching rebuilds R's number from ours).
   Radius and kernel use the same formula with their shares (conditional on the score; AI 2006 is proved for
   fixed k).
 """
