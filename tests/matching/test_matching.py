@@ -179,6 +179,8 @@ def test_study_analysis(toolkit_ctx_matching):
     assert out.results["matching"]["period"] == 2019
     with pytest.raises(PilotdidInputError, match="period"):
         matching.run(toolkit_ctx_matching, {"period": 1999})
+    with pytest.raises(PilotdidInputError, match="no unit is treated"):
+        matching.run(toolkit_ctx_matching, {"period": 2011})
     with pytest.raises(PilotdidInputError, match="methods"):
         matching.run(toolkit_ctx_matching, {"methods": ["optimal"]})
 

@@ -49,6 +49,11 @@ def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[s
                                  fix=f"use one of {', '.join(TREATMENTS)}")
     frame = panel.loc[panel[ctx.time] == period].copy()
     frame[_TREATED_COLUMN] = (frame[TREAT] > 0 if treatment == "current" else frame[FIRST_TREAT] > 0).astype(float)
+    n_treated = int(frame[_TREATED_COLUMN].sum())
+    if n_treated == 0 or n_treated == len(frame):
+        raise PilotdidInputError(f"period {period}: {'no' if n_treated == 0 else 'every'} unit is treated "
+                                 f"({treatment!r} treatment), nothing to match", where=f"{where} period",
+                                 fix="choose a period with treated and untreated units, or treatment = \"ever\"")
     cov_period = options.get("covariate_period")
     if cov_period is not None and cov_period != period:
         if cov_period not in periods:
