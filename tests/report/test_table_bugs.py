@@ -76,3 +76,33 @@ def test_treated_by_batch_table_is_not_clipped(replication, tmp_path, width):
     overflowing = re.search(r'data-tables-overflowing="([^"]*)"', body)
     assert overflowing is not None, body
     assert "treatment_treated_by_batch" not in overflowing.group(1).split()
+
+
+#: Raw result-field and panel names that must never head a column or label a row a reader sees.
+RAW_NAMES = {"att", "se", "ci_low", "ci_high", "p_wcr", "n_first_treated_here", "lb", "ub", "did", "agg", "invest",
+             "tec", "market", "term", "treated_units", "control_units", "treated_clusters", "n_changed", "lower_pct",
+             "se_method", "estimator", "Mbar", "rel_time", "n_registry", "treat_year", "value"}
+
+
+def test_no_raw_field_names_in_any_table(replication):
+    """Headers and row labels of every table the replication writes, and the report's own tables."""
+    for csv in sorted((replication / "tables").glob("*.csv")):
+        frame = pd.read_csv(csv, dtype=str).fillna("")
+        leaked = RAW_NAMES & {str(c).strip() for c in frame.columns}
+        leaked |= RAW_NAMES & {v.strip() for v in frame.iloc[:, 0]} if len(frame.columns) else set()
+        assert not leaked, (csv.name, leaked)
+    html = (replication / "report.html").read_text(encoding="utf-8")
+    for name in ("n_first_treated_here", "p_wcr", "ci_low", "<th>att</th>", "<th>lb</th>", "<td>agg</td>"):
+        assert name not in html, name
+
+
+def test_psm_balance_rows_use_the_labels_of_table_4(replication):
+    baseline = pd.read_csv(replication / "tables" / "baseline.csv", dtype=str).fillna("")
+    balance = pd.read_csv(replication / "tables" / "psm_balance_nearest.csv", dtype=str).fillna("")
+    rows = {v for v in balance.iloc[:, 0] if v}
+    assert rows and rows <= set(baseline.iloc[:, 0]), rows
+
+
+def test_no_negative_zero_in_any_table(replication):
+    for path in sorted((replication / "tables").glob("*.md")):
+        assert not re.search(r"(?<![\w.])[-−]0(?:\.0+)?(?![\d.])", path.read_text(encoding="utf-8")), path.name

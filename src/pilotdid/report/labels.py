@@ -65,6 +65,16 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "status": "Status", "n_entries": "Entries", "treated_by_batch": "Treated by batch",
         "treated_after_window": "Treated after the window", "not_found": "Registry entries not in the panel",
         "verification": "Verification",
+        # other result fields that reach tables
+        "treated_units": "Treated units", "control_units": "Control units", "pre_periods": "Pre-periods",
+        "post_periods": "Post-periods", "value": "Value", "term": "Term", "clusters": "Clusters",
+        "treated_clusters": "Treated clusters", "weights": "Bootstrap weights", "draws": "Draws", "level": "Level %",
+        "variable": "Variable", "lower_pct": "Lower percentile", "upper_pct": "Upper percentile",
+        "lower_cut": "Lower cut-off", "upper_cut": "Upper cut-off", "n_nonmissing": "Non-missing values",
+        "n_low": "Raised to the lower cut-off", "n_high": "Lowered to the upper cut-off", "n_changed": "Values changed",
+        "l": "Event time l", "normalised": "Normalised", "se (normalised)": "SE (normalised)", "switchers": "Switchers",
+        "hypothesised trend": "Hypothesised trend", "expected if pre-test passes": "Expected if the pre-test passes",
+        "bias": "Bias",
     },
     "zh": {
         "att": "平均处理效应", "coef": "系数", "se": "标准误", "t": "t值", "p": "p值", "ci_low": "95%置信区间下限",
@@ -96,6 +106,13 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "verification_status": "核验状态", "reason": "原因", "status": "状态", "n_entries": "条目数",
         "treated_by_batch": "各批次处理城市", "treated_after_window": "样本期后才处理的城市",
         "not_found": "面板中找不到的名单条目", "verification": "核验情况",
+        "treated_units": "处理单位数", "control_units": "控制单位数", "pre_periods": "处理前期数", "post_periods": "处理后期数",
+        "value": "数值", "term": "变量", "clusters": "聚类数", "treated_clusters": "处理组聚类数", "weights": "自助法权重",
+        "draws": "抽样次数", "level": "缩尾比例%", "variable": "变量", "lower_pct": "下分位点", "upper_pct": "上分位点",
+        "lower_cut": "下截断值", "upper_cut": "上截断值", "n_nonmissing": "非缺失值个数", "n_low": "提高至下截断值个数",
+        "n_high": "降低至上截断值个数", "n_changed": "改变值个数", "l": "相对时间 l", "normalised": "标准化",
+        "se (normalised)": "标准误（标准化）", "switchers": "转换单位数", "hypothesised trend": "假设趋势",
+        "expected if pre-test passes": "通过预检验时的期望值", "bias": "偏差",
     },
 }
 
@@ -121,3 +138,26 @@ def resolve_label(name: Any, lang: str = "en", study_labels: Mapping[str, Any] |
 def relabel_columns(frame, lang: str = "en", study_labels: Mapping[str, Any] | None = None):
     """A copy of ``frame`` whose column names are resolved labels (for tables built from result rows)."""
     return frame.rename(columns={c: resolve_label(c, lang, study_labels) for c in frame.columns})
+
+
+def humanise_table(table, lang: str = "en", study_labels: Mapping[str, Any] | None = None):
+    """The same table with no raw field name a reader sees: every header through the resolver, and row labels
+    (first column) that are panel columns named in the study's labels (``agg`` -> ``Agg``, as in Table 4).
+
+    Cells other than row labels are data and stay as they are.
+    """
+    from dataclasses import replace
+
+    body = table.body.copy()
+    raw_headers = [str(c) for c in body.columns]
+    body.columns = [resolve_label(c, lang, study_labels) if str(c).strip() else c for c in body.columns]
+    if study_labels and len(body.columns):
+        # row-label columns: the first, and any column that lists variables or terms
+        for pos, raw in enumerate(raw_headers):
+            if pos == 0 or raw.lower() in ("variable", "term", "变量"):
+                values = body.iloc[:, pos]
+                body.iloc[:, pos] = [resolve_label(v, lang, study_labels) if isinstance(v, str) and v in study_labels
+                                     else v for v in values]
+    if list(body.columns) == list(table.body.columns) and body.equals(table.body):
+        return table
+    return replace(table, body=body)

@@ -8,11 +8,14 @@ number can never differ between formats.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 FORMATS = ("csv", "md", "tex", "xlsx", "docx", "html")
+#: A number that printed as a negative zero ("-0.0000", "−0.000"): its sign is noise, never shown.
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-−](0(?:\.0+)?)(?![\d.])")
 
 
 @dataclass
@@ -65,8 +68,8 @@ class Table:
         if isinstance(value, float):
             if value != value:  # NaN
                 return ""
-            return f"{value:.{self.float_digits}f}"
-        return str(value)
+            return _NEGATIVE_ZERO.sub(r"\1", f"{value:.{self.float_digits}f}")
+        return _NEGATIVE_ZERO.sub(r"\1", str(value))
 
     def text_rows(self) -> list[list[str]]:
         return [[self.cell_text(v) for v in row] for row in self.body.itertuples(index=False)]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.report.labels import humanise_table
 from pilotdid.report.numbers import PublishedNumber
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
 from pilotdid.study.load import read_panel, require_columns, require_numeric
@@ -388,6 +389,8 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
         timings[name] = _time.perf_counter() - t0
         if not isinstance(result, AnalysisOutput):
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
+        # no raw field name in a table a reader sees: headers (and labelled row names) through the one resolver
+        result.tables = {key: humanise_table(table, ctx.lang, ctx.extras.get("labels")) for key, table in result.tables.items()}
         if ctx.extras.get("data_summary", {}).get("few_clusters"):
             from pilotdid.inference import few_clusters
 
