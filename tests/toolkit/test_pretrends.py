@@ -63,3 +63,7 @@ def test_pretrends_analysis(toolkit_ctx):
     assert 0 < r["slope_for_power"]["0.5"] < r["slope_for_power"]["0.8"]
     assert r["power"] == pytest.approx(0.8, abs=1e-6)
     assert "pretrends_power" in out.figures and "pretrends_power" in out.tables
+    from pilotdid.errors import PilotdidInputError
+
+    with pytest.raises(PilotdidInputError, match="no pre-period coefficient"):
+        analysis.run(toolkit_ctx, {"window": [-1, 3]})

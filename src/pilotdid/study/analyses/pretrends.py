@@ -45,6 +45,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     require_absorbing(ctx, name)
     source = choice(options, "source", "twfe", ("twfe", "cs"), name)
     window = parse_window(options, name)
+    if window[0] > -2:
+        raise PilotdidInputError(f"window = {list(window)} has no pre-period coefficient to test (-1 is the reference)",
+                                 where=f"[analyses.{name}] window", fix="start the window at -2 or earlier, e.g. [-4, 4]")
     power = options.get("power", 0.8)
     if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0.06 < power < 1:
         raise PilotdidInputError(f"power = {power!r}", where=f"[analyses.{name}] power",
