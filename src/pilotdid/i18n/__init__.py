@@ -86,6 +86,6 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     Frisch Waugh Lovell numpy pyfixest multiverse.specifications scipy statsmodels python-docx matplotlib
     ATT CS SA WCR WFH GPI Baron Kenny beta chi2 ln log sqrt sum pctile pstest winsor2 l-1 allow_unverified
     next_year_if_after event_study index_systems L.did DID1 broadband_pilot shift
-    Agg Invest Tec Market Open Dig Inn Lab
+    Agg Invest Tec Market Open Dig Inn Lab Q_a ddof drop_rows missing="drop_rows"
     """.split()
 )

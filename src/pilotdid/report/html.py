@@ -169,8 +169,8 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
     return (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(spec.title)}</title><style>{PAGE_CSS}{TABLE_CSS}</style></head><body><main>"
-        f"<h1>{esc(spec.title)}</h1><p class='note'>{esc(msg('report.subtitle', lang))}</p>"
+        f"<title>{esc(translate(spec.title, lang))}</title><style>{PAGE_CSS}{TABLE_CSS}</style></head><body><main>"
+        f"<h1>{esc(translate(spec.title, lang))}</h1><p class='note'>{esc(msg('report.subtitle', lang))}</p>"
         + verdict_html(verdict)
         + f'<nav class="toc"><strong>{esc(msg("report.contents", lang))}</strong><ol>{"".join(toc)}</ol></nav>'
         + "\n".join(body)
