@@ -53,6 +53,10 @@ def test_below_the_threshold_every_clustered_table_says_so_and_the_baseline_has_
             assert any(n.startswith("Few clusters: 10 clusters of prov") for n in table.notes), name
     assert any("wild cluster restricted bootstrap of the did coefficient" in n
                for n in run.outputs["baseline"].tables["baseline"].notes)
+    es_rows = [r for r in run.outputs["event_study"].results["event_study"] if not r["is_base"]]
+    assert all(0 < r["p_wild"] <= 1 and r["ci_wild_low"] < r["ci_wild_high"] for r in es_rows)
+    body = run.outputs["event_study"].tables["figure1_event_study_coefficients"].body
+    assert "Wild bootstrap p [95% CI]" in body.columns
 
 
 def test_the_threshold_is_configurable(tmp_path):
@@ -60,3 +64,4 @@ def test_the_threshold_is_configurable(tmp_path):
     assert run.data_summary["few_clusters"] is False
     assert all("p_wild" not in r for r in run.outputs["baseline"].estimates)
     assert not any("Few clusters" in n for t in run.outputs["baseline"].tables.values() for n in t.notes)
+    assert all("p_wild" not in r for r in run.outputs["event_study"].results["event_study"])

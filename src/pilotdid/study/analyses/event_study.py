@@ -66,7 +66,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         fixed_effects=m.fixed_effects, cluster=m.cluster, window=tuple(window), base=base,
         fitter=twfe_fitter(m.vcov, m.weights), bins=bins, bin_width=bin_width, weights=m.weights,
     )
-    rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in result.rows("twfe")]
+    raw_rows = result.rows("twfe")
+    wild_cells, wild_notes = _few_clusters_wild(ctx, result, raw_rows, tuple(window), base, bins, bin_width)
+    rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in raw_rows]
     pre = result.pretrend
     body = pd.DataFrame({
         "Relative period": [_period_label(r, result.window, len(result.coefs)) for r in result.coefs.itertuples()],
@@ -76,7 +78,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         "95% CI": [("" if r.is_base else f"[{r.ci_low:.4f}, {r.ci_high:.4f}]") for r in result.coefs.itertuples()],
         "Treated obs.": [int(r.n_treated_obs) for r in result.coefs.itertuples()],
     })
-    notes = list(result.notes)
+    if wild_cells:
+        body.insert(5, "Wild bootstrap p [95% CI]", wild_cells)
+    notes = list(result.notes) + wild_notes
     if pre["q"]:
         notes.append(
             f"Joint test that all {pre['q']} leads are zero: F({pre['q']}, {pre['df_denominator']}) = {pre['F']:.3f}, "
@@ -97,6 +101,39 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                                                 "reference_bin": result.reference_bin}},
         tables={table.name: table}, figures={"figure1_event_study": fig}, notes=notes,
     )
+
+
+def _few_clusters_wild(ctx: StudyContext, result, rows: list[dict], window, base, bins, bin_width):
+    """Below ``[model] few_clusters`` clusters: the wild cluster restricted bootstrap p and CI of every event-study
+    coefficient (the other dummies and the controls as regressors), added to its results.json row and as a column."""
+    from pilotdid.estimation.event_study import bin_name, event_time_dummies
+    from pilotdid.inference import few_clusters
+
+    m = ctx.model
+    cluster = m.cluster or ctx.unit
+    n_clusters = few_clusters.cluster_count(ctx.panel, cluster)
+    if n_clusters >= m.few_clusters:
+        return [], []
+    if m.weights:
+        return [], ["Few clusters: the wild cluster bootstrap is not computed for a weighted study (analytic CRV1 only)."]
+    dummies, _ = event_time_dummies(ctx.panel, ctx.time, FIRST_TREAT, window, base, bins, bin_width)
+    used = [c for c in dummies.columns if dummies[c].sum() > 0]
+    frame = pd.concat([ctx.panel, dummies[used]], axis=1)
+    cells, weights_used = [], None
+    for r in rows:
+        if r["is_base"]:
+            cells.append("")
+            continue
+        name = bin_name(r["bin_low"], r["bin_high"])
+        wild = few_clusters.wild_for_baseline(frame, outcome=m.outcome, term=name,
+                                              controls=[c for c in used if c != name] + list(m.controls),
+                                              fixed_effects=m.fixed_effects, cluster=cluster, vcov=m.vcov,
+                                              seed=ctx.seed)
+        r.update(wild)
+        weights_used = wild["wild_weights"]
+        cells.append(f"{wild['p_wild']:.3f} [{wild['ci_wild_low']:.4f}, {wild['ci_wild_high']:.4f}]")
+    return cells, [f"Few clusters ({n_clusters} < {m.few_clusters}): wild cluster restricted bootstrap p-value and "
+                   f"95% CI (test inversion, {weights_used} weights, seed {ctx.seed}) beside each coefficient."]
 
 
 def _period_label(r, window: tuple[int, int], n_rows: int) -> str:
