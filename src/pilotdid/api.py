@@ -463,8 +463,9 @@ def matching(
     variance_neighbors: int = 2,
     distance_tolerance: float = 1e-5,
     seed: int = 12345,
+    estimand: Literal["att", "ate"] = "att",
 ) -> MatchingResult:
-    """Propensity-score matching on a cross-section: the ATT with Abadie-Imbens SEs and the balance table.
+    """Propensity-score matching on a cross-section: the ATT (or ``estimand="ate"``) with Abadie-Imbens SEs and balance.
 
     One row per unit; ``treat`` is 0/1. The score is a logit of ``treat`` on ``covariates`` (or the column
     ``score``); ``method`` nearest 1:k (with replacement and ties by default, as R ``Matching::Match``), radius
@@ -477,7 +478,8 @@ def matching(
     return matching_att(data, outcome=outcome, treat=treat, covariates=list(covariates), method=method, k=k,
                         replacement=replacement, ties=ties, caliper=caliper, bandwidth=bandwidth, exact=list(exact),
                         score=score, common_support=common_support, variance=variance,
-                        variance_neighbors=variance_neighbors, distance_tolerance=distance_tolerance, seed=seed)
+                        variance_neighbors=variance_neighbors, distance_tolerance=distance_tolerance, seed=seed,
+                        estimand=estimand)
 
 
 # ------------------------------------------------------------------------------------------------- measures

@@ -54,6 +54,22 @@ def test_matches_r_matching_full_precision(lalonde, kw, est, se_h, se_r):
     assert r.se == r.se_robust  # robust is the default
 
 
+def test_ate_published_and_full_precision(lalonde):
+    """ATE: jbryer/psa prints summary(Match(..., estimand = 'ATE')) as 2013.3 / AI SE 817.76 / t 2.4619; full precision
+    from R Matching 4.10-8 (tests/matching/README.md)."""
+    r = _dw(lalonde, estimand="ate", variance="homoskedastic")
+    assert (round(r.att, 1), round(r.se, 2), round(r.t, 4)) == (2013.3, 817.76, 2.4619)
+    assert r.n_target == 445 and r.tidy().loc[0, "term"] == "ATE"
+    assert r.att == pytest.approx(2013.28705897, rel=1e-9)
+    assert r.se_homoskedastic == pytest.approx(817.762608521, rel=1e-9)
+    assert r.se_robust == pytest.approx(815.532164971, rel=1e-9)
+    r3 = _dw(lalonde, estimand="ate", k=3)
+    assert (r3.att, r3.se_robust) == (pytest.approx(1794.342768, rel=1e-9), pytest.approx(719.817107786, rel=1e-9))
+    rx = _dw(lalonde, estimand="ate", exact=["black"])
+    assert (rx.att, rx.se_homoskedastic) == (pytest.approx(2297.95737732, rel=1e-9),
+                                             pytest.approx(804.569126374, rel=1e-9))
+
+
 def test_caliper_att_matches_r_matching(lalonde):
     """R's caliper is in SDs of the score, ours in score units; 7 treated dropped in both. (SE: see README.)"""
     probe = _dw(lalonde)
@@ -179,6 +195,8 @@ def test_study_analysis(toolkit_ctx_matching):
     assert out.results["matching"]["period"] == 2019
     with pytest.raises(PilotdidInputError, match="period"):
         matching.run(toolkit_ctx_matching, {"period": 1999})
+    ate = matching.run(toolkit_ctx_matching, {"estimand": "ate", "methods": ["nearest"]})
+    assert ate.estimates[0]["term"] == "ATE" and "ATE" in list(ate.tables["matching_att"].body.columns)
     with pytest.raises(PilotdidInputError, match="no unit is treated"):
         matching.run(toolkit_ctx_matching, {"period": 2011})
     with pytest.raises(PilotdidInputError, match="methods"):

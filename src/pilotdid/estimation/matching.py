@@ -16,10 +16,13 @@ Conventions (each a parameter, each reported):
   random order, no ties. ``caliper`` in score units (psmatch2/teffects; R's caliper is in SDs of the score):
   a treated row without a control inside it is dropped and counted (R ``Match``; teffects stops instead).
   **Radius**: every control within the caliper, equal shares; **kernel**: Epanechnikov weights.
-- **ATT** = mean over matched treated rows of Y_i - sum_j w_ij Y_j.
+- **ATT** = mean over matched treated rows of Y_i - sum_j w_ij Y_j. ``estimand="ate"``: the controls are matched
+  to treated rows the same way and the ATE averages every matched unit's treated-minus-control gap (R
+  ``Match(estimand = "ATE")``).
 - **Standard error** (Abadie & Imbens 2006, Theorem 7 for the ATT, as R ``Match``'s "AI SE"):
   V = [ sum_treated (Y_i - Yhat_i(0) - ATT)^2 + sum_controls (K_j^2 - K'_j) sigma^2_j ] / N1^2 with
-  K_j = sum_i w_ij (times a control is used, weighted) and K'_j = sum_i w_ij^2. ``variance = "robust"``
+  K_j = sum_i w_ij (times a control is used, weighted) and K'_j = sum_i w_ij^2; for the ATE every matched unit
+  is in both sums: sum_j ((1 + K_j)^2 - 1 - K'_j) sigma^2_j over N^2 (R ``Match``'s ``All = 1`` variance). ``variance = "robust"``
   (default) estimates sigma^2_j by matching each control to its ``variance_neighbors`` J (2) nearest controls
   in the same stratum: sigma^2_j = the sample variance of Y_j and their outcomes (R ``Var.calc = J``; for
   J = 1 this is AI 2006 eq. 14, J/(J+1) (Y_j - mean of the J)^2, which Stata's ``vce(robust, nn(J))`` uses
@@ -48,6 +51,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.results import Result, tidy_frame
 
 VARIANCES = ("robust", "homoskedastic")
+ESTIMANDS = ("att", "ate")
 SE_CONVENTION = {
     "robust": "Abadie-Imbens (2006) heteroskedasticity-robust, sigma^2 from {J} same-group neighbours "
               "(R Match Var.calc = {J}: sample variance of the unit and its J neighbours); score treated as known (no AI 2016 adjustment)",
@@ -77,7 +81,14 @@ class MatchingResult(Result):
     outcome: str
     alpha: float = 0.05
     notes: list[str] = field(default_factory=list)
-    title: str = "Propensity-score matching (ATT)"
+    #: "att" (default) or "ate"; ``att`` holds the estimate of either
+    estimand: str = "att"
+    #: units the estimate averages over (matched treated for the ATT, every matched unit for the ATE)
+    n_target: int = 0
+
+    @property
+    def title(self) -> str:
+        return f"Propensity-score matching ({self.estimand.upper()})"
 
     @property
     def t(self) -> float:
@@ -95,7 +106,8 @@ class MatchingResult(Result):
     @property
     def conventions(self) -> dict[str, Any]:
         j = self.settings.get("variance_neighbors")
-        return {"method": self.method, **{k: v for k, v in self.settings.items() if v is not None},
+        return {"estimand": self.estimand.upper(), "method": self.method,
+                **{k: v for k, v in self.settings.items() if v is not None},
                 "standard error": SE_CONVENTION[self.variance].format(J=j),
                 "other standard error": f"{self.se_homoskedastic if self.variance == 'robust' else self.se_robust:.6g} "
                                         f"({'homoskedastic' if self.variance == 'robust' else 'robust'})",
@@ -103,14 +115,14 @@ class MatchingResult(Result):
 
     def tidy(self) -> pd.DataFrame:
         lo, hi = self.ci
-        return tidy_frame([{"term": "ATT", "estimate": self.att, "se": self.se, "t": self.t, "p": self.p,
-                            "ci_low": lo, "ci_high": hi, "kind": "att", "method": self.method,
+        return tidy_frame([{"term": self.estimand.upper(), "estimate": self.att, "se": self.se, "t": self.t, "p": self.p,
+                            "ci_low": lo, "ci_high": hi, "kind": self.estimand, "method": self.method,
                             "se_robust": self.se_robust, "se_homoskedastic": self.se_homoskedastic,
                             "n_treated_matched": self.n_treated_matched, "n_controls_used": self.n_controls_used}])
 
     def estimate_row(self, table: str = "matching", column: str | None = None, sample: str = "matched") -> dict:
         lo, hi = self.ci
-        return {"table": table, "column": column or self.method, "term": "ATT", "coef": self.att, "se": self.se,
+        return {"table": table, "column": column or self.method, "term": self.estimand.upper(), "coef": self.att, "se": self.se,
                 "t": self.t, "p": self.p, "ci_low": lo, "ci_high": hi,
                 "nobs": self.n_treated_matched + self.n_controls_used, "n_clusters": None,
                 "vcov": f"AI2006_{self.variance}", "sample": sample, "outcome": self.outcome,
@@ -118,7 +130,8 @@ class MatchingResult(Result):
                 "n_treated_matched": self.n_treated_matched, "n_controls_used": self.n_controls_used}
 
     def summary_dict(self) -> dict[str, Any]:
-        return {"method": self.method, **self.settings, "variance": self.variance, "att": self.att, "se": self.se,
+        return {"estimand": self.estimand, "method": self.method, **self.settings, "variance": self.variance,
+                "estimate": self.att, "att": self.att if self.estimand == "att" else None, "se": self.se,
                 "se_robust": self.se_robust, "se_homoskedastic": self.se_homoskedastic,
                 "n_treated": self.n_treated, "n_treated_matched": self.n_treated_matched,
                 "n_controls": self.n_controls, "n_controls_used": self.n_controls_used, "dropped": self.n_dropped,
@@ -164,11 +177,14 @@ def matching_att(
     k: int = 1, replacement: bool = True, ties: bool = True, caliper: float | None = None, bandwidth: float = 0.06,
     exact: Sequence[str] = (), score: str | None = None, common_support: bool = False, variance: str = "robust",
     variance_neighbors: int = 2, distance_tolerance: float = 1e-5, seed: int = 12345, alpha: float = 0.05,
+    estimand: str = "att",
 ) -> MatchingResult:
     """ATT by propensity-score matching (see the module docstring for every convention)."""
     if method not in MATCH_METHODS:
         raise PilotdidInputError(f"unknown matching method {method!r}", where="matching",
                                  fix=f"use one of {', '.join(MATCH_METHODS)}")
+    if estimand not in ESTIMANDS:
+        raise PilotdidInputError(f"unknown estimand {estimand!r}", where="matching", fix="use att or ate")
     if variance not in VARIANCES:
         raise PilotdidInputError(f"unknown variance {variance!r}", where="matching",
                                  fix=f"use one of {', '.join(VARIANCES)}")
@@ -216,57 +232,73 @@ def matching_att(
     support = np.zeros(n, dtype=bool)
     pt, pc, pw = [], [], []
     no_controls = 0
+    target = np.zeros(n, dtype=bool)  # units whose effect is averaged (matched treated; matched everyone for ATE)
     for stratum in pd.unique(strata):
         idx = np.flatnonzero(strata == stratum)
         is_t = is_t_all[idx]
         if not (~is_t).any():
             no_controls += int(is_t.sum())
-        match = match_pool(pscore[idx], is_t, method, k, replacement, caliper, bandwidth, common_support, rng,
-                           ties=ties and method == "nearest" and replacement, tie_slack=tie_slack)
-        weight[idx] = match.weight
-        support[idx] = match.support
-        pt.append(idx[match.pairs_treated])
-        pc.append(idx[match.pairs_control])
-        pw.append(match.pairs_share)
-    pairs_t, pairs_c, shares = np.concatenate(pt), np.concatenate(pc), np.concatenate(pw)
-    matched_t = is_t_all & (weight > 0)
-    n1 = int(matched_t.sum())
-    if n1 == 0:
+        # ATE: the controls are matched to treated units too (the pool with the roles swapped)
+        for sources_treated in ((True, False) if estimand == "ate" else (True,)):
+            roles = is_t if sources_treated else ~is_t
+            match = match_pool(pscore[idx], roles, method, k, replacement, caliper, bandwidth, common_support, rng,
+                               ties=ties and method == "nearest" and replacement, tie_slack=tie_slack)
+            if sources_treated:
+                weight[idx] = match.weight
+                support[idx] = match.support
+            target[idx[match.pairs_treated]] = True
+            pt.append(idx[match.pairs_treated])
+            pc.append(idx[match.pairs_control])
+            pw.append(match.pairs_share)
+    # pair m: unit pairs_from[m] borrows the outcome of pairs_to[m] (opposite group) with share shares[m]
+    pairs_from, pairs_to, shares = np.concatenate(pt), np.concatenate(pc), np.concatenate(pw)
+    matched_t = is_t_all & target
+    n1 = int(target.sum())
+    if not matched_t.any():
         raise PilotdidInputError("matching: no treated row found a control", where="matching",
                                  fix="widen the caliper/bandwidth, drop exact strata or turn common_support off")
-    y0_hat = np.zeros(n)
-    np.add.at(y0_hat, pairs_t, shares * y[pairs_c])
-    att = float(np.mean(y[matched_t] - y0_hat[matched_t]))
+    imputed = np.zeros(n)
+    np.add.at(imputed, pairs_from, shares * y[pairs_to])
+    sign = np.where(is_t_all, 1.0, -1.0)
+    effect = sign * (y - imputed)  # R Matching's YCAUS
+    att = float(np.mean(effect[target]))
     k_count = np.zeros(n)
     kk_count = np.zeros(n)
-    np.add.at(k_count, pairs_c, shares)
-    np.add.at(kk_count, pairs_c, shares**2)
-    used_c = np.flatnonzero(~is_t_all & (k_count > 0))
-    dvar = float(np.sum((y[matched_t] - y0_hat[matched_t] - att) ** 2)) / n1**2
-    sigma_h = float(np.sum(shares * (y[pairs_t] - y[pairs_c] - att) ** 2) / (2 * shares.sum()))
-    controls_term = k_count[used_c] ** 2 - kk_count[used_c]
-    var_h = dvar + float(np.sum(sigma_h * controls_term)) / n1**2
+    np.add.at(k_count, pairs_to, shares)
+    np.add.at(kk_count, pairs_to, shares**2)
+    in_target = target.astype(float)
+    # AI (2006): each unit's epsilon enters its own effect (in_target) and the effects of those it serves (K)
+    coefficient = (in_target + k_count) ** 2 - in_target - kk_count
+    needs_sigma = np.flatnonzero(coefficient != 0)
+    dvar = float(np.sum((effect[target] - att) ** 2)) / n1**2
+    pair_gap = sign[pairs_from] * (y[pairs_from] - y[pairs_to])  # treated minus control outcome of the pair
+    sigma_h = float(np.sum(shares * (pair_gap - att) ** 2) / (2 * shares.sum()))
+    var_h = dvar + float(np.sum(sigma_h * coefficient[needs_sigma])) / n1**2
     group = np.where(is_t_all, "t", "c").astype(object) + "\x1e" + strata.astype(str)
-    sigma_r = _sigma2_robust(y, pscore, group, used_c, variance_neighbors, tie_slack)
+    sigma_r = _sigma2_robust(y, pscore, group, needs_sigma, variance_neighbors, tie_slack)
     if np.isnan(sigma_r).any():
-        notes.append(f"{int(np.isnan(sigma_r).sum())} used control(s) alone in their stratum: no neighbour for "
-                     "the robust conditional variance (their term left out)")
-    var_r = dvar + float(np.nansum(sigma_r * controls_term)) / n1**2
+        notes.append(f"{int(np.isnan(sigma_r).sum())} matched unit(s) alone in their group and stratum: no neighbour "
+                     "for the robust conditional variance (their term left out)")
+    var_r = dvar + float(np.nansum(sigma_r * coefficient[needs_sigma])) / n1**2
     se_r, se_h = float(np.sqrt(var_r)), float(np.sqrt(var_h))
+    used_c = np.flatnonzero(~is_t_all & (k_count > 0))
     n_treated = int(is_t_all.sum())
     off = int((is_t_all & ~matched_t).sum())
-    dropped = {"missing": int((~complete).sum()), "treated_unmatched": off, "treated_no_control_in_stratum": no_controls}
-    if off:
+    off_c = int((~is_t_all & ~target).sum()) if estimand == "ate" else 0
+    dropped = {"missing": int((~complete).sum()), "treated_unmatched": off, "treated_no_control_in_stratum": no_controls,
+               "controls_unmatched": off_c if estimand == "ate" else None}
+    if off or off_c:
         why = []
         if caliper is not None and method == "nearest":
-            why.append(f"no control within the caliper {caliper:g}")
+            why.append(f"no match within the caliper {caliper:g}")
         if method in ("radius", "kernel"):
-            why.append(f"no control within the {'caliper' if method == 'radius' else 'bandwidth'}")
+            why.append(f"no match within the {'caliper' if method == 'radius' else 'bandwidth'}")
         if common_support:
             why.append("off common support")
         if no_controls:
-            why.append(f"{no_controls} in exact strata without controls")
-        notes.append(f"{off} of {n_treated} treated rows unmatched and left out of the ATT ({'; '.join(why) or 'no match'})")
+            why.append(f"{no_controls} treated in exact strata without controls")
+        what = f"{off} of {n_treated} treated rows" + (f" and {off_c} control rows" if off_c else "")
+        notes.append(f"{what} unmatched and left out of the {estimand.upper()} ({'; '.join(why) or 'no match'})")
     bal = balance(frame, list(covariates), is_t_all, support & is_t_all | ~is_t_all, weight)
     settings = {"k": k if method == "nearest" else None, "replacement": replacement if method == "nearest" else None,
                 "ties": (ties and replacement) if method == "nearest" else None, "caliper": caliper,
@@ -278,5 +310,6 @@ def matching_att(
                         index=frame.index)
     return MatchingResult(att=att, se=se_r if variance == "robust" else se_h, se_robust=se_r, se_homoskedastic=se_h,
                           variance=variance, method=method, settings=settings, n_treated=n_treated,
-                          n_treated_matched=n1, n_controls=int((~is_t_all).sum()), n_controls_used=int(used_c.size),
-                          n_dropped=dropped, balance=bal, data=rows, outcome=outcome, alpha=alpha, notes=notes)
+                          n_treated_matched=int(matched_t.sum()), n_controls=int((~is_t_all).sum()), n_controls_used=int(used_c.size),
+                          n_dropped=dropped, balance=bal, data=rows, outcome=outcome, alpha=alpha, notes=notes,
+                          estimand=estimand, n_target=n1)

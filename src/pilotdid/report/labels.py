@@ -38,7 +38,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "stacked": "Stacked DID", "sdid": "Synthetic DID", "cs treated units": "CS treated units",
         "average_total_effect": "Average total effect",
         # cross-sectional matching
-        "nearest": "Nearest neighbour", "radius": "Radius", "kernel": "Kernel", "se_robust": "SE (AI robust)",
+        "ate": "ATE", "nearest": "Nearest neighbour", "radius": "Radius", "kernel": "Kernel", "se_robust": "SE (AI robust)",
         "se_homoskedastic": "SE (AI homoskedastic)", "n_treated_matched": "Treated matched",
         "n_controls_used": "Controls used",
         # robustness checks
@@ -89,7 +89,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "bacon": "Goodman-Bacon分解", "simple": "简单平均", "group": "按批次", "calendar": "按年份", "dynamic": "动态",
         "static": "静态", "dcdh": "de Chaisemartin–D'Haultfœuille", "etwfe": "扩展双向固定效应（Wooldridge）",
         "stacked": "堆叠DID", "sdid": "合成DID", "cs treated units": "CS处理单位数", "average_total_effect": "平均总效应",
-        "nearest": "近邻匹配", "radius": "半径匹配", "kernel": "核匹配", "se_robust": "标准误（AI稳健）",
+        "ate": "总体平均处理效应", "nearest": "近邻匹配", "radius": "半径匹配", "kernel": "核匹配", "se_robust": "标准误（AI稳健）",
         "se_homoskedastic": "标准误（AI同方差）", "n_treated_matched": "匹配的处理组", "n_controls_used": "使用的控制组",
         "psm_nearest": "PSM-DID近邻匹配", "psm_radius": "PSM-DID半径匹配", "psm_kernel": "PSM-DID核匹配",
         "psm_nearest_unweighted": "PSM-DID近邻匹配（不加权）", "psm_radius_unweighted": "PSM-DID半径匹配（不加权）",

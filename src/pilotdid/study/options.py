@@ -216,7 +216,9 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("period", "int", "(the last period)", "the period matched (one cross-section of the panel)"),
         opt("treatment", "str", "current", "treated = the row's treatment in that period, or ever treated in the panel",
             allowed=("current", "ever")),
-        opt("outcome", "str", FROM_STUDY, "outcome whose ATT is estimated (default: [model] outcome)"),
+        opt("estimand", "str", "att", "average effect on the treated (att) or on everyone (ate; controls matched to "
+            "treated units too)", allowed=("att", "ate")),
+        opt("outcome", "str", FROM_STUDY, "outcome whose effect is estimated (default: [model] outcome)"),
         opt("covariates", "list[str]", FROM_STUDY, "covariates of the logit propensity score (default: controls)"),
         opt("covariate_period", "int", None, "take the covariates from this period (e.g. pre-treatment)"),
         opt("methods", "list[str]", ["nearest", "radius", "kernel"], "matching methods, one table row each",

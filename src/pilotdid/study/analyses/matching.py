@@ -27,7 +27,7 @@ from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
-OPTIONS = ("period", "treatment", "outcome", "covariates", "covariate_period", "methods", "k", "replacement", "ties",
+OPTIONS = ("period", "treatment", "estimand", "outcome", "covariates", "covariate_period", "methods", "k", "replacement", "ties",
            "caliper", "radius", "bandwidth", "exact", "common_support", "variance", "variance_neighbors",
            "distance_tolerance", "seed")
 TREATMENTS = ("current", "ever")
@@ -84,12 +84,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if variance not in VARIANCES:
         raise PilotdidInputError(f"variance = {variance!r}", where=f"[analyses.{name}] variance",
                                  fix=f"use one of {', '.join(VARIANCES)}")
+    estimand = options.get("estimand", "att")
+    if estimand not in ("att", "ate"):
+        raise PilotdidInputError(f"estimand = {estimand!r}", where=f"[analyses.{name}] estimand", fix="att or ate")
     frame, treatment, period = _period_frame(ctx, options, covariates)
     seed = int(options.get("seed", ctx.seed))
     common = dict(outcome=outcome, treat=_TREATED_COLUMN, covariates=covariates, exact=list(options.get("exact", [])),
                   common_support=bool(options.get("common_support", False)), variance=variance,
                   variance_neighbors=int(options.get("variance_neighbors", 2)),
-                  distance_tolerance=float(options.get("distance_tolerance", 1e-5)), seed=seed)
+                  distance_tolerance=float(options.get("distance_tolerance", 1e-5)), seed=seed, estimand=estimand)
     per_method = {
         "nearest": dict(method="nearest", k=int(options.get("k", 1)), replacement=bool(options.get("replacement", True)),
                         ties=bool(options.get("ties", True)), caliper=options.get("caliper")),
@@ -102,7 +105,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     for m, r in results.items():
         lo, hi = r.ci
         label = f"{resolve_label(m, ctx.lang, labels)}" + (f" 1:{r.settings['k']}" if m == "nearest" else "")
-        rows.append({"method": label, "att": r.att, "se_robust": r.se_robust, "se_homoskedastic": r.se_homoskedastic,
+        rows.append({"method": label, estimand: r.att, "se_robust": r.se_robust, "se_homoskedastic": r.se_homoskedastic,
                      "t": r.t, "p": r.p, "ci_low": lo, "ci_high": hi,
                      "n_treated_matched": f"{r.n_treated_matched} / {r.n_treated}",
                      "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
@@ -114,8 +117,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                  not in (None, period) else "covariates of the same period")
     notes = [
         f"Cross-sectional propensity-score matching on period {period} ({len(frame)} units); treated = {treat_words}; "
-        f"logit score of the treatment on {', '.join(covariates)} ({cov_words}); ATT = mean over matched treated "
-        "units of Y - (weighted mean of their matched controls' Y).",
+        f"logit score of the treatment on {', '.join(covariates)} ({cov_words}); "
+        + ("ATT = mean over matched treated units of Y - (weighted mean of their matched controls' Y)."
+           if estimand == "att" else "ATE = mean over every matched unit of the treated-minus-control outcome gap "
+           "(controls matched to treated units too)."),
         f"t, p and the CI use the {variance} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from {j} same-group "
         f"neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default (Var.calc = 0). "
         "The propensity score is treated as known: the Abadie-Imbens (2016) adjustment for an estimated score "
@@ -125,7 +130,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     ]
     for m, r in results.items():
         notes += [f"{m}: {n}" for n in r.notes]
-    table = Table(name="matching_att", title=f"Propensity-score matching: ATT on {ctx.display_name(outcome)} "
+    table = Table(name="matching_att", title=f"Propensity-score matching: {estimand.upper()} on "
+                                             f"{ctx.display_name(outcome)} "
                                              f"({period})",
                   body=relabel_columns(pd.DataFrame(rows), ctx.lang, labels), float_digits=4, notes=notes)
     tables = {table.name: table}
@@ -134,10 +140,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     estimates = [r.estimate_row(table="matching", column=m, sample=f"period {period}") for m, r in results.items()]
     summary = {m: r.summary_dict() for m, r in results.items()}
     out_notes = [f"Matching ({period}, {treat_words}): " + "; ".join(
-        f"{m} ATT {r.att:.4f} (AI SE {r.se:.4f}, p {r.p:.3f}; {r.n_treated_matched} treated, "
+        f"{m} {estimand.upper()} {r.att:.4f} (AI SE {r.se:.4f}, p {r.p:.3f}; {r.n_treated_matched} treated, "
         f"{r.n_controls_used} controls used)" for m, r in results.items()) + "."]
     return AnalysisOutput(estimates=estimates,
-                          results={"matching": {"period": period, "treatment": treatment, "variance": variance,
+                          results={"matching": {"period": period, "treatment": treatment, "estimand": estimand,
+                                                "variance": variance,
                                                 "covariates": covariates, "by_method": summary}},
                           tables=tables, notes=out_notes)
 
