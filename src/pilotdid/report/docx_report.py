@@ -17,7 +17,7 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
     doc.add_heading(run.spec.title, level=0)
     doc.add_paragraph(msg("report.docx_intro", lang, name=run.spec.name, seed=run.context.seed))
     if verdict:
-        doc.add_heading(f"{verdict['title']}: {verdict['status_text']}", level=1)
+        doc.add_heading(verdict["heading"], level=1)
         for sentence in verdict["sentences"]:
             doc.add_paragraph(sentence, style="List Bullet")
 

@@ -98,8 +98,8 @@ def verdict_html(verdict: dict | None) -> str:
         return ""
     esc = html.escape
     items = "".join(f"<li>{esc(s)}</li>" for s in verdict["sentences"])
-    return (f'<section id="verdict" class="verdict verdict-{esc(verdict["status"])}"><h2>{esc(verdict["title"])}: '
-            f'{esc(verdict["status_text"])}</h2><ul>{items}</ul></section>')
+    return (f'<section id="verdict" class="verdict verdict-{esc(verdict["status"])}"><h2>{esc(verdict["heading"])}</h2>'
+            f'<ul>{items}</ul></section>')
 
 
 def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str:

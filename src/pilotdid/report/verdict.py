@@ -32,6 +32,10 @@ STATUSES = ("confirmed", "sign_only", "not_confirmed")
 VERDICT_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Verdict",
+        "heading": "{title}: {status}",
+        "lang": "en",
+        "item_sep": "; ",
+        "choice": "{dimension}: {value}",
         "status.confirmed": "confirmed",
         "status.sign_only": "sign only",
         "status.not_confirmed": "not confirmed",
@@ -62,6 +66,10 @@ VERDICT_TEXT: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "结论",
+        "heading": "{title}：{status}",
+        "lang": "zh",
+        "item_sep": "；",
+        "choice": "{dimension}：{value}",
         "status.confirmed": "得到证实",
         "status.sign_only": "仅方向一致",
         "status.not_confirmed": "未得到证实",
@@ -177,7 +185,8 @@ def _checks(doc: Mapping[str, Any], treatment: str, study_labels, lang: str) -> 
             if spec.get("coef") is None or any(
                     abs(c["coef"] - spec["coef"]) <= 1e-10 and abs(c["p"] - spec["p"]) <= 1e-8 for c in out):
                 continue  # the same regression as a robustness column is one check, not two
-            label = f"{resolve_label(dim, lang, study_labels)}: {resolve_label(value, lang, study_labels)}"
+            label = _text(lang)["choice"].format(dimension=resolve_label(dim, lang, study_labels),
+                                                 value=resolve_label(value, lang, study_labels))
             out.append({"check": f"{dim}={value}", "label": label, "coef": spec.get("coef"), "p": spec.get("p"),
                         "source": "specification_curve"})
     return out
@@ -258,7 +267,7 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
     overturning = [c for c in checks if not c["agrees"]]
     if checks:
         if overturning:
-            items = "; ".join(tx["overturn.item"].format(label=c["label"], coef=fmt_fixed(c["coef"], 4),
+            items = tx["item_sep"].join(tx["overturn.item"].format(label=c["label"], coef=fmt_fixed(c["coef"], 4),
                                                           p=fmt_fixed(c["p"], 3)) for c in overturning)
             sentences.append(tx["overturn.some"].format(k=len(overturning), n=len(checks), list=items, alpha_dec=alpha_dec))
         else:
@@ -282,6 +291,7 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
     return {
         "status": overall,
         "status_text": tx[f"status.{overall}"],
+        "heading": tx["heading"].format(title=tx["title"], status=tx[f"status.{overall}"]),
         "alpha": alpha,
         "rules": {
             "confirmed": "paper's sign, p < alpha, paper's value inside our 95% CI",
@@ -318,7 +328,9 @@ def _robust_sentences(doc: Mapping[str, Any], sign: float, alpha: float, tx: Map
             rows.append((a, p, agrees(a["att"], p, sign, alpha)))
         bad = [(a, p) for a, p, ok in rows if not ok]
         if bad:
-            items = "; ".join(f"{a['estimator']} {fmt_fixed(a['att'], 4)} (p = {fmt_fixed(p, 3)})" for a, p in bad)
+            items = tx["item_sep"].join(
+                tx["overturn.item"].format(label=resolve_label(a["estimator"], tx["lang"]), coef=fmt_fixed(a["att"], 4),
+                                           p=fmt_fixed(p, 3)) for a, p in bad)
             out.append(tx["robust.some"].format(k=len(bad), n=len(rows), list=items, alpha_dec=f"{alpha:g}"))
         else:
             out.append(tx["robust.all"].format(n=len(rows), alpha_dec=f"{alpha:g}"))
