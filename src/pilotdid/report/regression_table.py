@@ -520,7 +520,7 @@ def descriptives_table(
             cells = []
             for key in ("n", "mean", "sd", "min", "max"):
                 v = pub.get(key, pub.get("nobs") if key == "n" else None)
-                cells.append("" if v is None else str(int(v)) if key == "n" else _fmt(float(v), digits))
+                cells.append("" if v is None else str(int(v)) if key == "n" else published_text(v))
             body.append([tx["published"], *cells])
     header = [tx["variable"], tx["n"], tx["mean"], tx["sd"], tx["min"], tx["max"]]
     notes = ["SD is the sample standard deviation (n − 1)." if lang == "en" else "标准差为样本标准差（n − 1）。"]

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.report.numbers import fmt_fixed, published_text
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
@@ -38,9 +39,17 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _pair(coef: Any, t: Any) -> str:
+    """Our coefficient (t), 3 decimals."""
     if coef is None:
         return ""
-    return f"{coef:.3f}" + (f" ({t:.3f})" if t is not None else "")
+    return fmt_fixed(coef, 3) + (f" ({fmt_fixed(t, 3)})" if t is not None else "")
+
+
+def _published_pair(coef: Any, t: Any) -> str:
+    """The paper's coefficient (t) with the decimals it printed."""
+    if coef is None:
+        return ""
+    return published_text(coef) + (f" ({published_text(t)})" if t is not None else "")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -79,7 +88,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             label = pub.get("label") or (f"column ({pcol})" if pcol.isdigit() else pcol)
             rows.append([
                 TABLE_TITLES[table], str(label), str(pub.get("label_term", ctx.display_name(term))),
-                _pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
+                _published_pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
                 "" if pub.get("nobs") is None else str(pub["nobs"]), "" if mine is None else str(mine.get("nobs") or ""),
                 why,
             ])

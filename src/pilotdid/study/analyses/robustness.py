@@ -42,6 +42,7 @@ from pilotdid.design.psm import POOLING, psm_match
 from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
+from pilotdid.report.numbers import published_text
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -396,9 +397,9 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
         add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
         pub = [paper(c, t) if t else None for c, t in zip(columns, terms)]
         if any(pub):
-            add(f"{label} — paper (published)", [f"{r['coef']:.3f}" if r and r.get("coef") is not None else ""
+            add(f"{label} — paper (published)", [published_text(r["coef"]) if r and r.get("coef") is not None else ""
                                                  for r in pub])
-            add("", [f"({r['t']:.3f})" if r and r.get("t") is not None else "" for r in pub])
+            add("", [f"({published_text(r['t'])})" if r and r.get("t") is not None else "" for r in pub])
 
     lag_col = next((i for i, c in enumerate(columns) if c.key == "lagged"), None)
     add_term(ctx.treatment_name + (f" (col. {lag_col + 1}: L.{ctx.treatment_name})" if lag_col is not None else ""),
