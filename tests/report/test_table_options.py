@@ -136,3 +136,43 @@ def test_table_options_in_the_study_file_are_checked():
                      ({"stats": ["aic"]}, "stats"), ({"digits": -1}, "digits"), ({"color": 1}, "color")):
         with pytest.raises(PilotdidInputError, match=key):
             check_table_options(bad, "[tables]")
+
+
+def test_tables_section_of_a_study_file_lays_out_table_4(tmp_path, panel):
+    from pilotdid.study.runner import run_study
+    from pilotdid.study.spec import load_study
+
+    panel.to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text("""
+[study]
+name = "synthetic_tables"
+lang = "zh"
+[data]
+panel = "panel.csv"
+unit = "city"
+time = "year"
+[treatment]
+first_treat = "first_treat"
+[model]
+outcome = "y"
+controls = ["x1", "x2"]
+fixed_effects = ["city", "year"]
+cluster = "city"
+vcov = "reghdfe"
+[tables]
+stat = "se"
+notes = "short"
+indicate = true
+stars = [0.1, 0.05]
+[analyses.baseline]
+stepwise = true
+""", encoding="utf-8")
+    table = run_study(load_study(tmp_path / "study.toml")).outputs["baseline"].tables["baseline"]
+    assert table.notes == ["注：括号内为标准误；标准误聚类到城市层面；*、**分别表示在10%、5%水平上显著。"]
+    labels = table.body.iloc[:, 0].tolist()
+    assert "x1" not in labels and "控制变量" in labels
+    assert table.body[table.body.iloc[:, 0] == "控制变量"].iloc[0, 1:].tolist() == ["否", "是", "是"]
+    bad = (tmp_path / "study.toml").read_text(encoding="utf-8").replace('stat = "se"', 'stat = "z"')
+    (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
+    with pytest.raises(PilotdidInputError, match="stat must be one of"):
+        load_study(tmp_path / "bad.toml")
