@@ -221,6 +221,7 @@ def att_gt(
     covariate_period: Literal["earlier", "base"] = "earlier",
     bootstrap_draws: int = 0,
     seed: int = 12345,
+    weights: str | None = None,
 ) -> CSResult:
     """Callaway & Sant'Anna (2021) group-time ATT(g,t), as R ``did::att_gt`` (balanced panel).
 
@@ -231,13 +232,14 @@ def att_gt(
     (``"reg"``), listed in ``notes`` and ``fallback_cells``. Time-varying covariates are taken at the earlier
     of a cell's two periods (``covariate_period="earlier"``, R did 2.5 and csdid) or at the base period g-1
     (``"base"``); clustered bootstraps sum the influence function within clusters (R did >= 2.5).
+    ``weights`` names a time-invariant sampling-weight column (R did's ``weightsname``).
     """
     from pilotdid.estimation.staggered import cs
 
     res = cs.att_gt(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                     covariates=list(covariates or []), control_group=control_group, est_method=est_method,
                     base_period=base_period, anticipation=anticipation, cluster=cluster, alpha=alpha,
-                    ps_fallback=ps_fallback, covariate_period=covariate_period)
+                    ps_fallback=ps_fallback, covariate_period=covariate_period, weights=weights)
     if bootstrap_draws:
         res = cs.bootstrap(res, draws=bootstrap_draws, seed=seed)
     return res

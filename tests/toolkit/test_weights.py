@@ -74,7 +74,7 @@ stacked_window = [-2, 1]
 """
 
 
-def _run(tmp_path, panel, weights='weights = "pop"', estimators='["sa", "etwfe", "stacked", "twowayfeweights"]', extra=""):
+def _run(tmp_path, panel, weights='weights = "pop"', estimators='["cs", "sa", "etwfe", "stacked", "twowayfeweights"]', extra=""):
     panel.to_csv(tmp_path / "panel.csv", index=False)
     (tmp_path / "study.toml").write_text(STUDY.format(weights=weights, estimators=estimators, extra=extra),
                                          encoding="utf-8")
@@ -105,8 +105,8 @@ def test_bad_weights_are_refused_with_the_row(tmp_path, panel, bad, message):
 
 
 def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
-    with pytest.raises(PilotdidInputError, match="estimator.*cs.*do not take regression weights"):
-        _run(tmp_path, panel, estimators='["cs", "etwfe"]')
+    with pytest.raises(PilotdidInputError, match="estimator.*bacon.*do not take regression weights"):
+        _run(tmp_path, panel, estimators='["bacon", "etwfe"]')
     with pytest.raises(PilotdidInputError, match="analysis placebo does not take regression weights"):
         _run(tmp_path, panel, extra="[analyses.placebo]\ndraws = 9")
 

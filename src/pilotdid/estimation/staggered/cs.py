@@ -75,6 +75,8 @@ class CSResult(Result):
     ps_fallback: str = "error"
     fallback_cells: list[str] = field(default_factory=list)  # "g:t" cells whose propensity score failed PS_TEST
     fallback_reasons: dict[str, int] = field(default_factory=dict)  # failed part of PS_TEST -> number of cells
+    unit_weights: np.ndarray | None = None  # (n_units,) sampling weights (R did's weightsname), None = equal
+    weights_name: str | None = None
 
     title = "Callaway-Sant'Anna ATT(g,t)"
 
@@ -102,6 +104,7 @@ class CSResult(Result):
                 "anticipation": self.anticipation, "covariates": list(self.covariates),
                 "covariate_period": self.covariate_period, "ps_fallback": self.ps_fallback,
                 "ps_fallback_cells": len(self.fallback_cells),
+                "weights": self.weights_name or "none (equal unit weights)",
                 "se": "multiplier bootstrap" if self.bootstrap else "analytic influence function"}
 
 
@@ -180,22 +183,26 @@ PS_TEST = (f"propensity-score overlap test (as R did 2.5: every fitted score of 
            f"{PS_MAX_INDEX:g}, scaled information matrix condition number <= {PS_MAX_COND:.0e})")
 
 
-def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_MAX_ITER) -> tuple[np.ndarray, np.ndarray]:
+def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_MAX_ITER,
+           iw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Logit MLE by Newton-Raphson; returns (fitted probabilities, inverse Hessian scaled by n).
+
+    ``iw``: observation weights (R ``glm(..., family = binomial, weights = i.weights)``, as DRDID).
 
     Raises :class:`PropensityScoreError`, naming the failed part of :data:`PS_TEST`, under
     (quasi-)separation, where the MLE does not exist.
     """
     n, k = X.shape
+    iw = np.ones(n) if iw is None else iw
     beta = np.zeros(k)
     converged = False
     with np.errstate(over="ignore"):
         for _ in range(max_iter):
             p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-            w = p * (1 - p)
+            w = iw * p * (1 - p)
             hess = (X * w[:, None]).T @ X
             try:
-                step = np.linalg.solve(hess, X.T @ (d - p))
+                step = np.linalg.solve(hess, X.T @ (iw * (d - p)))
             except np.linalg.LinAlgError as err:
                 raise PropensityScoreError("the logit information matrix is singular", "singular information") from err
             beta += step
@@ -205,7 +212,7 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_
                 converged = True
                 break
         p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-    w = p * (1 - p)
+    w = iw * p * (1 - p)
     info = (X * w[:, None]).T @ X / n
     scale = np.sqrt(np.maximum(np.diag(info), 1e-300))
     # separation shows as a diverging linear index (fitted probabilities at 0 or 1); the information
@@ -230,22 +237,28 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_
     return p, hess_inv_n
 
 
-def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str) -> tuple[float, np.ndarray]:
-    """One panel 2x2 with covariates: (ATT, influence function on the subsample), as DRDID's panel estimators."""
+def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str,
+              iw: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """One panel 2x2 with covariates: (ATT, influence function on the subsample), as DRDID's panel estimators.
+
+    ``iw``: sampling weights, normalised to mean 1 on the subsample as DRDID does; they enter the outcome
+    regression (WLS), the propensity-score logit and the treated/control means."""
     n = len(d)
+    iw = np.ones(n) if iw is None else iw / iw.mean()
     c = 1.0 - d
     if method in ("dr", "reg"):
-        xtx = (X * c[:, None]).T @ X
-        beta = np.linalg.lstsq(xtx, (X * c[:, None]).T @ dy, rcond=None)[0]
+        wc = iw * c
+        xtx = (X * wc[:, None]).T @ X
+        beta = np.linalg.lstsq(xtx, (X * wc[:, None]).T @ dy, rcond=None)[0]
         out_delta = X @ beta
         xpx_inv = np.linalg.inv(xtx / n)
-        lin_ols = (c * (dy - out_delta))[:, None] * X @ xpx_inv
+        lin_ols = (wc * (dy - out_delta))[:, None] * X @ xpx_inv
     if method in ("dr", "ipw"):
-        ps, hess_inv_n = _logit(X, d)
+        ps, hess_inv_n = _logit(X, d, iw=iw)
         ps = np.minimum(ps, 1 - 1e-16)
-        lin_ps = ((d - ps)[:, None] * X) @ hess_inv_n
+        lin_ps = ((iw * (d - ps))[:, None] * X) @ hess_inv_n
     if method == "reg":
-        w_t = d
+        w_t = iw * d
         att_t = w_t * dy
         att_c = w_t * out_delta
         eta_t = att_t.mean() / w_t.mean()
@@ -255,8 +268,8 @@ def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str) -> tupl
         inf_c = (att_c - w_t * eta_c + lin_ols @ m1) / w_t.mean()
         return eta_t - eta_c, inf_t - inf_c
     if method == "ipw":
-        w_t = d
-        w_c = ps * c / (1 - ps)
+        w_t = iw * d
+        w_c = iw * ps * c / (1 - ps)
         att_t = w_t * dy
         att_c = w_c * dy
         eta_t = att_t.mean() / w_t.mean()
@@ -268,8 +281,8 @@ def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str) -> tupl
     # doubly robust (Sant'Anna & Zhao 2020, traditional panel version with trimming)
     trim = np.ones(n)
     trim[c == 1] = (ps[c == 1] < _PS_TRIM).astype(float)
-    w_t = trim * d
-    w_c = trim * ps * c / (1 - ps)
+    w_t = trim * iw * d
+    w_c = trim * iw * ps * c / (1 - ps)
     resid = dy - out_delta
     att_t = w_t * resid
     att_c = w_c * resid
@@ -321,6 +334,7 @@ def att_gt(
     alpha: float = 0.05,
     ps_fallback: Literal["error", "none", "reg"] = "error",
     covariate_period: Literal["earlier", "base"] = "earlier",
+    weights: str | None = None,
 ) -> CSResult:
     """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
 
@@ -331,6 +345,10 @@ def att_gt(
     decides: ``"error"`` (default) refuses with the cell named, ``"none"`` leaves the cell NA (R ``did``,
     csdid), ``"reg"`` estimates it by outcome regression; either way the cells are listed in
     ``fallback_cells`` and ``notes``.
+
+    ``weights`` names a column of time-invariant sampling weights (R ``did``'s ``weightsname``): they enter
+    the propensity score, the outcome regression, the treated and control means of every cell and the
+    cohort shares of the aggregations.
     """
     where = "staggered.cs"
     if control_group not in CONTROL_GROUPS:
@@ -346,9 +364,12 @@ def att_gt(
         raise PilotdidInputError(f"ps_fallback {ps_fallback!r} unknown", where=where, fix=f"use one of {PS_FALLBACKS}")
     covariates = list(covariates or [])
     wide = to_wide(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                   covariates=covariates, cluster=cluster, where=where)
+                   covariates=covariates + ([weights] if weights and weights not in covariates else []),
+                   cluster=cluster, where=where)
     cohort, times, y = wide.cohort, wide.times, wide.outcome
     n = len(cohort)
+    unit_w = None if weights is None else _unit_weights(wide.covariates[weights], wide.units, weights, where)
+    w_all = np.ones(n) if unit_w is None else unit_w
     cells = _cells(wide, base_period, anticipation)
     if not cells:
         raise PilotdidInputError("no treated cohort has a pre-treatment period", where=where,
@@ -379,17 +400,20 @@ def att_gt(
     notes = list(wide.notes)
     if not covariates:
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_t = (dy * treated).sum(axis=0) / n_t
-            mean_c = (dy * control).sum(axis=0) / n_c
+            wt = treated * w_all[:, None]
+            wc = control * w_all[:, None]
+            sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
+            mean_t = (dy * wt).sum(axis=0) / sum_t
+            mean_c = (dy * wc).sum(axis=0) / sum_c
             att = mean_t - mean_c
-            inf = (treated * (dy - mean_t) * (n / n_t) - control * (dy - mean_c) * (n / n_c))
+            inf = (wt * (dy - mean_t) * (n / sum_t) - wc * (dy - mean_c) * (n / sum_c))
         inf = np.where(ok[None, :], inf, 0.0)
     else:
         for k in np.flatnonzero(ok & ~is_base):
             sub = treated[:, k] | control[:, k]
             X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, x_idx[k]] for c in covariates])
             try:
-                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method)
+                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method, iw=w_all[sub])
             except PropensityScoreError as err:
                 cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
                 if ps_fallback == "error":
@@ -401,7 +425,7 @@ def att_gt(
                 fallback_reasons[err.test] = fallback_reasons.get(err.test, 0) + 1
                 if ps_fallback == "none":
                     continue
-                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg")
+                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg", iw=w_all[sub])
             att[k] = a
             inf[sub, k] = f * (n / sub.sum())
     att[is_base] = 0.0
@@ -425,10 +449,27 @@ def att_gt(
                     control_group=control_group, est_method=est_method, base_period=base_period,
                     anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes,
                     covariate_period=covariate_period, ps_fallback=ps_fallback, fallback_cells=fallback_cells,
-                    fallback_reasons=fallback_reasons)
+                    fallback_reasons=fallback_reasons, unit_weights=unit_w, weights_name=weights)
     if fallback_cells:
         out.notes.append(fallback_note(out))
     return out
+
+
+def _unit_weights(values: np.ndarray, units: np.ndarray, name: str, where: str) -> np.ndarray:
+    """One sampling weight per unit (R ``did`` requires them constant within a unit), checked non-negative."""
+    varying = np.flatnonzero(np.ptp(values, axis=1) > 1e-12 * np.maximum(1.0, np.abs(values).max(axis=1)))
+    if len(varying):
+        raise PilotdidInputError(f"weights column {name!r} varies over time within unit {units[varying[0]]!r} "
+                                 f"({len(varying)} unit(s))", where=where,
+                                 fix="Callaway-Sant'Anna takes one sampling weight per unit (as R did): use a "
+                                     "time-invariant weight, e.g. the first year's")
+    w = values[:, 0].astype(float)
+    bad = np.flatnonzero((w < 0) | ~np.isfinite(w))
+    if len(bad) or w.sum() <= 0:
+        raise PilotdidInputError(f"weights column {name!r} has a negative value or sums to 0"
+                                 + (f" (unit {units[bad[0]]!r})" if len(bad) else ""),
+                                 where=where, fix="use non-negative weights with a positive sum")
+    return w
 
 
 def fallback_note(result: CSResult) -> str:
@@ -563,10 +604,18 @@ def bootstrap(result: CSResult, *, draws: int = 999, seed: int = 12345, weights:
 
 # ---------------------------------------------------------------------------------------- aggregation
 
-def _weight_influence(cohort: np.ndarray, cell_groups: np.ndarray, keepers: np.ndarray) -> np.ndarray:
+def _cohort_shares(cohort: np.ndarray, groups: np.ndarray, unit_weights: np.ndarray | None) -> np.ndarray:
+    """P(G = g) per entry of ``groups``: the (sampling-weighted, as R did's ``pg``) cohort share."""
+    w = np.ones(len(cohort)) if unit_weights is None else unit_weights
+    return np.array([np.mean(w * (cohort == g)) for g in groups])
+
+
+def _weight_influence(cohort: np.ndarray, cell_groups: np.ndarray, keepers: np.ndarray,
+                      unit_weights: np.ndarray | None = None) -> np.ndarray:
     """Influence of estimating the cohort-share weights (R ``did``'s ``wif``), (n_units, len(keepers))."""
-    pg = np.array([np.mean(cohort == g) for g in cell_groups[keepers]])
-    ind = (cohort[:, None] == cell_groups[keepers][None, :]).astype(float) - pg[None, :]
+    pg = _cohort_shares(cohort, cell_groups[keepers], unit_weights)
+    w = np.ones(len(cohort)) if unit_weights is None else unit_weights
+    ind = w[:, None] * (cohort[:, None] == cell_groups[keepers][None, :]) - pg[None, :]
     s = pg.sum()
     return ind / s - ind.sum(axis=1, keepdims=True) * (pg / s ** 2)[None, :]
 
@@ -575,10 +624,11 @@ def _weighted(result: CSResult, keepers: np.ndarray) -> tuple[float, np.ndarray]
     tab = result.att_gt
     groups = tab["group"].to_numpy(dtype=float)
     att = tab["att"].to_numpy()
-    pg = np.array([np.mean(result.cohort == g) for g in groups[keepers]])
+    pg = _cohort_shares(result.cohort, groups[keepers], result.unit_weights)
     w = pg / pg.sum()
     est = float(att[keepers] @ w)
-    inf = result.influence[:, keepers] @ w + _weight_influence(result.cohort, groups, keepers) @ att[keepers]
+    inf = (result.influence[:, keepers] @ w
+           + _weight_influence(result.cohort, groups, keepers, result.unit_weights) @ att[keepers])
     return est, inf
 
 
@@ -661,10 +711,12 @@ def aggregate(
         for gg in glist:
             k = np.flatnonzero(use & (g == gg))
             add(gg, k, float(att[k].mean()), result.influence[:, k].mean(axis=1))
-        pgg = np.array([np.mean(result.cohort == gg) for gg in glist])
+        pgg = _cohort_shares(result.cohort, glist, result.unit_weights)
         w = pgg / pgg.sum()
         overall = float(np.array(detail_att) @ w)
-        overall_inf = np.column_stack(detail_inf) @ w + _weight_influence(result.cohort, glist, np.arange(len(glist))) @ np.array(detail_att)
+        overall_inf = (np.column_stack(detail_inf) @ w
+                       + _weight_influence(result.cohort, glist, np.arange(len(glist)), result.unit_weights)
+                       @ np.array(detail_att))
     elif type == "calendar":
         for tt in np.unique(t[use & (t >= g.min())]):
             k = np.flatnonzero(use & (t == tt))

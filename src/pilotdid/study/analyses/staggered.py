@@ -90,7 +90,7 @@ def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[st
     by_reg = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                        covariates=covariates, control_group=control_group, est_method=est_method,
                        base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg",
-                       covariate_period=covariate_period)
+                       covariate_period=covariate_period, weights=ctx.model.weights)
     variants = {"reg": by_reg, "none": cs.without_cells(by_reg, by_reg.fallback_cells) if by_reg.fallback_cells
                 else replace(by_reg, ps_fallback="none")}
 
