@@ -117,14 +117,15 @@ def test_map_legend_counts_add_up_to_the_drawn_prefectures(cbec_map):
     assert sum(counts[:5]) == 105
 
 
-def test_grey_map_gives_every_batch_its_own_grey():
+@pytest.mark.parametrize("style", ["grey", "color"])
+def test_every_batch_prints_its_own_grey(style):
+    """Black-and-white safe in both styles: the 5 batches and 'not treated' differ in luminance by >= 0.09."""
     from matplotlib.colors import to_rgb
 
+    from pilotdid.registry.maps import map_assignment
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    from pilotdid.registry.maps import map_assignment
-
-    fig = treatment_map(map_assignment("cbec", "1-5"), style="grey")
+    fig = treatment_map(map_assignment("cbec", "1-5"), style=style)
     handles = fig.axes[0].get_legend().legend_handles
-    lightness = [round(sum(to_rgb(h.get_facecolor())) / 3, 2) for h in handles[:6]]  # 5 batches + never treated
-    assert len(set(lightness)) == 6 and min(abs(a - b) for a in lightness for b in lightness if a != b) >= 0.09
+    luminance = [0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in (to_rgb(h.get_facecolor()) for h in handles[:6])]
+    assert min(abs(a - b) for i, a in enumerate(luminance) for b in luminance[i + 1:]) >= 0.09

@@ -29,7 +29,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.report.figures.style import label_language, new_figure
 
-NEVER_COLOUR = "#ececec"
+NEVER_COLOUR = "#f5f5f5"
 OTHER_COLOUR = "#ffffff"  # Taiwan, Hong Kong, Macao and units outside the city table: outlined and dotted
 OTHER_HATCH = "...."
 PARENT_HATCH = "xxxx"
@@ -41,7 +41,8 @@ INSET_EXTENT = (105.5, 124.5, 2.5, 25.0)
 SIMPLIFY_DEGREES = 0.02
 #: Batch fills by style, first batch first; both run dark to light so a black-and-white print keeps them apart.
 BATCH_FILLS = {
-    "color": ["#7f0000", "#c0392b", "#e67e22", "#f4c542", "#fbe7a1", "#4d9221", "#b8e186"],
+    # YlOrRd picked at luminance 0.12, 0.30, 0.50, 0.68, 0.84 (never treated: 0.96): apart in black and white too
+    "color": ["#840026", "#e7231e", "#fc6330", "#fea044", "#fed572", "#4d9221", "#b8e186"],
     "grey": ["#1a1a1a", "#4d4d4d", "#7a7a7a", "#a3a3a3", "#c8c8c8", "#333333", "#8c8c8c"],
 }
 #: Per-batch hatching in the grey style, so neighbouring greys stay apart even on a poor printer.
