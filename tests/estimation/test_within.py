@@ -37,3 +37,31 @@ def test_count_singletons_uses_it():
     # unit 2 and unit 4 are singletons; then every year still has two rows
     assert n == 2 and list(mask) == [False, False, True, False, False, True]
     assert count_singletons(frame, [])[0] == 0
+
+
+def _dummy_residuals(codes: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """x minus its least-squares fit on every factor's dummies (dense numpy lstsq: the reference)."""
+    dummies = np.column_stack([np.eye(int(c.max()) + 1)[c] for c in codes])
+    return x - dummies @ np.linalg.lstsq(dummies, x, rcond=None)[0]
+
+
+def test_two_way_demeaning_is_exact_on_unbalanced_and_disconnected_layouts():
+    from pilotdid.estimation.within import FixedEffectPartialler
+
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        units, periods = int(rng.integers(3, 40)), int(rng.integers(2, 12))
+        unit = np.repeat(np.arange(units), periods)
+        period = np.tile(np.arange(periods), units)
+        keep = rng.random(unit.size) > rng.uniform(0.05, 0.5)
+        if seed % 3 == 0:  # two disconnected blocks: units < half only in early periods, the rest only late
+            keep &= (unit < units // 2) == (period < periods // 2)
+        unit, period = pd.factorize(unit[keep], sort=True)[0], pd.factorize(period[keep], sort=True)[0]
+        if unit.size < 3:
+            continue
+        x = rng.normal(size=(unit.size, 3))
+        partialler = FixedEffectPartialler([unit, period])
+        assert not partialler.balanced_two_way or keep.all()
+        np.testing.assert_allclose(partialler.demean(x), _dummy_residuals([unit, period], x), atol=1e-11)
+        # the factor order does not matter
+        np.testing.assert_allclose(FixedEffectPartialler([period, unit]).demean(x), partialler.demean(x), atol=1e-11)

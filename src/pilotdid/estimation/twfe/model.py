@@ -12,7 +12,8 @@ effect): ``L = e_cons`` for the base-levels intercept of ``reg … i.city i.year
 ``ȳ − x̄'b`` of ``areg``/``xtreg, fe``/``reghdfe`` (the weighted residuals sum to zero, so
 ``ȳ = cons + x̄'b + Σ share_l δ_l``). Because the constant is a linear function ``a'y`` of the
 outcome, its clustered variance is ``q · Σ_g (a_g'e_g)²`` with ``a = W X (X'WX)⁻¹ L`` — one sparse
-solve, no dense dummy matrix.
+solve, no dense dummy matrix. For reghdfe's constant (every fixed effect absorbed, unweighted) ``a`` has a
+closed form in the demeaned regressors pyfixest already holds, and no dummy matrix is built at all.
 """
 
 from __future__ import annotations
@@ -137,13 +138,21 @@ def _constant(
     weights: np.ndarray,
     clusters: np.ndarray,
     factor: float,
+    demeaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float] | None:
-    """The preset's intercept and its clustered SE (None for presets that report none)."""
+    """The preset's intercept and its clustered SE (None for presets that report none).
+
+    ``demeaned`` = (regressors with every fixed effect partialled out, slopes), when available: then the
+    mean-based constant with all fixed effects absorbed (reghdfe) is computed in closed form.
+    """
     if preset.constant is None:
         return None
     frame = prepared.frame
     if _extra_components(frame, prepared.fixed_effects):
         return {"unidentified": True}
+    n_abs = len(prepared.fixed_effects) if preset.n_absorbed is None else preset.n_absorbed
+    if preset.constant == CONSTANT_MEAN and n_abs == len(prepared.fixed_effects) and demeaned is not None:
+        return _mean_constant(prepared, residuals, weights, clusters, factor, *demeaned)
     X, blocks = _lsdv_matrix(frame, prepared.regressors, prepared.fixed_effects)
     W = sp.diags(weights)
     XtWX = (X.T @ W @ X).tocsc()
@@ -176,6 +185,25 @@ def _constant(
     var = factor * float(scores @ scores)
     se = float(np.sqrt(var))
     return {"coef": coef, "se": se, "_lsdv_beta": beta}
+
+
+def _mean_constant(prepared: TwfeData, residuals, weights, clusters, factor, x_within, slopes) -> dict[str, float]:
+    """reghdfe's constant ȳ − x̄'b and its clustered SE in closed form (every fixed effect absorbed).
+
+    As a linear function of y it is a'y with a = w/Σw − W X̃ (X̃'WX̃)⁻¹ x̄ (X̃ = the regressors after the
+    fixed effects): the same functional as L'β of the dummy-variable regression (the weighted residuals
+    sum to zero), so the same SE, without the sparse dummy solve.
+    """
+    frame = prepared.frame
+    x = frame[prepared.regressors].to_numpy(dtype=float)
+    y = frame[prepared.outcome].to_numpy(dtype=float)
+    total = weights.sum()
+    x_bar = weights @ x / total
+    coef = float(weights @ y / total - x_bar @ slopes)
+    wx = weights[:, None] * x_within
+    a = weights / total - wx @ np.linalg.solve(x_within.T @ wx, x_bar)
+    scores = np.bincount(clusters, weights=a * residuals)
+    return {"coef": coef, "se": float(np.sqrt(factor * float(scores @ scores))), "_lsdv_beta": None}
 
 
 def fit_twfe(
@@ -278,8 +306,18 @@ def fit_twfe(
     y = work["y__"].to_numpy()
     w = work["w__"].to_numpy() if weights else np.ones(n_obs)
     residuals = np.asarray(fit.resid(), dtype=float)
+    demeaned = None
+    if not weights and preset.constant == CONSTANT_MEAN and len(fixed_effects) <= 2:
+        # exact within transformation (not pyfixest's iterative one, tol 1e-10): the constant and its SE are
+        # then the dummy-variable solution's to rounding
+        from pilotdid.estimation.within import FixedEffectPartialler
+
+        partialler = FixedEffectPartialler([pd.factorize(frame[fe], sort=True)[0] for fe in fixed_effects])
+        within = partialler.demean(np.column_stack([frame[prepared.regressors].to_numpy(dtype=float), y]))
+        x_within = within[:, :-1]
+        demeaned = (x_within, np.linalg.lstsq(x_within, within[:, -1], rcond=None)[0])
     constant = _constant(
-        prepared, preset, residuals, w, clusters if cluster else np.arange(n_obs), factor
+        prepared, preset, residuals, w, clusters if cluster else np.arange(n_obs), factor, demeaned
     )
     if constant is not None and constant.get("unidentified"):
         constant = None
@@ -288,7 +326,8 @@ def fit_twfe(
             "intercept is not identified (slopes and SEs are unaffected)"
         )
     if constant is not None:
-        lsdv_slopes = constant.pop("_lsdv_beta")[1 : 1 + len(terms)]
+        lsdv_beta = constant.pop("_lsdv_beta")
+        lsdv_slopes = coef if lsdv_beta is None else lsdv_beta[1 : 1 + len(terms)]
         if not np.allclose(lsdv_slopes, coef, rtol=1e-6, atol=1e-8 * (1 + np.abs(coef).max())):
             raise RuntimeError("internal: the dummy-variable solve disagrees with pyfixest's slopes")
         tc = constant["coef"] / constant["se"] if constant["se"] > 0 else np.nan
