@@ -255,12 +255,15 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first
 
 
 def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
-               covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05) -> EventStudyResult:
-    """Borusyak, Jaravel & Spiess (2024) imputation estimator: event study and overall ATT."""
+               covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
+               weights: str | None = None) -> EventStudyResult:
+    """Borusyak, Jaravel & Spiess (2024) imputation estimator: event study and overall ATT.
+
+    ``weights``: analytic weights (weighted stage 1, weighted means, weighted variances)."""
     from pilotdid.estimation.staggered.bjs import imputation as _bjs
 
     return _bjs(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                covariates=list(covariates or []), cluster=cluster, alpha=alpha)
+                covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
 
 def bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str) -> BaconResult:

@@ -120,3 +120,68 @@ def test_treated_rows_without_an_untreated_period_or_unit_are_counted_and_left_o
     assert any("10 treated observation(s) left out" in n for n in res.notes)
     kept = df[df.unit != 0]
     assert res.att == pytest.approx(bjs.imputation(kept, **KW).att, abs=1e-12)
+
+
+def _weighted_closed_form(df: pd.DataFrame, covariates: list[str], cluster: str, weights: str):
+    """Dense weighted imputation: WLS stage 1 on dummies, weighted means, weighted Gardner GMM and BJS variances."""
+    w = df[weights].to_numpy(float)
+    g = df.first_treat.to_numpy(float)
+    t = df.year.to_numpy(float)
+    treated = (g > 0) & (t >= g)
+    x1 = np.column_stack([df[covariates].to_numpy(float), pd.get_dummies(df.unit).to_numpy(float),
+                          pd.get_dummies(df.year).to_numpy(float)[:, 1:]])
+    x10 = x1 * (~treated)[:, None]
+    y = df.y.to_numpy(float)
+    sw = np.sqrt(w)
+    theta = np.linalg.lstsq(x1[~treated] * sw[~treated, None], y[~treated] * sw[~treated], rcond=None)[0]
+    resid = y - x1 @ theta
+    rel = np.where(g > 0, t - g, np.nan)
+    rel_times = np.unique(rel[g > 0])
+    clusters = df[cluster].to_numpy()
+    cell = pd.Series(list(zip(g, rel)))
+    tau_bar = (pd.Series(w * resid).groupby(cell).transform("sum") / pd.Series(w).groupby(cell).transform("sum")).to_numpy()
+    x10_w_x10 = x10.T @ (w[:, None] * x10)
+
+    def gardner(x2):
+        b = np.linalg.solve(x2.T @ (w[:, None] * x2), x2.T @ (w * resid))
+        u2 = resid - x2 @ b
+        gamma = np.linalg.solve(x10_w_x10, x1.T @ (w[:, None] * x2)).T  # X2'W X1 (X10'W X10)^-1
+        bread = np.linalg.inv(x2.T @ (w[:, None] * x2))
+        vcov = np.zeros((x2.shape[1],) * 2)
+        for c in np.unique(clusters):
+            r = clusters == c
+            score = bread @ (x2[r].T @ (w[r] * u2[r]) - gamma @ (x10[r].T @ (w[r] * resid[r])))
+            vcov += np.outer(score, score)
+        return b, vcov
+
+    def bjs_se(v_treated):
+        """v = v_treated on treated rows, -W0 X10 (X10'W X10)^-1 X1' v_treated on untreated rows."""
+        v = np.where(treated, v_treated, -w * (x10 @ np.linalg.solve(x10_w_x10, x1.T @ (v_treated * treated))))
+        eps = np.where(treated, resid - tau_bar, resid)
+        return np.sqrt(sum(np.sum(v[clusters == c] * eps[clusters == c]) ** 2 for c in np.unique(clusters)))
+
+    coef, vcov = gardner(np.column_stack([(rel == e).astype(float) for e in rel_times]))
+    att, att_v = gardner(treated[:, None].astype(float))
+    bjs_event = [bjs_se(w * (rel == e) / np.sum(w * (rel == e))) if e >= 0 else np.nan for e in rel_times]
+    return (float(att[0]), float(np.sqrt(att_v[0, 0])), bjs_se(w * treated / np.sum(w * treated)), coef,
+            np.sqrt(np.diag(vcov)), np.array(bjs_event))
+
+
+@pytest.mark.parametrize(("seed", "covariates", "cluster"), [(11, [], "unit"), (12, ["x1", "x2"], "region")])
+def test_weighted_imputation_is_exact_against_the_dense_weighted_closed_form(seed, covariates, cluster):
+    df = _panel(seed)
+    df["pop"] = np.random.default_rng(seed).uniform(0.2, 4.0, len(df))  # varies by row (Stata aw)
+    res = bjs.imputation(df, **KW, covariates=covariates, cluster=cluster, weights="pop")
+    att, att_se, att_bjs, coef, se, bjs_event = _weighted_closed_form(df, covariates, cluster, "pop")
+    assert res.att == pytest.approx(att, abs=1e-10)
+    assert res.se == pytest.approx(att_se, abs=1e-10)
+    conservative = res.alternative_se[bjs.BJS_CONSERVATIVE]
+    assert conservative["se"] == pytest.approx(att_bjs, abs=1e-10)
+    np.testing.assert_allclose(res.table.coef.to_numpy(), coef, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(res.table.se.to_numpy(), se, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(conservative["table"].se.to_numpy(), bjs_event, atol=1e-10, rtol=0)
+    unweighted = bjs.imputation(df, **KW, covariates=covariates, cluster=cluster)
+    assert abs(res.att - unweighted.att) > 1e-4  # the weights matter
+    same = bjs.imputation(df.assign(pop=2.0), **KW, covariates=covariates, cluster=cluster, weights="pop")
+    assert same.att == pytest.approx(unweighted.att, abs=1e-12)
+    assert same.se == pytest.approx(unweighted.se, abs=1e-12)

@@ -74,7 +74,7 @@ stacked_window = [-2, 1]
 """
 
 
-def _run(tmp_path, panel, weights='weights = "pop"', estimators='["cs", "sa", "etwfe", "stacked", "twowayfeweights"]', extra=""):
+def _run(tmp_path, panel, weights='weights = "pop"', estimators='["cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights"]', extra=""):
     panel.to_csv(tmp_path / "panel.csv", index=False)
     (tmp_path / "study.toml").write_text(STUDY.format(weights=weights, estimators=estimators, extra=extra),
                                          encoding="utf-8")

@@ -405,7 +405,7 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
                      "staggered", "paper_comparison")
 #: staggered estimators that take analytic weights
-WEIGHTED_ESTIMATORS = ("cs", "sa", "etwfe", "stacked", "twowayfeweights")
+WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights")
 
 
 def _check_weighted_analyses(spec) -> None:

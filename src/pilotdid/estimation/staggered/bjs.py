@@ -23,6 +23,11 @@ Two variances, both clustered (default: by unit), both without a small-sample fa
 
 Treated observations whose unit or period has no untreated observation cannot be imputed: they are
 left out and counted in the notes.
+
+Weights (``weights``, analytic, Stata aw / R ``didimputation``'s ``wname``): stage 1 is weighted least squares
+on the untreated rows, each estimate a weighted mean of Y - imputed Y(0) over its treated rows, and both
+variances use the weighted scores (Gardner: WLS second stage, X2'W X1 (X10'W X10)^-1 first-stage term; BJS:
+implied weights v = w / sum w on treated rows, tau-bar the weighted cell mean).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample
 from pilotdid.estimation.staggered.results import EventStudyResult
 
@@ -48,18 +54,21 @@ class UntreatedFixedEffects:
     ``unit`` and ``time`` are integer codes over all rows; ``untreated`` marks the estimation rows.
     """
 
-    def __init__(self, unit: np.ndarray, time: np.ndarray, untreated: np.ndarray, covariates: np.ndarray):
+    def __init__(self, unit: np.ndarray, time: np.ndarray, untreated: np.ndarray, covariates: np.ndarray,
+                 weights: np.ndarray | None = None):
         self.untreated = untreated
+        #: row weights of weighted least squares (all rows; ones = OLS)
+        self.w = np.ones(len(unit)) if weights is None else weights
         self.n_units = int(unit.max()) + 1 if len(unit) else 0
         self.n_times = int(time.max()) + 1 if len(time) else 0
         # eliminate the factor with more levels, solve the other's small Schur complement
         self.swap = self.n_times > self.n_units
         self.big, self.small = (time, unit) if self.swap else (unit, time)
         self.n_big, self.n_small = (self.n_times, self.n_units) if self.swap else (self.n_units, self.n_times)
-        big0, small0 = self.big[untreated], self.small[untreated]
-        self.count_big = np.bincount(big0, minlength=self.n_big).astype(float)
-        self.count_small = np.bincount(small0, minlength=self.n_small).astype(float)
-        counts = sparse.csr_matrix((np.ones(len(big0)), (big0, small0)), shape=(self.n_big, self.n_small))
+        big0, small0, w0 = self.big[untreated], self.small[untreated], self.w[untreated]
+        self.count_big = np.bincount(big0, w0, minlength=self.n_big).astype(float)
+        self.count_small = np.bincount(small0, w0, minlength=self.n_small).astype(float)
+        counts = sparse.csr_matrix((w0, (big0, small0)), shape=(self.n_big, self.n_small))
         inv_big = np.divide(1.0, self.count_big, out=np.zeros(self.n_big), where=self.count_big > 0)
         self.counts = counts
         self.inv_big = inv_big
@@ -72,7 +81,7 @@ class UntreatedFixedEffects:
         if covariates.shape[1]:
             fe_x = self.fe_fit(*self.sums(self.x0))
             self.x0_within = self.x0 - self.fitted(fe_x, rows=untreated)
-            self.xtx_pinv = np.linalg.pinv(self.x0_within.T @ self.x0_within)
+            self.xtx_pinv = np.linalg.pinv(self.x0_within.T @ (w0[:, None] * self.x0_within))
         #: rows (all) whose unit and period both have an untreated observation: the imputable ones
         self.identified = (self._count_unit()[unit] > 0) & (self._count_time()[time] > 0)
 
@@ -83,10 +92,10 @@ class UntreatedFixedEffects:
         return self.count_big if self.swap else self.count_small
 
     def sums(self, values: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-level sums of ``values`` (n_rows[, k]) over ``rows`` (default: the untreated rows)."""
+        """Per-level weighted sums of ``values`` (n_rows[, k]) over ``rows`` (default: the untreated rows)."""
         rows = self.untreated if rows is None else rows
         big, small = self.big[rows], self.small[rows]
-        values = values.reshape(len(big), -1)
+        values = values.reshape(len(big), -1) * self.w[rows][:, None]
         sb = np.column_stack([np.bincount(big, v, minlength=self.n_big) for v in values.T])
         ss = np.column_stack([np.bincount(small, v, minlength=self.n_small) for v in values.T])
         return sb, ss
@@ -110,7 +119,7 @@ class UntreatedFixedEffects:
         if not self.x.shape[1]:
             return self.fitted(fe, rows=self.untreated)
         m = self.fitted(fe, rows=self.untreated)
-        beta = self.xtx_pinv @ (sum_x - self.x0.T @ m)
+        beta = self.xtx_pinv @ (sum_x - self.x0.T @ (self.w[self.untreated][:, None] * m))
         xb = self.x0 @ beta
         fe_xb = self.fe_fit(*self.sums(xb))
         return m - self.fitted(fe_xb, rows=self.untreated) + xb
@@ -121,7 +130,7 @@ class UntreatedFixedEffects:
         beta = np.zeros((self.x.shape[1], 1))
         if self.x.shape[1]:
             y0_within = y0[:, None] - self.fitted(self.fe_fit(*self.sums(y0)), rows=self.untreated)
-            beta = self.xtx_pinv @ (self.x0_within.T @ y0_within)
+            beta = self.xtx_pinv @ (self.x0_within.T @ (self.w[self.untreated][:, None] * y0_within))
         fe = self.fe_fit(*self.sums(y0 - (self.x0 @ beta)[:, 0]))
         return self.fitted(fe)[:, 0] + (self.x @ beta)[:, 0], beta[:, 0]
 
@@ -136,11 +145,14 @@ def imputation(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    weights: str | None = None,
 ) -> EventStudyResult:
-    """BJS imputation event study (all relative times) and overall ATT, Gardner and BJS variances."""
+    """BJS imputation event study (all relative times) and overall ATT, Gardner and BJS variances.
+
+    ``weights``: a column of analytic weights (see the module docstring)."""
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                            covariates=covariates, cluster=cluster, where="staggered.bjs")
+                            covariates=covariates, cluster=cluster, where="staggered.bjs", weights=weights)
     g = pd.to_numeric(df[first_treat], errors="coerce").fillna(0).to_numpy(dtype=float)
     t_values = df[time].to_numpy(dtype=float)
     y = df[outcome].to_numpy(dtype=float)
@@ -150,16 +162,21 @@ def imputation(
     cl = cluster or unit
     cluster_codes = pd.factorize(df[cl], sort=True)[0]
     treated = (g > 0) & (t_values >= g)
+    w = df[weights].to_numpy(dtype=float) if weights else np.ones(len(df))
+    if weights and not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        bad = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
+        raise PilotdidInputError(f"weights column {weights!r} is missing or negative at data row {df.index[bad] + 1}",
+                                 where="staggered.bjs", fix="use non-negative weights in every row")
 
-    fe = UntreatedFixedEffects(unit_codes, time_codes, ~treated, x)
+    fe = UntreatedFixedEffects(unit_codes, time_codes, ~treated, x, w)
     lost = treated & ~fe.identified
     if lost.any():
         notes.append(f"{int(lost.sum())} treated observation(s) left out of the imputation estimator: their unit or "
                      "period has no untreated observation to impute from.")
         keep = ~lost
-        y, x, g, t_values, treated = y[keep], x[keep], g[keep], t_values[keep], treated[keep]
+        y, x, g, t_values, treated, w = y[keep], x[keep], g[keep], t_values[keep], treated[keep], w[keep]
         unit_codes, time_codes, cluster_codes = unit_codes[keep], time_codes[keep], cluster_codes[keep]
-        fe = UntreatedFixedEffects(unit_codes, time_codes, ~treated, x)
+        fe = UntreatedFixedEffects(unit_codes, time_codes, ~treated, x, w)
     fitted, _ = fe.fit_outcome(y)
     resid = y - fitted  # stage-1 residual on untreated rows, Y - imputed Y(0) on treated rows
     untreated = ~treated
@@ -171,33 +188,34 @@ def imputation(
     zc = stats.norm.ppf(1 - alpha / 2)
 
     def correction(column: np.ndarray) -> np.ndarray:
-        """Per-cluster first-stage term sum_j v_j u1_j, v = X10 (X10'X10)^-1 X1' column (Gardner's GMM term)."""
+        """Per-cluster first-stage term sum_j w_j v_j u1_j, v = X10 (X10'W X10)^-1 X1'W column (Gardner's GMM term)."""
         sum_big, sum_small = fe.sums(column, rows=np.ones(len(column), dtype=bool))
-        sum_x = x.T @ column if x.shape[1] else None
+        sum_x = x.T @ (w * column) if x.shape[1] else None
         v = fe.solve(sum_big, sum_small, None if sum_x is None else sum_x[:, None])[:, 0]
-        return np.bincount(cluster_codes[untreated], v * resid[untreated], minlength=n_clusters)
+        return np.bincount(cluster_codes[untreated], v * w[untreated] * resid[untreated], minlength=n_clusters)
 
     cell = np.unique(np.column_stack([g, np.where(ever, rel, -np.inf)]), axis=0, return_inverse=True)[1].ravel()
 
     def cell_means(rows: np.ndarray) -> np.ndarray:
-        """Mean Y - Y0_hat of each treated row's cohort x event-time cell (BJS's tau-bar)."""
-        sums = np.bincount(cell[rows], resid[rows], minlength=cell.max() + 1)
-        counts = np.bincount(cell[rows], minlength=cell.max() + 1)
+        """(Weighted) mean Y - Y0_hat of each treated row's cohort x event-time cell (BJS's tau-bar)."""
+        sums = np.bincount(cell[rows], w[rows] * resid[rows], minlength=cell.max() + 1)
+        counts = np.bincount(cell[rows], w[rows], minlength=cell.max() + 1)
         return sums[cell[rows]] / counts[cell[rows]]
 
-    # event study: one column per relative time; X2'X2 is diagonal (counts)
+    # event study: one column per relative time; X2'W X2 is diagonal (weighted counts)
     coef = np.empty(len(rel_times))
     scores = np.empty((n_clusters, len(rel_times)))
     bjs_se = np.full(len(rel_times), np.nan)
     for k, e in enumerate(rel_times):
         rows = rel == e
-        n_k = rows.sum()
-        coef[k] = resid[rows].mean()
+        n_k = w[rows].sum()
+        coef[k] = float(w[rows] @ resid[rows]) / n_k
         first_stage = correction(rows.astype(float))
-        second = np.bincount(cluster_codes[rows], resid[rows] - coef[k], minlength=n_clusters)
+        second = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - coef[k]), minlength=n_clusters)
         scores[:, k] = (second - first_stage) / n_k
         if e >= 0:
-            recentred = np.bincount(cluster_codes[rows], resid[rows] - cell_means(rows), minlength=n_clusters)
+            recentred = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - cell_means(rows)),
+                                    minlength=n_clusters)
             bjs_se[k] = np.sqrt(np.sum(((recentred - first_stage) / n_k) ** 2))
     vcov = scores.T @ scores
     se = np.sqrt(np.diag(vcov))
@@ -205,16 +223,18 @@ def imputation(
                           "ci_low": coef - zc * se, "ci_high": coef + zc * se, "bjs_se": bjs_se})
 
     # overall ATT: the treatment dummy as the one second-stage column
-    n_treated = treated.sum()
-    att = float(resid[treated].mean())
+    n_treated = w[treated].sum()
+    att = float(w[treated] @ resid[treated]) / n_treated
     first_stage = correction(treated.astype(float))
-    second = np.bincount(cluster_codes[treated], resid[treated] - att, minlength=n_clusters)
+    second = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - att), minlength=n_clusters)
     att_se = float(np.sqrt(np.sum(((second - first_stage) / n_treated) ** 2)))
-    recentred = np.bincount(cluster_codes[treated], resid[treated] - cell_means(treated), minlength=n_clusters)
+    recentred = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - cell_means(treated)),
+                            minlength=n_clusters)
     att_bjs_se = float(np.sqrt(np.sum(((recentred - first_stage) / n_treated) ** 2)))
     result = EventStudyResult(estimator="bjs", table=table.drop(columns="bjs_se"), att=att, se=att_se,
                               ci_low=att - zc * att_se, ci_high=att + zc * att_se, vcov=vcov, reference=None,
-                              se_method=f"Gardner (2021) two-stage GMM, clustered by {cl} (as pyfixest did2s)",
+                              se_method=f"Gardner (2021) two-stage GMM, clustered by {cl} (as pyfixest did2s)"
+                              + (f", weighted by {weights}" if weights else ""),
                               notes=notes)
     result.alternative_se[BJS_CONSERVATIVE] = {
         "se": att_bjs_se, "table": table[["rel_time", "bjs_se"]].rename(columns={"bjs_se": "se"})}
