@@ -5,7 +5,8 @@ One entry point, :func:`map_tasks`, used for specification grids and for blocks 
 * ``jobs=1`` and no scheduler — a plain loop in this process (no pickling, easiest to debug);
 * ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes;
 * ``scheduler="dask"`` — a ``dask.distributed.LocalCluster`` with ``jobs`` worker processes
-  (2 when ``jobs`` is 1), one thread each, no dashboard, closed when the work is done;
+  (2 when ``jobs`` is 1), one thread each, no dashboard (its HTTP endpoints on a free local port, so
+  port 8787 need not be free), closed when the work is done;
 * ``scheduler="tcp://HOST:PORT"`` — a ``dask.distributed.Client`` connected to an existing
   scheduler (the cluster is left running; only the client is closed).
 
@@ -248,8 +249,10 @@ def _open_dask(jobs: int, scheduler: str):
         raise PilotdidInputError("--scheduler needs dask.distributed, which is not installed", where="command line",
                                  fix='pip install "dask[distributed]"') from None
     if scheduler == "dask":
+        # no dashboard; the scheduler's HTTP endpoints (health, metrics) still start, so bind them to a free
+        # local port: with dashboard_address=None Dask tries :8787 and, when another program holds it, warns
         cluster = LocalCluster(n_workers=jobs if jobs > 1 else 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False})
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT), None

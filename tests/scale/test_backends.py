@@ -3,6 +3,9 @@ and block-size independence of the placebo draws."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,13 +30,27 @@ def design(panel):
                                  treatment=TREAT, controls=["x1", "x2"])
 
 
+@contextlib.contextmanager
+def dask_default_dashboard_port_taken():
+    """Occupy Dask's default dashboard port 8787, as another program on the machine may (if something
+    already holds it, that is the same situation)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        try:
+            blocker.bind(("0.0.0.0", 8787))
+            blocker.listen(1)
+        except OSError:
+            pass  # taken already
+        yield
+
+
 @pytest.fixture(scope="module")
 def dask_session():
-    """One 2-worker LocalCluster for the module (start-up costs seconds)."""
+    """One 2-worker LocalCluster for the module (start-up costs seconds), started while port 8787 is taken:
+    the cluster must not need it (and must not warn about it: warnings are errors in the tests)."""
     pytest.importorskip("distributed")
     from pilotdid import parallel
 
-    with parallel.backend_session(2, "dask"):
+    with dask_default_dashboard_port_taken(), parallel.backend_session(2, "dask"):
         assert (2, "dask") in parallel._SESSION
         yield
     assert parallel._SESSION == {}
