@@ -107,8 +107,17 @@ def test_bad_weights_are_refused_with_the_row(tmp_path, panel, bad, message):
 def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
     with pytest.raises(PilotdidInputError, match="estimator.*bacon.*do not take regression weights"):
         _run(tmp_path, panel, estimators='["bacon", "etwfe"]')
-    with pytest.raises(PilotdidInputError, match="analysis placebo does not take regression weights"):
-        _run(tmp_path, panel, extra="[analyses.placebo]\ndraws = 9")
+    with pytest.raises(PilotdidInputError, match="analysis pretrends does not take regression weights"):
+        _run(tmp_path, panel, extra="[analyses.pretrends]")
+
+
+def test_weighted_placebo_analysis_centres_on_the_weighted_baseline(tmp_path, panel):
+    run = _run(tmp_path, panel, estimators='["sa"]', extra="[analyses.placebo]\ndraws = 19\nin_time = [1]")
+    placebo = run.outputs["placebo"].results["placebo"]
+    base = [r for r in run.outputs["baseline"].estimates if r["term"] == "did"][-1]
+    assert placebo["actual"] == pytest.approx(base["coef"], rel=1e-8)
+    assert placebo["actual_se"] == pytest.approx(base["se"], rel=1e-6)
+    assert any("weighted by pop" in n for n in run.outputs["placebo"].notes)
 
 
 def test_weighted_sun_abraham_equals_the_replicated_panel(panel):

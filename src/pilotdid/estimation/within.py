@@ -29,16 +29,26 @@ class FixedEffectPartialler:
     ``MAX_DENSE_LEVELS`` levels (years, quarters, provinces; a k x k dense matrix). Otherwise, and for
     three or more factors: alternating projections (method of Gaure 2013, as in pyfixest/fixest),
     iterated until the largest change is below ``tol``.
+
+    ``weights`` (positive, one per row): the weighted within transformation x - D (D'WD)^- D'W x of weighted
+    least squares; the complete-layout shortcuts do not hold then, so the exact Schur complement (two
+    factors) or weighted alternating projections are used.
     """
 
     MAX_DENSE_LEVELS = 2_000  # 2,000^2 doubles = 32 MB and one eigh of that size (~1 s): still cheaper than iterating
 
-    def __init__(self, codes: Sequence[np.ndarray], *, tol: float = 1e-14, max_iter: int = 100_000):
+    def __init__(self, codes: Sequence[np.ndarray], *, tol: float = 1e-14, max_iter: int = 100_000,
+                 weights: np.ndarray | None = None):
         self.codes = [np.asarray(c, dtype=np.int64) for c in codes]
         self.n = self.codes[0].shape[0] if self.codes else 0
         self.n_levels = [int(c.max()) + 1 if c.size else 0 for c in self.codes]
         self.indicators = [indicator_matrix(c, k) for c, k in zip(self.codes, self.n_levels)]
-        self.counts = [np.bincount(c, minlength=k).astype(float) for c, k in zip(self.codes, self.n_levels)]
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        if self.weights is not None:  # weighted sums: the indicator rows carry the weights
+            self.indicators = [(ind @ sp.diags(self.weights)).tocsr() for ind in self.indicators]
+            self.counts = [np.bincount(c, self.weights, minlength=k) for c, k in zip(self.codes, self.n_levels)]
+        else:
+            self.counts = [np.bincount(c, minlength=k).astype(float) for c, k in zip(self.codes, self.n_levels)]
         self.tol = tol
         self.max_iter = max_iter
         self.balanced_two_way = (
@@ -58,7 +68,8 @@ class FixedEffectPartialler:
         """x minus its least-squares fit on both factors' dummies, for any two-way layout (in place)."""
         if self._schur is None:
             big, small = (0, 1) if self.n_levels[0] >= self.n_levels[1] else (1, 0)
-            pairs = (self.indicators[big] @ self.indicators[small].T).tocsr()  # level-pair counts
+            small_rows = indicator_matrix(self.codes[small], self.n_levels[small])  # unweighted: W enters once
+            pairs = (self.indicators[big] @ small_rows.T).tocsr()  # level-pair (weighted) counts
             inv_big = 1.0 / self.counts[big]
             schur = np.diag(self.counts[small]) - (pairs.T @ sp.diags(inv_big) @ pairs).toarray()
             values, vectors = np.linalg.eigh(schur)
@@ -86,12 +97,12 @@ class FixedEffectPartialler:
             return x
         if len(self.codes) == 1:
             return x - self._means(0, x)[self.codes[0]]
-        if self.grid:
+        if self.grid and self.weights is None:
             cube = x.reshape(self.n_levels[0], self.n_levels[1], -1)
             cube -= cube.mean(axis=1, keepdims=True)
             cube -= cube.mean(axis=0, keepdims=True)
             return x
-        if self.balanced_two_way:
+        if self.balanced_two_way and self.weights is None:
             # one sweep each way is exact in a complete layout: x - unit mean - time mean + grand mean
             x -= self._means(0, x)[self.codes[0]]
             x -= self._means(1, x)[self.codes[1]]

@@ -24,6 +24,11 @@ For a balanced unit x period grid clustered by unit (the usual city/county/firm 
 array is built at all: each draw's coefficient and SE follow from per-unit suffix sums of the
 residualised outcome and control basis (:meth:`PlaceboDesign.estimate_draws`), several times faster.
 
+Weights (analytic, Stata aw): weighted FWL — the outcome, controls and each draw's treatment column get the
+weighted within transformation and are multiplied by sqrt(w), after which every formula above is ordinary
+least squares (CRV1 scores sum w d~ e per cluster, as weighted pyfixest). The grid shortcut is unweighted
+only; weighted draws go through :meth:`PlaceboDesign.estimate`.
+
 Seeding: draws come in fixed chunks of :data:`RNG_CHUNK`; chunk ``c`` uses
 ``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(c,))))``. The memory block size is
 therefore irrelevant to the result: the same seed gives the same draws for any ``block_size``.
@@ -258,6 +263,7 @@ class PlaceboDesign:
     fe_nested: list[bool]
     candidate_years: np.ndarray
     notes: list[str]
+    sqrt_weights: np.ndarray | None = None  # sqrt of the analytic weights (rows in design order); None = OLS
 
     @property
     def nobs(self) -> int:
@@ -268,7 +274,7 @@ class PlaceboDesign:
         cls, data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
         treatment: str | None = None, controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None,
         cluster: str | None = None, drop_singletons: bool = True, tol: float = 1e-14,
-        adoption_years: Sequence[float] | None = None,
+        adoption_years: Sequence[float] | None = None, weights: str | None = None,
     ) -> PlaceboDesign:
         """Check the inputs, drop incomplete rows (counted in ``notes``), partial out FE and controls."""
         fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
@@ -277,6 +283,8 @@ class PlaceboDesign:
         needed = [outcome, unit, time, first_treat, *controls, *fixed_effects, cluster]
         if treatment:
             needed.append(treatment)
+        if weights:
+            needed.append(weights)
         missing_cols = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing_cols:
             raise PilotdidInputError(f"placebo: column(s) {missing_cols} not in the panel", where="placebo",
@@ -287,6 +295,14 @@ class PlaceboDesign:
         if not complete.all():
             notes.append(f"placebo: {int((~complete).sum())} rows with a missing value in the model's columns dropped")
             frame = frame.loc[complete]
+        if weights:
+            w_values = frame[weights].to_numpy(float)
+            if np.any(w_values < 0) or not np.all(np.isfinite(w_values)):
+                raise PilotdidInputError(f"placebo: weights column {weights!r} has negative or non-finite values",
+                                         where=f"column {weights}", fix="use non-negative weights")
+            if np.any(w_values == 0):
+                notes.append(f"placebo: {int(np.sum(w_values == 0))} rows with zero weight dropped")
+                frame = frame.loc[w_values > 0]
         codes = [pd.factorize(frame[f], sort=True)[0].astype(np.int64) for f in fixed_effects]
         if drop_singletons and codes:
             keep = _drop_singletons(codes)
@@ -314,8 +330,11 @@ class PlaceboDesign:
         actual = (frame[treatment].to_numpy(float) if treatment
                   else ((ft > 0) & (times >= ft)).astype(float))
 
-        partialler = FixedEffectPartialler(codes, tol=tol)
+        sqrt_w = np.sqrt(frame[weights].to_numpy(float)) if weights else None
+        partialler = FixedEffectPartialler(codes, tol=tol, weights=None if sqrt_w is None else sqrt_w ** 2)
         y_x = partialler.demean(frame[[outcome, *controls]].to_numpy(float))
+        if sqrt_w is not None:  # weighted FWL: from here on ordinary least squares on sqrt(w)-scaled columns
+            y_x *= sqrt_w[:, None]
         y, x = y_x[:, 0], y_x[:, 1:]
         basis = _orthonormal_basis(x)
         if x.shape[1] and basis.shape[1] < x.shape[1]:
@@ -345,6 +364,7 @@ class PlaceboDesign:
             unit_time_grid=bool(partialler.grid and list(fixed_effects) == [unit, time]),
             n_clusters=len(clus_labels), n_coef=1 + basis.shape[1],
             fe_levels=partialler.n_levels, fe_nested=fe_nested, candidate_years=candidate_years, notes=notes,
+            sqrt_weights=sqrt_w,
         )
 
     def ssc(self, *, k_adj: bool = True, k_fixef: str = "nonnested", G_adj: bool = True) -> float:
@@ -355,6 +375,8 @@ class PlaceboDesign:
     def estimate(self, treatment_columns: np.ndarray, ssc_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients and CRV1 SEs of each 0/1 treatment column (N x B) in the full model."""
         d = self.partialler.demean(treatment_columns, copy=False)
+        if self.sqrt_weights is not None:
+            d *= self.sqrt_weights[:, None]
         if self.basis.shape[1]:
             d -= self.basis @ (self.basis.T @ d)
         dd = np.einsum("ij,ij->j", d, d)
@@ -390,7 +412,8 @@ class PlaceboDesign:
     @property
     def _grid_path(self) -> bool:
         """Balanced unit x period grid with one cluster per unit: draws use per-unit aggregates."""
-        return bool(self.unit_time_grid and self.cluster_block == self.partialler.n_levels[1])
+        return bool(self.unit_time_grid and self.cluster_block == self.partialler.n_levels[1]
+                    and self.sqrt_weights is None)
 
     def _grid_aggregates(self) -> dict[str, np.ndarray]:
         """Per-unit sums the grid path needs, computed once: with Y (units x T) the residualised
@@ -588,6 +611,7 @@ def staggered_placebo(
     kind: str = "permute_cohorts", draws: int = 1000, seed: int = 12345, block_size: int | None = None,
     ssc_factor: float | None = None, ssc: dict[str, Any] | None = None, adoption_years: Sequence[float] | None = None,
     keep_adoption: bool = False, progress: Callable[[str, int, int], None] | None = None,
+    weights: str | None = None,
 ) -> PlaceboResult:
     """Staggered placebo test: ``draws`` re-assignments of adoption years, each re-estimated.
 
@@ -595,11 +619,13 @@ def staggered_placebo(
     ``cluster`` (default: ``unit``). The small-sample factor is ``ssc_factor`` when given (e.g.
     calibrated to a baseline fit's preset), else pyfixest's ``ssc`` convention given as a dict
     ``{"k_adj", "k_fixef", "G_adj"}`` (default: pyfixest's default, k_fixef = "nonnested").
-    ``treatment`` is the actual 0/1 column (default: ``1[time >= first_treat]``).
+    ``treatment`` is the actual 0/1 column (default: ``1[time >= first_treat]``). ``weights``: a column of
+    analytic weights (weighted least squares, as pyfixest ``feols(weights=...)``).
     """
     design = PlaceboDesign.prepare(
         data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, treatment=treatment,
         controls=controls, fixed_effects=fixed_effects, cluster=cluster, adoption_years=adoption_years,
+        weights=weights,
     )
     if ssc_factor is None and ssc is not None:
         ssc_factor = design.ssc(**{k: v for k, v in ssc.items() if k in ("k_adj", "k_fixef", "G_adj")})

@@ -410,7 +410,7 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "fixed_effects": ("list", "[unit, time]", "fixed-effect columns, the unit first"),
         "cluster": ("str", "(the unit)", "cluster column (CRV1)"),
         "vcov": ("str", "lsdv", "standard-error preset: lsdv, areg, xtreg_fe, reghdfe, fixest"),
-        "weights": ("str", None, "column of analytic weights (Stata aw): baseline, event_study, vcov_presets and the "
+        "weights": ("str", None, "column of analytic weights (Stata aw): baseline, event_study, vcov_presets, placebo and the "
                     "staggered twfe/sa/bjs/etwfe/stacked/twowayfeweights use them, cs too when constant within unit (R did's "
                     "weightsname); other analyses are refused"),
         "few_clusters": ("int", 30, "below this many clusters, cluster-robust tables say so and the baseline adds "

@@ -403,7 +403,7 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
 
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
-                     "staggered", "paper_comparison")
+                     "staggered", "paper_comparison", "placebo")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights")
 

@@ -76,10 +76,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         panel["_row_cluster"] = np.arange(len(panel))
         cluster = "_row_cluster"
     preset = get_preset(m.vcov)
-    actual = fit_twfe(panel, m.outcome, [TREAT, *m.controls], m.fixed_effects, m.cluster, vcov=m.vcov)
+    actual = fit_twfe(panel, m.outcome, [TREAT, *m.controls], m.fixed_effects, m.cluster, vcov=m.vcov,
+                      weights=m.weights)
     design = PlaceboDesign.prepare(
         panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, treatment=TREAT,
         controls=m.controls, fixed_effects=m.fixed_effects, cluster=cluster, drop_singletons=preset.drop_singletons,
+        weights=m.weights,
     )
     result = design.run(kind=kind, draws=draws, seed=seed, block_size=block_size,
                         ssc_factor=actual.small_sample_factor, progress=ctx.progress,
@@ -96,8 +98,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             "adoption years shuffled across units, cohort sizes kept" if kind == "permute_cohorts" else
             "as many units as are treated, chosen at random, each with an adoption year drawn uniformly from the "
             "periods after the first") + f"), seed {seed}; each draw re-estimates the full model "
-        f"(controls and fixed effects) by Frisch–Waugh–Lovell; SEs use the '{m.vcov}' small-sample factor "
-        f"{result.ssc_factor:.4f}.",
+        f"(controls and fixed effects) by Frisch–Waugh–Lovell"
+        + (f", weighted by {m.weights} (analytic weights: weighted within transformation, WLS)" if m.weights else "")
+        + f"; SEs use the '{m.vcov}' small-sample factor {result.ssc_factor:.4f}.",
         f"p-values: {entry['p_value_rule']}; one-sided p in the direction of the actual estimate's sign.",
         *result.notes,
     ]
@@ -119,7 +122,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     results: dict[str, Any] = {"placebo": entry}
     if shifts:
         def fitter(data, outcome, regressors, fixed_effects, clus):
-            fit = fit_twfe(data, outcome, regressors, fixed_effects, m.cluster, vcov=m.vcov)
+            fit = fit_twfe(data, outcome, regressors, fixed_effects, m.cluster, vcov=m.vcov, weights=m.weights)
             r = fit.term(regressors[0])
             return {"coef": r["coef"], "se": r["se"], "t": r["t"], "p": r["p"], "nobs": fit.nobs,
                     "_fit": fit}
