@@ -7,6 +7,22 @@ The CLI prints that line to stderr and exits with code 2; nothing else turns int
 
 from __future__ import annotations
 
+import threading
+
+#: Set when the process is asked to stop (SIGTERM in the CLI). Checked where an exception raised by the signal
+#: handler could have been swallowed (e.g. inside a finaliser): before an output folder is swapped into place and
+#: between parallel tasks, so a terminated run never ends as if it had finished.
+TERMINATE = threading.Event()
+
+
+class Terminated(BaseException):
+    """The process was asked to stop: unwinds like Ctrl-C (workers stopped, temporary folders removed)."""
+
+
+def stop_if_terminated() -> None:
+    if TERMINATE.is_set():
+        raise Terminated()
+
 
 class PilotdidInputError(Exception):
     """Bad input: the message is one line naming the culprit and the fix."""

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pilotdid.errors import PilotdidInputError
+from pilotdid.errors import PilotdidInputError, stop_if_terminated
 
 MANIFEST = "manifest.json"
 #: The key of manifest.json naming the command kind that wrote the folder.
@@ -191,6 +191,7 @@ def staged_folder(out: Path, spec: OutputSpec, *, inputs: Iterable[str | os.Path
         raise _disk_error(exc, out.parent) from None
     try:
         yield tmp
+        stop_if_terminated()  # a SIGTERM whose exception was swallowed must not end in a swapped-in output
         check_out_folder(out, spec, inputs=inputs, option=option)
         _swap(tmp, out)
     except OSError as exc:

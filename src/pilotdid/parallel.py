@@ -25,7 +25,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pilotdid.errors import PilotdidInputError
+from pilotdid.errors import PilotdidInputError, stop_if_terminated
 
 #: Values of ``scheduler`` understood besides ``None``: ``"dask"`` and ``"tcp://HOST:PORT"``.
 SCHEDULER_HELP = 'use "dask" for a local Dask cluster or "tcp://HOST:PORT" for an existing Dask scheduler'
@@ -96,6 +96,7 @@ def map_tasks(
     if jobs == 1 or total == 1:
         out = []
         for i, task in enumerate(tasks):
+            stop_if_terminated()
             out.append(func(task))
             if progress is not None:
                 progress(i + 1, total)
@@ -132,24 +133,38 @@ def _map_processes(func, tasks, jobs, progress):
     method = "fork" if "fork" in methods and threading.active_count() == 1 else (
         "forkserver" if "forkserver" in methods else "spawn")
     results: list[Any] = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method), initializer=die_with_parent,
-                               initargs=(os.getpid(),))
+    import signal
+
+    # SIGTERM waits while the workers are forked: its handler's exception raised inside the fork machinery
+    # (e.g. logging's at-fork lock release) would be swallowed with a traceback on stderr
+    mask_signals = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     with _limit_worker_threads():
+        pool = None
         try:
-            futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+            saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if mask_signals else None
+            try:
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method),
+                                           initializer=die_with_parent, initargs=(os.getpid(),))
+                futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+            finally:
+                if saved_mask is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending SIGTERM is raised here
             done = 0
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
+                stop_if_terminated()
                 done += 1
                 if progress is not None:
                     progress(done, len(tasks))
         except BaseException:
-            # an error, Ctrl-C or SIGTERM: stop the workers now rather than wait for their running tasks
-            workers = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                if worker.is_alive():
-                    worker.terminate()
+            # an error, Ctrl-C or SIGTERM: stop the workers now rather than wait for their running tasks (the
+            # interpreter's exit would otherwise wait for them)
+            if pool is not None:
+                workers = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for worker in workers:
+                    if worker.is_alive():
+                        worker.terminate()
             raise
         pool.shutdown(wait=True)
     return results
@@ -162,13 +177,17 @@ def die_with_parent(parent_pid: int) -> None:
     that died before this line ran is caught by comparing the parent pid. Elsewhere workers notice a dead
     parent only when they next talk to it (the executor's own behaviour).
     """
+    import signal
     import sys
 
+    # a forked worker inherits the parent's SIGTERM handler and blocked mask: it should simply die when stopped
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if not sys.platform.startswith("linux"):
         return
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1

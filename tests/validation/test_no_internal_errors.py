@@ -273,3 +273,38 @@ def test_library_warnings_stay_off_stderr(root, run_cli, monkeypatch) -> None:
         code, stdout, err, _ = _run(root, run_cli, quiet=False)
     assert code == 2 and _one_line(err) == "pilotdid: error: somewhere: bad thing -- fix: fix it"
     assert stdout.count("pilotdid: warning: UserWarning: a library warning") == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+def test_sigterm_during_a_parallel_run_leaves_no_worker_and_no_output(root) -> None:
+    (root / "study.toml").write_text(BASE_STUDY.replace("[analyses.baseline]\n", "[analyses.placebo]\ndraws = 500000\n"),
+                                     encoding="utf-8")
+    out = root.parent / "out"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    cli = subprocess.Popen([sys.executable, "-m", "pilotdid", "run", str(root / "study.toml"), "--out", str(out), "--quiet",
+                            "--jobs", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        workers: list[int] = []
+        for _ in range(1200):  # until the placebo's worker processes run (up to two minutes on a loaded machine)
+            try:
+                workers = [int(p) for p in Path(f"/proc/{cli.pid}/task/{cli.pid}/children").read_text().split()]
+            except OSError:
+                workers = []
+            if workers or cli.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert workers, "the run never started its workers"
+        cli.send_signal(signal.SIGTERM)
+        _, err = cli.communicate(timeout=120)
+        assert cli.returncode == 143, (workers, err)
+        assert _one_line(err) == "pilotdid: terminated (SIGTERM); no unfinished output was left behind"
+        for _ in range(300):
+            if not any(_alive(p) for p in workers):
+                break
+            time.sleep(0.1)
+        assert not [p for p in workers if _alive(p)]
+        assert not out.exists() and not [p for p in root.parent.iterdir() if p.name.startswith(".")]
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.communicate()

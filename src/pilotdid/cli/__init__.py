@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from pilotdid.errors import PilotdidInputError
+from pilotdid.errors import TERMINATE, PilotdidInputError, Terminated
 
 app = typer.Typer(
     name="pilotdid",
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (its wrapper calls ``sys.exit(main())``); returns the exit code."""
     cx = _click_exceptions()
     _register()
+    TERMINATE.clear()
     previous = _catch_sigterm()
     previous_show = _warnings_to_stdout()
     try:
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         import warnings
 
         warnings.showwarning = previous_show
+    if TERMINATE.is_set():  # the signal's exception was swallowed somewhere, but the output was not swapped in
+        print("pilotdid: terminated (SIGTERM); no unfinished output was left behind", file=sys.stderr)
+        return 143
     return returned if isinstance(returned, int) else 0
 
 
@@ -113,11 +117,8 @@ def _warnings_to_stdout():
     return previous
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C, so worker processes are stopped and temporary folders removed."""
-
-
 def _raise_terminated(signum, frame):
+    TERMINATE.set()
     raise Terminated()
 
 
