@@ -290,8 +290,6 @@ def honest(
     (C-LF hybrid sets over Mbar, default grid 0..2); ``"SD"``: smoothness (FLCI over M). ``target``: the
     adoption-year effect or the average post-period effect. Pre-periods used: window start .. -2.
     """
-    import numpy as np
-
     from pilotdid.estimation.staggered import cs
     from pilotdid.inference import honest as hd
 
@@ -302,14 +300,7 @@ def honest(
     restriction = {"RM": hd.RELATIVE_MAGNITUDES, "SD": hd.SMOOTHNESS}.get(str(method).upper())
     if restriction is None:
         raise PilotdidInputError(f"method = {method!r}", where="honest", fix='use "RM" or "SD"')
-    beta, sigma, n_pre, n_post = hd.event_study_inputs(es, tuple(window))
-    l_vec = np.eye(n_post)[0] if target == "first" else np.full(n_post, 1.0 / n_post)
-    res = hd.sensitivity(beta, sigma, n_pre, n_post, restriction=restriction,
-                         grid=list(grid) if grid is not None else None, l_vec=l_vec, seed=seed)
-    if restriction == hd.RELATIVE_MAGNITUDES:
-        res.breakdown = hd.breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
-                                           upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed)
-    return res
+    return hd.event_study_sensitivity(es, tuple(window), restriction=restriction, target=target, grid=grid, seed=seed)
 
 
 def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,

@@ -51,6 +51,8 @@ class HonestResult(Result):
     breakdown: float | None  # largest M on the grid whose set excludes 0 (None if even M=grid[0] includes 0)
     l_vec: np.ndarray
     notes: list[str] = field(default_factory=list)
+    num_pre: int = 0  # pre-period coefficients used (event_study_sensitivity fills these in)
+    num_post: int = 0
 
     title = "HonestDiD sensitivity"
 
@@ -472,3 +474,24 @@ def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndar
     beta = np.r_[pre.coef.to_numpy(), post.coef.to_numpy()]
     sigma = np.asarray(es.vcov)[np.ix_(sel, sel)]
     return beta, sigma, len(pre), len(post)
+
+
+TARGETS = ("first", "average")
+
+
+def event_study_sensitivity(es, window: tuple[int, int], *, restriction: str = RELATIVE_MAGNITUDES,
+                            target: str = "first", grid=None, seed: int = 0) -> HonestResult:
+    """HonestDiD on an event-study result (see :func:`event_study_inputs`): the robust sets over ``grid``,
+    with ``breakdown`` the exact breakdown value under relative magnitudes (bisection, not the grid's).
+
+    ``target``: ``"first"`` (the adoption-year effect) or ``"average"`` (the average post-period effect).
+    """
+    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
+    l_vec = np.eye(n_post)[0] if target == "first" else np.full(n_post, 1.0 / n_post)
+    res = sensitivity(beta, sigma, n_pre, n_post, restriction=restriction,
+                      grid=list(grid) if grid is not None else None, l_vec=l_vec, seed=seed)
+    if restriction == RELATIVE_MAGNITUDES:
+        res.breakdown = breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
+                                        upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed)
+    res.num_pre, res.num_post = n_pre, n_post
+    return res

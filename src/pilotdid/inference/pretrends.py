@@ -108,3 +108,34 @@ def pretrends(betahat, sigma, t_vec, delta, reference: int = -1, threshold: floa
                                                 "se": [0.0], "mean_after_pretest": [0.0]})])
     table = table.sort_values("t").reset_index(drop=True)
     return PretrendsResult(power=power, bayes_factor=(1 - power) / (1 - size), likelihood_ratio=lr, table=table)
+
+
+@dataclass
+class PretrendsPower:
+    """The pre-test's power against a linear violation, for one event study (:func:`event_study_power`)."""
+
+    result: PretrendsResult  # pretrends() against the slope with the target power
+    slopes: dict  # power -> slope of the linear violation detected with that probability (0.5, 0.8, the target)
+    power: float  # the target power
+    num_pre: int
+    num_post: int
+    observed_post_mean: float  # average of the post-period estimates
+    mean_after_pretest_post: float  # what the target-power trend alone averages after passing the pre-test
+    bias_post: np.ndarray  # per post period: mean after pre-testing minus the hypothesised trend
+
+
+def event_study_power(es, window: tuple[int, int], power: float = 0.8) -> PretrendsPower:
+    """Roth's (2022) power analysis of an event-study result (reference -1; see
+    :func:`pilotdid.inference.honest.event_study_inputs`) against linear violations of slope x (t + 1)."""
+    from pilotdid.inference.honest import event_study_inputs
+
+    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
+    t_vec = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, n_post)]
+    slopes = {p: slope_for_power(sigma, p, t_vec, -1) for p in sorted({0.5, 0.8, float(power)})}
+    slope = slopes[float(power)]
+    res = pretrends(beta, sigma, t_vec, slope * (t_vec + 1), reference=-1)
+    post = res.table[res.table.t >= 0]
+    return PretrendsPower(result=res, slopes=slopes, power=float(power), num_pre=n_pre, num_post=n_post,
+                          observed_post_mean=float(np.mean(beta[n_pre:])),
+                          mean_after_pretest_post=float(np.mean(post.mean_after_pretest)),
+                          bias_post=(post.mean_after_pretest - post.delta).to_numpy())

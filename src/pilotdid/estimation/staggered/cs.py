@@ -808,3 +808,78 @@ def dynamic_event_study(result: CSResult, aggregates: dict[str, CSAggregate]):
     return EventStudyResult(estimator="cs", table=det[["rel_time", "coef", "se", "ci_low", "ci_high", "n_units"]],
                             att=simple.att, se=simple.se, ci_low=simple.ci_low, ci_high=simple.ci_high, vcov=vcov,
                             reference=reference, se_method=dyn.se_method, notes=[*result.notes, *dyn.notes])
+
+
+def event_study(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+                cluster: str | None, covariates: list[str], control_group: str, est_method: str, base_period: str,
+                anticipation: int, draws: int, weights: str, seed: int, ps_fallback: str = "none",
+                covariate_period: str = "earlier", balance_e: int | None = None, min_units_e: int = MIN_UNITS_E,
+                other_fallback: bool = False, sample_weights: str | None = None):
+    """CS ATT(g,t), its dynamic aggregation as an event-study result, and the other aggregations:
+    ``(result, aggregates, event_study)`` with aggregates ``simple``, ``group``, ``calendar``, ``dynamic``.
+
+    ``cluster``: a column coarser than the unit, or None for unit-level influence. ``sample_weights``: a column of
+    sampling weights (``att_gt``'s ``weights``, R did's ``weightsname``). With ``draws`` the
+    multiplier bootstrap (``weights``, ``seed``) gives every aggregate's SE. With ``other_fallback`` the simple
+    and dynamic aggregations under the other ``ps_fallback`` choice are returned too (``aggregates["other"]``):
+    both come from one estimation ("none" = "reg" with the failed cells NA).
+    """
+    by_reg = att_gt(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+                    covariates=covariates, control_group=control_group, est_method=est_method,
+                    base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg",
+                    covariate_period=covariate_period, weights=sample_weights)
+    variants = {"reg": by_reg, "none": without_cells(by_reg, by_reg.fallback_cells) if by_reg.fallback_cells
+                else replace(by_reg, ps_fallback="none")}
+
+    def aggregations(res, types):
+        return {t: aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights, min_units_e=min_units_e,
+                             **({"balance_e": balance_e} if t == "dynamic" else {})) for t in types}
+
+    res = variants[ps_fallback]
+    if draws:
+        res = bootstrap(res, draws=draws, seed=seed, weights=weights)
+    aggs = aggregations(res, ("simple", "group", "calendar", "dynamic"))
+    if other_fallback and by_reg.fallback_cells:
+        other = "reg" if ps_fallback == "none" else "none"
+        try:
+            aggs["other"] = {"ps_fallback": other, **aggregations(variants[other], ("simple", "dynamic"))}
+        except PilotdidInputError as err:  # every cell the other choice needs is NA
+            aggs["other"] = {"ps_fallback": other, "why": str(err)}
+    return res, aggs, dynamic_event_study(res, aggs)
+
+
+def fallback_report(result: CSResult, aggregates: dict) -> dict | None:
+    """The cells whose propensity score failed and the simple/dynamic ATT under both ``ps_fallback`` choices
+    (results.json ``cs_ps_fallback``); None when no cell failed. ``aggregates`` as :func:`event_study` returns."""
+    if not result.fallback_cells:
+        return None
+    other = aggregates.get("other", {})
+    out: dict = {"ps_fallback": result.ps_fallback, "n_cells": len(result.fallback_cells),
+                 "cells": list(result.fallback_cells), "failed": dict(result.fallback_reasons), "test": PS_TEST,
+                 result.ps_fallback: {t: {"att": aggregates[t].att, "se": aggregates[t].se}
+                                      for t in ("simple", "dynamic")}}
+    if "simple" in other:
+        out[other["ps_fallback"]] = {t: {"att": other[t].att, "se": other[t].se} for t in ("simple", "dynamic")}
+    return out
+
+
+def fallback_summary(result: CSResult, aggregates: dict, *, covariates: list[str], est_method: str) -> str:
+    """The propensity-score convention in words for a CS table note: the choice, the default, the cells that
+    failed the separation test and the simple/dynamic ATT under the other choice."""
+    if not covariates or est_method == "reg":
+        return f'CS propensity score: none is estimated in this specification (ps_fallback = "{result.ps_fallback}").'
+    estimated = int((result.att_gt.time != result.att_gt.base).sum())
+    if not result.fallback_cells:
+        return (f'CS propensity score: all {estimated} estimated cells pass the {PS_TEST} '
+                f'(ps_fallback = "{result.ps_fallback}", default "none", would apply otherwise).')
+    text = fallback_note(result).replace(f"{len(result.fallback_cells)} ATT(g,t) cell(s)",
+                                         f"{len(result.fallback_cells)} of {estimated} ATT(g,t) cells", 1)
+    text += ' The default is "none".'
+    other = aggregates.get("other", {})
+    if "simple" in other:
+        what = ('outcome regression for those cells' if other["ps_fallback"] == "reg"
+                else 'those cells NA, as R did and csdid')
+        text += (f' With ps_fallback = "{other["ps_fallback"]}" ({what}) the simple ATT is {other["simple"].att:.4f} '
+                 f'(SE {other["simple"].se:.4f}) instead of {aggregates["simple"].att:.4f} and the dynamic overall '
+                 f'ATT {other["dynamic"].att:.4f} instead of {aggregates["dynamic"].att:.4f}.')
+    return text

@@ -51,3 +51,14 @@ def require_absorbing(ctx: StudyContext, analysis: str) -> None:
             "the treatment switches off again in some unit (not absorbing; see the notes), but this analysis "
             "codes event time from the first treated period", where=f"[analyses.{analysis}]",
             fix="make the treatment absorbing (or use first_treat = ...), or remove this analysis (baseline TWFE accepts it)")
+
+
+def staggered_design(ctx: StudyContext) -> dict:
+    """:func:`pilotdid.estimation.staggered.cs.event_study`'s column arguments (outcome, unit, time, first_treat),
+    the cluster (the study's when it is coarser than the unit, else None: unit-level influence functions) and the
+    study's sampling weights."""
+    from pilotdid.study.context import FIRST_TREAT
+
+    cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
+    return dict(outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, cluster=cluster,
+                sample_weights=ctx.model.weights)

@@ -17,15 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.inference.honest import event_study_inputs
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window
-from pilotdid.study.analyses.staggered import cs_event_study
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
@@ -36,6 +33,7 @@ GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel tren
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.staggered import cs
     from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.inference import honest
     from pilotdid.report.figures.honest import honest_figure
@@ -61,7 +59,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
     if source == "cs":
-        cs_res, _, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group, est_method="dr",
+        cs_res, _, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates, control_group=control_group, est_method="dr",
                                   ps_fallback=ps_fallback, covariate_period=covariate_period,
                                   base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
         fallback = cs_res.fallback_cells
@@ -75,15 +73,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                               covariates=covariates, cluster=ctx.model.cluster)
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
-    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
-    l_vec = np.eye(n_post)[0] if target == "first" else np.full(n_post, 1.0 / n_post)
     grid = options.get("grid")
     if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):
         raise PilotdidInputError(f"grid = {grid!r}", where="[analyses.honest] grid", fix="a list of non-negative numbers")
-    res = honest.sensitivity(beta, sigma, n_pre, n_post, restriction=restriction, grid=grid, l_vec=l_vec, seed=seed)
-    breakdown = honest.breakdown_value(beta, sigma, n_pre, n_post, restriction=restriction, l_vec=l_vec,
-                                       upper=float(max(res.table.M.max() * 2, 1e-6)), seed=seed) \
-        if restriction == honest.RELATIVE_MAGNITUDES else res.breakdown
+    res = honest.event_study_sensitivity(es, window, restriction=restriction, target=target, grid=grid, seed=seed)
+    breakdown, n_pre, n_post = res.breakdown, res.num_pre, res.num_post
     est, lo, hi = res.original
     mname = "Mbar" if restriction == honest.RELATIVE_MAGNITUDES else "M"
     body = pd.concat([pd.DataFrame([{"M": "original", "lb": lo, "ub": hi, "method": "conventional"}]),

@@ -21,11 +21,9 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.inference.honest import event_study_inputs
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window
-from pilotdid.study.analyses.staggered import cs_event_study
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("source", "window", "power", "seed")
@@ -35,6 +33,7 @@ GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of paral
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.staggered import cs
     from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.inference import pretrends as pt
     from pilotdid.report.figures.pretrends import pretrends_figure
@@ -55,7 +54,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     covariates = list(ctx.model.controls)
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
     if source == "cs":
-        _, _, es = cs_event_study(ctx, data, covariates=covariates, control_group="never_treated", est_method="dr",
+        _, _, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates, control_group="never_treated", est_method="dr",
                                   ps_fallback="none", covariate_period="earlier", base_period="universal",
                                   anticipation=0, draws=0, weights="rademacher", seed=ctx.seed)
         src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic covariance)"
@@ -63,14 +62,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time,
                               first_treat=FIRST_TREAT, covariates=covariates, cluster=ctx.model.cluster)
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
-    beta, sigma, n_pre, n_post = event_study_inputs(es, window)
-    t_vec = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, n_post)]
-    slopes = {p: pt.slope_for_power(sigma, p, t_vec, -1) for p in sorted({0.5, 0.8, float(power)})}
-    slope = slopes[float(power)]
-    res = pt.pretrends(beta, sigma, t_vec, slope * (t_vec + 1), reference=-1)
-    post = res.table[res.table.t >= 0]
-    bias = (post.mean_after_pretest - post.delta).to_numpy()
-    observed_post = float(np.mean(beta[n_pre:]))
+    analysis = pt.event_study_power(es, window, power)
+    res, slopes, n_pre = analysis.result, analysis.slopes, analysis.num_pre
+    slope, bias, observed_post = slopes[float(power)], analysis.bias_post, analysis.observed_post_mean
     body = res.table.assign(bias=lambda d: np.where(d.t >= 0, d.mean_after_pretest - d.delta, np.nan))
     table = Table(
         name="pretrends_power", title=f"Power of the pre-trend test against a linear trend ({power:.0%} power)",
@@ -81,12 +75,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                f"{slopes[0.5]:.4f}; 80%: {slopes[0.8]:.4f} (per year, outcome units).",
                f"Against the {power:.0%}-power trend: Bayes factor {res.bayes_factor:.3f} (P(pass | trend) / "
                f"P(pass | parallel trends)), likelihood ratio {res.likelihood_ratio:.3f}; the trend alone would "
-               f"produce post-period estimates averaging {float(np.mean(post.mean_after_pretest)):.4f} among "
+               f"produce post-period estimates averaging {analysis.mean_after_pretest_post:.4f} among "
                f"studies passing the pre-test (observed average {observed_post:.4f}).",
                "Roth (2022, AER: Insights), as R pretrends (power by the multivariate normal box probability)."])
     notes.append(f"Pre-trend power: a linear pre-trend of slope {slopes[0.5]:.4f} per year would go undetected half "
                  f"the time (80% power: {slopes[0.8]:.4f}); such an undetected {power:.0%}-power trend would "
-                 f"account for {float(np.mean(post.mean_after_pretest)):.4f} of the post-period estimates "
+                 f"account for {analysis.mean_after_pretest_post:.4f} of the post-period estimates "
                  f"(observed average {observed_post:.4f}).")
     notes.append(GUARD)
     fig = pretrends_figure(res.table, slope=slope, power=float(power), lang=ctx.lang)
@@ -95,7 +89,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                "slope_for_power": {f"{p:g}": s for p, s in slopes.items()},
                                "power": res.power, "bayes_factor": res.bayes_factor,
                                "likelihood_ratio": res.likelihood_ratio,
-                               "mean_after_pretest_post": float(np.mean(post.mean_after_pretest)),
+                               "mean_after_pretest_post": analysis.mean_after_pretest_post,
                                "bias_post": bias.tolist(), "observed_post_mean": observed_post,
                                "table": res.table.to_dict("records")}},
         tables={table.name: table}, figures={"pretrends_power": fig}, notes=notes)

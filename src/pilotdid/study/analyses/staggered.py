@@ -41,7 +41,6 @@ covariate) in every period are dropped here, counted in the notes.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +50,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window  # noqa: F401 - used and re-exported
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
@@ -73,83 +72,6 @@ DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the author
 
 #: Marks a TWFE end-point coefficient that bins every event time beyond it (explained in the table note).
 BINNED_MARK = " †"
-
-
-def cs_event_study(ctx: StudyContext, data: pd.DataFrame, *, covariates: list[str], control_group: str,
-                   est_method: str, base_period: str, anticipation: int, draws: int, weights: str, seed: int,
-                   ps_fallback: str = "none", covariate_period: str = "earlier", balance_e: int | None = None,
-                   min_units_e: int = 5, other_fallback: bool = False):
-    """CS ATT(g,t), its dynamic aggregation as an EventStudyResult, and the other aggregations.
-
-    With ``other_fallback`` the simple and dynamic aggregations under the other ``ps_fallback`` choice are
-    returned too (``aggs["other"]``): both come from one estimation ("none" = "reg" with the failed cells NA).
-    """
-    from pilotdid.estimation.staggered import cs
-
-    cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
-    by_reg = cs.att_gt(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                       covariates=covariates, control_group=control_group, est_method=est_method,
-                       base_period=base_period, anticipation=anticipation, cluster=cluster, ps_fallback="reg",
-                       covariate_period=covariate_period, weights=ctx.model.weights)
-    variants = {"reg": by_reg, "none": cs.without_cells(by_reg, by_reg.fallback_cells) if by_reg.fallback_cells
-                else replace(by_reg, ps_fallback="none")}
-
-    def aggregations(res, types):
-        return {t: cs.aggregate(res, t, bootstrap_draws=draws, seed=seed, weights=weights, min_units_e=min_units_e,
-                                **({"balance_e": balance_e} if t == "dynamic" else {})) for t in types}
-
-    res = variants[ps_fallback]
-    if draws:
-        res = cs.bootstrap(res, draws=draws, seed=seed, weights=weights)
-    aggs = aggregations(res, ("simple", "group", "calendar", "dynamic"))
-    if other_fallback and by_reg.fallback_cells:
-        other = "reg" if ps_fallback == "none" else "none"
-        try:
-            aggs["other"] = {"ps_fallback": other, **aggregations(variants[other], ("simple", "dynamic"))}
-        except PilotdidInputError as err:  # every cell the other choice needs is NA
-            aggs["other"] = {"ps_fallback": other, "why": str(err)}
-    es = cs.dynamic_event_study(res, aggs)
-    return res, aggs, es
-
-
-def ps_fallback_report(res, aggs: dict) -> dict | None:
-    """The cells whose propensity score failed and the simple/dynamic ATT under both ``ps_fallback`` choices
-    (results.json ``cs_ps_fallback``); None when no cell failed."""
-    from pilotdid.estimation.staggered import cs
-
-    if not res.fallback_cells:
-        return None
-    other = aggs.get("other", {})
-    out: dict[str, Any] = {"ps_fallback": res.ps_fallback, "n_cells": len(res.fallback_cells),
-                           "cells": list(res.fallback_cells), "failed": dict(res.fallback_reasons), "test": cs.PS_TEST,
-                           res.ps_fallback: {t: {"att": aggs[t].att, "se": aggs[t].se} for t in ("simple", "dynamic")}}
-    if "simple" in other:
-        out[other["ps_fallback"]] = {t: {"att": other[t].att, "se": other[t].se} for t in ("simple", "dynamic")}
-    return out
-
-
-def cs_fallback_note(res, aggs: dict, *, covariates: list[str], est_method: str) -> str:
-    """The CS propensity-score convention for every CS table note: the choice, the default, the cells that
-    failed the separation test and the simple/dynamic ATT under the other choice."""
-    from pilotdid.estimation.staggered import cs
-
-    if not covariates or est_method == "reg":
-        return f'CS propensity score: none is estimated in this specification (ps_fallback = "{res.ps_fallback}").'
-    estimated = int((res.att_gt.time != res.att_gt.base).sum())
-    if not res.fallback_cells:
-        return (f'CS propensity score: all {estimated} estimated cells pass the {cs.PS_TEST} '
-                f'(ps_fallback = "{res.ps_fallback}", default "none", would apply otherwise).')
-    text = cs.fallback_note(res).replace(f"{len(res.fallback_cells)} ATT(g,t) cell(s)",
-                                         f"{len(res.fallback_cells)} of {estimated} ATT(g,t) cells", 1)
-    text += ' The default is "none".'
-    other = aggs.get("other", {})
-    if "simple" in other:
-        what = ('outcome regression for those cells' if other["ps_fallback"] == "reg"
-                else 'those cells NA, as R did and csdid')
-        text += (f' With ps_fallback = "{other["ps_fallback"]}" ({what}) the simple ATT is {other["simple"].att:.4f} '
-                 f'(SE {other["simple"].se:.4f}) instead of {aggs["simple"].att:.4f} and the dynamic overall ATT '
-                 f'{other["dynamic"].att:.4f} instead of {aggs["dynamic"].att:.4f}.')
-    return text
 
 
 def _fmt(coef, se):
@@ -208,16 +130,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     extra: dict[str, Any] = {}
     if "cs" in estimators:
         ctx.progress("staggered: Callaway-Sant'Anna", 0, 1)
-        res, aggs, es = cs_event_study(ctx, data, covariates=covariates, control_group=control_group,
-                                       est_method=est_method, base_period=base_period, anticipation=anticipation,
-                                       draws=draws, weights=weights, seed=seed, ps_fallback=ps_fallback,
-                                       covariate_period=covariate_period, balance_e=balance_e,
-                                       min_units_e=min_units_e, other_fallback=True)
+        res, aggs, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates,
+                                       control_group=control_group, est_method=est_method, base_period=base_period,
+                                       anticipation=anticipation, draws=draws, weights=weights, seed=seed,
+                                       ps_fallback=ps_fallback, covariate_period=covariate_period,
+                                       balance_e=balance_e, min_units_e=min_units_e, other_fallback=True)
         results_es["cs"] = es
         notes += [n for n in [*res.notes, *aggs["dynamic"].notes]
                   if not (res.fallback_cells and n == cs.fallback_note(res)) and "lacks" not in n]
-        fallback = ps_fallback_report(res, aggs)
-        fallback_note = cs_fallback_note(res, aggs, covariates=covariates, est_method=est_method)
+        fallback = cs.fallback_report(res, aggs)
+        fallback_note = cs.fallback_summary(res, aggs, covariates=covariates, est_method=est_method)
         if fallback:
             extra["cs_ps_fallback"] = fallback
             notes.append(fallback_note)
