@@ -212,3 +212,17 @@ def test_run_study_from_a_dict_and_the_specification_curve(panel, tmp_path):
     assert "specification_curve_summary" in curve.tables
     with pytest.raises(pdid.PilotdidInputError):
         pdid.run_study({**study, "analyses": {"baseline": {"stepwize": True}}}, base_dir=tmp_path)
+
+
+def test_one_event_study_result(panel):
+    """The binned TWFE event study and the staggered estimators return the same class; each to_dict carries the
+    sections its estimator has (pretrend for the binned one, the overall ATT for the staggered ones)."""
+    from pilotdid.estimation.event_study_result import EventStudyResult
+
+    binned = pdid.event_study(panel, **KW, controls=["z1"], cluster="unit")
+    sa = pdid.sun_abraham(panel, **KW)
+    assert type(binned) is type(sa) is EventStudyResult
+    assert set(binned.to_dict()) == {"event_study", "pretrend"} and set(sa.to_dict()) == {"event_study", "aggregates"}
+    base_row = next(r for r in binned.to_dict()["event_study"] if r["is_base"])
+    assert base_row["coef"] == 0 and base_row["se"] is None and base_row["rel_time"] == binned.reference == -1
+    assert binned.coefs is binned.table and binned.rows() == binned.event_rows()

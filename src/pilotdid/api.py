@@ -29,11 +29,10 @@ from pilotdid.results.protocol import Result, tidy_frame
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
     from pilotdid.design.psm import MatchResult
-    from pilotdid.estimation.event_study import EventStudyResult as BinnedEventStudyResult
     from pilotdid.estimation.matching import MatchingResult
     from pilotdid.estimation.staggered.bacon import BaconResult
     from pilotdid.estimation.staggered.cs import CSResult
-    from pilotdid.estimation.staggered.results import EventStudyResult
+    from pilotdid.estimation.event_study_result import EventStudyResult
     from pilotdid.estimation.twfe.results import TwfeResult
     from pilotdid.inference.honest import HonestResult
     from pilotdid.inference.placebo import PlaceboResult
@@ -132,7 +131,7 @@ def event_study(
     window: tuple[int, int] = (-4, 4),
     base: int = -1,
     vcov: VcovPreset = "lsdv",
-) -> BinnedEventStudyResult:
+) -> EventStudyResult:
     """TWFE event study (dynamic DID) with relative time binned at both ends of ``window``.
 
     The ``base`` period is omitted and drawn at zero; never-treated units have every dummy at zero.

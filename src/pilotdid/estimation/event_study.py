@@ -30,7 +30,6 @@ regressions).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,8 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.results.protocol import Result, event_time_plot, tidy_frame
-from pilotdid.results.schema import EVENT_STUDY_KEYS, normalise_row
+from pilotdid.estimation.event_study_result import EventStudyResult
 
 
 def dummy_name(k: int) -> str:
@@ -132,60 +130,6 @@ def event_time_dummies(
     dummies = pd.DataFrame({bin_name(a, b): (start == a).astype(float) for a, b in edges if (a, b) != ref_bin},
                            index=data.index)
     return dummies, start
-
-
-@dataclass
-class EventStudyResult(Result):
-    """Coefficients by relative period (base included at 0), the pre-trend test and the counts."""
-
-    coefs: pd.DataFrame  # rel_time, coef, se, t, p, ci_low, ci_high, n_treated_obs, is_base
-    window: tuple[int, int]
-    base: int
-    nobs: int
-    n_clusters: int
-    df_t: int
-    pretrend: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-    bins: list[list[int]] | None = None  # [[first, last], ...] covering the window (one period each unless binned)
-    reference_bin: list[int] | None = None
-
-    title = "TWFE event study (binned)"
-
-    def tidy(self) -> pd.DataFrame:
-        """One row per relative period; the base period has estimate 0 and no SE (``kind`` = event_time)."""
-        frame = self.coefs.rename(columns={"coef": "estimate"}).copy()
-        frame.insert(0, "term", [f"rel_{int(k)}" for k in frame["rel_time"]])
-        return tidy_frame(frame, kind="event_time")
-
-    def to_dict(self, estimator: str = "twfe") -> dict[str, Any]:
-        """``{"event_study": [...], "pretrend": {...}}`` as results.json carries them."""
-        return {"event_study": [normalise_row(r, EVENT_STUDY_KEYS) for r in self.rows(estimator)],
-                "pretrend": self.pretrend}
-
-    @property
-    def conventions(self) -> dict[str, Any]:
-        return {"estimator": "twfe", "base_period": self.base, "window": list(self.window),
-                "binning": "both ends binned (lo means lo or earlier, hi means hi or later)",
-                "bins": self.bins, "reference_bin": self.reference_bin,
-                "ci": f"t({self.df_t}), cluster-robust", "n_clusters": self.n_clusters}
-
-    def plot(self, ax=None, **kwargs):
-        """Coefficients by relative period with 95% CIs (a matplotlib Figure, never saved)."""
-        return event_time_plot(self.tidy(), self.title, ax=ax, reference=self.base)
-
-    def rows(self, estimator: str = "twfe") -> list[dict[str, Any]]:
-        """results.json ``event_study`` rows (base period included with coef 0, se null)."""
-        out = []
-        for r in self.coefs.itertuples(index=False):
-            base = bool(r.is_base)
-            out.append({
-                "estimator": estimator, "rel_time": int(r.rel_time), "coef": float(r.coef),
-                "se": None if base else float(r.se), "ci_low": None if base else float(r.ci_low),
-                "ci_high": None if base else float(r.ci_high), "t": None if base else float(r.t),
-                "p": None if base else float(r.p), "is_base": base, "binned": bool(r.binned),
-                "n_treated_obs": int(r.n_treated_obs), "bin_low": int(r.bin_low), "bin_high": int(r.bin_high),
-            })
-        return out
 
 
 #: fitter(data, outcome, regressors, fixed_effects, cluster)
@@ -284,8 +228,8 @@ def fit_event_study(
         f"{int(level * 100)}% CIs from t({df_t}) with cluster-robust SEs by {cluster}"
     )
     out = pd.DataFrame(rows)
-    return EventStudyResult(coefs=out, window=(lo, hi), base=ref_bin[0] if ref_bin[0] == ref_bin[1] else ref_bin[0],
-                            nobs=nobs, n_clusters=n_clusters, df_t=df_t, pretrend=pretrend, notes=notes,
+    return EventStudyResult(estimator="twfe", table=out, window=(lo, hi), reference=ref_bin[0], nobs=nobs,
+                            n_clusters=n_clusters, df_t=df_t, pretrend=pretrend, notes=notes,
                             bins=[list(e) for e in edges], reference_bin=list(ref_bin))
 
 

@@ -451,7 +451,7 @@ def event_study_inputs(es, window: tuple[int, int]) -> tuple[np.ndarray, np.ndar
     """betahat, sigma, n_pre, n_post from a staggered event-study result with reference -1 (window applied).
 
     ``es`` has ``table`` (rel_time, coef, ...) and ``vcov`` in the order of the table rows excluding the
-    reference row, as :class:`~pilotdid.estimation.staggered.results.EventStudyResult` carries them.
+    reference row, as :class:`~pilotdid.estimation.event_study_result.EventStudyResult` carries them.
     """
     tab = es.table.reset_index(drop=True)
     est_rows = tab[tab["rel_time"] != -1]

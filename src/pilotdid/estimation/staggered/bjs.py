@@ -38,7 +38,7 @@ from scipy import sparse, stats
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample
-from pilotdid.estimation.staggered.results import EventStudyResult
+from pilotdid.estimation.event_study_result import EventStudyResult
 
 #: eigenvalues of the Schur complement below this share of the largest are its null space (one per
 #: connected component of the unit-period graph, where the fixed effects are not separately identified)

@@ -792,7 +792,7 @@ def dynamic_event_study(result: CSResult, aggregates: dict[str, CSAggregate]):
     coarser than the unit is given), ``inf'inf / n^2``; the reference row of a universal base period (fixed
     at zero) is left out of it. The overall ATT is the ``simple`` aggregation.
     """
-    from pilotdid.estimation.staggered.results import EventStudyResult
+    from pilotdid.estimation.event_study_result import EventStudyResult
 
     dyn, simple = aggregates["dynamic"], aggregates["simple"]
     det = dyn.detail.rename(columns={"event_time": "rel_time", "att": "coef"})

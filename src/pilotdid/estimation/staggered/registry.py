@@ -2,7 +2,7 @@
 
 A new estimator is one module (its numerics) plus one entry here. An entry with ``fit`` (``"module:function"``) is
 run by the ``staggered`` analysis without further code: ``fit(data, outcome=, unit=, time=, first_treat=,
-covariates=, cluster=)`` must return a :class:`~pilotdid.estimation.staggered.results.EventStudyResult`, whose
+covariates=, cluster=)`` must return a :class:`~pilotdid.estimation.event_study_result.EventStudyResult`, whose
 event-time rows go to the comparison table and figure and whose overall ATT goes to the aggregates (type
 ``aggregate_type``). Entries without ``fit`` have their own block in ``study/analyses/staggered.py`` (extra tables).
 The order here is the order of the estimators in every table and figure; ``default`` marks the ones a study gets

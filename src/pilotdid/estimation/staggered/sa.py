@@ -18,7 +18,8 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
-from pilotdid.estimation.staggered.results import EventStudyResult, normal_ci
+from pilotdid.estimation.event_study_result import EventStudyResult
+from pilotdid.estimation.staggered.results import normal_ci
 
 _CELL = "_sa_cell"
 

@@ -28,7 +28,7 @@ from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
-from pilotdid.estimation.staggered.results import EventStudyResult
+from pilotdid.estimation.event_study_result import EventStudyResult
 from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 

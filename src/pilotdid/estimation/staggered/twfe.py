@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
-from pilotdid.estimation.staggered.results import EventStudyResult
+from pilotdid.estimation.event_study_result import EventStudyResult
 
 _REL = "_twfe_rel"
 _D = "_twfe_d"
