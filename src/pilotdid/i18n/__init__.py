@@ -87,5 +87,7 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     ATT CS SA WCR WFH GPI Baron Kenny beta chi2 ln log sqrt sum pctile pstest winsor2 l-1 allow_unverified
     next_year_if_after event_study index_systems L.did DID1 broadband_pilot shift
     Agg Invest Tec Market Open Dig Inn Lab Q_a ddof drop_rows missing="drop_rows"
+    Fisher Frank-Wolfe Newton-Raphson emfx feTR logit matched_rows p_permutation ps_fallback psm_weighting reg sdid
+    strata x'b agg invest tec market none cohort
     """.split()
 )
