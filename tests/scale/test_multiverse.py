@@ -80,10 +80,11 @@ def test_outputs_table_and_two_panel_figure(output):
     labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert "Sample: drop_capitals" in labels and "SE preset: lsdv" in labels
     by_choice = output.tables["specification_curve_by_choice"].body
-    assert list(by_choice["Value"]) == ["full", "drop_2020", "drop_capitals", "0", "5", "study", "none", "reghdfe", "lsdv"]
+    assert list(by_choice["Value"]) == [multiverse._value(v, "en") for v in
+                                        ["full", "drop_2020", "drop_capitals", "0", "5", "study", "none", "reghdfe", "lsdv"]]
     assert (by_choice.groupby("Choice")["Specifications"].sum() == 24).all()
     table = pd.DataFrame(output.results["multiverse"]["specifications"])
-    row = by_choice.loc[by_choice["Value"] == "drop_2020"].iloc[0]
+    row = by_choice.loc[by_choice["Value"] == multiverse._value("drop_2020", "en")].iloc[0]
     sub = table.loc[table["sample"] == "drop_2020"]
     assert row["Median estimate"] == pytest.approx(sub["coef"].median())
     assert row["Share positive & p < 0.05"] == pytest.approx(((sub["coef"] > 0) & (sub["p"] < 0.05)).mean())
@@ -91,7 +92,7 @@ def test_outputs_table_and_two_panel_figure(output):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"estimator": ["twfe", "cs"]}, "estimator 'cs'"),
+    ({"estimator": ["twfe", "sdid"]}, "estimator 'sdid'"),
     ({"index_method": ["entropy"]}, "needs an \\[index\\]"),
     ({"treatment_rule": ["approval_year"]}, "needs a registry"),
     ({"sample": ["drop_cities"]}, "unknown sample"),

@@ -192,7 +192,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("weights", "str", "rademacher", "bootstrap weights", allowed=("rademacher", "webb")),
     ),
     "multiverse": (
-        opt("estimator", "str|list[str]", "twfe", "estimators in the grid"),
+        opt("estimator", "str|list[str]", "twfe", "estimators in the grid: twfe and/or sa, bjs, etwfe, stacked, cs (own SEs, "
+            "SE preset \"own\", no placebo p)", allowed=("twfe", "sa", "bjs", "etwfe", "stacked", "cs")),
         opt("index_system", "str|list[str]", FROM_STUDY, "indicator systems in the grid ([index] system or alternatives)"),
         opt("index_method", "str|list[str]", FROM_STUDY, "index weighting methods in the grid"),
         opt("pooling", "str|list[str]", FROM_STUDY, "index weight poolings in the grid"),

@@ -21,7 +21,12 @@ Options (a list of values varies a choice; a choice not given stays at the study
   the number of values changed is in each row's ``winsorised_values``);
 * ``vcov`` — SE presets (``lsdv``, ``areg``, ``xtreg_fe``, ``reghdfe``, ``fixest``);
 * ``controls`` — ``study`` (the study's controls) and/or ``none``;
-* ``estimator`` — ``twfe`` (the only estimator cheap enough for hundreds of specifications);
+* ``estimator`` — ``twfe`` (default) and/or the heterogeneity-robust staggered estimators of the registry that
+  give one overall ATT cheaply: ``sa``, ``bjs``, ``etwfe`` (simple aggregate, never-treated controls),
+  ``stacked`` (WFH-weighted static, window [-3, 2]), ``cs`` (simple aggregate, never-treated controls, dr,
+  propensity-score failures by outcome regression; balanced data variants only). They use their own
+  (asymptotic, clustered) SEs: their rows carry SE preset ``own``, a normal p, and no placebo p (the placebo
+  engine re-estimates TWFE). Each adds one fit per data variant: ~0.05-0.5 s each on CBEC;
 * ``placebo_draws`` (default 99; takes precedence over ``draws``, which ``--draws`` sets),
   ``seed`` (the study seed), ``placebo_kind`` (``permute_cohorts``), ``capital_column``,
   ``max_specs`` (2000: a guard against a grid that explodes).
@@ -49,6 +54,10 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
 WHERE = "[analyses.multiverse]"
+#: estimators the specification curve can vary (twfe by FWL in numpy; the others through their own modules)
+ESTIMATORS = ("twfe", "sa", "bjs", "etwfe", "stacked", "cs")
+#: SE preset label of a robust estimator's row: its own clustered asymptotic SE, not a TWFE preset
+OWN_SE = "own"
 DIMENSIONS = ("estimator", "index_system", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
 OPTIONS = (*DIMENSIONS, "placebo_draws", "draws", "seed", "placebo_kind", "capital_column", "max_specs")
 LABELS = {
@@ -97,9 +106,9 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
     grid: dict[str, list] = {}
     grid["estimator"] = _as_list(options, "estimator", "twfe")
     for v in grid["estimator"]:
-        if v != "twfe":
+        if v not in ESTIMATORS:
             raise PilotdidInputError(f"estimator {v!r} is not available in the multiverse", where=f"{WHERE} estimator",
-                                     fix='use "twfe" (heterogeneity-robust estimators are in [analyses.staggered])')
+                                     fix=f"use some of: {', '.join(ESTIMATORS)} (the others are in [analyses.staggered])")
     for key, allowed, own in (("index_method", [m for m in METHODS if m != "pca"], "method"),
                               ("pooling", list(POOLINGS), "pooling")):
         if key in options and index_spec is None:
@@ -316,7 +325,8 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
             "draws": draws, "seed": seed, "kind": kind,
             "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
-    notes.append(msg("multiverse.note.count", ctx.lang, n=len(tasks) * len(grid["vcov"]), draws=draws, seed=seed,
+    n_rows = sum(len(grid["vcov"]) if t["choice"]["estimator"] == "twfe" else 1 for t in tasks)
+    notes.append(msg("multiverse.note.count", ctx.lang, n=n_rows, draws=draws, seed=seed,
                      kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
     for system_name, n in repeated.items():
@@ -350,6 +360,8 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
         p = float(task["choice"]["winsorize"]) / 100
         frame, counts = winsorize(frame, ["_y", *task["controls"]], p, 1 - p)
         winsorised = int(counts["n_changed"].sum())
+    if task["choice"]["estimator"] != "twfe":
+        return {"robust": {**robust_estimate(task, frame), "winsorised_values": winsorised}}
     out: dict[bool, dict[str, Any]] = {}
     placebo_p = None
     reusable = None
@@ -375,12 +387,63 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
     return out
 
 
+def robust_estimate(task: dict, frame: pd.DataFrame) -> dict[str, Any]:
+    """One heterogeneity-robust estimator's overall ATT and its own SE on a data variant (see the options)."""
+    name = task["choice"]["estimator"]
+    kw = dict(outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft")
+    cluster = None if task["cluster"] in ("_cl", task["unit"]) else task["cluster"]  # default: by unit
+    controls = list(task["controls"])
+    frame = frame.dropna(subset=["_y", *controls])
+    try:
+        if name == "sa":
+            from pilotdid.estimation.staggered.sa import sun_abraham
+
+            res = sun_abraham(frame, **kw, covariates=controls, cluster=cluster or task["unit"])
+            coef, se = res.att, res.se
+        elif name == "bjs":
+            from pilotdid.estimation.staggered.bjs import imputation
+
+            res = imputation(frame, **kw, covariates=controls, cluster=cluster)
+            coef, se = res.att, res.se
+        elif name == "etwfe":
+            from pilotdid.estimation.staggered.etwfe import etwfe
+
+            simple = etwfe(frame, **kw, covariates=controls, control_group="never", cluster=cluster).aggregates["simple"]
+            coef, se = float(simple["att"].iloc[0]), float(simple["se"].iloc[0])
+        elif name == "stacked":
+            from pilotdid.estimation.staggered.stacked import stacked_did
+
+            res = stacked_did(frame, **kw, window=(-3, 2), covariates=controls, cluster=cluster)
+            coef, se = res.static_att, res.static_se
+        else:
+            from pilotdid.estimation.staggered import cs
+
+            res = cs.att_gt(frame, **kw, covariates=controls, control_group="never_treated", est_method="dr",
+                            ps_fallback="reg", cluster=cluster)
+            agg = res.aggregate("simple")
+            coef, se = agg.att, agg.se
+    except PilotdidInputError as err:  # e.g. cs on an unbalanced data variant: the row is kept, empty, and counted
+        return {"coef": float("nan"), "se": float("nan"), "nobs": len(frame), "error": str(err).splitlines()[0],
+                "treated_units": int(frame.loc[frame["_ft"] > 0, task["unit"]].nunique())}
+    return {"coef": float(coef), "se": float(se), "nobs": len(frame), "error": None,
+            "treated_units": int(frame.loc[frame["_ft"] > 0, task["unit"]].nunique())}
+
+
 def apply_presets(task: dict, raw: dict[bool, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per SE preset: the preset's small-sample factor, SE, t df, p and 95% CI."""
     from scipy import stats
 
     from pilotdid.estimation.twfe.covariance import FixedEffectDesign, get_preset
 
+    if "robust" in raw:  # its own SE: one row, normal p and CI
+        r = raw["robust"]
+        coef, se = r["coef"], r["se"]
+        z = float(stats.norm.ppf(1 - ALPHA / 2))
+        return [{**task["choice"], "vcov": OWN_SE, "coef": coef, "se": se, "t": coef / se,
+                 "p": float(2 * stats.norm.sf(abs(coef / se))), "ci_low": coef - z * se, "ci_high": coef + z * se,
+                 "t_df": None, "ssc_factor": None, "nobs": r["nobs"], "n_clusters": None,
+                 "treated_units": r["treated_units"], "winsorised_values": r["winsorised_values"],
+                 "placebo_p": None, "placebo_draws": 0, "estimator_error": r["error"]}]
     rows = []
     placebo_p = raw[task["singleton_rules"][0]]["placebo_p"]
     for vcov in task["vcovs"]:
@@ -416,8 +479,15 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
         "share_significant": float(sig.mean()), "median_coef": float(table["coef"].median()),
         "min_coef": float(table["coef"].min()), "max_coef": float(table["coef"].max()), "alpha": ALPHA,
     }
-    if table["placebo_p"].notna().any():
-        out["share_placebo_p_below_alpha"] = float((table["placebo_p"] < ALPHA).mean())
+    placebo = table["placebo_p"].dropna()
+    if len(placebo):  # placebo p exists for the TWFE rows only
+        out["share_placebo_p_below_alpha"] = float((placebo < ALPHA).mean())
+    if table["estimator"].nunique() > 1:
+        out["by_estimator"] = {
+            str(name): {"n_specs": int(len(sub)), "share_positive": float((sub["coef"] > 0).mean()),
+                        "share_positive_significant": float(((sub["coef"] > 0) & (sub["p"] < ALPHA)).mean()),
+                        "median_coef": float(sub["coef"].median())}
+            for name, sub in table.groupby("estimator", sort=True)}
     return out
 
 
@@ -437,6 +507,18 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                         progress=lambda done, total: ctx.progress("multiverse", done, total))
     rows = [row for task, raw in zip(tasks, results) for row in apply_presets(task, raw)]
     table = pd.DataFrame(rows)
+    if "estimator_error" in table:
+        failed = table["estimator_error"].notna()
+        if failed.any():
+            for (est, why), n in table.loc[failed].groupby(["estimator", "estimator_error"]).size().items():
+                notes.append(f"Estimator {est}: {n} specification(s) could not be estimated and are left out ({why}).")
+            table = table.loc[~failed].reset_index(drop=True)
+        table = table.drop(columns="estimator_error")
+    if (table["vcov"] == OWN_SE).any():
+        grid = {**grid, "vcov": [*grid["vcov"], OWN_SE]}
+        notes.append("Robust estimators (" + ", ".join(e for e in grid["estimator"] if e != "twfe") + ") use their own "
+                     "clustered asymptotic SEs (SE preset 'own'), a normal p-value and no placebo p; see the options "
+                     "for their conventions (never-treated controls for cs/etwfe, window [-3, 2] for stacked).")
     varied = [d for d in DIMENSIONS if len(grid[d]) > 1]
     own = _own_choice(ctx, grid)
     table["study_spec"] = np.all([table[d].astype(str) == str(v) for d, v in own.items()], axis=0)
@@ -520,8 +602,11 @@ def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[s
     at the study's own: the sensitivity of the headline to that one choice."""
     rows = []
     for d in dimensions:
-        others = [k for k in dimensions if k != d and k in own]
+        # a robust estimator's row has its own SE (preset "own"): across estimators the SE preset is not held fixed
+        others = [k for k in dimensions if k != d and k in own and not (d == "estimator" and k == "vcov")]
         keep = np.all([table[k].astype(str) == str(own[k]) for k in others], axis=0) if others else np.ones(len(table), bool)
+        if d == "estimator" and "vcov" in table:  # TWFE at the study's SE preset, the others with their own SE
+            keep = keep & table["vcov"].astype(str).isin([str(own.get("vcov")), OWN_SE]).to_numpy()
         for r in table.loc[keep].sort_values(d, key=lambda c: c.astype(str), kind="mergesort").itertuples():
             value = getattr(r, d)
             own_mark = msg("multiverse.own_mark", lang) if str(value) == str(own.get(d)) else ""
