@@ -24,10 +24,10 @@ from pilotdid.i18n import LATIN_WORDS_ALLOWED_IN_ZH
 STUDY = Path(__file__).resolve().parents[2] / "src" / "pilotdid" / "studies" / "cbec" / "study.toml"
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._-]*")
 #: English words still in zh tables and notes (report.html text plus tables/*.md): 10,370 before the catalogue took
-#: over table titles, headers, stubs and the common notes, 3,488 after (2026-12-04, main with pretrends), with the
+#: over table titles, headers, stubs and the common notes, 2,340 after (2026-12-04 20:06 UTC main), with the
 #: catalogue covering figures, headings, captions, the report shell, the specification curve and the forest plot.
 #: Lower it whenever a module's text moves into the catalogue; never raise it.
-RATCHET_ENGLISH_WORDS = 3500
+RATCHET_ENGLISH_WORDS = 2400
 
 
 def _study_words() -> set[str]:
