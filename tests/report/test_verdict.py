@@ -133,3 +133,21 @@ def test_zh_wording_and_declared_headlines():
     assert verdict["status"] == "confirmed"
     assert "得到证实" in verdict["sentences"][0] and "联合不显著" in verdict["sentences"][1]
     assert verdict["pretrend"]["passes"] is True
+
+
+@pytest.mark.parametrize(
+    ("coef", "p", "lo", "hi", "status"),
+    [
+        (0.017, 0.55, -0.04, 0.07, "confirmed"),       # an insignificant paper estimate reproduced (examples/lowcarbon)
+        (0.017, 0.55, 0.02, 0.07, "sign_only"),
+        (0.030, 0.001, 0.02, 0.04, "not_confirmed"),   # significant where the paper found nothing
+    ],
+)
+def test_an_insignificant_published_estimate_is_confirmed_by_insignificance(coef, p, lo, hi, status):
+    doc = {"estimates": [{"table": "baseline", "column": "1", "term": "did", "coef": coef, "p": p, "ci_low": lo,
+                          "ci_high": hi}]}
+    doc["estimates"].append({"table": "robustness", "column": "lagged", "term": "did", "coef": 0.01, "p": 0.01})
+    published = {"baseline": [{"column": "1", "term": "did", "coef": 0.017066, "t": 0.5929, "p": 0.5539}]}
+    verdict = build_verdict(doc, published, treatment="did")
+    assert verdict["status"] == status and verdict["headlines"][0]["paper_significant"] is False
+    assert [c["check"] for c in verdict["overturning"]] == ["lagged"]  # significant where the paper is not

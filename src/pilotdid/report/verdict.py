@@ -49,6 +49,12 @@ VERDICT_TEXT: dict[str, dict[str, str]] = {
         "pretrend.pass": "Pre-trends: the {q} leads are jointly insignificant ({test} = {stat}, p = {p}).",
         "overturn.none": "None of the {n} robustness checks overturns it (all have the paper's sign and p < {alpha_dec}).",
         "overturn.some": "{k} of {n} robustness checks do not agree (wrong sign or p ≥ {alpha_dec}): {list}.",
+        "overturn.some_null": "{k} of {n} robustness checks do not agree (p < {alpha_dec}, where the paper's estimate is not significant): {list}.",
+        "overturn.none_null": "None of the {n} robustness checks is significant at {alpha_dec}, as the paper's estimate is not.",
+        "curve_null": "Specification curve: {share}% of {n} specifications are, like the paper's estimate, not significant at {alpha_dec}.",
+        "why.null_confirmed": "Not significant at {alpha}%, as the paper's estimate is not, and the paper's value lies inside our 95% CI.",
+        "why.null_sign_only": "Not significant at {alpha}%, as the paper's estimate is not, but the paper's value lies outside our 95% CI.",
+        "why.significant_vs_null": "Significant at {alpha}% (p = {p}), where the paper's estimate is not.",
         "overturn.item": "{label} {coef} (p = {p})",
         "curve": "Specification curve: {share}% of {n} specifications have the paper's sign and p < {alpha_dec}.",
         "honest": "HonestDiD: the effect survives violations of parallel trends up to M̄ = {m} times the largest pre-period violation.",
@@ -83,6 +89,12 @@ VERDICT_TEXT: dict[str, dict[str, str]] = {
         "pretrend.pass": "平行趋势：{q}个处理前系数联合不显著（{test} = {stat}，p = {p}）。",
         "overturn.none": "{n}项稳健性检验均未推翻该结论（均与原文同号且 p < {alpha_dec}）。",
         "overturn.some": "{n}项稳健性检验中有{k}项与原文不一致（符号相反或 p ≥ {alpha_dec}）：{list}。",
+        "overturn.some_null": "{n}项稳健性检验中有{k}项与原文不一致（p < {alpha_dec}，而原文估计不显著）：{list}。",
+        "overturn.none_null": "{n}项稳健性检验均不显著（p ≥ {alpha_dec}），与原文估计不显著一致。",
+        "curve_null": "设定曲线：{n}个设定中{share}%与原文一样在{alpha_dec}水平上不显著。",
+        "why.null_confirmed": "在{alpha}%水平上不显著，与原文一致，且原文数值落在本文95%置信区间内。",
+        "why.null_sign_only": "在{alpha}%水平上不显著，与原文一致，但原文数值落在本文95%置信区间之外。",
+        "why.significant_vs_null": "在{alpha}%水平上显著（p = {p}），而原文估计不显著。",
         "overturn.item": "{label} {coef}（p = {p}）",
         "curve": "设定曲线：{n}个设定中{share}%与原文同号且 p < {alpha_dec}。",
         "honest": "HonestDiD：平行趋势偏离不超过最大处理前偏离的 M̄ = {m} 倍时，效应仍然成立。",
@@ -111,11 +123,39 @@ def _text(lang: str) -> dict[str, str]:
     return VERDICT_TEXT.get(lang, VERDICT_TEXT["en"])
 
 
+def paper_significant(pub: Mapping[str, Any], alpha: float = ALPHA) -> bool:
+    """Whether the paper's own estimate is significant at ``alpha``: from its printed p, else |t| against the normal
+    critical value, else its stars (one per 10/5/1% level); a headline printed without any of them counts as
+    significant (what a headline usually is)."""
+    from scipy import stats
+
+    if pub.get("p") is not None:
+        return float(pub["p"]) < alpha
+    if pub.get("t") is not None:
+        return abs(float(pub["t"])) >= stats.norm.ppf(1 - alpha / 2)
+    if pub.get("se") is not None and float(pub["se"]) > 0:
+        return abs(float(pub["coef"]) / float(pub["se"])) >= stats.norm.ppf(1 - alpha / 2)
+    if pub.get("stars") is not None:
+        return len(str(pub["stars"]).strip()) >= {0.10: 1, 0.05: 2, 0.01: 3}.get(round(alpha, 2), 2)
+    return True
+
+
 def classify(coef: float | None, p: float | None, ci_low: float | None, ci_high: float | None,
-             published: float, alpha: float = ALPHA) -> tuple[str, str]:
-    """(status, reason key) of one estimate against one published value, by the module's rules."""
+             published: float, alpha: float = ALPHA, *, significant: bool = True) -> tuple[str, str]:
+    """(status, reason key) of one estimate against one published value, by the module's rules.
+
+    ``significant``: whether the paper's own estimate is significant. When it is not, the replication confirms it
+    by being insignificant too with the paper's value inside our CI, and contradicts it by being significant.
+    """
     if coef is None or p is None:
         return "not_confirmed", "why.missing"
+    inside = ci_low is not None and ci_high is not None and ci_low <= published <= ci_high
+    if not significant:
+        if p < alpha:
+            return "not_confirmed", "why.significant_vs_null"
+        if inside:
+            return "confirmed", "why.null_confirmed"
+        return ("sign_only", "why.null_sign_only") if (coef > 0) == (published > 0) else ("not_confirmed", "why.opposite")
     if (coef > 0) != (published > 0) or coef == 0:
         return "not_confirmed", "why.opposite"
     if not p < alpha:
@@ -124,9 +164,14 @@ def classify(coef: float | None, p: float | None, ci_low: float | None, ci_high:
     return ("confirmed", "why.confirmed") if inside else ("sign_only", "why.sign_only")
 
 
-def agrees(coef: float | None, p: float | None, sign: float, alpha: float = ALPHA) -> bool:
-    """An estimate agrees with the paper when it has the paper's sign and p < alpha."""
-    return coef is not None and p is not None and coef != 0 and (coef > 0) == (sign > 0) and p < alpha
+def agrees(coef: float | None, p: float | None, sign: float, alpha: float = ALPHA, *, significant: bool = True) -> bool:
+    """An estimate agrees with a significant paper estimate when it has its sign and p < alpha; with an
+    insignificant one, when it is not significant either."""
+    if coef is None or p is None:
+        return False
+    if not significant:
+        return p >= alpha
+    return coef != 0 and (coef > 0) == (sign > 0) and p < alpha
 
 
 def headline_keys(published: Mapping[str, Any], treatment: str) -> list[dict[str, str]]:
@@ -223,7 +268,8 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
         coef = mine and mine.get("coef")
         p = mine and mine.get("p")
         lo, hi = (mine and mine.get("ci_low")), (mine and mine.get("ci_high"))
-        status, why = classify(coef, p, lo, hi, float(pub["coef"]), alpha)
+        significant = paper_significant(pub, alpha)
+        status, why = classify(coef, p, lo, hi, float(pub["coef"]), alpha, significant=significant)
         digits = _digits_like(coef, pub["coef"])
         label = tx["label"].format(table=TABLE_NAMES.get(lang, TABLE_NAMES["en"]).get(table, table), column=pcol,
                                    term=resolve_label(term, lang, study_labels))
@@ -242,13 +288,14 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
             "paper_in_ci": None if lo is None or hi is None else bool(lo <= float(pub["coef"]) <= hi),
             "same_sign": None if coef is None else bool((coef > 0) == (float(pub["coef"]) > 0)),
             "significant": None if p is None else bool(p < alpha),
-            "status": status, "sentence": sentence,
+            "paper_significant": significant, "status": status, "sentence": sentence,
         })
     if not headlines:
         return None
 
     primary = headlines[0]
     sign = primary["published_coef"]
+    null = not primary["paper_significant"]  # the paper reports no significant effect: agreement = insignificance
     sentences = [h["sentence"] for h in headlines]
 
     pretrend = None
@@ -263,28 +310,30 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
 
     checks = _checks(doc, treatment, study_labels, lang)
     for check in checks:
-        check["agrees"] = agrees(check["coef"], check["p"], sign, alpha)
+        check["agrees"] = agrees(check["coef"], check["p"], sign, alpha, significant=not null)
     overturning = [c for c in checks if not c["agrees"]]
     if checks:
         if overturning:
             items = tx["item_sep"].join(tx["overturn.item"].format(label=c["label"], coef=fmt_fixed(c["coef"], 4),
                                                           p=fmt_fixed(c["p"], 3)) for c in overturning)
-            sentences.append(tx["overturn.some"].format(k=len(overturning), n=len(checks), list=items, alpha_dec=alpha_dec))
+            sentences.append(tx["overturn.some_null" if null else "overturn.some"].format(
+                k=len(overturning), n=len(checks), list=items, alpha_dec=alpha_dec))
         else:
-            sentences.append(tx["overturn.none"].format(n=len(checks), alpha_dec=alpha_dec))
+            sentences.append(tx["overturn.none_null" if null else "overturn.none"].format(n=len(checks), alpha_dec=alpha_dec))
 
     curve = None
     specs = (doc.get("multiverse") or {}).get("specifications") or []
     if specs:
-        agreeing = sum(agrees(s.get("coef"), s.get("p"), sign, alpha) for s in specs)
+        agreeing = sum(agrees(s.get("coef"), s.get("p"), sign, alpha, significant=not null) for s in specs)
         curve = {"n_specs": len(specs), "agreeing": int(agreeing), "share_agreeing": agreeing / len(specs)}
-        sentences.append(tx["curve"].format(share=fmt_fixed(100 * agreeing / len(specs), 0), n=len(specs),
+        sentences.append(tx["curve_null" if null else "curve"].format(share=fmt_fixed(100 * agreeing / len(specs), 0), n=len(specs),
                                             alpha_dec=alpha_dec))
 
     honest = doc.get("honest") or {}
     if honest.get("breakdown") is not None:
         sentences.append(tx["honest"].format(m=fmt_fixed(honest["breakdown"], 2)))
-    sentences += _robust_sentences(doc, sign, alpha, tx)
+    if not null:  # the robust estimators' agreement is worded for a significant headline
+        sentences += _robust_sentences(doc, sign, alpha, tx)
 
     overall = primary["status"]
     sentences.append(tx["overall"].format(status=tx[f"status.{overall}"]))
@@ -297,6 +346,9 @@ def build_verdict(doc: Mapping[str, Any], published: Mapping[str, Any] | None, *
             "confirmed": "paper's sign, p < alpha, paper's value inside our 95% CI",
             "sign_only": "paper's sign, p < alpha, paper's value outside our 95% CI",
             "not_confirmed": "opposite sign or p >= alpha",
+            "paper_not_significant": "when the paper's own estimate is not significant: confirmed = ours not "
+                                     "significant either and the paper's value inside our 95% CI; sign only = not "
+                                     "significant, same sign, paper outside the CI; not confirmed = ours significant",
             "agrees": "a check or specification agrees when it has the paper's sign and p < alpha",
         },
         "headlines": headlines,
