@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; each xdist worker then builds its own copy (correct, only slower)
+    fcntl = None
 
 import pytest
 from hypothesis import settings
@@ -35,3 +41,49 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return _run
+
+# ---- expensive end-to-end outputs, computed once per test run --------------------------------------------------------
+def shared_output(tmp_path_factory, name: str, build) -> Path:
+    """A folder `build(folder)` fills once per test run, shared by every module and every xdist worker.
+
+    Under pytest-xdist each worker has its own session, so a session fixture alone would run a 1-minute replication
+    once per worker; here the first worker to ask builds it under a file lock in the run's common temporary folder
+    (the parent of the workers' base folders) and the others wait and reuse it. A ``.complete`` marker is written
+    last, so a failed build is retried (and fails again) in the next worker rather than handing it half a folder.
+    Callers must treat the folder as read-only; a test that changes an output copies it first.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        base = base.parent
+    folder = base / "shared" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        complete = folder.parent / f"{name}.complete"
+        if not complete.exists():
+            if folder.exists():
+                shutil.rmtree(folder)
+            build(folder)
+            complete.touch()
+    return folder
+
+
+def _replicate(*extra: str):
+    def build(out: Path) -> None:
+        from pilotdid.cli import main
+
+        assert main(["replicate", "--out", str(out), "--draws", "49", "--quiet", *extra]) == 0
+    return build
+
+
+@pytest.fixture(scope="session")
+def replication(tmp_path_factory) -> Path:
+    """`pilotdid replicate` (English, real data) with 49 placebo draws, run once per test run. Read-only."""
+    return shared_output(tmp_path_factory, "replication_en", _replicate())
+
+
+@pytest.fixture(scope="session")
+def replication_zh(tmp_path_factory) -> Path:
+    """`pilotdid replicate --lang zh` with 49 placebo draws, run once per test run. Read-only."""
+    return shared_output(tmp_path_factory, "replication_zh", _replicate("--lang", "zh"))

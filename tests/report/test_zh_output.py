@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from pilotdid.cli import main
 from pilotdid.i18n import LATIN_WORDS_ALLOWED_IN_ZH
 
 STUDY = Path(__file__).resolve().parents[2] / "src" / "pilotdid" / "studies" / "cbec" / "study.toml"
@@ -52,10 +51,9 @@ def english_words(text: str, allowed: set[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def zh_replication(tmp_path_factory):
-    out = tmp_path_factory.mktemp("zh") / "replication"
-    assert main(["replicate", "--out", str(out), "--draws", "49", "--lang", "zh", "--quiet"]) == 0
-    return out
+def zh_replication(replication_zh):
+    """The shared `pilotdid replicate --lang zh --draws 49` of tests/conftest.py (run once per test run)."""
+    return replication_zh
 
 
 @pytest.fixture(scope="module")
