@@ -21,6 +21,7 @@ import pandas as pd
 
 from pilotdid.data.cities import CityResolver, build_city_tables
 from pilotdid.data.readers import sources as S
+from pilotdid.data.readers.common import require_file
 from pilotdid.data.readers.yearbook import SECONDARY_SECTORS, PRIMARY_SECTORS, TERTIARY_SECTORS, read_all_yearbooks
 from pilotdid.errors import PilotdidInputError
 
@@ -272,6 +273,8 @@ def build_panel(raw_dir: Path) -> PanelBuild:
     if not raw_dir.is_dir():
         raise PilotdidInputError("raw-data folder not found", where=str(raw_dir),
                                  fix="pass --raw DIR pointing at the repository's data/raw")
+    for name in S.FILES.values():  # a missing file is named before a minute of reading the others
+        require_file(raw_dir, name)
     crosswalk = S.read_crosswalk(raw_dir)
     census = S.read_census(raw_dir)
     yearbook = read_all_yearbooks(raw_dir)
