@@ -120,13 +120,17 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="give every group a unique label (they name the table columns)")
     panel, notes = merge_attributes(ctx, [s.column for s in splits])
     m = ctx.model
+    from pilotdid.estimation.heterogeneity import fit_model
+    from pilotdid.inference import few_clusters
+
+    recorder = few_clusters.FitRecorder(fit_model, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
     results: list[SplitResult] = []
     for k, split in enumerate(splits):
         results.append(estimate_split(
             panel, split, outcome=m.outcome, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
             unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, draws=draws, seed=seed,
             strata=FIRST_TREAT if strata == "cohort" else None, where=f"{WHERE} splits[{k}]", progress=ctx.progress,
-            also_strata=(None,) if strata == "cohort" else (FIRST_TREAT,),
+            also_strata=(None,) if strata == "cohort" else (FIRST_TREAT,), fit=recorder,
         ))
         notes += results[-1].notes
 
@@ -155,7 +159,18 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             **{k: v for k, v in test.items() if k.startswith(("p_permutation_cohort", "p_permutation_all",
                                                                "p_permutation_t_"))},
         }, ESTIMATE_KEYS))
-    table = heterogeneity_table(results, ctx, draws, seed, strata)
+    wilds: dict[str, dict | None] = {}
+    cells = []
+    for res in results:
+        for label in res.split.labels:
+            wilds[label] = few_clusters.wild_for_inputs(recorder.inputs_of(res.fits[label]), TREAT,
+                                                        threshold=m.few_clusters, seed=ctx.seed)
+            if wilds[label]:
+                few_clusters.add_wild_to_rows(estimates, label, ctx.treatment_name, wilds[label])
+                cells.append((label, wilds[label]))
+    wild_notes = [few_clusters.wild_note("Table 7 (subgroup columns)", ctx.treatment_name, cells, ctx.seed)] if cells else []
+    notes += wild_notes
+    table = heterogeneity_table(results, ctx, draws, seed, strata, wilds=wilds, wild_notes=wild_notes)
     figure = forest_figure(results, ctx)
     if draws > 0:  # the forest plot's difference notes carry both permutation p-values; which one to read:
         notes.append("Forest plot and Table 7: permutation p within adoption cohorts beside the one across all units. "
@@ -213,9 +228,12 @@ _DIFF_TEXT = {
 }
 
 
-def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: int, seed: int, strata: str | None) -> Table:
+def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: int, seed: int, strata: str | None,
+                        wilds: dict[str, dict | None] | None = None, wild_notes: list[str] | None = None) -> Table:
     """Table 7 in the paper's layout: pairs of subgroup columns, published values beneath ours, and the
-    difference tests the paper leaves out."""
+    difference tests the paper leaves out; with few clusters the subgroup columns' wild bootstrap p and CI rows."""
+    from pilotdid.inference.few_clusters import wild_extra_rows
+
     m = ctx.model
     fits, columns = [], []
     for res in results:
@@ -226,6 +244,7 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
     owner = {label: res for res in results for label in res.split.labels}
     tx = row_text(ctx)
     extra = {
+        **wild_extra_rows([(wilds or {}).get(c) for c in columns]),
         tx["controls"]: [tx["yes"] if m.controls else tx["no"]] * len(columns),
         tx["units_split"]: [
             f"{owner[c].units[c]} ({owner[c].treated_units[c]} / {owner[c].never_treated_units[c]})" for c in columns],
@@ -244,6 +263,7 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
     ]
     if draws > 0:
         notes.append(STRATA_VALIDITY)
+    notes += wild_notes or []
     for res in results:
         s = res.split
         rule = (f">= {s.threshold:g}" if s.threshold is not None else f"= {s.values[0]!r}" if s.values is not None

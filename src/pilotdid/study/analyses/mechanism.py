@@ -118,8 +118,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         raise PilotdidInputError(f"seed must be a non-negative integer, got {seed!r}", where=f"{WHERE} seed", fix="e.g. seed = 12345")
     specs, notes = _mediator_specs(ctx, options)
     m = ctx.model
+    from pilotdid.estimation.heterogeneity import fit_model
+    from pilotdid.inference import few_clusters
+
+    recorder = few_clusters.FitRecorder(fit_model, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
     results = mediator_regressions(ctx.panel, specs, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
-                                   unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, where=WHERE)
+                                   unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, where=WHERE,
+                                   fit=recorder)
     estimates: list[dict[str, Any]] = []
     for r in results:
         estimates += fit_rows(r.fit, table="mechanism", column=r.spec.name, treatment=TREAT,
@@ -128,7 +133,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                               extra={"mediator_source": r.spec.source_text, "years": list(r.years), "units": r.units,
                                      "rows_without_mediator": r.rows_without_mediator, **r.details})
         notes += r.notes
-    tables = {"table6_mechanism": mechanism_table(results, ctx)}
+    wilds = [few_clusters.wild_for_inputs(recorder.inputs_of(r.fit), TREAT, threshold=m.few_clusters, seed=ctx.seed)
+             for r in results]
+    cells = []
+    for r, wild in zip(results, wilds):
+        if wild:
+            few_clusters.add_wild_to_rows(estimates, r.spec.name, ctx.treatment_name, wild)
+            cells.append((r.spec.name, wild))
+    wild_notes = [few_clusters.wild_note("Table 6", ctx.treatment_name, cells, ctx.seed)] if cells else []
+    notes += wild_notes
+    tables = {"table6_mechanism": mechanism_table(results, ctx, wilds=wilds, wild_notes=wild_notes)}
     extra_results: dict[str, Any] = {}
     if three:
         steps = []
@@ -196,13 +210,18 @@ def paper_table(fits: list[FitSummary], ctx: StudyContext, *, name: str, title: 
     )
 
 
-def mechanism_table(results: list[MediatorResult], ctx: StudyContext) -> Table:
-    """Table 6 in the paper's layout (mediators as columns), the published numbers beneath ours."""
+def mechanism_table(results: list[MediatorResult], ctx: StudyContext, wilds: list | None = None,
+                    wild_notes: list[str] | None = None) -> Table:
+    """Table 6 in the paper's layout (mediators as columns), the published numbers beneath ours; with few clusters
+    the wild cluster bootstrap p and CI rows (``wilds``, one per column)."""
+    from pilotdid.inference.few_clusters import wild_extra_rows
+
     m = ctx.model
     columns = [r.spec.name for r in results]
     published = published_for_columns(ctx, "mechanism", columns)
     tx = row_text(ctx)
     extra = {
+        **wild_extra_rows(wilds or []),
         tx["controls"]: [tx["yes"] if m.controls else tx["no"]] * len(results),
         tx["years"]: [f"{r.years[0]}-{r.years[1]}" for r in results],
         tx["units"]: [r.units for r in results],
@@ -220,6 +239,7 @@ def mechanism_table(results: list[MediatorResult], ctx: StudyContext) -> Table:
     if published is not None:
         notes.append("The paper's mediators are built from its own (partly non-public) data; compare signs and "
                      "significance rather than magnitudes.")
+    notes += wild_notes or []
     return paper_table([r.fit for r in results], ctx, name="table6_mechanism",
                        title="Table 6. Mechanisms: mediators on the pilot-zone DID", columns=columns,
                        extra_rows=extra, published=published, notes=notes)

@@ -90,6 +90,8 @@ class _Column:
         self.extra_terms, self.note, self.sample = extra_terms, note, sample
         #: the same sample under the other PSM weighting convention (shown in the row below the DID)
         self.alt_fit, self.alt_label = alt_fit, alt_label
+        #: wild cluster bootstrap p / CI of the DID term when the regression has few clusters (else None)
+        self.wild: dict[str, Any] | None = None
 
     def term_row(self, term: str) -> dict[str, Any] | None:
         if self.fit is None:
@@ -100,11 +102,20 @@ class _Column:
             return None
 
 
-def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights: str | None = None):
+#: ctx.extras key of the run's FitRecorder (inference/few_clusters.py): the wild bootstrap re-runs a column's regression
+_RECORDER = "_robustness_fits"
+
+
+def _twfe(data, outcome, regressors, fixed_effects, cluster, vcov, weights=None):
     from pilotdid.estimation.twfe import fit_twfe
 
+    return fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
+
+
+def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights: str | None = None):
     m = ctx.model
-    return fit_twfe(frame, m.outcome, regressors, m.fixed_effects, m.cluster, vcov=m.vcov, weights=weights)
+    fit = ctx.extras.get(_RECORDER) or _twfe
+    return fit(frame, m.outcome, regressors, m.fixed_effects, m.cluster, m.vcov, weights=weights)
 
 
 def _fit_matched(sample: pd.DataFrame, ctx: StudyContext, regressors: list[str], key: str, weights: str | None = None):
@@ -176,6 +187,16 @@ def capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, st
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.inference.few_clusters import FitRecorder
+
+    ctx.extras[_RECORDER] = FitRecorder(_twfe, unit=ctx.unit)
+    try:
+        return _run(ctx, options)
+    finally:
+        ctx.extras.pop(_RECORDER, None)
+
+
+def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_options(options, OPTIONS, "robustness")
     m = ctx.model
     term = ctx.treatment_name
@@ -314,20 +335,42 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             estimates.append({"table": "robustness", "column": col.key, "term": col.term, "sample": col.sample,
                               "vcov": m.vcov, "outcome": m.outcome})
     estimates += extra_estimates
+    wild_notes = {key: _few_clusters_wild(ctx, cols, estimates, label)
+                  for key, cols, label in (("table5_robustness", columns, "Table 5"),
+                                           ("robustness_referee", referee, "the further checks"))}
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
     tables["table5_robustness"] = _layout(
         "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
         # the concurrent policy's registry caveats stay in the report's notes for this section (full provenance);
         # under the table: what each column did and the conventions
-        notes=list(dict.fromkeys([c.note for c in columns if c.note] + _conventions(columns, ctx, weighting, pooling))),
+        notes=list(dict.fromkeys([c.note for c in columns if c.note] + _conventions(columns, ctx, weighting, pooling)
+                                 + wild_notes["table5_robustness"])),
     )
     if referee:
         tables["robustness_referee"] = _layout(
             "robustness_referee", "Further robustness checks (not in the paper)", referee, [], ctx, k,
-            notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighting, pooling)[:1],
+            notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighting, pooling)[:1]
+            + wild_notes["robustness_referee"],
         )
     return AnalysisOutput(estimates=estimates, results={"robustness": results}, tables=tables, figures=figures,
                           notes=list(dict.fromkeys(notes)))
+
+
+def _few_clusters_wild(ctx: StudyContext, columns: list[_Column], estimates: list[dict], label: str) -> list[str]:
+    """Below ``[model] few_clusters`` clusters: each column's wild cluster restricted bootstrap p and CI of its DID
+    term, on its estimate row (results.json p_wild, ci_wild_*), in the table (``col.wild``) and in one note."""
+    from pilotdid.inference import few_clusters
+
+    recorder = ctx.extras.get(_RECORDER)
+    cells = []
+    for number, col in enumerate(columns, start=1):
+        wild = few_clusters.wild_for_inputs(recorder.inputs_of(col.fit) if recorder and col.fit is not None else None,
+                                            col.term, threshold=ctx.model.few_clusters, seed=ctx.seed)
+        col.wild = wild
+        if wild:
+            few_clusters.add_wild_to_rows(estimates, col.key, col.term, wild)
+            cells.append((str(number), wild))
+    return [few_clusters.wild_note(label, ctx.treatment_name, cells, ctx.seed)] if cells else []
 
 
 def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
@@ -404,6 +447,12 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
     lag_col = next((i for i, c in enumerate(columns) if c.key == "lagged"), None)
     add_term(ctx.treatment_name + (f" (col. {lag_col + 1}: L.{ctx.treatment_name})" if lag_col is not None else ""),
              [c.term for c in columns])
+    if any(c.wild for c in columns):  # few clusters: the wild bootstrap beside the analytic t
+        from pilotdid.inference import few_clusters
+
+        p_cells, ci_cells = few_clusters.wild_cells([c.wild for c in columns])
+        add(few_clusters.WILD_P_ROW, p_cells)
+        add(few_clusters.WILD_CI_ROW, ci_cells)
     alt_labels = {c.alt_label for c in columns if c.alt_fit is not None}
     for alt in sorted(alt_labels):  # the PSM regression under the other weighting convention
         rows = [c.alt_fit.term(c.term) if c.alt_fit is not None and c.alt_label == alt else None for c in columns]
