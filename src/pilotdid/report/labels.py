@@ -29,7 +29,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "se_method": "SE method", "Mbar": "M̄", "event time": "Event time", "rel_time": "Event time",
         "cohort": "Cohort", "year": "Year", "did": "DID", "_cons": "Constant", "agg": "Agg", "invest": "Invest",
         "tec": "Tec", "market": "Market", "open_exports": "Open", "resi": "Resi", "agg_type": "Aggregation",
-        "did_difference": "DID difference", "city_id": "City", "city": "City", "province": "Province",
+        "broadband_pilot": "Broadband China pilot", "did_difference": "DID difference", "city_id": "City", "city": "City", "province": "Province",
         "province_id": "Province",
         # estimators
         "twfe": "TWFE", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "Imputation (BJS)",
@@ -84,7 +84,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "treated": "处理组批次", "control": "控制组批次", "estimator": "估计方法", "method": "方法",
         "se_method": "标准误方法", "Mbar": "M̄", "event time": "相对时间", "rel_time": "相对时间",
         "cohort": "批次", "year": "年份", "did": "DID", "_cons": "常数项", "agg_type": "汇总方式",
-        "did_difference": "DID差异", "city_id": "城市", "city": "城市", "province": "省份", "province_id": "省份",
+        "broadband_pilot": "宽带中国试点", "did_difference": "DID差异", "city_id": "城市", "city": "城市", "province": "省份", "province_id": "省份",
         "twfe": "双向固定效应", "cs": "Callaway–Sant'Anna", "sa": "Sun–Abraham", "bjs": "插补估计（BJS）",
         "bacon": "Goodman-Bacon分解", "simple": "简单平均", "group": "按批次", "calendar": "按年份", "dynamic": "动态",
         "static": "静态", "dcdh": "de Chaisemartin–D'Haultfœuille", "etwfe": "扩展双向固定效应（Wooldridge）",

@@ -460,10 +460,10 @@ def _layout(name: str, title: str, columns: list[_Column], published: list[dict]
             [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
         add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
     for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
-        add_term(extra, [extra if extra in c.extra_terms else None for c in columns])
+        add_term(ctx.display_name(extra), [extra if extra in c.extra_terms else None for c in columns])
     add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
     for fe in ctx.model.fixed_effects:
-        add(f"{fe} FE", ["Yes"] * len(columns))
+        add(f"{ctx.display_name(fe)}固定效应" if ctx.lang == "zh" else f"{ctx.display_name(fe)} FE", ["Yes"] * len(columns))
     drops = any(c.fit is not None and c.fit.singletons_dropped for c in columns)
     if drops:  # reghdfe's singleton removal: both counts, named
         add("N before singleton removal (PSM: matched rows)",
