@@ -70,7 +70,7 @@ def test_robustness_adapter(ctx):
     assert "paper (published)" in text and "677" in text and "0.019" in text and "0.001" in text
     cols = {r["column"] for r in out.estimates}
     assert {"psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised",
-            "winsorised_5", "no_capitals", "no_covid", "psm_nearest_weighted"} <= cols
+            "winsorised_5", "no_capitals", "drop_periods", "psm_nearest_weighted"} <= cols
     lag = next(r for r in out.estimates if r["column"] == "lagged" and r["term"] == "L.did")
     assert lag["nobs"] == len(ctx.panel) - ctx.panel["unit"].nunique()
     assert all(set(ESTIMATE_KEYS) <= set(r) for r in out.estimates)

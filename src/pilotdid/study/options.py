@@ -128,10 +128,14 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("psm_weighting", "str", "matched_rows", "PSM-DID regression beside the paper: unweighted on the matched "
             "rows (reghdfe ... if _weight != .) or weighted by psmatch2's _weight; the other in the row below",
             allowed=("matched_rows", "weights")),
-        opt("concurrent_policy", "str", "broadband", "registry policy controlled for as a concurrent policy"),
+        opt("concurrent_policy", "str", None, "registry policy controlled for as a concurrent policy (the CBEC "
+            "study: broadband); with neither this nor concurrent_column the column is left out"),
         opt("concurrent_column", "str", None, "panel column of a concurrent policy (instead of a registry policy)"),
         opt("capital_column", "str", None, "panel 0/1 column marking capitals/municipalities (default: registry)"),
-        opt("drop_periods", "list[int]", [2020, 2021], "periods left out in the 'drop periods' check"),
+        opt("drop_periods", "list[int]", None, "periods left out in the 'drop periods' check (none: no such check; "
+            "the CBEC study: the COVID years 2020-2021)"),
+        opt("drop_periods_name", "str", "drop_periods", "results.json column key of the 'drop periods' check"),
+        opt("drop_periods_label", "str", "Without periods [...]", "table header of the 'drop periods' check"),
         opt("winsorize", "list[float]", [1, 5], "winsorising levels in percent (each tail)"),
     ),
     "mechanism": (

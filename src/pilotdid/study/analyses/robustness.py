@@ -5,7 +5,8 @@ Table 5 columns, every one with the study's controls, fixed effects and SE prese
 1. ``psm_nearest`` — PSM-DID, 1:k nearest neighbour (k = 3, with replacement);
 2. ``psm_radius`` — PSM-DID, radius matching (caliper 0.01);
 3. ``psm_kernel`` — PSM-DID, Epanechnikov kernel (bandwidth 0.06, psmatch2's default);
-4. ``concurrent_policy`` — the Broadband China pilot dummy added as a regressor;
+4. ``concurrent_policy`` — a concurrent policy's dummy added as a regressor (a registry policy named by
+   ``concurrent_policy`` or a panel column ``concurrent_column``; left out when neither is given);
 5. ``lagged`` — the treatment lagged one period (Stata ``L.``);
 6. ``winsorised`` — outcome and controls winsorised at 1%/99% (two tails, pooled).
 
@@ -20,14 +21,19 @@ numbers, the other the row below it (results.json columns ``*_weighted`` / ``*_u
 given before and after the preset's singleton removal (see :mod:`pilotdid.design.psm`).
 
 Referee checks (second table): winsorised at 5%/95%; without municipalities and provincial
-capitals; without the given COVID periods (default 2020–2021).
+capitals; without the periods ``drop_periods`` (when given; its column key and header are
+``drop_periods_name`` and ``drop_periods_label``).
+
+Nothing here is specific to one study: the CBEC study file names Broadband China as the concurrent policy and the
+COVID years as the dropped periods.
 
 Options (``[analyses.robustness]``): ``psm_k`` (3), ``psm_replacement`` (true), ``psm_caliper``
 (none for nearest neighbour), ``radius_caliper`` (0.01), ``kernel_bandwidth`` (0.06),
-``psm_pooling`` ("pooled"), ``psm_weighting`` ("matched_rows"), ``concurrent_policy`` ("broadband"),
+``psm_pooling`` ("pooled"), ``psm_weighting`` ("matched_rows"), ``concurrent_policy`` (none),
 ``concurrent_column`` (a 0/1 panel column to use instead of the registry), ``capital_column``
 (a boolean panel column marking municipalities and provincial capitals, used when the registry's
-city attributes are unavailable), ``drop_periods`` ([2020, 2021]), ``winsorize`` ([1, 5]).
+city attributes are unavailable), ``drop_periods`` (none), ``drop_periods_name`` ("drop_periods"),
+``drop_periods_label`` ("Without periods ..."), ``winsorize`` ([1, 5]).
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyCont
 
 OPTIONS = (
     "psm_k", "psm_replacement", "psm_caliper", "radius_caliper", "kernel_bandwidth", "psm_pooling", "psm_weighting",
-    "concurrent_policy", "concurrent_column", "capital_column", "drop_periods", "winsorize",
+    "concurrent_policy", "concurrent_column", "capital_column", "drop_periods", "drop_periods_name",
+    "drop_periods_label", "winsorize",
 )
 PSM_WEIGHTING = ("matched_rows", "weights")
 #: results.json column suffix of the PSM regression under the convention not chosen
@@ -60,13 +67,8 @@ TABLE5_COLUMNS = ("psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy"
 HEADERS = {
     "psm_nearest": "PSM-DID nearest 1:{k}", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
     "concurrent_policy": "Concurrent policy", "lagged": "Lagged treatment", "winsorised": "Winsorised 1%",
-    "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals", "no_covid": "Without COVID years",
+    "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals",
 }
-BROADBAND_NOTE = (
-    "Broadband China: the registry's list is incomplete for the 2015 batch (the official 2015 list could not be "
-    "verified city by city), so the concurrent-policy dummy undercounts 2015 pilots; column (4) is a lower bound on "
-    "the control for that policy."
-)
 
 
 def _stars(p: float | None) -> str:
@@ -142,7 +144,7 @@ def _policy_dummy(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, s
             raise PilotdidInputError(f"column {column!r} not in the panel", where="[analyses.robustness] concurrent_column",
                                      fix="name a 0/1 column of the panel")
         return pd.to_numeric(ctx.panel[column], errors="coerce"), f"panel column {column!r}", []
-    policy = options.get("concurrent_policy", "broadband")
+    policy = options.get("concurrent_policy")
     try:
         from pilotdid.registry.treatment import policy_dummy
     except ImportError:
@@ -258,22 +260,25 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     results["psm_weighting"] = {"default": "matched_rows", "used": weighting, "reading": _psm_reading(psm_summaries, weighting)}
     notes.append(results["psm_weighting"]["reading"])
 
-    # --- (4) concurrent policy -----------------------------------------------------------------------
-    dummy, source, caveats = _policy_dummy(ctx, options)
-    notes += caveats
-    policy = options.get("concurrent_policy", "broadband")
-    concurrent_term = f"{policy}_pilot" if not options.get("concurrent_column") else options["concurrent_column"]
-    if dummy is None:
-        columns.append(_Column("concurrent_policy", "concurrent", term, None, note=f"column (4) not estimated: {source}"))
+    # --- (4) concurrent policy (its registry caveats, e.g. an incomplete batch, go to the notes) -------------
+    policy = options.get("concurrent_policy")
+    if policy is None and not options.get("concurrent_column"):
+        notes.append("No concurrent policy named (concurrent_policy or concurrent_column of [analyses.robustness]): "
+                     "that column is left out.")
     else:
-        frame = panel.copy()
-        frame[concurrent_term] = dummy.to_numpy(float)
-        fit = _fit(frame, ctx, [term, concurrent_term, *m.controls])
-        treated_rows = int((frame[concurrent_term] > 0).sum())
-        columns.append(_Column("concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
-                               note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
-    if policy == "broadband" and not options.get("concurrent_column") and not any("2015" in c for c in caveats):
-        notes.append(BROADBAND_NOTE)
+        dummy, source, caveats = _policy_dummy(ctx, options)
+        notes += caveats
+        concurrent_term = f"{policy}_pilot" if not options.get("concurrent_column") else options["concurrent_column"]
+        if dummy is None:
+            columns.append(_Column("concurrent_policy", "concurrent", term, None,
+                                   note=f"column (4) not estimated: {source}"))
+        else:
+            frame = panel.copy()
+            frame[concurrent_term] = dummy.to_numpy(float)
+            fit = _fit(frame, ctx, [term, concurrent_term, *m.controls])
+            treated_rows = int((frame[concurrent_term] > 0).sum())
+            columns.append(_Column("concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
+                                   note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
 
     # --- (5) lagged treatment ----------------------------------------------------------------------
     lag_name = f"L.{term}"
@@ -314,17 +319,20 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         fit = _fit(cut.frame, ctx, regressors)
         referee.append(_Column("no_capitals", "no capitals", term, fit, note=cut.note() + f" (flags: {flag_source})",
                                sample="no_capitals"))
-    periods = options.get("drop_periods", [2020, 2021])
-    cut = drop_periods(panel, ctx.time, periods, unit=ctx.unit, description=f"periods {periods} dropped")
-    if len(cut.frame) < len(panel):
-        late = sorted(int(g) for g in cut.frame.loc[cut.frame[FIRST_TREAT] > 0, FIRST_TREAT].unique()
-                      if g >= min(periods))
-        fit = _fit(cut.frame, ctx, regressors)
-        referee.append(_Column("no_covid", "no COVID years", term, fit, sample="no_covid",
-                               note=cut.note() + (f"; cohorts {late} have no treated period left and act as not-yet-"
-                                                  "treated controls" if late else "")))
-    else:
-        notes.append(f"COVID-period check: periods {periods} are not in the panel; nothing dropped.")
+    periods = options.get("drop_periods")
+    if periods:
+        key = options.get("drop_periods_name", "drop_periods")
+        cut = drop_periods(panel, ctx.time, periods, unit=ctx.unit, description=f"periods {periods} dropped")
+        if len(cut.frame) < len(panel):
+            late = sorted(int(g) for g in cut.frame.loc[cut.frame[FIRST_TREAT] > 0, FIRST_TREAT].unique()
+                          if g >= min(periods))
+            fit = _fit(cut.frame, ctx, regressors)
+            referee.append(_Column(key, options.get("drop_periods_label", f"Without periods {periods}"), term, fit,
+                                   sample=key,
+                                   note=cut.note() + (f"; cohorts {late} have no treated period left and act as "
+                                                      "not-yet-treated controls" if late else "")))
+        else:
+            notes.append(f"Drop-periods check: periods {periods} are not in the panel; nothing dropped.")
 
     # --- output -----------------------------------------------------------------------------------------
     estimates = []
