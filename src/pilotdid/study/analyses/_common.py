@@ -62,3 +62,23 @@ def staggered_design(ctx: StudyContext) -> dict:
     cluster = ctx.model.cluster if ctx.model.cluster and ctx.model.cluster != ctx.unit else None
     return dict(outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, cluster=cluster,
                 sample_weights=ctx.model.weights)
+
+
+def sensitivity_event_study(ctx: StudyContext, data: pd.DataFrame, source: str, covariates: list[str], *, seed: int,
+                            control_group: str = "never_treated", ps_fallback: str = "none",
+                            covariate_period: str = "earlier"):
+    """The event study a sensitivity analysis (HonestDiD, pre-trend power) reads: ``source = "cs"``, the
+    Callaway-Sant'Anna dynamic aggregation (doubly robust, universal base period, analytic covariance), or
+    ``"twfe"``, the unbinned TWFE event study (reference -1, CRV1). Returns ``(event study, CS result or None)``."""
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+    from pilotdid.study.context import FIRST_TREAT
+
+    if source == "cs":
+        cs_res, _, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates, control_group=control_group,
+                                       est_method="dr", ps_fallback=ps_fallback, covariate_period=covariate_period,
+                                       base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
+        return es, cs_res
+    es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
+                          covariates=covariates, cluster=ctx.model.cluster)
+    return es, None

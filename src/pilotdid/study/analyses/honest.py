@@ -22,8 +22,8 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
-from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
+from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
            "covariate_period", "seed")
@@ -33,8 +33,6 @@ GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel tren
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.estimation.staggered import cs
-    from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.inference import honest
     from pilotdid.report.figures.honest import honest_figure
 
@@ -58,10 +56,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     window = parse_window(options, name)
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
-    if source == "cs":
-        cs_res, _, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates, control_group=control_group, est_method="dr",
-                                  ps_fallback=ps_fallback, covariate_period=covariate_period,
-                                  base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
+    es, cs_res = sensitivity_event_study(ctx, data, source, covariates, seed=seed, control_group=control_group,
+                                         ps_fallback=ps_fallback, covariate_period=covariate_period)
+    if cs_res is not None:
         fallback = cs_res.fallback_cells
         cov_at = "the earlier of each cell's two periods" if covariate_period == "earlier" else "the base period"
         lacking = (f"; {len(fallback)} cells without a propensity score: "
@@ -70,8 +67,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                     f"covariance; ps_fallback = \"{ps_fallback}\", default \"none\"; covariates at {cov_at}{lacking})")
         notes += es.notes
     else:
-        es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                              covariates=covariates, cluster=ctx.model.cluster)
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
     grid = options.get("grid")
     if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):

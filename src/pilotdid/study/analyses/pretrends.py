@@ -22,8 +22,8 @@ import numpy as np
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
-from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
+from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("source", "window", "power", "seed")
 GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of parallel trends the pre-test would miss "
@@ -32,8 +32,6 @@ GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of paral
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.estimation.staggered import cs
-    from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.inference import pretrends as pt
     from pilotdid.report.figures.pretrends import pretrends_figure
     from pilotdid.study.analyses._common import require_absorbing
@@ -52,14 +50,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="a probability above the test's size, e.g. 0.8")
     covariates = list(ctx.model.controls)
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
+    es, _ = sensitivity_event_study(ctx, data, source, covariates, seed=ctx.seed)
     if source == "cs":
-        _, _, es = cs.event_study(data, **staggered_design(ctx), covariates=covariates, control_group="never_treated", est_method="dr",
-                                  ps_fallback="none", covariate_period="earlier", base_period="universal",
-                                  anticipation=0, draws=0, weights="rademacher", seed=ctx.seed)
         src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic covariance)"
     else:
-        es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time,
-                              first_treat=FIRST_TREAT, covariates=covariates, cluster=ctx.model.cluster)
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
     analysis = pt.event_study_power(es, window, power)
     res, slopes, n_pre = analysis.result, analysis.slopes, analysis.num_pre
