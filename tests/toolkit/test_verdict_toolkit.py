@@ -23,7 +23,7 @@ def test_robust_estimators_agreeing_and_disagreeing():
     assert any("all 2 overall effects have the paper's sign" in s for s in _sentences(_doc(aggregates=agg)))
     agg.append({"estimator": "sdid", "type": "cohorts 2015/2016", "att": 0.01, "se": 0.02})
     text = " ".join(_sentences(_doc(aggregates=agg)))
-    assert "1 of 3 overall effects do not agree" in text and "sdid 0.0100" in text
+    assert "1 of 3 overall effects do not agree" in text and "Synthetic DID 0.0100" in text  # estimator names through the label resolver
 
 
 def test_diagnostics_speak_only_when_they_change_the_reading():
