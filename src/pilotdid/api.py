@@ -168,6 +168,7 @@ def placebo(
     draws: int = 1000,
     seed: int = 12345,
     jobs: int = 1,
+    weights: str | None = None,
 ) -> PlaceboResult:
     """Staggered placebo test: ``draws`` re-assignments of adoption years, each re-estimated in full.
 
@@ -175,7 +176,8 @@ def placebo(
     ``"random_years"`` draws treated units and years. The SEs of every draw use the small-sample factor of
     the ``vcov`` preset of the actual fit, so placebo t statistics are on the baseline's scale. Draws are
     seeded per chunk (``pilotdid.rng``): the result depends only on ``seed``, never on ``jobs``.
-    ``treatment`` is the actual 0/1 column (default ``1[time >= first_treat]``).
+    ``treatment`` is the actual 0/1 column (default ``1[time >= first_treat]``). ``weights``: analytic weights
+    (weighted within transformation; each draw equals a weighted refit).
     """
     import numpy as np
 
@@ -193,10 +195,10 @@ def placebo(
     if clus is None:  # heteroskedasticity-robust = one cluster per row
         frame["_row_cluster"] = np.arange(len(frame))
         clus = "_row_cluster"
-    actual = fit_twfe(frame, outcome, [treatment, *controls], fixed_effects, cluster, vcov=vcov)
+    actual = fit_twfe(frame, outcome, [treatment, *controls], fixed_effects, cluster, vcov=vcov, weights=weights)
     design = PlaceboDesign.prepare(frame, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                                    treatment=treatment, controls=list(controls), fixed_effects=fixed_effects,
-                                   cluster=clus, drop_singletons=get_preset(vcov).drop_singletons)
+                                   cluster=clus, drop_singletons=get_preset(vcov).drop_singletons, weights=weights)
     return design.run(kind=kind, draws=draws, seed=seed, ssc_factor=actual.small_sample_factor, jobs=jobs)
 
 

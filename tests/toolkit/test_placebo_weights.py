@@ -70,3 +70,14 @@ def test_weighted_within_transformation_is_the_weighted_projection():
             np.testing.assert_allclose(ours, x - fitted, atol=1e-12)
         else:  # the third factor is nested in the unit one: same projection, by alternating projections
             np.testing.assert_allclose(ours, x - fitted, atol=1e-10)
+
+
+def test_api_placebo_takes_weights():
+    import pilotdid as pdid
+
+    panel = _panel(0.0)
+    res = pdid.placebo(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", controls=CONTROLS,
+                       cluster="unit", vcov="fixest", draws=5, seed=1, weights="pop")
+    actual = quiet_feols("y ~ did + x1 + x2 | unit + year", panel, vcov={"CRV1": "unit"}, weights="pop",
+                         demeaner=pf.MapDemeaner(fixef_tol=1e-14))
+    assert abs(res.actual_coef - actual.coef()["did"]) < 1e-10
