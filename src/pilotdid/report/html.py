@@ -25,6 +25,7 @@ figcaption{font-size:.9em;color:#555}
 .scroll{overflow-x:auto}
 #data .pilotdid-table td:last-child{text-align:left;font-size:.9em;min-width:14em}
 #data .pilotdid-table th{white-space:normal}
+#data .pilotdid-table td:first-child{min-width:5em}
 footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ddd;padding-top:1em}
 code{background:#f3f3f3;padding:0 .2em}
 .verdict{border:2px solid #555;border-radius:4px;padding:.4em 1.2em;margin:1em 0;background:#fafafa}
