@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
 from pilotdid.study.context import AnalysisOutput, StudyContext
@@ -35,6 +33,7 @@ GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel tren
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.inference import honest
     from pilotdid.report.figures.honest import honest_figure
+    from pilotdid.report.sensitivity import honest_table
 
     name = "honest"
     check_options(options, OPTIONS, name)
@@ -72,21 +71,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):
         raise PilotdidInputError(f"grid = {grid!r}", where="[analyses.honest] grid", fix="a list of non-negative numbers")
     res = honest.event_study_sensitivity(es, window, restriction=restriction, target=target, grid=grid, seed=seed)
-    breakdown, n_pre, n_post = res.breakdown, res.num_pre, res.num_post
     est, lo, hi = res.original
-    mname = "Mbar" if restriction == honest.RELATIVE_MAGNITUDES else "M"
-    body = pd.concat([pd.DataFrame([{"M": "original", "lb": lo, "ub": hi, "method": "conventional"}]),
-                      res.table.assign(M=res.table.M.map(lambda v: f"{v:g}"))[["M", "lb", "ub", "method"]]])
-    bd_text = "none (even the smallest value's set includes 0)" if breakdown is None else f"{breakdown:.3g}"
-    table = Table(name=f"honest_{method.lower()}", title=f"HonestDiD sensitivity ({res.method}) of the "
-                  f"{'adoption-year' if target == 'first' else 'average post-period'} effect",
-                  body=body.rename(columns={"M": mname}), float_digits=4,
-                  notes=[f"Source: {src_text}; {n_pre} pre and {n_post} post coefficients (window {list(window)}).",
-                         f"Point estimate {est:.4f}; breakdown {mname} (largest value whose robust set excludes 0): {bd_text}."])
-    notes.append(f"HonestDiD {res.method}: breakdown {mname} = {bd_text}.")
+    table, summary = honest_table(res, method=method, target=target, src_text=src_text, window=window)
+    notes.append(summary)
     notes.append(GUARD)
     return AnalysisOutput(
         results={"honest": {"restriction": restriction, "method": res.method, "source": source, "target": target,
-                            "estimate": est, "original_ci": [lo, hi], "breakdown": breakdown,
+                            "estimate": est, "original_ci": [lo, hi], "breakdown": res.breakdown,
                             "grid": res.table[["M", "lb", "ub"]].to_dict("records")}},
         tables={table.name: table}, figures={f"honest_{method.lower()}": honest_figure(res, lang=ctx.lang)}, notes=notes)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
 from pilotdid.study.context import AnalysisOutput, StudyContext
@@ -34,6 +32,7 @@ GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of paral
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.inference import pretrends as pt
     from pilotdid.report.figures.pretrends import pretrends_figure
+    from pilotdid.report.sensitivity import pretrends_table
     from pilotdid.study.analyses._common import require_absorbing
 
     name = "pretrends"
@@ -56,33 +55,17 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     else:
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
     analysis = pt.event_study_power(es, window, power)
-    res, slopes, n_pre = analysis.result, analysis.slopes, analysis.num_pre
-    slope, bias, observed_post = slopes[float(power)], analysis.bias_post, analysis.observed_post_mean
-    body = res.table.assign(bias=lambda d: np.where(d.t >= 0, d.mean_after_pretest - d.delta, np.nan))
-    table = Table(
-        name="pretrends_power", title=f"Power of the pre-trend test against a linear trend ({power:.0%} power)",
-        body=body.rename(columns={"t": "event time", "betahat": "estimate", "delta": "hypothesised trend",
-                                  "mean_after_pretest": "expected if pre-test passes"}), float_digits=4,
-        notes=[f"Source: {src_text}; pre-test: any of the {n_pre} pre-period coefficients with |t| > 1.96.",
-               "Slope of a linear violation detected with probability 50%: "
-               f"{slopes[0.5]:.4f}; 80%: {slopes[0.8]:.4f} (per year, outcome units).",
-               f"Against the {power:.0%}-power trend: Bayes factor {res.bayes_factor:.3f} (P(pass | trend) / "
-               f"P(pass | parallel trends)), likelihood ratio {res.likelihood_ratio:.3f}; the trend alone would "
-               f"produce post-period estimates averaging {analysis.mean_after_pretest_post:.4f} among "
-               f"studies passing the pre-test (observed average {observed_post:.4f}).",
-               "Roth (2022, AER: Insights), as R pretrends (power by the multivariate normal box probability)."])
-    notes.append(f"Pre-trend power: a linear pre-trend of slope {slopes[0.5]:.4f} per year would go undetected half "
-                 f"the time (80% power: {slopes[0.8]:.4f}); such an undetected {power:.0%}-power trend would "
-                 f"account for {analysis.mean_after_pretest_post:.4f} of the post-period estimates "
-                 f"(observed average {observed_post:.4f}).")
+    res, slopes = analysis.result, analysis.slopes
+    table, summary = pretrends_table(analysis, src_text=src_text)
+    notes.append(summary)
     notes.append(GUARD)
-    fig = pretrends_figure(res.table, slope=slope, power=float(power), lang=ctx.lang)
+    fig = pretrends_figure(res.table, slope=slopes[float(power)], power=float(power), lang=ctx.lang)
     return AnalysisOutput(
         results={"pretrends": {"source": source, "window": list(window),
                                "slope_for_power": {f"{p:g}": s for p, s in slopes.items()},
                                "power": res.power, "bayes_factor": res.bayes_factor,
                                "likelihood_ratio": res.likelihood_ratio,
                                "mean_after_pretest_post": analysis.mean_after_pretest_post,
-                               "bias_post": bias.tolist(), "observed_post_mean": observed_post,
+                               "bias_post": analysis.bias_post.tolist(), "observed_post_mean": analysis.observed_post_mean,
                                "table": res.table.to_dict("records")}},
         tables={table.name: table}, figures={"pretrends_power": fig}, notes=notes)
