@@ -21,7 +21,9 @@ function and plain data).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -95,11 +97,12 @@ def map_tasks(
         return _map_dask(func, tasks, jobs, scheduler, progress)
     if jobs == 1 or total == 1:
         out = []
-        for i, task in enumerate(tasks):
-            stop_if_terminated()
-            out.append(func(task))
-            if progress is not None:
-                progress(i + 1, total)
+        with one_blas_thread():  # once for the loop (each task's own limit is then free)
+            for i, task in enumerate(tasks):
+                stop_if_terminated()
+                out.append(func(task))
+                if progress is not None:
+                    progress(i + 1, total)
         return out
     return _map_processes(func, tasks, min(jobs, total), progress)
 
@@ -113,12 +116,44 @@ class _OneBlasThread:
         self.func = func
 
     def __call__(self, task: Any) -> Any:
+        with one_blas_thread():
+            return self.func(task)
+
+
+_blas_limit_depth = threading.local()
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS limited to one thread inside the block (threadpoolctl), for determinism across backends and
+    because thin products and tiny solves only lose time to BLAS threads.
+
+    Nested uses cost nothing: threadpoolctl finds the loaded BLAS libraries on every call (~2-3 ms,
+    which hundreds of specification-curve tasks and their placebo runs paid twice each), so only the
+    outermost block sets the limit. scipy.linalg is imported first so its own BLAS is loaded (and
+    limited) before the block rather than inside it.
+    """
+    depth = getattr(_blas_limit_depth, "value", 0)
+    if depth:
+        _blas_limit_depth.value = depth + 1
         try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            return self.func(task)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self.func(task)
+            yield
+        finally:
+            _blas_limit_depth.value = depth
+        return
+    try:
+        import scipy.linalg  # noqa: F401 - loads scipy's BLAS before the limit is set
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        limiter = contextlib.nullcontext()
+    else:
+        limiter = threadpool_limits(limits=1, user_api="blas")
+    with limiter:
+        _blas_limit_depth.value = 1
+        try:
+            yield
+        finally:
+            _blas_limit_depth.value = 0
 
 
 def _map_processes(func, tasks, jobs, progress):

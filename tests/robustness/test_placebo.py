@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyfixest as pf
@@ -192,3 +194,20 @@ def test_fixed_effect_order_does_not_matter(small_panel):
     b = staggered_placebo(small_panel, fixed_effects=["year", "unit"], **kw)
     np.testing.assert_allclose(a.coefs, b.coefs, atol=1e-12)
     np.testing.assert_allclose(a.ses, b.ses, rtol=1e-10)
+
+
+def test_design_names_the_first_unit_whose_adoption_varies_and_finds_nesting(panel):
+    bad = panel.copy()
+    units = sorted(bad["unit"].unique())
+    for u in (units[7], units[3]):  # two offending units: the message names the first in sorted order
+        row = bad.index[bad["unit"] == u][2]
+        bad.loc[row, "first_treat"] = bad.loc[row, "first_treat"] + 1
+    with pytest.raises(PilotdidInputError, match=re.escape(f"varies within unit {units[3]!r}")):
+        PlaceboDesign.prepare(bad, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    design = PlaceboDesign.prepare(panel, outcome="y", unit="unit", time="year", first_treat="first_treat")
+    assert design.fe_nested == [True, False]  # units lie in one cluster (the unit); years span all clusters
+    first = panel.groupby("unit")["first_treat"].first().sort_index().to_numpy(float)
+    np.testing.assert_array_equal(design.unit_first_treat, first)
+    by_year = PlaceboDesign.prepare(panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                                    cluster="year")
+    assert by_year.fe_nested == [False, True]

@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.within import FixedEffectPartialler, crv1_small_sample_factor
+from pilotdid.parallel import one_blas_thread
 from pilotdid.rng import RNG_CHUNK, TIE_RTOL, chunk_rng
 
 PERMUTATION_P_RULE = (
@@ -445,7 +445,7 @@ def permutation_difference_test(
     diffs = np.empty(draws)
     ts = np.empty(draws)
     # thousands of tiny LAPACK calls: BLAS threads only add overhead (10x slower on a busy machine)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         actual_diff, actual_t = statistic(per_unit)
         for r in range(draws):
             diffs[r], ts[r] = statistic(labels[r])

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import FitSummary, fit_model
 from pilotdid.estimation.within import FixedEffectPartialler
+from pilotdid.parallel import one_blas_thread
 from pilotdid.rng import RNG_CHUNK, chunk_rng
 
 TRANSFORMS = ("none", "log", "log1p")
@@ -310,7 +310,7 @@ def three_step(
     z = frame[[outcome, mediator, treatment, *controls]].to_numpy(float)
     estimates = np.full(draws, np.nan)
     # many tiny solves: BLAS threads only add overhead
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for chunk in range((draws + RNG_CHUNK - 1) // RNG_CHUNK):
             rng = chunk_rng(seed, chunk)
             picks = rng.integers(0, n_units, size=(RNG_CHUNK, n_units))

@@ -320,12 +320,13 @@ class PlaceboDesign:
 
         unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
         ft = pd.to_numeric(frame[first_treat], errors="coerce").fillna(0).to_numpy(float)
-        per_unit = pd.Series(ft).groupby(unit_codes)
-        if (per_unit.nunique() > 1).any():
-            bad = unit_labels[int(np.flatnonzero((per_unit.nunique() > 1).to_numpy())[0])]
+        unit_first_treat = np.empty(len(unit_labels))
+        unit_first_treat[unit_codes[::-1]] = ft[::-1]  # each unit's value on its first row
+        varies = ft != unit_first_treat[unit_codes]
+        if varies.any():
+            bad = unit_labels[int(unit_codes[varies].min())]
             raise PilotdidInputError(f"placebo: first-treatment period varies within unit {bad!r}",
                                      where=f"column {first_treat}", fix="one adoption period per unit")
-        unit_first_treat = per_unit.first().to_numpy(float)
         times = pd.to_numeric(frame[time]).to_numpy(float)
         actual = (frame[treatment].to_numpy(float) if treatment
                   else ((ft > 0) & (times >= ft)).astype(float))
@@ -348,9 +349,10 @@ class PlaceboDesign:
         cluster_starts = np.flatnonzero(np.r_[True, np.diff(clus_codes) != 0]) if contiguous else None
         fe_nested = []
         for c in codes:
-            # an FE is nested in the cluster when each of its levels lies in exactly one cluster
-            pairs = pd.DataFrame({"fe": c, "cl": clus_codes}).drop_duplicates()
-            fe_nested.append(bool(pairs["fe"].is_unique))
+            # an FE is nested in the cluster when each of its levels lies in exactly one cluster: as many
+            # distinct (level, cluster) pairs as levels
+            pairs = np.unique(c * np.int64(len(clus_labels)) + clus_codes)
+            fe_nested.append(bool(pairs.size == np.unique(c).size))
         if adoption_years is None:
             obs_years = np.unique(times)
             candidate_years = obs_years[1:] if obs_years.size > 1 else obs_years
@@ -587,13 +589,9 @@ def _equal_blocks(starts: np.ndarray | None, n: int) -> int | None:
 def _single_threaded_blas():
     """BLAS limited to one thread: the products here are thin (N x k by N x B) and memory-bound, and
     multi-threaded BLAS on a shared machine made them up to 10x slower in measurements."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
+    from pilotdid.parallel import one_blas_thread
 
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 def _orthonormal_basis(x: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
