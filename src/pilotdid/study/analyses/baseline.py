@@ -26,7 +26,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
-from pilotdid.report.regression_table import STATS, published_columns, regression_table, table_kwargs
+from pilotdid.report.regression_table import STATS, convention_note, published_columns, regression_table, table_kwargs
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
@@ -129,7 +129,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         **{k: v for k, v in table_kwargs(layout, controls=controls, lang=ctx.lang, labels=labels).items()
            if k not in ("stat", "digits")},
     )
-    notes = [fits[-1].convention]
+    # the table's SE sentence (the real command in the study's names), said once for the section too
+    notes = [" ".join(convention_note(fits, [f"({c})" for c in columns], ctx.lang, labels))]
     if stepwise:
         notes.append("Columns (1)…(%d): controls added one at a time in the order of [model] controls." % len(fits))
     notes += list(dict.fromkeys(n for f in fits for n in f.notes))
