@@ -36,9 +36,34 @@ def _pattern(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
     return re.compile("^" + "".join(parts) + "$", flags=re.S), tuple(names)
 
 
+#: one indicator of measures/_panel.py's list notes: "Label (published weight 0.0350)" with an optional ": reason"
+#: (a reason may hold commas, so an item runs up to the next ", Label (published weight")
+_INDICATOR_ITEM = re.compile(r"(?:^|, )(?P<label>[^,:]+?) \(published weight (?P<w>[0-9.]+)\)(?:: (?P<reason>.*?))?"
+                             r"(?=, [^,:]+? \(published weight |$)", flags=re.S)
+
+
+def _indicator_items(text: str, lang: str) -> str:
+    """The ``{items}`` of an indicator list note, item by item (label, weight, reason), or ``text`` if it is no such list."""
+    items = list(_INDICATOR_ITEM.finditer(text))
+    if not items or "".join(m.group(0) for m in items) != text:
+        return text
+    phrases, item = messages("phrase", lang), messages("template.note", lang)["index_excluded_item"]
+    out = []
+    for m in items:
+        label = m.group("label")
+        one = item.format(label=phrases.get(label, label), w=m.group("w"))
+        if m.group("reason"):
+            out.append(one + messages("common", lang)["label_colon"] + phrases.get(m.group("reason"), m.group("reason")))
+        else:
+            out.append(one)
+    return messages("common", lang)["list_separator"].join(out)
+
+
 def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str) -> str:
     phrases = messages("phrase", lang)
     filled = {n: phrases.get(v.strip(), v) for n, v in zip(names, values)}
+    if "items" in filled:
+        filled["items"] = _indicator_items(filled["items"], lang)
     # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field
     bare = re.sub(r"\{(\w+)(?::[^{}]*)?\}", r"{\1}", zh_template)
     return bare.format(**filled)

@@ -213,7 +213,8 @@ def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, tim
         elif not present:
             use = m["not_in_data"]
         else:
-            use = f"{m['no']}: " + (used_system.get(ind.name).proxy_note or status)
+            reason = used_system.get(ind.name).proxy_note or status
+            use = m["excluded_because"].format(reason=messages("phrase", lang).get(reason, reason))
         label = (ind.label_zh if lang == "zh" else None) or ind.label or ind.name
         rows.append({
             m["dimension"]: ind.dimension.replace("_", " & "),
