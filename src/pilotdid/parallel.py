@@ -381,3 +381,55 @@ def shard_ranges(total: int, parts: int, align: int = 1) -> list[tuple[int, int]
     bounds = [min(total, (n_units * p // parts) * align) for p in range(parts + 1)]
     bounds[-1] = total
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _run_in_child(func: Callable[[], Any], parent_pid: int) -> None:
+    """Body of an :func:`in_background` child: run ``func``; a failure is only an exit code (the parent
+    reruns ``func`` to raise the real error, so no traceback is printed here)."""
+    die_with_parent(parent_pid)
+    try:
+        func()
+    except BaseException:
+        os._exit(1)
+    os._exit(0)
+
+
+@contextlib.contextmanager
+def in_background(func: Callable[[], Any]):
+    """Run ``func()`` in a forked child process while the ``with`` block runs here; wait for it on exit.
+
+    For independent side effects (saving figures while tables are written): the child inherits this process's
+    objects (nothing is pickled) and returns nothing. Where forking is unavailable or unsafe (no fork, threads
+    running, one CPU) ``func()`` simply runs here after the block. If the child fails, ``func()`` is rerun here,
+    so the error is raised with its real traceback; an error or Ctrl-C in the block stops the child. The
+    outcome (files written) is the same either way.
+    """
+    import multiprocessing as mp
+    import signal
+
+    usable = ("fork" in mp.get_all_start_methods() and threading.active_count() == 1
+              and (os.cpu_count() or 1) > 1)
+    if not usable:
+        yield
+        func()
+        return
+    mask_signals = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    child = None
+    try:
+        saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if mask_signals else None
+        try:
+            child = mp.get_context("fork").Process(target=_run_in_child, args=(func, os.getpid()), daemon=True)
+            child.start()
+        finally:
+            if saved_mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending SIGTERM is raised here
+        yield
+    except BaseException:
+        if child is not None and child.pid is not None:
+            child.terminate()
+            child.join()
+        raise
+    child.join()
+    stop_if_terminated()
+    if child.exitcode != 0:
+        func()

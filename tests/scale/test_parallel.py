@@ -73,3 +73,39 @@ def test_shard_ranges_cover_the_range_on_aligned_edges(total, parts, align):
     assert all(prev[1] == nxt[0] for prev, nxt in zip(shards, shards[1:]))
     assert all(a % align == 0 for a, _ in shards)
     assert len(shards) <= parts
+
+
+def test_in_background_writes_what_a_serial_call_writes_and_reraises_its_error(tmp_path, capfd):
+    import os
+
+    def write(name):
+        def job():
+            (tmp_path / name).write_text(f"{sum(range(10_000))}")
+            (tmp_path / f"{name}.pid").write_text(str(os.getpid()))
+        return job
+
+    with parallel.in_background(write("a.txt")):
+        (tmp_path / "b.txt").write_text("block")  # the block runs meanwhile
+    write("serial.txt")()
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "serial.txt").read_text()
+    assert (tmp_path / "b.txt").read_text() == "block"
+    import threading
+
+    if threading.active_count() == 1 and (os.cpu_count() or 1) > 1:  # forking usable: it ran in a child
+        assert (tmp_path / "a.txt.pid").read_text() != str(os.getpid())
+
+    calls = []
+
+    def fails():
+        calls.append(os.getpid())
+        raise ValueError("no such figure")
+
+    with pytest.raises(ValueError, match="no such figure"):
+        with parallel.in_background(fails):
+            pass
+    assert calls[-1] == os.getpid()  # rerun here, so the real error (and traceback) is this process's
+    assert "Traceback" not in capfd.readouterr().err  # the child failed quietly
+
+    with pytest.raises(KeyError):  # an error in the block stops the child and propagates
+        with parallel.in_background(write("c.txt")):
+            raise KeyError("table")
