@@ -72,10 +72,11 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
 
         overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler, figure_formats=formats)
         run = run_study(spec, overrides, log=log, progress=progress)
-        log(f"writing {out}")
-        from pilotdid.report.output import write_output
+    # the bar (and its refresh thread) is closed first: writing the output forks a child to save the figures
+    log(f"writing {out}")
+    from pilotdid.report.output import write_output
 
-        out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
+    out_dir = write_output(run, out, command=["pilotdid", *sys.argv[1:]])
 
     elapsed = time.perf_counter() - t0
     headline = _headline(run)
