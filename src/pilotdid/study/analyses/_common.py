@@ -5,10 +5,12 @@ They live here so analyses do not import each other for them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.study.context import StudyContext
+from pilotdid.study.context import TREAT, StudyContext
 
 
 def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
@@ -82,3 +84,29 @@ def sensitivity_event_study(ctx: StudyContext, data: pd.DataFrame, source: str, 
     es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                           covariates=covariates, cluster=ctx.model.cluster)
     return es, None
+
+
+def named_panel(ctx: StudyContext) -> pd.DataFrame:
+    """A copy of the panel whose treatment column ``_did`` is named ``ctx.treatment_name``.
+
+    A panel column already called that (the 0/1 column of a ``column =`` study) is replaced by
+    ``_did``, which the runner built from it.
+    """
+    name = ctx.treatment_name
+    if name in (ctx.model.outcome, *ctx.model.controls):
+        raise PilotdidInputError(
+            f"the treatment name {name!r} is also the outcome or a control", where="[model]",
+            fix="remove it from outcome/controls or rename the treatment",
+        )
+    panel = ctx.panel
+    if name != TREAT and name in panel.columns:
+        panel = panel.drop(columns=[name])
+    return panel.rename(columns={TREAT: name})
+
+
+def digits_option(options: dict[str, Any], analysis: str, default: int = 3) -> int:
+    digits = options.get("digits", default)
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 8:
+        raise PilotdidInputError(f"digits must be an integer 0–8, got {digits!r}", where=f"[analyses.{analysis}] digits",
+                                 fix="digits = 3")
+    return digits

@@ -27,8 +27,9 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
 from pilotdid.report.regression_table import STATS, convention_note, published_columns, regression_table, table_kwargs
+from pilotdid.study.analyses._common import digits_option, named_panel
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")
 
@@ -40,38 +41,12 @@ def study_table_options(ctx: StudyContext) -> dict[str, Any]:
     return dict(getattr(spec, "tables", {}) or {})
 
 
-def named_panel(ctx: StudyContext) -> pd.DataFrame:
-    """A copy of the panel whose treatment column ``_did`` is named ``ctx.treatment_name``.
-
-    A panel column already called that (the 0/1 column of a ``column =`` study) is replaced by
-    ``_did``, which the runner built from it.
-    """
-    name = ctx.treatment_name
-    if name in (ctx.model.outcome, *ctx.model.controls):
-        raise PilotdidInputError(
-            f"the treatment name {name!r} is also the outcome or a control", where="[model]",
-            fix="remove it from outcome/controls or rename the treatment",
-        )
-    panel = ctx.panel
-    if name != TREAT and name in panel.columns:
-        panel = panel.drop(columns=[name])
-    return panel.rename(columns={TREAT: name})
-
-
 def stat_option(options: dict[str, Any], analysis: str, default: str = "t") -> str:
     stat = options.get("stat", default)
     if stat not in STATS:
         raise PilotdidInputError(f"stat must be one of {', '.join(STATS)}, got {stat!r}", where=f"[analyses.{analysis}] stat",
                                  fix='stat = "t"')
     return stat
-
-
-def digits_option(options: dict[str, Any], analysis: str, default: int = 3) -> int:
-    digits = options.get("digits", default)
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 8:
-        raise PilotdidInputError(f"digits must be an integer 0–8, got {digits!r}", where=f"[analyses.{analysis}] digits",
-                                 fix="digits = 3")
-    return digits
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:

@@ -17,7 +17,7 @@ from typing import Any
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.regression_table import descriptives_table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.baseline import digits_option, named_panel
+from pilotdid.study.analyses._common import digits_option, named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 

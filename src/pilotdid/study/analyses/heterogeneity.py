@@ -31,7 +31,7 @@ from pilotdid.estimation.heterogeneity import (
 from pilotdid.i18n import messages, msg
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.mechanism import (
+from pilotdid.study.analyses._paper_table import (
     coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
 )
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext

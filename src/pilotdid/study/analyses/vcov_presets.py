@@ -22,7 +22,7 @@ from pilotdid.estimation.twfe import VCOV_PRESETS, get_preset, vcov_presets_tabl
 from pilotdid.report.regression_table import published_text
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses.baseline import named_panel
+from pilotdid.study.analyses._common import named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("presets", "digits", "seed")
