@@ -148,3 +148,43 @@ def test_only_estimation_fixest_reads_pyfixest_private_attributes():
     offenders = [f"{p.relative_to(SRC.parent)}:{i}" for p in source_files() if p.name != "fixest.py"
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
     assert not offenders, "use the accessors of pilotdid.estimation.fixest: " + ", ".join(offenders)
+
+
+#: analysis -> other analysis imports still allowed, with the reason (issue 16: analyses do not import each other;
+#: shared helpers live in the underscore modules _common, _options, _paper_table)
+ANALYSIS_CROSS_IMPORTS = {
+    # capital_flag is robustness's; tests/scale/test_multiverse.py steers the multiverse by patching it there
+    ("pilotdid.study.analyses.multiverse", "pilotdid.study.analyses.robustness"),
+}
+
+
+def analysis_cross_imports(files: list[Path]) -> list[str]:
+    problems = []
+    for path in files:
+        here = module_name(path)
+        if not here.startswith("pilotdid.study.analyses.") or here.rpartition(".")[2].startswith("_"):
+            continue
+        for line, target in imports_of(path):
+            if (target.startswith("pilotdid.study.analyses.") and not target.rpartition(".")[2].startswith("_")
+                    and target != here and (here, target) not in ANALYSIS_CROSS_IMPORTS):
+                problems.append(f"{path.relative_to(SRC.parent)}:{line}: {here} imports {target}")
+    return problems
+
+
+def test_analyses_do_not_import_each_other():
+    problems = analysis_cross_imports(source_files())
+    assert not problems, "an analysis imports another (move the shared helper to _common):\n" + "\n".join(problems)
+
+
+def test_the_cross_import_check_catches_one(tmp_path):
+    fake_src = tmp_path / "pilotdid"
+    (fake_src / "study" / "analyses").mkdir(parents=True)
+    (fake_src / "study" / "analyses" / "honest.py").write_text("from pilotdid.study.analyses.staggered import x\n")
+    (fake_src / "study" / "analyses" / "staggered.py").write_text("from pilotdid.study.analyses._common import y\n")
+    (fake_src / "study" / "analyses" / "_common.py").write_text("y = 1\n")
+    globals()["SRC"], old = fake_src, SRC
+    try:
+        problems = analysis_cross_imports(sorted(fake_src.rglob("*.py")))
+    finally:
+        globals()["SRC"] = old
+    assert len(problems) == 1 and "honest" in problems[0] and "staggered" in problems[0]
