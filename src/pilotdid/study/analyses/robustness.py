@@ -383,14 +383,15 @@ def _few_clusters_wild(ctx: StudyContext, columns: list[_Column], estimates: lis
 
 def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
     from pilotdid.report.regression_table import convention_note
+    from pilotdid.i18n import messages
 
     fitted = [(f"({i + 1})", c.fit) for i, c in enumerate(columns) if c.fit is not None]
     out = []
     if fitted:
         # one SE sentence for the table, the clusters and df of each column where they differ (PSM columns
         # keep fewer clusters than the full-sample columns)
-        out.append("Coefficients with t statistics in parentheses; * p<0.1, ** p<0.05, *** p<0.01. "
-                   + " ".join(convention_note([f for _, f in fitted], [c for c, _ in fitted], "en",
+        out.append(messages("table.robustness", ctx.lang)["se_head"]
+                   + " ".join(convention_note([f for _, f in fitted], [c for c, _ in fitted], ctx.lang,
                                               ctx.extras.get("labels"))))
     other = "weights" if weighting == "matched_rows" else "matched_rows"
     out.append(
