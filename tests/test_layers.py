@@ -116,6 +116,15 @@ def test_nothing_imports_upward():
     assert not problems, "upward imports (see tests/test_layers.py for the order):\n" + "\n".join(problems)
 
 
+def check_fake_tree(fake_src: Path, check) -> list[str]:
+    """``check`` run on a scratch package tree (module names resolved against it)."""
+    globals()["SRC"], old = fake_src, SRC
+    try:
+        return check(sorted(fake_src.rglob("*.py")))
+    finally:
+        globals()["SRC"] = old
+
+
 def test_the_check_catches_an_upward_import(tmp_path):
     """A deliberate violation is reported (the test above can fail)."""
     fake_src = tmp_path / "pilotdid"
@@ -123,11 +132,7 @@ def test_the_check_catches_an_upward_import(tmp_path):
     (fake_src / "study").mkdir()
     (fake_src / "estimation" / "bad.py").write_text("def f():\n    from pilotdid.study.runner import run_study\n")
     (fake_src / "estimation" / "good.py").write_text("from pilotdid.results import Result\n")
-    globals()["SRC"], old = fake_src, SRC
-    try:
-        problems = upward_imports(sorted(fake_src.rglob("*.py")))
-    finally:
-        globals()["SRC"] = old
+    problems = check_fake_tree(fake_src, upward_imports)
     assert len(problems) == 1 and "estimation.bad" in problems[0] and "pilotdid.study.runner" in problems[0]
 
 
@@ -182,9 +187,5 @@ def test_the_cross_import_check_catches_one(tmp_path):
     (fake_src / "study" / "analyses" / "honest.py").write_text("from pilotdid.study.analyses.staggered import x\n")
     (fake_src / "study" / "analyses" / "staggered.py").write_text("from pilotdid.study.analyses._common import y\n")
     (fake_src / "study" / "analyses" / "_common.py").write_text("y = 1\n")
-    globals()["SRC"], old = fake_src, SRC
-    try:
-        problems = analysis_cross_imports(sorted(fake_src.rglob("*.py")))
-    finally:
-        globals()["SRC"] = old
+    problems = check_fake_tree(fake_src, analysis_cross_imports)
     assert len(problems) == 1 and "honest" in problems[0] and "staggered" in problems[0]
