@@ -59,11 +59,26 @@ def _indicator_items(text: str, lang: str) -> str:
     return messages("common", lang)["list_separator"].join(out)
 
 
+def _listed(text: str, item_key: str, lang: str) -> str:
+    """A "; "-joined list whose items all match ``[template.item] item_key``, item by item; else ``text``."""
+    pattern, names = _pattern(messages("template.item", "en")[item_key])
+    matches = [pattern.match(part) for part in text.split("; ")]
+    if not all(matches):
+        return text
+    local, phrases = messages("template.item", lang)[item_key], messages("phrase", lang)
+    return messages("common", lang)["list_separator"].join(
+        local.format(**{n: phrases.get(v, v) for n, v in zip(names, m.groups())}) for m in matches)
+
+
 def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str) -> str:
     phrases = messages("phrase", lang)
     filled = {n: phrases.get(v.strip(), v) for n, v in zip(names, values)}
     if "items" in filled:
         filled["items"] = _indicator_items(filled["items"], lang)
+    if "zones" in filled:
+        filled["zones"] = _listed(filled["zones"], "zone_item", lang)
+    if "note" in filled:  # a prefixed note ("broadband assignment: ..."): the note itself, translated on its own
+        filled["note"] = translate(filled["note"], lang)
     # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field
     bare = re.sub(r"\{(\w+)(?::[^{}]*)?\}", r"{\1}", zh_template)
     return bare.format(**filled)
