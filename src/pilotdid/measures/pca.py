@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.decomposition import PCA
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.measures._panel import prepare, resolve_system
@@ -65,6 +64,8 @@ def principal_components(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     For z-scores with ddof = 1 that covariance is the correlation matrix. Each eigenvector is oriented so its
     elements sum to ≥ 0 (ties broken by the largest-magnitude element being positive).
     """
+    from sklearn.decomposition import PCA  # scikit-learn loads in ~0.6 s: only when a PCA index is asked for
+
     fit = PCA(svd_solver="full").fit(np.asarray(z, dtype=float))
     eigenvalues = fit.explained_variance_.copy()
     vectors = fit.components_.T.copy()

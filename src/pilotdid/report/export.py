@@ -6,6 +6,7 @@ decides the layout: a three-line table (top rule, header rule, bottom rule) as j
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -312,7 +313,13 @@ def _char_em(ch: str) -> float:
 
 
 def _text_pt(text: str, size: float, bold: bool = False) -> float:
-    return sum(_char_em(c) for c in text) * size * (1.06 if bold else 1.0)
+    return _text_em(text) * size * (1.06 if bold else 1.0)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_em(text: str) -> float:
+    """Width of ``text`` in em (cached: every cell is measured at up to four sizes, twice per table)."""
+    return sum(_char_em(c) for c in text)
 
 
 def _column_widths(table: Table, size: float, available_pt: float) -> list[float] | None:
