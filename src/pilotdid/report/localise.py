@@ -59,15 +59,20 @@ def _indicator_items(text: str, lang: str) -> str:
     return messages("common", lang)["list_separator"].join(out)
 
 
-def _listed(text: str, item_key: str, lang: str) -> str:
-    """A "; "-joined list whose items all match ``[template.item] item_key``, item by item; else ``text``."""
-    pattern, names = _pattern(messages("template.item", "en")[item_key])
-    matches = [pattern.match(part) for part in text.split("; ")]
-    if not all(matches):
-        return text
-    local, phrases = messages("template.item", lang)[item_key], messages("phrase", lang)
-    return messages("common", lang)["list_separator"].join(
-        local.format(**{n: phrases.get(v, v) for n, v in zip(names, m.groups())}) for m in matches)
+def _listed(text: str, item_keys: tuple[str, ...], lang: str, sep: str = "; ") -> str:
+    """A ``sep``-joined list whose items each match one of ``[template.item] item_keys``, item by item; else ``text``."""
+    english, local, phrases = messages("template.item", "en"), messages("template.item", lang), messages("phrase", lang)
+    out = []
+    for part in text.split(sep):
+        for key in item_keys:
+            pattern, names = _pattern(english[key])
+            match = pattern.match(part)
+            if match:
+                out.append(local[key].format(**{n: phrases.get(v, v) for n, v in zip(names, match.groups())}))
+                break
+        else:
+            return text
+    return messages("common", lang)["list_separator"].join(out)
 
 
 def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str) -> str:
@@ -76,7 +81,9 @@ def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lan
     if "items" in filled:
         filled["items"] = _indicator_items(filled["items"], lang)
     if "zones" in filled:
-        filled["zones"] = _listed(filled["zones"], "zone_item", lang)
+        filled["zones"] = _listed(filled["zones"], ("zone_item",), lang)
+    if "failed" in filled:
+        filled["failed"] = _listed(filled["failed"], ("failed_score", "failed_singular"), lang, sep=", ")
     if "note" in filled:  # a prefixed note ("broadband assignment: ..."): the note itself, translated on its own
         filled["note"] = translate(filled["note"], lang)
     # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field
