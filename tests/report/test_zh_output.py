@@ -28,9 +28,10 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._-]*")
 #: 1,679 after the indicator list notes, the coverage table's reasons and the paper-comparison cells (20:19 UTC);
 #: 1,527 after Table 5's SE note (20:22 UTC); 1,420 after the registry assignment notes (20:25 UTC);
 #: 893 after estimator SE cells, CS/TWFE source notes, PSM support, sample-cut and ETWFE/stacked notes (20:27 UTC);
-#: 593 after the CS NA-cell note, placebo p-value note, mediator notes, pre-trend power notes (20:29 UTC).
+#: 593 after the CS NA-cell note, placebo p-value note, mediator notes, pre-trend power notes (20:29 UTC);
+#: 433 after the binned-ends note, the adjusted-R² gloss, the Bayes-factor note and the multiverse sample notes (20:31 UTC).
 #: Lower it whenever a module's text moves into the catalogue; never raise it.
-RATCHET_ENGLISH_WORDS = 620
+RATCHET_ENGLISH_WORDS = 460
 
 
 def _study_words() -> set[str]:

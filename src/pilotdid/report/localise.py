@@ -98,6 +98,10 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
     phrases = messages("phrase", lang)
     if text in phrases:
         return phrases[text]
+    core = text.strip()
+    if core != text:  # " † TWFE at ...": match without the surrounding blanks, keep them
+        lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+        return lead + translate(core, lang, key=key, section=section) + trail
     english, local = messages(f"template.{section}", "en"), messages(f"template.{section}", lang)
     keys = list(english)
     if key is not None:  # keyed templates (titles): the table name, then its stem without the last _part

@@ -247,12 +247,12 @@ def _sample_rows(ctx: StudyContext, sample: str, options: dict, cache: dict) -> 
         flag = _capital_mask(ctx, options).to_numpy(bool)
         units = set(panel.loc[flag, ctx.unit])
         keep = ~panel[ctx.unit].isin(units).to_numpy()
-        note = f"{len(units)} municipalities/provincial capitals dropped ({int((~keep).sum())} rows)"
+        note = msg("multiverse.note.capitals_dropped", ctx.lang, n=len(units), rows=int((~keep).sum()))
     else:
         m = _SAMPLE_RE.match(sample)
         first, last = int(m.group(1)), int(m.group(2) or m.group(1))
         keep = ~panel[ctx.time].between(first, last).to_numpy()
-        note = f"periods {first}-{last} dropped ({int((~keep).sum())} rows)"
+        note = msg("multiverse.note.periods_dropped", ctx.lang, first=first, last=last, rows=int((~keep).sum()))
     cache[sample] = (keep, note)
     return keep, note
 
