@@ -115,3 +115,18 @@ def test_t_stat_carries_the_analytic_small_sample_factor(panel, vcov):
     if vcov == "lsdv":
         ref = pd.read_csv(FIX / "wild_reference.csv")
         assert res.t_stat == pytest.approx(ref[ref.formula == "y ~ did + z | unit + year"].t_stat.iloc[0], rel=1e-8)
+
+
+def test_row_order_does_not_change_the_draws(panel):
+    """Bootstrap weights are tied to sorted cluster labels, so the same data in another row order give the same
+    p and CI (the sums in the partialling-out may differ in the last bits only)."""
+    kwargs = dict(outcome="y", term="did", controls=["z"], fixed_effects=["unit", "year"], cluster="region",
+                  reps=499, seed=7)
+    shuffled = panel.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    reversed_labels = panel.sort_values(["region", "unit", "year"], ascending=False).reset_index(drop=True)
+    base = wild_cluster_bootstrap(panel, **kwargs)
+    for other in (shuffled, reversed_labels):
+        res = wild_cluster_bootstrap(other, **kwargs)
+        assert res.p_value == base.p_value
+        assert res.ci_low == pytest.approx(base.ci_low, rel=1e-9)
+        assert res.ci_high == pytest.approx(base.ci_high, rel=1e-9)

@@ -122,7 +122,7 @@ class _WCR:
     def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray,
                  fe_groups: list[np.ndarray] | None = None, *, jobs: int = 1, scheduler: str | None = None):
         self.y, self.X, self.k = y, X, k
-        self.codes = pd.factorize(cluster)[0]
+        self.codes = pd.factorize(cluster, sort=True)[0]  # sorted labels: draws do not depend on row order
         self.G = int(self.codes.max()) + 1
         self.XtX_inv = np.linalg.inv(X.T @ X)
         self.a = self.XtX_inv[k]
