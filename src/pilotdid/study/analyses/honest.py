@@ -20,7 +20,7 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, sensitivity_event_study
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
@@ -37,8 +37,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "honest"
     check_options(options, OPTIONS, name)
-    from pilotdid.study.analyses._common import require_absorbing
-
     require_absorbing(ctx, name)
     method = str(options.get("method", "RM")).upper()
     restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}.get(method)

@@ -20,7 +20,7 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, sensitivity_event_study
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, sensitivity_event_study
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("source", "window", "power", "seed")
@@ -33,7 +33,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.inference import pretrends as pt
     from pilotdid.report.figures.pretrends import pretrends_figure
     from pilotdid.report.sensitivity import pretrends_table
-    from pilotdid.study.analyses._common import require_absorbing
 
     name = "pretrends"
     check_options(options, OPTIONS, name)

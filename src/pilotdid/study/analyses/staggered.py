@@ -50,7 +50,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, staggered_design
+from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, staggered_design
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
@@ -89,8 +89,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "staggered"
     check_options(options, OPTIONS, name)
-    from pilotdid.study.analyses._common import require_absorbing
-
     estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))
     if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
         raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
