@@ -5,6 +5,12 @@ Usage (from the repository root)::
     python validation/monte_carlo.py                       # the full run: 200 reps per DGP (+600 placebo-only), ~8-12 min on one core
     python validation/monte_carlo.py --reps 20 --out /tmp/mc   # a quick look
     python validation/monte_carlo.py --jobs 2              # spread the replications over 2 processes
+    python validation/monte_carlo.py --scheduler dask --jobs 4             # a local Dask cluster, 4 workers
+    python validation/monte_carlo.py --scheduler tcp://HEAD:8786           # an existing Dask cluster (README)
+
+The replications run through ``pilotdid.parallel.map_tasks``, the backend of the placebo, the wild bootstrap and the
+specification curve: every replication carries its own seed (SeedSequence of seed, DGP, replication, stream) and runs
+with one BLAS thread, so the output is the same bytes on every backend and any number of workers.
 
 It writes ``OUT/monte_carlo.md`` (the summary table and the design), ``OUT/monte_carlo.csv`` (the summary) and
 ``OUT/monte_carlo_reps.csv`` (every replication), default ``OUT = validation/results``.
@@ -64,6 +70,7 @@ ROBUST = ("cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
 STACKED_WINDOW = (-3, 2)  # every cohort's window fits in 2011-2020
 DEFAULT_REPS = 200
 DEFAULT_SEED = 20260101
+BLOCK_SIZE = 4  # replications per task on the parallel backends
 
 
 @dataclass(frozen=True)
@@ -185,28 +192,43 @@ def one_replication(task: tuple) -> list[dict]:
 
 def run_monte_carlo(
     reps: int = DEFAULT_REPS, *, placebo_reps: int | None = None, placebo_draws: int = 199, seed: int = DEFAULT_SEED,
-    dgps: tuple[str, ...] = tuple(DGPS), jobs: int = 1, n_units: int = N_UNITS,
+    dgps: tuple[str, ...] = tuple(DGPS), jobs: int = 1, scheduler: str | None = None, n_units: int = N_UNITS,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Every replication's estimates (and placebo p-values) as one long frame."""
+    """Every replication's estimates (and placebo p-values) as one long frame, in task order whatever the backend
+    (``jobs`` processes, or ``scheduler="dask"`` / ``"tcp://HOST:PORT"`` as ``pilotdid.parallel.map_tasks``)."""
     placebo_reps = 3 * reps if placebo_reps is None else placebo_reps
     tasks = [(d, r, seed, placebo_draws, True, n_units) for d in dgps for r in range(reps)]
     tasks += [(d, r, seed, placebo_draws, False, n_units) for d in dgps for r in range(placebo_reps)]
-    rows: list[dict] = []
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    from pilotdid.parallel import map_tasks
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for k, chunk in enumerate(pool.map(one_replication, tasks, chunksize=4)):
-                rows += chunk
-                if progress:
-                    progress(k + 1, len(tasks))
-    else:
-        for k, task in enumerate(tasks):
-            rows += one_replication(task)
-            if progress:
-                progress(k + 1, len(tasks))
+    if jobs > 1 or scheduler is not None:
+        _pickle_this_module_by_value()
+    # blocks of replications: fewer, larger tasks for the process and Dask backends (a block's result does not
+    # depend on its size: each replication seeds itself)
+    size = 1 if jobs == 1 and scheduler is None else BLOCK_SIZE
+    blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
+    rows: list[dict] = []
+    for block_rows in map_tasks(replication_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
+        rows += block_rows
     return pd.DataFrame(rows)
+
+
+def replication_block(tasks: list[tuple]) -> list[dict]:
+    """The rows of several replications (one task of the parallel backend)."""
+    return [row for task in tasks for row in one_replication(task)]
+
+
+def _pickle_this_module_by_value() -> None:
+    """Dask workers (and spawned processes) cannot import this script (it is not in the pilotdid package, and the
+    tests load it under another name), so cloudpickle ships its functions and classes by value rather than by module
+    name. Without cloudpickle (no dask installed) only forked local processes can run it, which inherit the module."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def summarise(reps: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -309,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--placebo-draws", type=int, default=199, help="permutation draws per placebo test")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--scheduler", default=None,
+                        help='"dask" for a local Dask cluster (--jobs workers) or "tcp://HOST:PORT" for an existing one')
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args(argv)
     if args.reps < 2 or args.placebo_draws < 19 or args.jobs < 1:
@@ -320,8 +344,14 @@ def main(argv: list[str] | None = None) -> int:
         if done % 50 == 0 or done == total:
             print(f"  {done}/{total} replications ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
-    reps = run_monte_carlo(args.reps, placebo_reps=placebo_reps, placebo_draws=args.placebo_draws, seed=args.seed,
-                           jobs=args.jobs, progress=progress)
+    from pilotdid.errors import PilotdidInputError
+
+    try:
+        reps = run_monte_carlo(args.reps, placebo_reps=placebo_reps, placebo_draws=args.placebo_draws, seed=args.seed,
+                               jobs=args.jobs, scheduler=args.scheduler, progress=progress)
+    except PilotdidInputError as exc:  # e.g. an unknown --scheduler or an unreachable scheduler address
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     summary = summarise(reps)
     seconds = time.perf_counter() - t0
     args.out.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,23 @@ class _OneBlasThread:
         with one_blas_thread():
             return self.func(task)
 
+    def __reduce__(self):
+        # the task function travels through cloudpickle when it is installed (it comes with dask): importable
+        # functions still go by name, but those of a module registered with cloudpickle.register_pickle_by_value
+        # (a script the workers cannot import, e.g. validation/monte_carlo.py) go by value; Dask's own
+        # serialiser would only look at this wrapper's module and send them by name
+        try:
+            import cloudpickle
+        except ImportError:  # pragma: no cover - without dask: plain pickle, functions by name
+            return (_OneBlasThread, (self.func,))
+        return (_one_blas_thread_from_bytes, (cloudpickle.dumps(self.func),))
+
+
+def _one_blas_thread_from_bytes(payload: bytes) -> _OneBlasThread:
+    import pickle
+
+    return _OneBlasThread(pickle.loads(payload))
+
 
 _blas_limit_depth = threading.local()
 
