@@ -74,7 +74,7 @@ stacked_window = [-2, 1]
 """
 
 
-def _run(tmp_path, panel, weights='weights = "pop"', estimators='["cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights"]', extra=""):
+def _run(tmp_path, panel, weights='weights = "pop"', estimators='["cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh"]', extra=""):
     panel.to_csv(tmp_path / "panel.csv", index=False)
     (tmp_path / "study.toml").write_text(STUDY.format(weights=weights, estimators=estimators, extra=extra),
                                          encoding="utf-8")
@@ -107,8 +107,59 @@ def test_bad_weights_are_refused_with_the_row(tmp_path, panel, bad, message):
 def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
     with pytest.raises(PilotdidInputError, match="estimator.*bacon.*do not take regression weights"):
         _run(tmp_path, panel, estimators='["bacon", "etwfe"]')
-    with pytest.raises(PilotdidInputError, match="analysis pretrends does not take regression weights"):
-        _run(tmp_path, panel, extra="[analyses.pretrends]")
+    with pytest.raises(PilotdidInputError, match="analysis robustness does not take regression weights"):
+        _run(tmp_path, panel, extra="[analyses.robustness]")
+
+
+
+@pytest.mark.parametrize("estimators, extra, said", [
+    ('["bacon"]', "", "bacon: Goodman-Bacon's decomposition is derived for unweighted OLS.*twowayfeweights"),
+    ('["sdid"]', "", "sdid: synthetic DID chooses its own unit and time weights"),
+    ('["sa"]', "[analyses.wild_bootstrap]", "analysis wild_bootstrap does not take regression weights: the weighted"),
+])
+def test_weights_refusals_say_why_before_the_panel_is_read(tmp_path, estimators, extra, said):
+    # no panel file is written: the refusal comes from the study file alone
+    (tmp_path / "study.toml").write_text(STUDY.format(weights='weights = "pop"', estimators=estimators, extra=extra),
+                                         encoding="utf-8")
+    with pytest.raises(PilotdidInputError, match=said) as caught:
+        run_study(load_study(tmp_path / "study.toml"))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("source", ["twfe", "cs"])
+def test_honest_and_pretrends_read_the_weighted_event_study(tmp_path, panel, source):
+    # HonestDiD and pre-trend power take an event-study vector and its covariance: under [model] weights they read
+    # the weighted event study (TWFE: WLS, CRV1; CS: R did's weightsname), exactly as that estimator returns it
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.estimation.staggered.twfe import twfe_event_study
+    from pilotdid.inference import honest, pretrends
+
+    run = _run(tmp_path, panel, estimators='["sa"]',
+               extra=f'[analyses.honest]\nsource = "{source}"\nwindow = [-3, 2]\n'
+                     f'[analyses.pretrends]\nsource = "{source}"\nwindow = [-3, 2]')
+    data = panel.rename(columns={"first_treat": "_first_treat"})
+    if source == "twfe":
+        es = twfe_event_study(data, outcome="y", unit="unit", time="year", first_treat="_first_treat",
+                              covariates=["x1"], cluster="unit", weights="pop")
+    else:
+        es = cs.event_study(data, outcome="y", unit="unit", time="year", first_treat="_first_treat", cluster=None,
+                            covariates=["x1"], control_group="never_treated", est_method="dr",
+                            base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=0,
+                            sample_weights="pop")[2]
+    expected = honest.event_study_sensitivity(es, (-3, 2))
+    got = run.outputs["honest"].results["honest"]
+    assert got["estimate"] == pytest.approx(expected.original[0], rel=1e-9)
+    assert got["original_ci"] == pytest.approx(list(expected.original[1:]), rel=1e-9)
+    power = pretrends.event_study_power(es, (-3, 2), 0.8)
+    assert run.outputs["pretrends"].results["pretrends"]["observed_post_mean"] == pytest.approx(
+        power.observed_post_mean, rel=1e-9)
+    assert run.outputs["pretrends"].results["pretrends"]["slope_for_power"]["0.8"] == pytest.approx(
+        power.slopes[0.8], rel=1e-9)
+    unweighted = _run(tmp_path, panel, weights="", estimators='["sa"]',
+                      extra=f'[analyses.honest]\nsource = "{source}"\nwindow = [-3, 2]')
+    assert abs(unweighted.outputs["honest"].results["honest"]["estimate"] - got["estimate"]) > 1e-6
+    table_notes = " ".join(n for t in run.outputs["honest"].tables.values() for n in t.notes)
+    assert "weighted by pop" in table_notes + " ".join(run.outputs["honest"].notes)
 
 
 def test_weighted_placebo_analysis_centres_on_the_weighted_baseline(tmp_path, panel):

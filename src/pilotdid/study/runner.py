@@ -102,6 +102,9 @@ def run_study(
 
     check_study_options(spec.analyses)
 
+    if spec.model.get("weights"):  # refused from the study file alone, before the panel is read
+        _check_weighted_analyses(spec)
+
     # --- panel -----------------------------------------------------------------------------------
     source = spec.resolve(spec.data["panel"])
     where = str(source)
@@ -137,7 +140,6 @@ def run_study(
         needed.setdefault(model["cluster"], "[model] cluster")
     if model.get("weights"):
         needed.setdefault(model["weights"], "[model] weights")
-        _check_weighted_analyses(spec)
     for form in ("column", "first_treat"):
         if form in spec.treatment:
             needed.setdefault(spec.treatment[form], f"[treatment] {form}")
@@ -403,17 +405,37 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
 
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
-                     "staggered", "paper_comparison", "placebo")
+                     "staggered", "paper_comparison", "placebo", "honest", "pretrends")
 #: staggered estimators that take analytic weights
-WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights")
+WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
+#: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
+UNWEIGHTED_REASONS = {
+    "bacon": ("Goodman-Bacon's decomposition is derived for unweighted OLS: R bacondecomp has no weights and Stata's "
+              "bacondecomp refuses them without controls, so no peer defines a weighted decomposition to check "
+              "against; twowayfeweights (which takes the weights) gives the weights of the weighted TWFE coefficient"),
+    "sdid": ("synthetic DID chooses its own unit and time weights (R synthdid has no observation weights, and "
+             "multiplying its weights by another set changes the estimand); run SDID in a separate unweighted study, "
+             "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
+    "wild_bootstrap": ("the weighted wild cluster bootstrap is not implemented here; the weighted baseline reports "
+                       "its cluster-robust SEs and the few-clusters warning"),
+    "multiverse": "the specification curve refits unweighted specifications",
+    "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
+    "mechanism": "the mediation regressions are unweighted",
+    "heterogeneity": "the subgroup and interaction regressions are unweighted",
+    "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
+                 "(Stata teffects psmatch takes frequency weights only)"),
+    "index_systems": "the index-system comparison refits unweighted regressions",
+}
 
 
 def _check_weighted_analyses(spec) -> None:
-    """A weighted study runs only analyses (and staggered estimators) that use the weights."""
+    """A weighted study runs only analyses (and staggered estimators) that use the weights; the refusal (from the
+    study file alone, before the panel is read) says why and what to use instead."""
     for name, options in spec.analyses.items():
         if name not in WEIGHTED_ANALYSES:
-            raise PilotdidInputError(f"[model] weights is set but analysis {name} does not take regression weights",
-                                     where=f"[analyses.{name}]",
+            reason = UNWEIGHTED_REASONS.get(name, "it has not been wired for regression weights")
+            raise PilotdidInputError(f"[model] weights is set but analysis {name} does not take regression weights: "
+                                     f"{reason}", where=f"[analyses.{name}]",
                                      fix=f"remove it or the weights; weighted: {', '.join(WEIGHTED_ANALYSES)}")
         if name == "staggered":
             from pilotdid.estimation.staggered import registry
@@ -421,8 +443,11 @@ def _check_weighted_analyses(spec) -> None:
             chosen = options.get("estimators", list(registry.DEFAULTS))
             bad = [e for e in chosen if e not in WEIGHTED_ESTIMATORS]
             if bad:
+                reasons = "; ".join(f"{e}: {UNWEIGHTED_REASONS[e]}" for e in bad if e in UNWEIGHTED_REASONS)
+                default = "" if "estimators" in options else " (the default list includes bacon)"
                 raise PilotdidInputError(f"[model] weights is set but estimator(s) {', '.join(bad)} do not take "
-                                         "regression weights", where="[analyses.staggered] estimators",
+                                         f"regression weights{default}" + (f" -- {reasons}" if reasons else ""),
+                                         where="[analyses.staggered] estimators",
                                          fix=f"choose from {list(WEIGHTED_ESTIMATORS)} or remove the weights")
 
 

@@ -23,8 +23,9 @@ cluster is given -- the conservative default of the authors' Stata/Python ``did_
 (checked against py_did_multiplegt_dyn 0.1.9, the authors' Python port). The joint placebo test is the
 Wald test of all placebos being zero with their estimated covariance. The average total effect is the
 authors' ``Average_Total_Effect``: the effects weighted by their numbers of switchers, per unit of the
-switchers' treatment change (for an absorbing treatment, the switcher-weighted mean of the effects). Weights (``weight``), controls,
-``trends_lin`` and non-binary treatments are not implemented here.
+switchers' treatment change (for an absorbing treatment, the switcher-weighted mean of the effects). The authors'
+``weight`` option (cell weights N_gt on a unit-period panel) is implemented and checked against their port;
+controls, ``trends_lin`` and non-binary treatments are not implemented here.
 """
 
 from __future__ import annotations
@@ -217,15 +218,26 @@ def _num(x):
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _wide(panel, outcome, unit, time, treatment, cluster):
-    df = panel[list(dict.fromkeys([unit, time, outcome, treatment] + ([cluster] if cluster else [])))]
+def _wide(panel, outcome, unit, time, treatment, cluster, weight=None):
+    df = panel[list(dict.fromkeys([unit, time, outcome, treatment] + ([cluster] if cluster else [])
+                                  + ([weight] if weight else [])))]
     df = df.dropna(subset=[treatment])
+    if df.duplicated([unit, time]).any():
+        raise PilotdidInputError("did_multiplegt_dyn needs one row per unit and period", where="dcdh.did_multiplegt_dyn",
+                                 fix="aggregate the data to unit-period cells first (weights: the cell's total)")
     units, ui = np.unique(df[unit].to_numpy(), return_inverse=True)
     times, ti = np.unique(df[time].to_numpy(), return_inverse=True)
     Y = np.full((len(units), len(times)), np.nan)
     D = np.full((len(units), len(times)), np.nan)
+    N = np.zeros((len(units), len(times)))  # the cell weights N_gt (1 per observed cell when unweighted)
     Y[ui, ti] = df[outcome].to_numpy(float)
     D[ui, ti] = df[treatment].to_numpy(float)
+    N[ui, ti] = df[weight].to_numpy(float) if weight else 1.0
+    if weight and not (np.all(np.isfinite(N)) and np.all(N > 0)):
+        bad = int(np.flatnonzero(~(np.isfinite(df[weight].to_numpy(float)) & (df[weight].to_numpy(float) > 0)))[0])
+        raise PilotdidInputError(f"weight '{weight}' is not a positive number at row {bad + 1}",
+                                 where="dcdh.did_multiplegt_dyn",
+                                 fix="give every cell a positive weight, or drop the zero-weight cells from the panel")
     cl = None
     if cluster:
         per_unit = df.groupby(unit)[cluster].nunique()
@@ -233,11 +245,12 @@ def _wide(panel, outcome, unit, time, treatment, cluster):
             raise PilotdidInputError(f"cluster '{cluster}' varies within unit {per_unit.index[per_unit > 1][0]}",
                                      where="dcdh.did_multiplegt_dyn", fix="groups must be nested in clusters")
         cl = pd.factorize(df.groupby(unit)[cluster].first().reindex(units).to_numpy(), sort=True)[0]
-    return units, times, Y, D, cl
+    return units, times, Y, D, N, cl
 
 
-def _cohort_demeaned(values, member, keys, cluster_of_row):
-    """E_hat (the cohort mean of ``values`` among ``member`` rows) and n (cohort size: rows, or clusters)."""
+def _cohort_demeaned(values, member, keys, cluster_of_row, cell_weight):
+    """E_hat (the cohort mean of ``values`` among ``member`` rows, weighted by the cell weights N_gt) and n
+    (cohort size: rows, or clusters -- counted, not weighted, as the authors' DOF correction)."""
     mean = np.full(values.shape, np.nan)
     n = np.full(values.shape, np.nan)
     idx = np.flatnonzero(member)
@@ -245,9 +258,9 @@ def _cohort_demeaned(values, member, keys, cluster_of_row):
         return mean, n
     key = pd.MultiIndex.from_arrays([k[idx] for k in keys])
     codes, uniq = pd.factorize(key)
-    sums = np.bincount(codes, weights=values[idx])
+    sums = np.bincount(codes, weights=values[idx] * cell_weight[idx])
     counts = np.bincount(codes)
-    mean[idx] = (sums / counts)[codes]
+    mean[idx] = (sums / np.bincount(codes, weights=cell_weight[idx]))[codes]
     if cluster_of_row is None:
         n[idx] = counts[codes]
     else:
@@ -257,11 +270,13 @@ def _cohort_demeaned(values, member, keys, cluster_of_row):
     return mean, n
 
 
-def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
+def _one_side(Y, D, N, d_sq, F, T_g, S, cl, l, increase, placebo):
     """U_g (point estimate contributions) and U_g^var (variance contributions) of effect/placebo ``l`` for
-    switchers in (``increase=1``) or out (0); both scaled by G / N_l. Returns (U, U_var, N_l, delta_l, dose_l):
-    delta_l is the switchers' mean treatment change summed over their first l treated periods (normalisation),
-    dose_l the sum over switchers of their treatment change at F_g-1+l (the average total effect's denominator)."""
+    switchers in (``increase=1``) or out (0); both scaled by G / N_l. ``N`` holds the cell weights N_gt: every
+    count below is a sum of them (the authors' ``weight`` option; all ones when unweighted). Returns
+    (U, U_var, N_l, delta_l, dose_l, switchers): N_l the switchers' total weight, delta_l their weighted mean
+    treatment change summed over their first l treated periods (normalisation), dose_l the weighted sum of their
+    treatment change at F_g-1+l (the average total effect's denominator), switchers their number."""
     G, T = Y.shape
     t_idx = np.arange(1, T + 1)[None, :]  # 1-based periods
     diff = np.full_like(Y, np.nan)
@@ -283,19 +298,20 @@ def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
     n_sw = np.zeros_like(Y)
     for d0 in np.unique(d_sq):
         rows = d_sq == d0
-        n_ctrl[rows] = never[rows].sum(axis=0)
-        n_sw[rows] = dist[rows].sum(axis=0)
+        n_ctrl[rows] = (never * N)[rows].sum(axis=0)
+        n_sw[rows] = (dist * N)[rows].sum(axis=0)
     if placebo:  # a placebo switcher needs a control with a placebo difference
         dist = dist & (n_ctrl > 0)
         for d0 in np.unique(d_sq):
             rows = d_sq == d0
-            n_sw[rows] = dist[rows].sum(axis=0)
-    N_l = int(dist.sum())
-    if N_l == 0:
-        return np.zeros(G), np.zeros(G), 0, np.nan, 0.0
+            n_sw[rows] = (dist * N)[rows].sum(axis=0)
+    switchers = int(dist.sum())
+    N_l = float((dist * N).sum())
+    if switchers == 0:
+        return np.zeros(G), np.zeros(G), 0.0, np.nan, 0.0, 0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(n_ctrl > 0, n_sw / n_ctrl, 0.0) * never
-    coefw = (dist - ratio) * in_window * (G / N_l)
+    coefw = (dist - ratio) * in_window * N * (G / N_l)
     diff0 = np.nan_to_num(diff)
     U = (coefw * diff0).sum(axis=1)
     # --- variance: demean within cohorts (the authors' conservative default) ---
@@ -309,10 +325,10 @@ def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
     dfg_b = np.broadcast_to(d_fg[:, None], Y.shape)
     cl_b = None if cl is None else np.broadcast_to(cl[:, None], Y.shape).ravel()
     flat = lambda a: np.asarray(a).ravel()  # noqa: E731
-    v = flat(diff0)
-    mean_s, n_s = _cohort_demeaned(v, flat(dist), [flat(dsq_b), flat(F_b), flat(dfg_b)], cl_b)
-    mean_ns, n_ns = _cohort_demeaned(v, flat(ctrl), [flat(dsq_b), flat(periods)], cl_b)
-    mean_nss, n_nss = _cohort_demeaned(v, flat(dist | ctrl), [flat(dsq_b), flat(periods)], cl_b)
+    v, cell_weight = flat(diff0), flat(N)
+    mean_s, n_s = _cohort_demeaned(v, flat(dist), [flat(dsq_b), flat(F_b), flat(dfg_b)], cl_b, cell_weight)
+    mean_ns, n_ns = _cohort_demeaned(v, flat(ctrl), [flat(dsq_b), flat(periods)], cl_b, cell_weight)
+    mean_nss, n_nss = _cohort_demeaned(v, flat(dist | ctrl), [flat(dsq_b), flat(periods)], cl_b, cell_weight)
     e_hat = np.full(v.shape, np.nan)
     dof = np.full(v.shape, np.nan)
     sw, co = flat(dist), flat(ctrl)
@@ -331,18 +347,24 @@ def _one_side(Y, D, d_sq, F, T_g, S, cl, l, increase, placebo):
     for g in np.flatnonzero(dist.any(axis=1)):
         total_dose[g] = np.nansum(np.abs(D[g, F[g] - 1:F[g] - 1 + l] - d_sq[g]))
     movers = dist.any(axis=1)
-    delta = float(total_dose[movers].mean())
-    dose_now = float(sum(abs(D[g, F[g] - 2 + l] - d_sq[g]) for g in np.flatnonzero(movers)))
+    mover_weight = (dist * N).sum(axis=1)  # N_g,F_g-1+l
+    delta = float(mover_weight[movers] @ total_dose[movers] / N_l)
+    dose_now = float(sum(mover_weight[g] * abs(D[g, F[g] - 2 + l] - d_sq[g]) for g in np.flatnonzero(movers)))
     sign = 1.0 if increase == 1 else -1.0
-    return sign * U, sign * U_var, N_l, delta, dose_now
+    return sign * U, sign * U_var, N_l, delta, dose_now, switchers
 
 
 def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
                        effects: int = 5, placebo: int = 3, cluster: str | None = None,
-                       alpha: float = 0.05) -> DynResult:
+                       alpha: float = 0.05, weight: str | None = None) -> DynResult:
     """did_multiplegt_dyn for a binary treatment: ``effects`` effects and ``placebo`` placebos (as many as the
-    data allow), non-normalised and normalised, standard errors clustered by ``cluster`` (default: by group)."""
-    units, times, Y, D, cl = _wide(panel, outcome, unit, time, treatment, cluster)
+    data allow), non-normalised and normalised, standard errors clustered by ``cluster`` (default: by group).
+
+    ``weight``: the authors' ``weight`` option on a unit-period panel -- each cell's weight N_gt replaces its
+    count of one wherever the estimator counts cells (switchers weighted by N_g,F_g-1+l, controls' mean change
+    weighted by N_gt, cohort means of the variance weighted; the DOF corrections still count cells or clusters);
+    analytic weights, so scaling them all changes nothing."""
+    units, times, Y, D, N, cl = _wide(panel, outcome, unit, time, treatment, cluster, weight)
     notes = []
     values = np.unique(D[~np.isnan(D)])
     if not set(values.tolist()) <= {0.0, 1.0}:
@@ -365,9 +387,9 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
     rows, U_pl_var, U_eff, U_eff_var = [], [], [], []
     for kind, count in (("effect", effects), ("placebo", placebo)):
         for l in range(1, count + 1):
-            sides = [_one_side(Y, D, d_sq, F, T_g, S, cl, l, inc, kind == "placebo") for inc in (1, 0)]
+            sides = [_one_side(Y, D, N, d_sq, F, T_g, S, cl, l, inc, kind == "placebo") for inc in (1, 0)]
             n1, n0 = sides[0][2], sides[1][2]
-            if n1 + n0 == 0:
+            if sides[0][5] + sides[1][5] == 0:
                 continue
             w1 = n1 / (n1 + n0)
             U = w1 * sides[0][0] + (1 - w1) * sides[1][0]
@@ -384,7 +406,7 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
                 U_eff.append((n1 + n0, U, U_var, sides[0][4] + sides[1][4]))
             rows.append({"kind": kind, "l": l, "coef": coef, "se": se, "ci_low": coef - z * se,
                          "ci_high": coef + z * se, "coef_norm": coef / delta, "se_norm": se / delta,
-                         "n_switchers": n1 + n0})
+                         "n_switchers": sides[0][5] + sides[1][5]})
     table = pd.DataFrame(rows, columns=["kind", "l", "coef", "se", "ci_low", "ci_high", "coef_norm", "se_norm",
                                         "n_switchers"])
     p_joint = None

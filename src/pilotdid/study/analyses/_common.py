@@ -71,7 +71,8 @@ def sensitivity_event_study(ctx: StudyContext, data: pd.DataFrame, source: str, 
                             covariate_period: str = "earlier"):
     """The event study a sensitivity analysis (HonestDiD, pre-trend power) reads: ``source = "cs"``, the
     Callaway-Sant'Anna dynamic aggregation (doubly robust, universal base period, analytic covariance), or
-    ``"twfe"``, the unbinned TWFE event study (reference -1, CRV1). Returns ``(event study, CS result or None)``."""
+    ``"twfe"``, the unbinned TWFE event study (reference -1, CRV1); both weighted by ``[model] weights`` when set.
+    Returns ``(event study, CS result or None)``."""
     from pilotdid.estimation.staggered import cs
     from pilotdid.estimation.staggered.twfe import twfe_event_study
     from pilotdid.study.context import FIRST_TREAT
@@ -82,8 +83,17 @@ def sensitivity_event_study(ctx: StudyContext, data: pd.DataFrame, source: str, 
                                        base_period="universal", anticipation=0, draws=0, weights="rademacher", seed=seed)
         return es, cs_res
     es = twfe_event_study(data, outcome=ctx.model.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                          covariates=covariates, cluster=ctx.model.cluster)
+                          covariates=covariates, cluster=ctx.model.cluster, weights=ctx.model.weights)
     return es, None
+
+
+def sensitivity_weighting(ctx: StudyContext) -> str:
+    """How a sensitivity analysis's event study is weighted, for its source text: HonestDiD and pre-trend power
+    take an event-study vector and its covariance, so ``[model] weights`` act through that event study."""
+    if not ctx.model.weights:
+        return ""
+    return (f"; weighted by {ctx.model.weights} (analytic weights): the weighted event study's coefficients and "
+            "covariance are used as they are")
 
 
 def named_panel(ctx: StudyContext) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, sensitivity_event_study
+from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
+                                             sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
@@ -68,6 +69,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     grid = options.get("grid")
     if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):
         raise PilotdidInputError(f"grid = {grid!r}", where="[analyses.honest] grid", fix="a list of non-negative numbers")
+    src_text += sensitivity_weighting(ctx)
     res = honest.event_study_sensitivity(es, window, restriction=restriction, target=target, grid=grid, seed=seed)
     est, lo, hi = res.original
     table, summary = honest_table(res, method=method, target=target, src_text=src_text, window=window)

@@ -20,7 +20,8 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, sensitivity_event_study
+from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
+                                             sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("source", "window", "power", "seed")
@@ -53,6 +54,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         src_text = "Callaway-Sant'Anna dynamic aggregation (universal base period, analytic covariance)"
     else:
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
+    src_text += sensitivity_weighting(ctx)
     analysis = pt.event_study_power(es, window, power)
     res, slopes = analysis.result, analysis.slopes
     table, summary = pretrends_table(analysis, src_text=src_text)

@@ -167,7 +167,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
         ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 0, 1)
         dyn = dcdh.did_multiplegt_dyn(data, outcome=outcome, unit=ctx.unit, time=ctx.time, treatment=TREAT,
-                                      effects=window[1] + 1, placebo=max(-window[0] - 1, 0), cluster=cluster)
+                                      effects=window[1] + 1, placebo=max(-window[0] - 1, 0), cluster=cluster,
+                                      weight=ctx.model.weights)
         notes += dyn.notes
         results_es["dcdh"] = dyn
         aggregates.append({"estimator": "dcdh", "type": "average_total_effect", "att": dyn.average_effect,
@@ -189,7 +190,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                    f"Average total effect {dyn.average_effect:.4f} (SE {dyn.average_effect_se:.4f}); joint test that "
                    "all placebos are zero: p = " + (f"{dyn.p_joint_placebo:.3f}" if dyn.p_joint_placebo is not None
                                                     else "n/a (fewer than two placebos)") + ".",
-                   DCDH_SE + (f", clustered by {cluster}." if cluster else ", clustered by unit.")])
+                   DCDH_SE + (f", clustered by {cluster}." if cluster else ", clustered by unit."),
+                   *([f"Cells weighted by {ctx.model.weights} (the authors' weight option: each city-year counts "
+                      "with its weight wherever the estimator counts cells)."] if ctx.model.weights else [])])
         ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 1, 1)
     if "twowayfeweights" in estimators:
         from pilotdid.estimation.staggered import dcdh
