@@ -317,13 +317,16 @@ def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat
 
 def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
             window: tuple[int, int] = (-3, 2), covariates: Sequence[str] | None = None, cluster: str | None = None,
-            weights: str | None = None) -> Any:
+            weights: str | None = None, fixed_effects: str = "sub_experiment") -> Any:
     """Stacked DID with Wing-Freedman-Hollingsworth weights: one clean sub-experiment per cohort (event window
-    ``window``), the weighted event study (``.event_study``) and the static TWFE-form effect."""
+    ``window``), the weighted event study (``.event_study``) and the static TWFE-form effect. ``fixed_effects``:
+    unit and event time, each x sub-experiment (``"sub_experiment"``), or treated group and event time (``"wfh"``,
+    the authors' tutorial regression; same coefficients on a balanced panel, different SEs)."""
     from pilotdid.estimation.staggered.stacked import stacked_did
 
     return stacked_did(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, window=tuple(window),
-                       covariates=list(covariates or []), cluster=cluster, weights=weights)
+                       covariates=list(covariates or []), cluster=cluster, weights=weights,
+                       fixed_effects=fixed_effects)
 
 
 def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,

@@ -66,6 +66,9 @@ def test_stacked_in_the_staggered_analysis(ctx):
     assert [r["rel_time"] for r in rows] == [-2, -1, 0, 1]
     assert any(a["estimator"] == "stacked" and a["type"] == "static" for a in out.results["aggregates"])
     assert out.results["stacked"]["window"] == [-2, 1]
+    wfh = staggered.run(ctx, {"estimators": ["stacked"], "stacked_window": [-2, 1], "stacked_fixed_effects": "wfh"})
+    static = [a for a in wfh.results["aggregates"] if a["estimator"] == "stacked"][0]
+    assert "treated-group and event-time FE" in static["se_method"]
     with pytest.raises(PilotdidInputError, match="stacked_window"):
         staggered.run(ctx, {"estimators": ["stacked"], "stacked_window": [-1, 2]})
 

@@ -164,6 +164,10 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure",
             expects="two integers [lo < 0, hi >= 0]"),
         opt("stacked_window", "list[int]", [-3, 2], "event window of the stacked DID"),
+        opt("stacked_fixed_effects", "str", "sub_experiment", "fixed effects of the stacked DID regression: unit and "
+            "event time, each x sub-experiment (sub_experiment) or treated group and event time (wfh, Wing-Freedman-"
+            "Hollingsworth's tutorial); same coefficients on a balanced panel, different SEs",
+            allowed=("sub_experiment", "wfh")),
         opt("sdid_cohorts", "list[int]", None, "adoption cohorts of the synthetic DID (default: every cohort)"),
         opt("sdid_replications", "int", 200, "placebo draws of the synthetic DID's standard errors"),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "

@@ -4,18 +4,29 @@ Wing, Freedman & Hollingsworth (2024, NBER WP 32054).
 For every adoption cohort a whose event window [a + lo, a + hi] lies inside the panel (the "trimmed" set of
 sub-experiments), a sub-experiment holds the cohort's units and the clean controls -- units never treated or
 first treated after a + hi -- over the window's periods. The sub-experiments are stacked, and one weighted
-regression is run with unit x sub-experiment and event-time x sub-experiment fixed effects:
+regression is run:
 
 - event study: ``y ~ sum_{e != -1} treated * 1{event time = e}``;
-- TWFE form: ``y ~ treated * 1{event time >= 0}``.
+- TWFE form: ``y ~ treated * 1{event time >= 0}``;
+
+with the fixed effects of ``fixed_effects``:
+
+- ``"sub_experiment"`` (default): unit x sub-experiment and event time x sub-experiment (Cengiz et al.'s layout;
+  every sub-experiment keeps its own unit levels and its own calendar shocks);
+- ``"wfh"``: treated group and event time, the regression of WFH's R/Stata tutorial (hollina/stacked-did-weights,
+  ``feols(y ~ i(event_time, treat, ref = -1) | treat + event_time)`` / ``reghdfe ... absorb(treat event_time)``).
+
+On a balanced panel without covariates both give the same coefficients (the weighted cell-mean identity below);
+their standard errors differ, because the residuals differ.
 
 Weights (WFH eq. 5-6): treated rows 1; control rows of sub-experiment a get Q_a = (N^D_a / N^D) / (N^C_a / N^C),
 N^D_a and N^C_a the treated and control units of sub-experiment a, N^D and N^C their totals over the trimmed
 set. With them the event-study coefficient at e is the trimmed aggregate ATT, sum_a (N^D_a / N^D) x
 [(treated mean change from -1 to e) - (control mean change)] on a balanced panel -- the identity the tests
 check -- instead of an average with the implicit variance weights of the unweighted stack. Standard errors:
-CRV1 (fixest's small-sample correction) clustered by unit (a control unit appears in several sub-experiments)
-unless a cluster is given.
+CRV1 (fixest's and reghdfe's small-sample correction: G/(G-1) x (n-1)/(n-K), K without fixed effects nested in
+the clusters) clustered by unit (a control unit appears in several sub-experiments, WFH's convention) unless a
+cluster is given. The confidence intervals are normal; WFH's tutorial reports t(G-1) (``clusters`` is kept for it).
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.event_study_result import EventStudyResult
 from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
+FIXED_EFFECTS = ("sub_experiment", "wfh")
+
 
 @dataclass
 class StackedResult(Result):
@@ -40,6 +53,8 @@ class StackedResult(Result):
     sub_experiments: pd.DataFrame  # cohort, treated_units, control_units, control_weight
     window: tuple[int, int]
     notes: list[str] = field(default_factory=list)
+    fixed_effects: str = "sub_experiment"
+    clusters: int = 0  # G, the number of clusters of the stacked regression
 
     title = "Stacked DID (Wing-Freedman-Hollingsworth weights)"
 
@@ -64,7 +79,8 @@ class StackedResult(Result):
 
     @property
     def conventions(self) -> dict:
-        return {"window": list(self.window), "weights": "Wing-Freedman-Hollingsworth", "se_method": self.event_study.se_method}
+        return {"window": list(self.window), "weights": "Wing-Freedman-Hollingsworth", "fixed_effects": self.fixed_effects,
+                "clusters": self.clusters, "se_method": self.event_study.se_method}
 
     def plot(self, ax=None, **kwargs):
         return self.event_study.plot(ax=ax, **kwargs)
@@ -110,7 +126,8 @@ def build_stack(df: pd.DataFrame, *, unit: str, time: str, first_treat: str, win
 
 def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
                 window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
-                cluster: str | None = None, alpha: float = 0.05, weights: str | None = None) -> StackedResult:
+                cluster: str | None = None, alpha: float = 0.05, weights: str | None = None,
+                fixed_effects: str = "sub_experiment") -> StackedResult:
     """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
@@ -119,6 +136,9 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     if not (lo < -1 and hi >= 0):
         raise PilotdidInputError(f"stacked window {list(window)}", where="staggered.stacked",
                                  fix="a window [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
+    if fixed_effects not in FIXED_EFFECTS:
+        raise PilotdidInputError(f"stacked fixed_effects = {fixed_effects!r}", where="staggered.stacked",
+                                 fix=f"one of {list(FIXED_EFFECTS)}")
     covariates = list(covariates or [])
     df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                             covariates=covariates, cluster=cluster, where="staggered.stacked", weights=weights)
@@ -135,10 +155,11 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     cl = cluster or unit
     stack, n = formula_names(stack, [outcome, cl, *covariates])  # e.g. a column called "class"
     cov = "".join(f" + {n[c]}" for c in covariates)
+    fe = "_unit_sub + _event_sub" if fixed_effects == "sub_experiment" else "_treated + _event"
     with pyfixest_quiet():
-        es = pf.feols(f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | _unit_sub + _event_sub", data=stack,
+        es = pf.feols(f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | {fe}", data=stack,
                       weights="_weight", vcov={"CRV1": n[cl]})
-        static = pf.feols(f"{n[outcome]} ~ _post{cov} | _unit_sub + _event_sub", data=stack, weights="_weight",
+        static = pf.feols(f"{n[outcome]} ~ _post{cov} | {fe}", data=stack, weights="_weight",
                           vcov={"CRV1": n[cl]})
     tidy = es.tidy()
     rows = [n for n in tidy.index if n.startswith("_event::")]
@@ -160,8 +181,11 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     att = float(table.loc[post, "coef"].mean())
     att_se = float(np.sqrt(a @ V @ a))
     st = static.tidy().loc["_post"]
-    se_method = f"CRV1 clustered by {cl} (pyfixest), WFH weights; unit x sub-experiment and event time x sub-experiment FE"
+    fe_text = ("unit x sub-experiment and event time x sub-experiment FE" if fixed_effects == "sub_experiment"
+               else "treated-group and event-time FE (WFH's regression)")
+    se_method = f"CRV1 clustered by {cl} (pyfixest), WFH weights; {fe_text}"
     es_res = EventStudyResult(estimator="stacked", table=table, att=att, se=att_se, ci_low=att - z * att_se,
                               ci_high=att + z * att_se, vcov=V, reference=-1, se_method=se_method, notes=notes)
     return StackedResult(event_study=es_res, static_att=float(st["Estimate"]), static_se=float(st["Std. Error"]),
-                         sub_experiments=info, window=(lo, hi), notes=notes)
+                         sub_experiments=info, window=(lo, hi), notes=notes, fixed_effects=fixed_effects,
+                         clusters=int(stack[n[cl]].nunique()))

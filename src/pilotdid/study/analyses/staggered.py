@@ -7,7 +7,9 @@ Options (``[analyses.staggered]``):
 - ``sdid_cohorts = [2015, 2016]`` (default: every adoption cohort) and ``sdid_replications = 200``: synthetic DID
   cohort by cohort against the never-treated units (no covariates), averaged by treated unit-years, placebo SEs;
 - ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
-  not fit inside the panel are left out and named);
+  not fit inside the panel are left out and named); ``stacked_fixed_effects = "sub_experiment"`` (unit and event
+  time, each x sub-experiment) or ``"wfh"`` (treated group and event time, as Wing-Freedman-Hollingsworth's
+  tutorial): the same coefficients on a balanced panel without covariates, different SEs;
 - ``control_group = "never_treated"`` or ``"not_yet_treated"`` (Callaway-Sant'Anna);
 - ``est_method = "dr"`` (``"dr"``, ``"ipw"``, ``"reg"``; Callaway-Sant'Anna with covariates);
 - ``ps_fallback = "reg"`` (or ``"none"``): what a CS cell whose logit propensity score fails the separation test
@@ -57,7 +59,7 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
-           "covariates", "window", "stacked_window", "sdid_cohorts", "sdid_replications")
+           "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications")
 #: The estimators, their order, defaults and guard sentences: one registry (a new one = a module + an entry there).
 ESTIMATORS = staggered_registry.NAMES
 DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
@@ -246,7 +248,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             raise PilotdidInputError(f"stacked_window = {sw!r}", where=f"[analyses.{name}] stacked_window",
                                      fix="two integers [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
         st = stacked_did(data, **kw, window=(sw[0], sw[1]), covariates=covariates, cluster=cluster,
-                         weights=ctx.model.weights)
+                         weights=ctx.model.weights,
+                         fixed_effects=options.get("stacked_fixed_effects", "sub_experiment"))
         results_es["stacked"] = st.event_study
         notes += st.notes
         aggregates.append({"estimator": "stacked", "type": "static", "att": st.static_att, "se": st.static_se,
