@@ -137,14 +137,29 @@ def drop_singletons(codes: list[np.ndarray]) -> np.ndarray:
             return keep
 
 
+def small_sample_factor(nobs: int, k: int, n_clusters: int | None, *, k_adj: bool = True,
+                        G_adj: bool = True) -> float:
+    """The one small-sample factor c of a sandwich variance V = c · (X'X)^-1 meat (X'X)^-1.
+
+    Clustered (CRV1): c = (N-1)/(N-K) · G/(G-1), evaluated left to right as written (the float order every
+    results.json number was made with); ``k_adj=False`` drops the first factor, ``G_adj=False`` the second.
+    Without clustering (``n_clusters`` None): HC1's N/(N-K) (1 with ``k_adj=False``). K is counted by the
+    caller (an SE preset's rule, or :func:`crv1_small_sample_factor`'s pyfixest ``k_fixef`` rule).
+    """
+    if n_clusters is None:
+        return nobs / (nobs - k) if k_adj else 1.0
+    factor = (nobs - 1) / (nobs - k) if k_adj else 1.0
+    return factor * n_clusters / (n_clusters - 1) if G_adj else factor
+
+
 def crv1_small_sample_factor(
     nobs: int, n_coef: int, fe_levels: Sequence[int], fe_nested_in_cluster: Sequence[bool], n_clusters: int,
     *, k_adj: bool = True, k_fixef: str = "nonnested", G_adj: bool = True,
 ) -> float:
-    """The CRV1 small-sample factor c in V = c · (X'X)^-1 (Σ_g X_g'e_g e_g'X_g) (X'X)^-1.
+    """The CRV1 small-sample factor (:func:`small_sample_factor`) with K counted as pyfixest's ``ssc`` does.
 
     Mirrors pyfixest's ``ssc(k_adj, k_fixef, G_adj)`` for one-way clustering:
-    c = G/(G-1) · (N-1)/(N-K), with K = regressors + fixed-effect levels counted as ``k_fixef``
+    c = (N-1)/(N-K) · G/(G-1), with K = regressors + fixed-effect levels counted as ``k_fixef``
     says ("none": none; "full": all levels minus one per extra FE; "nonnested": as "full" but the
     levels of an FE nested in the cluster are not counted, one per such FE is).
     """
@@ -161,11 +176,4 @@ def crv1_small_sample_factor(
         df_k = n_coef + k_fe_adj - nested_levels + n_nested if n_nested else n_coef + k_fe_adj
     else:
         raise ValueError(f"k_fixef must be 'none', 'full' or 'nonnested', not {k_fixef!r}")
-    factor = 1.0
-    if k_adj:
-        factor *= (nobs - 1) / (nobs - df_k)
-    if G_adj:
-        factor *= n_clusters / (n_clusters - 1)
-    return factor
-
-
+    return small_sample_factor(nobs, df_k, n_clusters, k_adj=k_adj, G_adj=G_adj)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.within import small_sample_factor
 from pilotdid.results.protocol import Result, tidy_frame
 
 WEIGHTS = ("rademacher", "webb")
@@ -318,8 +319,8 @@ def wild_cluster_bootstrap(
 def _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov) -> float:
     """q = (N-1)/(N-K)·G/(G-1) of the SE preset ``vcov`` (K as that preset counts it), as in the analytic t."""
     if not fixed_effects:
-        n, g = len(df), int(pd.Series(df[cluster]).nunique())
-        return (n - 1) / (n - 1 - 1 - len(controls)) * g / (g - 1)
+        # K = intercept + term + controls
+        return small_sample_factor(len(df), 2 + len(controls), int(pd.Series(df[cluster]).nunique()))
     from pilotdid.estimation.twfe import fit_twfe
 
     return fit_twfe(df, outcome, [term, *controls], fixed_effects, cluster, vcov=vcov).small_sample_factor

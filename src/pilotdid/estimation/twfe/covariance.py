@@ -92,14 +92,14 @@ class VcovPreset:
                 f"{n_obs} observations for {k} parameters under preset {self.name!r}: no residual degrees of freedom",
                 fix="use fewer regressors or fixed effects, or more data",
             )
-        if n_clusters is None:
-            return n_obs / (n_obs - k)
-        if n_clusters < 2:
+        if n_clusters is not None and n_clusters < 2:
             raise PilotdidInputError(
                 f"only {n_clusters} cluster: clustered standard errors need at least 2",
                 fix="cluster by a variable with more groups",
             )
-        return (n_obs - 1) / (n_obs - k) * n_clusters / (n_clusters - 1)
+        from pilotdid.estimation.within import small_sample_factor  # here: validating a study needs no scipy
+
+        return small_sample_factor(n_obs, k, n_clusters)
 
     def t_df(self, n_obs: int, k: int, n_clusters: int | None) -> int:
         """Degrees of freedom of the t distribution for p-values and confidence intervals."""
