@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pilotdid.estimation.twfe.data import count_singletons
 from pilotdid.estimation.within import drop_singletons
@@ -65,3 +66,47 @@ def test_two_way_demeaning_is_exact_on_unbalanced_and_disconnected_layouts():
         np.testing.assert_allclose(partialler.demean(x), _dummy_residuals([unit, period], x), atol=1e-11)
         # the factor order does not matter
         np.testing.assert_allclose(FixedEffectPartialler([period, unit]).demean(x), partialler.demean(x), atol=1e-11)
+
+
+# --- the one small-sample factor -------------------------------------------------------------------------------
+
+
+def test_small_sample_factor_float_order_is_pinned():
+    """(N-1)/(N-K)·G/(G-1) left to right: the order every results.json SE was made with (bit-for-bit)."""
+    from pilotdid.estimation.within import small_sample_factor
+
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n, k, g = int(rng.integers(50, 60_000)), int(rng.integers(1, 40)), int(rng.integers(2, 3_000))
+        assert small_sample_factor(n, k, g) == (n - 1) / (n - k) * g / (g - 1)
+        assert small_sample_factor(n, k, None) == n / (n - k)  # HC1
+        assert small_sample_factor(n, k, g, k_adj=False) == g / (g - 1)
+        assert small_sample_factor(n, k, g, G_adj=False) == (n - 1) / (n - k)
+
+
+def test_presets_and_pyfixest_k_counting_share_the_factor():
+    from pilotdid.estimation.twfe.covariance import get_preset
+    from pilotdid.estimation.within import crv1_small_sample_factor, small_sample_factor
+
+    for name in ("lsdv", "areg", "xtreg_fe", "reghdfe", "fixest"):
+        assert get_preset(name).small_sample_factor(4_380, 312, 29) == small_sample_factor(4_380, 312, 29)
+    # nonnested: unit levels nested in the unit cluster count as one; year levels count (minus the extra FE's one)
+    assert crv1_small_sample_factor(600, 2, [50, 12], [True, False], 50) == small_sample_factor(600, 2 + 1 + 11, 50)
+    assert crv1_small_sample_factor(600, 2, [50, 12], [True, False], 50, k_fixef="full") == small_sample_factor(
+        600, 2 + 61, 50)
+
+
+def test_crv1_factor_equals_pyfixest_ssc():
+    """Peer check: pyfixest's own small-sample factor (fit._ssc) for its three k_fixef rules."""
+    from pilotdid.estimation.fixest import feols, fit_statistics, pf
+    from pilotdid.estimation.within import crv1_small_sample_factor
+
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"unit": np.repeat(np.arange(40), 9), "year": np.tile(np.arange(9), 40)})
+    frame["x"] = rng.normal(size=len(frame))
+    frame["z"] = rng.normal(size=len(frame))
+    frame["y"] = frame.x + rng.normal(size=len(frame))
+    for k_fixef in ("none", "full", "nonnested"):
+        fit = feols("y ~ x + z | unit + year", frame, vcov={"CRV1": "unit"}, ssc=pf.ssc(k_fixef=k_fixef))
+        ours = crv1_small_sample_factor(len(frame), 2, [40, 9], [True, False], 40, k_fixef=k_fixef)
+        assert ours == pytest.approx(fit_statistics(fit)["ssc"], rel=1e-14), k_fixef

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.inference.wild_bootstrap import _WCR, demean, wild_cluster_bootstrap
+from pilotdid.estimation.within import FixedEffectPartialler
+from pilotdid.inference.wild_bootstrap import _WCR, wild_cluster_bootstrap
 
 FIX = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIX))
@@ -70,7 +71,7 @@ def test_equals_brute_force_dummy_regressions(panel, fixed_effects, dropped):
     assert res.p_value == pytest.approx(p, abs=1e-12)
     # every draw's t*, not only the count: the p-value alone would hide a small error in each t*
     fe_groups = [panel[f].to_numpy() for f in fixed_effects]
-    within = demean(np.column_stack([y, panel.did, panel.z]), fe_groups)
+    within = FixedEffectPartialler.from_labels(fe_groups).demean(np.column_stack([y, panel.did, panel.z]))
     _, ours = _WCR(within[:, 0], within[:, 1:], 0, g, v, fe_groups).boot_t(0.0)
     np.testing.assert_allclose(ours, tb, rtol=1e-8, atol=1e-10)
 

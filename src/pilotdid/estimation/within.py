@@ -64,6 +64,13 @@ class FixedEffectPartialler:
         self.iterations = 0
         self._schur: tuple | None = None
 
+    @classmethod
+    def from_labels(cls, groups: Sequence[np.ndarray], **options) -> FixedEffectPartialler:
+        """The partialler of fixed effects given as label arrays (any hashable values), coded in order of appearance."""
+        import pandas as pd
+
+        return cls([pd.factorize(np.asarray(g))[0] for g in groups], **options)
+
     def _two_way_exact(self, x: np.ndarray) -> np.ndarray:
         """x minus its least-squares fit on both factors' dummies, for any two-way layout (in place)."""
         if self._schur is None:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.within import small_sample_factor
+from pilotdid.estimation.within import FixedEffectPartialler, small_sample_factor
 from pilotdid.results.protocol import Result, tidy_frame
 
 WEIGHTS = ("rademacher", "webb")
@@ -68,23 +68,6 @@ class WildBootstrapResult(Result):
         return {"bootstrap": "wild cluster restricted (WCR), null imposed", "weights": self.weights,
                 "reps": self.reps, "full_enumeration": self.full_enumeration, "seed": self.seed,
                 "n_clusters": self.n_clusters}
-
-
-def demean(matrix: np.ndarray, groups: list[np.ndarray], tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
-    """Partial out several fixed effects by alternating projections (exact in one pass for one FE)."""
-    out = np.array(matrix, dtype=float, copy=True)
-    if out.ndim == 1:
-        out = out[:, None]
-    codes = [pd.factorize(g)[0] for g in groups]
-    counts = [np.bincount(c) for c in codes]
-    for _ in range(max_iter):
-        before = out.copy()
-        for c, n in zip(codes, counts):
-            sums = np.column_stack([np.bincount(c, weights=col, minlength=len(n)) for col in out.T])
-            out -= (sums / n[:, None])[c]
-        if np.max(np.abs(out - before)) < tol:
-            break
-    return out
 
 
 def _draw_weights(n_clusters: int, reps: int, weights: str, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
@@ -177,7 +160,7 @@ class _WCR:
         if not crossed:
             return None
         dummies = np.column_stack([pd.get_dummies(pd.factorize(grp)[0], dtype=float).to_numpy() for grp in crossed])
-        return demean(dummies, nested) if nested else dummies
+        return FixedEffectPartialler.from_labels(nested).demean(dummies) if nested else dummies
 
     def _nested(self, grp) -> bool:
         """Every group of this fixed effect lies within one cluster (then M(u*v) = u*v for it)."""
@@ -269,7 +252,7 @@ def wild_cluster_bootstrap(
     X = df[[term, *controls]].to_numpy(dtype=float)
     fe_groups = [df[f].to_numpy() for f in fixed_effects]
     if fixed_effects:
-        Z = demean(np.column_stack([y, X]), fe_groups)
+        Z = FixedEffectPartialler.from_labels(fe_groups).demean(np.column_stack([y, X]))
         y, X = Z[:, 0], Z[:, 1:]
     else:
         X = np.column_stack([X, np.ones(len(y))])

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.within import FixedEffectPartialler
 from pilotdid.results.protocol import Result, event_time_plot, fill_normal_tests, tidy_frame
 
 #: twowayfeweights sets weights smaller than this to zero (Stata's ``e(LIMIT_SENSITIVITY)`` logic).
@@ -64,21 +65,6 @@ class TwfeWeights:
                 "treated_cells": self.treated_cells, "sigma_fe": self.sigma_fe, "sigma_fe_sign": self.sigma_fe_sign}
 
 
-def _within(columns: np.ndarray, unit: np.ndarray, time: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted two-way within transform by alternating projections (to 1e-13; one sweep on a balanced panel)."""
-    out = np.array(columns, dtype=float)
-    wu = np.bincount(unit, weights=w)
-    wt = np.bincount(time, weights=w)
-    for _ in range(100_000):
-        before = out.copy()
-        for codes, total in ((unit, wu), (time, wt)):
-            means = np.column_stack([np.bincount(codes, weights=w * out[:, j]) for j in range(out.shape[1])])
-            out -= (means / total[:, None])[codes]
-        if np.max(np.abs(out - before)) < 1e-13 * max(1.0, np.max(np.abs(out))):
-            return out
-    raise RuntimeError("two-way demeaning did not converge")  # pragma: no cover
-
-
 def twfe_weights(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
                  controls: list[str] | None = None, weight: str | None = None) -> TwfeWeights:
     """twowayfeweights ``feTR``: the weights the TWFE coefficient puts on each treated cell's effect.
@@ -97,7 +83,7 @@ def twfe_weights(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     y = df[outcome].to_numpy(float)
     d = df[treatment].to_numpy(float)
     X = df[controls].to_numpy(float) if controls else np.empty((len(df), 0))
-    demeaned = _within(np.column_stack([d, y, X]), g, t, w)
+    demeaned = FixedEffectPartialler([g, t], weights=w if weight else None).demean(np.column_stack([d, y, X]))
     d_til, y_til, X_til = demeaned[:, 0], demeaned[:, 1], demeaned[:, 2:]
     if X_til.shape[1]:  # residual of D on the fixed effects and the controls (Frisch-Waugh-Lovell)
         wx = X_til * w[:, None]
