@@ -19,6 +19,7 @@ from typing import Any
 
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
@@ -26,9 +27,6 @@ from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
            "covariate_period", "seed")
-GUARD = ("HonestDiD (Rambachan-Roth) asks how large a violation of parallel trends, relative to the pre-treatment "
-         "trends, would overturn the effect, and reports confidence sets that stay valid under it. It guards against "
-         "reading flat but noisy pre-trends as proof that parallel trends hold after adoption.")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -74,7 +72,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     est, lo, hi = res.original
     table, summary = honest_table(res, method=method, target=target, src_text=src_text, window=window)
     notes.append(summary)
-    notes.append(GUARD)
+    notes.append(msg("guard.honest", ctx.lang))
     return AnalysisOutput(
         results={"honest": {"restriction": restriction, "method": res.method, "source": source, "target": target,
                             "estimate": est, "original_ci": [lo, hi], "breakdown": res.breakdown,

@@ -19,15 +19,13 @@ from typing import Any
 
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("source", "window", "power", "seed")
-GUARD = ("Pre-trend power (Roth 2022) asks how steep a linear violation of parallel trends the pre-test would miss "
-         "half (or a fifth) of the time, and what such a trend would add to the post-period estimates. It guards "
-         "against reading an insignificant pre-test as evidence of parallel trends when the test has little power.")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -59,7 +57,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     res, slopes = analysis.result, analysis.slopes
     table, summary = pretrends_table(analysis, src_text=src_text)
     notes.append(summary)
-    notes.append(GUARD)
+    notes.append(msg("guard.pretrends", ctx.lang))
     fig = pretrends_figure(res.table, slope=slopes[float(power)], power=float(power), lang=ctx.lang)
     return AnalysisOutput(
         results={"pretrends": {"source": source, "window": list(window),

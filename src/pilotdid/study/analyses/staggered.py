@@ -60,10 +60,9 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
            "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications")
-#: The estimators, their order, defaults and guard sentences: one registry (a new one = a module + an entry there).
+#: The estimators, their order and defaults: one registry (a new one = a module + an entry there).
 ESTIMATORS = staggered_registry.NAMES
 DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
-GUARDS = {e.name: e.guard for e in staggered_registry.ENTRIES}
 
 
 #: estimators that accept a treatment switching on and off (the others code event time from the first treatment)
@@ -394,7 +393,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         figures["staggered_bacon"] = bacon_figure(b, lang=ctx.lang)
 
     for e in estimators:
-        notes.append(GUARDS[e])
+        notes.append(staggered_registry.REGISTRY[e].guard(ctx.lang))
     return AnalysisOutput(
         results={"event_study": es_rows_out,
                  "aggregates": [normalise_row(a, AGGREGATE_KEYS) for a in aggregates], **extra},

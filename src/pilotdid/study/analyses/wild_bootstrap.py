@@ -13,15 +13,13 @@ from typing import Any
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import choice
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 
 OPTIONS = ("reps", "weights", "seed")
-GUARD = ("The wild cluster bootstrap builds the null distribution of the t-statistic by flipping whole clusters' "
-         "residuals with the null imposed. It guards against over-rejection by conventional clustered SEs when "
-         "clusters, or treated clusters, are few.")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -47,7 +45,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
            "weights": weights, "draws": res.reps}
     notes = [f"Wild cluster restricted bootstrap ({weights}, {res.reps} draws"
              f"{', all sign vectors enumerated' if res.full_enumeration else f', seed {seed}'}), clustered by {cluster}: "
-             f"p = {res.p_value:.4f}, 95% CI [{res.ci_low:.4f}, {res.ci_high:.4f}] by test inversion.", GUARD]
+             f"p = {res.p_value:.4f}, 95% CI [{res.ci_low:.4f}, {res.ci_high:.4f}] by test inversion.",
+             msg("guard.wild_bootstrap", ctx.lang)]
     table = Table(name="wild_bootstrap", title="Wild cluster bootstrap inference for the baseline coefficient",
                   body=pd.DataFrame([row]), float_digits=4,
                   notes=["Null imposed (WCR); symmetric two-sided p-value; fixed effects partialled out."])
