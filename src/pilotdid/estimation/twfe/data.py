@@ -108,8 +108,10 @@ def validate(
     for col in dict.fromkeys([outcome, *regressors] + ([weights] if weights else [])):
         frame[col] = frame[col].astype(float)
     rows_in = len(frame)
-    miss = frame.isna().any(axis=1)
-    missing_by_column = {c: int(frame[c].isna().sum()) for c in used if frame[c].isna().any()}
+    missing_cells = frame.isna()
+    miss = missing_cells.any(axis=1)
+    missing_counts = missing_cells.sum()
+    missing_by_column = {c: int(missing_counts[c]) for c in used if missing_counts[c]}
     notes: list[str] = []
     if miss.any():
         notes.append(
@@ -123,20 +125,20 @@ def validate(
     if frame.empty:
         raise PilotdidInputError("no complete rows left", where="panel", fix="check the coverage of the model columns")
 
-    if frame[outcome].nunique() < 2:
+    if _single_value(frame[outcome]):
         # a constant outcome gives coefficients 0 with SE 0 and t = 0/0: nothing to estimate
         raise PilotdidInputError(
             f"the outcome {outcome!r} is constant ({frame[outcome].iloc[0]:g}) in the estimation sample", where="panel",
             fix="check the outcome column (or the index built into it)",
         )
     treatment = treatment or regressors[0]
-    if frame[treatment].nunique() < 2:
+    if _single_value(frame[treatment]):
         raise PilotdidInputError(
             f"the treatment {treatment!r} takes a single value ({frame[treatment].iloc[0]}) in the estimation sample",
             where="panel", fix="check the treatment assignment: the effect is not identified without variation",
         )
     for col in regressors:
-        if frame[col].nunique() < 2:
+        if _single_value(frame[col]):
             raise PilotdidInputError(
                 f"regressor {col!r} is constant in the estimation sample", where="panel", fix="drop it from the model"
             )
@@ -158,6 +160,12 @@ def validate(
         weights=weights, rows_in=rows_in, rows_missing=int(miss.sum()), missing_by_column=missing_by_column,
         singleton_rows=singleton_rows, singletons_dropped=singletons_dropped, notes=notes,
     )
+
+
+def _single_value(column: pd.Series) -> bool:
+    """``column.nunique() < 2`` for a column without missing values (no hashing: one comparison pass)."""
+    values = column.to_numpy()
+    return values.size == 0 or bool((values == values[0]).all())
 
 
 def is_nested(frame: pd.DataFrame, inner: str, outer: str) -> bool:

@@ -54,13 +54,17 @@ _PANDAS_INPLACE_MESSAGE = PANDAS_INPLACE_MESSAGE
 FIXEF_TOL = 1e-10
 
 
-def _run_feols(fml: str, frame: pd.DataFrame, vcov, ssc: dict, weights: str | None):
+def _run_feols(fml: str, columns: dict, x_names: list[str], vcov, ssc: dict, weights: str | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", message=_PANDAS_INPLACE_MESSAGE)
+        kwargs = dict(vcov=vcov, ssc=ssc, weights=weights, demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
         try:
-            fit = pf.feols(fml, frame, vcov=vcov, ssc=ssc, fixef_rm="none", weights=weights,
-                           demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
+            # pyfixest's own estimation on the arrays, without its formula machinery (the same bits); pf.feols
+            # where that path declines
+            fit = _fx.feols_arrays(fml, columns, x_names=x_names, **kwargs)
+            if fit is None:
+                fit = pf.feols(fml, pd.DataFrame(columns), fixef_rm="none", **kwargs)
         except ValueError as exc:
             if "All variables are collinear" not in str(exc):
                 raise
@@ -73,17 +77,24 @@ def _run_feols(fml: str, frame: pd.DataFrame, vcov, ssc: dict, weights: str | No
     return fit, other
 
 
-def _design(prepared: TwfeData) -> FixedEffectDesign:
-    frame = prepared.frame
-    levels = tuple(int(frame[fe].nunique()) for fe in prepared.fixed_effects)
+def _design(prepared: TwfeData, fe_codes: list[np.ndarray], cluster_codes: np.ndarray | None,
+            redundant: int) -> FixedEffectDesign:
+    """Levels of each fixed effect, whether each is nested in the clusters, and the redundant components, from
+    the factorized columns (codes 0..levels-1 of the estimation sample)."""
+    levels = tuple(int(codes.max()) + 1 if codes.size else 0 for codes in fe_codes)
     if prepared.cluster:
-        nested = tuple(is_nested(frame, fe, prepared.cluster) for fe in prepared.fixed_effects)
+        nested = tuple(fe == prepared.cluster or _codes_nested(codes, cluster_codes)
+                       for fe, codes in zip(prepared.fixed_effects, fe_codes))
     else:
         nested = tuple(False for _ in prepared.fixed_effects)
-    return FixedEffectDesign(
-        n_slopes=len(prepared.regressors), levels=levels, nested=nested,
-        redundant=_extra_components(frame, prepared.fixed_effects),
-    )
+    return FixedEffectDesign(n_slopes=len(prepared.regressors), levels=levels, nested=nested, redundant=redundant)
+
+
+def _codes_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """True when every level of ``inner`` lies within a single level of ``outer`` (as ``data.is_nested``)."""
+    owner = np.full(int(inner.max()) + 1, -1, dtype=np.int64)
+    owner[inner] = outer
+    return bool((owner[inner] == outer).all())
 
 
 def _lsdv_matrix(frame: pd.DataFrame, regressors: list[str], fixed_effects: list[str]):
@@ -116,15 +127,21 @@ def _extra_components(frame: pd.DataFrame, fixed_effects: list[str]) -> int:
     Zero when every pair is connected; then the dummy design has exactly one redundancy per extra
     FE and a base-level intercept exists. (With three or more FEs further redundancies are possible
     and are not detected here.)"""
-    from scipy.sparse.csgraph import connected_components
-
     if len(fixed_effects) < 2:
         return 0
-    first = pd.factorize(frame[fixed_effects[0]])[0]
+    return _extra_components_of_codes([pd.factorize(frame[fe])[0] for fe in fixed_effects])
+
+
+def _extra_components_of_codes(fe_codes: list[np.ndarray]) -> int:
+    """:func:`_extra_components` from the factorized fixed effects (any coding 0..levels-1)."""
+    from scipy.sparse.csgraph import connected_components
+
+    if len(fe_codes) < 2:
+        return 0
+    first = fe_codes[0]
     n_first = int(first.max()) + 1
     extra = 0
-    for fe in fixed_effects[1:]:
-        other = pd.factorize(frame[fe])[0]
+    for other in fe_codes[1:]:
         n = n_first + int(other.max()) + 1
         graph = sp.coo_matrix((np.ones(len(first)), (first, n_first + other)), shape=(n, n))
         extra += connected_components(graph, directed=False)[0] - 1
@@ -139,6 +156,7 @@ def _constant(
     clusters: np.ndarray,
     factor: float,
     demeaned: tuple[np.ndarray, np.ndarray] | None = None,
+    redundant: int | None = None,
 ) -> dict[str, float] | None:
     """The preset's intercept and its clustered SE (None for presets that report none).
 
@@ -148,7 +166,9 @@ def _constant(
     if preset.constant is None:
         return None
     frame = prepared.frame
-    if _extra_components(frame, prepared.fixed_effects):
+    if redundant is None:
+        redundant = _extra_components(frame, prepared.fixed_effects)
+    if redundant:
         return {"unidentified": True}
     n_abs = len(prepared.fixed_effects) if preset.n_absorbed is None else preset.n_absorbed
     if preset.constant == CONSTANT_MEAN and n_abs == len(prepared.fixed_effects) and demeaned is not None:
@@ -249,10 +269,11 @@ def fit_twfe(
     # pyfixest formulas need plain names: work on a renamed copy, map back afterwards
     names = {outcome: "y__"}
     names.update({r: f"x{i}__" for i, r in enumerate(prepared.regressors)})
-    work = pd.DataFrame({new: frame[old].to_numpy(dtype=float) for old, new in names.items()})
+    work = {new: frame[old].to_numpy(dtype=float) for old, new in names.items()}
+    fe_codes = [pd.factorize(frame[fe], sort=True)[0] for fe in fixed_effects]
     fe_names = []
-    for j, fe in enumerate(fixed_effects):
-        work[f"f{j}__"] = pd.factorize(frame[fe], sort=True)[0]
+    for j, codes in enumerate(fe_codes):
+        work[f"f{j}__"] = codes
         fe_names.append(f"f{j}__")
     clusters = None
     if cluster:
@@ -260,9 +281,10 @@ def fit_twfe(
         work["cl__"] = clusters
     if weights:
         work["w__"] = frame[weights].to_numpy(dtype=float)
-    fml = "y__ ~ " + " + ".join(names[r] for r in prepared.regressors) + " | " + " + ".join(fe_names)
+    x_names = [names[r] for r in prepared.regressors]
+    fml = "y__ ~ " + " + ".join(x_names) + " | " + " + ".join(fe_names)
     fit, caught = _run_feols(
-        fml, work, {"CRV1": "cl__"} if cluster else "hetero", preset.ssc(), "w__" if weights else None
+        fml, work, x_names, {"CRV1": "cl__"} if cluster else "hetero", preset.ssc(), "w__" if weights else None
     )
     collinear = _fx.collinear_names(fit)
     if collinear:
@@ -273,10 +295,11 @@ def fit_twfe(
             where="[model]", fix="drop these columns (e.g. a unit-level treat dummy is absorbed by the unit FE)",
         )
 
-    design = _design(prepared)
+    redundant = _extra_components_of_codes(fe_codes)
+    design = _design(prepared, fe_codes, clusters, redundant)
     n_obs = _fx.nobs(fit)
     pf_stats = _fx.fit_statistics(fit)
-    n_clusters = int(np.unique(clusters).size) if cluster else None
+    n_clusters = int(clusters.max()) + 1 if cluster else None  # sorted factorize codes: 0..G-1
     k_counted = preset.count_k(design)
     factor = preset.small_sample_factor(n_obs, k_counted, n_clusters)
     pf_factor = pf_stats["ssc"]
@@ -303,8 +326,8 @@ def fit_twfe(
         {"term": terms, "coef": coef, "se": se, "t": tval, "p": pval, "ci_low": coef - crit * se, "ci_high": coef + crit * se}
     )
 
-    y = work["y__"].to_numpy()
-    w = work["w__"].to_numpy() if weights else np.ones(n_obs)
+    y = work["y__"]
+    w = work["w__"] if weights else np.ones(n_obs)
     residuals = np.asarray(fit.resid(), dtype=float)
     demeaned = None
     if not weights and preset.constant == CONSTANT_MEAN and len(fixed_effects) <= 2:
@@ -312,12 +335,12 @@ def fit_twfe(
         # then the dummy-variable solution's to rounding
         from pilotdid.estimation.within import FixedEffectPartialler
 
-        partialler = FixedEffectPartialler([pd.factorize(frame[fe], sort=True)[0] for fe in fixed_effects])
+        partialler = FixedEffectPartialler(fe_codes)
         within = partialler.demean(np.column_stack([frame[prepared.regressors].to_numpy(dtype=float), y]))
         x_within = within[:, :-1]
         demeaned = (x_within, np.linalg.lstsq(x_within, within[:, -1], rcond=None)[0])
     constant = _constant(
-        prepared, preset, residuals, w, clusters if cluster else np.arange(n_obs), factor, demeaned
+        prepared, preset, residuals, w, clusters if cluster else np.arange(n_obs), factor, demeaned, redundant
     )
     if constant is not None and constant.get("unidentified"):
         constant = None
