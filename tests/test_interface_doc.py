@@ -76,6 +76,20 @@ def test_study_file_example_keys_are_accepted():
     assert spec.model["vcov"] == "lsdv"
 
 
+def test_outputs_example_is_accepted_and_names_exist():
+    from pilotdid.study.options import output_names
+    from pilotdid.study.spec import parse_study
+
+    block = re.search(r"## Table and figure names.*?```toml\n(.*?)```", DOC, flags=re.S).group(1)
+    minimal = ('[study]\nname = "x"\n[data]\npanel = "p.csv"\nunit = "u"\ntime = "t"\n[treatment]\ncolumn = "d"\n'
+               '[model]\noutcome = "y"\n')
+    spec = parse_study(block + minimal, path=ROOT / "study.toml")
+    assert spec.outputs["robustness"]["name"] == "table5_robustness"
+    section = DOC.split("## Table and figure names", 1)[1].split("\n## ", 1)[0].split("```toml")[0]
+    for name in re.findall(r"`([a-z_]+)`", section):
+        assert name in output_names(), name
+
+
 def test_indicator_system_example_loads(tmp_path):
     from pilotdid.measures.system import load_indicator_system
 

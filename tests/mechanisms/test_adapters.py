@@ -49,7 +49,7 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     assert all(r["table"] == "mechanism" and set(ESTIMATE_KEYS) <= set(r) for r in out.estimates)
     assert did_rows[0]["nobs"] == 720 and did_rows[1]["nobs"] == 90 * 6
     assert did_rows[1]["years"] == [2012, 2017]
-    table = out.tables["table6_mechanism"]
+    table = out.tables["mechanism"]
     assert list(table.body.columns) == ["Variable", "Dig", "Lab"]
     labels = list(table.body.iloc[:, 0])
     for needed in ("DID", "N", "Years", "  published", "Unit FE", "Year FE"):
@@ -65,9 +65,9 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     assert any("exists for year 2012-2017 only" in n for n in table.notes)
     three = out.results["mechanism_three_step"]
     assert [s["mediator"] for s in three] == ["Dig", "Lab"] and "Baron–Kenny" in three[0]["label"]
-    assert "table6b_three_step" in out.tables
+    assert "mechanism_three_step" in out.tables
     write_table(table, tmp_path)
-    assert (tmp_path / "table6_mechanism.csv").exists()
+    assert (tmp_path / "mechanism.csv").exists()
 
 
 def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
@@ -86,7 +86,7 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     tests = out.results["heterogeneity_tests"]
     assert all(0 < t["p_permutation"] <= 1 and 0 <= t["p_interacted"] <= 1 for t in tests)
     assert tests[0]["permutation_draws"] == 49
-    table = out.tables["table7_heterogeneity"]
+    table = out.tables["heterogeneity"]
     assert table.column_groups == [("", 1), ("City size", 2), ("coast", 2)]
     labels = list(table.body.iloc[:, 0])
     for needed in ("DID", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
@@ -98,9 +98,9 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     assert [int(x) for x in n_row] == [r["nobs"] for r in rows]
     pub_n = table.body.loc[table.body.iloc[:, 0] == "N — published"].iloc[0].tolist()[1:]
     assert pub_n == ["930", "1550", "", ""]
-    assert isinstance(out.figures["figure3_heterogeneity_forest"], Figure)
+    assert isinstance(out.figures["heterogeneity_forest"], Figure)
     write_table(table, tmp_path)
-    assert (tmp_path / "table7_heterogeneity.md").exists()
+    assert (tmp_path / "heterogeneity.md").exists()
 
 
 def test_heterogeneity_cohort_strata_and_no_permutation(ctx):
@@ -119,11 +119,11 @@ def test_heterogeneity_cohort_strata_and_no_permutation(ctx):
     for key in ("p_permutation_cohort", "p_permutation_all", "p_permutation_t_cohort", "p_permutation_t_all"):
         assert default[key] == flipped[key]
     assert "exchangeable" in default["strata_validity"]
-    assert any("valid comparison" in n for n in other.tables["table7_heterogeneity"].notes)
+    assert any("valid comparison" in n for n in other.tables["heterogeneity"].notes)
     assert 0 < default["treated_share_first"] <= 1
     out0 = run(ctx, {"splits": split, "draws": 0})
     assert out0.results["heterogeneity_tests"][0]["p_permutation"] is None
-    assert "  p, permutation within cohorts (difference)" not in list(out0.tables["table7_heterogeneity"].body.iloc[:, 0])
+    assert "  p, permutation within cohorts (difference)" not in list(out0.tables["heterogeneity"].body.iloc[:, 0])
 
 
 @pytest.mark.parametrize("module,options,needle", [
@@ -163,5 +163,5 @@ def test_chinese_labels(ctx):
 
     ctx.lang = "zh"
     out = run(ctx, {"splits": [{"name": "size", "column": "big", "labels": ["large", "small_medium"]}], "draws": 9})
-    labels = list(out.tables["table7_heterogeneity"].body.iloc[:, 0])
+    labels = list(out.tables["heterogeneity"].body.iloc[:, 0])
     assert "控制变量" in labels and "组间差异（前者 − 后者）" in labels and "样本量" in labels

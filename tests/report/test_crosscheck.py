@@ -15,7 +15,7 @@ DESIGN = {
     "fixed_effects": ["county code", "yr"], "cluster": "prov", "vcov": "lsdv", "treat": "pilot",
     "first_treat": "first_treat", "window": (-3, 2), "base": -1, "cs_control": "not_yet_treated", "cs_method": "reg",
     "cs_base": "varying", "cs_draws": 0, "cs_covariates": True, "cs_window": (-3, 2), "psm_k": 2, "seed": 7,
-    "has_event_study": True, "has_cs": True, "has_psm": True,
+    "has_event_study": True, "has_cs": True, "has_psm": True, "event_study_table": "figure1_event_study",
 }
 
 
@@ -33,6 +33,7 @@ def test_stata_script_uses_the_preset_command_and_the_study_names():
     assert "long2" not in do and "wboot" not in do  # varying base period, analytic SEs
     assert "generate byte ev_m3 = (rel_time <= -3)" in do and "ev_m1" not in do and "(rel_time >= 2)" in do
     assert "psmatch2 pilot open fdi, logit neighbor(2) common" in do
+    assert "(pilotdid table 'figure1_event_study')" in do  # the study's name of the event-study table
     assert do.count("{") == do.count("}")
 
 

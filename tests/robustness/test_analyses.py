@@ -31,7 +31,7 @@ def test_event_study_adapter(ctx):
     assert [r["rel_time"] for r in rows] == list(range(-3, 4))
     assert all(set(EVENT_STUDY_KEYS) <= set(r) for r in rows)
     assert out.results["event_study_pretrend"]["q"] == 2
-    assert "figure1_event_study" in out.figures
+    assert "event_study" in out.figures
     with pytest.raises(PilotdidInputError):
         event_study.run(ctx, {"windw": [-3, 3]})
     with pytest.raises(PilotdidInputError):
@@ -49,7 +49,7 @@ def test_placebo_adapter(ctx):
     assert entry["actual"] == pytest.approx(base["coef"], abs=1e-10)
     assert entry["actual_se"] == pytest.approx(base["se"], rel=1e-9)
     assert out.estimates and all(set(ESTIMATE_KEYS) <= set(r) for r in out.estimates)
-    assert "figure2_placebo" in out.figures
+    assert "placebo" in out.figures
     with pytest.raises(PilotdidInputError):
         placebo.run(ctx, {"draws": 0})
     with pytest.raises(PilotdidInputError):
@@ -64,7 +64,7 @@ def test_placebo_adapter_same_seed_same_result(ctx):
 
 def test_robustness_adapter(ctx):
     out = robustness.run(ctx, {"concurrent_column": "bb", "capital_column": "is_capital", "drop_periods": [2019]})
-    table = out.tables["table5_robustness"]
+    table = out.tables["robustness"]
     assert table.body.shape[1] == 7  # label column + the paper's six columns
     text = table.to_frame().to_string()
     assert "paper (published)" in text and "677" in text and "0.019" in text and "0.001" in text
@@ -82,7 +82,7 @@ def test_robustness_adapter(ctx):
 
 def test_robustness_without_registry_or_columns_says_why(ctx):
     out = robustness.run(ctx, {"concurrent_policy": "no_such_policy"})
-    text = " ".join(out.tables["table5_robustness"].notes)
+    text = " ".join(out.tables["robustness"].notes)
     assert "(4)" in text or "concurrent" in text.lower()
     with pytest.raises(PilotdidInputError):
         robustness.run(ctx, {"psm_pooling": "weekly"})
@@ -118,7 +118,7 @@ def test_psm_did_both_weightings_in_table5(small_panel, weighting):
     assert psm["weighting"] == weighting
     assert psm["matched_rows"]["t"] == pytest.approx(rows.term("did")["t"], rel=1e-10)
     assert psm["weights"]["t"] == pytest.approx(weighted.term("did")["t"], rel=1e-10)
-    body = out.tables["table5_robustness"].body
+    body = out.tables["robustness"].body
     labels = list(body.iloc[:, 0])
     alt = "weighted by psmatch2's _weight" if weighting == "matched_rows" else "unweighted on matched rows"
     assert any(alt in lab for lab in labels)
@@ -126,7 +126,7 @@ def test_psm_did_both_weightings_in_table5(small_panel, weighting):
     n_rows = body.set_index(body.columns[0])
     assert int(n_rows.loc["N before singleton removal (PSM: matched rows)"].iloc[0]) == psm["n_matched"]
     assert int(n_rows.loc["N after singleton removal (regression)"].iloc[0]) == psm["n_matched"] - 1 == main.nobs
-    notes = " ".join(out.tables["table5_robustness"].notes)
+    notes = " ".join(out.tables["robustness"].notes)
     assert f'psm_weighting = "{weighting}"' in notes and 'default "matched_rows"' in notes
     reading = out.results["robustness"]["psm_weighting"]["reading"]
     assert "unweighted on matched rows vs weighted" in reading and reading in out.notes

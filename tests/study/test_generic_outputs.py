@@ -50,6 +50,13 @@ def test_no_cbec_notes_on_a_us_state_panel(tmp_path):
     assert "results.json" in texts and any(name.startswith("tables/") for name in texts)
     hits = {name: sorted(set(m.group(0).lower() for m in CBEC_WORDS.finditer(text))) for name, text in texts.items()}
     assert not {name: words for name, words in hits.items() if words}
+    # generic file names (no paper's numbering), every one declared for [study] outputs
+    from pilotdid.study.options import output_names
+
+    stems = {p.name.split(".")[0] for folder in ("tables", "figures") for p in (out / folder).iterdir()}
+    assert not [s for s in stems if re.match(r"(table|figure)\d", s)]
+    assert {"event_study", "event_study_coefficients", "placebo", "placebo_summary", "robustness"} <= stems
+    assert stems <= set(output_names()), stems - set(output_names())
     # the periods check runs only when asked for, under a generic key
     cols = {r["column"] for r in res.to_dict()["estimates"] if r.get("table") == "robustness"}
     assert "no_covid" not in cols and "drop_periods" not in cols and "concurrent_policy" not in cols

@@ -61,6 +61,6 @@ def test_event_study_analysis_with_bins(toolkit_ctx):
     from pilotdid.study.analyses import event_study
 
     out = event_study.run(toolkit_ctx, {"bin_width": 2, "window": [-5, 4]})
-    labels = out.tables["figure1_event_study_coefficients"].body["Relative period"].tolist()
+    labels = out.tables["event_study_coefficients"].body["Relative period"].tolist()
     assert labels[0].startswith("≤-4") and "0 to +1" in labels
     assert out.results["event_study_pretrend"]["bins"][0] == [-5, -4]

@@ -55,7 +55,7 @@ def test_below_the_threshold_every_clustered_table_says_so_and_the_baseline_has_
                for n in run.outputs["baseline"].tables["baseline"].notes)
     es_rows = [r for r in run.outputs["event_study"].results["event_study"] if not r["is_base"]]
     assert all(0 < r["p_wild"] <= 1 and r["ci_wild_low"] < r["ci_wild_high"] for r in es_rows)
-    body = run.outputs["event_study"].tables["figure1_event_study_coefficients"].body
+    body = run.outputs["event_study"].tables["event_study_coefficients"].body
     assert "Wild bootstrap p [95% CI]" in body.columns
 
 
@@ -97,8 +97,8 @@ def test_robustness_mechanism_and_heterogeneity_tables_carry_the_wild_bootstrap_
     run = run_study(load_study(tmp_path / "study.toml"))
     assert run.data_summary["clusters"] == 12
     checked = 0
-    for name, table_name, columns in (("robustness", "table5_robustness", None), ("mechanism", "table6_mechanism", ["Med"]),
-                                      ("heterogeneity", "table7_heterogeneity", ["big", "small"])):
+    for name, table_name, columns in (("robustness", "robustness", None), ("mechanism", "mechanism", ["Med"]),
+                                      ("heterogeneity", "heterogeneity", ["big", "small"])):
         out = run.outputs[name]
         rows = [r for r in out.estimates if "p_wild" in r]
         assert rows, name

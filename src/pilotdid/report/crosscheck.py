@@ -43,6 +43,7 @@ def _design(run) -> dict:
         "cs_window": tuple(staggered.get("window", event.get("window", (-4, 4)))),
         "psm_k": int(robustness.get("psm_k", 3)), "seed": int(ctx.seed),
         "has_event_study": "event_study" in analyses, "has_cs": "cs" in staggered.get("estimators", ["cs"]),
+        "event_study_table": ctx.output_name("event_study_coefficients"),
         "has_psm": "robustness" in analyses,
     }
 
@@ -111,7 +112,7 @@ def stata_script(d: dict, version: str) -> str:
     if d["has_event_study"]:
         dummies = _event_dummies(lo, hi, d["base"])
         lines += ["", f"* 2. Event study: relative periods {lo}..{hi}, both ends binned, base period {d['base']} omitted;",
-                  "*    never-treated units are 0 in every dummy (pilotdid table 'figure1_event_study_coefficients')",
+                  f"*    never-treated units are 0 in every dummy (pilotdid table '{d['event_study_table']}')",
                   f"generate rel_time = {d['time']} - {d['first_treat']} if {d['first_treat']} > 0"]
         for k, name in dummies:
             cond = f"rel_time <= {k}" if k == lo else f"rel_time >= {k}" if k == hi else f"rel_time == {k}"

@@ -62,10 +62,15 @@ def ordered_outputs(run) -> list[tuple[str, object]]:
 
 
 def figure_title(stem: str, figure, lang: str = "en") -> str:
-    """A figure's caption title: the catalogue's ``report.figure.STEM``, else the figure's own title, else the stem."""
+    """A figure's caption title: the study's ``[study] outputs`` title, else the catalogue's ``report.figure`` entry
+    of the analysis's output name (or of the stem), else the figure's own title, else the stem."""
+    caption = getattr(figure, "_pilotdid_caption", None)
+    if caption:
+        return caption
     known = messages("report.figure", lang)
-    if stem in known:
-        return known[stem]
+    for key in (getattr(figure, "_pilotdid_output", None), stem):
+        if key in known:
+            return known[key]
     titles = [figure._suptitle.get_text()] if getattr(figure, "_suptitle", None) is not None else []
     titles += [ax.get_title() for ax in getattr(figure, "axes", [])]
     title = next((" ".join(t.split()) for t in titles if t and t.strip()), "")

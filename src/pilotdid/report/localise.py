@@ -122,7 +122,7 @@ def localise_table(table, lang: str) -> None:
     """Translate ``table`` in place: title, header, spanning groups, row stubs, text cells and notes."""
     if lang == "en":
         return
-    table.title = translate(table.title, lang, key=table.name, section="title")
+    table.title = translate(table.title, lang, key=table.origin or table.name, section="title")
     table.body = table.body.rename(columns={c: translate(c, lang) for c in table.body.columns if isinstance(c, str)})
     if table.column_groups:
         table.column_groups = [(translate(g, lang), n) for g, n in table.column_groups]

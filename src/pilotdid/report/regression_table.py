@@ -495,7 +495,7 @@ def descriptives_table(
     labels: Mapping[str, Any] | None = None,
     published: Mapping[str, Mapping[str, Any]] | None = None,
     *,
-    name: str = "table3_descriptives",
+    name: str = "descriptives",
     title: str = "Descriptive statistics",
     lang: str = "en",
     digits: int = 3,

@@ -25,7 +25,8 @@ class Table:
     Parameters
     ----------
     name:
-        File stem (``table4_baseline``); also the anchor in the HTML report.
+        File stem (``robustness``, or the study's name for it, e.g. ``table5_robustness``); also the anchor in
+        the HTML report.
     title:
         Caption printed above the table.
     body:
@@ -40,6 +41,9 @@ class Table:
         Lines printed under the table (conventions, sources, what is published vs computed).
     float_digits:
         Decimals for float cells that were not formatted by the caller.
+    origin:
+        The analysis's name for the table when ``[study] outputs`` renamed it (the message catalogue's titles are
+        keyed by it); None when ``name`` is that name.
     """
 
     name: str
@@ -48,6 +52,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     column_groups: list[tuple[str, int]] | None = None
     float_digits: int = 3
+    origin: str | None = None
 
     def __post_init__(self) -> None:
         if self.column_groups is not None:

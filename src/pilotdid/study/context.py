@@ -66,6 +66,17 @@ class StudyContext:
     outputs: dict[str, AnalysisOutput] = field(default_factory=dict)
     #: Study-level extras the runner passes through (e.g. the replication's published numbers).
     extras: dict[str, Any] = field(default_factory=dict)
+    #: ``[study] outputs``: generic output name -> {name, title, ref}; the runner renames what analyses return
+    output_map: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def output_name(self, output: str) -> str:
+        """The file name the study gives the table or figure an analysis calls ``output``."""
+        return self.output_map.get(output, {}).get("name", output)
+
+    def output_ref(self, output: str) -> str:
+        """How a note cites the table ``output``: the study's ``ref`` (e.g. "Table 5"), else table 'NAME'."""
+        entry = self.output_map.get(output, {})
+        return entry.get("ref") or f"table '{entry.get('name', output)}'"
 
     def display_name(self, column: str) -> str:
         """How a column is named in tables: the study's ``[study] labels`` entry, else pilotdid's built-in
@@ -86,7 +97,8 @@ class AnalysisOutput:
         Other top-level results.json entries this analysis owns, e.g. ``{"event_study": [...]}``
         or ``{"placebo": {...}}``. Lists under the same key from several analyses are concatenated.
     tables / figures:
-        Keyed by file stem; figures are matplotlib Figures (the runner saves them in the study's [figures] formats).
+        Keyed by the analysis's generic output name (study/options.py ANALYSIS_OUTPUTS; the runner applies the
+        study's ``[study] outputs`` renames, after which the keys are file stems); figures are matplotlib Figures (the runner saves them in the study's [figures] formats).
     notes:
         Sentences the report prints with this analysis (conventions, data caveats).
     """

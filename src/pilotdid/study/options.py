@@ -16,6 +16,7 @@ for ``str`` values and for each item of a ``list[str]``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,6 +254,93 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
 }
 
 
+#: [analyses.NAME] -> the table and figure names it writes (file stems of tables/ and figures/). ``[study] outputs``
+#: may rename any of them (and retitle it); a name no analysis writes is refused before the panel is read.
+#: tests/study/test_output_names.py checks that the analyses write no name missing here.
+ANALYSIS_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "treatment_map": ("treatment_map",),
+    "descriptives": ("descriptives",),
+    "index_weights": ("index_weights", "index_over_time", "indicator_coverage"),
+    "index_systems": ("index_systems",),
+    "baseline": ("baseline",),
+    "vcov_presets": ("vcov_presets",),
+    "event_study": ("event_study", "event_study_coefficients"),
+    "placebo": ("placebo", "placebo_summary", "placebo_in_time"),
+    "robustness": ("robustness", "robustness_referee", "winsorising_counts",
+                   *(f"psm_{kind}_{method}" for kind in ("balance", "pscore") for method in ("nearest", "radius", "kernel"))),
+    "mechanism": ("mechanism", "mechanism_three_step"),
+    "heterogeneity": ("heterogeneity", "heterogeneity_forest"),
+    "staggered": ("staggered_cs_att_gt", "staggered_dcdh", "staggered_twowayfeweights", "staggered_stacked_subexperiments",
+                  "staggered_sdid", "staggered_event_study", "staggered_overall_att", "staggered_estimator_comparison",
+                  "staggered_bacon", "staggered_bacon_comparisons"),
+    "honest": ("honest_rm", "honest_sd"),
+    "pretrends": ("pretrends_power",),
+    "wild_bootstrap": ("wild_bootstrap",),
+    "multiverse": ("specification_curve", "specification_curve_one_at_a_time", "specification_curve_by_choice",
+                   "specification_curve_summary"),
+    "matching": ("matching_att", *(f"matching_balance_{method}" for method in ("nearest", "radius", "kernel"))),
+    "paper_comparison": ("paper_vs_pilotdid",),
+}
+#: keys of one ``[study] outputs`` entry
+OUTPUT_KEYS = {"name": "file name (stem) of the table/figure", "title": "its title (a string or {en, zh})",
+               "ref": "how notes refer to it (e.g. \"Table 5\"; default: table 'NAME')"}
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def output_names() -> dict[str, str]:
+    """Every output name an analysis writes -> the analysis writing it."""
+    return {name: analysis for analysis, names in ANALYSIS_OUTPUTS.items() for name in names}
+
+
+def check_outputs(outputs: Any, where: str) -> dict[str, dict[str, Any]]:
+    """``[study] outputs`` validated: ``{output = {name, title, ref}}`` with known output names, file-safe stems and
+    no two outputs written to one file. Returns the table with every entry a plain dict."""
+    import difflib
+
+    known = output_names()
+    checked: dict[str, dict[str, Any]] = {}
+    for key, entry in outputs.items():
+        here = f"{where} [study] outputs.{key}"
+        if key not in known:
+            # a paper's name around a generic one ("figure1_event_study") points to it first
+            close = sorted((n for n in known if key.endswith("_" + n)), key=len, reverse=True)[:1] or \
+                difflib.get_close_matches(key, list(known), n=1)
+            raise PilotdidInputError(
+                f"unknown output '{key}' in [study] outputs: no analysis writes a table or figure of that name", where=where,
+                fix=(f"did you mean '{close[0]}'? " if close else "") + "the names are listed by `pilotdid options outputs`")
+        if not isinstance(entry, dict) or not entry:
+            raise PilotdidInputError(f"[study] outputs.{key} must be a table such as {{ name = \"...\", title = \"...\" }}, "
+                                     f"got {entry!r}", where=where, fix=f'write {key} = {{ name = "my_{key}" }}')
+        bad = sorted(set(entry) - set(OUTPUT_KEYS))
+        if bad:
+            raise PilotdidInputError(f"unknown key(s) {', '.join(bad)} in [study] outputs.{key}", where=where,
+                                     fix=f"valid keys: {', '.join(OUTPUT_KEYS)}")
+        name = entry.get("name", key)
+        if not isinstance(name, str) or not _STEM.fullmatch(name):
+            raise PilotdidInputError(f"[study] outputs.{key} name must be a file name without folder or suffix "
+                                     f"(letters, digits, _ . -), got {name!r}", where=here, fix=f'e.g. name = "table1_{key}"')
+        title = entry.get("title")
+        if title is not None and not (isinstance(title, str) or (
+                isinstance(title, dict) and "en" in title and set(title) <= {"en", "zh"}
+                and all(isinstance(v, str) for v in title.values()))):
+            raise PilotdidInputError(f"[study] outputs.{key} title must be a string or {{ en = \"...\", zh = \"...\" }}, "
+                                     f"got {title!r}", where=here, fix='e.g. title = "Table 1: ..."')
+        if "ref" in entry and not isinstance(entry["ref"], str):
+            raise PilotdidInputError(f"[study] outputs.{key} ref must be a string, got {entry['ref']!r}", where=here,
+                                     fix='e.g. ref = "Table 1"')
+        checked[key] = dict(entry)
+    final: dict[str, str] = {}
+    for key in known:
+        name = checked.get(key, {}).get("name", key)
+        if name in final:
+            other = final[name]
+            first, second = (other, key) if other in checked else (key, other)
+            raise PilotdidInputError(f"[study] outputs: '{first}' and '{second}' would both be written as '{name}'",
+                                     where=where, fix=f"give '{first}' another name")
+        final[name] = key
+    return checked
+
+
 def options_of(analysis: str) -> tuple[Option, ...]:
     """The declared options of ``analysis`` (``seed`` included)."""
     return (*ANALYSIS_OPTIONS.get(analysis, ()), SEED)
@@ -388,6 +476,8 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "description": ("str", None, "one paragraph printed at the top of the report"),
         "caveats": ("list", [], "lines printed in the report's caveats"),
         "labels": ("table", {}, "column -> display label (or {en, zh}) used by every table"),
+        "outputs": ("table", {}, "output name -> { name = file name, title = title or {en, zh}, ref = how notes cite it }: "
+                    "renames and retitles the tables and figures the analyses write (names: `pilotdid options outputs`)"),
     },
     "data": {
         "panel": ("str", "(required)", "panel file (.csv .xlsx .dta .parquet) relative to the study file, or builtin:NAME"),
@@ -500,6 +590,19 @@ def study_file_reference() -> str:
         lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         lines += [f"| `{k}` | {_cell(t)} | `{_cell(_toml(d))}` | {_cell(h)} |" for k, (t, d, h) in keys.items()]
         lines.append("")
+    lines += ["## [study] outputs: table and figure names", "",
+              "Every table and figure an analysis writes has a generic name (its file stem in `tables/` or `figures/`).",
+              "`[study] outputs` renames and retitles them, e.g. a paper's numbering:", "",
+              "```toml", "[study.outputs]",
+              'robustness = { name = "table5_robustness", title = { en = "Table 5: robustness checks", zh = "表5：稳健性检验" }, '
+              'ref = "Table 5" }',
+              'event_study = { name = "figure1_event_study" }', "```", "",
+              "`name` is the file stem, `title` the table's title or the figure's caption, `ref` how notes cite it "
+              "(default: table 'NAME'). A table and a figure of the same name are renamed together. A name no "
+              "analysis writes is refused before the panel is read.", "",
+              "| analysis | output names |", "|---|---|"]
+    lines += [f"| `{a}` | {', '.join(f'`{n}`' for n in names)} |" for a, names in ANALYSIS_OUTPUTS.items()]
+    lines.append("")
     lines += ["## [analyses.NAME]", "",
               "Every analysis also takes `seed` (default: `[study] seed`; `--seed` sets it for all).", ""]
     for name, options in ANALYSIS_OPTIONS.items():
@@ -527,13 +630,19 @@ def options_text(analysis: str | None = None) -> str:
     """Plain text for ``pilotdid options [ANALYSIS]``: one analysis's options, or every analysis with its keys."""
     if analysis is None:
         lines = ["Analyses of a study file ([analyses.NAME]) and their options (pilotdid options NAME for details;",
-                 "every key of every section: docs/study-file.md):", ""]
+                 "every key of every section: docs/study-file.md; the table and figure names: pilotdid options outputs):", ""]
         for name, options in ANALYSIS_OPTIONS.items():
             lines.append(f"  {name:<18} {', '.join(o.name for o in options) or '(no options)'}")
         return "\n".join(lines) + "\n"
+    if analysis == "outputs":
+        lines = ["Table and figure names each analysis writes; [study] outputs renames and retitles them:",
+                 '  [study.outputs]', '  robustness = { name = "table5_robustness", title = "Table 5: robustness checks", '
+                 'ref = "Table 5" }', ""]
+        lines += [f"  {a:<18} {', '.join(names)}" for a, names in ANALYSIS_OUTPUTS.items()]
+        return "\n".join(lines) + "\n"
     if analysis not in ANALYSIS_OPTIONS:
         raise PilotdidInputError(f"unknown analysis {analysis!r}", where="pilotdid options",
-                                 fix=f"use one of: {', '.join(ANALYSIS_OPTIONS)}")
+                                 fix=f"use one of: {', '.join(ANALYSIS_OPTIONS)} (or outputs: the table and figure names)")
     lines = [f"[analyses.{analysis}]", ""]
     for o in options_of(analysis):
         allowed = f"  one of: {', '.join(map(str, o.allowed))}" if o.allowed else ""

@@ -349,6 +349,7 @@ def run_study(
             "labels": {str(k): (dict(v) if isinstance(v, dict) else str(v))
                        for k, v in spec.raw.get("study", {}).get("labels", {}).items()},
         },
+        output_map=spec.outputs,
     )
 
     # --- analyses ------------------------------------------------------------------------------------
@@ -391,6 +392,8 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
         timings[name] = _time.perf_counter() - t0
         if not isinstance(result, AnalysisOutput):
             raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
+        if ctx.output_map:
+            rename_outputs(result, ctx.output_map, ctx.lang)
         # no raw field name in a table a reader sees: headers (and labelled row names) through the one resolver
         result.tables = {key: humanise_table(table, ctx.lang, ctx.extras.get("labels")) for key, table in result.tables.items()}
         if ctx.extras.get("data_summary", {}).get("few_clusters"):
@@ -401,6 +404,32 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
                 ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
         outputs[name] = result
         ctx.outputs[name] = result
+
+
+def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]], lang: str) -> None:
+    """Apply ``[study] outputs`` to what one analysis returned: each named table or figure gets the study's file
+    name and title (a table keeps the analysis's name as ``origin`` for the message catalogue)."""
+    from dataclasses import replace
+
+    def title_of(entry: dict[str, Any]) -> str | None:
+        title = entry.get("title")
+        return title.get(lang, title["en"]) if isinstance(title, dict) else title
+
+    tables = {}
+    for key, table in result.tables.items():
+        entry = output_map.get(key)
+        if entry:
+            table = replace(table, name=entry.get("name", key), origin=key, title=title_of(entry) or table.title)
+        tables[table.name if entry else key] = table
+    figures = {}
+    for key, figure in result.figures.items():
+        entry = output_map.get(key)
+        if entry:
+            figure._pilotdid_output = key  # the catalogue's caption of this figure is keyed by it
+            if title_of(entry):
+                figure._pilotdid_caption = title_of(entry)
+        figures[entry.get("name", key) if entry else key] = figure
+    result.tables, result.figures = tables, figures
 
 
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.study.options import check_outputs
 from pilotdid.report.regression_table import check_table_options
 
 BUILTIN_PREFIX = "builtin:"
@@ -30,7 +31,7 @@ FIGURE_WIDTHS_CM = {"single": 8.5, "double": 17.5}
 
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list,
-              "labels": dict},
+              "labels": dict, "outputs": dict},
     "data": {
         "panel": str, "sheet": (str, int), "unit": str, "time": str, "years": list, "balance": bool,
         "drop_missing": bool, "label_column": str, "yearbook": bool,
@@ -79,6 +80,8 @@ class StudySpec:
     #: [tables]: regression-table options for every table (stat, digits, stars, keep/drop/order, indicate,
     #: fe_rows, stats, notes); an analysis's own keys of the same name override them
     tables: dict[str, Any] = field(default_factory=dict)
+    #: [study] outputs: generic output name -> {name, title, ref} (study/options.py check_outputs)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def treatment_form(self) -> str:
@@ -310,6 +313,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
         figures=figures,
         raw=raw,
         tables=check_table_options(tables.get("tables", {}), f"{where} [tables]"),
+        outputs=check_outputs(study.get("outputs", {}), where),
     )
     if "published" in study:
         spec.published_path = Path(spec.resolve(study["published"]))

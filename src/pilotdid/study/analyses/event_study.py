@@ -88,7 +88,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         )
     notes.append(f"N = {result.nobs}; clusters = {result.n_clusters}; SE preset '{m.vcov}'; fixed effects: "
                  f"{', '.join(m.fixed_effects)}; controls: {', '.join(m.controls) or 'none'}.")
-    table = Table(name="figure1_event_study_coefficients", title="Event study: dynamic effects by relative period",
+    table = Table(name="event_study_coefficients", title="Event study: dynamic effects by relative period",
                   body=body, notes=notes)
     from pilotdid.report.figures.event_study import event_study_figure
 
@@ -99,7 +99,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                                                 "window": list(result.window), "base": result.base,
                                                                 "bins": result.bins,
                                                                 "reference_bin": result.reference_bin}},
-        tables={table.name: table}, figures={"figure1_event_study": fig}, notes=notes,
+        tables={table.name: table}, figures={"event_study": fig}, notes=notes,
     )
 
 

@@ -168,15 +168,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             if wilds[label]:
                 few_clusters.add_wild_to_rows(estimates, label, ctx.treatment_name, wilds[label])
                 cells.append((label, wilds[label]))
-    wild_notes = [few_clusters.wild_note("Table 7 (subgroup columns)", ctx.treatment_name, cells, ctx.seed)] if cells else []
+    wild_notes = [few_clusters.wild_note(f"{ctx.output_ref('heterogeneity')} (subgroup columns)", ctx.treatment_name, cells, ctx.seed)] if cells else []
     notes += wild_notes
     table = heterogeneity_table(results, ctx, draws, seed, strata, wilds=wilds, wild_notes=wild_notes)
     figure = forest_figure(results, ctx)
     if draws > 0:  # the forest plot's difference notes carry both permutation p-values; which one to read:
-        notes.append("Forest plot and Table 7: permutation p within adoption cohorts beside the one across all units. "
-                     + STRATA_VALIDITY)
+        notes.append(f"Forest plot and {ctx.output_ref('heterogeneity')}: permutation p within adoption cohorts beside "
+                     "the one across all units. " + STRATA_VALIDITY)
     return AnalysisOutput(estimates=estimates, results={"heterogeneity_tests": tests},
-                          tables={table.name: table}, figures={"figure3_heterogeneity_forest": figure}, notes=notes)
+                          tables={table.name: table}, figures={"heterogeneity_forest": figure}, notes=notes)
 
 
 def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
@@ -271,8 +271,7 @@ def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: in
         notes.append(f"{SPLIT_TITLES.get(s.name, s.name)}: first group '{s.labels[0]}' = units with {s.column} {rule}"
                      + (f" (value in each unit's {s.at} period)" if s.at else "") + ".")
         notes += res.notes
-    table = paper_table(fits, ctx, name="table7_heterogeneity",
-                        title="Table 7. Heterogeneity: subgroup estimates and difference tests",
+    table = paper_table(fits, ctx, name="heterogeneity", title="Heterogeneity: subgroup estimates and difference tests",
                         columns=[_group_title(ctx, c, owner[c].split.display_titles[owner[c].split.labels.index(c)])
                                  for c in columns],
                         extra_rows=extra, published=published, notes=notes)

@@ -110,9 +110,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         if wild:
             few_clusters.add_wild_to_rows(estimates, r.spec.name, ctx.treatment_name, wild)
             cells.append((r.spec.name, wild))
-    wild_notes = [few_clusters.wild_note("Table 6", ctx.treatment_name, cells, ctx.seed)] if cells else []
+    wild_notes = [few_clusters.wild_note(ctx.output_ref("mechanism"), ctx.treatment_name, cells, ctx.seed)] if cells else []
     notes += wild_notes
-    tables = {"table6_mechanism": mechanism_table(results, ctx, wilds=wilds, wild_notes=wild_notes)}
+    tables = {"mechanism": mechanism_table(results, ctx, wilds=wilds, wild_notes=wild_notes)}
     extra_results: dict[str, Any] = {}
     if three:
         steps = []
@@ -126,8 +126,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             ))
             steps[-1].mediator = r.spec.name
         extra_results["mechanism_three_step"] = [s.to_dict() for s in steps]
-        tables["table6b_three_step"] = three_step_table(steps, ctx)
-        notes.append(f"Also reported, for referees who ask for it: the {THREE_STEP_LABEL} (table6b).")
+        tables["mechanism_three_step"] = three_step_table(steps, ctx)
+        notes.append(f"Also reported, for referees who ask for it: the {THREE_STEP_LABEL} "
+                     f"({ctx.output_ref('mechanism_three_step')}).")
     return AnalysisOutput(estimates=estimates, results=extra_results, tables=tables, notes=notes)
 
 
@@ -161,8 +162,8 @@ def mechanism_table(results: list[MediatorResult], ctx: StudyContext, wilds: lis
         notes.append("The paper's mediators are built from its own (partly non-public) data; compare signs and "
                      "significance rather than magnitudes.")
     notes += wild_notes or []
-    return paper_table([r.fit for r in results], ctx, name="table6_mechanism",
-                       title="Table 6. Mechanisms: mediators on the pilot-zone DID", columns=columns,
+    return paper_table([r.fit for r in results], ctx, name="mechanism",
+                       title="Mechanisms: mediator regressions on the treatment", columns=columns,
                        extra_rows=extra, published=published, notes=notes)
 
 
@@ -187,11 +188,11 @@ def three_step_table(steps, ctx: StudyContext) -> Table:
     notes = [
         f"The {THREE_STEP_LABEL}; shown because referees still ask for it. It needs the mediator to be as good as "
         "randomly assigned given the treatment, which a DID design does not deliver; the paper's main mechanism "
-        "evidence (Table 6) is the mediator regression.",
+        f"evidence ({ctx.output_ref('mechanism')}) is the mediator regression.",
         f"Bootstrap: {steps[0].boot_draws if steps else 0} draws of units with replacement (cluster bootstrap), "
         f"seed {steps[0].seed if steps else ''}, percentile interval; Sobel p from the normal distribution; {STARS_RULE}.",
         "Each column uses the rows where both the outcome and the mediator exist.",
     ]
     notes += [f"{s.mediator}: {s.boot_failed} bootstrap draws failed and were not counted." for s in steps if s.boot_failed]
-    return Table(name="table6b_three_step", title="Table 6b. Classical three-step mediation model (optional)",
+    return Table(name="mechanism_three_step", title="Classical three-step mediation model (optional)",
                  body=body, notes=notes)

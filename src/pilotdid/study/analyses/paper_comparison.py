@@ -27,11 +27,9 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
 OPTIONS = ("column_maps", "missing", "seed")
+#: the published tables compared, by output name; the "Table" column cites each as the study's
+#: ``[study] outputs`` ref (the CBEC study: "Table 4" ...)
 TABLES = ("baseline", "robustness", "mechanism", "heterogeneity")
-TABLE_TITLES = {
-    "baseline": "Table 4", "robustness": "Table 5", "mechanism": "Table 6", "heterogeneity": "Table 7",
-    "descriptives": "Table 3",
-}
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -87,7 +85,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 matched += 1
             label = pub.get("label") or (f"column ({pcol})" if pcol.isdigit() else pcol)
             rows.append([
-                TABLE_TITLES[table], str(label), str(pub.get("label_term", ctx.display_name(term))),
+                ctx.output_ref(table), str(label), str(pub.get("label_term", ctx.display_name(term))),
                 _published_pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
                 "" if pub.get("nobs") is None else str(pub["nobs"]), "" if mine is None else str(mine.get("nobs") or ""),
                 why,

@@ -116,8 +116,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         ["p one-sided (coef, plus-one)", f"{pv['p_one_sided']:.4f}"],
         ["p two-sided (t, plus-one)", f"{pv['p_two_sided_t']:.4f}"],
     ], columns=["Statistic", "Value"])
-    tables = {"figure2_placebo_summary": Table(name="figure2_placebo_summary", title="Placebo test: summary",
-                                               body=summary, notes=notes)}
+    tables = {"placebo_summary": Table(name="placebo_summary", title="Placebo test: summary", body=summary, notes=notes)}
     estimates: list[dict[str, Any]] = []
     results: dict[str, Any] = {"placebo": entry}
     if shifts:
@@ -150,6 +149,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.report.figures.placebo import placebo_figure
 
     fig = placebo_figure(result, lang=ctx.lang)
-    return AnalysisOutput(estimates=estimates, results=results, tables=tables, figures={"figure2_placebo": fig},
+    return AnalysisOutput(estimates=estimates, results=results, tables=tables, figures={"placebo": fig},
                           notes=notes)
 

@@ -257,7 +257,8 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         figures[f"psm_pscore_{spec['method']}"] = _pscore_figure(match, ctx.lang)
         notes += match.notes
     results["psm"] = psm_summaries
-    results["psm_weighting"] = {"default": "matched_rows", "used": weighting, "reading": _psm_reading(psm_summaries, weighting)}
+    reading = _psm_reading(psm_summaries, weighting, ctx.output_ref("robustness"))
+    results["psm_weighting"] = {"default": "matched_rows", "used": weighting, "reading": reading}
     notes.append(results["psm_weighting"]["reading"])
 
     # --- (4) concurrent policy (its registry caveats, e.g. an incomplete batch, go to the notes) -------------
@@ -344,15 +345,15 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                               "vcov": m.vcov, "outcome": m.outcome})
     estimates += extra_estimates
     wild_notes = {key: _few_clusters_wild(ctx, cols, estimates, label)
-                  for key, cols, label in (("table5_robustness", columns, "Table 5"),
+                  for key, cols, label in (("robustness", columns, ctx.output_ref("robustness")),
                                            ("robustness_referee", referee, "the further checks"))}
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
-    tables["table5_robustness"] = _layout(
-        "table5_robustness", "Table 5: robustness checks", columns, published, ctx, k,
+    tables["robustness"] = _layout(
+        "robustness", "Robustness checks", columns, published, ctx, k,
         # the concurrent policy's registry caveats stay in the report's notes for this section (full provenance);
         # under the table: what each column did and the conventions
         notes=list(dict.fromkeys([c.note for c in columns if c.note] + _conventions(columns, ctx, weighting, pooling)
-                                 + wild_notes["table5_robustness"])),
+                                 + wild_notes["robustness"])),
     )
     if referee:
         tables["robustness_referee"] = _layout(
@@ -405,7 +406,7 @@ def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pool
     return out
 
 
-def _psm_reading(summaries: dict[str, dict], weighting: str) -> str:
+def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str) -> str:
     """One sentence reading the PSM-DID columns under both conventions (for the report's verdict)."""
     parts = []
     for key, s in summaries.items():
@@ -418,7 +419,7 @@ def _psm_reading(summaries: dict[str, dict], weighting: str) -> str:
                "the convention decides the reading")
     return (f"PSM-DID, unweighted on matched rows vs weighted by the matching weights: {'; '.join(parts)}. "
             f"Significant at 5%: {sig['matched_rows']} of {n} unweighted, {sig['weights']} of {n} weighted — {verdict}. "
-            f"Table 5 shows the {'unweighted' if weighting == 'matched_rows' else 'weighted'} regression beside the paper "
+            f"{table_ref[:1].upper() + table_ref[1:]} shows the {'unweighted' if weighting == 'matched_rows' else 'weighted'} regression beside the paper "
             "(psm_weighting).")
 
 
