@@ -72,3 +72,78 @@ def test_staggered_sdid_is_the_weighted_cohort_average():
     block = np.vstack([wide.loc[g == 0].to_numpy(), wide.loc[g == a].to_numpy()])
     T0 = int((wide.columns < a).sum())
     assert c.estimate.iloc[0] == pytest.approx(sdid.synthdid_estimate(block, int((g == 0).sum()), T0).estimate)
+
+
+@pytest.fixture(scope="module")
+def cs_panel():
+    return pd.read_csv(Path(__file__).parents[1] / "staggered" / "fixtures" / "cs_panel.csv")  # SYNTHETIC
+
+
+def _blocks(panel, cohorts):
+    wide = panel.pivot(index="unit", columns="year", values="y")
+    g = panel.groupby("unit")["first_treat"].first().fillna(0)
+    never = wide.loc[g == 0].to_numpy()
+    return never, {a: wide.loc[g == a].to_numpy() for a in cohorts}, wide.columns.to_numpy()
+
+
+def test_staggered_jackknife_of_one_cohort_is_synthdids_block_jackknife(cs_panel):
+    res = sdid.staggered_sdid(cs_panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                              cohorts=[2016], se_method="jackknife")
+    never, treated, years = _blocks(cs_panel, [2016])
+    block = np.vstack([never, treated[2016]])
+    fit = sdid.synthdid_estimate(block, len(never), int((years < 2016).sum()))
+    block_se = sdid.standard_error(fit, block, method="jackknife")
+    assert res.se == pytest.approx(block_se, rel=1e-10)
+    assert res.cohorts.se.iloc[0] == pytest.approx(block_se, rel=1e-10)
+    assert res.conventions["se"].startswith("jackknife")
+
+
+def test_staggered_jackknife_equals_leave_one_unit_out_by_hand(cs_panel):
+    """Every unit left out of the panel in turn; each cohort's estimate recomputed with its fitted weights
+    (control weights renormalised), the average re-weighted by the remaining treated unit-periods."""
+    cohorts = [2015, 2016, 2018]
+    res = sdid.staggered_sdid(cs_panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                              cohorts=cohorts, se_method="jackknife")
+    never, treated, years = _blocks(cs_panel, cohorts)
+    fits = {a: sdid.synthdid_estimate(np.vstack([never, treated[a]]), len(never), int((years < a).sum()))
+            for a in cohorts}
+
+    def average(drop_never=None, drop=None):
+        ests, wts = [], []
+        for a in cohorts:
+            fit = fits[a]
+            keep_c = np.delete(np.arange(len(never)), [] if drop_never is None else [drop_never])
+            tr = treated[a] if drop is None or drop[0] != a else np.delete(treated[a], drop[1], axis=0)
+            om = fit.omega[keep_c] / fit.omega[keep_c].sum()
+            T1 = len(years) - fit.T0
+            time_w = np.concatenate([-fit.lambda_, np.full(T1, 1.0 / T1)])
+            ests.append(tr.mean(axis=0) @ time_w - om @ never[keep_c] @ time_w)
+            wts.append(len(tr) * T1)
+        return np.dot(ests, wts) / np.sum(wts)
+
+    draws = [average(drop_never=j) for j in range(len(never))]
+    draws += [average(drop=(a, i)) for a in cohorts for i in range(len(treated[a]))]
+    n = len(draws)
+    expected = np.sqrt((n - 1) / n * np.sum((np.array(draws) - np.mean(draws)) ** 2))
+    assert res.se == pytest.approx(expected, rel=1e-10)
+    assert np.all(res.cohorts.se > 0)
+
+
+def test_staggered_bootstrap_is_seeded_and_close_to_the_jackknife(cs_panel):
+    kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", cohorts=[2015, 2016, 2018])
+    boot = sdid.staggered_sdid(cs_panel, **kw, se_method="bootstrap", replications=25, seed=3)
+    jack = sdid.staggered_sdid(cs_panel, **kw, se_method="jackknife")
+    few = [sdid.staggered_sdid(cs_panel, **kw, se_method="bootstrap", replications=3, seed=3).se for _ in range(2)]
+    assert few[0] == few[1] and boot.att == jack.att
+    assert 0.5 < boot.se / jack.se < 2.0  # same sampling variance, two estimators of it (25 draws: rough)
+    assert np.all(np.isfinite(boot.cohorts.se))
+
+
+def test_staggered_jackknife_undefined_with_a_one_unit_cohort(cs_panel):
+    one = cs_panel[(cs_panel.first_treat != 2016) | (cs_panel.unit == cs_panel.loc[cs_panel.first_treat == 2016, "unit"].min())]
+    res = sdid.staggered_sdid(one, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                              cohorts=[2016, 2018], se_method="jackknife")
+    assert np.isnan(res.se) and any("jackknife" in n for n in res.notes)
+    with pytest.raises(Exception, match="se method"):
+        sdid.staggered_sdid(cs_panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                            se_method="delta")

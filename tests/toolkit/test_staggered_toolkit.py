@@ -82,6 +82,9 @@ def test_sdid_in_the_staggered_analysis(ctx):
     row = [a for a in out.results["aggregates"] if a["estimator"] == "sdid"][0]
     assert row["se"] > 0 and row["type"] == f"cohorts {cohorts[0]}"
     assert "staggered_sdid" in out.tables
+    jack = staggered.run(ctx, {"estimators": ["sdid"], "sdid_cohorts": cohorts, "sdid_se": "jackknife"})
+    jrow = [a for a in jack.results["aggregates"] if a["estimator"] == "sdid"][0]
+    assert jrow["att"] == row["att"] and jrow["se_method"].startswith("jackknife")
     with pytest.raises(PilotdidInputError, match="sdid_replications"):
         staggered.run(ctx, {"estimators": ["sdid"], "sdid_replications": 1})
 

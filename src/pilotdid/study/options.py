@@ -170,7 +170,10 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             "Hollingsworth's tutorial); same coefficients on a balanced panel, different SEs",
             allowed=("sub_experiment", "wfh")),
         opt("sdid_cohorts", "list[int]", None, "adoption cohorts of the synthetic DID (default: every cohort)"),
-        opt("sdid_replications", "int", 200, "placebo draws of the synthetic DID's standard errors"),
+        opt("sdid_replications", "int", 200, "placebo or bootstrap draws of the synthetic DID's standard errors"),
+        opt("sdid_se", "str", "placebo", "synthetic DID standard error (synthdid's placebo, unit bootstrap or "
+            "jackknife; the placebo needs more never-treated than treated units, the jackknife two treated units "
+            "per cohort)", allowed=("placebo", "bootstrap", "jackknife")),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
             "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
         opt("covariate_period", "str", "earlier", "CS covariates at the earlier of a cell's two periods (R did, "

@@ -20,8 +20,19 @@ needs N1 > 1); each SE is sqrt((r-1)/r) x the sd of the r replicate estimates, a
 Staggered adoption (``staggered_sdid``): one block design per adoption cohort -- its units against the never
 treated units, the periods before its adoption against the periods from adoption on -- and the cohort
 estimates averaged with weights N1_a x T1_a (treated unit-periods), as Stata ``sdid`` (Clarke, Pailanir,
-Athey & Imbens 2023). Its placebo SE re-assigns every cohort's size to disjoint sets of never-treated units
-in each draw and recomputes every cohort and the average (the cohorts' SEs come from the same draws).
+Athey & Imbens 2023). Its SE (``se_method``):
+
+- ``placebo`` (default): every cohort's size re-assigned to disjoint sets of never-treated units in each draw,
+  every cohort and the average recomputed (the cohorts' SEs come from the same draws); needs more never-treated
+  units than treated ones;
+- ``bootstrap``: units (never-treated and the chosen cohorts') resampled, draws missing the controls or a cohort
+  redrawn, every cohort re-estimated from its fitted weights and the average re-weighted by the drawn cohort sizes;
+- ``jackknife``: each unit left out in turn, every cohort's weights kept fixed (control weights renormalised),
+  the average re-weighted; needs two treated units in every cohort (AAHIW Algorithm 3, as synthdid's and Stata's
+  jackknife), else NaN with a note.
+
+Placebo and bootstrap: sqrt((r-1)/r) x the sd of the r replicate averages; jackknife: sqrt((n-1)/n x the sum
+of squared deviations) over the n left-out units; as synthdid.
 """
 
 from __future__ import annotations
@@ -358,17 +369,23 @@ class StaggeredSdid(Result):
         return {"sdid": clean_json({"att": self.att, "se": self.se, "replications": self.replications,
                                     "cohorts": self.cohorts.to_dict("records")})}
 
+    se_method: str = "placebo"
+
     @property
     def conventions(self) -> dict:
-        return {"method": self.method, "se": f"placebo, {self.replications} replications",
+        se = ("jackknife (leave one unit out, weights fixed)" if self.se_method == "jackknife"
+              else f"{self.se_method}, {self.replications} replications")
+        return {"method": self.method, "se": se,
                 "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
 
 
 def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
                    cohorts: list[int] | None = None, method: str = "sdid", replications: int = 200,
-                   seed: int = 0) -> StaggeredSdid:
+                   seed: int = 0, se_method: str = "placebo") -> StaggeredSdid:
     """Cohort-by-cohort SDID against never-treated units (balanced panel), averaged by treated unit-periods,
-    with the placebo SE of the average (see the module docstring)."""
+    with the placebo, bootstrap or jackknife SE of the average (see the module docstring)."""
+    if se_method not in SE_METHODS:
+        raise PilotdidInputError(f"se method {se_method!r}", where="staggered.sdid", fix=f"one of {list(SE_METHODS)}")
     df = panel[[unit, time, outcome, first_treat]].dropna(subset=[outcome])
     Y_all = df.pivot(index=unit, columns=time, values=outcome)
     if Y_all.isna().any().any():
@@ -401,13 +418,19 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     w = w / w.sum()
     out["weight"] = w
     att = float(w @ out.estimate)
-    # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
-    # re-estimated; the sd of each cohort's draws is its SE, the sd of the weighted draws the average's
     sizes = out.treated_units.to_numpy()
     n_never = len(never)
     out["se"] = np.nan
     se = float("nan")
-    if sizes.sum() < n_never:
+    post_periods = out.post_periods.to_numpy(float)
+    if se_method == "jackknife":
+        se, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods)
+        notes += [note] if note else []
+    elif se_method == "bootstrap":
+        se, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed)
+    # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
+    # re-estimated; the sd of each cohort's draws is its SE, the sd of the weighted draws the average's
+    elif sizes.sum() < n_never:
         rng = np.random.default_rng(seed)
         perms = np.vstack([rng.permutation(n_never) for _ in range(replications)])
         start = n_never - sizes.sum()
@@ -421,5 +444,100 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
         out["se"] = scale * draws.std(axis=0, ddof=1)
         se = float(scale * np.std(draws @ w, ddof=1))
     else:
-        notes.append("SDID: too few never-treated units for the placebo SE.")
-    return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes)
+        notes.append("SDID: too few never-treated units for the placebo SE (the bootstrap or jackknife SE needs none).")
+    return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes,
+                         se_method=se_method)
+
+
+def _replicate_se(draws: np.ndarray) -> float:
+    """synthdid's placebo/bootstrap SE: sqrt((r-1)/r) x sd = the root mean squared deviation from the mean."""
+    r = len(draws)
+    return float(np.sqrt((r - 1) / r) * np.std(draws, ddof=1))
+
+
+def _jackknife_se(draws: np.ndarray) -> float:
+    """The jackknife SE of n leave-one-out estimates: sqrt((n-1)/n x sum of squared deviations), as synthdid."""
+    n = len(draws)
+    return float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
+
+
+def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray,
+                         post_periods: np.ndarray) -> tuple[float, np.ndarray, str | None]:
+    """Leave-one-unit-out SEs of the average and of each cohort, every cohort's weights fixed.
+
+    A block's rows are the never-treated units (shared by every cohort, in the same order) then the cohort's
+    treated units. With unit weights fixed, a cohort's estimate is mean_i d_i - omega'c, d and c its treated and
+    control rows projected on the time weights (-lambda pre, 1/T1 post), so leaving out control j gives
+    mean d - (omega'c - omega_j c_j) / (1 - omega_j) and leaving out treated unit i of cohort a changes only
+    cohort a's mean (and the average's weight of a, N1_a - 1)."""
+    n_never = fits[0].N0
+    control_terms, treated_sums, estimates, cohort_ses = [], [], [], []
+    usable = True
+    for fit, block, size in zip(fits, blocks, sizes):
+        T1 = block.shape[1] - fit.T0
+        time_w = np.concatenate([-fit.lambda_, np.full(T1, 1.0 / T1)])
+        c, d = block[:n_never] @ time_w, block[n_never:] @ time_w
+        om = fit.omega
+        if size < 2 or np.count_nonzero(om) <= 1:
+            usable = False
+            control_terms.append(None)
+            treated_sums.append(None)
+            estimates.append(fit.estimate)
+            cohort_ses.append(np.nan)
+            continue
+        # leave out control j (never-treated units: every cohort changes) / treated unit i (this cohort only)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            synth_without = (om @ c - om * c) / (1.0 - om)
+        leave_control = d.mean() - synth_without
+        leave_treated = (d.sum() - d) / (size - 1) - om @ c
+        control_terms.append(leave_control)
+        treated_sums.append(leave_treated)
+        estimates.append(fit.estimate)
+        cohort_ses.append(_jackknife_se(np.concatenate([leave_control, leave_treated])))
+    if not usable:
+        return float("nan"), np.array(cohort_ses), ("SDID: jackknife SE of the average not defined (a cohort has one "
+                                                    "treated unit or one control with weight); use the placebo SE.")
+    estimates = np.array(estimates)
+    draws = []
+    for j in range(n_never):  # a never-treated unit left out: every cohort re-estimated, weights unchanged
+        w = sizes * post_periods
+        draws.append(w @ np.array([terms[j] for terms in control_terms]) / w.sum())
+    for a, size in enumerate(sizes):  # a treated unit of cohort a left out
+        n_treated = sizes.astype(float).copy()
+        n_treated[a] -= 1
+        w = n_treated * post_periods
+        for value in treated_sums[a]:
+            est = estimates.copy()
+            est[a] = value
+            draws.append(w @ est / w.sum())
+    draws = np.array(draws)
+    if not np.isfinite(draws).all():  # a control carrying all the weight of a cohort
+        return float("nan"), np.array(cohort_ses), "SDID: jackknife SE not defined (a control carries all the weight)."
+    return _jackknife_se(draws), np.array(cohort_ses), None
+
+
+def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
+                         replications: int, seed: int) -> tuple[float, np.ndarray]:
+    """Unit bootstrap SEs of the average and of each cohort (draws without controls or without some cohort's
+    treated units redrawn); each cohort re-estimated from its fitted weights, as synthdid's bootstrap."""
+    n_never = fits[0].N0
+    labels = np.concatenate([np.full(n_never, -1)] + [np.full(size, a) for a, size in enumerate(sizes)])
+    rows = np.concatenate([np.arange(n_never)] + [n_never + np.arange(size) for size in sizes])
+    rng = np.random.default_rng(seed)
+    draws, weights = [], []
+    while len(draws) < replications:
+        ind = rng.integers(0, len(labels), len(labels))
+        drawn = labels[ind]
+        counts = np.array([(drawn == a).sum() for a in range(len(sizes))], dtype=float)
+        controls = np.sort(rows[ind[drawn == -1]])
+        if len(controls) == 0 or (counts == 0).any():
+            continue
+        est = []
+        for a, (fit, block) in enumerate(zip(fits, blocks)):
+            treated = np.sort(rows[ind[drawn == a]])
+            est.append(_refit(fit, np.vstack([block[controls], block[treated]]), controls, len(controls)))
+        draws.append(est)
+        weights.append(counts * post_periods / (counts * post_periods).sum())
+    draws, weights = np.array(draws), np.array(weights)
+    cohort_ses = np.array([_replicate_se(draws[:, a]) for a in range(len(sizes))])
+    return _replicate_se((draws * weights).sum(axis=1)), cohort_ses

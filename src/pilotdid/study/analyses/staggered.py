@@ -5,7 +5,8 @@ Options (``[analyses.staggered]``):
 - ``estimators = ["cs", "sa", "bjs", "bacon"]`` (the default; any subset of those and ``"dcdh"``,
   ``"twowayfeweights"``, ``"etwfe"``, ``"stacked"``, ``"sdid"``);
 - ``sdid_cohorts = [2015, 2016]`` (default: every adoption cohort) and ``sdid_replications = 200``: synthetic DID
-  cohort by cohort against the never-treated units (no covariates), averaged by treated unit-years, placebo SEs;
+  cohort by cohort against the never-treated units (no covariates), averaged by treated unit-years;
+  ``sdid_se = "placebo"`` (or ``"bootstrap"``, ``"jackknife"``: synthdid's three SEs);
 - ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
   not fit inside the panel are left out and named); ``stacked_fixed_effects = "sub_experiment"`` (unit and event
   time, each x sub-experiment) or ``"wfh"`` (treated group and event time, as Wing-Freedman-Hollingsworth's
@@ -59,7 +60,8 @@ from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_r
 
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
-           "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications")
+           "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications",
+           "sdid_se")
 #: The estimators, their order and defaults: one registry (a new one = a module + an entry there).
 ESTIMATORS = staggered_registry.NAMES
 DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
@@ -276,10 +278,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             raise PilotdidInputError(f"sdid_replications = {reps!r}", where=f"[analyses.{name}] sdid_replications",
                                      fix="an integer >= 2, e.g. 200")
         ctx.progress("staggered: synthetic DID", 0, 1)
+        sdid_se = options.get("sdid_se", "placebo")
         sd = staggered_sdid(data, outcome=outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                            cohorts=sdid_cohorts, replications=reps, seed=seed)
+                            cohorts=sdid_cohorts, replications=reps, seed=seed, se_method=sdid_se)
         notes += sd.notes
-        sd_method = f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)"
+        sd_method = {"placebo": f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)",
+                     "bootstrap": f"unit bootstrap ({reps} draws, seed {seed}; weights re-solved from the fitted ones)",
+                     "jackknife": "jackknife (each unit left out, weights fixed)"}[sdid_se]
         aggregates.append({"estimator": "sdid", "type": "cohorts " + "/".join(str(c) for c in sd.cohorts.cohort),
                            "att": sd.att, "se": sd.se, "ci_low": sd.att - 1.959963984540054 * sd.se,
                            "ci_high": sd.att + 1.959963984540054 * sd.se, "se_method": sd_method})
