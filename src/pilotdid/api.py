@@ -463,7 +463,7 @@ def matching(
     exact: Sequence[str] = (),
     score: str | None = None,
     common_support: bool = False,
-    variance: Literal["robust", "homoskedastic"] = "robust",
+    variance: Literal["robust", "homoskedastic", "estimated_score"] = "robust",
     variance_neighbors: int = 2,
     distance_tolerance: float = 1e-5,
     seed: int = 12345,
@@ -474,8 +474,10 @@ def matching(
     One row per unit; ``treat`` is 0/1. The score is a logit of ``treat`` on ``covariates`` (or the column
     ``score``); ``method`` nearest 1:k (with replacement and ties by default, as R ``Matching::Match``), radius
     (``caliper``, 0.01 by default) or kernel (Epanechnikov, ``bandwidth``); ``exact`` columns are matched exactly.
-    SEs: Abadie-Imbens (2006), robust (``variance_neighbors`` same-group neighbours) and homoskedastic, both
-    reported; the score is treated as known (no Abadie-Imbens 2016 adjustment, which Stata teffects applies).
+    SEs: Abadie-Imbens (2006), robust (``variance_neighbors`` same-group neighbours) and homoskedastic, which
+    treat the score as known (R Matching, psmatch2), and ``se_estimated_score``, the robust one with the
+    Abadie-Imbens (2016) adjustment for the estimated logit (Stata teffects psmatch's default; nearest neighbour
+    with replacement on the whole sample); ``variance`` picks the one behind t, p and the CI.
     """
     from pilotdid.estimation.matching import matching_att
 

@@ -95,7 +95,8 @@ def test_result_protocol(lalonde):
     row = record["estimates"][0]
     assert row["coef"] == r.att and row["se"] == r.se and row["vcov"] == "AI2006_robust"
     assert record["matching"]["nearest"]["se_homoskedastic"] == r.se_homoskedastic
-    assert "no AI 2016 adjustment" in r.conventions["standard error"]
+    assert "score treated as known" in r.conventions["standard error"]
+    assert r.se_estimated_score is not None and "(estimated_score)" in r.conventions["other standard errors"]
     assert "ATT" in r.summary()
     assert {"var_ratio_unmatched", "var_ratio_matched", "bias_pct_matched"} <= set(r.balance.columns)
 
@@ -116,6 +117,7 @@ def test_invariants():
     shuffled = matching_att(df.sample(frac=1, random_state=3), outcome="y", treat="d", covariates=["x"])
     assert shuffled.att == pytest.approx(base.att, rel=1e-12)
     assert shuffled.se == pytest.approx(base.se, rel=1e-12)
+    assert shuffled.se_estimated_score == pytest.approx(base.se_estimated_score, rel=1e-9)
     # shifting the outcome of everyone leaves the ATT and SE unchanged; adding c to treated adds c
     moved = matching_att(df.assign(y=df.y + 5 + 3 * df.d), outcome="y", treat="d", covariates=["x"])
     assert moved.att == pytest.approx(base.att + 3, rel=1e-12)
@@ -167,20 +169,58 @@ def test_bad_input_named(frame, kw, text):
         matching_att(frame(_synthetic(60)), **args)
 
 
+@pytest.fixture(scope="module")
+def cattaneo2() -> pd.DataFrame:
+    return pd.read_csv(HERE / "cattaneo2.csv")
+
+
+@pytest.mark.parametrize("estimand, est, se", [("ate", -229.4492, 25.88746), ("att", -224.5927, 30.55147)])
+def test_teffects_psmatch_published_cattaneo2(cattaneo2, estimand, est, se):
+    """Stata's printed teffects psmatch output on cattaneo2 (tests/matching/README.md): the estimate and the
+    Abadie-Imbens (2016) estimated-score SE, to every printed digit."""
+    r = matching_att(cattaneo2, outcome="bweight", treat="mbsmoke",
+                     covariates=["mmarried", "mage", "fage", "medu", "prenatal1"], estimand=estimand,
+                     variance="estimated_score", variance_neighbors=1, distance_tolerance=0.0)
+    assert round(r.att, 4) == est
+    assert round(r.se, 5) == se and r.se == r.se_estimated_score
+    # the known-score (R Matching / psmatch2) SE is a different number: the adjustment matters here
+    assert abs(r.se_robust - se) > 0.01
+    terms = r.estimated_score_terms
+    assert terms["h"] == 2 and terms["c_V_c"] > 0
+    assert r.se**2 == pytest.approx(terms["variance_known_score"] - terms["c_V_c"] + (terms["d_V_d"] or 0.0), rel=1e-12)
+    row = r.to_dict()["estimates"][0]
+    assert row["vcov"] == "AI2016_estimated_score" and row["se_robust"] == r.se_robust
+
+
+def test_estimated_score_only_where_defined():
+    df = _synthetic()
+    given = matching_att(df.assign(ps=1 / (1 + np.exp(-df.x))), outcome="y", treat="d", score="ps")
+    assert given.se_estimated_score is None and any("score is given" in n for n in given.notes)
+    for kw, why in ((dict(exact=["z"]), "exact strata"), (dict(caliper=0.05), "a caliper"),
+                    (dict(method="kernel"), "kernel matching")):
+        r = matching_att(df, outcome="y", treat="d", covariates=["x"], **kw)
+        assert r.se_estimated_score is None and any(why in n for n in r.notes)
+        with pytest.raises(PilotdidInputError, match=f"not defined with {why}"):
+            matching_att(df, outcome="y", treat="d", covariates=["x"], variance="estimated_score", **kw)
+
+
 def test_monte_carlo_coverage_small():
-    """SYNTHETIC: 60 draws, n = 400, constant effect 1: unbiased and the robust AI CI covers about 95%.
+    """SYNTHETIC: 60 draws, n = 400, constant effect 1: unbiased and the robust AI CI (known and estimated score)
+    covers about 95%.
 
     (A small version; 60 draws keep it cheap. Bounds are loose enough for 60 draws: coverage of a correct 95%
     interval falls below 0.85 with probability < 0.001.)
     """
-    hits, estimates = 0, []
+    hits, hits_estimated, estimates = 0, 0, []
     for rep in range(60):
         r = matching_att(_synthetic(seed=100 + rep), outcome="y", treat="d", covariates=["x"])
         lo, hi = r.ci
         hits += lo <= 1.0 <= hi
+        hits_estimated += abs(r.att - 1.0) <= 1.959963984540054 * r.se_estimated_score
         estimates.append(r.att)
     assert abs(np.mean(estimates) - 1.0) < 0.1
     assert hits / 60 >= 0.85
+    assert hits_estimated / 60 >= 0.85  # the Abadie-Imbens (2016) estimated-score interval too
 
 
 def test_study_analysis(toolkit_ctx_matching):

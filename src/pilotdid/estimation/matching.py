@@ -26,10 +26,22 @@ Conventions (each a parameter, each reported):
   (default) estimates sigma^2_j by matching each control to its ``variance_neighbors`` J (2) nearest controls
   in the same stratum: sigma^2_j = the sample variance of Y_j and their outcomes (R ``Var.calc = J``; for
   J = 1 this is AI 2006 eq. 14, J/(J+1) (Y_j - mean of the J)^2, which Stata's ``vce(robust, nn(J))`` uses
-  for every J -- the two differ for J > 1); ``"homoskedastic"`` uses one sigma^2 = sum_pairs w (Y_i - Y_j - ATT)^2 /
-  (2 N1) (R ``Match``'s default ``Var.calc = 0``). Both are always computed and reported.
-  The score is treated as **known**: the Abadie-Imbens (2016) adjustment for an estimated propensity score,
-  which Stata ``teffects psmatch`` applies, is **not** applied (for the ATT it may raise or lower the SE).
+  and Stata's ``vce(robust, nn(J + 1))`` -- Stata counts the unit itself, so its default nn(2) is J = 1); ``"homoskedastic"``
+  uses one sigma^2 = sum_pairs w (Y_i - Y_j - ATT)^2 / (2 N1) (R ``Match``'s default ``Var.calc = 0``). Both are
+  always computed and reported; they treat the score as **known** (R Matching, psmatch2).
+- **Estimated score** (Abadie & Imbens 2016, Econometrica 84(2); Stata ``teffects psmatch``'s default SE;
+  ``variance = "estimated_score"``): the robust variance corrected for the logit's sampling error, with
+  f_i = p_i (1 - p_i), z_i = (1, x_i) and V_g = (sum_i f_i z_i z_i')^-1 the logit's covariance:
+  ATE: V - c' V_g c, c = (1/N) sum_i f_i [cov1_i / p_i + cov0_i / (1 - p_i)];
+  ATT: V - c_t' V_g c_t + d' V_g d, c_t = (1/N1) sum_i f_i [z_i (y1_i - y0_i - ATT) + cov1_i + p_i/(1-p_i) cov0_i],
+  d = (1/N1) sum_i f_i z_i [(2 D_i - 1)(Y_i - Ybar^x_i) - ATT]. Here, with h = J + 1 (Stata's nn(h)), cov_w,i is the
+  sample covariance of (z, Y) over i's h nearest units of group w on the score (itself included when it is in
+  w), y_w,i the mean outcome of its h nearest units of group w other than itself, and Ybar^x_i the mean outcome of
+  its k nearest units of the other group by Euclidean distance on the covariates (d estimates dATT/dtheta by
+  matching on the covariates, AI 2016 p. 799). Ties are kept everywhere. Reproduces Stata 18's printed
+  ``teffects psmatch (bweight) (mbsmoke mmarried mage fage medu prenatal1)`` ATE and ATET SEs on cattaneo2
+  (tests/matching). Defined here for nearest-neighbour matching with replacement on the whole sample with the
+  logit estimated here: with a given ``score``, exact strata, a caliper or common support it is not computed.
   With caliper drops N1 is the matched treated count (R Matching's ``AIse`` divides by all treated and counts a
   dropped treated unit as an effect of 0 -- tests/matching rebuilds R's number from ours).
   Radius and kernel use the same formula with their shares (conditional on the score; AI 2006 is proved for
@@ -46,18 +58,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pilotdid.design.psm import MATCH_METHODS, balance, logit_pscore, match_pool
+from pilotdid.design.psm import MATCH_METHODS, balance, match_pool
 from pilotdid.errors import PilotdidInputError
 from pilotdid.results import Result, tidy_frame
 
-VARIANCES = ("robust", "homoskedastic")
+VARIANCES = ("robust", "homoskedastic", "estimated_score")
 ESTIMANDS = ("att", "ate")
 SE_CONVENTION = {
     "robust": "Abadie-Imbens (2006) heteroskedasticity-robust, sigma^2 from {J} same-group neighbours "
-              "(R Match Var.calc = {J}: sample variance of the unit and its J neighbours); score treated as known (no AI 2016 adjustment)",
+              "(R Match Var.calc = {J}: sample variance of the unit and its J neighbours); score treated as known "
+              "(R Matching, psmatch2)",
     "homoskedastic": "Abadie-Imbens (2006) homoskedastic (R Match default Var.calc = 0); score treated as known "
-                     "(no AI 2016 adjustment)",
+                     "(R Matching, psmatch2)",
+    "estimated_score": "Abadie-Imbens (2016): the robust Abadie-Imbens (2006) variance adjusted for the estimated "
+                       "logit score, neighbours h = {H} (Stata teffects psmatch vce(robust, nn({H})), its default "
+                       "when h = 2)",
 }
+#: rows per block in the neighbour searches of the estimated-score adjustment (memory: block x group size)
+_BLOCK = 512
 
 
 @dataclass
@@ -85,10 +103,18 @@ class MatchingResult(Result):
     estimand: str = "att"
     #: units the estimate averages over (matched treated for the ATT, every matched unit for the ATE)
     n_target: int = 0
+    #: Abadie-Imbens (2016) SE for the estimated logit score (None where it is not defined: see the notes)
+    se_estimated_score: float | None = None
+    #: its terms: the known-score variance, c'V c, d'V d (ATT), h
+    estimated_score_terms: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
         return f"Propensity-score matching ({self.estimand.upper()})"
+
+    def _ses(self) -> dict[str, float | None]:
+        return {"robust": self.se_robust, "homoskedastic": self.se_homoskedastic,
+                "estimated_score": self.se_estimated_score}
 
     @property
     def t(self) -> float:
@@ -106,11 +132,12 @@ class MatchingResult(Result):
     @property
     def conventions(self) -> dict[str, Any]:
         j = self.settings.get("variance_neighbors")
+        others = "; ".join(f"{v:.6g} ({name})" if v is not None else f"not computed ({name})"
+                           for name, v in self._ses().items() if name != self.variance)
         return {"estimand": self.estimand.upper(), "method": self.method,
                 **{k: v for k, v in self.settings.items() if v is not None},
-                "standard error": SE_CONVENTION[self.variance].format(J=j),
-                "other standard error": f"{self.se_homoskedastic if self.variance == 'robust' else self.se_robust:.6g} "
-                                        f"({'homoskedastic' if self.variance == 'robust' else 'robust'})",
+                "standard error": SE_CONVENTION[self.variance].format(J=j, H=j + 1),
+                "other standard errors": others,
                 "balance": "pstest: % bias with unmatched variances, V_T/V_C with matching weights"}
 
     def tidy(self) -> pd.DataFrame:
@@ -118,6 +145,7 @@ class MatchingResult(Result):
         return tidy_frame([{"term": self.estimand.upper(), "estimate": self.att, "se": self.se, "t": self.t, "p": self.p,
                             "ci_low": lo, "ci_high": hi, "kind": self.estimand, "method": self.method,
                             "se_robust": self.se_robust, "se_homoskedastic": self.se_homoskedastic,
+                            "se_estimated_score": self.se_estimated_score,
                             "n_treated_matched": self.n_treated_matched, "n_controls_used": self.n_controls_used}])
 
     def estimate_row(self, table: str = "matching", column: str | None = None, sample: str = "matched") -> dict:
@@ -125,14 +153,17 @@ class MatchingResult(Result):
         return {"table": table, "column": column or self.method, "term": self.estimand.upper(), "coef": self.att, "se": self.se,
                 "t": self.t, "p": self.p, "ci_low": lo, "ci_high": hi,
                 "nobs": self.n_treated_matched + self.n_controls_used, "n_clusters": None,
-                "vcov": f"AI2006_{self.variance}", "sample": sample, "outcome": self.outcome,
+                "vcov": "AI2016_estimated_score" if self.variance == "estimated_score" else f"AI2006_{self.variance}",
+                "sample": sample, "outcome": self.outcome,
                 "se_robust": self.se_robust, "se_homoskedastic": self.se_homoskedastic,
+                "se_estimated_score": self.se_estimated_score,
                 "n_treated_matched": self.n_treated_matched, "n_controls_used": self.n_controls_used}
 
     def summary_dict(self) -> dict[str, Any]:
         return {"estimand": self.estimand, "method": self.method, **self.settings, "variance": self.variance,
                 "estimate": self.att, "att": self.att if self.estimand == "att" else None, "se": self.se,
                 "se_robust": self.se_robust, "se_homoskedastic": self.se_homoskedastic,
+                "se_estimated_score": self.se_estimated_score, "estimated_score_terms": self.estimated_score_terms,
                 "n_treated": self.n_treated, "n_treated_matched": self.n_treated_matched,
                 "n_controls": self.n_controls, "n_controls_used": self.n_controls_used, "dropped": self.n_dropped,
                 "balance": self.balance.to_dict("records"), "notes": list(self.notes)}
@@ -170,6 +201,81 @@ def _sigma2_robust(y: np.ndarray, score: np.ndarray, groups: np.ndarray, rows: n
         near = peers[dist**2 <= kth**2 + tie_slack]
         out[pos] = np.var(np.r_[y[i], y[near]], ddof=1)
     return out
+
+
+def _logit_score(covariates: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Logit of the treatment on the covariates plus a constant (statsmodels MLE): the fitted score, the design
+    z = (1, x) and the coefficients' covariance (sum_i p_i (1 - p_i) z_i z_i')^-1."""
+    import statsmodels.api as sm
+
+    design = sm.add_constant(covariates, has_constant="add")
+    fit = sm.Logit(treated.astype(float), design).fit(disp=0, maxiter=200)
+    # row by row, not one matrix-vector product: rows with the same covariates get bit-identical scores, so their
+    # exact ties (which Stata's and R's matching keep) do not depend on where a row sits in memory
+    score = 1.0 / (1.0 + np.exp(-(design * np.asarray(fit.params)).sum(axis=1)))
+    density = score * (1.0 - score)
+    return score, design, np.linalg.inv(design.T @ (design * density[:, None]))
+
+
+def _nearest_sets(distance: np.ndarray, k: int, tie_slack: float) -> np.ndarray:
+    """Each row's k nearest columns, every column tied with the k-th included (squared distances within
+    ``tie_slack``, as the matching itself)."""
+    k = min(k, distance.shape[1])
+    kth = np.partition(distance, k - 1, axis=1)[:, k - 1]
+    return distance**2 <= kth[:, None] ** 2 + tie_slack
+
+
+def _set_moments(mask: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``mask``: the mean outcome over its set and the sample covariance (ddof 1) of (z, y) over it."""
+    m = mask.astype(float)
+    count = m.sum(axis=1)
+    mean = (m @ y) / count
+    centred = (y[None, :] - mean[:, None]) * m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (centred @ z) / np.where(count > 1, count - 1.0, np.nan)[:, None]
+    return mean, cov
+
+
+def _estimated_score_terms(y: np.ndarray, treated: np.ndarray, score: np.ndarray, design: np.ndarray,
+                           score_vcov: np.ndarray, k: int, h: int, estimate: float, estimand: str,
+                           tie_slack: float) -> tuple[float, float]:
+    """Abadie-Imbens (2016) adjustment terms (c'V c, d'V d) for the ATE or the ATT (module docstring)."""
+    n, q = design.shape
+    raw = design[:, 1:]
+    mean_same, mean_other = np.full(n, np.nan), np.full(n, np.nan)
+    cov_same, cov_other = np.full((n, q), np.nan), np.full((n, q), np.nan)
+    mean_x_other = np.full(n, np.nan)
+    for group in (True, False):
+        own, other = np.flatnonzero(treated == group), np.flatnonzero(treated != group)
+        for start in range(0, own.size, _BLOCK):
+            rows = own[start:start + _BLOCK]
+            near_same = np.abs(score[rows][:, None] - score[own][None, :])
+            _, cov_same[rows] = _set_moments(_nearest_sets(near_same, h, tie_slack), y[own], design[own])
+            if own.size > 1:  # the h nearest others (a group of one has none: its terms stay NaN)
+                near_same[np.arange(rows.size), np.arange(start, start + rows.size)] = np.inf  # the unit itself
+                mean_same[rows], _ = _set_moments(_nearest_sets(near_same, min(h, own.size - 1), tie_slack),
+                                                  y[own], design[own])
+            near_other = np.abs(score[rows][:, None] - score[other][None, :])
+            mean_other[rows], cov_other[rows] = _set_moments(_nearest_sets(near_other, h, tie_slack), y[other],
+                                                             design[other])
+            if estimand == "att":
+                sq = np.zeros((rows.size, other.size))
+                for col in range(raw.shape[1]):
+                    sq += (raw[rows, col][:, None] - raw[other, col][None, :]) ** 2
+                mean_x_other[rows], _ = _set_moments(_nearest_sets(np.sqrt(sq), k, 0.0), y[other], design[other])
+    f = score * (1.0 - score)
+    t = treated[:, None]
+    cov1, cov0 = np.where(t, cov_same, cov_other), np.where(t, cov_other, cov_same)
+    if estimand == "ate":
+        c = (f[:, None] * (cov1 / score[:, None] + cov0 / (1.0 - score)[:, None])).sum(axis=0) / n
+        return float(c @ score_vcov @ c), 0.0
+    n1 = int(treated.sum())
+    y1, y0 = np.where(treated, mean_same, mean_other), np.where(treated, mean_other, mean_same)
+    # f p / (1 - p) = p^2 keeps the control term finite as p -> 1
+    c = ((design * (f * (y1 - y0 - estimate))[:, None]) + f[:, None] * cov1 + (score**2)[:, None] * cov0).sum(axis=0) / n1
+    sign = np.where(treated, 1.0, -1.0)
+    d = (design * (f * (sign * (y - mean_x_other) - estimate))[:, None]).sum(axis=0) / n1
+    return float(c @ score_vcov @ c), float(d @ score_vcov @ d)
 
 
 def matching_att(
@@ -218,8 +324,10 @@ def matching_att(
         if not pd.api.types.is_numeric_dtype(frame[col]):
             raise PilotdidInputError(f"matching: column {col!r} is not numeric", where=f"column {col}",
                                      fix="convert it to numbers (or use it in exact= for strata)")
-    pscore = (frame[score].to_numpy(float) if score else
-              logit_pscore(frame.assign(**{treat: is_t_all.astype(float)}), treat, covariates).to_numpy())
+    if score:
+        pscore, design, score_vcov = frame[score].to_numpy(float), None, None
+    else:
+        pscore, design, score_vcov = _logit_score(frame[list(covariates)].to_numpy(float), is_t_all)
     y = frame[outcome].to_numpy(float)
     strata = (frame[list(exact)].astype(str).agg("\x1f".join, axis=1).to_numpy() if exact
               else np.zeros(len(frame), dtype=object))
@@ -281,6 +389,34 @@ def matching_att(
                      "for the robust conditional variance (their term left out)")
     var_r = dvar + float(np.nansum(sigma_r * coefficient[needs_sigma])) / n1**2
     se_r, se_h = float(np.sqrt(var_r)), float(np.sqrt(var_h))
+    # Abadie-Imbens (2016): defined for nearest-neighbour matching with replacement of the whole sample on the score
+    # estimated here
+    why_not = ("the score is given, not estimated here" if score else
+               "exact strata" if exact else "a caliper" if caliper is not None else
+               "common support" if common_support else
+               "" if (method == "nearest" and replacement and ties) else f"{method} matching"
+               + ("" if method != "nearest" else " without replacement or ties"))
+    se_e, e_terms = None, None
+    if why_not:
+        if variance == "estimated_score":
+            raise PilotdidInputError(f"variance = \"estimated_score\" (Abadie-Imbens 2016) is not defined with {why_not}",
+                                     where="matching variance",
+                                     fix="use nearest-neighbour matching with replacement and ties on the whole "
+                                         "sample, or variance = \"robust\"")
+        notes.append(f"Abadie-Imbens (2016) estimated-score SE not computed ({why_not}): the SEs treat the score as "
+                     "known")
+    else:
+        h = variance_neighbors + 1
+        cvc, dvd = _estimated_score_terms(y, is_t_all, pscore, design, score_vcov, k, h, att, estimand, tie_slack)
+        var_e = var_r - cvc + dvd
+        e_terms = {"variance_known_score": var_r, "c_V_c": cvc, "d_V_d": dvd if estimand == "att" else None, "h": h}
+        if np.isfinite(var_e) and var_e > 0:
+            se_e = float(np.sqrt(var_e))
+        elif variance == "estimated_score":
+            raise PilotdidInputError(f"the Abadie-Imbens (2016) variance is not positive ({var_e:.6g}) in this sample",
+                                     where="matching variance", fix="use variance = \"robust\"")
+        else:
+            notes.append(f"Abadie-Imbens (2016) estimated-score variance not positive ({var_e:.6g}): not reported")
     used_c = np.flatnonzero(~is_t_all & (k_count > 0))
     n_treated = int(is_t_all.sum())
     off = int((is_t_all & ~matched_t).sum())
@@ -308,8 +444,9 @@ def matching_att(
                 "seed": seed if (method == "nearest" and not replacement) else None}
     rows = pd.DataFrame({"pscore": pscore, "treated": is_t_all, "weight": weight, "stratum": strata},
                         index=frame.index)
-    return MatchingResult(att=att, se=se_r if variance == "robust" else se_h, se_robust=se_r, se_homoskedastic=se_h,
+    chosen_se = {"robust": se_r, "homoskedastic": se_h, "estimated_score": se_e}[variance]
+    return MatchingResult(att=att, se=chosen_se, se_robust=se_r, se_homoskedastic=se_h,
                           variance=variance, method=method, settings=settings, n_treated=n_treated,
                           n_treated_matched=int(matched_t.sum()), n_controls=int((~is_t_all).sum()), n_controls_used=int(used_c.size),
                           n_dropped=dropped, balance=bal, data=rows, outcome=outcome, alpha=alpha, notes=notes,
-                          estimand=estimand, n_target=n1)
+                          estimand=estimand, n_target=n1, se_estimated_score=se_e, estimated_score_terms=e_terms)

@@ -244,11 +244,15 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("bandwidth", "float", 0.06, "bandwidth of Epanechnikov kernel matching"),
         opt("exact", "list[str]", [], "columns matched exactly (strata)"),
         opt("common_support", "bool", False, "drop treated units outside the controls' score range"),
-        opt("variance", "str", "robust", "Abadie-Imbens SE shown first: heteroskedasticity-robust (Var.calc = J) "
-            "or homoskedastic (R Match default); both are reported", allowed=("robust", "homoskedastic")),
-        opt("variance_neighbors", "int", 2, "same-group neighbours J of the robust conditional variance"),
+        opt("variance", "str", "robust", "SE behind t, p and the CI: Abadie-Imbens (2006) heteroskedasticity-robust "
+            "(Var.calc = J, score treated as known, R Matching/psmatch2), homoskedastic (R Match default), or "
+            "estimated_score (the robust one with the Abadie-Imbens 2016 adjustment for the estimated logit, Stata "
+            "teffects psmatch's default; nearest neighbour with replacement, no caliper/exact/common support); "
+            "all that apply are reported", allowed=("robust", "homoskedastic", "estimated_score")),
+        opt("variance_neighbors", "int", 2, "same-group neighbours J of the robust conditional variance (Stata "
+            "vce(robust, nn(J + 1)): Stata counts the unit itself, its default nn(2) is J = 1)"),
         opt("distance_tolerance", "float", 1e-5, "score distances (squared, over the score variance) closer than "
-            "this tie (R Match distance.tolerance)"),
+            "this tie (R Match distance.tolerance; 0 = exact ties, as teffects)"),
     ),
     "paper_comparison": (
         opt("column_maps", "table", {}, "table -> {our column -> published column}"),

@@ -10,8 +10,9 @@ Options (``[analyses.matching]``): ``period`` (default: the last period), ``trea
 ``covariates`` (the study's controls), ``covariate_period`` (covariates measured in this period instead, e.g. a
 pre-treatment year; default: the matching period), ``methods`` (nearest, radius, kernel), ``k`` (1),
 ``replacement`` (true), ``ties`` (true), ``caliper`` (none), ``radius`` (0.01), ``bandwidth`` (0.06), ``exact``
-(columns matched exactly), ``common_support`` (false), ``variance`` ("robust"), ``variance_neighbors`` (2),
-``distance_tolerance`` (1e-5).
+(columns matched exactly), ``common_support`` (false), ``variance`` ("robust"; "homoskedastic"; "estimated_score":
+the Abadie-Imbens 2016 adjustment for the estimated logit, Stata teffects psmatch's default), ``variance_neighbors``
+(2), ``distance_tolerance`` (1e-5).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         lo, hi = r.ci
         label = f"{resolve_label(m, ctx.lang, labels)}" + (f" 1:{r.settings['k']}" if m == "nearest" else "")
         rows.append({"method": label, estimand: r.att, "se_robust": r.se_robust, "se_homoskedastic": r.se_homoskedastic,
+                     "se_estimated_score": np.nan if r.se_estimated_score is None else r.se_estimated_score,
                      "t": r.t, "p": r.p, "ci_low": lo, "ci_high": hi,
                      "n_treated_matched": f"{r.n_treated_matched} / {r.n_treated}",
                      "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
@@ -121,10 +123,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         + ("ATT = mean over matched treated units of Y - (weighted mean of their matched controls' Y)."
            if estimand == "att" else "ATE = mean over every matched unit of the treated-minus-control outcome gap "
            "(controls matched to treated units too)."),
-        f"t, p and the CI use the {variance} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from {j} same-group "
-        f"neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default (Var.calc = 0). "
-        "The propensity score is treated as known: the Abadie-Imbens (2016) adjustment for an estimated score "
-        "(Stata teffects psmatch) is not applied.",
+        f"t, p and the CI use the {variance.replace('_', ' ')} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from "
+        f"{j} same-group neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default "
+        "(Var.calc = 0); both treat the propensity score as known (R Matching, psmatch2). AI 2016, estimated "
+        "score: the robust SE with the Abadie-Imbens (2016) adjustment for the estimated logit (Stata teffects "
+        f"psmatch's default, vce(robust, nn({j + 1}))); defined for nearest-neighbour matching with replacement on "
+        "the whole sample, blank otherwise.",
         "Nearest neighbour: with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-5); "
         "radius: every control within the caliper; kernel: Epanechnikov weights; caliper/bandwidth in score units.",
     ]
