@@ -140,12 +140,13 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("winsorize", "list[float]", [1, 5], "winsorising levels in percent (each tail)"),
     ),
     "mechanism": (
-        opt("mediators", "list[table]", FROM_STUDY, "mediators: {name, column} or {name, index = {...}} entries"),
+        opt("mediators", "list[table]", "(required)", "mediators: {name, column | pca | pca_system, label, transform, "
+            "note} entries"),
         opt("three_step", "bool", False, "also the classical three-step model (labelled, with Sobel and bootstrap)"),
         opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect"),
     ),
     "heterogeneity": (
-        opt("splits", "list[table]", "(the paper's three)",
+        opt("splits", "list[table]", "(required)",
             "{name, column, labels, titles, values | threshold, at} per split"),
         opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)"),
         opt("strata", "str", "cohort", "permutation p reported as p_permutation: within adoption cohorts (valid "

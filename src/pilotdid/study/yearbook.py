@@ -75,13 +75,14 @@ def yearbook_study_text(text: str, panel: Path, sheet: str | None, imported) -> 
         text = _replace(text, r'^  \{ name = "size".*\n', "")
         caveat += " The city-size split is left out: the file has no urban-district (市辖区) population."
     if "patents_granted" in frame.columns:
-        text = _replace(text, r"^three_step = true\n", 'three_step = true\nmediators = [{ name = "Inn", column = "patents_granted", '
+        text = _replace(text, r"^mediators = \[.*?\n\]\n", 'mediators = [{ name = "Inn", column = "patents_granted", '
                         'transform = "log1p", label = "Innovation (proxy: ln(1 + patents granted))", note = "the paper\'s '
-                        'Kou-Liu innovation index is not in city yearbooks; patents granted stand in for it" }]\n')
+                        'Kou-Liu innovation index is not in city yearbooks; patents granted stand in for it" }]\n',
+                        flags=re.M | re.S)
         caveat += (" Mechanisms: only innovation, proxied by ln(1 + patents granted); the digital-economy and "
                    "employment-structure mediators need series a yearbook panel does not carry in pilotdid's dictionary.")
     else:
-        text = _replace(text, r"^\[analyses\.mechanism\].*\nthree_step = true\n", "")
+        text = _replace(text, r"^\[analyses\.mechanism\].*\nthree_step = true\nmediators = \[.*?\n\]\n", "", flags=re.M | re.S)
         caveat += " Mechanisms are left out: the file has none of the mediators' series."
     text = _replace(text, r"^caveats = \[\n.*?\n\]\n", f"caveats = [\n  {_toml_string(caveat)},\n]\n", flags=re.M | re.S)
     return text

@@ -4,9 +4,8 @@ Options (``[analyses.heterogeneity]``):
 
 * ``splits`` — a list of tables ``{name, column, labels = [first, second], titles, values, threshold, at}``
   (see :class:`pilotdid.estimation.heterogeneity.GroupSplit`). ``column`` is a panel column or a
-  registry city attribute (merged on the unit when the unit is ``city_id``). Default: the paper's
-  three splits — city size (``large_city``), central vs peripheral (``central_city``), resource-based
-  vs not (``resource_based``).
+  registry city attribute (merged on the unit when the unit is ``city_id``); required (the CBEC study file
+  lists the paper's three: city size, central vs peripheral, resource-based vs not).
 * ``draws`` (999) and ``seed`` (the study seed) of the permutation test; ``draws = 0`` skips it.
 * ``strata`` — ``"cohort"`` (default) permutes group labels only among units with the same adoption period
   (each group keeps its treated/never-treated composition), ``"none"`` across all units. Both p-values are
@@ -41,15 +40,6 @@ OPTIONS = ("splits", "draws", "seed", "strata")
 STRATA = ("cohort", "none")
 WHERE = "[analyses.heterogeneity]"
 
-#: The paper's Table 7 splits (registry attributes).
-DEFAULT_SPLITS = [
-    {"name": "size", "column": "large_city", "labels": ["large", "small_medium"],
-     "titles": ["Large cities", "Small & medium cities"]},
-    {"name": "centrality", "column": "central_city", "labels": ["central", "peripheral"],
-     "titles": ["Central cities", "Peripheral cities"]},
-    {"name": "resource", "column": "resource_based", "labels": ["resource", "non_resource"],
-     "titles": ["Resource-based", "Non-resource-based"]},
-]
 SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
 
 
@@ -106,7 +96,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if strata not in STRATA:
         raise PilotdidInputError(f"strata must be \"cohort\" or \"none\", got {strata!r}", where=f"{WHERE} strata",
                                  fix='strata = "cohort" (the default) or "none"')
-    raw = options.get("splits", DEFAULT_SPLITS)
+    raw = options.get("splits")
+    if raw is None:
+        raise PilotdidInputError("no splits given", where=f"{WHERE} splits",
+                                 fix='add splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]')
     if not isinstance(raw, list) or not raw:
         raise PilotdidInputError(f"splits must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} splits",
                                  fix='e.g. splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]')

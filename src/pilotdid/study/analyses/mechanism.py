@@ -5,8 +5,8 @@ Options (``[analyses.mechanism]``):
 * ``mediators`` — a list of tables, each ``{name, column | pca | pca_system, label, transform, note}``:
   ``column`` a panel column; ``pca`` a list of columns to combine into a principal-component index
   (:func:`pilotdid.measures.pca.pca_index`); ``pca_system`` a built-in indicator system name;
-  ``transform`` "none" / "log" / "log1p". Default (when the panel has the columns): the CBEC study's
-  Dig, Inn and Lab built from what the public data hold (see :data:`DEFAULT_MEDIATORS`).
+  ``transform`` "none" / "log" / "log1p"; required (the CBEC study file lists the paper's Dig, Inn and Lab as
+  far as the public data hold them).
 * ``three_step`` (false) — also run the classical three-step (Baron–Kenny) model for each mediator,
   with a Sobel test and a unit-bootstrap CI of the indirect effect; ``boot_draws`` (499), ``seed``.
 
@@ -36,41 +36,16 @@ OPTIONS = ("mediators", "three_step", "boot_draws", "seed")
 WHERE = "[analyses.mechanism]"
 STARS_RULE = "* p < 0.10, ** p < 0.05, *** p < 0.01 (t with the preset's degrees of freedom)"
 
-#: The CBEC study's mediators as far as public data allow (used when ``mediators`` is not given).
-DEFAULT_MEDIATORS = [
-    {"name": "Dig", "pca": ["digital_finance_index", "it_employment_share"],
-     "label": "Digital economy (PCA index)",
-     "note": "the paper's Dig combines five indicators; only the digital financial inclusion index and the "
-             "IT-employment share are public, so the principal-component index is built from these two"},
-    {"name": "Inn", "column": "green_invention_apps", "transform": "log1p",
-     "label": "Innovation (proxy: ln(1 + green invention applications))",
-     "note": "proxy for the paper's Kou-Liu city innovation index, which is not public"},
-    {"name": "Lab", "column": "tertiary_employment_share", "label": "Employment structure (tertiary share)",
-     "note": "tertiary-sector share of employment from the city yearbook tables, which cover only part of the "
-             "period (the paper: 2012-2017); the Years row gives the years actually used"},
-]
 
-
-def _mediator_specs(ctx: StudyContext, options: dict[str, Any]) -> tuple[list[MediatorSpec], list[str]]:
+def _mediator_specs(options: dict[str, Any]) -> list[MediatorSpec]:
     raw = options.get("mediators")
-    notes: list[str] = []
     if raw is None:
-        usable = []
-        for entry in DEFAULT_MEDIATORS:
-            cols = entry.get("pca") or [entry["column"]]
-            if all(c in ctx.panel.columns for c in cols):
-                usable.append(entry)
-            else:
-                notes.append(f"default mediator {entry['name']} skipped: column(s) "
-                             f"{[c for c in cols if c not in ctx.panel.columns]} not in the panel")
-        if not usable:
-            raise PilotdidInputError("no mediators given and the panel lacks the default ones", where=f"{WHERE} mediators",
-                                     fix='add mediators = [{name = "M", column = "your_column"}]')
-        raw = usable
+        raise PilotdidInputError("no mediators given", where=f"{WHERE} mediators",
+                                 fix='add mediators = [{name = "M", column = "your_column"}]')
     if not isinstance(raw, list) or not raw:
         raise PilotdidInputError(f"mediators must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} mediators",
                                  fix='e.g. mediators = [{name = "Dig", column = "dig_index"}]')
-    return [MediatorSpec.from_options(r, f"{WHERE} mediators[{k}]") for k, r in enumerate(raw)], notes
+    return [MediatorSpec.from_options(r, f"{WHERE} mediators[{k}]") for k, r in enumerate(raw)]
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -86,7 +61,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     seed = options.get("seed", ctx.seed)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise PilotdidInputError(f"seed must be a non-negative integer, got {seed!r}", where=f"{WHERE} seed", fix="e.g. seed = 12345")
-    specs, notes = _mediator_specs(ctx, options)
+    specs, notes = _mediator_specs(options), []
     m = ctx.model
     from pilotdid.estimation.heterogeneity import fit_model
     from pilotdid.inference import few_clusters
