@@ -140,16 +140,10 @@ def event_study(
     ``.pretrend``; ``.plot()`` draws the coefficients.
     """
     from pilotdid.estimation.event_study import fit_event_study
-    from pilotdid.estimation.twfe import fit_twfe
-
-    def fitter(frame, y, regressors, fes, clus):
-        res = fit_twfe(frame, y, regressors, fes, clus, vcov=vcov)
-        coef = res.coefs.set_index("term")["coef"]
-        return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
 
     return fit_event_study(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                            controls=list(controls), fixed_effects=fixed_effects, cluster=cluster,
-                           window=tuple(window), base=base, fitter=fitter)
+                           window=tuple(window), base=base, vcov=vcov)
 
 
 def placebo(

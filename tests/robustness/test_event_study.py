@@ -36,10 +36,8 @@ def test_event_study_matches_pyfixest_i(panel, window):
 
 
 def test_event_study_with_lsdv_preset_through_fit_twfe(panel):
-    from pilotdid.study.analyses.event_study import twfe_fitter
-
     ours = fit_event_study(panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
-                           controls=CONTROLS, fitter=twfe_fitter("lsdv"))
+                           controls=CONTROLS, vcov="lsdv")
     ref = _pyfixest_i(panel)
     est = ours.coefs.loc[~ours.coefs["is_base"]].set_index("rel_time")
     for k, coef in est["coef"].items():
@@ -91,3 +89,22 @@ def test_rows_schema(panel):
     assert base["coef"] == 0.0 and base["se"] is None
     for r in rows:
         assert {"estimator", "rel_time", "coef", "se", "ci_low", "ci_high"} <= set(r)
+
+
+def test_event_study_takes_any_fit_of_the_one_shape(panel):
+    """The fit callback has fit_twfe's shape; a recorder of that shape sees the regression the event study runs."""
+    from pilotdid.estimation.twfe import fit_twfe
+
+    calls = []
+
+    def recorder(data, outcome, regressors, fixed_effects, cluster, vcov="lsdv", weights=None):
+        calls.append((outcome, list(regressors), list(fixed_effects), cluster, vcov, weights))
+        return fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
+
+    plain = fit_event_study(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", controls=CONTROLS,
+                            vcov="reghdfe")
+    recorded = fit_event_study(panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
+                               controls=CONTROLS, vcov="reghdfe", fit=recorder)
+    assert calls == [("y", [dummy_name(k) for k in (-4, -3, -2, 0, 1, 2, 3, 4)] + CONTROLS, ["unit", "year"], "unit",
+                      "reghdfe", None)]
+    pd.testing.assert_frame_equal(plain.coefs, recorded.coefs)

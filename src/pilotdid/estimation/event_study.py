@@ -18,7 +18,8 @@ Coding (named, because papers rarely say it):
   ``bin_low``/``bin_high``.
 
 The regression is ``outcome ~ Σ_k D_k + controls | fixed_effects`` with CRV1 standard errors
-clustered as in the baseline, fitted with pyfixest. 95% CIs use the t distribution with G − 1
+clustered as in the baseline, fitted by the project's one TWFE fitter (``fit_twfe``, the study's SE preset).
+95% CIs use the t distribution with G − 1
 degrees of freedom (G clusters), as pyfixest and Stata do for clustered SEs.
 
 Joint pre-trend test: H0 all lead coefficients (rel <= −2, base excluded) are zero, with the
@@ -29,7 +30,7 @@ regressions).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study_result import EventStudyResult
+from pilotdid.estimation.twfe.results import TwfeFit
 
 
 def dummy_name(k: int) -> str:
@@ -132,11 +134,6 @@ def event_time_dummies(
     return dummies, start
 
 
-#: fitter(data, outcome, regressors, fixed_effects, cluster)
-#:     -> (coef Series, vcov DataFrame, nobs, n_clusters, t degrees of freedom)
-Fitter = Callable[[pd.DataFrame, str, list[str], list[str], str], tuple[pd.Series, pd.DataFrame, int, int, int]]
-
-
 def quiet_feols(*args, **kwargs):
     """``pyfixest.feols`` through the package's one silencer (:func:`pilotdid.estimation.fixest.feols`); pyfixest
     is imported on first use."""
@@ -145,41 +142,23 @@ def quiet_feols(*args, **kwargs):
     return feols(*args, **kwargs)
 
 
-def pyfixest_fitter(ssc: dict[str, Any] | None = None) -> Fitter:
-    """A fitter using pyfixest ``feols`` with CRV1 by cluster and the given ``pf.ssc`` settings."""
-
-    def fit(data, outcome, regressors, fixed_effects, cluster):
-        from pilotdid.estimation import fixest as _fx
-        from pilotdid.estimation.fixest import formula_names, pf
-
-        data, n = formula_names(data, [outcome, cluster, *regressors, *fixed_effects])  # e.g. a column "class"
-        back = {safe: name for name, safe in n.items()}
-        fml = f"{n[outcome]} ~ {' + '.join(n[r] for r in regressors)}"
-        if fixed_effects:
-            fml += f" | {' + '.join(n[f] for f in fixed_effects)}"
-        kwargs = {"ssc": pf.ssc(**ssc)} if ssc else {}
-        model = quiet_feols(fml, data=data, vcov={"CRV1": n[cluster]}, **kwargs)
-        names = [back.get(c, c) for c in _fx.coef_names(model)]
-        vcov = _fx.vcov_frame(model, names)
-        n_clusters = _fx.n_clusters(model)
-        coef = model.coef()
-        coef.index = [back.get(c, c) for c in coef.index]
-        return coef, vcov, _fx.nobs(model), n_clusters, n_clusters - 1
-
-    return fit
-
-
 def fit_event_study(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, controls: Sequence[str] = (),
     fixed_effects: Sequence[str] | None = None, cluster: str | None = None, window: tuple[int, int] = (-4, 4),
-    base: int | Sequence[int] = -1, ssc: dict[str, Any] | None = None, fitter: Fitter | None = None,
+    base: int | Sequence[int] = -1, vcov: str = "fixest", fit: TwfeFit | None = None,
     level: float = 0.95, bins: Sequence[Sequence[int]] | None = None, bin_width: int | None = None,
     weights: str | None = None,
 ) -> EventStudyResult:
-    """Estimate the binned TWFE event study (see the module docstring for the coding)."""
+    """Estimate the binned TWFE event study (see the module docstring for the coding).
+
+    The regression is fitted by ``fit`` (default :func:`~pilotdid.estimation.twfe.fit_twfe`, or anything of its
+    shape: ``fit(data, outcome, regressors, fixed_effects, cluster, vcov=, weights=) -> TwfeResult``) with the SE
+    preset ``vcov`` and analytic ``weights``.
+    """
     fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
     cluster = cluster or unit
-    fitter = fitter or pyfixest_fitter(ssc)
+    if fit is None:
+        from pilotdid.estimation.twfe import fit_twfe as fit
     edges, ref_bin = make_bins(window, base, bins, bin_width)
     dummies, start = event_time_dummies(data, time, first_treat, window, base, bins, bin_width)
     cols = [c for c in dict.fromkeys([outcome, unit, time, *controls, *fixed_effects, cluster]
@@ -193,7 +172,10 @@ def fit_event_study(
     if not regressors:
         raise PilotdidInputError("event study: no treated unit has observations in the window",
                                  where="[analyses.event_study]", fix="check the treatment and the window")
-    coef, vcov, nobs, n_clusters, df_t = fitter(frame, outcome, [*regressors, *controls], fixed_effects, cluster)
+    res = fit(frame, outcome, [*regressors, *controls], list(fixed_effects), cluster, vcov=vcov, weights=weights)
+    coef = res.coefs.set_index("term")["coef"]
+    covariance = res.vcov_matrix
+    nobs, n_clusters, df_t = int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
     crit = stats.t.ppf(0.5 + level / 2, df_t)
     lo, hi = edges[0][0], edges[-1][1]
     counts = start.value_counts()
@@ -210,12 +192,12 @@ def fit_event_study(
         if name not in coef.index:
             continue
         est = float(coef[name])
-        se = float(np.sqrt(vcov.loc[name, name]))
+        se = float(np.sqrt(covariance.loc[name, name]))
         t = est / se if se > 0 else np.nan
         rows.append({**row, "coef": est, "se": se, "t": t, "p": float(2 * stats.t.sf(abs(t), df_t)),
                      "ci_low": est - crit * se, "ci_high": est + crit * se, "is_base": False})
     leads = [bin_name(a, b) for a, b in edges if b < 0 and (a, b) != ref_bin and bin_name(a, b) in coef.index]
-    pretrend = wald_test(coef, vcov, leads, df_t)
+    pretrend = wald_test(coef, covariance, leads, df_t)
     if all(a == b for a, b in edges):
         coding = (f"relative time binned at both ends ({lo} means {lo} or earlier, +{hi} means +{hi} or later); "
                   f"base period {ref_bin[0]} omitted and drawn at 0")
@@ -228,9 +210,11 @@ def fit_event_study(
         f"{int(level * 100)}% CIs from t({df_t}) with cluster-robust SEs by {cluster}"
     )
     out = pd.DataFrame(rows)
+    estimated = [bin_name(a, b) for a, b in edges if (a, b) != ref_bin and bin_name(a, b) in coef.index]
     return EventStudyResult(estimator="twfe", table=out, window=(lo, hi), reference=ref_bin[0], nobs=nobs,
                             n_clusters=n_clusters, df_t=df_t, pretrend=pretrend, notes=notes,
-                            bins=[list(e) for e in edges], reference_bin=list(ref_bin))
+                            bins=[list(e) for e in edges], reference_bin=list(ref_bin),
+                            vcov=covariance.loc[estimated, estimated].to_numpy())
 
 
 def wald_test(coef: pd.Series, vcov: pd.DataFrame, terms: Sequence[str], df_denominator: int) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.results import TwfeFit, TwfeResult
 from pilotdid.estimation.within import FixedEffectPartialler, crv1_small_sample_factor
 from pilotdid.parallel import one_blas_thread
 from pilotdid.rng import RNG_CHUNK, TIE_RTOL, chunk_rng
@@ -63,7 +64,6 @@ INTERACTED_RULE = (
     "separate subgroup regressions"
 )
 
-FitFunction = Callable[..., Any]
 #: Below this many treated units in a group, the table notes warn that its clustered SE is unreliable.
 FEW_TREATED = 5
 
@@ -75,8 +75,8 @@ FEW_TREATED = 5
 
 @dataclass
 class FitSummary:
-    """The parts of a TWFE fit this module reports (a view of
-    :class:`pilotdid.estimation.twfe.TwfeResult`, so tests can inject other fitters)."""
+    """The parts of a TWFE fit this module reports: a view of :class:`pilotdid.estimation.twfe.TwfeResult`
+    (:func:`summarise`)."""
 
     coefs: pd.DataFrame  # term, coef, se, t, p, ci_low, ci_high
     nobs: int
@@ -97,20 +97,13 @@ class FitSummary:
         return {k: float(v) for k, v in rows.iloc[0].drop("term").items()}
 
 
-def fit_model(
-    data: pd.DataFrame, outcome: str, regressors: Sequence[str], fixed_effects: Sequence[str],
-    cluster: str | None, vcov: str = "lsdv",
-) -> FitSummary:
-    """Fit ``outcome ~ regressors | fixed_effects`` with the study's SE preset
-    (:func:`pilotdid.estimation.twfe.fit_twfe`)."""
-    from pilotdid.estimation.twfe import fit_twfe
-
-    res = fit_twfe(data, outcome, list(regressors), list(fixed_effects), cluster, vcov=vcov)
+def summarise(result: TwfeResult) -> FitSummary:
+    """The parts of a :func:`~pilotdid.estimation.twfe.fit_twfe` result this module reports."""
     return FitSummary(
-        coefs=res.coefs[["term", "coef", "se", "t", "p", "ci_low", "ci_high"]].copy(), nobs=int(res.nobs),
-        n_clusters=None if res.n_clusters is None else int(res.n_clusters), r2=float(res.r2),
-        r2_within=float(res.r2_within), adj_r2=float(res.adj_r2), notes=list(res.notes),
-        convention=res.convention, vcov=res.vcov, result=res,
+        coefs=result.coefs[["term", "coef", "se", "t", "p", "ci_low", "ci_high"]].copy(), nobs=int(result.nobs),
+        n_clusters=None if result.n_clusters is None else int(result.n_clusters), r2=float(result.r2),
+        r2_within=float(result.r2_within), adj_r2=float(result.adj_r2), notes=list(result.notes),
+        convention=result.convention, vcov=result.vcov, result=result,
     )
 
 
@@ -509,13 +502,14 @@ def estimate_split(
     data: pd.DataFrame, split: GroupSplit, *, outcome: str, treatment: str, controls: Sequence[str],
     fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
     first_treat: str | None = None, draws: int = 999, seed: int = 12345, strata: str | None = None,
-    where: str = "[analyses.heterogeneity]", fit: FitFunction | None = None,
+    where: str = "[analyses.heterogeneity]", fit: TwfeFit | None = None,
     progress: Callable[[str, int, int], None] | None = None, also_strata: Sequence[str | None] = (),
 ) -> SplitResult:
     """Separate subgroup fits, the fully interacted difference test and (``draws`` > 0) the permutation test
     within ``strata`` (None = across all units); ``also_strata`` adds the same test under other strata
     (``other_permutations``, keyed by the strata column or ``"all"``)."""
-    fit = fit or fit_model
+    if fit is None:
+        from pilotdid.estimation.twfe import fit_twfe as fit
     first_units, notes = unit_groups(data, unit, time, split, where)
     model_cols = list(dict.fromkeys([outcome, treatment, *controls, *fixed_effects] + ([cluster] if cluster else [])))
     missing_cols = [c for c in model_cols if c not in data.columns]
@@ -537,7 +531,7 @@ def estimate_split(
             raise PilotdidInputError(
                 f"split '{split.name}': in group '{label}' the treatment is collinear with the fixed effects "
                 "(e.g. every unit adopts in the same period)", where=where, fix="choose another split")
-        fits[label] = fit(part, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov)
+        fits[label] = summarise(fit(part, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
         units[label] = int(part[unit].nunique())
         ever = part.groupby(unit)[treatment].max() > 0
         treated[label] = int(ever.sum())
@@ -578,8 +572,8 @@ def estimate_split(
     if not any(nested_in_group):
         inter["_group_main"] = g
         inter_dummies.append("_group_main")
-    ifit = fit(inter, outcome, [treatment, diff_term, *controls, *inter_controls, *inter_dummies],
-               list(fixed_effects), cluster, vcov)
+    ifit = summarise(fit(inter, outcome, [treatment, diff_term, *controls, *inter_controls, *inter_dummies],
+                         list(fixed_effects), cluster, vcov=vcov))
     row = ifit.term(diff_term)
     interacted = {**row, "nobs": ifit.nobs, "n_clusters": ifit.n_clusters}
     separate = fits[labels[0]].term(treatment)["coef"] - fits[labels[1]].term(treatment)["coef"]

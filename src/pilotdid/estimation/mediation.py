@@ -32,7 +32,8 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.heterogeneity import FitSummary, fit_model
+from pilotdid.estimation.heterogeneity import FitSummary, summarise
+from pilotdid.estimation.twfe.results import TwfeFit
 from pilotdid.estimation.within import FixedEffectPartialler
 from pilotdid.parallel import one_blas_thread
 from pilotdid.rng import RNG_CHUNK, chunk_rng
@@ -189,10 +190,11 @@ class MediatorResult:
 def mediator_regressions(
     data: pd.DataFrame, mediators: Sequence[MediatorSpec], *, treatment: str, controls: Sequence[str],
     fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
-    where: str = "[analyses.mechanism]", fit: Callable[..., FitSummary] | None = None,
+    where: str = "[analyses.mechanism]", fit: TwfeFit | None = None,
 ) -> list[MediatorResult]:
     """``mediator ~ treatment + controls | FE`` for each mediator, each on the rows where it exists."""
-    fit = fit or fit_model
+    if fit is None:
+        from pilotdid.estimation.twfe import fit_twfe as fit
     if not mediators:
         raise PilotdidInputError("no mediators given", where=where, fix='add mediators = [{name = "Dig", column = "..."}]')
     names = [m.name for m in mediators]
@@ -211,7 +213,7 @@ def mediator_regressions(
             raise PilotdidInputError(f"mediator '{spec.name}': the treatment does not vary where the mediator exists "
                                      f"({time} {int(sub[time].min())}-{int(sub[time].max())})", where=where,
                                      fix="use a mediator covering treated and untreated periods")
-        res = fit(sub, col, [treatment, *controls], list(fixed_effects), cluster, vcov)
+        res = summarise(fit(sub, col, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
         notes = list(built.notes)
         if (~has).any():
             notes.append(f"mediator '{spec.name}': {int((~has).sum())} of {len(frame)} rows have no value "
@@ -278,7 +280,7 @@ def _fwl_ab(z: np.ndarray, fe_codes: list[np.ndarray]) -> tuple[float, float]:
 def three_step(
     data: pd.DataFrame, *, outcome: str, mediator: str, treatment: str, controls: Sequence[str],
     fixed_effects: Sequence[str], unit: str, cluster: str | None, vcov: str = "lsdv", draws: int = 499,
-    seed: int = 12345, level: float = 0.95, fit: Callable[..., FitSummary] | None = None,
+    seed: int = 12345, level: float = 0.95, fit: TwfeFit | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ThreeStepResult:
     """The classical three-step mediation model on the common sample of ``outcome`` and ``mediator``.
@@ -286,16 +288,17 @@ def three_step(
     The bootstrap re-demeans every draw with the resampled units as new fixed-effect levels; the
     other fixed effects keep their levels.
     """
-    fit = fit or fit_model
+    if fit is None:
+        from pilotdid.estimation.twfe import fit_twfe as fit
     cols = list(dict.fromkeys([outcome, mediator, treatment, *controls, *fixed_effects, unit]
                               + ([cluster] if cluster else [])))
     frame = data[cols].dropna()
     if frame.empty:
         raise PilotdidInputError(f"three-step: no row has both '{outcome}' and '{mediator}'", where="[analyses.mechanism]",
                                  fix="check the mediator's coverage")
-    step1 = fit(frame, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov)
-    step2 = fit(frame, mediator, [treatment, *controls], list(fixed_effects), cluster, vcov)
-    step3 = fit(frame, outcome, [treatment, mediator, *controls], list(fixed_effects), cluster, vcov)
+    step1 = summarise(fit(frame, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
+    step2 = summarise(fit(frame, mediator, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
+    step3 = summarise(fit(frame, outcome, [treatment, mediator, *controls], list(fixed_effects), cluster, vcov=vcov))
     a, b = step2.term(treatment), step3.term(mediator)
     indirect = a["coef"] * b["coef"]
     sobel_se = float(np.sqrt(a["coef"] ** 2 * b["se"] ** 2 + b["coef"] ** 2 * a["se"] ** 2))

@@ -61,9 +61,9 @@ def flag_tables(tables: dict[str, Any], note: str) -> int:
 
 
 class FitRecorder:
-    """Wraps a fit function ``fit(data, outcome, regressors, fixed_effects, cluster, vcov, **kw)`` and keeps each
-    call's inputs beside its result, so that the wild cluster bootstrap re-runs exactly the regression behind a
-    table cell (robustness, mechanism and heterogeneity fit on samples built inside their estimators)."""
+    """Wraps a TWFE fit of the one callback shape (:data:`pilotdid.estimation.twfe.TwfeFit`, e.g. ``fit_twfe``) and
+    keeps each call's inputs beside its result, so that the wild cluster bootstrap re-runs exactly the regression
+    behind a table cell (robustness, mechanism and heterogeneity fit on samples built inside their estimators)."""
 
     def __init__(self, fit, unit: str | None = None):
         self.fit = fit
@@ -71,14 +71,16 @@ class FitRecorder:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
 
     def __call__(self, data, outcome, regressors, fixed_effects, cluster, vcov="lsdv", **kwargs):
-        result = self.fit(data, outcome, regressors, fixed_effects, cluster, vcov, **kwargs)
+        result = self.fit(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, **kwargs)
         self.calls.append((result, {"data": data, "outcome": outcome, "regressors": list(regressors),
                                     "fixed_effects": list(fixed_effects), "cluster": cluster or self.unit, "vcov": vcov,
                                     "weights": kwargs.get("weights")}))
         return result
 
     def inputs_of(self, result) -> dict[str, Any] | None:
-        return next((inputs for r, inputs in self.calls if r is result), None)
+        """The inputs of the call that returned ``result`` (or the TwfeResult a FitSummary views)."""
+        fitted = getattr(result, "result", None)
+        return next((inputs for r, inputs in self.calls if r is result or (fitted is not None and r is fitted)), None)
 
 
 def wild_for_inputs(inputs: dict[str, Any] | None, term: str, *, threshold: int, seed: int) -> dict[str, Any] | None:

@@ -58,6 +58,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.results import TwfeFit
 from pilotdid.estimation.within import (  # noqa: F401 - re-exported: their home moved below inference
     FixedEffectPartialler,
     crv1_small_sample_factor,
@@ -636,36 +637,25 @@ def staggered_placebo(
 # --------------------------------------------------------------------------------------------
 
 
-def _pyfixest_fit(data: pd.DataFrame, outcome: str, regressors: list[str], fixed_effects: list[str],
-                  cluster: str) -> dict[str, float]:
-    from pilotdid.estimation import fixest as _fx
-    from pilotdid.estimation.event_study import quiet_feols
-
-    fml = f"{outcome} ~ {' + '.join(regressors)} | {' + '.join(fixed_effects)}"
-    fit = quiet_feols(fml, data=data, vcov={"CRV1": cluster})
-    tidy = fit.tidy()
-    row = tidy.loc[regressors[0]]
-    return {"coef": float(row["Estimate"]), "se": float(row["Std. Error"]), "t": float(row["t value"]),
-            "p": float(row["Pr(>|t|)"]), "nobs": _fx.nobs(fit)}
-
-
 def in_time_placebo(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, shifts: Sequence[int] = (1, 2, 3),
     controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None, cluster: str | None = None,
-    fit: Callable[[pd.DataFrame, str, list[str], list[str], str], dict[str, float]] | None = None,
+    vcov: str = "fixest", weights: str | None = None, fit: TwfeFit | None = None, keep_fits: bool = False,
 ) -> pd.DataFrame:
     """In-time placebo: pretend every treated unit adopted ``k`` periods earlier.
 
     Sample: pre-treatment observations only — all rows of never-treated units and the rows of
     treated units before their actual adoption (so no actually-treated row is used). The fake
     dummy is ``1[time >= first_treat - k]`` for treated units. A fake effect far from zero signals
-    anticipation or diverging pre-trends. ``fit(data, outcome, regressors, fixed_effects,
-    cluster)`` returns coef/se/t/p/nobs for the first regressor (default: pyfixest CRV1).
-    Returns one row per shift: shift, coef, se, t, p, nobs, fake_treated_obs, fake_treated_units.
+    anticipation or diverging pre-trends. Each shift is fitted by ``fit`` (default
+    :func:`~pilotdid.estimation.twfe.fit_twfe`, or anything of its shape) with the SE preset ``vcov``, clustered by
+    ``cluster`` (None: heteroskedasticity-robust, as ``fit_twfe``) and analytic ``weights``.
+    Returns one row per shift: shift, coef, se, t, p, nobs, fake_treated_obs, fake_treated_units (and ``fit``, the
+    shift's TwfeResult, with ``keep_fits``).
     """
     fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
-    cluster = cluster or unit
-    fit = fit or _pyfixest_fit
+    if fit is None:
+        from pilotdid.estimation.twfe import fit_twfe as fit
     g = pd.to_numeric(data[first_treat], errors="coerce").fillna(0).to_numpy(float)
     t = pd.to_numeric(data[time]).to_numpy(float)
     pre = (g <= 0) | (t < g)
@@ -675,7 +665,9 @@ def in_time_placebo(
         gs, ts = g[pre], t[pre]
         fake = ((gs > 0) & (ts >= gs - k)).astype(float)
         sample["_fake_did"] = fake
-        res = fit(sample, outcome, ["_fake_did", *controls], fixed_effects, cluster)
-        rows.append({"shift": int(k), **res, "fake_treated_obs": int(fake.sum()),
-                     "fake_treated_units": int(sample.loc[fake > 0, unit].nunique())})
+        res = fit(sample, outcome, ["_fake_did", *controls], fixed_effects, cluster, vcov=vcov, weights=weights)
+        r = res.term("_fake_did")
+        rows.append({"shift": int(k), "coef": r["coef"], "se": r["se"], "t": r["t"], "p": r["p"], "nobs": res.nobs,
+                     "fake_treated_obs": int(fake.sum()), "fake_treated_units": int(sample.loc[fake > 0, unit].nunique()),
+                     **({"fit": res} if keep_fits else {})})
     return pd.DataFrame(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,3 +168,10 @@ class TwfeResult(Result):
         lines += [f"  {k}: {v}" for k, v in R2_DEFINITIONS.items()]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+#: The one shape of a "fit a TWFE" callback (event study, in-time placebo, robustness, subgroup and mediator
+#: regressions): ``fit(data, outcome, regressors, fixed_effects, cluster, vcov=..., weights=...) -> TwfeResult``.
+#: :func:`pilotdid.estimation.twfe.fit_twfe` itself is the default everywhere; a wrapper of the same shape (e.g.
+#: :class:`pilotdid.inference.few_clusters.FitRecorder`, which keeps each call's inputs) may stand in for it.
+TwfeFit = Callable[..., TwfeResult]

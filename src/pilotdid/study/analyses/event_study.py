@@ -26,24 +26,6 @@ OPTIONS = ("window", "base", "bins", "bin_width")
 
 
 
-def twfe_fitter(vcov: str, weights: str | None = None):
-    """Event-study fitter through fit_twfe (the study's SE preset); pyfixest with its defaults if
-    fit_twfe is unavailable."""
-    try:
-        from pilotdid.estimation.twfe import fit_twfe
-    except ImportError:  # pragma: no cover - only before the TWFE module exists
-        from pilotdid.estimation.event_study import pyfixest_fitter
-
-        return pyfixest_fitter()
-
-    def fit(data, outcome, regressors, fixed_effects, cluster):
-        res = fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
-        coef = res.coefs.set_index("term")["coef"]
-        return coef, res.vcov_matrix, int(res.nobs), int(res.n_clusters or res.nobs), int(res.t_df)
-
-    return fit
-
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_options(options, OPTIONS, "event_study")
     require_absorbing(ctx, "event_study")
@@ -64,7 +46,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     result = fit_event_study(
         ctx.panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT, controls=m.controls,
         fixed_effects=m.fixed_effects, cluster=m.cluster, window=tuple(window), base=base,
-        fitter=twfe_fitter(m.vcov, m.weights), bins=bins, bin_width=bin_width, weights=m.weights,
+        vcov=m.vcov, bins=bins, bin_width=bin_width, weights=m.weights,
     )
     raw_rows = result.rows("twfe")
     wild_cells, wild_notes = _few_clusters_wild(ctx, result, raw_rows, tuple(window), base, bins, bin_width)

@@ -113,10 +113,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="give every group a unique label (they name the table columns)")
     panel, notes = merge_attributes(ctx, [s.column for s in splits])
     m = ctx.model
-    from pilotdid.estimation.heterogeneity import fit_model
+    from pilotdid.estimation.twfe import fit_twfe
     from pilotdid.inference import few_clusters
 
-    recorder = few_clusters.FitRecorder(fit_model, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
+    recorder = few_clusters.FitRecorder(fit_twfe, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
     results: list[SplitResult] = []
     for k, split in enumerate(splits):
         results.append(estimate_split(

@@ -63,10 +63,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         raise PilotdidInputError(f"seed must be a non-negative integer, got {seed!r}", where=f"{WHERE} seed", fix="e.g. seed = 12345")
     specs, notes = _mediator_specs(options), []
     m = ctx.model
-    from pilotdid.estimation.heterogeneity import fit_model
+    from pilotdid.estimation.twfe import fit_twfe
     from pilotdid.inference import few_clusters
 
-    recorder = few_clusters.FitRecorder(fit_model, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
+    recorder = few_clusters.FitRecorder(fit_twfe, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
     results = mediator_regressions(ctx.panel, specs, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
                                    unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, where=WHERE,
                                    fit=recorder)

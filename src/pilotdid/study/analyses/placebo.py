@@ -120,16 +120,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     estimates: list[dict[str, Any]] = []
     results: dict[str, Any] = {"placebo": entry}
     if shifts:
-        def fitter(data, outcome, regressors, fixed_effects, clus):
-            fit = fit_twfe(data, outcome, regressors, fixed_effects, m.cluster, vcov=m.vcov, weights=m.weights)
-            r = fit.term(regressors[0])
-            return {"coef": r["coef"], "se": r["se"], "t": r["t"], "p": r["p"], "nobs": fit.nobs,
-                    "_fit": fit}
-
         in_time = in_time_placebo(panel, outcome=m.outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                                  shifts=shifts, controls=m.controls, fixed_effects=m.fixed_effects, cluster=cluster,
-                                  fit=fitter)
-        for shift, fit in zip(in_time["shift"], in_time["_fit"]):
+                                  shifts=shifts, controls=m.controls, fixed_effects=m.fixed_effects, cluster=m.cluster,
+                                  vcov=m.vcov, weights=m.weights, keep_fits=True)
+        for shift, fit in zip(in_time["shift"], in_time["fit"]):
             estimates += fit.estimate_rows("placebo_in_time", f"shift_{int(shift)}", sample="pre_treatment",
                                            treatment_term="_fake_did")
         body = pd.DataFrame({
@@ -145,7 +139,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             body=body, notes=["Sample: all periods of never-treated units and the periods before actual adoption of "
                               "treated units; fake treatment = 1 from (adoption year − k) on. Same controls, fixed "
                               f"effects and SE preset '{m.vcov}' as the baseline."])
-        results["placebo_in_time"] = in_time.drop(columns=["_fit"]).to_dict(orient="records")
+        results["placebo_in_time"] = in_time.drop(columns=["fit"]).to_dict(orient="records")
     from pilotdid.report.figures.placebo import placebo_figure
 
     fig = placebo_figure(result, lang=ctx.lang)

@@ -108,15 +108,11 @@ class _Column:
 _RECORDER = "_robustness_fits"
 
 
-def _twfe(data, outcome, regressors, fixed_effects, cluster, vcov, weights=None):
+def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights: str | None = None):
     from pilotdid.estimation.twfe import fit_twfe
 
-    return fit_twfe(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, weights=weights)
-
-
-def _fit(frame: pd.DataFrame, ctx: StudyContext, regressors: list[str], weights: str | None = None):
     m = ctx.model
-    fit = ctx.extras.get(_RECORDER) or _twfe
+    fit = ctx.extras.get(_RECORDER) or fit_twfe
     return fit(frame, m.outcome, regressors, m.fixed_effects, m.cluster, m.vcov, weights=weights)
 
 
@@ -189,9 +185,10 @@ def capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, st
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
+    from pilotdid.estimation.twfe import fit_twfe
     from pilotdid.inference.few_clusters import FitRecorder
 
-    ctx.extras[_RECORDER] = FitRecorder(_twfe, unit=ctx.unit)
+    ctx.extras[_RECORDER] = FitRecorder(fit_twfe, unit=ctx.unit)
     try:
         return _run(ctx, options)
     finally:
