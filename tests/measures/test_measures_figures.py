@@ -61,7 +61,9 @@ def test_adapter_builds_when_runner_did_not(study):
 
     ctx, _ = study
     ctx.extras.clear()
-    out = index_weights.run(ctx, {"method": "critic"})
+    out = index_weights.run(ctx, {"method": "critic", "system": "cbec_resilience"})
     assert "critic" in out.tables["index_weights"].notes[0]
+    with pytest.raises(PilotdidInputError, match="no indicator system is named"):
+        index_weights.run(ctx, {"method": "critic"})  # no study default: the CBEC system is named, never assumed
     with pytest.raises(PilotdidInputError, match="unknown key 'colour'"):
         index_weights.run(ctx, {"colour": "red"})

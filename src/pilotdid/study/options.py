@@ -82,7 +82,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("digits", "int", 3, "decimals printed"),
     ),
     "index_weights": (
-        opt("system", "str", "cbec_resilience", "indicator system: a builtin name or a TOML path"),
+        opt("system", "str", "(the study's [index])", "indicator system when the study has no [index]: a builtin name "
+            "(e.g. cbec_resilience) or a TOML path"),
         opt("method", "str", "entropy", "weighting method", allowed=("entropy", "critic", "topsis", "equal", "pca")),
         opt("pooling", "str", "pooled", "weights from all unit-periods together or year by year",
             allowed=("pooled", "by_year")),

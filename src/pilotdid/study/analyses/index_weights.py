@@ -1,9 +1,9 @@
 """Analysis `index_weights`: the outcome index's weights beside the paper's, and the index figures.
 
 Reads the IndexResult the runner stored in ``ctx.extras["index"]`` (when absent, builds one from
-``options``: ``system`` (default ``"cbec_resilience"``), ``method`` (``"entropy"``), ``pooling`` (``"pooled"``),
-``shift``). The index series plotted is ``ctx.panel[ctx.extras.get("index_column", "resi")]`` when that column
-exists, else the stored result's index. "Ever treated" means ``ctx.panel[FIRST_TREAT] > 0``.
+``options``: ``system`` (required then: a builtin name such as ``"cbec_resilience"`` or a TOML path),
+``method`` (``"entropy"``), ``pooling`` (``"pooled"``), ``shift``). The index series plotted is the study's
+``[index] column`` of ``ctx.panel`` when there is one, else the stored result's index. "Ever treated" means ``ctx.panel[FIRST_TREAT] > 0``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
                                  fix=f"use only: {', '.join(sorted(_OPTION_KEYS))}")
     result = ctx.extras.get("index")
     if result is None:
+        if "system" not in options:
+            raise PilotdidInputError("the study has no [index] and no indicator system is named",
+                                     where="[analyses.index_weights] system",
+                                     fix='add an [index] section, or system = "cbec_resilience" (or a TOML path)')
         result = build_index(
-            ctx.panel, options.get("system", "cbec_resilience"), method=options.get("method", "entropy"),
+            ctx.panel, options["system"], method=options.get("method", "entropy"),
             pooling=options.get("pooling", "pooled"), unit=ctx.unit, time=ctx.time,
             shift=options.get("shift", DEFAULT_SHIFT),
         )
@@ -38,7 +42,7 @@ def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
         raise TypeError("ctx.extras['index'] must be a pilotdid.measures.IndexResult")
 
     table = weights_table(result, lang=ctx.lang)
-    column = ctx.extras.get("index_column", "resi")
+    column = ctx.extras.get("index_column")
     if column in ctx.panel.columns:
         series = ctx.panel[column]
     else:
