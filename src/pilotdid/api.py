@@ -340,7 +340,7 @@ def did_multiplegt_dyn(data: pd.DataFrame, *, outcome: str, unit: str, time: str
                        placebo: int = 3, cluster: str | None = None, weights: str | None = None) -> Any:
     """de Chaisemartin & D'Haultfoeuille's ``did_multiplegt_dyn`` for a binary treatment column: ``effects``
     effects and ``placebo`` placebos against not-yet-switched units, the average total effect, the joint placebo test.
-    ``weights``: a column of positive cell weights (the authors' ``weight`` option)."""
+    ``weights``: a column of non-negative cell weights (the authors' ``weight`` option)."""
     from pilotdid.estimation.staggered.dcdh import did_multiplegt_dyn as _dyn
 
     return _dyn(data, outcome=outcome, unit=unit, time=time, treatment=treatment, effects=effects, placebo=placebo,

@@ -108,6 +108,11 @@ def test_weighted_did_multiplegt_dyn_matches_the_authors_port(wagepan, reference
                                   placebo=2, weight="w")
     _check(res, reference[reference.case == "wagepan_weighted"])
     _check(res, reference[reference.case == "wagepan_weighted_norm"], normalised=True)
+    # zero-weight cells stay in the panel (their treatment dates the switch) and add nothing, as in the port
+    zero = np.random.default_rng(3).choice(len(df), 150, replace=False)
+    res = dcdh.did_multiplegt_dyn(df.assign(w=df["w"].where(~df.index.isin(zero), 0.0)), outcome="lwage", unit="nr",
+                                  time="year", treatment="union", effects=5, placebo=2, weight="w")
+    _check(res, reference[reference.case == "wagepan_weighted_zero"])
     # ... and unit weights on the clustered staggered panel
     panel = pd.read_csv(Path(__file__).parents[1] / "staggered" / "fixtures" / "cs_panel.csv")
     panel["cl"] = panel["unit"] // 4
@@ -134,12 +139,12 @@ def test_did_multiplegt_dyn_weights_are_analytic(wagepan):
     assert not np.allclose(w1.table["coef"], plain.table["coef"])
 
 
-def test_did_multiplegt_dyn_refuses_non_positive_weights_and_duplicate_cells(wagepan):
+def test_did_multiplegt_dyn_refuses_negative_weights_and_duplicate_cells(wagepan):
     from pilotdid.errors import PilotdidInputError
 
     df = wagepan.assign(w=1.0)
-    df.loc[5, "w"] = 0.0
-    with pytest.raises(PilotdidInputError, match="not a positive number at row 6"):
+    df.loc[5, "w"] = -1.0
+    with pytest.raises(PilotdidInputError, match="not a non-negative number at row 6"):
         dcdh.did_multiplegt_dyn(df, outcome="lwage", unit="nr", time="year", treatment="union", weight="w")
     with pytest.raises(PilotdidInputError, match="one row per unit and period"):
         dcdh.did_multiplegt_dyn(pd.concat([wagepan, wagepan.head(1)]), outcome="lwage", unit="nr", time="year",

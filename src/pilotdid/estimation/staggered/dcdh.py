@@ -219,11 +219,12 @@ def _wide(panel, outcome, unit, time, treatment, cluster, weight=None):
     Y[ui, ti] = df[outcome].to_numpy(float)
     D[ui, ti] = df[treatment].to_numpy(float)
     N[ui, ti] = df[weight].to_numpy(float) if weight else 1.0
-    if weight and not (np.all(np.isfinite(N)) and np.all(N > 0)):
-        bad = int(np.flatnonzero(~(np.isfinite(df[weight].to_numpy(float)) & (df[weight].to_numpy(float) > 0)))[0])
-        raise PilotdidInputError(f"weight '{weight}' is not a positive number at row {bad + 1}",
-                                 where="dcdh.did_multiplegt_dyn",
-                                 fix="give every cell a positive weight, or drop the zero-weight cells from the panel")
+    if weight:
+        given = df[weight].to_numpy(float)
+        bad = ~(np.isfinite(given) & (given >= 0))
+        if bad.any():
+            raise PilotdidInputError(f"weight '{weight}' is not a non-negative number at row {int(np.flatnonzero(bad)[0]) + 1}",
+                                     where="dcdh.did_multiplegt_dyn", fix="give every cell a non-negative weight")
     cl = None
     if cluster:
         per_unit = df.groupby(unit)[cluster].nunique()
@@ -236,7 +237,7 @@ def _wide(panel, outcome, unit, time, treatment, cluster, weight=None):
 
 def _cohort_demeaned(values, member, keys, cluster_of_row, cell_weight):
     """E_hat (the cohort mean of ``values`` among ``member`` rows, weighted by the cell weights N_gt) and n
-    (cohort size: rows, or clusters -- counted, not weighted, as the authors' DOF correction)."""
+    (cohort size: rows, or clusters, of non-zero weight -- counted, not weighted, as the authors' DOF correction)."""
     mean = np.full(values.shape, np.nan)
     n = np.full(values.shape, np.nan)
     idx = np.flatnonzero(member)
@@ -245,13 +246,15 @@ def _cohort_demeaned(values, member, keys, cluster_of_row, cell_weight):
     key = pd.MultiIndex.from_arrays([k[idx] for k in keys])
     codes, uniq = pd.factorize(key)
     sums = np.bincount(codes, weights=values[idx] * cell_weight[idx])
-    counts = np.bincount(codes)
-    mean[idx] = (sums / np.bincount(codes, weights=cell_weight[idx]))[codes]
+    weighted = cell_weight[idx] != 0
+    counts = np.bincount(codes, weights=weighted)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a cohort of zero-weight cells has no mean (nor a term)
+        mean[idx] = (sums / np.bincount(codes, weights=cell_weight[idx]))[codes]
     if cluster_of_row is None:
         n[idx] = counts[codes]
     else:
-        pairs = pd.DataFrame({"c": codes, "k": cluster_of_row[idx]}).drop_duplicates()
-        n_cl = pairs.groupby("c").size().reindex(range(len(uniq))).to_numpy()
+        pairs = pd.DataFrame({"c": codes[weighted], "k": cluster_of_row[idx][weighted]}).drop_duplicates()
+        n_cl = pairs.groupby("c").size().reindex(range(len(uniq)), fill_value=0).to_numpy()
         n[idx] = n_cl[codes]
     return mean, n
 
@@ -348,8 +351,9 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
 
     ``weight``: the authors' ``weight`` option on a unit-period panel -- each cell's weight N_gt replaces its
     count of one wherever the estimator counts cells (switchers weighted by N_g,F_g-1+l, controls' mean change
-    weighted by N_gt, cohort means of the variance weighted; the DOF corrections still count cells or clusters);
-    analytic weights, so scaling them all changes nothing."""
+    weighted by N_gt, cohort means of the variance weighted; the DOF corrections still count cells or clusters,
+    those of non-zero weight); analytic weights, so scaling them all changes nothing. A zero-weight cell keeps its
+    place in the panel (its treatment still dates the switch) but adds nothing, as in the authors' command."""
     units, times, Y, D, N, cl = _wide(panel, outcome, unit, time, treatment, cluster, weight)
     notes = []
     values = np.unique(D[~np.isnan(D)])
