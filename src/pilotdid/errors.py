@@ -37,3 +37,16 @@ class PilotdidInputError(Exception):
     @property
     def line(self) -> str:
         return str(self)
+
+
+def check_table_entry(raw, known: set[str], where: str, *, what: str, example: str) -> dict:
+    """``raw`` itself when it is a study-file table using only ``known`` keys; else the one-line input error.
+
+    ``what`` names the entry in the message ("a split", "a mediator"), ``example`` is the fix's example table.
+    """
+    if not isinstance(raw, dict):
+        raise PilotdidInputError(f"{what} must be a table, got {raw!r}", where=where, fix=f"e.g. {example}")
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise PilotdidInputError(f"unknown key '{unknown[0]}'", where=where, fix=f"use only: {', '.join(sorted(known))}")
+    return raw

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pilotdid.errors import PilotdidInputError
+from pilotdid.errors import PilotdidInputError, check_table_entry
 from pilotdid.estimation.twfe.results import TwfeFit, TwfeResult
 from pilotdid.estimation.within import FixedEffectPartialler, crv1_small_sample_factor
 from pilotdid.parallel import one_blas_thread
@@ -133,13 +133,8 @@ class GroupSplit:
     @classmethod
     def from_options(cls, raw: dict[str, Any], where: str) -> GroupSplit:
         """Parse one ``splits`` entry of ``[analyses.heterogeneity]``."""
-        if not isinstance(raw, dict):
-            raise PilotdidInputError(f"a split must be a table, got {raw!r}", where=where,
-                                     fix='e.g. {name = "size", column = "large_city", labels = ["large", "small_medium"]}')
-        known = {"name", "column", "labels", "titles", "values", "threshold", "at"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise PilotdidInputError(f"unknown key '{unknown[0]}'", where=where, fix=f"use only: {', '.join(sorted(known))}")
+        check_table_entry(raw, {"name", "column", "labels", "titles", "values", "threshold", "at"}, where,
+                          what="a split", example='{name = "size", column = "large_city", labels = ["large", "small_medium"]}')
         column = raw.get("column")
         if not isinstance(column, str) or not column:
             raise PilotdidInputError("a split needs column = \"...\"", where=where, fix="name the panel column or attribute")

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pilotdid.errors import PilotdidInputError
+from pilotdid.errors import PilotdidInputError, check_table_entry
 from pilotdid.estimation.heterogeneity import FitSummary, summarise
 from pilotdid.estimation.twfe.results import TwfeFit
 from pilotdid.estimation.within import FixedEffectPartialler
@@ -63,13 +63,8 @@ class MediatorSpec:
     @classmethod
     def from_options(cls, raw: Any, where: str) -> MediatorSpec:
         """Parse one ``mediators`` entry of ``[analyses.mechanism]``."""
-        if not isinstance(raw, dict):
-            raise PilotdidInputError(f"a mediator must be a table, got {raw!r}", where=where,
-                                     fix='e.g. {name = "Dig", column = "dig_index"}')
-        known = {"name", "column", "pca", "pca_system", "label", "transform", "note"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise PilotdidInputError(f"unknown key '{unknown[0]}'", where=where, fix=f"use only: {', '.join(sorted(known))}")
+        check_table_entry(raw, {"name", "column", "pca", "pca_system", "label", "transform", "note"}, where,
+                          what="a mediator", example='{name = "Dig", column = "dig_index"}')
         sources = [k for k in ("column", "pca", "pca_system") if raw.get(k) is not None]
         if len(sources) != 1:
             raise PilotdidInputError("a mediator needs exactly one of column, pca, pca_system", where=where,

@@ -21,6 +21,20 @@ def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
     return value
 
 
+def table_list(options: dict, key: str, where: str, *, add: str, example: str) -> list:
+    """The study-file option ``key``: a non-empty list of tables (each checked by its own parser).
+
+    ``add`` is the fix when it is missing (``add = "splits = [...]"``), ``example`` when it is not such a list.
+    """
+    raw = options.get(key)
+    if raw is None:
+        raise PilotdidInputError(f"no {key} given", where=f"{where} {key}", fix=f"add {add}")
+    if not isinstance(raw, list) or not raw:
+        raise PilotdidInputError(f"{key} must be a non-empty list of tables, got {raw!r}", where=f"{where} {key}",
+                                 fix=f"e.g. {example}")
+    return raw
+
+
 def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Units observed with complete ``columns`` in every period of the panel; the rest dropped and counted."""
     panel = ctx.panel

@@ -29,6 +29,7 @@ from pilotdid.estimation.heterogeneity import (
 )
 from pilotdid.i18n import messages, msg
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._common import table_list
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._paper_table import (
     coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
@@ -96,13 +97,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     if strata not in STRATA:
         raise PilotdidInputError(f"strata must be \"cohort\" or \"none\", got {strata!r}", where=f"{WHERE} strata",
                                  fix='strata = "cohort" (the default) or "none"')
-    raw = options.get("splits")
-    if raw is None:
-        raise PilotdidInputError("no splits given", where=f"{WHERE} splits",
-                                 fix='add splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]')
-    if not isinstance(raw, list) or not raw:
-        raise PilotdidInputError(f"splits must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} splits",
-                                 fix='e.g. splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]')
+    example = 'splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]'
+    raw = table_list(options, "splits", WHERE, add=example, example=example)
     splits = [GroupSplit.from_options(r, f"{WHERE} splits[{k}]") for k, r in enumerate(raw)]
     names = [s.name for s in splits]
     if len(set(names)) != len(names):

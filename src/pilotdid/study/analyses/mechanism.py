@@ -26,6 +26,7 @@ from pilotdid.estimation.mediation import (
 )
 from pilotdid.report.regression_table import stars
 from pilotdid.report.table import Table
+from pilotdid.study.analyses._common import table_list
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._paper_table import (
     fit_rows, paper_table, published_for_columns, row_text,
@@ -38,13 +39,8 @@ STARS_RULE = "* p < 0.10, ** p < 0.05, *** p < 0.01 (t with the preset's degrees
 
 
 def _mediator_specs(options: dict[str, Any]) -> list[MediatorSpec]:
-    raw = options.get("mediators")
-    if raw is None:
-        raise PilotdidInputError("no mediators given", where=f"{WHERE} mediators",
-                                 fix='add mediators = [{name = "M", column = "your_column"}]')
-    if not isinstance(raw, list) or not raw:
-        raise PilotdidInputError(f"mediators must be a non-empty list of tables, got {raw!r}", where=f"{WHERE} mediators",
-                                 fix='e.g. mediators = [{name = "Dig", column = "dig_index"}]')
+    raw = table_list(options, "mediators", WHERE, add='mediators = [{name = "M", column = "your_column"}]',
+                     example='mediators = [{name = "Dig", column = "dig_index"}]')
     return [MediatorSpec.from_options(r, f"{WHERE} mediators[{k}]") for k, r in enumerate(raw)]
 
 
