@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pilotdid.estimation.event_study import quiet_feols
+from pilotdid.estimation.fixest import feols as quiet_feols
 import pytest
 
 from pilotdid.errors import PilotdidInputError

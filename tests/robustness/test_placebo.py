@@ -14,7 +14,7 @@ from scipy import stats
 
 from pilotdid.design.synthetic import synthetic_staggered_panel
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.event_study import quiet_feols
+from pilotdid.estimation.fixest import feols as quiet_feols
 from pilotdid.inference.placebo import (
     RNG_CHUNK, FixedEffectPartialler, PlaceboDesign, draw_adoption_years, in_time_placebo, staggered_placebo,
 )

@@ -12,7 +12,7 @@ import pyfixest as pf
 import pytest
 
 from pilotdid.design.synthetic import synthetic_staggered_panel
-from pilotdid.estimation.event_study import quiet_feols
+from pilotdid.estimation.fixest import feols as quiet_feols
 from pilotdid.estimation.within import FixedEffectPartialler
 from pilotdid.inference.placebo import staggered_placebo
 

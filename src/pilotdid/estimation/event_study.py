@@ -134,14 +134,6 @@ def event_time_dummies(
     return dummies, start
 
 
-def quiet_feols(*args, **kwargs):
-    """``pyfixest.feols`` through the package's one silencer (:func:`pilotdid.estimation.fixest.feols`); pyfixest
-    is imported on first use."""
-    from pilotdid.estimation.fixest import feols
-
-    return feols(*args, **kwargs)
-
-
 def fit_event_study(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, controls: Sequence[str] = (),
     fixed_effects: Sequence[str] | None = None, cluster: str | None = None, window: tuple[int, int] = (-4, 4),
