@@ -51,7 +51,8 @@ def test_same_bits_as_pf_feols(weights, vcov) -> None:
     fml = "y ~ did + x1 | unit + year"
     with quiet():
         ref = pf.feols(fml, frame, fixef_rm="none", **kwargs)
-    _assert_same(feols_arrays(fml, columns, x_names=["did", "x1"], **kwargs), ref)
+    x = frame[["did", "x1"]].to_numpy(dtype=float)
+    _assert_same(feols_arrays(fml, columns, x=x, x_names=["did", "x1"], **kwargs), ref)
 
 
 def test_same_bits_with_interaction_dummies_and_singleton_rule() -> None:
@@ -61,27 +62,28 @@ def test_same_bits_with_interaction_dummies_and_singleton_rule() -> None:
     cell = np.where((frame["first"] > 0) & (rel != -1), frame["first"] * 100 + rel + 50, 0)
     frame["cell"] = pd.factorize(cell, sort=True)[0]  # 0 = reference (never treated or relative time -1)
     levels = np.sort(frame["cell"].unique())[1:]
-    columns = {"y": frame["y"].to_numpy(), "x1": frame["x1"].to_numpy(), "unit": frame["unit"].to_numpy(),
-               "year": frame["year"].to_numpy()}
-    names = []
-    for level in levels:
-        columns[f"cell::{level}"] = (frame["cell"].to_numpy() == level).astype(float)
-        names.append(f"cell::{level}")
+    columns = {c: frame[c].to_numpy() for c in ("y", "x1", "unit", "year", "cell")}
+    x = np.column_stack([(frame["cell"].to_numpy() == level).astype(float) for level in levels]
+                        + [frame["x1"].to_numpy()])
+    names = [f"cell::{level}" for level in levels]
     with quiet():
         ref = pf.feols("y ~ i(cell, ref=0) + x1 | unit + year", frame, vcov={"CRV1": "unit"})
-    ours = feols_arrays("y ~ i(cell, ref=0) + x1 | unit + year", columns, x_names=[*names, "x1"],
+    ours = feols_arrays("y ~ i(cell, ref=0) + x1 | unit + year", columns, x=x, x_names=[*names, "x1"],
                         vcov={"CRV1": "unit"}, drop_singletons=True)
     _assert_same(ours, ref)
 
 
 def test_declines_where_pf_feols_would_differ() -> None:
     frame = _panel(keep=1.0)
-    base = {c: frame[c].to_numpy() for c in ("y", "did", "unit", "year")}
+    base = {c: frame[c].to_numpy() for c in ("y", "unit", "year")}
+    x = frame[["did"]].to_numpy(dtype=float)
     fml = "y ~ did | unit + year"
+    assert feols_arrays(fml, base, x=x, x_names=["did"], vcov="hetero") is not None
     with_nan = dict(base, y=np.where(np.arange(len(frame)) == 3, np.nan, base["y"]))
-    assert feols_arrays(fml, with_nan, x_names=["did"], vcov="hetero") is None
+    assert feols_arrays(fml, with_nan, x=x, x_names=["did"], vcov="hetero") is None
     zero_weight = dict(base, w=np.where(np.arange(len(frame)) == 3, 0.0, 1.0))
-    assert feols_arrays(fml, zero_weight, x_names=["did"], vcov="hetero", weights="w") is None
+    assert feols_arrays(fml, zero_weight, x=x, x_names=["did"], vcov="hetero", weights="w") is None
     singleton = {k: np.append(v, v[-1] if k != "unit" else 999) for k, v in base.items()}
-    assert feols_arrays(fml, singleton, x_names=["did"], vcov="hetero", drop_singletons=True) is None
-    assert feols_arrays("y ~ did | unit^year", base, x_names=["did"], vcov="hetero") is None
+    assert feols_arrays(fml, singleton, x=np.vstack([x, x[-1:]]), x_names=["did"], vcov="hetero",
+                        drop_singletons=True) is None
+    assert feols_arrays("y ~ did | unit^year", base, x=x, x_names=["did"], vcov="hetero") is None

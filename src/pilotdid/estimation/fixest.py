@@ -154,16 +154,17 @@ def collinear_names(fit) -> list[str]:
 # own code: the same numbers, bit for bit (tests/estimation/test_feols_arrays.py compares them with pf.feols).
 
 
-def feols_arrays(formula: str, columns: dict, *, x_names: list[str], vcov, ssc: dict | None = None,
+def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ssc: dict | None = None,
                  weights: str | None = None, demeaner=None, drop_singletons: bool = False):
     """``pf.feols(formula, DataFrame(columns), vcov=..., ssc=..., weights=..., demeaner=...,
-    fixef_rm="singleton" if drop_singletons else "none")`` for a formula ``y ~ x1 + ... | fe1 + fe2`` whose
-    right-hand side is the numeric model matrix given as ``columns[name]`` for each of ``x_names`` (in formula
-    order; e.g. the dummies ``cell::1, cell::2, ...`` that ``i(cell, ref=0)`` would encode).
+    fixef_rm="singleton" if drop_singletons else "none")`` for a formula ``y ~ terms | fe1 + fe2`` whose terms
+    pyfixest would encode as the model matrix ``x`` (rows x columns, float, columns named ``x_names`` in formula
+    order; e.g. the dummies ``cell::1, cell::2, ...`` that ``i(cell, ref=0)`` encodes).
 
-    ``columns`` holds the outcome, every model-matrix column, the fixed effects, the cluster and weight columns,
-    all finite and of equal length. Returns None where the result could differ from pf.feols's (a non-finite value,
-    a non-positive weight, a singleton to drop, an unexpected pyfixest version): the caller then runs pf.feols.
+    ``columns`` holds the outcome, the fixed effects, the cluster and weight columns (and whatever else the
+    formula's data would hold), all of the same length. Returns None where the result could differ from pf.feols's
+    (a non-finite value, a missing fixed-effect level, a non-positive weight, a singleton to drop, an interacted
+    fixed effect): the caller then runs pf.feols.
     """
     import numpy as np
     from pyfixest.estimation.api.utils import _ALL_SAMPLE
@@ -183,11 +184,16 @@ def feols_arrays(formula: str, columns: dict, *, x_names: list[str], vcov, ssc: 
     fe_names = list(dict.fromkeys(re.split(r"\s*\+\s*", fixest_formula.fixed_effects.strip())))
     if any(not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", fe) for fe in fe_names):
         return None  # interacted effects (a^b) are encoded by pyfixest's formula code only
-    numeric = [y_name, *x_names] + ([weights] if weights else [])
-    arrays = {name: np.asarray(columns[name]) for name in numeric}
-    if any(a.dtype.kind not in "fiub" or not np.isfinite(a.astype(float)).all() for a in arrays.values()):
+    x = np.asarray(x)
+    y = np.asarray(columns[y_name])
+    if x.ndim != 2 or x.shape != (len(y), len(x_names)) or x.dtype != np.float64:
         return None
-    if weights and not (arrays[weights] > 0).all():
+    numeric = [y] + ([np.asarray(columns[weights])] if weights else [])
+    if any(a.dtype.kind not in "fiub" or not np.isfinite(a.astype(float)).all() for a in numeric):
+        return None
+    if not np.isfinite(x).all():
+        return None
+    if weights and not (numeric[1] > 0).all():
         return None
     # the fixed effects as pyfixest encodes them: codes in order of appearance, int32
     fe_frame = pd.DataFrame({f"__fixed_effect__({fe})": pd.factorize(columns[fe])[0].astype("int32")
@@ -206,13 +212,13 @@ def feols_arrays(formula: str, columns: dict, *, x_names: list[str], vcov, ssc: 
     class _ArrayFeols(Feols):
         def prepare_model_matrix(self):
             # what Feols.prepare_model_matrix sets from formulaic's model matrix, from the given arrays
-            self._Y = pd.DataFrame({y_name: arrays[y_name].astype(float)})
+            self._Y = pd.DataFrame({y_name: y.astype(float)})
             self._Y_untransformed = self._Y.copy()
-            self._X = pd.DataFrame({name: arrays[name] for name in x_names})
+            self._X = pd.DataFrame(x, columns=list(x_names), copy=False)
             self._fe = fe_frame
             self._endogvar = None
             self._Z = None
-            self._weights_df = pd.DataFrame({weights: arrays[weights].astype(float)}) if weights else None
+            self._weights_df = pd.DataFrame({weights: numeric[1].astype(float)}) if weights else None
             self._offset_df = None
             self._na_index = frozenset()
             icovars = [name for name in x_names if re.fullmatch(r".+::.+", name)]

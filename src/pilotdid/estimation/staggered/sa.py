@@ -80,9 +80,24 @@ def sun_abraham(
         safe[weights] = "_sa_w"
     df = df.rename(columns=safe)
     rhs = f"i({_CELL}, ref=0)" + "".join(f" + {safe[c]}" for c in covariates)
+    fml = f"_sa_y ~ {rhs} | _sa_unit + _sa_time"
+    vcov = {"CRV1": safe[cluster or unit]}
+    weight_kw = {"weights": safe[weights]} if weights else {}
+    # the model matrix i(cell, ref=0) encodes -- one dummy per cell id, in id order -- handed to pyfixest's own
+    # estimation (_fx.feols_arrays: the same bits as pf.feols without its formula machinery); pf.feols where
+    # that path declines (e.g. a singleton to drop)
+    cell_ids = uniq["id"].to_numpy()
+    x = np.zeros((len(df), len(cell_ids) + len(covariates)))
+    rows = np.flatnonzero(df[_CELL].to_numpy() > 0)
+    x[rows, df[_CELL].to_numpy()[rows] - 1] = 1.0  # ids are 1..K in column order
+    for k, c in enumerate(covariates):
+        x[:, len(cell_ids) + k] = df[safe[c]].to_numpy(dtype=float)
+    x_names = [f"{_CELL}::{cell_id}" for cell_id in cell_ids] + [safe[c] for c in covariates]
+    columns = {name: df[name].to_numpy() for name in dict.fromkeys(safe.values())}
     with pyfixest_quiet():
-        fit = pf.feols(f"_sa_y ~ {rhs} | _sa_unit + _sa_time", data=df, vcov={"CRV1": safe[cluster or unit]},
-                       **({"weights": safe[weights]} if weights else {}))
+        fit = _fx.feols_arrays(fml, columns, x=x, x_names=x_names, vcov=vcov, drop_singletons=True, **weight_kw)
+        if fit is None:
+            fit = pf.feols(fml, data=df, vcov=vcov, **weight_kw)
     coef = fit.coef()
     vcov_all = _fx.vcov_frame(fit)
     names = {f"{_CELL}::{i}": i for i in uniq["id"]}

@@ -54,7 +54,7 @@ _PANDAS_INPLACE_MESSAGE = PANDAS_INPLACE_MESSAGE
 FIXEF_TOL = 1e-10
 
 
-def _run_feols(fml: str, columns: dict, x_names: list[str], vcov, ssc: dict, weights: str | None):
+def _run_feols(fml: str, columns: dict, x: np.ndarray, x_names: list[str], vcov, ssc: dict, weights: str | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", message=_PANDAS_INPLACE_MESSAGE)
@@ -62,9 +62,10 @@ def _run_feols(fml: str, columns: dict, x_names: list[str], vcov, ssc: dict, wei
         try:
             # pyfixest's own estimation on the arrays, without its formula machinery (the same bits); pf.feols
             # where that path declines
-            fit = _fx.feols_arrays(fml, columns, x_names=x_names, **kwargs)
+            fit = _fx.feols_arrays(fml, columns, x=x, x_names=x_names, **kwargs)
             if fit is None:
-                fit = pf.feols(fml, pd.DataFrame(columns), fixef_rm="none", **kwargs)
+                frame = pd.DataFrame(columns).assign(**dict(zip(x_names, x.T)))
+                fit = pf.feols(fml, frame, fixef_rm="none", **kwargs)
         except ValueError as exc:
             if "All variables are collinear" not in str(exc):
                 raise
@@ -269,7 +270,8 @@ def fit_twfe(
     # pyfixest formulas need plain names: work on a renamed copy, map back afterwards
     names = {outcome: "y__"}
     names.update({r: f"x{i}__" for i, r in enumerate(prepared.regressors)})
-    work = {new: frame[old].to_numpy(dtype=float) for old, new in names.items()}
+    work = {"y__": frame[outcome].to_numpy(dtype=float)}
+    x = frame[prepared.regressors].to_numpy(dtype=float)
     fe_codes = [pd.factorize(frame[fe], sort=True)[0] for fe in fixed_effects]
     fe_names = []
     for j, codes in enumerate(fe_codes):
@@ -284,7 +286,7 @@ def fit_twfe(
     x_names = [names[r] for r in prepared.regressors]
     fml = "y__ ~ " + " + ".join(x_names) + " | " + " + ".join(fe_names)
     fit, caught = _run_feols(
-        fml, work, x_names, {"CRV1": "cl__"} if cluster else "hetero", preset.ssc(), "w__" if weights else None
+        fml, work, x, x_names, {"CRV1": "cl__"} if cluster else "hetero", preset.ssc(), "w__" if weights else None
     )
     collinear = _fx.collinear_names(fit)
     if collinear:
@@ -336,7 +338,7 @@ def fit_twfe(
         from pilotdid.estimation.within import FixedEffectPartialler
 
         partialler = FixedEffectPartialler(fe_codes)
-        within = partialler.demean(np.column_stack([frame[prepared.regressors].to_numpy(dtype=float), y]))
+        within = partialler.demean(np.column_stack([x, y]))
         x_within = within[:, :-1]
         demeaned = (x_within, np.linalg.lstsq(x_within, within[:, -1], rcond=None)[0])
     constant = _constant(
