@@ -131,19 +131,21 @@ def event_study(
     window: tuple[int, int] = (-4, 4),
     base: int = -1,
     vcov: VcovPreset = "lsdv",
+    weights: str | None = None,
 ) -> EventStudyResult:
     """TWFE event study (dynamic DID) with relative time binned at both ends of ``window``.
 
     The ``base`` period is omitted and drawn at zero; never-treated units have every dummy at zero.
     Standard errors follow the ``vcov`` preset (clustered by ``cluster``, default the unit), exactly as the
-    ``[analyses.event_study]`` of a study file does. The result carries the joint pre-trend test in
-    ``.pretrend``; ``.plot()`` draws the coefficients.
+    ``[analyses.event_study]`` of a study file does; ``weights``: a column of analytic weights (Stata ``aw``,
+    as ``[model] weights``). The result carries the joint pre-trend test in ``.pretrend``; ``.plot()`` draws
+    the coefficients.
     """
     from pilotdid.estimation.event_study import fit_event_study
 
     return fit_event_study(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                            controls=list(controls), fixed_effects=fixed_effects, cluster=cluster,
-                           window=tuple(window), base=base, vcov=vcov)
+                           window=tuple(window), base=base, vcov=vcov, weights=weights)
 
 
 def placebo(
@@ -241,12 +243,14 @@ def att_gt(
 
 
 def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
-                covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05) -> EventStudyResult:
-    """Sun & Abraham (2021) interaction-weighted event study and the cohort-share weighted ATT (pyfixest)."""
+                covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
+                weights: str | None = None) -> EventStudyResult:
+    """Sun & Abraham (2021) interaction-weighted event study and the cohort-share weighted ATT (pyfixest);
+    ``weights``: analytic weights (WLS and weighted cohort shares)."""
     from pilotdid.estimation.staggered.sa import sun_abraham as _sa
 
     return _sa(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-               covariates=list(covariates or []), cluster=cluster, alpha=alpha)
+               covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
 
 def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
@@ -284,6 +288,8 @@ def honest(
     ``base_period="universal"``, as HonestDiD's authors recommend). ``method="RM"``: relative magnitudes
     (C-LF hybrid sets over Mbar, default grid 0..2); ``"SD"``: smoothness (FLCI over M). ``target``: the
     adoption-year effect or the average post-period effect. Pre-periods used: window start .. -2.
+    Weights act through the event study: pass one fitted with ``weights=`` and its coefficients and covariance
+    are used as they are (HonestDiD itself takes only a coefficient vector and its covariance).
     """
     from pilotdid.estimation.staggered import cs
     from pilotdid.inference import honest as hd

@@ -182,3 +182,18 @@ def test_weighted_sun_abraham_equals_the_replicated_panel(panel):
     plain = sun_abraham(repeated, outcome="y", unit="unit", time="year", first_treat="first_treat")
     np.testing.assert_allclose(weighted.table.coef, plain.table.coef, rtol=1e-9, atol=1e-12)
     assert weighted.att == pytest.approx(plain.att, rel=1e-9)
+
+
+def test_api_weights_reach_the_event_study_and_honest(panel):
+    # pdid.event_study takes [model] weights' analytic weights; pdid.honest reads whichever event study it is given
+    import pilotdid as pdid
+
+    kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat", controls=["x1"], window=(-3, 2))
+    plain = pdid.event_study(panel, **kw).table.set_index("rel_time")["coef"]
+    equal = pdid.event_study(panel.assign(pop=2.5), weights="pop", **kw).table.set_index("rel_time")["coef"]
+    weighted = pdid.event_study(panel, weights="pop", **kw).table.set_index("rel_time")["coef"]
+    np.testing.assert_allclose(equal, plain, rtol=1e-8, atol=1e-12)
+    assert np.abs(weighted - plain).max() > 1e-6
+    sa = pdid.sun_abraham(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", weights="pop")
+    h = pdid.honest(sa, window=(-3, 2))
+    assert h.original[0] == pytest.approx(float(sa.table.set_index("rel_time").loc[0, "coef"]), rel=1e-12)
