@@ -16,7 +16,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study import fit_event_study
-from pilotdid.report.table import Table
+from pilotdid.report.event_study_table import event_study_table
 from pilotdid.study.analyses._common import require_absorbing  # noqa: F401 - used and re-exported
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
@@ -52,26 +52,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     wild_cells, wild_notes = _few_clusters_wild(ctx, result, raw_rows, tuple(window), base, bins, bin_width)
     rows = [normalise_row({**r, "vcov": m.vcov}, EVENT_STUDY_KEYS) for r in raw_rows]
     pre = result.pretrend
-    body = pd.DataFrame({
-        "Relative period": [_period_label(r, result.window, len(result.coefs)) for r in result.coefs.itertuples()],
-        "Coefficient": [("0 (base)" if r.is_base else f"{r.coef:.4f}") for r in result.coefs.itertuples()],
-        "SE": [("" if r.is_base else f"{r.se:.4f}") for r in result.coefs.itertuples()],
-        "t": [("" if r.is_base else f"{r.t:.3f}") for r in result.coefs.itertuples()],
-        "95% CI": [("" if r.is_base else f"[{r.ci_low:.4f}, {r.ci_high:.4f}]") for r in result.coefs.itertuples()],
-        "Treated obs.": [int(r.n_treated_obs) for r in result.coefs.itertuples()],
-    })
-    if wild_cells:
-        body.insert(5, "Wild bootstrap p [95% CI]", wild_cells)
-    notes = list(result.notes) + wild_notes
-    if pre["q"]:
-        notes.append(
-            f"Joint test that all {pre['q']} leads are zero: F({pre['q']}, {pre['df_denominator']}) = {pre['F']:.3f}, "
-            f"p = {pre['p_F']:.3f}; Wald chi2({pre['q']}) = {pre['chi2']:.3f}, p = {pre['p_chi2']:.3f}."
-        )
-    notes.append(f"N = {result.nobs}; clusters = {result.n_clusters}; SE preset '{m.vcov}'; fixed effects: "
-                 f"{', '.join(m.fixed_effects)}; controls: {', '.join(m.controls) or 'none'}.")
-    table = Table(name="event_study_coefficients", title="Event study: dynamic effects by relative period",
-                  body=body, notes=notes)
+    table = event_study_table(result, vcov=m.vcov, fixed_effects=m.fixed_effects, controls=m.controls,
+                              wild_cells=wild_cells, wild_notes=wild_notes)
+    notes = table.notes
     from pilotdid.report.figures.event_study import event_study_figure
 
     fig = event_study_figure(result.coefs, lang=ctx.lang, pretrend_p=pre["p_F"])
@@ -117,12 +100,3 @@ def _few_clusters_wild(ctx: StudyContext, result, rows: list[dict], window, base
     return cells, [f"Few clusters ({n_clusters} < {m.few_clusters}): wild cluster restricted bootstrap p-value and "
                    f"95% CI (test inversion, {weights_used} weights, seed {ctx.seed}) beside each coefficient."]
 
-
-def _period_label(r, window: tuple[int, int], n_rows: int) -> str:
-    a, b = int(r.bin_low), int(r.bin_high)
-    sign = (lambda k: f"+{k}" if k > 0 else str(k))  # noqa: E731
-    if a == window[0]:
-        return f"≤{sign(b)}" if a == b else f"≤{sign(b)} ({sign(a)} or earlier to {sign(b)})"
-    if b == window[1]:
-        return f"≥{sign(a)}" if a == b else f"≥{sign(a)} ({sign(a)} to {sign(b)} or later)"
-    return sign(a) if a == b else f"{sign(a)} to {sign(b)}"

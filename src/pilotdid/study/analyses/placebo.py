@@ -18,11 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import PLACEBO_KINDS, PlaceboDesign, in_time_placebo
-from pilotdid.report.table import Table
+from pilotdid.report.placebo_tables import in_time_table, placebo_summary_table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import require_absorbing
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -92,7 +91,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                            f"{baseline['coef']}: the two designs disagree")
     entry = normalise_row(result.to_results(), PLACEBO_KEYS)
     entry["vcov"] = m.vcov
-    pv = result.p_values
     notes = [
         f"Placebo: {draws} draws ({kind}: " + (
             "adoption years shuffled across units, cohort sizes kept" if kind == "permute_cohorts" else
@@ -104,19 +102,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         f"p-values: {entry['p_value_rule']}; one-sided p in the direction of the actual estimate's sign.",
         *result.notes,
     ]
-    summary = pd.DataFrame([
-        ["Actual estimate (coef)", f"{result.actual_coef:.4f}"],
-        ["Actual t", f"{result.actual_t:.3f}"],
-        ["Placebo draws", f"{draws} ({kind}, seed {seed})"],
-        ["Mean of placebo coefficients", f"{result.mean:.4f}"],
-        ["SD of placebo coefficients", f"{result.sd:.4f}"],
-        ["2.5% / 97.5% quantiles", f"{np.quantile(result.coefs, 0.025):.4f} / {np.quantile(result.coefs, 0.975):.4f}"],
-        ["p two-sided (coef, plus-one)", f"{pv['p_two_sided']:.4f}"],
-        ["share |placebo| >= |actual| (coef)", f"{pv['p_two_sided_share']:.4f}"],
-        ["p one-sided (coef, plus-one)", f"{pv['p_one_sided']:.4f}"],
-        ["p two-sided (t, plus-one)", f"{pv['p_two_sided_t']:.4f}"],
-    ], columns=["Statistic", "Value"])
-    tables = {"placebo_summary": Table(name="placebo_summary", title="Placebo test: summary", body=summary, notes=notes)}
+    tables = {"placebo_summary": placebo_summary_table(result, draws=draws, kind=kind, seed=seed, notes=notes)}
     estimates: list[dict[str, Any]] = []
     results: dict[str, Any] = {"placebo": entry}
     if shifts:
@@ -126,19 +112,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         for shift, fit in zip(in_time["shift"], in_time["fit"]):
             estimates += fit.estimate_rows("placebo_in_time", f"shift_{int(shift)}", sample="pre_treatment",
                                            treatment_term="_fake_did")
-        body = pd.DataFrame({
-            "Pretend adoption earlier by": [f"{int(s)} period(s)" for s in in_time["shift"]],
-            "Coefficient": [f"{c:.4f}" for c in in_time["coef"]],
-            "t": [f"{t:.3f}" for t in in_time["t"]],
-            "p": [f"{p:.3f}" for p in in_time["p"]],
-            "N (pre-treatment rows)": in_time["nobs"].astype(int),
-            "Fake-treated rows": in_time["fake_treated_obs"].astype(int),
-        })
-        tables["placebo_in_time"] = Table(
-            name="placebo_in_time", title="In-time placebo: adoption moved earlier, pre-treatment periods only",
-            body=body, notes=["Sample: all periods of never-treated units and the periods before actual adoption of "
-                              "treated units; fake treatment = 1 from (adoption year − k) on. Same controls, fixed "
-                              f"effects and SE preset '{m.vcov}' as the baseline."])
+        tables["placebo_in_time"] = in_time_table(in_time, vcov=m.vcov)
         results["placebo_in_time"] = in_time.drop(columns=["fit"]).to_dict(orient="records")
     from pilotdid.report.figures.placebo import placebo_figure
 

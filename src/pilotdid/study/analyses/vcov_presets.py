@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import VCOV_PRESETS, get_preset, vcov_presets_table
-from pilotdid.report.regression_table import published_text
-from pilotdid.report.table import Table
+from pilotdid.report.inference_tables import presets_table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
@@ -68,37 +66,9 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                    constant=cons.get("coef"), constant_se=cons.get("se"))
         estimates.append(row)
 
-    zh = ctx.lang == "zh"
-    f = lambda x: "" if x is None or pd.isna(x) else f"{x:.{digits}f}"  # noqa: E731
-    body = [
-        [r.preset, r.stata_command, str(r.nobs), str(r.k_counted), f"{r.small_sample_factor:.6f}", str(r.t_df),
-         f(r.coef), f(r.se), f(r.t), f(r.p), f(r.constant) + (f" ({f(r.constant_se)})" if r.constant_se is not None and not pd.isna(r.constant_se) else "")]
-        for r in rows.itertuples(index=False)
-    ]
     pub = _published_row(ctx, treat)
-    if pub:
-        g = published_text
-        cons = pub.get("constant")
-        body.append(
-            ["published" if not zh else "原文", str(pub.get("source", "")), g(pub.get("nobs")), "", "", "",
-             g(pub.get("coef")), g(pub.get("se")), g(pub.get("t")), g(pub.get("p")),
-             g(cons) + (f" ({g(pub.get('constant_se'))})" if pub.get("constant_se") is not None else "")]
-        )
-    header = (["预设", "Stata 命令", "N", "K", "小样本因子 q", "t 自由度", "系数", "标准误", "t", "p", "常数项 (SE)"] if zh else
-              ["Preset", "Stata command", "N", "K counted", "Small-sample factor q", "t df", "Coef.", "SE", "t", "p", "Constant (SE)"])
-    notes = [
-        "q = (N−1)/(N−K)·G/(G−1) for clustered errors; every preset gives the same coefficient and differs only in "
-        "K (which fixed effects count), the t degrees of freedom, singleton handling and the reported constant.",
-        *[f"{name}: K = {p.k_rule}; constant = {p.constant_rule}; singletons {('dropped' if p.drop_singletons else 'kept')}."
-          for name, p in ((n, get_preset(n)) for n in presets)],
-    ]
-    if pub:
-        notes.append("The 'published' row is the value printed in the source, not computed here.")
-    table = Table(
-        name="vcov_presets",
-        title=("各标准误约定下的处理效应" if zh else f"The {treat} coefficient under each standard-error convention"),
-        body=pd.DataFrame(body, columns=header), notes=notes,
-    )
+    table = presets_table(rows, presets=presets, treat=treat, digits=digits, lang=ctx.lang, published=pub)
+    notes = table.notes  # the analysis reports the table's notes (and adds the reproduction line to both)
     matches = []
     if pub and pub.get("se") is not None:
         for name, res in fits.items():

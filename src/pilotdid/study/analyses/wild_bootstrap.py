@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.report.table import Table
+from pilotdid.report.inference_tables import wild_bootstrap_table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import choice
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
@@ -47,8 +46,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
              f"{', all sign vectors enumerated' if res.full_enumeration else f', seed {seed}'}), clustered by {cluster}: "
              f"p = {res.p_value:.4f}, 95% CI [{res.ci_low:.4f}, {res.ci_high:.4f}] by test inversion.",
              msg("guard.wild_bootstrap", ctx.lang)]
-    table = Table(name="wild_bootstrap", title="Wild cluster bootstrap inference for the baseline coefficient",
-                  body=pd.DataFrame([row]), float_digits=4,
-                  notes=["Null imposed (WCR); symmetric two-sided p-value; fixed effects partialled out."])
+    table = wild_bootstrap_table(row)
     return AnalysisOutput(results={"wild_bootstrap": {**row, "seed": seed, "full_enumeration": res.full_enumeration}},
                           tables={table.name: table}, notes=notes)
