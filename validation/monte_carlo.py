@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python validation/monte_carlo.py                       # the full run: 200 reps per DGP (+600 placebo-only), ~8-12 min on one core
     python validation/monte_carlo.py --reps 20 --out /tmp/mc   # a quick look
+    python validation/monte_carlo.py --check-reps 1000      # + 1000 replications per DGP of stacked and SDID
     python validation/monte_carlo.py --jobs 2              # spread the replications over 2 processes
     python validation/monte_carlo.py --scheduler dask --jobs 4             # a local Dask cluster, 4 workers
     python validation/monte_carlo.py --scheduler tcp://HEAD:8786           # an existing Dask cluster (README)
@@ -13,7 +14,8 @@ specification curve: every replication carries its own seed (SeedSequence of see
 with one BLAS thread, so the output is the same bytes on every backend and any number of workers.
 
 It writes ``OUT/monte_carlo.md`` (the summary table and the design), ``OUT/monte_carlo.csv`` (the summary) and
-``OUT/monte_carlo_reps.csv`` (every replication), default ``OUT = validation/results``.
+``OUT/monte_carlo_reps.csv`` (every replication), with ``--check-reps`` also ``OUT/monte_carlo_check.csv`` and
+``OUT/monte_carlo_check_reps.csv``; default ``OUT = validation/results``.
 
 Design (every panel is synthetic; nothing here touches real data)
 -------------------------------------------------------------------
@@ -39,9 +41,18 @@ influence-function SEs), Sun-Abraham (``sa.sun_abraham``, clustered by unit), th
 Borusyak-Jaravel-Spiess (``bjs.imputation``, clustered by unit), de Chaisemartin-D'Haultfoeuille
 (``dcdh.did_multiplegt_dyn``, all 9 effects: its average total effect is the overall ATT), extended TWFE
 (``etwfe``, not-yet-treated controls, simple aggregate) and stacked DID with Wing-Freedman-Hollingsworth weights
-(``stacked.stacked_did``, window [-3, 2], the weighted stacked TWFE coefficient; its target is the trimmed
-aggregate ATT, the mean effect at event times 0-2). 95% CIs as each estimator reports them. Synthetic DID is not in
-the study: its placebo SE needs more never-treated units (60) than treated ones (90).
+(``stacked.stacked_did``, window [-3, 2], the weighted stacked TWFE coefficient, CRV1 by unit across
+sub-experiments; its target is the trimmed aggregate ATT, the mean effect at event times 0-2) and synthetic DID
+(``sdid.staggered_sdid``: cohort by cohort against the never-treated units, averaged by treated unit-periods as in
+the CBEC study, so its target is the overall ATT). SDID's placebo SE needs more never-treated units (60) than
+treated ones (90), so it gets synthdid's jackknife (unit left out, weights fixed): ``sdid`` re-weights the cohorts
+by their remaining treated unit-periods in each replicate (Stata ``sdid``; the SE includes the variation of cohort
+sizes), ``sdid_fixed`` keeps the sample's cohort weights (the SE given the cohort sizes, which this design fixes).
+95% CIs as each estimator reports them (normal, except TWFE's t(G-1)).
+
+Coverage check (``--check-reps N``): the cheap new estimators (``CHECK_ESTIMATORS``) on N further replications per
+DGP (their own seed stream), because a coverage share from 200 replications has a Monte Carlo SE of 0.015 and
+cannot tell 0.925 from 0.95.
 
 Placebo test: ``staggered_placebo`` (permute_cohorts) of the TWFE coefficient, two-sided plus-one p-value; its
 rejection rate at 5% is the size under ``null`` and the power under the other DGPs. Because it is cheap, it is run
@@ -65,8 +76,10 @@ N_UNITS = 150
 YEARS = np.arange(2011, 2021)
 COHORT_SIZES = {2014: 30, 2016: 30, 2018: 30}  # the rest (60) never treated
 DYNAMIC_WEIGHTS = {2014: 2.0, 2016: 1.0, 2018: 0.5}
-ESTIMATORS = ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
-ROBUST = ("cs", "sa", "bjs", "dcdh", "etwfe", "stacked")
+ESTIMATORS = ("twfe", "cs", "sa", "bjs", "dcdh", "etwfe", "stacked", "sdid", "sdid_fixed")
+ROBUST = ("cs", "sa", "bjs", "dcdh", "etwfe", "stacked", "sdid", "sdid_fixed")
+NEW = ("dcdh", "etwfe", "stacked", "sdid", "sdid_fixed")  # issue 20's estimators: coverage target 0.93-0.97
+CHECK_ESTIMATORS = ("stacked", "sdid", "sdid_fixed")  # cheap enough for the --check-reps replications
 STACKED_WINDOW = (-3, 2)  # every cohort's window fits in 2011-2020
 DEFAULT_REPS = 200
 DEFAULT_SEED = 20260101
@@ -122,33 +135,53 @@ def simulate(dgp: DGP, rng: np.random.Generator, n_units: int = N_UNITS) -> tupl
     return panel, float(tau[treated].mean())
 
 
-def estimate(panel: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
+def estimate(panel: pd.DataFrame, estimators: tuple[str, ...] = ESTIMATORS) -> dict[str, tuple[float, float, float, float]]:
     """(att, se, ci_low, ci_high) of each estimator on one panel."""
-    from pilotdid.estimation.staggered import bjs, cs, sa
+    from pilotdid.estimation.staggered import bjs, cs, dcdh, sa, sdid, stacked
+    from pilotdid.estimation.staggered.etwfe import etwfe
     from pilotdid.estimation.twfe import fit_twfe
 
     kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat")
-    out = {}
-    row = fit_twfe(panel, "y", ["did"], ["unit", "year"], "unit", vcov="lsdv").term("did")
-    out["twfe"] = (row["coef"], row["se"], row["ci_low"], row["ci_high"])
-    agg = cs.aggregate(cs.att_gt(panel, **kw, control_group="never_treated"), "simple")
-    out["cs"] = (agg.att, agg.se, agg.ci_low, agg.ci_high)
-    for name, fn in (("sa", sa.sun_abraham), ("bjs", bjs.imputation)):
-        res = fn(panel, **kw, cluster="unit")
-        out[name] = (res.att, res.se, res.ci_low, res.ci_high)
-    from pilotdid.estimation.staggered import dcdh, stacked
-    from pilotdid.estimation.staggered.etwfe import etwfe
-
     z = 1.959963984540054
-    dyn = dcdh.did_multiplegt_dyn(panel, outcome="y", unit="unit", time="year", treatment="did",
-                                  effects=len(YEARS) - 1, placebo=0)
-    out["dcdh"] = (dyn.average_effect, dyn.average_effect_se, dyn.average_effect - z * dyn.average_effect_se,
-                   dyn.average_effect + z * dyn.average_effect_se)
-    simple = etwfe(panel, **kw).aggregates["simple"].iloc[0]
-    out["etwfe"] = (simple.att, simple.se, simple.ci_low, simple.ci_high)
-    st = stacked.stacked_did(panel, **kw, window=STACKED_WINDOW)
-    out["stacked"] = (st.static_att, st.static_se, st.static_att - z * st.static_se, st.static_att + z * st.static_se)
-    return out
+
+    def normal(att: float, se: float) -> tuple[float, float, float, float]:
+        return att, se, att - z * se, att + z * se
+
+    def twfe():
+        row = fit_twfe(panel, "y", ["did"], ["unit", "year"], "unit", vcov="lsdv").term("did")
+        return row["coef"], row["se"], row["ci_low"], row["ci_high"]
+
+    def callaway_santanna():
+        agg = cs.aggregate(cs.att_gt(panel, **kw, control_group="never_treated"), "simple")
+        return agg.att, agg.se, agg.ci_low, agg.ci_high
+
+    def clustered(fn):
+        res = fn(panel, **kw, cluster="unit")
+        return res.att, res.se, res.ci_low, res.ci_high
+
+    def chaisemartin():
+        dyn = dcdh.did_multiplegt_dyn(panel, outcome="y", unit="unit", time="year", treatment="did",
+                                      effects=len(YEARS) - 1, placebo=0)
+        return normal(dyn.average_effect, dyn.average_effect_se)
+
+    def extended_twfe():
+        simple = etwfe(panel, **kw).aggregates["simple"].iloc[0]
+        return simple.att, simple.se, simple.ci_low, simple.ci_high
+
+    def stacked_did():
+        st = stacked.stacked_did(panel, **kw, window=STACKED_WINDOW)
+        return normal(st.static_att, st.static_se)
+
+    def synthetic(shares: str):
+        def fit():
+            res = sdid.staggered_sdid(panel, **kw, se_method="jackknife", replicate_cohort_weights=shares)
+            return normal(res.att, res.se)
+        return fit
+
+    fitters = {"twfe": twfe, "cs": callaway_santanna, "sa": lambda: clustered(sa.sun_abraham),
+               "bjs": lambda: clustered(bjs.imputation), "dcdh": chaisemartin, "etwfe": extended_twfe,
+               "stacked": stacked_did, "sdid": synthetic("resampled"), "sdid_fixed": synthetic("fixed")}
+    return {name: fitters[name]() for name in estimators}
 
 
 def estimand(panel: pd.DataFrame, estimator: str, truth: float) -> float:
@@ -188,6 +221,40 @@ def one_replication(task: tuple) -> list[dict]:
     p = placebo_p(panel, placebo_draws, seed=int(rng.integers(2**31)))
     rows.append({"dgp": name, "rep": rep if full else -1 - rep, "estimator": "placebo", "truth": truth, "p": p})
     return rows
+
+
+def check_replication(task: tuple) -> list[dict]:
+    """Rows of replication ``rep`` of the coverage check (own seed stream 2; the estimators listed in the task)."""
+    name, rep, seed, estimators, n_units = task
+    panel, truth = simulate(DGPS[name], _rep_seed(seed, name, rep, 2), n_units)
+    return [{"dgp": name, "rep": rep, "estimator": est, "truth": estimand(panel, est, truth), "att": att, "se": se,
+             "ci_low": lo, "ci_high": hi} for est, (att, se, lo, hi) in estimate(panel, estimators).items()]
+
+
+def check_block(tasks: list[tuple]) -> list[dict]:
+    """The rows of several coverage-check replications (one task of the parallel backend)."""
+    return [row for task in tasks for row in check_replication(task)]
+
+
+def run_coverage_check(
+    reps: int, *, estimators: tuple[str, ...] = CHECK_ESTIMATORS, seed: int = DEFAULT_SEED,
+    dgps: tuple[str, ...] = tuple(DGPS), jobs: int = 1, scheduler: str | None = None, n_units: int = N_UNITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """``reps`` further replications per DGP of the cheap estimators, for coverage shares with a smaller Monte
+    Carlo error (same backends as ``run_monte_carlo``)."""
+    from pilotdid.parallel import map_tasks
+
+    tasks = [(d, r, seed, tuple(estimators), n_units) for d in dgps for r in range(reps)]
+    if jobs > 1 or scheduler is not None:
+        _pickle_this_module_by_value()
+    size = 1 if jobs == 1 and scheduler is None else BLOCK_SIZE
+    blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
+    rows: list[dict] = []
+    for block_rows in map_tasks(check_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
+        rows += block_rows
+    return pd.DataFrame(rows)
 
 
 def run_monte_carlo(
@@ -256,8 +323,7 @@ def check_targets(summary: pd.DataFrame) -> list[str]:
     """The issue's targets, each as 'PASS ...' or 'FAIL ...'."""
     lines = []
     for _, r in summary[summary["estimator"].isin(ROBUST)].iterrows():
-        ok = 0.90 <= r["coverage_95"] <= 0.99
-        lines.append(f"{'PASS' if ok else 'FAIL'} coverage {r['estimator']} / {r['dgp']}: {r['coverage_95']:.3f} (target 0.90-0.99)")
+        lines.append(_coverage_target(r))
     twfe = summary[(summary["estimator"] == "twfe") & (summary["dgp"] == "dynamic")]
     if len(twfe):
         r = twfe.iloc[0]
@@ -272,14 +338,50 @@ def check_targets(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _coverage_target(r: pd.Series, label: str = "coverage") -> str:
+    """PASS/FAIL of one coverage share against its issue's target (issue 12: 0.90-0.99; issue 20's estimators:
+    0.93-0.97), with its Monte Carlo SE and whether it is within two of them of 0.95."""
+    lo, hi, issue = (0.93, 0.97, 20) if r["estimator"] in NEW else (0.90, 0.99, 12)
+    cov = r["coverage_95"]
+    mc_se = float(np.sqrt(0.95 * 0.05 / r["reps"]))
+    near = "within" if abs(cov - 0.95) <= 2 * mc_se else "NOT within"
+    return (f"{'PASS' if lo <= cov <= hi else 'FAIL'} {label} {r['estimator']} / {r['dgp']}: {cov:.3f} "
+            f"(target {lo:.2f}-{hi:.2f}, issue {issue}; {r['reps']} reps, Monte Carlo SE {mc_se:.3f}: {near} 2 SE of 0.95)")
+
+
+def render_check(check: pd.DataFrame) -> list[str]:
+    """The coverage-check section: the cheap new estimators on many more replications."""
+    if check is None or check.empty:
+        return []
+    n = int(check["reps"].max())
+    lines = [
+        "",
+        f"## Coverage check: {', '.join(CHECK_ESTIMATORS)} on {n} further replications per DGP",
+        "",
+        f"Their own seed stream (not the panels above). Monte Carlo SE of a coverage near 0.95: "
+        f"{np.sqrt(0.95 * 0.05 / n):.4f}.",
+        "",
+        "| DGP | estimator | reps | true ATT | bias | SD | mean SE | coverage 95% |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for _, r in check.iterrows():
+        lines.append(f"| {r['dgp']} | {r['estimator']} | {r['reps']} | {r['true_att']:.4f} | {r['bias']:+.4f} | "
+                     f"{r['sd_estimate']:.4f} | {r['mean_se']:.4f} | {r['coverage_95']:.3f} |")
+    lines += ["", "Targets on the check:", ""]
+    lines += [f"- {_coverage_target(r, 'check coverage')}" for _, r in check.iterrows()]
+    return lines
+
+
 def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, placebo_draws: int, seed: int,
-                    seconds: float) -> str:
+                    seconds: float, check: pd.DataFrame | None = None) -> str:
     est = summary[~summary["estimator"].str.startswith("placebo")]
     pl = summary[summary["estimator"].str.startswith("placebo")]
     lines = [
         "# Monte Carlo validation (SYNTHETIC data)",
         "",
-        f"Generated by `python validation/monte_carlo.py --reps {reps}` (seed {seed}; {seconds / 60:.1f} min). "
+        f"Generated by `python validation/monte_carlo.py --reps {reps}"
+        + (f" --check-reps {int(check['reps'].max())}" if check is not None and not check.empty else "")
+        + f"` (seed {seed}; {seconds / 60:.1f} min). "
         "Design: see the module docstring of `validation/monte_carlo.py` -- 150 units, 2011-2020, cohorts 2014/2016/2018 "
         "(30 units each) and 60 never-treated units, unit and year effects, AR(1) errors (rho 0.5).",
         "",
@@ -304,13 +406,19 @@ def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, plac
     ]
     for _, r in pl.iterrows():
         lines.append(f"| {r['dgp']} | {r['reps']} | {r['placebo_reject_5pct']:.3f} |")
-    lines += ["", "## Targets (issue 12)", ""] + [f"- {t}" for t in check_targets(summary)]
+    lines += ["", "## Targets (issues 12 and 20)", ""] + [f"- {t}" for t in check_targets(summary)]
+    lines += render_check(check)
     lines += [
         "",
         "Monte Carlo standard error of a coverage share near 0.95 with R replications: sqrt(0.95 x 0.05 / R) "
         f"(= {np.sqrt(0.95 * 0.05 / max(reps, 1)):.3f} here). Conventions: TWFE = `fit_twfe` preset lsdv, CRV1 by unit, "
         "t(G-1) CI; CS = never-treated controls, analytic influence-function SE (weight estimation included), normal CI; "
-        "SA and imputation = pilotdid's defaults, clustered by unit.",
+        "SA and imputation = pilotdid's defaults, clustered by unit; dcdh = did_multiplegt_dyn's average total "
+        "effect (all 9 effects), its analytic SE; etwfe = not-yet-treated controls, simple aggregate, delta-method SE; "
+        "stacked = WFH-weighted static coefficient, window [-3, 2], CRV1 by unit across sub-experiments (target: the "
+        "trimmed aggregate ATT); sdid / sdid_fixed = cohort-by-cohort synthetic DID against the never-treated units, "
+        "jackknife SE with the cohorts re-weighted in each replicate (Stata sdid) / with the sample's cohort weights; "
+        "new estimators' CIs normal.",
         "",
         "Reading notes: without covariates and with never-treated controls, CS and SA are the same estimator of "
         "the overall ATT (identical point estimates); their SEs differ because CS's influence function also "
@@ -318,7 +426,9 @@ def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, plac
         "Cohort sizes are fixed by this design, so under heterogeneous effects that extra term makes the CS interval "
         "conservative. The placebo's exact size with 199 draws and the plus-one rule is 9/200 = 0.045. TWFE's "
         "bias under `dynamic` is the known failure of its already-treated comparisons (Goodman-Bacon 2021); "
-        "under `null` and `homogeneous` it is unbiased.",
+        "under `null` and `homogeneous` it is unbiased. The same cohort-size term is why `sdid` (Stata's jackknife, "
+        "cohorts re-weighted by their remaining units in each replicate) is conservative under `dynamic`, where cohort "
+        "effects differ, and `sdid_fixed` is not; without heterogeneous cohort effects the two coincide in expectation.",
         "",
     ]
     return "\n".join(lines)
@@ -333,10 +443,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--scheduler", default=None,
                         help='"dask" for a local Dask cluster (--jobs workers) or "tcp://HOST:PORT" for an existing one')
+    parser.add_argument("--check-reps", type=int, default=0,
+                        help=f"further replications per DGP of the cheap new estimators ({', '.join(CHECK_ESTIMATORS)}) "
+                             "for coverage shares with a smaller Monte Carlo error (default 0: none)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args(argv)
-    if args.reps < 2 or args.placebo_draws < 19 or args.jobs < 1:
-        parser.error("--reps must be >= 2, --placebo-draws >= 19 and --jobs >= 1")
+    if args.reps < 2 or args.placebo_draws < 19 or args.jobs < 1 or args.check_reps < 0:
+        parser.error("--reps must be >= 2, --placebo-draws >= 19, --jobs >= 1 and --check-reps >= 0")
     placebo_reps = 3 * args.reps if args.placebo_reps is None else args.placebo_reps
     t0 = time.perf_counter()
 
@@ -349,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         reps = run_monte_carlo(args.reps, placebo_reps=placebo_reps, placebo_draws=args.placebo_draws, seed=args.seed,
                                jobs=args.jobs, scheduler=args.scheduler, progress=progress)
+        check_rows = (run_coverage_check(args.check_reps, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                                         progress=progress) if args.check_reps else None)
     except PilotdidInputError as exc:  # e.g. an unknown --scheduler or an unreachable scheduler address
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -357,8 +472,13 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     reps.to_csv(args.out / "monte_carlo_reps.csv", index=False, float_format="%.10g")
     summary.to_csv(args.out / "monte_carlo.csv", index=False, float_format="%.6g")
+    check = None
+    if check_rows is not None:
+        check = summarise(check_rows)
+        check_rows.to_csv(args.out / "monte_carlo_check_reps.csv", index=False, float_format="%.10g")
+        check.to_csv(args.out / "monte_carlo_check.csv", index=False, float_format="%.6g")
     text = render_markdown(summary, reps=args.reps, placebo_reps=placebo_reps, placebo_draws=args.placebo_draws,
-                           seed=args.seed, seconds=seconds)
+                           seed=args.seed, seconds=seconds, check=check)
     (args.out / "monte_carlo.md").write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -331,15 +331,16 @@ def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tre
 
 def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
          cohorts: Sequence[int] | None = None, replications: int = 200, seed: int = 0,
-         se_method: str = "placebo") -> Any:
+         se_method: str = "placebo", replicate_cohort_weights: str = "resampled") -> Any:
     """Synthetic DID (Arkhangelsky et al. 2021, as R ``synthdid``) cohort by cohort against never-treated units,
     averaged by treated unit-periods, with the ``"placebo"`` (needs more never-treated than treated units),
-    ``"bootstrap"`` (``replications`` draws) or ``"jackknife"`` SE."""
+    ``"bootstrap"`` (``replications`` draws) or ``"jackknife"`` SE; bootstrap and jackknife replicates re-weight
+    the cohorts by their own sizes (``"resampled"``, Stata sdid) or keep the sample's weights (``"fixed"``)."""
     from pilotdid.estimation.staggered.sdid import staggered_sdid
 
     return staggered_sdid(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                           cohorts=list(cohorts) if cohorts is not None else None, replications=replications, seed=seed,
-                          se_method=se_method)
+                          se_method=se_method, replicate_cohort_weights=replicate_cohort_weights)
 
 
 def did_multiplegt_dyn(data: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str, effects: int = 5,

@@ -57,10 +57,28 @@ def test_robust_estimators_recover_the_truth(small_run) -> None:
 
 def test_new_estimators_recover_their_targets(small_run) -> None:
     _, summary = small_run
-    new = summary[summary["estimator"].isin(["dcdh", "etwfe", "stacked"])]
-    assert len(new) == 6
+    new = summary[summary["estimator"].isin(["dcdh", "etwfe", "stacked", "sdid", "sdid_fixed"])]
+    assert len(new) == 10
     assert (new["bias"].abs() < 0.06).all(), new
     assert (new["coverage_95"] >= 0.6).all(), new
+    # the two SDID rows are one estimate with two jackknife conventions for the cohort weights
+    reps, _ = small_run
+    sd = reps[reps["estimator"].isin(["sdid", "sdid_fixed"])].pivot(index=["dgp", "rep"], columns="estimator")
+    np.testing.assert_allclose(sd[("att", "sdid")], sd[("att", "sdid_fixed")])
+    assert (sd[("se", "sdid")] > 0).all() and (sd[("se", "sdid_fixed")] > 0).all()
+
+
+def test_coverage_check_reruns_the_cheap_estimators_on_their_own_stream(mc):
+    check = mc.run_coverage_check(2, dgps=("null",), seed=11)
+    assert sorted(check["estimator"].unique()) == sorted(mc.CHECK_ESTIMATORS)
+    assert len(check) == 2 * len(mc.CHECK_ESTIMATORS)
+    main = mc.run_monte_carlo(2, placebo_reps=0, placebo_draws=19, seed=11, dgps=("null",))
+    stacked_main = main.loc[main["estimator"] == "stacked", "att"].to_numpy()
+    stacked_check = check.loc[check["estimator"] == "stacked", "att"].to_numpy()
+    assert not np.allclose(stacked_main, stacked_check)  # other panels than the main replications
+    text = mc.render_check(mc.summarise(check))
+    assert any("Coverage check" in line for line in text)
+    assert any("Monte Carlo SE" in line and "issue 20" in line for line in text)
 
 
 def test_twfe_is_biased_under_dynamic_effects_only(small_run) -> None:

@@ -98,12 +98,14 @@ def test_staggered_jackknife_of_one_cohort_is_synthdids_block_jackknife(cs_panel
     assert res.conventions["se"].startswith("jackknife")
 
 
-def test_staggered_jackknife_equals_leave_one_unit_out_by_hand(cs_panel):
+@pytest.mark.parametrize("shares", ["resampled", "fixed"])
+def test_staggered_jackknife_equals_leave_one_unit_out_by_hand(cs_panel, shares):
     """Every unit left out of the panel in turn; each cohort's estimate recomputed with its fitted weights
-    (control weights renormalised), the average re-weighted by the remaining treated unit-periods."""
+    (control weights renormalised), the average weighted by the remaining treated unit-periods (Stata sdid's
+    staggered jackknife) or by the full sample's (fixed shares)."""
     cohorts = [2015, 2016, 2018]
     res = sdid.staggered_sdid(cs_panel, outcome="y", unit="unit", time="year", first_treat="first_treat",
-                              cohorts=cohorts, se_method="jackknife")
+                              cohorts=cohorts, se_method="jackknife", replicate_cohort_weights=shares)
     never, treated, years = _blocks(cs_panel, cohorts)
     fits = {a: sdid.synthdid_estimate(np.vstack([never, treated[a]]), len(never), int((years < a).sum()))
             for a in cohorts}
@@ -118,7 +120,7 @@ def test_staggered_jackknife_equals_leave_one_unit_out_by_hand(cs_panel):
             T1 = len(years) - fit.T0
             time_w = np.concatenate([-fit.lambda_, np.full(T1, 1.0 / T1)])
             ests.append(tr.mean(axis=0) @ time_w - om @ never[keep_c] @ time_w)
-            wts.append(len(tr) * T1)
+            wts.append((len(tr) if shares == "resampled" else len(treated[a])) * T1)
         return np.dot(ests, wts) / np.sum(wts)
 
     draws = [average(drop_never=j) for j in range(len(never))]
@@ -127,6 +129,7 @@ def test_staggered_jackknife_equals_leave_one_unit_out_by_hand(cs_panel):
     expected = np.sqrt((n - 1) / n * np.sum((np.array(draws) - np.mean(draws)) ** 2))
     assert res.se == pytest.approx(expected, rel=1e-10)
     assert np.all(res.cohorts.se > 0)
+    assert shares in res.conventions["se"]
 
 
 def test_staggered_bootstrap_is_seeded_and_close_to_the_jackknife(cs_panel):

@@ -28,8 +28,14 @@ Athey & Imbens 2023). Its SE (``se_method``):
 - ``bootstrap``: units (never-treated and the chosen cohorts') resampled, draws missing the controls or a cohort
   redrawn, every cohort re-estimated from its fitted weights and the average re-weighted by the drawn cohort sizes;
 - ``jackknife``: each unit left out in turn, every cohort's weights kept fixed (control weights renormalised),
-  the average re-weighted; needs two treated units in every cohort (AAHIW Algorithm 3, as synthdid's and Stata's
-  jackknife), else NaN with a note.
+  the average re-weighted; needs two treated units in every cohort (AAHIW Algorithm 3; the average as Stata
+  ``sdid``'s staggered jackknife), else NaN with a note. A cohort's own SE is synthdid's block jackknife on its
+  units and the never-treated ones (Stata leaves out every unit of the panel, other cohorts' included).
+
+``replicate_cohort_weights``: ``"resampled"`` (default, Stata ``sdid``) re-weights the cohorts in every bootstrap
+or jackknife replicate by its own treated unit-periods, so the SE includes the sampling variation of the cohort
+sizes (the population-average estimand); ``"fixed"`` keeps the full sample's weights (the SE conditional on the
+cohort sizes, as Sun-Abraham's). They differ only when cohort effects differ; the placebo re-assigns fixed sizes.
 
 Placebo and bootstrap: sqrt((r-1)/r) x the sd of the r replicate averages; jackknife: sqrt((n-1)/n x the sum
 of squared deviations) over the n left-out units; as synthdid.
@@ -370,22 +376,30 @@ class StaggeredSdid(Result):
                                     "cohorts": self.cohorts.to_dict("records")})}
 
     se_method: str = "placebo"
+    replicate_cohort_weights: str = "resampled"
 
     @property
     def conventions(self) -> dict:
         se = ("jackknife (leave one unit out, weights fixed)" if self.se_method == "jackknife"
               else f"{self.se_method}, {self.replications} replications")
+        if self.se_method != "placebo":
+            se += f"; cohort weights {self.replicate_cohort_weights} in each replicate"
         return {"method": self.method, "se": se,
                 "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
 
 
 def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
                    cohorts: list[int] | None = None, method: str = "sdid", replications: int = 200,
-                   seed: int = 0, se_method: str = "placebo") -> StaggeredSdid:
+                   seed: int = 0, se_method: str = "placebo",
+                   replicate_cohort_weights: str = "resampled") -> StaggeredSdid:
     """Cohort-by-cohort SDID against never-treated units (balanced panel), averaged by treated unit-periods,
     with the placebo, bootstrap or jackknife SE of the average (see the module docstring)."""
     if se_method not in SE_METHODS:
         raise PilotdidInputError(f"se method {se_method!r}", where="staggered.sdid", fix=f"one of {list(SE_METHODS)}")
+    if replicate_cohort_weights not in ("resampled", "fixed"):
+        raise PilotdidInputError(f"replicate_cohort_weights = {replicate_cohort_weights!r}", where="staggered.sdid",
+                                 fix='"resampled" or "fixed"')
+    fixed_shares = replicate_cohort_weights == "fixed"
     df = panel[[unit, time, outcome, first_treat]].dropna(subset=[outcome])
     Y_all = df.pivot(index=unit, columns=time, values=outcome)
     if Y_all.isna().any().any():
@@ -424,10 +438,10 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     se = float("nan")
     post_periods = out.post_periods.to_numpy(float)
     if se_method == "jackknife":
-        se, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods)
+        se, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods, fixed_shares)
         notes += [note] if note else []
     elif se_method == "bootstrap":
-        se, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed)
+        se, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed, fixed_shares)
     # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
     # re-estimated; the sd of each cohort's draws is its SE, the sd of the weighted draws the average's
     elif sizes.sum() < n_never:
@@ -446,7 +460,7 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     else:
         notes.append("SDID: too few never-treated units for the placebo SE (the bootstrap or jackknife SE needs none).")
     return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes,
-                         se_method=se_method)
+                         se_method=se_method, replicate_cohort_weights=replicate_cohort_weights)
 
 
 def _replicate_se(draws: np.ndarray) -> float:
@@ -461,8 +475,8 @@ def _jackknife_se(draws: np.ndarray) -> float:
     return float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
 
 
-def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray,
-                         post_periods: np.ndarray) -> tuple[float, np.ndarray, str | None]:
+def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
+                         fixed_shares: bool = False) -> tuple[float, np.ndarray, str | None]:
     """Leave-one-unit-out SEs of the average and of each cohort, every cohort's weights fixed.
 
     A block's rows are the never-treated units (shared by every cohort, in the same order) then the cohort's
@@ -504,7 +518,7 @@ def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
         draws.append(w @ np.array([terms[j] for terms in control_terms]) / w.sum())
     for a, size in enumerate(sizes):  # a treated unit of cohort a left out
         n_treated = sizes.astype(float).copy()
-        n_treated[a] -= 1
+        n_treated[a] -= 0 if fixed_shares else 1
         w = n_treated * post_periods
         for value in treated_sums[a]:
             est = estimates.copy()
@@ -517,7 +531,7 @@ def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
 
 
 def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
-                         replications: int, seed: int) -> tuple[float, np.ndarray]:
+                         replications: int, seed: int, fixed_shares: bool = False) -> tuple[float, np.ndarray]:
     """Unit bootstrap SEs of the average and of each cohort (draws without controls or without some cohort's
     treated units redrawn); each cohort re-estimated from its fitted weights, as synthdid's bootstrap."""
     n_never = fits[0].N0
@@ -537,7 +551,8 @@ def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
             treated = np.sort(rows[ind[drawn == a]])
             est.append(_refit(fit, np.vstack([block[controls], block[treated]]), controls, len(controls)))
         draws.append(est)
-        weights.append(counts * post_periods / (counts * post_periods).sum())
+        drawn_sizes = sizes.astype(float) if fixed_shares else counts
+        weights.append(drawn_sizes * post_periods / (drawn_sizes * post_periods).sum())
     draws, weights = np.array(draws), np.array(weights)
     cohort_ses = np.array([_replicate_se(draws[:, a]) for a in range(len(sizes))])
     return _replicate_se((draws * weights).sum(axis=1)), cohort_ses
