@@ -115,7 +115,7 @@ def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
 @pytest.mark.parametrize("estimators, extra, said", [
     ('["bacon"]', "", "bacon: Goodman-Bacon's decomposition is derived for unweighted OLS.*twowayfeweights"),
     ('["sdid"]', "", "sdid: synthetic DID chooses its own unit and time weights"),
-    ('["sa"]', "[analyses.wild_bootstrap]", "analysis wild_bootstrap does not take regression weights: the weighted"),
+    ('["sa"]', "[analyses.multiverse]", "analysis multiverse does not take regression weights: the specification"),
 ])
 def test_weights_refusals_say_why_before_the_panel_is_read(tmp_path, estimators, extra, said):
     # no panel file is written: the refusal comes from the study file alone
@@ -197,3 +197,64 @@ def test_api_weights_reach_the_event_study_and_honest(panel):
     sa = pdid.sun_abraham(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", weights="pop")
     h = pdid.honest(sa, window=(-3, 2))
     assert h.original[0] == pytest.approx(float(sa.table.set_index("rel_time").loc[0, "coef"]), rel=1e-12)
+
+
+def _clustered_panel(seed=11):
+    """SYNTHETIC: 40 units in 8 clusters (units nested), 6 years, staggered treatment, integer unit weights 1-3."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(40):
+        g = [2016, 2018, 0][u % 3]
+        a = rng.normal()
+        for t in range(2014, 2020):
+            d = float(g and t >= g)
+            rows.append({"unit": u, "cl": u // 5, "year": t, "did": d, "x1": rng.normal(),
+                         "y": a + 0.1 * (t - 2014) + 0.3 * d * (1 + u % 4) + rng.normal(), "w": 1 + u % 3})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("fixed_effects", [["unit", "year"], []])
+def test_weighted_wild_bootstrap_equals_the_replicated_rows(fixed_effects):
+    # analytic weights w (integers here): the weighted WCR is the unweighted WCR of the data with each row repeated
+    # w times in its cluster (same coefficient, scores, restricted residuals; the CRV1 small-sample factor, which
+    # differs, cancels in the bootstrap t-ratio), so p and CI agree; every sign vector is enumerated (2^8 < reps)
+    from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
+
+    p = _clustered_panel()
+    kw = dict(outcome="y", term="did", controls=["x1"], fixed_effects=fixed_effects, cluster="cl", reps=999,
+              weights="rademacher", seed=1)
+    weighted = wild_cluster_bootstrap(p, analytic_weights="w", **kw)
+    repeated = wild_cluster_bootstrap(p.loc[p.index.repeat(p["w"])].reset_index(drop=True), **kw)
+    assert weighted.full_enumeration and repeated.full_enumeration
+    assert weighted.coef == pytest.approx(repeated.coef, rel=1e-10)
+    assert weighted.p_value == repeated.p_value
+    se = abs(weighted.coef / weighted.t_stat)
+    assert weighted.ci_low == pytest.approx(repeated.ci_low, abs=1e-5 * se)
+    assert weighted.ci_high == pytest.approx(repeated.ci_high, abs=1e-5 * se)
+    # the coefficient is the weighted regression's, and equal weights give the unweighted bootstrap
+    if fixed_effects:
+        wls = fit_twfe(p, "y", ["did", "x1"], fixed_effects, "cl", weights="w").term("did")["coef"]
+    else:
+        root = np.sqrt(p["w"].to_numpy(float))
+        X = np.column_stack([p["did"], p["x1"], np.ones(len(p))]) * root[:, None]
+        wls = np.linalg.lstsq(X, p["y"].to_numpy(float) * root, rcond=None)[0][0]
+    assert weighted.coef == pytest.approx(wls, rel=1e-9)
+    plain = wild_cluster_bootstrap(p, **kw)
+    equal = wild_cluster_bootstrap(p.assign(w=2.5), analytic_weights="w", **kw)
+    assert equal.p_value == plain.p_value and equal.coef == pytest.approx(plain.coef, rel=1e-10)
+    assert equal.ci_low == pytest.approx(plain.ci_low, abs=1e-5 * se)
+
+
+def test_weighted_study_bootstraps_the_weighted_regressions(tmp_path, panel):
+    # below [model] few_clusters the baseline, the event study and the wild_bootstrap analysis bootstrap the weighted
+    # regressions (before, the baseline's bootstrap silently ignored the weights)
+    run = _run(tmp_path, panel, weights='weights = "pop"\nfew_clusters = 50', estimators='["sa"]',
+               extra="[analyses.wild_bootstrap]\nreps = 999")
+    base = [r for r in run.outputs["baseline"].estimates if r["term"] == "did"][-1]
+    wild = run.outputs["wild_bootstrap"].results["wild_bootstrap"]
+    assert wild["coef"] == pytest.approx(base["coef"], rel=1e-9)
+    assert wild["t"] == pytest.approx(base["t"], rel=1e-6)
+    assert base["p_wild"] is not None and base["ci_wild_low"] < base["coef"] < base["ci_wild_high"]
+    assert any("weighted by pop" in n for n in run.outputs["baseline"].notes)
+    es = [r for r in run.outputs["event_study"].results["event_study"] if r["se"] is not None]
+    assert es and all(r.get("p_wild") is not None for r in es)

@@ -6,8 +6,9 @@ the further checks), mechanism (Table 6) and heterogeneity (Table 7 subgroup col
 restricted bootstrap p-value and CI of the treatment coefficient beside the analytic ones (rows 'Wild bootstrap p' /
 'Wild bootstrap 95% CI'; results.json ``p_wild``, ``ci_wild_low``, ``ci_wild_high``, ``wild_clusters`` on those
 estimate rows), the event study one per coefficient; results.json ``data`` carries the cluster count and the flag.
-Each regression is bootstrapped on its own sample, so a subgroup with fewer clusters gets its own weights. Weighted
-regressions (PSM weights, [model] weights) keep the note only. Weights: Webb's six-point below 12 clusters (Rademacher has too few distinct sign
+Each regression is bootstrapped on its own sample, so a subgroup with fewer clusters gets its own weights. With
+``[model] weights`` the baseline and event-study bootstraps are of the weighted regressions (analytic weights, as
+``boottest`` after a weighted regression); PSM-weighted regressions keep the note only. Weights: Webb's six-point below 12 clusters (Rademacher has too few distinct sign
 vectors there), Rademacher otherwise.
 """
 
@@ -36,13 +37,16 @@ def warning_note(n_clusters: int, threshold: int, cluster: str) -> str:
 
 
 def wild_for_baseline(panel: pd.DataFrame, *, outcome: str, term: str, controls: list[str],
-                      fixed_effects: list[str], cluster: str, vcov: str, seed: int, reps: int = 9999) -> dict[str, Any]:
-    """Wild cluster restricted bootstrap p-value and CI of ``term`` (the regression as the baseline fits it)."""
+                      fixed_effects: list[str], cluster: str, vcov: str, seed: int, reps: int = 9999,
+                      analytic_weights: str | None = None) -> dict[str, Any]:
+    """Wild cluster restricted bootstrap p-value and CI of ``term`` (the regression as the baseline fits it,
+    weighted by ``analytic_weights`` when given)."""
     from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
 
     weights = bootstrap_weights(cluster_count(panel, cluster))
     res = wild_cluster_bootstrap(panel, outcome=outcome, term=term, controls=controls, fixed_effects=fixed_effects,
-                                 cluster=cluster, reps=reps, weights=weights, seed=seed, vcov=vcov)
+                                 cluster=cluster, reps=reps, weights=weights, seed=seed, vcov=vcov,
+                                 analytic_weights=analytic_weights)
     return {"p_wild": res.p_value, "ci_wild_low": res.ci_low, "ci_wild_high": res.ci_high, "wild_weights": weights,
             "wild_draws": res.reps, "wild_full_enumeration": res.full_enumeration}
 

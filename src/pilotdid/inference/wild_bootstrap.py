@@ -15,7 +15,10 @@ algebra follows Roodman, MacKinnon, Nielsen & Webb (2019, "fast & wild"):
   inverts the test over r by bisection with the same draws, each step O(draws): per draw the bootstrap
   coefficient is linear and its squared standard error quadratic in r;
 - the reported ``t_stat`` is the analytic CRV1 t, with the small-sample factor q of the SE preset named by
-  ``vcov`` (default ``fixest``; the study passes its ``[model] vcov``), so it equals the regression table's t.
+  ``vcov`` (default ``fixest``; the study passes its ``[model] vcov``), so it equals the regression table's t;
+- analytic weights (``analytic_weights``, Stata ``aw``, as ``boottest`` after a weighted regression): the
+  weighted within transformation, then every row times sqrt(w) -- WLS is OLS on the transformed rows, so the
+  algebra above applies unchanged (the scores are the weighted scores); rows of weight zero are left out.
 """
 
 from __future__ import annotations
@@ -104,8 +107,11 @@ class _WCR:
     BLOCK_DRAWS = 1000
 
     def __init__(self, y: np.ndarray, X: np.ndarray, k: int, cluster: np.ndarray, v: np.ndarray,
-                 fe_groups: list[np.ndarray] | None = None, *, jobs: int = 1, scheduler: str | None = None):
+                 fe_groups: list[np.ndarray] | None = None, *, jobs: int = 1, scheduler: str | None = None,
+                 row_weights: np.ndarray | None = None):
+        # y, X: already within-transformed (weighted, and times sqrt(w), when ``row_weights`` are given)
         self.y, self.X, self.k = y, X, k
+        self.row_weights = row_weights
         self.codes = pd.factorize(cluster, sort=True)[0]  # sorted labels: draws do not depend on row order
         self.G = int(self.codes.max()) + 1
         self.XtX_inv = np.linalg.inv(X.T @ X)
@@ -160,7 +166,12 @@ class _WCR:
         if not crossed:
             return None
         dummies = np.column_stack([pd.get_dummies(pd.factorize(grp)[0], dtype=float).to_numpy() for grp in crossed])
-        return FixedEffectPartialler.from_labels(nested).demean(dummies) if nested else dummies
+        if self.row_weights is None:
+            return FixedEffectPartialler.from_labels(nested).demean(dummies) if nested else dummies
+        # weighted: sqrt(w) M_A^w B, the crossed dummies in the space of the transformed rows
+        if nested:
+            dummies = FixedEffectPartialler.from_labels(nested, weights=self.row_weights).demean(dummies)
+        return dummies * np.sqrt(self.row_weights)[:, None]
 
     def _nested(self, grp) -> bool:
         """Every group of this fixed effect lies within one cluster (then M(u*v) = u*v for it)."""
@@ -230,16 +241,18 @@ def wild_cluster_bootstrap(
     vcov: str = "fixest",
     jobs: int = 1,
     scheduler: str | None = None,
+    analytic_weights: str | None = None,
 ) -> WildBootstrapResult:
     """WCR bootstrap p-value and test-inversion CI for ``term`` in y ~ term + controls | fixed effects.
 
     ``jobs``/``scheduler`` spread the blocks of draws over local processes or a Dask cluster
-    (:func:`pilotdid.parallel.map_tasks`); the result is the same bytes on every backend.
+    (:func:`pilotdid.parallel.map_tasks`); the result is the same bytes on every backend. ``analytic_weights``:
+    a column of regression weights (Stata ``aw``; the bootstrap of the weighted regression).
     """
     where = "wild_bootstrap"
     controls = list(controls or [])
     fixed_effects = list(fixed_effects or [])
-    cols = [outcome, term, *controls, *fixed_effects, cluster]
+    cols = [outcome, term, *controls, *fixed_effects, cluster] + ([analytic_weights] if analytic_weights else [])
     missing = [c for c in dict.fromkeys(cols) if c not in panel.columns]
     if missing:
         raise PilotdidInputError(f"column(s) {missing} not in the panel", where=where, fix="check [model] in the study file")
@@ -248,19 +261,26 @@ def wild_cluster_bootstrap(
     if reps < 99:
         raise PilotdidInputError(f"reps = {reps} is too few", where=f"{where}.reps", fix="use at least 999")
     df = panel[list(dict.fromkeys(cols))].dropna()
+    row_weights = None
+    if analytic_weights:
+        df = df[df[analytic_weights].to_numpy(dtype=float) > 0]
+        row_weights = df[analytic_weights].to_numpy(dtype=float)
     y = df[outcome].to_numpy(dtype=float)
     X = df[[term, *controls]].to_numpy(dtype=float)
     fe_groups = [df[f].to_numpy() for f in fixed_effects]
     if fixed_effects:
-        Z = FixedEffectPartialler.from_labels(fe_groups).demean(np.column_stack([y, X]))
+        Z = FixedEffectPartialler.from_labels(fe_groups, weights=row_weights).demean(np.column_stack([y, X]))
         y, X = Z[:, 0], Z[:, 1:]
     else:
         X = np.column_stack([X, np.ones(len(y))])
+    if row_weights is not None:  # WLS = OLS on the rows times sqrt(w)
+        root = np.sqrt(row_weights)
+        y, X = y * root, X * root[:, None]
     clus = df[cluster].to_numpy()
     n_clusters = int(pd.Series(clus).nunique())
     rng = np.random.default_rng(seed)
     v, full = _draw_weights(n_clusters, reps, weights, rng)
-    wcr = _WCR(y, X, 0, clus, v, fe_groups, jobs=jobs, scheduler=scheduler)
+    wcr = _WCR(y, X, 0, clus, v, fe_groups, jobs=jobs, scheduler=scheduler, row_weights=row_weights)
     coef, _ = wcr.t_stat()
     t0, tb = wcr.boot_t(0.0)
     p = _p_value(t0, tb)
@@ -293,17 +313,18 @@ def wild_cluster_bootstrap(
                 tries += 1
             bounds.append(bisect(coef, out))
         lo, hi = bounds
-    factor = _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov)
+    factor = _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov, analytic_weights)
     return WildBootstrapResult(term=term, coef=coef, t_stat=float(t0 / np.sqrt(factor)), p_value=p, ci_low=lo, ci_high=hi,
                                reps=int(v.shape[1]), weights=weights, n_clusters=n_clusters, full_enumeration=full,
                                seed=seed, small_sample_factor=factor)
 
 
-def _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov) -> float:
+def _small_sample_factor(df, outcome, term, controls, fixed_effects, cluster, vcov, analytic_weights=None) -> float:
     """q = (N-1)/(N-K)·G/(G-1) of the SE preset ``vcov`` (K as that preset counts it), as in the analytic t."""
     if not fixed_effects:
         # K = intercept + term + controls
         return small_sample_factor(len(df), 2 + len(controls), int(pd.Series(df[cluster]).nunique()))
     from pilotdid.estimation.twfe import fit_twfe
 
-    return fit_twfe(df, outcome, [term, *controls], fixed_effects, cluster, vcov=vcov).small_sample_factor
+    return fit_twfe(df, outcome, [term, *controls], fixed_effects, cluster, vcov=vcov,
+                    weights=analytic_weights).small_sample_factor

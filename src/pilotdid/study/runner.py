@@ -434,7 +434,7 @@ def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]]
 
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
-                     "staggered", "paper_comparison", "placebo", "honest", "pretrends")
+                     "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
 #: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
@@ -445,8 +445,6 @@ UNWEIGHTED_REASONS = {
     "sdid": ("synthetic DID chooses its own unit and time weights (R synthdid has no observation weights, and "
              "multiplying its weights by another set changes the estimand); run SDID in a separate unweighted study, "
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
-    "wild_bootstrap": ("the weighted wild cluster bootstrap is not implemented here; the weighted baseline reports "
-                       "its cluster-robust SEs and the few-clusters warning"),
     "multiverse": "the specification curve refits unweighted specifications",
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
     "mechanism": "the mediation regressions are unweighted",

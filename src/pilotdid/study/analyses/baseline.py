@@ -128,12 +128,13 @@ def _few_clusters_wild(ctx: StudyContext, panel: pd.DataFrame, treat: str, specs
     for col, ctrl in zip(columns, specs):
         wild = few_clusters.wild_for_baseline(panel, outcome=ctx.model.outcome, term=treat, controls=ctrl,
                                               fixed_effects=ctx.model.fixed_effects, cluster=cluster, vcov=vcov,
-                                              seed=ctx.seed)
+                                              seed=ctx.seed, analytic_weights=ctx.model.weights)
         for row in estimates:
             if row.get("column") == col and row.get("term") == treat:
                 row.update(wild)
         parts.append(f"({col}) p = {wild['p_wild']:.4f}, 95% CI [{wild['ci_wild_low']:.4f}, {wild['ci_wild_high']:.4f}]")
     how = (f"{wild['wild_weights']} weights, " + ("all sign vectors" if wild["wild_full_enumeration"]
                                                  else f"{wild['wild_draws']} draws, seed {ctx.seed}"))
+    weighted = f" of the regression weighted by {ctx.model.weights}" if ctx.model.weights else ""
     return [f"Few clusters ({n_clusters} < {ctx.model.few_clusters}): wild cluster restricted bootstrap of the "
-            f"{treat} coefficient ({how}; CI by test inversion): " + "; ".join(parts) + "."]
+            f"{treat} coefficient{weighted} ({how}; CI by test inversion): " + "; ".join(parts) + "."]

@@ -79,8 +79,6 @@ def _few_clusters_wild(ctx: StudyContext, result, rows: list[dict], window, base
     n_clusters = few_clusters.cluster_count(ctx.panel, cluster)
     if n_clusters >= m.few_clusters:
         return [], []
-    if m.weights:
-        return [], ["Few clusters: the wild cluster bootstrap is not computed for a weighted study (analytic CRV1 only)."]
     dummies, _ = event_time_dummies(ctx.panel, ctx.time, FIRST_TREAT, window, base, bins, bin_width)
     used = [c for c in dummies.columns if dummies[c].sum() > 0]
     frame = pd.concat([ctx.panel, dummies[used]], axis=1)
@@ -93,10 +91,11 @@ def _few_clusters_wild(ctx: StudyContext, result, rows: list[dict], window, base
         wild = few_clusters.wild_for_baseline(frame, outcome=m.outcome, term=name,
                                               controls=[c for c in used if c != name] + list(m.controls),
                                               fixed_effects=m.fixed_effects, cluster=cluster, vcov=m.vcov,
-                                              seed=ctx.seed)
+                                              seed=ctx.seed, analytic_weights=m.weights)
         r.update(wild)
         weights_used = wild["wild_weights"]
         cells.append(f"{wild['p_wild']:.3f} [{wild['ci_wild_low']:.4f}, {wild['ci_wild_high']:.4f}]")
+    weighted = f", regressions weighted by {m.weights}" if m.weights else ""
     return cells, [f"Few clusters ({n_clusters} < {m.few_clusters}): wild cluster restricted bootstrap p-value and "
-                   f"95% CI (test inversion, {weights_used} weights, seed {ctx.seed}) beside each coefficient."]
+                   f"95% CI (test inversion, {weights_used} weights, seed {ctx.seed}{weighted}) beside each coefficient."]
 

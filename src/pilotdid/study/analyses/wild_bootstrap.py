@@ -37,14 +37,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     cluster = m.cluster or ctx.unit
     res = wild_cluster_bootstrap(ctx.panel, outcome=m.outcome, term=TREAT, controls=m.controls,
                                  fixed_effects=m.fixed_effects, cluster=cluster, reps=reps, weights=weights, seed=seed,
-                                 vcov=m.vcov, jobs=ctx.jobs, scheduler=ctx.extras.get("scheduler"))
+                                 vcov=m.vcov, jobs=ctx.jobs, scheduler=ctx.extras.get("scheduler"),
+                                 analytic_weights=m.weights)
     treated_clusters = int(ctx.panel.loc[ctx.panel[TREAT] > 0, cluster].nunique())
     row = {"term": ctx.treatment_name, "coef": res.coef, "t": res.t_stat, "p_wcr": res.p_value, "ci_low": res.ci_low,
            "ci_high": res.ci_high, "clusters": res.n_clusters, "treated_clusters": treated_clusters,
            "weights": weights, "draws": res.reps}
     notes = [f"Wild cluster restricted bootstrap ({weights}, {res.reps} draws"
              f"{', all sign vectors enumerated' if res.full_enumeration else f', seed {seed}'}), clustered by {cluster}: "
-             f"p = {res.p_value:.4f}, 95% CI [{res.ci_low:.4f}, {res.ci_high:.4f}] by test inversion.",
+             f"p = {res.p_value:.4f}, 95% CI [{res.ci_low:.4f}, {res.ci_high:.4f}] by test inversion"
+             + (f"; the regression weighted by {m.weights} (analytic weights)." if m.weights else "."),
              msg("guard.wild_bootstrap", ctx.lang)]
     table = wild_bootstrap_table(row)
     return AnalysisOutput(results={"wild_bootstrap": {**row, "seed": seed, "full_enumeration": res.full_enumeration}},
