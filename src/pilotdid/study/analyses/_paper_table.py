@@ -1,5 +1,6 @@
-"""Regression tables in the paper's layout shared by the mechanism and heterogeneity analyses (one column per
-fit, the treatment row, the published numbers beneath), and their results.json rows.
+"""What the mechanism and heterogeneity analyses share for their paper-layout tables: the results.json rows of a
+fit, the published numbers of a table, and the study's table style. The layout itself is
+:mod:`pilotdid.report.paper_tables`.
 
 Shared here so the two analyses do not import each other.
 """
@@ -9,14 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from pilotdid.estimation.heterogeneity import FitSummary
-from pilotdid.report.regression_table import stars
-from pilotdid.report.table import Table
+from pilotdid.report.paper_tables import TableStyle
 from pilotdid.study.context import TREAT, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
-
-
-def coef_cell(coef: float | None, p: float | None = None, digits: int = 4) -> str:
-    return "" if coef is None or coef != coef else f"{coef:.{digits}f}{stars(p)}"
 
 
 def fit_rows(fit: FitSummary, *, table: str, column: str, treatment: str, treatment_name: str, sample: str,
@@ -46,18 +42,6 @@ def published_rows(ctx: StudyContext, table: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-ROW_TEXT = {
-    "en": {"controls": "Controls", "yes": "Yes", "no": "No", "years": "Years", "units": "Units", "mediator": "Mediator",
-           "units_split": "Units (treated / never treated)"},
-    "zh": {"controls": "控制变量", "yes": "是", "no": "否", "years": "年份", "units": "城市数", "mediator": "中介变量",
-           "units_split": "城市数（处理组 / 从未处理）"},
-}
-
-
-def row_text(ctx: StudyContext) -> dict[str, str]:
-    return ROW_TEXT["zh" if ctx.lang == "zh" else "en"]
-
-
 def published_for_columns(ctx: StudyContext, table: str, columns: list[str]) -> list[dict[str, Any] | None] | None:
     """Published values per column in :func:`regression_table`'s form, the paper's treatment term
     (whatever it is called there, e.g. "DID") mapped onto ours; None when nothing is published."""
@@ -77,19 +61,8 @@ def published_for_columns(ctx: StudyContext, table: str, columns: list[str]) -> 
     return out
 
 
-def paper_table(fits: list[FitSummary], ctx: StudyContext, *, name: str, title: str, columns: list[str],
-                extra_rows: dict[str, list[Any]], published: list[dict[str, Any] | None] | None,
-                notes: list[str]) -> Table:
-    """One column per fit in the house regression-table style (treatment row only, FE rows, N, adj. R²)."""
-    from pilotdid.report.regression_table import regression_table, table_kwargs
-
-    lang = ctx.lang if ctx.lang in ("en", "zh") else "en"
+def table_style(ctx: StudyContext) -> TableStyle:
+    """The study's regression-table style: report language, ``[tables]`` layout, controls and ``[study] labels``."""
     spec = ctx.extras.get("spec")
-    layout = {"stat": "t", "digits": 3, **(getattr(spec, "tables", {}) or {})}  # the study's [tables], as Table 4
-    kw = table_kwargs(layout, controls=ctx.model.controls, lang=lang, labels=ctx.extras.get("labels"))
-    kw.pop("indicate", None)  # these tables print only the treatment row; their Controls row is in extra_rows
-    return regression_table(
-        [f.result for f in fits], name=name, title=title, terms=[TREAT], labels={TREAT: ctx.display_name(ctx.treatment_name)},
-        show_constant=False, extra_rows=extra_rows, lang=lang, published=published, column_labels=columns,
-        notes=notes, **kw,
-    )
+    return TableStyle(lang=ctx.lang, layout=dict(getattr(spec, "tables", {}) or {}), controls=tuple(ctx.model.controls),
+                      labels=ctx.extras.get("labels"))

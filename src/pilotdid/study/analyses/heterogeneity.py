@@ -27,32 +27,17 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.heterogeneity import (
     INTERACTED_RULE, PERMUTATION_P_RULE, STRATA_VALIDITY, GroupSplit, SplitResult, estimate_split,
 )
-from pilotdid.i18n import messages, msg
-from pilotdid.report.table import Table
+from pilotdid.i18n import msg
+from pilotdid.report.paper_tables import group_title, heterogeneity_table, p_text, permutation_tests, split_title
 from pilotdid.study.analyses._common import table_list
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.analyses._paper_table import (
-    coef_cell, fit_rows, paper_table, published_for_columns, published_rows, row_text,
-)
+from pilotdid.study.analyses._paper_table import fit_rows, published_for_columns, published_rows, table_style
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 
 OPTIONS = ("splits", "draws", "seed", "strata")
 STRATA = ("cohort", "none")
 WHERE = "[analyses.heterogeneity]"
-
-SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
-
-
-def _group_title(ctx: StudyContext, label: str, title: str) -> str:
-    """A subgroup's title: the study's label for it in the report language (``[study] labels``), else its title."""
-    return ctx.display_name(label) if label in (ctx.extras.get("labels") or {}) else title
-
-
-def split_title(name: str, lang: str = "en") -> str:
-    """A split's heading in the chosen language (catalogue ``heterogeneity.split.NAME``), else its name."""
-    return messages("heterogeneity.split", lang).get(name, name)
-
 
 def merge_attributes(ctx: StudyContext, needed: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """The panel with registry city attributes merged on the unit (only when the unit is ``city_id`` and
@@ -159,7 +144,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 cells.append((label, wilds[label]))
     wild_notes = [few_clusters.wild_note(f"{ctx.output_ref('heterogeneity')} (subgroup columns)", ctx.treatment_name, cells, ctx.seed)] if cells else []
     notes += wild_notes
-    table = heterogeneity_table(results, ctx, draws, seed, strata, wilds=wilds, wild_notes=wild_notes)
+    columns = [label for res in results for label in res.split.labels]
+    table = heterogeneity_table(
+        results, table_style(ctx), treatment=TREAT, treatment_name=ctx.treatment_name, outcome=m.outcome,
+        controls=m.controls, fixed_effects=m.fixed_effects, draws=draws, seed=seed, strata=strata,
+        published=published_for_columns(ctx, "heterogeneity", columns), wilds=wilds, wild_notes=wild_notes)
     figure = forest_figure(results, ctx)
     if draws > 0:  # the forest plot's difference notes carry both permutation p-values; which one to read:
         notes.append(f"Forest plot and {ctx.output_ref('heterogeneity')}: permutation p within adoption cohorts beside "
@@ -173,7 +162,7 @@ def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
     s = res.split
     perm = res.permutation.to_dict() if res.permutation else {}
     b = {lab: res.fits[lab].term(TREAT) for lab in s.labels}
-    by = _permutations(res)
+    by = permutation_tests(res)
     both = {}
     for key, test in by.items():
         both[f"p_permutation_{key}"] = test.p_diff
@@ -196,97 +185,6 @@ def difference_record(res: SplitResult, ctx: StudyContext) -> dict[str, Any]:
     }
 
 
-def _permutations(res: SplitResult) -> dict[str, Any]:
-    """The permutation tests of a split keyed "cohort" (within adoption cohorts) and "all" (across all units)."""
-    tests = [t for t in (res.permutation, *res.other_permutations.values()) if t is not None]
-    return {("cohort" if t.strata else "all"): t for t in tests}
-
-
-def _p(v: float | None) -> str:
-    return "" if v is None or v != v else f"{v:.3f}"
-
-
-_DIFF_TEXT = {
-    "en": ("Difference (first − second)", "  SE, fully interacted model", "  p, fully interacted model",
-           "  p, permutation within cohorts (difference)", "  p, permutation within cohorts (studentised)",
-           "  p, permutation across all units (difference)", "  p, permutation across all units (studentised)",
-           "  Treated share (first / second)"),
-    "zh": ("组间差异（前者 − 后者）", "  标准误，完全交互模型", "  p值，完全交互模型", "  p值，队列内置换检验（差异）",
-           "  p值，队列内置换检验（学生化）", "  p值，全样本置换检验（差异）", "  p值，全样本置换检验（学生化）",
-           "  处理组占比（前者 / 后者）"),
-}
-
-
-def heterogeneity_table(results: list[SplitResult], ctx: StudyContext, draws: int, seed: int, strata: str | None,
-                        wilds: dict[str, dict | None] | None = None, wild_notes: list[str] | None = None) -> Table:
-    """Table 7 in the paper's layout: pairs of subgroup columns, published values beneath ours, and the
-    difference tests the paper leaves out; with few clusters the subgroup columns' wild bootstrap p and CI rows."""
-    from pilotdid.inference.few_clusters import wild_extra_rows
-
-    m = ctx.model
-    fits, columns = [], []
-    for res in results:
-        for label in res.split.labels:
-            fits.append(res.fits[label])
-            columns.append(label)
-    published = published_for_columns(ctx, "heterogeneity", columns)
-    owner = {label: res for res in results for label in res.split.labels}
-    tx = row_text(ctx)
-    extra = {
-        **wild_extra_rows([(wilds or {}).get(c) for c in columns]),
-        tx["controls"]: [tx["yes"] if m.controls else tx["no"]] * len(columns),
-        tx["units_split"]: [
-            f"{owner[c].units[c]} ({owner[c].treated_units[c]} / {owner[c].never_treated_units[c]})" for c in columns],
-    }
-    notes = [
-        f"Separate regressions of {m.outcome} on {ctx.treatment_name}, the controls "
-        f"({', '.join(m.controls) or 'none'}) and fixed effects ({', '.join(m.fixed_effects)}) in each subgroup.",
-        "Difference tests (the paper reports none): (a) the fully interacted model — treatment, controls and every "
-        "fixed effect interacted with the group, so period effects are group-specific — whose interaction coefficient "
-        "equals the difference of the two columns, with a cluster-robust SE over both groups (same preset); "
-        + (f"(b) Fisher permutation tests ({draws} draws each, seed {seed}, group sizes fixed), p = "
-           "(1 + #{|d_r| >= |d|})/(draws + 1) on the raw and on the studentised difference, with the group labels "
-           "permuted within adoption cohorts (stratified) and across all units (unstratified), side by side; "
-           f"strata = \"{strata}\" (default \"cohort\") is the one results.json reports as p_permutation."
-           if draws > 0 else "(b) the permutation test was switched off (draws = 0)."),
-    ]
-    if draws > 0:
-        notes.append(STRATA_VALIDITY)
-    notes += wild_notes or []
-    for res in results:
-        s = res.split
-        rule = (f">= {s.threshold:g}" if s.threshold is not None else f"= {s.values[0]!r}" if s.values is not None
-                else "true")
-        notes.append(f"{SPLIT_TITLES.get(s.name, s.name)}: first group '{s.labels[0]}' = units with {s.column} {rule}"
-                     + (f" (value in each unit's {s.at} period)" if s.at else "") + ".")
-        notes += res.notes
-    table = paper_table(fits, ctx, name="heterogeneity", title="Heterogeneity: subgroup estimates and difference tests",
-                        columns=[_group_title(ctx, c, owner[c].split.display_titles[owner[c].split.labels.index(c)])
-                                 for c in columns],
-                        extra_rows=extra, published=published, notes=notes)
-    text = _DIFF_TEXT["zh" if ctx.lang == "zh" else "en"]
-
-    def first_only(fn) -> list[str]:
-        return [fn(owner[c]) if c == owner[c].split.labels[0] else "" for c in columns]
-
-    lines = [
-        (text[0], first_only(lambda r: coef_cell(r.difference, r.interacted["p"]))),
-        (text[1], first_only(lambda r: f"({r.interacted['se']:.4f})")),
-        (text[2], first_only(lambda r: _p(r.interacted["p"]))),
-    ]
-    if draws > 0:
-        lines += [(text[3], first_only(lambda r: _p(_permutations(r)["cohort"].p_diff))),
-                  (text[4], first_only(lambda r: _p(_permutations(r)["cohort"].p_t))),
-                  (text[5], first_only(lambda r: _p(_permutations(r)["all"].p_diff))),
-                  (text[6], first_only(lambda r: _p(_permutations(r)["all"].p_t)))]
-    lines.append((text[7], first_only(lambda r: " / ".join(f"{r.treated_share[lab]:.0%}" for lab in r.split.labels))))
-    extra_body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=table.body.columns)
-    body = pd.concat([table.body, extra_body], ignore_index=True)
-    groups = [("", 1)] + [(split_title(r.split.name, ctx.lang), 2) for r in results]
-    return Table(name=table.name, title=table.title, body=body, notes=table.notes, column_groups=groups,
-                 float_digits=table.float_digits)
-
-
 def forest_figure(results: list[SplitResult], ctx: StudyContext):
     from pilotdid.report.figures.forest import forest_plot
 
@@ -296,13 +194,13 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
         group = split_title(res.split.name, ctx.lang)
         for label, title in zip(res.split.labels, res.split.display_titles):
             t = res.fits[label].term(TREAT)
-            rows.append({"column": label, "label": _group_title(ctx, label, title), "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
+            rows.append({"column": label, "label": group_title(table_style(ctx), label, title), "group": group, "coef": t["coef"], "ci_low": t["ci_low"],
                          "ci_high": t["ci_high"], "nobs": res.fits[label].nobs})
-        text = msg("heterogeneity.forest.difference", ctx.lang, d=f"{res.difference:+.4f}", p=_p(res.interacted["p"]))
-        perms = _permutations(res)
+        text = msg("heterogeneity.forest.difference", ctx.lang, d=f"{res.difference:+.4f}", p=p_text(res.interacted["p"]))
+        perms = permutation_tests(res)
         if perms:
-            text += msg("heterogeneity.forest.permutation", ctx.lang, p_cohort=_p(perms["cohort"].p_diff),
-                        p_all=_p(perms["all"].p_diff),
+            text += msg("heterogeneity.forest.permutation", ctx.lang, p_cohort=p_text(perms["cohort"].p_diff),
+                        p_all=p_text(perms["all"].p_diff),
                         shares=" / ".join(f"{res.treated_share[lab]:.0%}" for lab in res.split.labels))
         diff_notes[group] = text
     return forest_plot(rows, published=published, lang=ctx.lang, difference_notes=diff_notes,
