@@ -258,3 +258,22 @@ def test_weighted_study_bootstraps_the_weighted_regressions(tmp_path, panel):
     assert any("weighted by pop" in n for n in run.outputs["baseline"].notes)
     es = [r for r in run.outputs["event_study"].results["event_study"] if r["se"] is not None]
     assert es and all(r.get("p_wild") is not None for r in es)
+
+
+def test_weighted_mechanism_regressions(tmp_path, panel):
+    # the mediator regressions are the baseline's regression with the mediator as outcome, weighted alike (and their
+    # few-clusters bootstrap too); the three-step model's unweighted unit bootstrap is refused before the panel is read
+    data = panel.assign(med=panel["y"] * 0.5 + np.random.default_rng(9).normal(size=len(panel)))
+    mediators = '[analyses.mechanism]\nmediators = [{name = "Med", column = "med"}]'
+    run = _run(tmp_path, data, weights='weights = "pop"\nfew_clusters = 50', estimators='["sa"]', extra=mediators)
+    row = [r for r in run.outputs["mechanism"].estimates if r["term"] == "did"][0]
+    wls = fit_twfe(data, "med", ["did", "x1"], ["unit", "year"], "unit", vcov="reghdfe", weights="pop").term("did")
+    assert row["coef"] == pytest.approx(wls["coef"], rel=1e-9) and row["se"] == pytest.approx(wls["se"], rel=1e-9)
+    assert row["p_wild"] is not None
+    plain = fit_twfe(data, "med", ["did", "x1"], ["unit", "year"], "unit", vcov="reghdfe").term("did")["coef"]
+    assert abs(plain - row["coef"]) > 1e-6
+    (tmp_path / "study.toml").write_text(STUDY.format(weights='weights = "pop"', estimators='["sa"]',
+                                                      extra=mediators + "\nthree_step = true").replace(
+        'panel = "panel.csv"', 'panel = "absent.csv"'), encoding="utf-8")
+    with pytest.raises(PilotdidInputError, match="three-step mediation model does not take regression weights"):
+        run_study(load_study(tmp_path / "study.toml"))

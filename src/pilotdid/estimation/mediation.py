@@ -185,9 +185,10 @@ class MediatorResult:
 def mediator_regressions(
     data: pd.DataFrame, mediators: Sequence[MediatorSpec], *, treatment: str, controls: Sequence[str],
     fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
-    where: str = "[analyses.mechanism]", fit: TwfeFit | None = None,
+    where: str = "[analyses.mechanism]", fit: TwfeFit | None = None, weights: str | None = None,
 ) -> list[MediatorResult]:
-    """``mediator ~ treatment + controls | FE`` for each mediator, each on the rows where it exists."""
+    """``mediator ~ treatment + controls | FE`` for each mediator, each on the rows where it exists (``weights``:
+    analytic regression weights, as the baseline's)."""
     if fit is None:
         from pilotdid.estimation.twfe import fit_twfe as fit
     if not mediators:
@@ -208,7 +209,8 @@ def mediator_regressions(
             raise PilotdidInputError(f"mediator '{spec.name}': the treatment does not vary where the mediator exists "
                                      f"({time} {int(sub[time].min())}-{int(sub[time].max())})", where=where,
                                      fix="use a mediator covering treated and untreated periods")
-        res = summarise(fit(sub, col, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
+        res = summarise(fit(sub, col, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov,
+                            **({"weights": weights} if weights else {})))
         notes = list(built.notes)
         if (~has).any():
             notes.append(f"mediator '{spec.name}': {int((~has).sum())} of {len(frame)} rows have no value "

@@ -87,11 +87,12 @@ class FitRecorder:
         return next((inputs for r, inputs in self.calls if r is result or (fitted is not None and r is fitted)), None)
 
 
-def wild_for_inputs(inputs: dict[str, Any] | None, term: str, *, threshold: int, seed: int) -> dict[str, Any] | None:
+def wild_for_inputs(inputs: dict[str, Any] | None, term: str, *, threshold: int, seed: int,
+                    analytic_weights: str | None = None) -> dict[str, Any] | None:
     """The wild cluster restricted bootstrap of ``term`` in a recorded regression, or None when it does not apply:
-    no recorded inputs, no clustering (heteroskedasticity-robust SEs), a weighted regression (the bootstrap is
-    unweighted), or at least ``threshold`` clusters in the regression's sample."""
-    if inputs is None or inputs["cluster"] is None or inputs.get("weights"):
+    no recorded inputs, no clustering (heteroskedasticity-robust SEs), a regression weighted by anything but the
+    study's ``analytic_weights`` (PSM weights), or at least ``threshold`` clusters in the regression's sample."""
+    if inputs is None or inputs["cluster"] is None or (inputs.get("weights") and inputs["weights"] != analytic_weights):
         return None
     columns = [inputs["outcome"], *inputs["regressors"], *inputs["fixed_effects"], inputs["cluster"]]
     data = inputs["data"].dropna(subset=list(dict.fromkeys(columns)))
@@ -101,7 +102,7 @@ def wild_for_inputs(inputs: dict[str, Any] | None, term: str, *, threshold: int,
     wild = wild_for_baseline(data, outcome=inputs["outcome"], term=term,
                              controls=[r for r in inputs["regressors"] if r != term],
                              fixed_effects=inputs["fixed_effects"], cluster=inputs["cluster"], vcov=inputs["vcov"],
-                             seed=seed)
+                             seed=seed, analytic_weights=inputs.get("weights"))
     return {**wild, "wild_clusters": n_clusters}
 
 

@@ -521,8 +521,9 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "weights": ("str", None, "column of analytic weights (Stata aw): baseline, event_study, vcov_presets, placebo and the "
                     "staggered twfe/sa/bjs/etwfe/stacked/twowayfeweights use them, dcdh as did_multiplegt_dyn's weight "
                     "(cell weights), cs too when constant within unit (R did's weightsname); honest and "
-                    "pretrends read the weighted event study, the wild bootstrap the weighted regression; other "
-                    "analyses and bacon/sdid are refused, saying why"),
+                    "pretrends read the weighted event study, the wild bootstrap the weighted regression, mechanism "
+                    "weights its mediator regressions (three_step refused); other analyses and bacon/sdid are "
+                    "refused, saying why"),
         "few_clusters": ("int", 30, "below this many clusters, cluster-robust tables say so and the baseline adds "
                          "wild cluster bootstrap p and CI"),
     },

@@ -434,7 +434,8 @@ def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]]
 
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
-                     "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap")
+                     "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap",
+                     "mechanism")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
 #: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
@@ -447,7 +448,6 @@ UNWEIGHTED_REASONS = {
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
     "multiverse": "the specification curve refits unweighted specifications",
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
-    "mechanism": "the mediation regressions are unweighted",
     "heterogeneity": "the subgroup and interaction regressions are unweighted",
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
@@ -464,6 +464,12 @@ def _check_weighted_analyses(spec) -> None:
             raise PilotdidInputError(f"[model] weights is set but analysis {name} does not take regression weights: "
                                      f"{reason}", where=f"[analyses.{name}]",
                                      fix=f"remove it or the weights; weighted: {', '.join(WEIGHTED_ANALYSES)}")
+        if name == "mechanism" and options.get("three_step"):
+            raise PilotdidInputError("[model] weights is set but the three-step mediation model does not take "
+                                     "regression weights: its unit bootstrap of the indirect effect is unweighted",
+                                     where="[analyses.mechanism] three_step",
+                                     fix="set three_step = false (the mediator regressions are weighted) or remove "
+                                         "the weights")
         if name == "staggered":
             from pilotdid.estimation.staggered import registry
 

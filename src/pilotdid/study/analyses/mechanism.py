@@ -10,7 +10,8 @@ Options (``[analyses.mechanism]``):
 * ``three_step`` (false) — also run the classical three-step (Baron–Kenny) model for each mediator,
   with a Sobel test and a unit-bootstrap CI of the indirect effect; ``boot_draws`` (499), ``seed``.
 
-Each mediator regression is ``mediator ~ treatment + controls | FE`` with the study's SE preset,
+Each mediator regression is ``mediator ~ treatment + controls | FE`` with the study's SE preset (weighted by
+``[model] weights`` when set; the three-step model's unit bootstrap is unweighted, so a weighted study refuses it),
 on the rows where the mediator exists; the table reports each column's N and years.
 """
 
@@ -59,7 +60,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     recorder = few_clusters.FitRecorder(fit_twfe, unit=ctx.unit)  # the wild bootstrap re-runs a column's regression
     results = mediator_regressions(ctx.panel, specs, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
                                    unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, where=WHERE,
-                                   fit=recorder)
+                                   fit=recorder, weights=m.weights)
     estimates: list[dict[str, Any]] = []
     for r in results:
         estimates += fit_rows(r.fit, table="mechanism", column=r.spec.name, treatment=TREAT,
@@ -68,8 +69,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                               extra={"mediator_source": r.spec.source_text, "years": list(r.years), "units": r.units,
                                      "rows_without_mediator": r.rows_without_mediator, **r.details})
         notes += r.notes
-    wilds = [few_clusters.wild_for_inputs(recorder.inputs_of(r.fit), TREAT, threshold=m.few_clusters, seed=ctx.seed)
-             for r in results]
+    wilds = [few_clusters.wild_for_inputs(recorder.inputs_of(r.fit), TREAT, threshold=m.few_clusters, seed=ctx.seed,
+                                          analytic_weights=m.weights) for r in results]
     cells = []
     for r, wild in zip(results, wilds):
         if wild:
