@@ -448,7 +448,8 @@ UNWEIGHTED_REASONS = {
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
     "multiverse": "the specification curve refits unweighted specifications",
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
-    "heterogeneity": "the subgroup and interaction regressions are unweighted",
+    "heterogeneity": ("its permutation test of the subgroup difference refits unweighted regressions (a fast "
+                      "within-transform engine), so weighted subgroup columns would sit beside an unweighted test"),
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
     "index_systems": "the index-system comparison refits unweighted regressions",
