@@ -104,9 +104,10 @@ def validate(
             raise PilotdidInputError(f"column {col!r} is entirely missing", where="panel", fix="check the data source")
 
     used = list(dict.fromkeys(needed))
-    frame = data.loc[:, used].copy()
-    for col in dict.fromkeys([outcome, *regressors] + ([weights] if weights else [])):
-        frame[col] = frame[col].astype(float)
+    numeric = set([outcome, *regressors] + ([weights] if weights else []))
+    # one new frame (a copy) with the model columns as float: built at once, not column by column
+    frame = pd.DataFrame({c: data[c].to_numpy(dtype=float, na_value=np.nan) if c in numeric else data[c].array
+                          for c in used}, index=data.index, copy=True)
     rows_in = len(frame)
     missing_cells = frame.isna()
     miss = missing_cells.any(axis=1)
