@@ -48,8 +48,9 @@ from pilotdid.design.psm import POOLING, psm_match
 from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.numbers import published_text
-from pilotdid.report.table import Table
+from pilotdid.report.robustness_tables import (
+    HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
+)
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 
@@ -61,47 +62,6 @@ OPTIONS = (
 PSM_WEIGHTING = ("matched_rows", "weights")
 #: results.json column suffix of the PSM regression under the convention not chosen
 PSM_OTHER_SUFFIX = {"matched_rows": "_weighted", "weights": "_unweighted"}
-PSM_ROW_LABEL = {"matched_rows": "unweighted on matched rows (reghdfe ... if _weight != .)",
-                 "weights": "weighted by psmatch2's _weight"}
-TABLE5_COLUMNS = ("psm_nearest", "psm_radius", "psm_kernel", "concurrent_policy", "lagged", "winsorised")
-HEADERS = {
-    "psm_nearest": "PSM-DID nearest 1:{k}", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
-    "concurrent_policy": "Concurrent policy", "lagged": "Lagged treatment", "winsorised": "Winsorised 1%",
-    "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals",
-}
-
-
-def _stars(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
-
-
-def _cell(coef: float | None, t: float | None, p: float | None) -> tuple[str, str]:
-    if coef is None or not np.isfinite(coef):
-        return "", ""
-    return f"{coef:.3f}{_stars(p)}", f"({t:.3f})"
-
-
-class _Column:
-    """One regression of the robustness tables: its fit (or why it is missing) and its notes."""
-
-    def __init__(self, key: str, label: str, term: str, fit=None, extra_terms: tuple[str, ...] = (),
-                 note: str | None = None, sample: str = "full", alt_fit=None, alt_label: str | None = None):
-        self.key, self.label, self.term, self.fit = key, label, term, fit
-        self.extra_terms, self.note, self.sample = extra_terms, note, sample
-        #: the same sample under the other PSM weighting convention (shown in the row below the DID)
-        self.alt_fit, self.alt_label = alt_fit, alt_label
-        #: wild cluster bootstrap p / CI of the DID term when the regression has few clusters (else None)
-        self.wild: dict[str, Any] | None = None
-
-    def term_row(self, term: str) -> dict[str, Any] | None:
-        if self.fit is None:
-            return None
-        try:
-            return self.fit.term(term)
-        except KeyError:
-            return None
 
 
 #: ctx.extras key of the run's FitRecorder (inference/few_clusters.py): the wild bootstrap re-runs a column's regression
@@ -212,9 +172,9 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     panel[term] = panel[TREAT].astype(float)
     regressors = [term, *m.controls]
     notes: list[str] = []
-    columns: list[_Column] = []
+    columns: list[RobustnessColumn] = []
     extra_estimates: list[dict[str, Any]] = []
-    tables: dict[str, Table] = {}
+    tables: dict[str, Any] = {}
     figures: dict[str, Any] = {}
     results: dict[str, Any] = {}
 
@@ -246,11 +206,12 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                               "balance": match.balance.to_dict(orient="records")}
         dropped = (f"; the regression drops {fit.singletons_dropped} singleton rows (preset '{m.vcov}'), "
                    f"leaving {fit.nobs}" if getattr(fit, "singletons_dropped", 0) else "")
-        columns.append(_Column(key, spec["method"], term, fit, sample=key, alt_fit=other, alt_label=other_weighting,
-                               note=f"{key}: {summary['treated_on_support']} of {summary['treated_rows']} treated rows "
-                                    f"on support, {summary['controls_used']} of {summary['controls_total']} control "
-                                    f"rows used; N = {summary['n_matched']} matched rows{dropped}"))
-        tables[f"psm_balance_{spec['method']}"] = _balance_table(match, key)
+        columns.append(RobustnessColumn(
+            key, spec["method"], term, fit, sample=key, alt_fit=other, alt_label=other_weighting,
+            note=f"{key}: {summary['treated_on_support']} of {summary['treated_rows']} treated rows "
+                 f"on support, {summary['controls_used']} of {summary['controls_total']} control "
+                 f"rows used; N = {summary['n_matched']} matched rows{dropped}"))
+        tables[f"psm_balance_{spec['method']}"] = balance_table(match)
         figures[f"psm_pscore_{spec['method']}"] = _pscore_figure(match, ctx.lang)
         notes += match.notes
     results["psm"] = psm_summaries
@@ -268,26 +229,27 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         notes += caveats
         concurrent_term = f"{policy}_pilot" if not options.get("concurrent_column") else options["concurrent_column"]
         if dummy is None:
-            columns.append(_Column("concurrent_policy", "concurrent", term, None,
-                                   note=f"column (4) not estimated: {source}"))
+            columns.append(RobustnessColumn("concurrent_policy", "concurrent", term, None,
+                                            note=f"column (4) not estimated: {source}"))
         else:
             frame = panel.copy()
             frame[concurrent_term] = dummy.to_numpy(float)
             fit = _fit(frame, ctx, [term, concurrent_term, *m.controls])
             treated_rows = int((frame[concurrent_term] > 0).sum())
-            columns.append(_Column("concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
-                                   note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
+            columns.append(RobustnessColumn(
+                "concurrent_policy", "concurrent", term, fit, extra_terms=(concurrent_term,),
+                note=f"column (4): {concurrent_term} from {source}; {treated_rows} rows = 1"))
 
     # --- (5) lagged treatment ----------------------------------------------------------------------
     lag_name = f"L.{term}"
     lagged, report = lag_column(panel, ctx.unit, ctx.time, term, 1, name=lag_name)
     fit = _fit(lagged.loc[lagged[lag_name].notna()], ctx, [lag_name, *m.controls])
-    columns.append(_Column("lagged", "lagged", lag_name, fit, note=report.note(), sample="lagged"))
+    columns.append(RobustnessColumn("lagged", "lagged", lag_name, fit, note=report.note(), sample="lagged"))
 
     # --- (6) winsorised 1% + referee 5% ----------------------------------------------------------------
     levels = options.get("winsorize", [1, 5])
     win_reports = []
-    referee: list[_Column] = []
+    referee: list[RobustnessColumn] = []
     continuous = [m.outcome, *m.controls]
     for pct in levels:
         frame, counts = winsorize(panel, continuous, pct / 100, 1 - pct / 100)
@@ -295,16 +257,14 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         win_reports.append(counts)
         fit = _fit(frame, ctx, regressors)
         changed = ", ".join(f"{r.variable} {r.n_changed}" for r in counts.itertuples())
-        col = _Column("winsorised" if pct == levels[0] else f"winsorised_{pct}", f"winsorised {pct}%", term, fit,
-                      note=f"winsorised at {pct}%/{100 - pct}% (two tails, pooled over all rows): values changed — "
-                           f"{changed}", sample=f"winsorised_{pct}")
+        col = RobustnessColumn(
+            "winsorised" if pct == levels[0] else f"winsorised_{pct}", f"winsorised {pct}%", term, fit,
+            note=f"winsorised at {pct}%/{100 - pct}% (two tails, pooled over all rows): values changed — {changed}",
+            sample=f"winsorised_{pct}")
         (columns if pct == levels[0] else referee).append(col)
     if win_reports:
         counts = pd.concat(win_reports, ignore_index=True)
-        tables["winsorising_counts"] = Table(name="winsorising_counts", title="Winsorising: values changed per variable",
-                                             body=counts, notes=["Two tails, pooled over all rows; percentiles by "
-                                                                 "Stata's _pctile definition (as winsor2)."],
-                                             float_digits=4)
+        tables["winsorising_counts"] = winsorising_table(counts)
         results["winsorising"] = counts.to_dict(orient="records")
 
     # --- referee checks -------------------------------------------------------------------------------
@@ -315,8 +275,8 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         cut = drop_flagged_units(panel, ctx.unit, flag, description="municipalities and provincial capitals dropped",
                                  first_treat=FIRST_TREAT)
         fit = _fit(cut.frame, ctx, regressors)
-        referee.append(_Column("no_capitals", "no capitals", term, fit, note=cut.note() + f" (flags: {flag_source})",
-                               sample="no_capitals"))
+        referee.append(RobustnessColumn("no_capitals", "no capitals", term, fit,
+                                        note=cut.note() + f" (flags: {flag_source})", sample="no_capitals"))
     periods = options.get("drop_periods")
     if periods:
         key = options.get("drop_periods_name", "drop_periods")
@@ -325,10 +285,10 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             late = sorted(int(g) for g in cut.frame.loc[cut.frame[FIRST_TREAT] > 0, FIRST_TREAT].unique()
                           if g >= min(periods))
             fit = _fit(cut.frame, ctx, regressors)
-            referee.append(_Column(key, options.get("drop_periods_label", f"Without periods {periods}"), term, fit,
-                                   sample=key,
-                                   note=cut.note() + (f"; cohorts {late} have no treated period left and act as "
-                                                      "not-yet-treated controls" if late else "")))
+            referee.append(RobustnessColumn(
+                key, options.get("drop_periods_label", f"Without periods {periods}"), term, fit, sample=key,
+                note=cut.note() + (f"; cohorts {late} have no treated period left and act as "
+                                   "not-yet-treated controls" if late else "")))
         else:
             notes.append(f"Drop-periods check: periods {periods} are not in the panel; nothing dropped.")
 
@@ -345,16 +305,18 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                   for key, cols, label in (("robustness", columns, ctx.output_ref("robustness")),
                                            ("robustness_referee", referee, "the further checks"))}
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
-    tables["robustness"] = _layout(
-        "robustness", "Robustness checks", columns, published, ctx, k,
+    style = {"k": k, "treatment_name": ctx.treatment_name, "controls": m.controls, "fixed_effects": m.fixed_effects,
+             "lang": ctx.lang, "labels": ctx.extras.get("labels")}
+    tables["robustness"] = robustness_table(
+        "robustness", "Robustness checks", columns, published, **style,
         # the concurrent policy's registry caveats stay in the report's notes for this section (full provenance);
         # under the table: what each column did and the conventions
         notes=list(dict.fromkeys([c.note for c in columns if c.note] + _conventions(columns, ctx, weighting, pooling)
                                  + wild_notes["robustness"])),
     )
     if referee:
-        tables["robustness_referee"] = _layout(
-            "robustness_referee", "Further robustness checks (not in the paper)", referee, [], ctx, k,
+        tables["robustness_referee"] = robustness_table(
+            "robustness_referee", "Further robustness checks (not in the paper)", referee, [], **style,
             notes=[c.note for c in referee if c.note] + _conventions(referee, ctx, weighting, pooling)[:1]
             + wild_notes["robustness_referee"],
         )
@@ -362,7 +324,8 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                           notes=list(dict.fromkeys(notes)))
 
 
-def _few_clusters_wild(ctx: StudyContext, columns: list[_Column], estimates: list[dict], label: str) -> list[str]:
+def _few_clusters_wild(ctx: StudyContext, columns: list[RobustnessColumn], estimates: list[dict],
+                       label: str) -> list[str]:
     """Below ``[model] few_clusters`` clusters: each column's wild cluster restricted bootstrap p and CI of its DID
     term, on its estimate row (results.json p_wild, ci_wild_*), in the table (``col.wild``) and in one note."""
     from pilotdid.inference import few_clusters
@@ -379,7 +342,7 @@ def _few_clusters_wild(ctx: StudyContext, columns: list[_Column], estimates: lis
     return [few_clusters.wild_note(label, ctx.treatment_name, cells, ctx.seed)] if cells else []
 
 
-def _conventions(columns: list[_Column], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
+def _conventions(columns: list[RobustnessColumn], ctx: StudyContext, weighting: str, pooling: str) -> list[str]:
     from pilotdid.report.regression_table import convention_note
     from pilotdid.i18n import messages
 
@@ -418,99 +381,6 @@ def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str) -> 
             f"Significant at 5%: {sig['matched_rows']} of {n} unweighted, {sig['weights']} of {n} weighted — {verdict}. "
             f"{table_ref[:1].upper() + table_ref[1:]} shows the {'unweighted' if weighting == 'matched_rows' else 'weighted'} regression beside the paper "
             "(psm_weighting).")
-
-
-def _layout(name: str, title: str, columns: list[_Column], published: list[dict], ctx: StudyContext, k: int,
-            notes: list[str]) -> Table:
-    """Paper layout: treatment row (coef with stars, t below), extra terms, FE/controls rows, N, adj. R²,
-    then the published values where there are any."""
-    headers = [f"({i + 1}) " + HEADERS.get(c.key, c.label).format(k=k) for i, c in enumerate(columns)]
-    labels, cells = [], []
-
-    def add(label: str, values: list[str]) -> None:
-        labels.append(label)
-        cells.append(values)
-
-    lookup: dict[tuple[str, str], dict] = {}
-    for r in published:
-        lookup[(str(r.get("column")), str(r.get("term")).lower())] = r
-
-    def paper(col: _Column, term: str) -> dict | None:
-        hit = lookup.get((col.key, term.lower()))
-        if hit is None and term == col.term:  # transcriptions may spell the treatment DID / L.DID
-            hit = lookup.get((col.key, "l.did" if term.startswith("L.") else "did"))
-        return hit
-
-    def add_term(label: str, terms: list[str | None]) -> None:
-        rows = [c.term_row(t) if t else None for c, t in zip(columns, terms)]
-        add(label, [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
-        add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
-        pub = [paper(c, t) if t else None for c, t in zip(columns, terms)]
-        if any(pub):
-            add(f"{label} — paper (published)", [published_text(r["coef"]) if r and r.get("coef") is not None else ""
-                                                 for r in pub])
-            add("", [f"({published_text(r['t'])})" if r and r.get("t") is not None else "" for r in pub])
-
-    lag_col = next((i for i, c in enumerate(columns) if c.key == "lagged"), None)
-    add_term(ctx.treatment_name + (f" (col. {lag_col + 1}: L.{ctx.treatment_name})" if lag_col is not None else ""),
-             [c.term for c in columns])
-    if any(c.wild for c in columns):  # few clusters: the wild bootstrap beside the analytic t
-        from pilotdid.inference import few_clusters
-
-        p_cells, ci_cells = few_clusters.wild_cells([c.wild for c in columns])
-        add(few_clusters.WILD_P_ROW, p_cells)
-        add(few_clusters.WILD_CI_ROW, ci_cells)
-    alt_labels = {c.alt_label for c in columns if c.alt_fit is not None}
-    for alt in sorted(alt_labels):  # the PSM regression under the other weighting convention
-        rows = [c.alt_fit.term(c.term) if c.alt_fit is not None and c.alt_label == alt else None for c in columns]
-        add(f"{ctx.treatment_name} — PSM {PSM_ROW_LABEL[alt]}",
-            [_cell(r and r["coef"], r and r["t"], r and r["p"])[0] for r in rows])
-        add("", [_cell(r and r["coef"], r and r["t"], r and r["p"])[1] for r in rows])
-    for extra in dict.fromkeys(t for c in columns for t in c.extra_terms):
-        add_term(ctx.display_name(extra), [extra if extra in c.extra_terms else None for c in columns])
-    add("Controls", ["Yes" if ctx.model.controls else "No"] * len(columns))
-    for fe in ctx.model.fixed_effects:
-        add(f"{ctx.display_name(fe)}固定效应" if ctx.lang == "zh" else f"{ctx.display_name(fe)} FE", ["Yes"] * len(columns))
-    drops = any(c.fit is not None and c.fit.singletons_dropped for c in columns)
-    if drops:  # reghdfe's singleton removal: both counts, named
-        add("N before singleton removal (PSM: matched rows)",
-            [str(c.fit.nobs + (c.fit.singletons_dropped or 0)) if c.fit is not None else "" for c in columns])
-        add("N after singleton removal (regression)", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
-    else:
-        add("N", [str(c.fit.nobs) if c.fit is not None else "" for c in columns])
-    pub_n = [next((r.get("nobs") for (col, _), r in lookup.items() if col == c.key and r.get("nobs")), None)
-             for c in columns]
-    if any(pub_n):
-        add("N — paper (published)", [str(n) if n else "" for n in pub_n])
-    add("Adj. R²", [f"{c.fit.adj_r2:.3f}" if c.fit is not None else "" for c in columns])
-    body = pd.DataFrame(cells, columns=headers)
-    body.insert(0, "", labels)
-    return Table(name=name, title=title, body=body, notes=[n for n in notes if n])
-
-
-def _balance_table(match, key: str) -> Table:
-    b = match.balance
-    rows = []
-    for r in b.itertuples():
-        rows.append([r.variable, "Unmatched", r.mean_treated_unmatched, r.mean_control_unmatched,
-                     r.bias_pct_unmatched, np.nan, r.t_unmatched, r.p_unmatched])
-        rows.append(["", "Matched", r.mean_treated_matched, r.mean_control_matched, r.bias_pct_matched,
-                     r.bias_reduction_pct, r.t_matched, r.p_matched])
-    body = pd.DataFrame(rows, columns=["Variable", "Sample", "Mean treated", "Mean control", "% bias",
-                                       "% reduction |bias|", "t", "p>|t|"])
-    s = match.summary()
-    return Table(
-        name=f"psm_balance_{match.method}", title=f"PSM balance ({match.method} matching, {match.pooling})",
-        body=body, float_digits=3,
-        notes=[
-            "Standardised % bias = 100·(mean_T − mean_C)/sqrt((var_T + var_C)/2), variances from the unmatched "
-            "sample (as pstest); matched means: treated on support vs controls weighted by the matching weights; "
-            "matched t-test from a weighted regression of the variable on the treatment dummy.",
-            f"Treated rows {s['treated_rows']}, on support {s['treated_on_support']}; controls used "
-            f"{s['controls_used']} of {s['controls_total']}; N (matched rows) = {s['n_matched']}.",
-            *match.notes,
-        ],
-    )
 
 
 def _pscore_figure(match, lang: str):
