@@ -187,3 +187,26 @@ def test_few_treated_units_are_flagged():
     res = estimate_split(df, GroupSplit(name="s", column="flag", labels=("few", "rest")), **MODEL, draws=0)
     assert res.treated_units["few"] == 1
     assert any("only 1 treated unit" in n for n in res.notes)
+
+
+def test_weighted_permutation_engine_is_weighted_pyfixest():
+    # analytic weights: each draw's two fits are pyfixest WLS (coefficient and CRV1 SE), on the fast path and on
+    # alternating projections alike; equal weights change nothing
+    df = grouped_panel(80, 7, seed=8, effect_first=1.0, drop_share=0.1)
+    df["g"] = df["big"].astype(float)
+    df["w"] = 0.5 + (df["unit"] % 5) / 2
+    kw = dict(outcome="y", treatment="did", controls=["x1", "x2", "x3"], fixed_effects=["unit", "year"], unit="unit",
+              group="g", cluster="unit", draws=30, seed=2)
+    fast = permutation_difference_test(df, weights="w", **kw)
+    slow = permutation_difference_test(df, weights="w", fast=False, **kw)
+    assert np.allclose(fast.diffs, slow.diffs, atol=1e-9) and np.allclose(fast.ts, slow.ts, atol=1e-7)
+    fits = [feols("y ~ did + x1 + x2 + x3 | unit + year", part, vcov={"CRV1": "unit"}, weights="w")
+            for part in (df[df["big"]], df[~df["big"]])]
+    b = [f.coef()["did"] for f in fits]
+    se = [f.se()["did"] for f in fits]
+    assert fast.actual_diff == pytest.approx(b[0] - b[1], abs=1e-10)
+    assert fast.actual_t == pytest.approx((b[0] - b[1]) / np.hypot(*se), rel=1e-8)
+    plain = permutation_difference_test(df, **kw)
+    equal = permutation_difference_test(df.assign(w=3.0), weights="w", **kw)
+    assert np.allclose(equal.diffs, plain.diffs, atol=1e-10) and equal.p_diff == plain.p_diff
+    assert not np.allclose(fast.diffs, plain.diffs, atol=1e-6)

@@ -277,3 +277,31 @@ def test_weighted_mechanism_regressions(tmp_path, panel):
         'panel = "panel.csv"', 'panel = "absent.csv"'), encoding="utf-8")
     with pytest.raises(PilotdidInputError, match="three-step mediation model does not take regression weights"):
         run_study(load_study(tmp_path / "study.toml"))
+
+
+def test_weighted_heterogeneity_analysis(tmp_path, panel):
+    # subgroup columns, the interacted difference and the permutation draws are all WLS under [model] weights
+    units = panel["unit"].unique()
+    data = panel.assign(big=panel["unit"].isin(units[::3]).astype(int))
+    split = ('[analyses.heterogeneity]\nsplits = [{name = "size", column = "big", labels = ["big", "small"]}]\n'
+             'draws = 19')
+    run = _run(tmp_path, data, weights='weights = "pop"\nfew_clusters = 50', estimators='["sa"]', extra=split)
+    rows = {r["column"]: r for r in run.outputs["heterogeneity"].estimates if r["term"] == "did"}
+    for label, part in (("big", data[data["big"] == 1]), ("small", data[data["big"] == 0])):
+        wls = fit_twfe(part, "y", ["did", "x1"], ["unit", "year"], "unit", vcov="reghdfe", weights="pop").term("did")
+        assert rows[label]["coef"] == pytest.approx(wls["coef"], rel=1e-9)
+        assert rows[label]["se"] == pytest.approx(wls["se"], rel=1e-9)
+        assert rows[label]["p_wild"] is not None
+    test = run.outputs["heterogeneity"].results["heterogeneity_tests"][0]
+    assert test["permutation_draws"] == 19
+
+
+def test_every_table_of_a_weighted_study_names_the_weighting(tmp_path, panel):
+    run = _run(tmp_path, panel, estimators='["sa", "dcdh"]', extra="[analyses.descriptives]")
+    for name, out in run.outputs.items():
+        for table in out.tables.values():
+            text = " ".join(table.notes)
+            assert ("Weighted by pop" in text) or ("Unweighted; [model] weights (pop)" in text), (name, table.name)
+    assert "did_multiplegt_dyn's weight" in " ".join(next(iter(run.outputs["staggered"].tables.values())).notes)
+    plain = _run(tmp_path, panel, weights="", estimators='["sa"]')
+    assert not any("Weighted by" in n for out in plain.outputs.values() for t in out.tables.values() for n in t.notes)

@@ -278,6 +278,9 @@ class _GroupDesign:
     #: that transform is the same on any group, and per draw only the dummies are projected out
     within_first: np.ndarray | None = None
     other_dummies: np.ndarray | None = None
+    #: analytic regression weights (positive, per row): weighted within transforms, then every row times sqrt(w),
+    #: so that the OLS algebra of :func:`_subgroup_fit` is WLS with weighted cluster scores
+    weights: np.ndarray | None = None
 
     def prepare_fast_path(self, max_levels: int = 400) -> None:
         if not self.fe_codes or not _nested(self.fe_codes[0], self.unit_codes):
@@ -285,11 +288,12 @@ class _GroupDesign:
         others = self.fe_codes[1:]
         if sum(int(c.max()) + 1 for c in others) > max_levels:
             return
-        first = FixedEffectPartialler([self.fe_codes[0]])
-        self.within_first = first.demean(np.column_stack([self.y, self.d, self.x]))
+        first = FixedEffectPartialler([self.fe_codes[0]], weights=self.weights)
+        root = 1.0 if self.weights is None else np.sqrt(self.weights)[:, None]
+        self.within_first = first.demean(np.column_stack([self.y, self.d, self.x])) * root
         if others:
             dummies = np.column_stack([(c[:, None] == np.arange(int(c.max()) + 1)[None, :]) for c in others])
-            self.other_dummies = first.demean(dummies.astype(float))
+            self.other_dummies = first.demean(dummies.astype(float)) * root
 
 
 def _within(design: _GroupDesign, rows: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -297,8 +301,10 @@ def _within(design: _GroupDesign, rows: np.ndarray) -> tuple[np.ndarray, list[in
     codes = [c[rows] for c in design.fe_codes]
     levels = [int(np.count_nonzero(np.bincount(c))) for c in codes]
     if design.within_first is None:
-        partialler = FixedEffectPartialler([_dense(c) for c in codes], tol=1e-13)
-        return partialler.demean(np.column_stack([design.y[rows], design.d[rows], design.x[rows]])), levels
+        w = None if design.weights is None else design.weights[rows]
+        partialler = FixedEffectPartialler([_dense(c) for c in codes], tol=1e-13, weights=w)
+        z = partialler.demean(np.column_stack([design.y[rows], design.d[rows], design.x[rows]]))
+        return (z if w is None else z * np.sqrt(w)[:, None]), levels
     z = design.within_first[rows]
     if design.other_dummies is not None:
         u, sv, _ = np.linalg.svd(design.other_dummies[rows], full_matrices=False)
@@ -393,19 +399,24 @@ def permutation_difference_test(
     data: pd.DataFrame, *, outcome: str, treatment: str, controls: Sequence[str], fixed_effects: Sequence[str],
     unit: str, group: str, cluster: str | None = None, draws: int = 999, seed: int = 12345,
     strata: str | None = None, progress: Callable[[str, int, int], None] | None = None, fast: bool = True,
+    weights: str | None = None,
 ) -> PermutationDifference:
     """Permutation test of b(first group) − b(second group); ``group`` is a 0/1 unit-level column of ``data``
     (1 = first group), ``strata`` an optional unit-level column to permute within (e.g. adoption cohort).
     ``fast`` uses the exact shortcut of :meth:`_GroupDesign.prepare_fast_path` when it applies
     (``fast=False`` forces alternating projections per draw; the results agree to rounding).
 
-    Rows with a missing value in a model column are dropped beforehand (the caller counts them).
+    Rows with a missing value in a model column are dropped beforehand (the caller counts them). ``weights``: a
+    column of analytic regression weights (every draw's two fits are then WLS; rows of weight zero are left out).
     """
     if draws < 1:
         raise PilotdidInputError(f"draws must be >= 1, got {draws}", where="[analyses.heterogeneity] draws", fix="e.g. draws = 999")
     cols = list(dict.fromkeys([outcome, treatment, *controls, *fixed_effects, unit, group]
-                              + ([cluster] if cluster else []) + ([strata] if strata else [])))
+                              + ([cluster] if cluster else []) + ([strata] if strata else [])
+                              + ([weights] if weights else [])))
     frame = data[cols].dropna()
+    if weights:
+        frame = frame[frame[weights].to_numpy(float) > 0]
     unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
     per_unit = pd.Series(frame[group].to_numpy(float)).groupby(unit_codes).first().to_numpy() > 0.5
     design = _GroupDesign(
@@ -414,6 +425,7 @@ def permutation_difference_test(
         unit_codes=unit_codes,
         fe_codes=[pd.factorize(frame[f], sort=True)[0] for f in fixed_effects],
         cluster_codes=pd.factorize(frame[cluster], sort=True)[0] if cluster else None, nobs=len(frame),
+        weights=frame[weights].to_numpy(float) if weights else None,
     )
     if design.cluster_codes is not None:
         design.fe_nested = [_nested(c, design.cluster_codes) for c in design.fe_codes]
@@ -499,14 +511,18 @@ def estimate_split(
     first_treat: str | None = None, draws: int = 999, seed: int = 12345, strata: str | None = None,
     where: str = "[analyses.heterogeneity]", fit: TwfeFit | None = None,
     progress: Callable[[str, int, int], None] | None = None, also_strata: Sequence[str | None] = (),
+    weights: str | None = None,
 ) -> SplitResult:
     """Separate subgroup fits, the fully interacted difference test and (``draws`` > 0) the permutation test
     within ``strata`` (None = across all units); ``also_strata`` adds the same test under other strata
-    (``other_permutations``, keyed by the strata column or ``"all"``)."""
+    (``other_permutations``, keyed by the strata column or ``"all"``). ``weights``: analytic regression weights
+    for every fit and every permutation draw."""
+    wkw = {"weights": weights} if weights else {}
     if fit is None:
         from pilotdid.estimation.twfe import fit_twfe as fit
     first_units, notes = unit_groups(data, unit, time, split, where)
-    model_cols = list(dict.fromkeys([outcome, treatment, *controls, *fixed_effects] + ([cluster] if cluster else [])))
+    model_cols = list(dict.fromkeys([outcome, treatment, *controls, *fixed_effects] + ([cluster] if cluster else [])
+                                    + ([weights] if weights else [])))
     missing_cols = [c for c in model_cols if c not in data.columns]
     if missing_cols:
         raise PilotdidInputError(f"column(s) {missing_cols} not in the panel", where=where, fix="check [model]")
@@ -526,7 +542,8 @@ def estimate_split(
             raise PilotdidInputError(
                 f"split '{split.name}': in group '{label}' the treatment is collinear with the fixed effects "
                 "(e.g. every unit adopts in the same period)", where=where, fix="choose another split")
-        fits[label] = summarise(fit(part, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov))
+        fits[label] = summarise(fit(part, outcome, [treatment, *controls], list(fixed_effects), cluster, vcov=vcov,
+                                    **wkw))
         units[label] = int(part[unit].nunique())
         ever = part.groupby(unit)[treatment].max() > 0
         treated[label] = int(ever.sum())
@@ -568,7 +585,7 @@ def estimate_split(
         inter["_group_main"] = g
         inter_dummies.append("_group_main")
     ifit = summarise(fit(inter, outcome, [treatment, diff_term, *controls, *inter_controls, *inter_dummies],
-                         list(fixed_effects), cluster, vcov=vcov))
+                         list(fixed_effects), cluster, vcov=vcov, **wkw))
     row = ifit.term(diff_term)
     interacted = {**row, "nobs": ifit.nobs, "n_clusters": ifit.n_clusters}
     separate = fits[labels[0]].term(treatment)["coef"] - fits[labels[1]].term(treatment)["coef"]
@@ -578,6 +595,7 @@ def estimate_split(
         perm = permutation_difference_test(
             frame, outcome=outcome, treatment=treatment, controls=controls, fixed_effects=fixed_effects, unit=unit,
             group="_group_first", cluster=cluster, draws=draws, seed=seed, strata=strata, progress=progress,
+            weights=weights,
         )
         others = {}
         for other in also_strata:
@@ -586,7 +604,7 @@ def estimate_split(
             others[other or "all"] = permutation_difference_test(
                 frame, outcome=outcome, treatment=treatment, controls=controls, fixed_effects=fixed_effects,
                 unit=unit, group="_group_first", cluster=cluster, draws=draws, seed=seed, strata=other,
-                progress=progress)
+                progress=progress, weights=weights)
         for test in (perm, *others.values()):
             if test.n_failed:
                 notes.append(f"split '{split.name}': {test.n_failed} of {draws} permutation draws "

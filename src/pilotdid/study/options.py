@@ -522,7 +522,8 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
                     "staggered twfe/sa/bjs/etwfe/stacked/twowayfeweights use them, dcdh as did_multiplegt_dyn's weight "
                     "(cell weights), cs too when constant within unit (R did's weightsname); honest and "
                     "pretrends read the weighted event study, the wild bootstrap the weighted regression, mechanism "
-                    "weights its mediator regressions (three_step refused); other analyses and bacon/sdid are "
+                    "weights its mediator regressions (three_step refused), heterogeneity its subgroup, interacted "
+                    "and permutation fits; every table names the weighting; other analyses and bacon/sdid are "
                     "refused, saying why"),
         "few_clusters": ("int", 30, "below this many clusters, cluster-robust tables say so and the baseline adds "
                          "wild cluster bootstrap p and CI"),

@@ -402,6 +402,8 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
             cluster_column = ctx.model.cluster or ctx.unit
             few_clusters.flag_tables(result.tables, few_clusters.warning_note(
                 ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
+        if ctx.model.weights:
+            _name_the_weighting(result, name, ctx.model.weights, ctx.lang)
         outputs[name] = result
         ctx.outputs[name] = result
 
@@ -435,7 +437,7 @@ def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]]
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
                      "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap",
-                     "mechanism")
+                     "mechanism", "heterogeneity")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
 #: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
@@ -448,12 +450,37 @@ UNWEIGHTED_REASONS = {
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
     "multiverse": "the specification curve refits unweighted specifications",
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
-    "heterogeneity": ("its permutation test of the subgroup difference refits unweighted regressions (a fast "
-                      "within-transform engine), so weighted subgroup columns would sit beside an unweighted test"),
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
     "index_systems": "the index-system comparison refits unweighted regressions",
 }
+
+
+def _weighting_note(name: str, column: str, lang: str) -> str:
+    """The sentence that names ``[model] weights`` in a weighted study's tables (the convention is said where the
+    numbers are, as every other one)."""
+    zh = lang == "zh"
+    if name in ("descriptives", "treatment_map", "index_weights"):
+        return (f"描述统计未加权；[model] weights（{column}）仅用于回归。" if zh else
+                f"Unweighted; [model] weights ({column}) weight the regressions only.")
+    if name == "staggered":
+        return (f"以 {column} 加权（分析权重，Stata aw）：各估计量按其作者的权重选项使用（cs：R did 的 weightsname；"
+                "dcdh：did_multiplegt_dyn 的 weight；sa、etwfe、stacked、TWFE：加权最小二乘；bjs：加权插补）。" if zh else
+                f"Weighted by {column} (analytic weights, Stata aw): each estimator as its authors' weight option "
+                "(cs: R did's weightsname; dcdh: did_multiplegt_dyn's weight; sa, etwfe, stacked, TWFE: WLS; bjs: "
+                "weighted imputation; twowayfeweights: its aw).")
+    return (f"以 {column} 加权（分析权重，Stata aw）：加权最小二乘系数，聚类稳健标准误基于加权得分。" if zh else
+            f"Weighted by {column} (analytic weights, Stata aw): WLS coefficients, cluster-robust SEs from the "
+            "weighted scores.")
+
+
+def _name_the_weighting(result: AnalysisOutput, name: str, column: str, lang: str) -> None:
+    """Every table of a weighted study's analysis says how [model] weights enter it (or that it is unweighted)."""
+    note = _weighting_note(name, column, lang)
+    for table in result.tables.values():
+        notes = getattr(table, "notes", None)
+        if notes is not None and note not in notes:
+            notes.append(note)
 
 
 def _check_weighted_analyses(spec) -> None:

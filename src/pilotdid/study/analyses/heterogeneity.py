@@ -14,7 +14,8 @@ Options (``[analyses.heterogeneity]``):
   shares differ (see :data:`pilotdid.estimation.heterogeneity.STRATA_VALIDITY`).
 
 For every split: the two subgroup regressions (study SE preset), the fully interacted model's test
-of the difference, and the Fisher permutation test (raw and studentised difference).
+of the difference, and the Fisher permutation test (raw and studentised difference) -- all weighted by
+``[model] weights`` when set (every permutation draw's two fits are WLS).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             panel, split, outcome=m.outcome, treatment=TREAT, controls=m.controls, fixed_effects=m.fixed_effects,
             unit=ctx.unit, time=ctx.time, cluster=m.cluster, vcov=m.vcov, draws=draws, seed=seed,
             strata=FIRST_TREAT if strata == "cohort" else None, where=f"{WHERE} splits[{k}]", progress=ctx.progress,
-            also_strata=(None,) if strata == "cohort" else (FIRST_TREAT,), fit=recorder,
+            also_strata=(None,) if strata == "cohort" else (FIRST_TREAT,), fit=recorder, weights=m.weights,
         ))
         notes += results[-1].notes
 
@@ -138,7 +139,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     for res in results:
         for label in res.split.labels:
             wilds[label] = few_clusters.wild_for_inputs(recorder.inputs_of(res.fits[label]), TREAT,
-                                                        threshold=m.few_clusters, seed=ctx.seed)
+                                                        threshold=m.few_clusters, seed=ctx.seed,
+                                                        analytic_weights=m.weights)
             if wilds[label]:
                 few_clusters.add_wild_to_rows(estimates, label, ctx.treatment_name, wilds[label])
                 cells.append((label, wilds[label]))
