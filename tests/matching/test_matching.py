@@ -195,7 +195,7 @@ def test_teffects_psmatch_published_cattaneo2(cattaneo2, estimand, est, se):
 def test_estimated_score_only_where_defined():
     df = _synthetic()
     given = matching_att(df.assign(ps=1 / (1 + np.exp(-df.x))), outcome="y", treat="d", score="ps")
-    assert given.se_estimated_score is None and any("score is given" in n for n in given.notes)
+    assert given.se_estimated_score is None and any("a given score column" in n for n in given.notes)
     for kw, why in ((dict(exact=["z"]), "exact strata"), (dict(caliper=0.05), "a caliper"),
                     (dict(method="kernel"), "kernel matching")):
         r = matching_att(df, outcome="y", treat="d", covariates=["x"], **kw)

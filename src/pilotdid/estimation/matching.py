@@ -391,7 +391,7 @@ def matching_att(
     se_r, se_h = float(np.sqrt(var_r)), float(np.sqrt(var_h))
     # Abadie-Imbens (2016): defined for nearest-neighbour matching with replacement of the whole sample on the score
     # estimated here
-    why_not = ("the score is given, not estimated here" if score else
+    why_not = ("a given score column (not estimated here)" if score else
                "exact strata" if exact else "a caliper" if caliper is not None else
                "common support" if common_support else
                "" if (method == "nearest" and replacement and ties) else f"{method} matching"
