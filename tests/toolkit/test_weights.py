@@ -305,3 +305,21 @@ def test_every_table_of_a_weighted_study_names_the_weighting(tmp_path, panel):
     assert "did_multiplegt_dyn's weight" in " ".join(next(iter(run.outputs["staggered"].tables.values())).notes)
     plain = _run(tmp_path, panel, weights="", estimators='["sa"]')
     assert not any("Weighted by" in n for out in plain.outputs.values() for t in out.tables.values() for n in t.notes)
+
+
+def test_index_systems_headline_is_weighted(panel):
+    # the index-system comparison refits the baseline regression on each index variant, weighted alike
+    from types import SimpleNamespace
+
+    from pilotdid.study.analyses.index_systems import headline
+    from pilotdid.study.context import FIRST_TREAT, TREAT
+
+    data = panel.assign(**{FIRST_TREAT: panel["first_treat"].fillna(0)})
+    model = SimpleNamespace(controls=["x1"], fixed_effects=["unit", "year"], cluster="unit", weights="pop")
+    ctx = SimpleNamespace(model=model, panel=data, time="year", unit="unit")
+    got = headline(ctx, data["y"], "reghdfe")
+    frame = data.assign(**{TREAT: ((data[FIRST_TREAT] > 0) & (data[FIRST_TREAT] <= data["year"])).astype(float)})
+    wls = fit_twfe(frame, "y", [TREAT, "x1"], ["unit", "year"], "unit", vcov="reghdfe", weights="pop").term(TREAT)
+    assert got["coef"] == pytest.approx(wls["coef"], rel=1e-9) and got["se"] == pytest.approx(wls["se"], rel=1e-9)
+    model.weights = None
+    assert abs(headline(ctx, data["y"], "reghdfe")["coef"] - got["coef"]) > 1e-6

@@ -437,7 +437,7 @@ def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]]
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
                      "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap",
-                     "mechanism", "heterogeneity")
+                     "mechanism", "heterogeneity", "index_systems")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
 #: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
@@ -452,7 +452,6 @@ UNWEIGHTED_REASONS = {
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
-    "index_systems": "the index-system comparison refits unweighted regressions",
 }
 
 

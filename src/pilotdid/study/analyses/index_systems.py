@@ -27,7 +27,8 @@ OPTIONS = ("alternatives", "same_window", "vcov")
 
 
 def headline(ctx: StudyContext, values: pd.Series, vcov: str) -> dict[str, Any]:
-    """The study's full-controls TWFE DID with ``values`` as the outcome, on the rows where it is not missing."""
+    """The study's full-controls TWFE DID with ``values`` as the outcome, on the rows where it is not missing
+    (weighted by ``[model] weights`` when set, as the baseline)."""
     from pilotdid.estimation.twfe import fit_twfe
 
     m = ctx.model
@@ -40,7 +41,8 @@ def headline(ctx: StudyContext, values: pd.Series, vcov: str) -> dict[str, Any]:
     if frame[TREAT].nunique() < 2:
         raise PilotdidInputError("the index variant leaves no treated (or no untreated) row", where=WHERE,
                                  fix="widen the alternative's years")
-    fit = fit_twfe(frame, "_index_variant", [TREAT, *m.controls], m.fixed_effects, m.cluster, vcov=vcov)
+    fit = fit_twfe(frame, "_index_variant", [TREAT, *m.controls], m.fixed_effects, m.cluster, vcov=vcov,
+                   weights=m.weights)
     row = fit.term(TREAT)
     return {
         "coef": float(row["coef"]), "se": float(row["se"]), "t": float(row["t"]), "p": float(row["p"]),
