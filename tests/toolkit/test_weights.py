@@ -115,7 +115,7 @@ def test_analyses_and_estimators_without_weights_are_refused(tmp_path, panel):
 @pytest.mark.parametrize("estimators, extra, said", [
     ('["bacon"]', "", "bacon: Goodman-Bacon's decomposition is derived for unweighted OLS.*twowayfeweights"),
     ('["sdid"]', "", "sdid: synthetic DID chooses its own unit and time weights"),
-    ('["sa"]', "[analyses.multiverse]", "analysis multiverse does not take regression weights: the specification"),
+    ('["sa"]', "[analyses.matching]", "analysis matching does not take regression weights: matching weights are"),
 ])
 def test_weights_refusals_say_why_before_the_panel_is_read(tmp_path, estimators, extra, said):
     # no panel file is written: the refusal comes from the study file alone
@@ -323,3 +323,20 @@ def test_index_systems_headline_is_weighted(panel):
     assert got["coef"] == pytest.approx(wls["coef"], rel=1e-9) and got["se"] == pytest.approx(wls["se"], rel=1e-9)
     model.weights = None
     assert abs(headline(ctx, data["y"], "reghdfe")["coef"] - got["coef"]) > 1e-6
+
+
+def test_weighted_multiverse_rows_are_the_weighted_estimates(tmp_path, panel):
+    # the specification curve under [model] weights: its TWFE row is the weighted baseline, its SA row the weighted
+    # Sun-Abraham aggregate
+    from pilotdid.estimation.staggered.sa import sun_abraham
+
+    extra = ('[analyses.multiverse]\nestimator = ["twfe", "sa"]\nvcov = ["reghdfe"]\ncontrols = ["study"]\n'
+             'placebo_draws = 9')
+    run = _run(tmp_path, panel, estimators='["sa"]', extra=extra)
+    rows = {r["estimator"]: r for r in run.outputs["multiverse"].results["multiverse"]["specifications"]}
+    base = [r for r in run.outputs["baseline"].estimates if r["term"] == "did"][-1]
+    assert rows["twfe"]["coef"] == pytest.approx(base["coef"], rel=1e-9)
+    assert rows["twfe"]["se"] == pytest.approx(base["se"], rel=1e-7)
+    sa = sun_abraham(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1"],
+                     cluster="unit", weights="pop")
+    assert rows["sa"]["coef"] == pytest.approx(sa.att, rel=1e-9) and rows["sa"]["se"] == pytest.approx(sa.se, rel=1e-9)

@@ -523,8 +523,8 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
                     "(cell weights), cs too when constant within unit (R did's weightsname); honest and "
                     "pretrends read the weighted event study, the wild bootstrap the weighted regression, mechanism "
                     "weights its mediator regressions (three_step refused), heterogeneity its subgroup, interacted "
-                    "and permutation fits, index_systems its headline refits; every table names the weighting; other "
-                    "analyses and bacon/sdid are refused, saying why"),
+                    "and permutation fits, index_systems its headline refits, multiverse every specification; every "
+                    "table names the weighting; robustness, matching and bacon/sdid are refused, saying why"),
         "few_clusters": ("int", 30, "below this many clusters, cluster-robust tables say so and the baseline adds "
                          "wild cluster bootstrap p and CI"),
     },

@@ -437,7 +437,7 @@ def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]]
 #: analyses that honour ``[model] weights`` (the others would silently ignore them, so a weighted study refuses them)
 WEIGHTED_ANALYSES = ("descriptives", "index_weights", "treatment_map", "baseline", "event_study", "vcov_presets",
                      "staggered", "paper_comparison", "placebo", "honest", "pretrends", "wild_bootstrap",
-                     "mechanism", "heterogeneity", "index_systems")
+                     "mechanism", "heterogeneity", "index_systems", "multiverse")
 #: staggered estimators that take analytic weights
 WEIGHTED_ESTIMATORS = ("cs", "sa", "bjs", "etwfe", "stacked", "twowayfeweights", "dcdh")
 #: why an analysis or estimator refuses ``[model] weights``, and what to use instead (the refusal says both)
@@ -448,7 +448,6 @@ UNWEIGHTED_REASONS = {
     "sdid": ("synthetic DID chooses its own unit and time weights (R synthdid has no observation weights, and "
              "multiplying its weights by another set changes the estimand); run SDID in a separate unweighted study, "
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
-    "multiverse": "the specification curve refits unweighted specifications",
     "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
@@ -462,7 +461,7 @@ def _weighting_note(name: str, column: str, lang: str) -> str:
     if name in ("descriptives", "treatment_map", "index_weights"):
         return (f"描述统计未加权；[model] weights（{column}）仅用于回归。" if zh else
                 f"Unweighted; [model] weights ({column}) weight the regressions only.")
-    if name == "staggered":
+    if name in ("staggered", "multiverse"):
         return (f"以 {column} 加权（分析权重，Stata aw）：各估计量按其作者的权重选项使用（cs：R did 的 weightsname；"
                 "dcdh：did_multiplegt_dyn 的 weight；sa、etwfe、stacked、TWFE：加权最小二乘；bjs：加权插补）。" if zh else
                 f"Weighted by {column} (analytic weights, Stata aw): each estimator as its authors' weight option "

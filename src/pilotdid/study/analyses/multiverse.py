@@ -32,7 +32,8 @@ Options (a list of values varies a choice; a choice not given stays at the study
   ``max_specs`` (2000: a guard against a grid that explodes).
 
 Every specification uses the same placebo seed (common random numbers), so specifications differ
-only by their choices. Specifications run through :func:`pilotdid.parallel.map_tasks` with the
+only by their choices. With ``[model] weights`` every specification is weighted (TWFE and its placebo draws by
+weighted FWL, the robust estimators with their weight options). Specifications run through :func:`pilotdid.parallel.map_tasks` with the
 study's ``--jobs``/``--scheduler``; results do not depend on the backend. Each is estimated by
 Frisch–Waugh–Lovell in numpy (the placebo engine's design), which equals a pyfixest refit; the SE
 presets' small-sample factors and t degrees of freedom are those of :mod:`pilotdid.estimation.twfe`.
@@ -274,6 +275,8 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     base_cols = [ctx.unit, ctx.time, *m.controls, *[f for f in m.fixed_effects if f not in (ctx.unit, ctx.time)]]
     if cluster and cluster not in base_cols:
         base_cols.append(cluster)
+    if m.weights and m.weights not in base_cols:  # [model] weights: every specification is weighted alike
+        base_cols.append(m.weights)
     tasks = []
     recoded: dict[tuple[str, str], int] = {}
     variant_notes: dict[str, str] = {}
@@ -322,7 +325,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
         tasks.append({
             "choice": choice, "frame": frame, "unit": ctx.unit, "time": ctx.time, "controls": controls,
             "fixed_effects": list(m.fixed_effects), "cluster": cluster or "_cl", "vcovs": list(grid["vcov"]),
-            "draws": draws, "seed": seed, "kind": kind,
+            "draws": draws, "seed": seed, "kind": kind, "weights": m.weights,
             "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
     n_rows = sum(len(grid["vcov"]) if t["choice"]["estimator"] == "twfe" else 1 for t in tasks)
@@ -372,7 +375,7 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
             design = PlaceboDesign.prepare(
                 frame, outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", treatment="_d",
                 controls=task["controls"], fixed_effects=task["fixed_effects"], cluster=task["cluster"],
-                drop_singletons=flag,
+                drop_singletons=flag, weights=task.get("weights"),
             )
             if flag and design.nobs == int(frame[["_y", *task["controls"]]].notna().all(axis=1).sum()):
                 reusable = design
@@ -390,7 +393,7 @@ def run_task(task: dict) -> dict[bool, dict[str, Any]]:
 def robust_estimate(task: dict, frame: pd.DataFrame) -> dict[str, Any]:
     """One heterogeneity-robust estimator's overall ATT and its own SE on a data variant (see the options)."""
     name = task["choice"]["estimator"]
-    kw = dict(outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft")
+    kw = dict(outcome="_y", unit=task["unit"], time=task["time"], first_treat="_ft", weights=task.get("weights"))
     cluster = None if task["cluster"] in ("_cl", task["unit"]) else task["cluster"]  # default: by unit
     controls = list(task["controls"])
     frame = frame.dropna(subset=["_y", *controls])
