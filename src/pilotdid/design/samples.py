@@ -6,6 +6,7 @@ so the report can say exactly what changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+
+#: a specification-curve sample that drops periods: drop_YYYY or drop_YYYY_YYYY (first and last period dropped)
+DROP_PERIODS_SAMPLE = re.compile(r"^drop_(\d{4})(?:_(\d{4}))?$")
 
 
 @dataclass

@@ -42,17 +42,17 @@ presets' small-sample factors and t degrees of freedom are those of :mod:`pilotd
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pilotdid.design.samples import DROP_PERIODS_SAMPLE
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import messages, msg
-from pilotdid.report.table import Table
+from pilotdid.report.specification_curve_tables import choice_value, specification_curve_tables
 from pilotdid.study.analyses._options import check_options
-from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 
 WHERE = "[analyses.multiverse]"
 #: estimators the specification curve can vary (twfe by FWL in numpy; the others through their own modules)
@@ -67,7 +67,8 @@ LABELS = {
     "vcov": "SE preset",
 }
 ALPHA = 0.05
-_SAMPLE_RE = re.compile(r"^drop_(\d{4})(?:_(\d{4}))?$")
+#: how a choice's value reads in tables and figures (kept under its old name for callers)
+_value = choice_value
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
                                      fix=f"use one of: {', '.join(TREATMENT_RULES)}")
     grid["sample"] = _as_list(options, "sample", "full")
     for v in grid["sample"]:
-        if v not in ("full", "drop_capitals") and not (isinstance(v, str) and _SAMPLE_RE.match(v)):
+        if v not in ("full", "drop_capitals") and not (isinstance(v, str) and DROP_PERIODS_SAMPLE.match(v)):
             raise PilotdidInputError(f"unknown sample {v!r}", where=f"{WHERE} sample",
                                      fix='use "full", "drop_capitals", "drop_2020" or "drop_2020_2021"')
     grid["winsorize"] = _as_list(options, "winsorize", 0)
@@ -250,7 +251,7 @@ def _sample_rows(ctx: StudyContext, sample: str, options: dict, cache: dict) -> 
         keep = ~panel[ctx.unit].isin(units).to_numpy()
         note = msg("multiverse.note.capitals_dropped", ctx.lang, n=len(units), rows=int((~keep).sum()))
     else:
-        m = _SAMPLE_RE.match(sample)
+        m = DROP_PERIODS_SAMPLE.match(sample)
         first, last = int(m.group(1)), int(m.group(2) or m.group(1))
         keep = ~panel[ctx.time].between(first, last).to_numpy()
         note = msg("multiverse.note.periods_dropped", ctx.lang, first=first, last=last, rows=int((~keep).sum()))
@@ -546,36 +547,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         msg("multiverse.note.shares", ctx.lang, pos=summary["share_positive"], n=summary["n_specs"],
             sig=summary["share_positive_significant"], median=summary["median_coef"]),
     ]
-    body = by_choice(table, grid, varied or ["vcov"], ctx.lang)
-    tx = messages("multiverse.summary", ctx.lang)
-    summary_body = pd.DataFrame([
-        [tx["n"], f"{summary['n_specs']}"],
-        [tx["positive"], f"{summary['share_positive']:.3f}"],
-        [tx["positive_significant"], f"{summary['share_positive_significant']:.3f}"],
-        [tx["negative_significant"], f"{summary['share_negative_significant']:.3f}"],
-        [tx["median"], f"{summary['median_coef']:.4f}"],
-        [tx["range"], tx["range_value"].format(lo=f"{summary['min_coef']:.4f}", hi=f"{summary['max_coef']:.4f}")],
-        *([[tx["placebo"], f"{summary['share_placebo_p_below_alpha']:.3f}"]]
-          if "share_placebo_p_below_alpha" in summary else []),
-    ], columns=[tx["statistic"], tx["value"]])
-    one_at_a_time = vary_one_choice(table, own, varied, ctx.lang)
-    tables = {
-        "specification_curve_one_at_a_time": Table(
-            name="specification_curve_one_at_a_time",
-            title=msg("multiverse.title.one_at_a_time", ctx.lang),
-            body=one_at_a_time, float_digits=4,
-            notes=[msg("multiverse.note.one_at_a_time", ctx.lang)]),
-        "specification_curve_by_choice": Table(
-            name="specification_curve_by_choice", title=msg("multiverse.title.by_choice", ctx.lang),
-            body=body, float_digits=4,
-            notes=[*notes, msg("multiverse.note.results_json", ctx.lang)]),
-        "specification_curve_summary": Table(name="specification_curve_summary",
-                                             title=msg("multiverse.title.summary", ctx.lang), body=summary_body,
-                                             notes=notes[-1:]),
-    }
+    tables = specification_curve_tables(table, summary, grid=grid, varied=varied, own=own, notes=notes,
+                                        labels=labels, lang=ctx.lang, alpha=ALPHA, own_se=OWN_SE)
     figure = specification_curve_figure(table, dimensions=varied or ["vcov"], labels=labels, lang=ctx.lang,
                                         alpha=ALPHA, levels=grid,
-                                        value_labels={str(v): _value(v, ctx.lang) for d in grid for v in grid[d]})
+                                        value_labels={str(v): choice_value(v, ctx.lang) for d in grid for v in grid[d]})
     records = table.replace({np.nan: None}).to_dict(orient="records")
     return AnalysisOutput(
         results={"multiverse": {"summary": summary, "grid": {d: [str(v) for v in grid[d]] for d in DIMENSIONS},
@@ -587,57 +563,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 def dimension_labels(lang: str = "en") -> dict[str, str]:
     """The varied choices' names in ``lang`` (catalogue ``multiverse.dimension``)."""
     return {d: messages("multiverse.dimension", lang).get(d, LABELS.get(d, d)) for d in DIMENSIONS}
-
-
-def _value(value: Any, lang: str) -> str:
-    """A choice's value as the reader sees it: the catalogue's name, drop_YYYY[_YYYY] as words, else the value."""
-    known = messages("multiverse.value", lang)
-    if str(value) in known:
-        return known[str(value)]
-    years = _SAMPLE_RE.match(str(value))
-    if years:
-        return msg("multiverse.drop_years", lang, years="–".join(y for y in years.groups() if y))
-    return str(value)
-
-
-def vary_one_choice(table: pd.DataFrame, own: dict[str, Any], dimensions: list[str], lang: str = "en") -> pd.DataFrame:
-    """For each varied choice and each of its values, the specification that keeps every other choice
-    at the study's own: the sensitivity of the headline to that one choice."""
-    rows = []
-    for d in dimensions:
-        # a robust estimator's row has its own SE (preset "own"): across estimators the SE preset is not held fixed
-        others = [k for k in dimensions if k != d and k in own and not (d == "estimator" and k == "vcov")]
-        keep = np.all([table[k].astype(str) == str(own[k]) for k in others], axis=0) if others else np.ones(len(table), bool)
-        if d == "estimator" and "vcov" in table:  # TWFE at the study's SE preset, the others with their own SE
-            keep = keep & table["vcov"].astype(str).isin([str(own.get("vcov")), OWN_SE]).to_numpy()
-        for r in table.loc[keep].sort_values(d, key=lambda c: c.astype(str), kind="mergesort").itertuples():
-            value = getattr(r, d)
-            own_mark = msg("multiverse.own_mark", lang) if str(value) == str(own.get(d)) else ""
-            rows.append({"Choice": dimension_labels(lang)[d], "Value": _value(value, lang) + own_mark,
-                         "Estimate": float(r.coef), "SE": float(r.se), "p": float(r.p),
-                         "Placebo p": None if getattr(r, "placebo_p", None) is None else float(r.placebo_p),
-                         "N": int(r.nobs) if getattr(r, "nobs", None) is not None else None})
-    frame = pd.DataFrame(rows)
-    return frame.rename(columns=messages("multiverse.column", lang))
-
-
-def by_choice(table: pd.DataFrame, grid: dict[str, list], dimensions: list[str], lang: str = "en") -> pd.DataFrame:
-    """One row per value of each varied choice: how many specifications use it, their median
-    estimate and the shares positive / positive and significant (a compact table for reports;
-    a table of hundreds of specifications does not belong in a Word document)."""
-    rows = []
-    for d in dimensions:
-        for value in grid[d]:
-            sub = table.loc[table[d].astype(str) == str(value)]
-            if sub.empty:
-                continue
-            sig = sub["p"] < ALPHA
-            rows.append({"Choice": dimension_labels(lang)[d], "Value": _value(value, lang), "Specifications": int(len(sub)),
-                         "Median estimate": float(sub["coef"].median()),
-                         "Share positive": float((sub["coef"] > 0).mean()),
-                         "Share positive & p < 0.05": float(((sub["coef"] > 0) & sig).mean()),
-                         "Share negative & p < 0.05": float(((sub["coef"] <= 0) & sig).mean())})
-    return pd.DataFrame(rows).rename(columns=messages("multiverse.column", lang))
 
 
 def _own_choice(ctx: StudyContext, grid: dict[str, list]) -> dict[str, Any]:
