@@ -448,7 +448,8 @@ UNWEIGHTED_REASONS = {
     "sdid": ("synthetic DID chooses its own unit and time weights (R synthdid has no observation weights, and "
              "multiplying its weights by another set changes the estimand); run SDID in a separate unweighted study, "
              "or use the weighted cs, sa, bjs, etwfe, stacked or dcdh"),
-    "robustness": "its alternative samples and PSM-DID (which brings its own matching weights) are unweighted",
+    "robustness": ("its PSM-DID columns carry the matching's own weights, and no peer defines their product with "
+                   "regression weights; run the robustness table in an unweighted study"),
     "matching": ("matching weights are the matching's own; observation weights in matching are not implemented "
                  "(Stata teffects psmatch takes frequency weights only)"),
 }
@@ -461,6 +462,9 @@ def _weighting_note(name: str, column: str, lang: str) -> str:
     if name in ("descriptives", "treatment_map", "index_weights"):
         return (f"描述统计未加权；[model] weights（{column}）仅用于回归。" if zh else
                 f"Unweighted; [model] weights ({column}) weight the regressions only.")
+    if name in ("honest", "pretrends"):
+        return (f"以 {column} 加权：所读取的事件研究为加权估计（见“Source”）。" if zh else
+                f"Weighted by {column}: the event study it reads is the weighted one (see Source).")
     if name in ("staggered", "multiverse"):
         return (f"以 {column} 加权（分析权重，Stata aw）：各估计量按其作者的权重选项使用（cs：R did 的 weightsname；"
                 "dcdh：did_multiplegt_dyn 的 weight；sa、etwfe、stacked、TWFE：加权最小二乘；bjs：加权插补）。" if zh else
