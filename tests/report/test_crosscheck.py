@@ -81,3 +81,18 @@ def test_replication_folder_carries_scripts_naming_its_real_columns(tmp_path):
     path = tmp_path / "replicate.R"
     path.write_text(r, encoding="utf-8")
     _parse_r(path)
+
+
+def test_scripts_of_a_weighted_study_weight_every_command(tmp_path):
+    # [model] weights: the cross-check must reproduce the weighted numbers, so every command carries the weights
+    d = {**DESIGN, "weights": "pop", "vcov": "reghdfe", "has_psm": False}
+    do = stata_script(d, "test")
+    assert "reghdfe gdp_growth pilot open fdi [aweight = pop], absorb(county code yr) vce(cluster prov)" in do
+    assert "csdid gdp_growth open fdi [iweight = pop], ivar(county code)" in do
+    assert do.count("[aweight = pop]") == 3  # two baseline columns and the event study
+    r = r_script(d, "test")
+    assert r.count("weights = ~pop") == 2 and 'weightsname = "pop"' in r
+    path = tmp_path / "replicate.R"
+    path.write_text(r, encoding="utf-8")
+    _parse_r(path)
+    assert "aweight" not in stata_script(DESIGN, "test").split("psmatch2")[0]  # unweighted studies unchanged

@@ -45,6 +45,9 @@ def _design(run) -> dict:
         "has_event_study": "event_study" in analyses, "has_cs": "cs" in staggered.get("estimators", ["cs"]),
         "event_study_table": ctx.output_name("event_study_coefficients"),
         "has_psm": "robustness" in analyses,
+        # [model] weights: analytic weights in every command (Stata [aweight=], csdid [iweight=], fixest weights =,
+        # R did weightsname), so the scripts check the weighted numbers pilotdid reports
+        "weights": model.weights,
     }
 
 
@@ -54,7 +57,8 @@ def analysis_panel(run, design: dict) -> pd.DataFrame:
 
     panel = run.context.panel
     columns = list(dict.fromkeys([design["unit"], design["time"], design["outcome"], *design["controls"],
-                                  *design["fixed_effects"], design["cluster"]]))
+                                  *design["fixed_effects"], design["cluster"]]
+                                 + ([design["weights"]] if design.get("weights") else [])))
     columns = [c for c in columns if c in panel.columns and c != design["treat"]]
     frame = panel[columns].copy()
     frame[design["treat"]] = panel[TREAT].astype(int).to_numpy()
@@ -63,8 +67,10 @@ def analysis_panel(run, design: dict) -> pd.DataFrame:
 
 
 def _stata_preset(d: dict, regressors: str) -> str:
-    """The study's SE preset as the Stata command it mirrors, with the study's names."""
+    """The study's SE preset as the Stata command it mirrors, with the study's names (and analytic weights)."""
     y, fe, cl = d["outcome"], d["fixed_effects"], d["cluster"]
+    if d.get("weights"):
+        regressors = f"{regressors} [aweight = {d['weights']}]"
     dummies = " ".join(f"i.{f}" for f in fe)
     if d["vcov"] == "lsdv":
         return f"regress {y} {regressors} {dummies}, vce(cluster {cl})"
@@ -83,6 +89,7 @@ def _event_dummies(lo: int, hi: int, base: int) -> list[tuple[int, str]]:
 
 def stata_script(d: dict, version: str) -> str:
     controls = " ".join(d["controls"])
+    weights = d.get("weights")
     lo, hi = d["window"]
     ids = " ".join(dict.fromkeys([d["unit"], d["cluster"], *d["fixed_effects"]]))
     lines = [
@@ -130,10 +137,11 @@ def stata_script(d: dict, version: str) -> str:
         cs_lo, cs_hi = d["cs_window"]
         lines += ["", f"* 3. Callaway-Sant'Anna: control group {d['cs_control']}, base period {d['cs_base']}, "
                   f"method {d['cs_method']} (pilotdid table 'staggered' and results.json aggregates)",
-                  f"csdid {d['outcome']} {controls if d['cs_covariates'] else ''}, {' '.join(options)}".replace("  ", " "),
+                  f"csdid {d['outcome']} {controls if d['cs_covariates'] else ''}"
+                  f"{f' [iweight = {weights}]' if weights else ''}, {' '.join(options)}".replace("  ", " "),
                   "estat simple",
                   f"estat event, window({cs_lo} {cs_hi})"]
-    if d["has_psm"] and controls:
+    if d["has_psm"] and controls and not weights:  # a weighted study does not run the PSM-DID
         lines += ["", f"* 4. PSM-DID: logit score on the controls, {d['psm_k']} nearest neighbours with replacement,",
                   "*    common support; the DID on matched rows with the matching weights (pilotdid table 'robustness')",
                   f"psmatch2 {d['treat']} {controls}, logit neighbor({d['psm_k']}) common",
@@ -155,6 +163,7 @@ def r_script(d: dict, version: str) -> str:
     fe = " + ".join(_r(f) for f in d["fixed_effects"])
     ssc = {"lsdv": 'ssc(fixef.K = "full")', "areg": 'ssc(fixef.K = "full")'}.get(d["vcov"], 'ssc(fixef.K = "nested")')
     lo, hi = d["window"]
+    weights = f", weights = ~{_r(d['weights'])}" if d.get("weights") else ""
     lines = [
         f"# {R_FILE}: cross-check of pilotdid {version} study '{d['name']}' in R (generated; edit freely).",
         f"# Reads {PANEL_FILE}, the exact analysis sample pilotdid used; compare with results.json.",
@@ -165,7 +174,7 @@ def r_script(d: dict, version: str) -> str:
         "",
         f"# 1. Baseline DID; small-sample convention of pilotdid's '{d['vcov']}' preset: {ssc}",
         f"baseline <- feols({y} ~ {treat}{' + ' + controls if controls else ''} | {fe}, data = panel, "
-        f"cluster = ~{cl}, ssc = {ssc})",
+        f"cluster = ~{cl}, ssc = {ssc}{weights})",
         "summary(baseline)",
     ]
     if d["has_event_study"]:
@@ -176,7 +185,7 @@ def r_script(d: dict, version: str) -> str:
             f"panel$rel_time <- ifelse(panel[[{_r_string(d['first_treat'])}]] > 0, "
             f"pmin(pmax(panel[[{_r_string(d['time'])}]] - panel[[{_r_string(d['first_treat'])}]], {lo}), {hi}), -1000)",
             f"event <- feols({y} ~ i(rel_time, ref = c({d['base']}, -1000)){' + ' + controls if controls else ''} | {fe}, "
-            f"data = panel, cluster = ~{cl}, ssc = {ssc})",
+            f"data = panel, cluster = ~{cl}, ssc = {ssc}{weights})",
             "summary(event)",
         ]
     if d["has_cs"]:
@@ -193,7 +202,7 @@ def r_script(d: dict, version: str) -> str:
             f"gname = {_r_string(d['first_treat'])}, xformla = {xformla}, data = panel, control_group = \"{control}\", "
             f"base_period = \"{d['cs_base']}\", est_method = \"{d['cs_method']}\", "
             f"bstrap = {'TRUE' if d['cs_draws'] > 0 else 'FALSE'}, biters = {max(d['cs_draws'], 1)}, "
-            f"clustervars = \"unit_code\")",
+            f"clustervars = \"unit_code\"{', weightsname = ' + _r_string(d['weights']) if d.get('weights') else ''})",
             'summary(aggte(cs, type = "simple", na.rm = TRUE))',
             f'summary(aggte(cs, type = "dynamic", min_e = {cs_lo}, max_e = {cs_hi}, na.rm = TRUE))',
         ]
