@@ -340,3 +340,14 @@ def test_weighted_multiverse_rows_are_the_weighted_estimates(tmp_path, panel):
     sa = sun_abraham(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", covariates=["x1"],
                      cluster="unit", weights="pop")
     assert rows["sa"]["coef"] == pytest.approx(sa.att, rel=1e-9) and rows["sa"]["se"] == pytest.approx(sa.se, rel=1e-9)
+
+
+def test_cli_weights_refusal_is_one_stderr_line_exit_2(tmp_path, run_cli):
+    # no panel file exists: the refusal comes from the study file, names the estimator, the option and why
+    (tmp_path / "study.toml").write_text(STUDY.format(weights='weights = "pop"', estimators='["sdid", "sa"]', extra=""),
+                                         encoding="utf-8")
+    code, out, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "out"))
+    assert code == 2 and err.count("\n") == 1
+    assert "[analyses.staggered] estimators" in err and "[model] weights" in err and "sdid" in err
+    assert "chooses its own unit and time weights" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
