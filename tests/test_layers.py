@@ -39,7 +39,7 @@ LAYERS: list[tuple[int, str, tuple[str, ...]]] = [
                          "pilotdid.report.event_study_table", "pilotdid.report.placebo_tables",
                          "pilotdid.report.inference_tables", "pilotdid.report.paper_tables",
                          "pilotdid.report.robustness_tables", "pilotdid.report.index_tables",
-                         "pilotdid.report.specification_curve_tables",
+                         "pilotdid.report.specification_curve_tables", "pilotdid.report.staggered_tables",
                          "pilotdid.report.figures")),
     (7, "study", ("pilotdid.study", "pilotdid.studies")),
     (8, "report/cli", ("pilotdid.report", "pilotdid.cli", "pilotdid.api", "pilotdid.__main__")),

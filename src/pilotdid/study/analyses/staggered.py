@@ -46,13 +46,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
-from pilotdid.report.labels import relabel_columns, resolve_label
-from pilotdid.report.table import Table
+from pilotdid.report.staggered_tables import (
+    bacon_tables, cs_att_gt_table, dcdh_table, estimator_event_table, overall_att_table, sdid_table, stacked_table,
+    twowayfeweights_table,
+)
 from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, staggered_design
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
@@ -71,16 +72,6 @@ DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
 NON_ABSORBING = ("dcdh", "twowayfeweights")
 DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
 
-
-
-#: Marks a TWFE end-point coefficient that bins every event time beyond it (explained in the table note).
-BINNED_MARK = " †"
-
-
-def _fmt(coef, se):
-    if coef is None or not np.isfinite(coef):
-        return ""
-    return f"{coef:.4f}" + (f" ({se:.4f})" if se is not None and np.isfinite(se) else "")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -126,7 +117,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     results_es: dict[str, Any] = {}
     aggregates: list[dict] = []
-    tables: dict[str, Table] = {}
+    tables: dict[str, Any] = {}
     figures: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if "cs" in estimators:
@@ -151,19 +142,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             a = aggs[t]
             aggregates.append({"estimator": "cs", "type": t, "att": a.att, "se": a.se, "ci_low": a.ci_low,
                                "ci_high": a.ci_high, "se_method": a.se_method})
-        gt = res.att_gt.copy()
-        tables["staggered_cs_att_gt"] = Table(
-            name="staggered_cs_att_gt", title="Callaway-Sant'Anna group-time average treatment effects ATT(g,t)",
-            body=gt.rename(columns={"group": "cohort (g)", "time": "year (t)", "base": "base period",
-                                    "event_time": "t - g"}),
-            notes=[f"Control group: {control_group.replace('_', ' ')}; estimation: {est_method}; base period: "
-                   f"{base_period}; anticipation: {anticipation}; covariates: {', '.join(covariates) or 'none'} "
-                   + ("(values at the earlier of each cell's two periods, as R did 2.5 and csdid)."
-                      if covariate_period == "earlier" else "(values at the cohort's base period g-1)."),
-                   fallback_note,
-                   ("Multiplier bootstrap (" + weights + f", {draws} draws, seed {seed}); CIs are uniform bands "
-                    f"(critical value {res.bootstrap['crit']:.3f}).") if draws else
-                   "Analytic influence-function SEs; pointwise 95% CIs."], float_digits=4)
+        tables["staggered_cs_att_gt"] = cs_att_gt_table(
+            res, control_group=control_group, est_method=est_method, base_period=base_period,
+            anticipation=anticipation, covariates=covariates, covariate_period=covariate_period,
+            fallback_note=fallback_note, weights=weights, draws=draws, seed=seed)
         ctx.progress("staggered: Callaway-Sant'Anna", 1, 1)
     if "dcdh" in estimators:
         from pilotdid.estimation.staggered import dcdh
@@ -180,22 +162,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                            "se_method": DCDH_SE + (f", clustered by {cluster}" if cluster else ", by unit")})
         extra["dcdh"] = {"p_joint_placebo": dyn.p_joint_placebo, "effects": dyn.table.to_dict("records"),
                          "average_effect": dyn.average_effect, "average_effect_se": dyn.average_effect_se}
-        body = dyn.table.rename(columns={"kind": "", "l": "l", "coef": "estimate", "coef_norm": "normalised",
-                                         "se_norm": "se (normalised)", "n_switchers": "switchers"})
-        tables["staggered_dcdh"] = Table(
-            name="staggered_dcdh", title="de Chaisemartin-D'Haultfoeuille event study (did_multiplegt_dyn)",
-            body=body, float_digits=4,
-            notes=[f"Effect l: outcome change from the year before the first treatment to l-1 years after it, "
-                   "against cities with the same initial treatment not yet treated by then; placebo l: the same "
-                   "comparison l years before. Normalised: divided by the average number of treated years among "
-                   "the first l" + (" (here l, the treatment is absorbing)." if absorbing else
-                                    "; switchers out (1 to 0) enter with the sign flipped."),
-                   f"Average total effect {dyn.average_effect:.4f} (SE {dyn.average_effect_se:.4f}); joint test that "
-                   "all placebos are zero: p = " + (f"{dyn.p_joint_placebo:.3f}" if dyn.p_joint_placebo is not None
-                                                    else "n/a (fewer than two placebos)") + ".",
-                   DCDH_SE + (f", clustered by {cluster}." if cluster else ", clustered by unit."),
-                   *([f"Cells weighted by {ctx.model.weights} (the authors' weight option: each city-year counts "
-                      "with its weight wherever the estimator counts cells)."] if ctx.model.weights else [])])
+        tables["staggered_dcdh"] = dcdh_table(dyn, absorbing=absorbing, cluster=cluster, se_method=DCDH_SE,
+                                              weights=ctx.model.weights)
         ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 1, 1)
     if "twowayfeweights" in estimators:
         from pilotdid.estimation.staggered import dcdh
@@ -203,25 +171,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         tw = dcdh.twfe_weights(data, outcome=outcome, unit=ctx.unit, time=ctx.time, treatment=TREAT,
                                controls=covariates, weight=ctx.model.weights)
         extra["twowayfeweights"] = tw.summary()
-        summary_rows = pd.DataFrame([
-            {"": "TWFE coefficient (beta)", "value": tw.beta},
-            {"": "treated (g,t) cells", "value": tw.treated_cells},
-            {"": "positive weights: number", "value": tw.n_positive},
-            {"": "positive weights: sum", "value": tw.sum_positive},
-            {"": "negative weights: number", "value": tw.n_negative},
-            {"": "negative weights: sum", "value": tw.sum_negative},
-            {"": "min sd of effects compatible with beta and ATT = 0", "value": tw.sigma_fe},
-            {"": "min sd of effects compatible with all effects of the other sign", "value": tw.sigma_fe_sign},
-        ])
-        tables["staggered_twowayfeweights"] = Table(
-            name="staggered_twowayfeweights",
-            title="Weights of the TWFE coefficient on the treated cells' effects (de Chaisemartin-D'Haultfoeuille)",
-            body=summary_rows, float_digits=4,
-            notes=["twowayfeweights, type feTR (regression with unit and year fixed effects"
-                   + (", controls " + ", ".join(covariates) if covariates else "") + "), Theorem 1 and Corollary 1 "
-                   "of de Chaisemartin & D'Haultfoeuille (2020); the weights sum to 1. Sensitivity: the smallest "
-                   "standard deviation of the cell effects under which beta could arise with an average effect of "
-                   "zero (or with every effect of the opposite sign) -- small values mean beta is fragile."])
+        tables["staggered_twowayfeweights"] = twowayfeweights_table(tw, covariates=covariates)
         notes.append(f"twowayfeweights: the TWFE coefficient {tw.beta:.4f} weights {tw.treated_cells} treated "
                      f"city-years; {tw.n_negative} weights are negative (sum {tw.sum_negative:.4f}); beta and an "
                      f"average effect of zero are compatible if the effects' sd is at least {tw.sigma_fe:.4f}.")
@@ -258,13 +208,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                            "ci_high": st.static_att + 1.959963984540054 * st.static_se,
                            "se_method": st.event_study.se_method})
         extra["stacked"] = {"window": list(st.window), "sub_experiments": st.sub_experiments.to_dict("records")}
-        tables["staggered_stacked_subexperiments"] = Table(
-            name="staggered_stacked_subexperiments",
-            title=f"Stacked DID sub-experiments (event window [{sw[0]}, {sw[1]}])",
-            body=st.sub_experiments.rename(columns={"control_weight": "control weight (WFH)"}), float_digits=4,
-            notes=["Clean controls: never treated or first treated after the window's end. Control weight "
-                   "Q_a = (treated share of sub-experiment a) / (control share of a) (Wing, Freedman & "
-                   "Hollingsworth 2024); the static row is the weighted stacked TWFE coefficient."])
+        tables["staggered_stacked_subexperiments"] = stacked_table(st, window=sw)
     if "sdid" in estimators:
         from pilotdid.estimation.staggered.sdid import staggered_sdid
 
@@ -289,12 +233,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                            "att": sd.att, "se": sd.se, "ci_low": sd.att - 1.959963984540054 * sd.se,
                            "ci_high": sd.att + 1.959963984540054 * sd.se, "se_method": sd_method})
         extra["sdid"] = {"att": sd.att, "se": sd.se, "replications": reps, "cohorts": sd.cohorts.to_dict("records")}
-        tables["staggered_sdid"] = Table(
-            name="staggered_sdid", title="Synthetic difference-in-differences by adoption cohort",
-            body=sd.cohorts, float_digits=4,
-            notes=["Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
-                   "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
-                   f"city-years (Stata sdid). SE: {sd_method}. Average {sd.att:.4f} (SE {sd.se:.4f})."])
+        tables["staggered_sdid"] = sdid_table(sd, se_method=sd_method)
         ctx.progress("staggered: synthetic DID", 1, 1)
     # every registry entry with a generic fit (sa, bjs, ...): event-time rows and its overall ATT
     for entry in staggered_registry.ENTRIES:
@@ -337,47 +276,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         cs_units = {r["rel_time"]: r["n_units"] for r in extra.get("cs_event_time_units", [])}
         figures["staggered_estimator_comparison"] = estimator_comparison_figure(all_rows, lang=ctx.lang, window=window,
                                                                                 units=cs_units or None)
-        shown = all_rows[(all_rows.rel_time >= window[0]) & (all_rows.rel_time <= window[1])]
-        # TWFE's end points come from the event_study analysis binned (-4 means -4 or earlier): marked, never
-        # printed as if they were the single event time the other estimators estimate
-        binned = shown["binned"].fillna(False).astype(bool) if "binned" in shown.columns else pd.Series(False, index=shown.index)
-        wide = (shown.assign(cell=[_fmt(c, s) + (BINNED_MARK if b else "")
-                                   for c, s, b in zip(shown.coef, shown.se, binned)])
-                .pivot_table(index="rel_time", columns="estimator", values="cell", aggfunc="first").reset_index())
-        wide = wide[["rel_time"] + [e for e in ("twfe", *staggered_registry.EVENT_STUDY) if e in wide.columns]]
-        if "cs" in results_es:  # how many treated units each CS event-time estimate rests on
-            units = {r["rel_time"]: r["n_units"] for r in extra["cs_event_time_units"]}
-            wide["cs treated units"] = [str(units[int(k)]) if int(k) in units else "" for k in wide["rel_time"]]
-        lo, hi = int(shown.rel_time.min()), int(shown.rel_time.max())
-        binned_note = ([f"{BINNED_MARK} TWFE at the window's ends is the binned coefficient: {lo} means {lo} or earlier "
-                        f"(≤{lo}), +{hi} means +{hi} or later (≥+{hi}); the other estimators estimate that event time "
-                        "alone."] if binned.any() else [])
-        tables["staggered_event_study"] = Table(
-            name="staggered_event_study", title="Event-time estimates by estimator: coefficient (SE)",
-            body=relabel_columns(wide, ctx.lang, ctx.extras.get("labels")),
-            notes=["Reference period -1 is normalised to zero for TWFE, SA and CS (universal base); BJS pre-period "
-                   "values are mean imputation residuals (no normalisation). dCDH: effect l is drawn at event time "
-                   "l-1 and placebo l at -l-1, both measured from the year before treatment (-1)."]
-            + ([f"cs treated units: the treated units (of the cohorts observed at that event time) behind each CS "
-                f"estimate; event times resting on fewer than {min_units_e} are flagged in the notes.", fallback_note]
-               if "cs" in results_es else []) + binned_note)
-    overall = pd.DataFrame(aggregates)
-    tables["staggered_overall_att"] = Table(
-        name="staggered_overall_att", title="Overall average treatment effect on the treated by estimator",
-        body=relabel_columns(overall[["estimator", "type", "att", "se", "ci_low", "ci_high", "se_method"]]
-                             .assign(estimator=lambda f: [resolve_label(e, ctx.lang) for e in f["estimator"]],
-                                     type=lambda f: [resolve_label(t, ctx.lang) for t in f["type"]]),
-                             ctx.lang, ctx.extras.get("labels")),
-        float_digits=4,
-        notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
-               "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
-               "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
-               "etwfe simple = the cohort-year effects averaged over treated observations (etwfe's emfx; the group and "
-               "calendar aggregates are in results.json); stacked static = the WFH-weighted stacked TWFE coefficient; "
-               "sdid = synthetic DID of the listed cohorts (post-period average, never-treated donors)."]
-        + ([fallback_note] if "cs" in results_es else [])
-        + [f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
-           for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()])
+        tables["staggered_event_study"] = estimator_event_table(
+            all_rows, window=window, order=staggered_registry.EVENT_STUDY,
+            cs_units=cs_units if "cs" in results_es else None,
+            min_units_e=min_units_e, fallback_note=fallback_note if "cs" in results_es else None, lang=ctx.lang,
+            labels=ctx.extras.get("labels"))
+    tables["staggered_overall_att"] = overall_att_table(
+        aggregates, fallback_note=fallback_note if "cs" in results_es else None,
+        extra_notes=[f"{name} SE of the {key} ATT: {alt['se']:.4f} (the se column is {results_es[key].se_method})."
+                     for key in ("bjs",) if key in results_es for name, alt in results_es[key].alternative_se.items()],
+        lang=ctx.lang, labels=ctx.extras.get("labels"))
 
     if "bacon" in estimators:
         bdata, bnotes = balanced_sample(ctx, [outcome])
@@ -387,14 +295,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                      f"{b.forbidden_weight:.3f}; TWFE without controls = {b.twfe:.4f}.")
         extra["bacon"] = {"twfe": b.twfe, "forbidden_weight": b.forbidden_weight,
                           "by_type": b.by_type.to_dict("records"), "comparisons": b.comparisons.to_dict("records")}
-        tables["staggered_bacon"] = Table(
-            name="staggered_bacon", title="Goodman-Bacon decomposition of the TWFE coefficient (no controls)",
-            body=b.by_type[["type", "weight", "estimate"]], float_digits=4,
-            notes=[f"Weights sum to {b.comparisons.weight.sum():.6f}; weighted estimates sum to the TWFE coefficient "
-                   f"{b.twfe:.6f} (balanced panel, no controls)."])
-        tables["staggered_bacon_comparisons"] = Table(
-            name="staggered_bacon_comparisons", title="Goodman-Bacon decomposition: every 2x2 comparison",
-            body=b.comparisons, float_digits=4)
+        tables.update(bacon_tables(b))
         figures["staggered_bacon"] = bacon_figure(b, lang=ctx.lang)
 
     for e in estimators:
