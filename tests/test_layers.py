@@ -1,7 +1,7 @@
 """Data flows one way: nothing imports upward.
 
     core (errors, rng, results, parallel) -> data -> measures -> design (design, registry) -> estimation
-    -> inference -> presentation (report.table/export/regression_table/figures) -> study
+    -> inference -> presentation (report.table/export/regression_table/*_tables/figures) -> study
     -> report (output, html, docx, verify), cli, api
 
 Every ``import`` in ``src/pilotdid`` (module level and inside functions, parsed with ``ast``) is checked
@@ -9,10 +9,13 @@ against this order. Decisions worth naming:
 
 - estimation sits below inference: placebo, wild bootstrap and HonestDiD re-use estimators; no estimator
   imports an inference routine (helpers they share live in ``estimation/within.py`` and ``pilotdid/rng.py``).
-- the presentation modules of ``report`` (tables, figures) sit below ``study`` because the analyses still
-  build their tables and figures; the output writer, the HTML/Word report and ``verify`` sit above it. The
-  target (issue 16) is analyses that hand result objects to the report; moving the presentation rank up
-  to ``report`` is then a one-line change here.
+- the presentation modules of ``report`` (``report/*_tables.py``, ``regression_table``, ``figures``) sit below
+  ``study``: they take result objects (an event study, a placebo, the robustness columns, the staggered
+  estimators' results ...) and lay out tables and figures, and the analyses call them to hand the runner
+  finished tables. Nothing in them reads a study context. The output writer, the HTML/Word report and
+  ``verify`` sit above ``study``. Moving the presentation rank above ``study`` would need the runner, not the
+  analyses, to call them (and ``AnalysisOutput`` to carry results instead of tables); the matching, index
+  systems and paper-comparison analyses still build their tables in place.
 - a module may import modules of its own rank, except across the estimation/inference line above.
 """
 
