@@ -60,12 +60,13 @@ class RunStamp:
     def __init__(self) -> None:
         self.started = datetime.now(UTC)
         self.load_start = _load()
+        self.commit = _commit()  # before the run rewrites the tracked tables
 
     def line(self) -> str:
         import numpy as np
 
         ended = datetime.now(UTC)
-        return (f"Run {self.started:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC at commit {_commit()} on {_cpu_model()}, "
+        return (f"Run {self.started:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC at commit {self.commit} on {_cpu_model()}, "
                 f"{os.cpu_count()} logical CPUs, {_memory_gb()}; load average (1/5/15 min) {self.load_start} at the "
                 f"start, {_load()} at the end; Python {sys.version.split()[0]}, numpy {np.__version__}; BLAS "
                 f"limited to one thread.")

@@ -27,7 +27,7 @@ import pandas as pd
 
 from _machine import RunStamp
 from pilotdid.design.synthetic import synthetic_staggered_panel
-from pilotdid.estimation.event_study import quiet_feols
+from pilotdid.estimation.fixest import feols as quiet_feols
 from pilotdid.inference.placebo import PlaceboDesign
 
 RESULTS = Path(__file__).resolve().parent / "results"

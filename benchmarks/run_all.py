@@ -12,10 +12,10 @@ One source per number: estimators.md holds every estimator beside its fastest pe
 with --full); toolkit.md the new estimators on the CBEC panel beside their PyPI peers; placebo.md the placebo
 engine's own profile and accuracy; staggered.md the CS variants and HonestDiD; scale.md the backends' speed-ups.
 
-Durations on a quiet 2-core machine (measured under load 8-15 and scaled; expect more when shared): default run
-about 15-25 minutes (the 56k-row did2s peer alone takes ~2 min, the SDID placebo peer ~1.5 min, the 1,000-refit
-placebo peers a few minutes); --full adds about 25-40 minutes (12 cases at 1M rows, each under a 12 GB cap and a
-900 s limit).
+Durations (2 cores; measured 2026-12-04 under load average ~6, see results/RUN.md): the default run about 10
+minutes (estimators 4.5, toolkit 1, placebo ~3, staggered 0.3, scale 1); --full adds the twelve 1M-row cases of
+estimators.md, about 20-30 minutes more (each under a 12 GB cap and a 900 s limit; did2s and wildboottest are not
+run at 1M rows, for the reasons stated in their rows).
 """
 
 from __future__ import annotations
