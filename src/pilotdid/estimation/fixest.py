@@ -154,6 +154,12 @@ def collinear_names(fit) -> list[str]:
 # own code: the same numbers, bit for bit (tests/estimation/test_feols_arrays.py compares them with pf.feols).
 
 
+#: pyfixest releases whose Feols internals feols_arrays was checked against (bit-equal to pf.feols, tests/estimation/
+#: test_feols_arrays.py); under any other release it declines and pf.feols runs -- the test then fails, asking for a
+#: new check rather than trusting private attributes that may have changed
+FEOLS_ARRAYS_VERIFIED = ("0.60.",)
+
+
 def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ssc: dict | None = None,
                  weights: str | None = None, demeaner=None, drop_singletons: bool = False):
     """``pf.feols(formula, DataFrame(columns), vcov=..., ssc=..., weights=..., demeaner=...,
@@ -164,7 +170,7 @@ def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ss
     ``columns`` holds the outcome, the fixed effects, the cluster and weight columns (and whatever else the
     formula's data would hold), all of the same length. Returns None where the result could differ from pf.feols's
     (a non-finite value, a missing fixed-effect level, a non-positive weight, a singleton to drop, an interacted
-    fixed effect): the caller then runs pf.feols.
+    fixed effect, a pyfixest release not in :data:`FEOLS_ARRAYS_VERIFIED`): the caller then runs pf.feols.
     """
     import numpy as np
     from pyfixest.estimation.api.utils import _ALL_SAMPLE
@@ -174,6 +180,8 @@ def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ss
     from pyfixest.estimation.models.feols_ import Feols
     from pyfixest.utils.utils import ssc as ssc_func
 
+    if not str(getattr(pf, "__version__", "")).startswith(FEOLS_ARRAYS_VERIFIED):
+        return None
     parsed = Formula.parse_to_dict(formula)
     if len(parsed) != 1 or sum(len(v) for v in parsed.values()) != 1:
         return None
