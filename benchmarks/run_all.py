@@ -12,8 +12,8 @@ One source per number: estimators.md holds every estimator beside its fastest pe
 with --full); toolkit.md the new estimators on the CBEC panel beside their PyPI peers; placebo.md the placebo
 engine's own profile and accuracy; staggered.md the CS variants and HonestDiD; scale.md the backends' speed-ups.
 
-Durations (2 cores; measured 2026-12-04 under load average ~6, see results/RUN.md): the default run about 10
-minutes (estimators 4.5, toolkit 1, placebo ~3, staggered 0.3, scale 1); --full adds the twelve 1M-row cases of
+Durations (2 cores; measured 2026-12-04 under load average ~6, see results/RUN.md): the default run about 8
+minutes (estimators 4.9, toolkit 0.9, placebo 0.7, staggered 0.3, scale 0.7); --full adds the twelve 1M-row cases of
 estimators.md, about 20-30 minutes more (each under a 12 GB cap and a 900 s limit; did2s and wildboottest are not
 run at 1M rows, for the reasons stated in their rows).
 """
