@@ -56,11 +56,11 @@ class RobustnessColumn:
 
 def robustness_table(name: str, title: str, columns: list[RobustnessColumn], published: list[dict], *, k: int,
                      treatment_name: str, controls: list[str], fixed_effects: list[str], lang: str = "en",
-                     labels: dict | None = None, notes: list[str]) -> Table:
+                     study_labels: dict | None = None, notes: list[str]) -> Table:
     """Paper layout: treatment row (coef with stars, t below), extra terms, FE/controls rows, N, adj. R²,
     then the published values where there are any."""
     def _label(name: str) -> str:
-        return resolve_label(name, lang, labels)
+        return resolve_label(name, lang, study_labels)
 
     headers = [f"({i + 1}) " + HEADERS.get(c.key, c.label).format(k=k) for i, c in enumerate(columns)]
     labels, cells = [], []

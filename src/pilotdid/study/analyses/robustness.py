@@ -306,7 +306,7 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                            ("robustness_referee", referee, "the further checks"))}
     published = [r for r in (ctx.extras.get("published") or {}).get("robustness", []) if isinstance(r, dict)]
     style = {"k": k, "treatment_name": ctx.treatment_name, "controls": m.controls, "fixed_effects": m.fixed_effects,
-             "lang": ctx.lang, "labels": ctx.extras.get("labels")}
+             "lang": ctx.lang, "study_labels": ctx.extras.get("labels")}
     tables["robustness"] = robustness_table(
         "robustness", "Robustness checks", columns, published, **style,
         # the concurrent policy's registry caveats stay in the report's notes for this section (full provenance);
