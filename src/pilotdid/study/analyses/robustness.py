@@ -132,7 +132,9 @@ def capital_flag(ctx: StudyContext, options: dict) -> tuple[pd.Series | None, st
     except ImportError:
         return None, "no city attributes available (pilotdid.registry.attributes) and no capital_column option"
     attrs = city_attributes()
-    key = next((c for c in ("city_id", "city", "city_name", ctx.unit) if c in attrs.columns and c == ctx.unit), None)
+    # only a city identifier keys the registry's attributes (a unit column that happens to share the name of
+    # another attribute, e.g. "region", is not a city id)
+    key = next((c for c in ("city_id", "city", "city_name") if c in attrs.columns and c == ctx.unit), None)
     flag_cols = [c for c in ("is_municipality", "is_provincial_capital") if c in attrs.columns]
     if key is None or not flag_cols:
         return None, (f"city attributes have no {ctx.unit!r} key or no is_municipality/is_provincial_capital flags "
