@@ -43,7 +43,7 @@ PEERS = {
     "pyfixest": "pyfixest", "linearmodels": "linearmodels", "csdid": "csdid", "differences": "differences",
     "wildboottest": "wildboottest", "twowayfeweights": "twowayfeweights",
     "did_multiplegt_dyn": "py-did-multiplegt-dyn", "polars": "polars<2", "etwfe": "etwfe",
-    "synthdid": "synthdid-py", "distributed": "dask[distributed]",
+    "synthdid": "synthdid-py", "diff_diff": "diff-diff", "distributed": "dask[distributed]",
 }
 
 

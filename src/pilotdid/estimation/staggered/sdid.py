@@ -128,6 +128,11 @@ def _fw(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarra
     return cx * v
 
 
+#: np.clip's ufunc (np.clip itself adds Python-level argument handling to every call of a hot loop)
+_clip_ufunc = getattr(getattr(np, "_core", None), "umath", None)
+_clip_ufunc = getattr(_clip_ufunc, "clip", None) or np.clip
+
+
 def _fw_batch(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarray, min_decrease: float,
               max_iter: int) -> np.ndarray:
     """:func:`_fw` for a batch of problems of one shape (A: r x n x k, b: r x n, x: r x k start), iterated in
@@ -154,54 +159,85 @@ def _fw_batch(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.
     xAb = np.einsum("rk,rk->r", x, Ab)
     z2 = zeta ** 2
     threshold = min_decrease ** 2
-    rows = np.arange(r)
+    # the loop runs thousands of lock-step iterations of ~r x k work, so its cost is numpy call overhead: the
+    # per-problem gathers use flat indices (one take instead of a two-array index), the masks and clips work in
+    # place, and the division's error state is set once; every floating operation is the one of the plain loop
+    # (same operands, same order), so each problem still follows its serial path bit for bit
+    base = np.arange(r) * k
+    u_flat, v_flat = u.reshape(-1), v.reshape(-1)  # views of u and v
+    Ab_flat, diag_flat = Ab.reshape(-1), np.ascontiguousarray(diag).reshape(-1)
+    Rm_rows = Rm.reshape(r * k, k)
     prev2 = np.full(r, np.inf)
     prev1 = np.full(r, np.inf)
     active = np.ones(r, dtype=bool)
+    all_active = True
     t = 0
-    while t < max_iter and active.any():
-        i = u.argmin(axis=1)
-        xi = cx * v[rows, i]
-        gi = c * u[rows, i]
-        Abi = Ab[rows, i]
-        di = diag[rows, i]
-        denom = di - 2.0 * (gi + Abi) + xGx
-        movable = active & ~((xi == 1.0) & (xx == 1.0)) & (denom > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(movable, -(gi - (xGx - xAb)) / np.where(denom > 0, denom, 1.0), 0.0)
-        step = np.clip(step, 0.0, 1.0)
-        keep = 1.0 - step
-        Gxi = gi + Abi
-        moved = step > 0.0
-        xGx = np.where(moved, keep * keep * xGx + 2.0 * step * keep * Gxi + step * step * di, xGx)
-        xx = np.where(moved, keep * keep * xx + 2.0 * step * keep * xi + step * step, xx)
-        xAb = np.where(moved, keep * xAb + step * Abi, xAb)
-        full = moved & (keep == 0.0)
-        # unmoved problems have step 0 and keep 1: the unmasked update leaves them as they are
-        part_keep = np.where(full, 1.0, keep)
-        part_step = np.where(full, 0.0, step)
-        c *= part_keep
-        cx *= part_keep
-        u += (part_step / c)[:, None] * Rm[rows, i]
-        v[rows, i] += part_step / cx
-        if full.any():
-            u[full] = Rm[rows[full], i[full]]
-            v[full] = 0.0
-            v[rows[full], i[full]] = 1.0
-            c[full] = 1.0
-            cx[full] = 1.0
-        small = (c < 1e-200) | (cx < 1e-200)
-        if small.any():
-            u[small] *= c[small, None]
-            v[small] *= cx[small, None]
-            c[small] = 1.0
-            cx[small] = 1.0
-        value = z2 * xx + (xGx - eta * xx - 2.0 * xAb + bb) / n
-        prev2 = np.where(active, prev1, prev2)
-        prev1 = np.where(active, value, prev1)
-        t += 1
-        if t >= 2:
-            active &= (prev2 - prev1) > threshold
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while t < max_iter and (all_active or active.any()):
+            flat = base + u.argmin(axis=1)
+            xi = cx * v_flat[flat]
+            gi = c * u_flat[flat]
+            Abi = Ab_flat[flat]
+            di = diag_flat[flat]
+            Gxi = gi + Abi
+            denom = di - 2.0 * Gxi + xGx
+            positive = denom > 0
+            movable = (xi == 1.0)
+            movable &= (xx == 1.0)
+            np.logical_not(movable, out=movable)
+            if not all_active:
+                movable &= active
+            movable &= positive
+            # entries not movable (denominator <= 0 included) are overwritten with 0 right away
+            step = -(gi - (xGx - xAb)) / denom
+            step[~movable] = 0.0
+            _clip_ufunc(step, 0.0, 1.0, out=step)
+            keep = 1.0 - step
+            moved = step > 0.0
+            keep2 = keep * keep
+            step_keep2 = 2.0 * step * keep
+            step2 = step * step
+            if moved.all():
+                xGx = keep2 * xGx + step_keep2 * Gxi + step2 * di
+                xx = keep2 * xx + step_keep2 * xi + step2
+                xAb = keep * xAb + step * Abi
+            else:
+                xGx = np.where(moved, keep2 * xGx + step_keep2 * Gxi + step2 * di, xGx)
+                xx = np.where(moved, keep2 * xx + step_keep2 * xi + step2, xx)
+                xAb = np.where(moved, keep * xAb + step * Abi, xAb)
+            full = moved & (keep == 0.0)
+            any_full = full.any()
+            if any_full:
+                # unmoved problems have step 0 and keep 1: the unmasked update leaves them as they are
+                keep[full] = 1.0
+                step[full] = 0.0
+            c *= keep
+            cx *= keep
+            u += (step / c)[:, None] * Rm_rows[flat]
+            v_flat[flat] += step / cx
+            if any_full:
+                hit = flat[full]
+                u[full] = Rm_rows[hit]
+                v[full] = 0.0
+                v_flat[hit] = 1.0
+                c[full] = 1.0
+                cx[full] = 1.0
+            small = (c < 1e-200) | (cx < 1e-200)
+            if small.any():
+                u[small] *= c[small, None]
+                v[small] *= cx[small, None]
+                c[small] = 1.0
+                cx[small] = 1.0
+            value = z2 * xx + (xGx - eta * xx - 2.0 * xAb + bb) / n
+            if all_active:
+                prev2, prev1 = prev1, value
+            else:
+                prev2 = np.where(active, prev1, prev2)
+                prev1 = np.where(active, value, prev1)
+            t += 1
+            if t >= 2:
+                active &= (prev2 - prev1) > threshold
+                all_active = bool(active.all())
     return cx[:, None] * v
 
 
