@@ -132,3 +132,17 @@ def test_runner_passes_backend_and_study_file_grid(tmp_path):
     assert two["summary"]["backend"] == "2 local processes"
     assert serial["summary"]["n_specs"] == 4
     assert all(r["placebo_draws"] == 19 for r in serial["specifications"])
+
+
+def test_a_grid_of_one_specification_writes_every_table(context, tmp_path):
+    # [analyses.multiverse] with no choices listed is one specification: before, its one-at-a-time table had no
+    # columns and writing its .docx crashed the whole run (ZeroDivisionError in the column widths)
+    from pilotdid.report.export import write_table
+
+    output = multiverse.run(context, {"placebo_draws": 9})
+    one = output.tables["specification_curve_one_at_a_time"].body
+    assert len(one) == 1 and one["Value"].iloc[0].startswith(multiverse._value("reghdfe", "en"))
+    assert one["Estimate"].iloc[0] == output.results["multiverse"]["specifications"][0]["coef"]
+    for table in output.tables.values():
+        write_table(table, tmp_path)
+    assert (tmp_path / "specification_curve_one_at_a_time.docx").stat().st_size > 0

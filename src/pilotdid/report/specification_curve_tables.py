@@ -70,8 +70,10 @@ def specification_curve_tables(table: pd.DataFrame, summary: dict[str, Any], *, 
                                varied: list[str], own: dict[str, Any], notes: list[str], labels: dict[str, str],
                                lang: str = "en", alpha: float = 0.05, own_se: str = "own") -> dict[str, Table]:
     """The three tables of a specification curve (``table``: one row per specification, ranked; ``summary``: its
-    shares and median; ``labels``: the choices' names in ``lang``)."""
-    body = by_choice(table, grid, varied or ["vcov"], labels, lang, alpha)
+    shares and median; ``labels``: the choices' names in ``lang``). A grid of one specification varies nothing: its
+    tables show that one specification under the SE preset, as the figure does."""
+    dimensions = varied or ["vcov"]
+    body = by_choice(table, grid, dimensions, labels, lang, alpha)
     tx = messages("multiverse.summary", lang)
     summary_body = pd.DataFrame([
         [tx["n"], f"{summary['n_specs']}"],
@@ -83,7 +85,7 @@ def specification_curve_tables(table: pd.DataFrame, summary: dict[str, Any], *, 
         *([[tx["placebo"], f"{summary['share_placebo_p_below_alpha']:.3f}"]]
           if "share_placebo_p_below_alpha" in summary else []),
     ], columns=[tx["statistic"], tx["value"]])
-    one_at_a_time = vary_one_choice(table, own, varied, labels, lang, own_se)
+    one_at_a_time = vary_one_choice(table, own, dimensions, labels, lang, own_se)
     return {
         "specification_curve_one_at_a_time": Table(
             name="specification_curve_one_at_a_time",
