@@ -8,7 +8,9 @@ before anything is written, using two catalogue tables:
 * ``[template.*]`` — sentences with variable parts: the English message is the pattern (its ``{name}`` fields
   match any text), the Chinese message is filled with what they matched, each value translated when it is itself a
   phrase. ``[template.title]`` is keyed by table name (``psm_balance_kernel`` tries ``psm_balance_kernel``, then
-  ``psm_balance``), ``[template.note]`` entries are tried in turn against every note.
+  ``psm_balance``), ``[template.note]`` entries are tried in turn against every note. A note's ``{ref}`` (how it
+  cites a table: the study's ``[study] outputs`` ref such as "Table 7", else "table 'NAME'") is itself translated
+  by ``[template.ref]``.
 
 Text that matches nothing stays as it is (and tests/report/test_zh_output.py counts it), so a module that changes
 its English wording shows up as English in zh output, never as a wrong translation.
@@ -84,6 +86,8 @@ def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lan
         filled["zones"] = _listed(filled["zones"], ("zone_item",), lang)
     if "failed" in filled:
         filled["failed"] = _listed(filled["failed"], ("failed_score", "failed_singular"), lang, sep=", ")
+    if "ref" in filled:  # how the note cites a table: "Table 7", "table6b" or "table 'heterogeneity'" ([template.ref])
+        filled["ref"] = translate(values[names.index("ref")].strip(), lang, section="ref")
     if "note" in filled:  # a prefixed note ("broadband assignment: ..."): the note itself, translated on its own
         filled["note"] = translate(filled["note"], lang)
     # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pilotdid.i18n import messages
+from pilotdid.i18n import messages, msg
 from pilotdid.report.labels import resolve_label
 from pilotdid.report.regression_table import stars
 from pilotdid.report.table import Table
@@ -114,7 +114,6 @@ def mechanism_table(results, style: TableStyle, *, treatment: str, treatment_nam
 def three_step_table(steps, *, mechanism_ref: str) -> Table:
     """The classical three-step model (:class:`pilotdid.estimation.mediation.ThreeStepResult`), one column per
     mediator, clearly labelled; ``mechanism_ref`` is how the notes cite the mediator table."""
-    from pilotdid.estimation.mediation import THREE_STEP_LABEL
 
     def fmt(v, d=4):
         return "" if v is None or v != v else f"{v:.{d}f}"
@@ -133,9 +132,7 @@ def three_step_table(steps, *, mechanism_ref: str) -> Table:
     ]
     body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=["", *[s.mediator for s in steps]])
     notes = [
-        f"The {THREE_STEP_LABEL}; shown because referees still ask for it. It needs the mediator to be as good as "
-        "randomly assigned given the treatment, which a DID design does not deliver; the paper's main mechanism "
-        f"evidence ({mechanism_ref}) is the mediator regression.",
+        msg("template.note.three_step_caveat", "en", ref=mechanism_ref),
         f"Bootstrap: {steps[0].boot_draws if steps else 0} draws of units with replacement (cluster bootstrap), "
         f"seed {steps[0].seed if steps else ''}, percentile interval; Sobel p from the normal distribution; {STARS_RULE}.",
         "Each column uses the rows where both the outcome and the mediator exist.",

@@ -153,8 +153,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         published=published_for_columns(ctx, "heterogeneity", columns), wilds=wilds, wild_notes=wild_notes)
     figure = forest_figure(results, ctx)
     if draws > 0:  # the forest plot's difference notes carry both permutation p-values; which one to read:
-        notes.append(f"Forest plot and {ctx.output_ref('heterogeneity')}: permutation p within adoption cohorts beside "
-                     "the one across all units. " + STRATA_VALIDITY)
+        notes.append(msg("template.note.forest_permutation", "en", ref=ctx.output_ref("heterogeneity"),
+                         validity=STRATA_VALIDITY))
     return AnalysisOutput(estimates=estimates, results={"heterogeneity_tests": tests},
                           tables={table.name: table}, figures={"heterogeneity_forest": figure}, notes=notes)
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.mediation import (
-    THREE_STEP_LABEL, MediatorSpec, build_mediator, mediator_regressions, three_step,
-)
+from pilotdid.estimation.mediation import MediatorSpec, build_mediator, mediator_regressions, three_step
+from pilotdid.i18n import msg
 from pilotdid.report.paper_tables import mechanism_table, three_step_table
 from pilotdid.study.analyses._common import table_list
 from pilotdid.study.analyses._options import check_options
@@ -97,7 +96,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             steps[-1].mediator = r.spec.name
         extra_results["mechanism_three_step"] = [s.to_dict() for s in steps]
         tables["mechanism_three_step"] = three_step_table(steps, mechanism_ref=ctx.output_ref("mechanism"))
-        notes.append(f"Also reported, for referees who ask for it: the {THREE_STEP_LABEL} "
-                     f"({ctx.output_ref('mechanism_three_step')}).")
+        notes.append(msg("template.note.three_step_reported", "en", ref=ctx.output_ref("mechanism_three_step")))
     return AnalysisOutput(estimates=estimates, results=extra_results, tables=tables, notes=notes)
 
