@@ -16,6 +16,7 @@ import pandas as pd
 
 from pilotdid.i18n import messages, msg
 from pilotdid.report.labels import resolve_label
+from pilotdid.report.numbers import fmt_fixed, published_text
 from pilotdid.report.regression_table import stars
 from pilotdid.report.table import Table
 
@@ -244,3 +245,35 @@ def heterogeneity_table(results, style: TableStyle, *, treatment: str, treatment
     groups = [("", 1)] + [(split_title(r.split.name, style.lang), 2) for r in results]
     return Table(name=table.name, title=table.title, body=body, notes=table.notes, column_groups=groups,
                  float_digits=table.float_digits)
+
+
+# --------------------------------------------------------------------------------------------- paper beside ours
+
+def _pair(coef: Any, t: Any) -> str:
+    """Our coefficient (t), 3 decimals."""
+    if coef is None:
+        return ""
+    return fmt_fixed(coef, 3) + (f" ({fmt_fixed(t, 3)})" if t is not None else "")
+
+
+def _published_pair(coef: Any, t: Any) -> str:
+    """The paper's coefficient (t) with the decimals it printed."""
+    if coef is None:
+        return ""
+    return published_text(coef) + (f" ({published_text(t)})" if t is not None else "")
+
+
+def paper_comparison_table(rows: list[dict[str, Any]], *, notes: list[str]) -> Table:
+    """Every published number beside ours: ``rows`` of {table, column, term (as printed), published (the published
+    row), ours (our results.json row or None), note (why there is none)}."""
+    body = pd.DataFrame([[
+        r["table"], r["column"], r["term"],
+        _published_pair(r["published"].get("coef"), r["published"].get("t")),
+        _pair(r["ours"] and r["ours"].get("coef"), r["ours"] and r["ours"].get("t")),
+        "" if r["published"].get("nobs") is None else str(r["published"]["nobs"]),
+        "" if r["ours"] is None else str(r["ours"].get("nobs") or ""),
+        r["note"],
+    ] for r in rows], columns=["Table", "Column", "Term", "Paper: coef (t)", "pilotdid: coef (t)", "Paper N",
+                               "pilotdid N", "Note"])
+    return Table("paper_vs_pilotdid", "The paper's published estimates beside pilotdid's, table by table", body,
+                 notes=notes)

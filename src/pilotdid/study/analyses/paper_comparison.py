@@ -18,11 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.numbers import fmt_fixed, published_text
-from pilotdid.report.table import Table
+from pilotdid.report.paper_tables import paper_comparison_table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
@@ -30,24 +27,6 @@ OPTIONS = ("column_maps", "missing", "seed")
 #: the published tables compared, by output name; the "Table" column cites each as the study's
 #: ``[study] outputs`` ref (the CBEC study: "Table 4" ...)
 TABLES = ("baseline", "robustness", "mechanism", "heterogeneity")
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _pair(coef: Any, t: Any) -> str:
-    """Our coefficient (t), 3 decimals."""
-    if coef is None:
-        return ""
-    return fmt_fixed(coef, 3) + (f" ({fmt_fixed(t, 3)})" if t is not None else "")
-
-
-def _published_pair(coef: Any, t: Any) -> str:
-    """The paper's coefficient (t) with the decimals it printed."""
-    if coef is None:
-        return ""
-    return published_text(coef) + (f" ({published_text(t)})" if t is not None else "")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -84,20 +63,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             else:
                 matched += 1
             label = pub.get("label") or (f"column ({pcol})" if pcol.isdigit() else pcol)
-            rows.append([
-                ctx.output_ref(table), str(label), str(pub.get("label_term", ctx.display_name(term))),
-                _published_pair(pub.get("coef"), pub.get("t")), _pair(mine and mine.get("coef"), mine and mine.get("t")),
-                "" if pub.get("nobs") is None else str(pub["nobs"]), "" if mine is None else str(mine.get("nobs") or ""),
-                why,
-            ])
+            rows.append({"table": ctx.output_ref(table), "column": str(label),
+                         "term": str(pub.get("label_term", ctx.display_name(term))), "published": pub, "ours": mine,
+                         "note": why})
             pairs.append({
                 "table": table, "published_column": pcol, "term": term,
                 "coef": mine and mine.get("coef"), "t": mine and mine.get("t"), "nobs": mine and mine.get("nobs"),
                 "published_coef": pub.get("coef"), "published_t": pub.get("t"), "published_nobs": pub.get("nobs"),
                 "our_column": ocol, "note": why or None,
             })
-    body = pd.DataFrame(rows, columns=["Table", "Column", "Term", "Paper: coef (t)", "pilotdid: coef (t)",
-                                       "Paper N", "pilotdid N", "Note"])
     sign_agree = sum(
         1 for e in pairs
         if e["coef"] is not None and e["published_coef"] is not None and (e["coef"] > 0) == (e["published_coef"] > 0)
@@ -108,8 +82,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         "Estimates are not expected to equal the paper's: the public data differ (indicator set, years, cities); "
         "see the caveats at the top of the report.",
     ]
-    table = Table("paper_vs_pilotdid", "The paper's published estimates beside pilotdid's, table by table", body,
-                  notes=notes)
+    table = paper_comparison_table(rows, notes=notes)
     return AnalysisOutput(
         tables={"paper_vs_pilotdid": table}, notes=notes,
         results={"paper_comparison": {"published": total, "matched": matched, "same_sign": sign_agree, "rows": pairs}},
