@@ -106,3 +106,17 @@ def test_psm_balance_rows_use_the_labels_of_table_4(replication):
 def test_no_negative_zero_in_any_table(replication):
     for path in sorted((replication / "tables").glob("*.md")):
         assert not re.search(r"(?<![\w.])[-−]0(?:\.0+)?(?![\d.])", path.read_text(encoding="utf-8")), path.name
+
+
+def test_twowayfeweights_table_prints_counts_as_counts():
+    """The TWFE-weights table printed its cell counts as floats ('186.0000') beside the 4-decimal weights."""
+    from pilotdid.estimation.staggered.dcdh import twfe_weights
+    from pilotdid.report.staggered_tables import twowayfeweights_table
+
+    panel = synthetic_staggered_panel(n_units=30, n_years=6, n_controls=1, effect=0.5, seed=3, cohorts=(2014, 2015))
+    tw = twfe_weights(panel, outcome="y", unit="unit", time="year", treatment="did")
+    cells = dict(twowayfeweights_table(tw, covariates=[]).text_rows())
+    assert cells["treated (g,t) cells"] == str(tw.treated_cells)
+    assert cells["positive weights: number"] == str(tw.n_positive)
+    assert cells["negative weights: number"] == str(tw.n_negative)
+    assert cells["positive weights: sum"] == f"{tw.sum_positive:.4f}"

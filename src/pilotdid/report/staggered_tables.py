@@ -73,7 +73,7 @@ def twowayfeweights_table(tw, *, covariates: Sequence[str]) -> Table:
         {"": "negative weights: sum", "value": tw.sum_negative},
         {"": "min sd of effects compatible with beta and ATT = 0", "value": tw.sigma_fe},
         {"": "min sd of effects compatible with all effects of the other sign", "value": tw.sigma_fe_sign},
-    ])
+    ], dtype=object)  # object: the counts print as counts ("186"), not as floats ("186.0000")
     return Table(
         name="staggered_twowayfeweights",
         title="Weights of the TWFE coefficient on the treated cells' effects (de Chaisemartin-D'Haultfoeuille)",
