@@ -243,6 +243,20 @@ def test_study_analysis(toolkit_ctx_matching):
         matching.run(toolkit_ctx_matching, {"methods": ["optimal"]})
 
 
+def test_study_table_with_every_se_fits_a_portrait_page(toolkit_ctx_matching):
+    # the AI 2016 column (11 columns) pushed the table onto its own landscape page in report.docx
+    from pilotdid.report.export import _text_width_pt, docx_layout
+    from pilotdid.study.analyses import matching
+
+    out = matching.run(toolkit_ctx_matching, {"period": 2019, "methods": ["nearest"], "variance": "estimated_score"})
+    table = out.tables["matching_att"]
+    assert "SE (AI 2016)" in list(table.body.columns)
+    assert any(note.startswith("t, p and the CI use the AI 2016 SE.") for note in table.notes)
+    # negative estimates (as on the low-carbon panel, ATT -0.4361) are the widest numbers
+    table.body = table.body.apply(lambda c: -c.abs() - 0.1 if c.dtype.kind == "f" else c)
+    assert docx_layout(table, _text_width_pt(False), _text_width_pt(True))[1] is False
+
+
 @pytest.fixture(scope="module")
 def toolkit_ctx_matching():
     from pilotdid.estimation.staggered.simulate import simulate_staggered_panel

@@ -38,7 +38,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "average_total_effect": "Average total effect",
         # cross-sectional matching
         "ate": "ATE", "nearest": "Nearest neighbour", "radius": "Radius", "kernel": "Kernel", "se_robust": "SE (AI robust)",
-        "se_homoskedastic": "SE (AI homoskedastic)", "se_estimated_score": "SE (AI 2016, estimated score)", "n_treated_matched": "Treated matched",
+        "se_homoskedastic": "SE (AI homoskedastic)", "se_estimated_score": "SE (AI 2016)", "n_treated_matched": "Treated matched",
         "n_controls_used": "Controls used",
         # robustness checks
         "psm_nearest": "PSM-DID nearest neighbour", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
@@ -88,7 +88,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "static": "静态", "dcdh": "de Chaisemartin–D'Haultfœuille", "etwfe": "扩展双向固定效应（Wooldridge）",
         "stacked": "堆叠DID", "sdid": "合成DID", "cs treated units": "CS处理单位数", "average_total_effect": "平均总效应",
         "ate": "总体平均处理效应", "nearest": "近邻匹配", "radius": "半径匹配", "kernel": "核匹配", "se_robust": "标准误（AI稳健）",
-        "se_homoskedastic": "标准误（AI同方差）", "se_estimated_score": "标准误（AI 2016，估计的倾向得分）", "n_treated_matched": "匹配的处理组", "n_controls_used": "使用的控制组",
+        "se_homoskedastic": "标准误（AI同方差）", "se_estimated_score": "标准误（AI 2016）", "n_treated_matched": "匹配的处理组", "n_controls_used": "使用的控制组",
         "psm_nearest": "PSM-DID近邻匹配", "psm_radius": "PSM-DID半径匹配", "psm_kernel": "PSM-DID核匹配",
         "psm_nearest_unweighted": "PSM-DID近邻匹配（不加权）", "psm_radius_unweighted": "PSM-DID半径匹配（不加权）",
         "psm_kernel_unweighted": "PSM-DID核匹配（不加权）", "psm_nearest_weighted": "PSM-DID近邻匹配（按匹配权重加权）",

@@ -33,6 +33,8 @@ OPTIONS = ("period", "treatment", "estimand", "outcome", "covariates", "covariat
            "distance_tolerance", "seed")
 TREATMENTS = ("current", "ever")
 METHODS = ("nearest", "radius", "kernel")
+#: the table's name of the SE behind t, p and the CI (its column header: SE (AI robust), ...)
+SE_NAMES = {"robust": "AI robust", "homoskedastic": "AI homoskedastic", "estimated_score": "AI 2016"}
 _TREATED_COLUMN = "_matching_treated"
 
 
@@ -123,10 +125,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         + ("ATT = mean over matched treated units of Y - (weighted mean of their matched controls' Y)."
            if estimand == "att" else "ATE = mean over every matched unit of the treated-minus-control outcome gap "
            "(controls matched to treated units too)."),
-        f"t, p and the CI use the {variance.replace('_', ' ')} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from "
+        f"t, p and the CI use the {SE_NAMES[variance]} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from "
         f"{j} same-group neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default "
-        "(Var.calc = 0); both treat the propensity score as known (R Matching, psmatch2). AI 2016, estimated "
-        "score: the robust SE with the Abadie-Imbens (2016) adjustment for the estimated logit (Stata teffects "
+        "(Var.calc = 0); both treat the propensity score as known (R Matching, psmatch2). AI 2016: the robust SE "
+        "with the Abadie-Imbens (2016) adjustment for the estimated logit score (Stata teffects "
         f"psmatch's default, vce(robust, nn({j + 1}))); defined for nearest-neighbour matching with replacement on "
         "the whole sample, blank otherwise.",
         "Nearest neighbour: with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-5); "
