@@ -47,8 +47,9 @@ def _commit() -> str:
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        # the tables a run rewrites (benchmarks/results/) do not count as uncommitted changes of the code measured
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"], capture_output=True, text=True, timeout=10).stdout.strip()
         return out.stdout.strip() + (" (uncommitted changes)" if dirty else "") if out.returncode == 0 else "n/a"
     except (OSError, subprocess.SubprocessError):
         return "n/a"
