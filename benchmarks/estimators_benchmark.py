@@ -10,7 +10,8 @@ x 10 years = 2,480 rows; county 2,800 x 20 = 56,000; firm 100,000 x 10 = 1,000,0
 Peers (the ``bench`` extra: ``pip install -e ".[bench]"``; ``make bench`` does it in .venv-bench): pyfixest
 ``feols`` and linearmodels ``PanelOLS`` (TWFE), ``did2s`` (BJS/Gardner), ``event_study(estimator="saturated")`` (Sun-Abraham), a loop of
 ``feols`` refits (placebo; timed over a few refits and extrapolated, stated in the row), ``wildboottest`` via
-pyfixest's ``Feols.wildboottest`` (wild cluster bootstrap), ``csdid`` and ``differences`` (Callaway-Sant'Anna).
+pyfixest's ``Feols.wildboottest`` (wild cluster bootstrap), ``csdid`` and ``differences`` (Callaway-Sant'Anna), and
+diff-diff's ``ImputationDiD``, ``SunAbraham`` and ``CallawaySantAnna``.
 A peer that cannot be imported, or any case that fails, is a FAILED row and the script exits 1: nothing is
 dropped silently. A peer that is not run at a size says why in its row (e.g. did2s's dense dummy matrix at 1M
 rows would need 93 GiB).
@@ -49,9 +50,10 @@ DRAWS = {"wild": 999, "cs": 1000, "placebo": 1000}
 #: estimator -> tools (pilotdid first); the task each row times
 TASKS = {
     "twfe": ("TWFE, 5 controls, unit + year FE, CRV1 by unit", ["pilotdid", "pyfixest", "linearmodels"]),
-    "bjs": ("BJS imputation: event study + overall ATT, clustered SEs", ["pilotdid", "pyfixest did2s"]),
-    "sa": ("Sun-Abraham event study + overall ATT", ["pilotdid", "pyfixest saturated"]),
-    "cs": ("Callaway-Sant'Anna ATT(g,t), no covariates, 1,000 bootstrap draws", ["pilotdid", "csdid", "differences"]),
+    "bjs": ("BJS imputation: event study + overall ATT, clustered SEs", ["pilotdid", "pyfixest did2s", "diff-diff"]),
+    "sa": ("Sun-Abraham event study + overall ATT", ["pilotdid", "pyfixest saturated", "diff-diff"]),
+    "cs": ("Callaway-Sant'Anna ATT(g,t), no covariates, 1,000 bootstrap draws",
+           ["pilotdid", "csdid", "differences", "diff-diff"]),
     "wild": ("Wild cluster bootstrap (WCR), 999 draws, unit + year FE, clusters = units", ["pilotdid", "wildboottest"]),
     "placebo": ("Staggered placebo, 1,000 draws, 5 controls, unit + year FE", ["pilotdid", "pyfixest refit loop"]),
 }
@@ -93,6 +95,19 @@ def _quiet():
 def _callable(estimator: str, tool: str, panel):
     """A no-argument function running the task once, returning one number to cross-check."""
     kw = dict(outcome="y", unit="unit", time="year", first_treat="first_treat")
+    if tool == "diff-diff":
+        # diff-diff (PyPI, Rust backend): its imputation, Sun-Abraham and Callaway-Sant'Anna (no covariates: its dr
+        # is the same estimator) with unit-clustered SEs / 1,000 multiplier draws; not its TwoWayFixedEffects, which
+        # fits a different regression than the unit + year FE model here
+        import diff_diff as dd
+
+        if estimator == "bjs":
+            return lambda: dd.ImputationDiD(cluster="unit").fit(panel, **kw, aggregate="event_study").overall_att
+        if estimator == "sa":
+            return lambda: dd.SunAbraham(cluster="unit").fit(panel, **kw).overall_att
+        if estimator == "cs":
+            return lambda: dd.CallawaySantAnna(n_bootstrap=DRAWS["cs"], seed=1).fit(panel, **kw).overall_att
+        raise ValueError(estimator)
     if estimator == "twfe":
         if tool == "pilotdid":
             from pilotdid.estimation.twfe import fit_twfe
@@ -228,7 +243,7 @@ def _version(tool: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     package = {"pilotdid": "pilotdid", "csdid": "csdid", "differences": "differences",
-               "wildboottest": "wildboottest", "linearmodels": "linearmodels"}.get(tool, "pyfixest")
+               "wildboottest": "wildboottest", "linearmodels": "linearmodels", "diff-diff": "diff-diff"}.get(tool, "pyfixest")
     try:
         return version(package)
     except PackageNotFoundError:
