@@ -14,8 +14,8 @@ against this order. Decisions worth naming:
   estimators' results ...) and lay out tables and figures, and the analyses call them to hand the runner
   finished tables. Nothing in them reads a study context. The output writer, the HTML/Word report and
   ``verify`` sit above ``study``. Moving the presentation rank above ``study`` would need the runner, not the
-  analyses, to call them (and ``AnalysisOutput`` to carry results instead of tables); the matching and index
-  systems analyses still build their tables in place.
+  analyses, to call them (and ``AnalysisOutput`` to carry results instead of tables); the matching analysis
+  still builds its tables in place.
 - a module may import modules of its own rank, except across the estimation/inference line above.
 """
 

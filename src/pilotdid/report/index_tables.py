@@ -1,6 +1,9 @@
-"""The outcome index's weights table: each indicator's weight beside the paper's published one."""
+"""The outcome index's tables: each indicator's weight beside the paper's published one, and the headline DID under
+each index variant (index systems)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,3 +53,40 @@ def weights_table(result: IndexResult, *, lang: str = "en") -> Table:
         name="index_weights", title=f"Index weights ({result.system_name}): ours beside the paper's",
         body=body, notes=notes, float_digits=4,
     )
+
+
+def variant_label(label: str, *, rebuilt: bool = False, lang: str = "en") -> str:
+    """An index variant's name in the index-systems table: the study's own index rebuilt on an alternative's
+    window says so (catalogue ``table.index_systems.same_window``)."""
+    from pilotdid.i18n import messages
+
+    return messages("table.index_systems", lang)["same_window"].format(label=label) if rebuilt else label
+
+
+def index_systems_table(entries: list[dict[str, Any]], *, vcov: str, cluster: str | None, lang: str = "en") -> Table:
+    """The headline DID under each index variant: ``entries`` of {label, main, indicators (count), published_share,
+    estimate (coef, se, t, p, nobs, units, periods, late_units), notes (the variant's)}."""
+    from pilotdid.i18n import messages
+
+    m = messages("table.index_systems", lang)
+    rows, notes = [], []
+    for e in entries:
+        est, label = e["estimate"], e["label"]
+        rows.append({
+            m["index"]: label + (m["main"] if e["main"] else ""),
+            m["indicators"]: e["indicators"],
+            m["weight"]: e["published_share"],
+            m["years"]: est["periods"],
+            m["cities"]: est["units"],
+            "N": est["nobs"],
+            "DID": est["coef"], "SE": est["se"], "t": est["t"], "p": est["p"],
+        })
+        notes.extend(f"{label}: {n}" for n in e["notes"])
+        if est["late_units"]:
+            notes.append(m["late"].format(label=label, n=est["late_units"], last=est["periods"][-4:]))
+    table_notes = [
+        m["note_model"].format(vcov=vcov, cluster=cluster),
+        m["note_main"],
+        *dict.fromkeys(notes),
+    ]
+    return Table(name="index_systems", title=m["title"], body=pd.DataFrame(rows), notes=table_notes, float_digits=4)

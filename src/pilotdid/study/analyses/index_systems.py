@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.report.table import Table
+from pilotdid.report.index_tables import index_systems_table, variant_label
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.index_variants import STUDY, alternatives, variant_index
@@ -72,36 +72,16 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         if options.get("same_window", True) and alt.years != main.years:
             variants.append((variant_index(ctx, STUDY, years=alt.years), False))
         variants.append((alt, False))
-    from pilotdid.i18n import messages
-
-    m = messages("table.index_systems", ctx.lang)
-    rows, notes, results = [], [], []
+    entries, results = [], []
     for variant, is_main in variants:
         est = headline(ctx, variant.values, vcov)
-        label = variant.label if variant.name != STUDY or is_main else m["same_window"].format(label=variant.label)
-        rows.append({
-            m["index"]: label + (m["main"] if is_main else ""),
-            m["indicators"]: len(variant.indicators),
-            m["weight"]: variant.published_share,
-            m["years"]: est["periods"],
-            m["cities"]: est["units"],
-            "N": est["nobs"],
-            "DID": est["coef"], "SE": est["se"], "t": est["t"], "p": est["p"],
-        })
+        label = variant_label(variant.label, rebuilt=variant.name == STUDY and not is_main, lang=ctx.lang)
+        entries.append({"label": label, "main": is_main, "indicators": len(variant.indicators),
+                        "published_share": variant.published_share, "estimate": est, "notes": variant.notes})
         results.append({"name": variant.name, "label": label, "main": is_main, "indicators": variant.indicators,
                         "years": list(variant.years), "published_weight_share": variant.published_share, **est})
-        notes.extend(f"{label}: {n}" for n in variant.notes)
-        if est["late_units"]:
-            notes.append(m["late"].format(label=label, n=est["late_units"], last=est["periods"][-4:]))
-    body = pd.DataFrame(rows)
-    table_notes = [
-        m["note_model"].format(vcov=vcov, cluster=ctx.model.cluster),
-        m["note_main"],
-        *dict.fromkeys(notes),
-    ]
-    table = Table(name="index_systems", title=m["title"], body=body,
-                  notes=table_notes, float_digits=4)
-    return AnalysisOutput(tables={table.name: table}, notes=[table_notes[1]],
+    table = index_systems_table(entries, vcov=vcov, cluster=ctx.model.cluster, lang=ctx.lang)
+    return AnalysisOutput(tables={table.name: table}, notes=[table.notes[1]],
                           results={"index_systems": [_plain(r) for r in results]})
 
 
