@@ -29,3 +29,36 @@ def test_the_cbec_wording_is_unchanged():
         .startswith("森林图与表7：批次内置换的 p 值与全样本置换的 p 值并列。置换检验要求原假设下分组标签可交换。")
     assert translate(msg("template.note.three_step_reported", "en", ref="table6b"), "zh") == (
         "应审稿人常见要求，另报告经典三步法（Baron–Kenny）及 Sobel 检验与间接效应的自助法置信区间（表6b）。")
+
+
+WEIGHTED_NOTES = [  # notes of a weighted study (examples/lowcarbon with [model] weights = "w"), as the analyses write them
+    "Placebo: 200 draws (permute_cohorts: adoption years shuffled across units, cohort sizes kept), seed 12345; each "
+    "draw re-estimates the full model (controls and fixed effects) by Frisch–Waugh–Lovell, weighted by w (analytic "
+    "weights: weighted within transformation, WLS); SEs use the 'lsdv' small-sample factor 1.0747.",
+    "Source: TWFE event study (reference -1, unbinned, CRV1 covariance); weighted by w (analytic weights): the "
+    "weighted event study's coefficients and covariance are used as they are; pre-test: any of the 3 pre-period "
+    "coefficients with |t| > 1.96.",
+    "Source: Callaway-Sant'Anna dynamic aggregation (universal base period, analytic influence-function covariance; "
+    "ps_fallback = \"none\", default \"none\"; covariates at the earlier of each cell's two periods); weighted by w "
+    "(analytic weights): the weighted event study's coefficients and covariance are used as they are; 3 pre and 5 "
+    "post coefficients (window [-4, 4]).",
+    "Wild cluster restricted bootstrap (rademacher, 199 draws, seed 12345), clustered by city_name: p = 0.3518, 95% CI "
+    "[-0.0255, 0.0716] by test inversion; the regression weighted by w (analytic weights).",
+    "Gardner (2021) two-stage GMM, clustered by city_name (as pyfixest did2s), weighted by w",
+    "Cells weighted by w (the authors' weight option: each city-year counts with its weight wherever the estimator "
+    "counts cells).",
+]
+
+
+@pytest.mark.parametrize("note", WEIGHTED_NOTES)
+def test_a_weighted_studys_notes_are_chinese(note):
+    # the weights clause made these notes miss their templates: they stayed English in a weighted study's zh report
+    chinese = translate(note, "zh")
+    assert "以 w 加权" in chinese
+    for english in ("weighted", "analytic", "Source", "Placebo", "draws", "clustered", "Cells"):
+        assert english not in chinese
+
+
+def test_a_note_the_catalogue_does_not_know_stays_as_it_is():
+    note = "Something new, weighted by w"
+    assert translate(note, "zh") == note

@@ -10,7 +10,8 @@ before anything is written, using two catalogue tables:
   phrase. ``[template.title]`` is keyed by table name (``psm_balance_kernel`` tries ``psm_balance_kernel``, then
   ``psm_balance``), ``[template.note]`` entries are tried in turn against every note. A note's ``{ref}`` (how it
   cites a table: the study's ``[study] outputs`` ref such as "Table 7", else "table 'NAME'") is itself translated
-  by ``[template.ref]``.
+  by ``[template.ref]``. A weighted study's notes carry a ``[template.clause]`` naming the weights; the note is
+  matched without it and the clause's translation follows.
 
 Text that matches nothing stays as it is (and tests/report/test_zh_output.py counts it), so a module that changes
 its English wording shows up as English in zh output, never as a wrong translation.
@@ -106,6 +107,10 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
     if core != text:  # " † TWFE at ...": match without the surrounding blanks, keep them
         lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
         return lead + translate(core, lang, key=key, section=section) + trail
+    if section == "note":  # before the templates: a template's free field could swallow the clause
+        weighted = _without_weights_clause(text, lang)
+        if weighted is not None:
+            return weighted
     english, local = messages(f"template.{section}", "en"), messages(f"template.{section}", lang)
     keys = list(english)
     if key is not None:  # keyed templates (titles): the table name, then its stem without the last _part
@@ -120,6 +125,25 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
         if match:
             return _fill(local[k], names, match.groups(), lang)
     return text
+
+
+def _without_weights_clause(text: str, lang: str) -> str | None:
+    """A note of a weighted study: its ``[template.clause]`` (", weighted by w (analytic weights ...)") taken out,
+    the rest translated as the unweighted note, the clause's translation put at its end; None when there is no
+    such clause or the rest is not a known note."""
+    english, local = messages("template.clause", "en"), messages("template.clause", lang)
+    for key, clause in english.items():
+        literal = [re.escape(part) for part in clause.split("{w}")]
+        for match in re.finditer(literal[0] + r"([^\s;,()]+)" + literal[1], text):
+            rest = text[:match.start()] + text[match.end():]
+            translated = translate(rest, lang)
+            if translated != rest:
+                said = local[key].format(w=match.group(1))
+                for end in ("。", "."):
+                    if translated.endswith(end):
+                        return translated[:-len(end)] + said + "。"
+                return translated + said
+    return None
 
 
 def localise_table(table, lang: str) -> None:

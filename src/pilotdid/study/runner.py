@@ -463,7 +463,7 @@ def _weighting_note(name: str, column: str, lang: str) -> str:
         return (f"描述统计未加权；[model] weights（{column}）仅用于回归。" if zh else
                 f"Unweighted; [model] weights ({column}) weight the regressions only.")
     if name in ("honest", "pretrends"):
-        return (f"以 {column} 加权：所读取的事件研究为加权估计（见“Source”）。" if zh else
+        return (f"以 {column} 加权：所读取的事件研究为加权估计（见“来源”）。" if zh else
                 f"Weighted by {column}: the event study it reads is the weighted one (see Source).")
     if name in ("staggered", "multiverse"):
         return (f"以 {column} 加权（分析权重，Stata aw）：各估计量按其作者的权重选项使用（cs：R did 的 weightsname；"
