@@ -197,7 +197,7 @@ def test_estimated_score_only_where_defined():
     given = matching_att(df.assign(ps=1 / (1 + np.exp(-df.x))), outcome="y", treat="d", score="ps")
     assert given.se_estimated_score is None and any("a given score column" in n for n in given.notes)
     for kw, why in ((dict(exact=["z"]), "exact strata"), (dict(caliper=0.05), "a caliper"),
-                    (dict(method="kernel"), "kernel matching")):
+                    (dict(method="kernel"), "kernel matching"), (dict(method="radius"), "radius matching")):
         r = matching_att(df, outcome="y", treat="d", covariates=["x"], **kw)
         assert r.se_estimated_score is None and any(why in n for n in r.notes)
         with pytest.raises(PilotdidInputError, match=f"not defined with {why}"):

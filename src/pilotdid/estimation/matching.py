@@ -391,11 +391,12 @@ def matching_att(
     se_r, se_h = float(np.sqrt(var_r)), float(np.sqrt(var_h))
     # Abadie-Imbens (2016): defined for nearest-neighbour matching with replacement of the whole sample on the score
     # estimated here
+    # (the method first: radius matching has a caliper of its own, and "not defined with a caliper" misled there)
     why_not = ("a given score column (not estimated here)" if score else
+               f"{method} matching" if method != "nearest" else
+               "nearest matching without replacement or ties" if not (replacement and ties) else
                "exact strata" if exact else "a caliper" if caliper is not None else
-               "common support" if common_support else
-               "" if (method == "nearest" and replacement and ties) else f"{method} matching"
-               + ("" if method != "nearest" else " without replacement or ties"))
+               "common support" if common_support else "")
     se_e, e_terms = None, None
     if why_not:
         if variance == "estimated_score":
