@@ -146,3 +146,5 @@ def test_a_grid_of_one_specification_writes_every_table(context, tmp_path):
     for table in output.tables.values():
         write_table(table, tmp_path)
     assert (tmp_path / "specification_curve_one_at_a_time.docx").stat().st_size > 0
+    ticks = output.figures["specification_curve"].axes[1].get_xticks()
+    assert list(ticks) == [1]  # one tick at the one specification, not 0.25, 0.5, ...

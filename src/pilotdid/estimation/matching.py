@@ -71,8 +71,8 @@ SE_CONVENTION = {
     "homoskedastic": "Abadie-Imbens (2006) homoskedastic (R Match default Var.calc = 0); score treated as known "
                      "(R Matching, psmatch2)",
     "estimated_score": "Abadie-Imbens (2016): the robust Abadie-Imbens (2006) variance adjusted for the estimated "
-                       "logit score, neighbours h = {H} (Stata teffects psmatch vce(robust, nn({H})), its default "
-                       "when h = 2)",
+                       "logit score, neighbours h = {H} (Stata teffects psmatch vce(robust, nn({H})); Stata's "
+                       "default is nn(2), variance_neighbors = 1)",
 }
 #: rows per block in the neighbour searches of the estimated-score adjustment (memory: block x group size)
 _BLOCK = 512

@@ -96,4 +96,6 @@ def specification_curve_figure(
         bottom.axhline(len(rows) - boundary - 0.5, color="#dddddd", linewidth=0.6)
     bottom.set_xlabel(text["spec"])
     bottom.set_xlim(0, n + 1)
+    if n < 10:  # a handful of specifications: one tick each (the default ticks fall between them: 0.25, 0.5, ...)
+        bottom.set_xticks(range(1, n + 1))
     return fig
