@@ -424,9 +424,7 @@ def in_background(func: Callable[[], Any]):
     import multiprocessing as mp
     import signal
 
-    usable = ("fork" in mp.get_all_start_methods() and threading.active_count() == 1
-              and (os.cpu_count() or 1) > 1)
-    if not usable:
+    if not fork_usable():
         yield
         func()
         return
@@ -450,3 +448,94 @@ def in_background(func: Callable[[], Any]):
     stop_if_terminated()
     if child.exitcode != 0:
         func()
+
+
+def fork_usable() -> bool:
+    """A second process is worth forking: fork exists, this process runs no other thread (forking a threaded
+    process can deadlock the child on a lock another thread held) and there is more than one CPU."""
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1 and (os.cpu_count() or 1) > 1
+
+
+class ChildFailed(RuntimeError):
+    """A :func:`fork_call` child raised, died or returned something that cannot be pickled."""
+
+
+class ForkedCall:
+    """``func()`` running in a forked child; :meth:`result` waits for its (pickled) return value."""
+
+    def __init__(self, process, connection):
+        self.process = process
+        self.connection = connection
+
+    def result(self) -> Any:
+        """The child's return value; :class:`ChildFailed` if it raised or died (the caller reruns the work
+        here, where the error surfaces with its own message)."""
+        import pickle
+
+        try:
+            try:
+                payload = self.connection.recv_bytes()
+            except (EOFError, OSError):
+                raise ChildFailed("the second process ended without a result") from None
+            finally:
+                self.connection.close()
+            self.process.join()
+            stop_if_terminated()
+            status, value = pickle.loads(payload)
+        except BaseException:
+            self.cancel()
+            raise
+        if status != "ok":
+            raise ChildFailed("the second process failed")
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child (an error or Ctrl-C here: its work is no longer wanted)."""
+        if self.process.pid is not None and self.process.is_alive():
+            self.process.terminate()
+        if self.process.pid is not None:
+            self.process.join()
+        self.connection.close()
+
+
+def fork_call(func: Callable[[], Any]) -> ForkedCall | None:
+    """Start ``func()`` in a forked child (it inherits this process's objects; only its return value is pickled,
+    back through a pipe). None where forking is unavailable or unsafe (see :func:`fork_usable`): the caller then
+    runs ``func`` itself. The child runs with this process's BLAS settings, so its numbers are this process's."""
+    import multiprocessing as mp
+    import signal
+
+    if not fork_usable():
+        return None
+    receiver, sender = mp.get_context("fork").Pipe(duplex=False)
+    process = mp.get_context("fork").Process(target=_call_in_child, args=(func, sender, os.getpid()), daemon=True)
+    mask_signals = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if mask_signals else None
+    try:
+        process.start()
+    finally:
+        sender.close()  # the child holds the only write end: its death is an EOF here
+        if saved_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, saved_mask)  # a pending SIGTERM is raised here
+    return ForkedCall(process, receiver)
+
+
+def _call_in_child(func: Callable[[], Any], connection, parent_pid: int) -> None:
+    """Body of a :func:`fork_call` child: the result, or a bare failure (the parent reruns ``func`` to raise the
+    real error, so no traceback is printed here)."""
+    import pickle
+
+    die_with_parent(parent_pid)
+    try:
+        payload = pickle.dumps(("ok", func()), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        payload, code = pickle.dumps(("failed", None)), 1
+    else:
+        code = 0
+    try:
+        connection.send_bytes(payload)
+    except BaseException:
+        os._exit(1)
+    os._exit(code)

@@ -109,3 +109,26 @@ def test_in_background_writes_what_a_serial_call_writes_and_reraises_its_error(t
     with pytest.raises(KeyError):  # an error in the block stops the child and propagates
         with parallel.in_background(write("c.txt")):
             raise KeyError("table")
+
+
+def test_fork_call_returns_the_childs_value_or_fails_quietly(capfd, monkeypatch):
+    import os
+
+    call = parallel.fork_call(lambda: {"pid": os.getpid(), "sum": sum(range(1000))})
+    if not parallel.fork_usable():
+        assert call is None
+        return
+    value = call.result()
+    assert value["sum"] == 499500 and value["pid"] != os.getpid()
+
+    def fails():
+        raise ValueError("no such analysis")
+
+    with pytest.raises(parallel.ChildFailed):
+        parallel.fork_call(fails).result()
+    with pytest.raises(parallel.ChildFailed):  # an unpicklable result is a failure too
+        parallel.fork_call(lambda: (lambda: None)).result()
+    assert "Traceback" not in capfd.readouterr().err
+    parallel.fork_call(lambda: sum(range(10))).cancel()  # not wanted any more: stopped, no zombie
+    monkeypatch.setattr(parallel, "fork_usable", lambda: False)
+    assert parallel.fork_call(lambda: 1) is None

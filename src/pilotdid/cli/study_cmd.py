@@ -56,16 +56,23 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     check_study_options(spec.analyses)  # a typo in any analysis option is refused before anything heavy loads
     # before any analysis: --out must be new, empty or an earlier study output, and hold no input
     check_out_folder(out, STUDY_OUTPUT, inputs=spec.input_paths())
+    # redrawn from the progress calls, not by rich's refresh thread: the runner forks a second process for
+    # analyses, and forking a process that runs other threads is unsafe (parallel.fork_usable)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-        console=console, transient=True, disable=quiet,
+        console=console, transient=True, disable=quiet, auto_refresh=False,
     ) as bar:
         tasks: dict[str, int] = {}
+        last_drawn = [0.0]
 
         def progress(task: str, done: int, total: int) -> None:
             if task not in tasks:
                 tasks[task] = bar.add_task(task, total=total)
             bar.update(tasks[task], completed=done, total=total)
+            now = time.perf_counter()
+            if now - last_drawn[0] > 0.1 or done == total:
+                last_drawn[0] = now
+                bar.refresh()
 
         def log(message: str) -> None:
             console.print(f"[dim]·[/dim] {message}")

@@ -4,8 +4,8 @@ pyfixest 0.60 builds the fixed-effect list of a formula from a ``set()``
 (``pyfixest.estimation.formula.utils._encode_fixed_effects``), so the order in which the effects are
 demeaned -- and with it the last bits of every coefficient -- follows Python's string-hash seed: two
 identical runs in separate processes differed by up to 5e-7 on an unbalanced panel. The function is
-replaced here by one that keeps the formula's order (duplicates dropped, first kept); everything else
-is pyfixest's own code. Every module of pilotdid imports pyfixest through this one, as
+replaced here by one that keeps the formula's order (duplicates dropped, first kept), and ``pyfixest.feols`` is
+wrapped to note that a fit ran (:func:`fork_safe_for_fits`); everything else is pyfixest's own code. Every module of pilotdid imports pyfixest through this one, as
 ``from pilotdid.estimation.fixest import pf``.
 """
 
@@ -39,7 +39,33 @@ def _encode_fixed_effects_in_order(fixed_effects: str, data: pd.DataFrame) -> st
     return f"{' + '.join(encoded)} - 1"
 
 
+def fork_safe_for_fits() -> bool:
+    """True while no pyfixest fit has run in this process, so a forked child may fit models.
+
+    pyfixest's Rust core starts a thread pool (rayon) on its first fit; fork() copies only the calling thread, so a
+    forked child that fits again waits forever for pool threads it does not have. Every pilotdid fit goes through
+    ``pyfixest.feols`` (wrapped by :func:`_install` to note its first call) or :func:`feols_arrays` (notes it too).
+    """
+    return not _FITTED[0]
+
+
+_FITTED = [False]
+
+
+def _noting_fits(feols_function):
+    def noted(*args, **kwargs):
+        _FITTED[0] = True
+        return feols_function(*args, **kwargs)
+
+    noted.__wrapped__ = feols_function
+    noted.__doc__ = feols_function.__doc__
+    noted.__pilotdid_noted__ = True
+    return noted
+
+
 def _install() -> None:
+    if not getattr(pf.feols, "__pilotdid_noted__", False):
+        pf.feols = _noting_fits(pf.feols)  # the module attribute every caller looks up (fork_safe_for_fits)
     original = getattr(_formula_utils, "_encode_fixed_effects", None)
     if original is None or getattr(original, "__pilotdid_ordered__", False):
         return
@@ -172,6 +198,7 @@ def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ss
     (a non-finite value, a missing fixed-effect level, a non-positive weight, a singleton to drop, an interacted
     fixed effect, a pyfixest release not in :data:`FEOLS_ARRAYS_VERIFIED`): the caller then runs pf.feols.
     """
+    _FITTED[0] = True  # pyfixest's Rust core runs here too (fork_safe_for_fits)
     import numpy as np
     from pyfixest.estimation.api.utils import _ALL_SAMPLE
     from pyfixest.estimation.formula.parse import Formula

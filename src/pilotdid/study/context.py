@@ -7,7 +7,10 @@ never prints or writes files: it returns estimates (rows of results.json), table
 extra results; the runner writes them, atomically, and the report renders them.
 
 Analyses run in the order the study file lists them; ``ctx.outputs`` holds what earlier analyses
-returned (the report and later analyses may read it, e.g. the HonestDiD step reads the event study).
+returned (the report and later analyses may read it, e.g. the staggered analysis reuses the event study's
+TWFE rows). An analysis that reads ``ctx.outputs`` declares it in a module constant ``READS_OUTPUTS`` (the
+names it reads, or ``("*",)`` for every earlier one): the others may run concurrently in a second process
+(study/runner.py), where ``ctx.outputs`` cannot be read.
 """
 
 from __future__ import annotations

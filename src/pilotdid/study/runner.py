@@ -368,44 +368,167 @@ def run_study(
 
 
 def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
+    """Every analysis, in the study file's order; with two CPUs some run in a forked second process meanwhile.
+
+    An analysis that reads earlier analyses' outputs declares it (module constant ``READS_OUTPUTS``: names, or
+    ``"*"`` for all earlier ones) and runs here after them. The others depend only on the context, so where they
+    run changes nothing in their results (each is deterministic given the context; the second process is a fork
+    of this one). ``outputs``, ``timings`` and ``ctx.outputs`` list the analyses in the study file's order.
+    """
+    jobs = []
     for name, options in spec.analyses.items():
         options = dict(options)
         if overrides.draws is not None and name in DRAW_OPTIONS:
             options[DRAW_OPTIONS[name]] = overrides.draws
         if overrides.seed is not None:
             options["seed"] = overrides.seed
-        log(f"running {name}")
-        module = importlib.import_module(f"pilotdid.study.analyses.{name}")
-        t0 = _time.perf_counter()
-        try:
-            result = module.run(ctx, options)
-        except PilotdidInputError as exc:
-            if f"analyses.{name}" in str(exc) or str(exc).startswith(f"{name}"):
-                raise
-            raise PilotdidInputError(f"{exc}", where=f"[analyses.{name}]") from None
-        except (MemoryError, RecursionError):
-            raise
-        except Exception as exc:
-            if os.environ.get("PILOTDID_DEBUG"):
-                raise
-            raise AnalysisError(f"analysis [analyses.{name}] failed: {type(exc).__name__}: {exc}") from exc
-        timings[name] = _time.perf_counter() - t0
-        if not isinstance(result, AnalysisOutput):
-            raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
-        if ctx.output_map:
-            rename_outputs(result, ctx.output_map, ctx.lang)
-        # no raw field name in a table a reader sees: headers (and labelled row names) through the one resolver
-        result.tables = {key: humanise_table(table, ctx.lang, ctx.extras.get("labels")) for key, table in result.tables.items()}
-        if ctx.extras.get("data_summary", {}).get("few_clusters"):
-            from pilotdid.inference import few_clusters
+        jobs.append((name, options))
+    modules = {name: importlib.import_module(f"pilotdid.study.analyses.{name}") for name, _ in jobs}
+    second: list[str] = []
+    child = None
+    # a process pool (--jobs > 1) or a Dask cluster already spreads the heavy loops; then everything runs here
+    if overrides.jobs == 1 and overrides.scheduler is None:
+        share = _second_process_share(jobs, modules)
+        if share:
+            from pilotdid.estimation import fixest  # the TWFE fitter's pyfixest: imported once, before the fork
+            from pilotdid.estimation.twfe import model as _twfe_model  # noqa: F401
+            from pilotdid.parallel import fork_call
 
-            cluster_column = ctx.model.cluster or ctx.unit
-            few_clusters.flag_tables(result.tables, few_clusters.warning_note(
-                ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
-        if ctx.model.weights:
-            _name_the_weighting(result, name, ctx.model.weights, ctx.lang)
-        outputs[name] = result
-        ctx.outputs[name] = result
+            share = share if fixest.fork_safe_for_fits() else set()
+        if share:
+            second_jobs = [(name, options) for name, options in jobs if name in share]
+            child = fork_call(lambda: _run_in_second_process(second_jobs, modules, ctx))
+            if child is not None:
+                second = [name for name, _ in second_jobs]
+                log(f"running {', '.join(second)} in a second process")
+    done: dict[str, tuple[AnalysisOutput, float]] = {}
+
+    def collect() -> None:
+        from pilotdid.parallel import ChildFailed
+
+        nonlocal child
+        try:
+            results = child.result()
+        except ChildFailed:  # rerun here: a failing analysis then raises its own error
+            results = {}
+            for name, options in jobs:
+                if name in second:
+                    log(f"running {name}")
+                    results[name] = _run_one(name, options, modules[name], ctx)
+        child = None
+        done.update(results)
+        _publish(ctx, jobs, done)
+
+    try:
+        for name, options in jobs:
+            if name in second:
+                continue
+            reads = getattr(modules[name], "READS_OUTPUTS", ())
+            if child is not None and ("*" in reads or set(reads) & set(second)):
+                collect()
+            log(f"running {name}")
+            done[name] = _run_one(name, options, modules[name], ctx)
+            _publish(ctx, jobs, done)
+        if child is not None:
+            collect()
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+    for name, _ in jobs:
+        outputs[name], timings[name] = done[name]
+
+
+#: Rough CPU seconds of the analyses that take more than ~0.1 s in the CBEC replication (1,700 city-years); used
+#: only to split the analyses between two processes (unlisted: 0.1). Results do not depend on the split.
+COST_HINTS = {"heterogeneity": 2.7, "multiverse": 2.2, "staggered": 2.1, "mechanism": 1.3, "robustness": 0.7,
+              "index_systems": 0.6, "treatment_map": 0.6, "pretrends": 0.3}
+#: Analyses sharing a cache in ``ctx.extras`` (the rebuilt index variants) stay in one process.
+SAME_PROCESS = (("index_systems", "multiverse"),)
+#: A second process is started only for at least this much work (hint seconds): forking and pickling the
+#: outputs back cost ~0.1 s.
+MIN_SECOND_PROCESS_SECONDS = 1.0
+
+
+def _second_process_share(jobs, modules) -> set[str]:
+    """The analyses to run in a second process: longest first to the less loaded process (this one starts with
+    the analyses that read other outputs and the ones they read); empty when too little would move."""
+    names = [name for name, _ in jobs]
+    pinned: set[str] = set()
+    for name in names:
+        reads = tuple(getattr(modules[name], "READS_OUTPUTS", ()))
+        if reads:
+            pinned.add(name)
+            pinned.update(r for r in reads if r in names)  # "*" readers wait for the second process instead
+    groups: list[tuple[str, ...]] = []
+    grouped: set[str] = set()
+    for group in SAME_PROCESS:
+        members = tuple(n for n in names if n in group)
+        if len(members) > 1:
+            groups.append(members)
+            grouped.update(members)
+    groups += [(n,) for n in names if n not in grouped]
+    cost = lambda group: sum(COST_HINTS.get(n, 0.1) for n in group)  # noqa: E731
+    here = sum(cost(g) for g in groups if set(g) & pinned)
+    there, share = 0.0, set()
+    for group in sorted((g for g in groups if not set(g) & pinned), key=cost, reverse=True):  # stable: file order
+        if there < here:
+            share.update(group)
+            there += cost(group)
+        else:
+            here += cost(group)
+    return share if there >= MIN_SECOND_PROCESS_SECONDS else set()
+
+
+class _OutputsOfOtherProcess(dict):
+    """``ctx.outputs`` in the second process: its analyses declared no READS_OUTPUTS, so reading it is a bug."""
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError("internal: an analysis read ctx.outputs without declaring READS_OUTPUTS")
+
+    __getitem__ = get = items = keys = values = __iter__ = __contains__ = __len__ = _refuse
+
+
+def _run_in_second_process(jobs, modules, ctx) -> dict[str, tuple[AnalysisOutput, float]]:
+    ctx.progress = lambda task, done, total: None  # the progress bar belongs to the first process
+    ctx.outputs = _OutputsOfOtherProcess()
+    return {name: _run_one(name, options, modules[name], ctx) for name, options in jobs}
+
+
+def _publish(ctx, jobs, done) -> None:
+    """``ctx.outputs`` = the finished analyses, in the study file's order."""
+    ctx.outputs.clear()
+    ctx.outputs.update((name, done[name][0]) for name, _ in jobs if name in done)
+
+
+def _run_one(name, options, module, ctx) -> tuple[AnalysisOutput, float]:
+    t0 = _time.perf_counter()
+    try:
+        result = module.run(ctx, options)
+    except PilotdidInputError as exc:
+        if f"analyses.{name}" in str(exc) or str(exc).startswith(f"{name}"):
+            raise
+        raise PilotdidInputError(f"{exc}", where=f"[analyses.{name}]") from None
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        if os.environ.get("PILOTDID_DEBUG"):
+            raise
+        raise AnalysisError(f"analysis [analyses.{name}] failed: {type(exc).__name__}: {exc}") from exc
+    seconds = _time.perf_counter() - t0
+    if not isinstance(result, AnalysisOutput):
+        raise TypeError(f"analysis {name} returned {type(result).__name__}, expected AnalysisOutput")
+    if ctx.output_map:
+        rename_outputs(result, ctx.output_map, ctx.lang)
+    # no raw field name in a table a reader sees: headers (and labelled row names) through the one resolver
+    result.tables = {key: humanise_table(table, ctx.lang, ctx.extras.get("labels")) for key, table in result.tables.items()}
+    if ctx.extras.get("data_summary", {}).get("few_clusters"):
+        from pilotdid.inference import few_clusters
+
+        cluster_column = ctx.model.cluster or ctx.unit
+        few_clusters.flag_tables(result.tables, few_clusters.warning_note(
+            ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
+    return result, seconds
 
 
 def rename_outputs(result: AnalysisOutput, output_map: dict[str, dict[str, Any]], lang: str) -> None:

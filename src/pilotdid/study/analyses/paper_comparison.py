@@ -23,6 +23,8 @@ from pilotdid.report.paper_tables import paper_comparison_table
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
 
+#: compares every analysis that ran before it (study/runner.py)
+READS_OUTPUTS = ("*",)
 OPTIONS = ("column_maps", "missing", "seed")
 #: the published tables compared, by output name; the "Table" column cites each as the study's
 #: ``[study] outputs`` ref (the CBEC study: "Table 4" ...)

@@ -59,6 +59,8 @@ from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 
+#: the TWFE event-study rows are taken from the event_study analysis when it ran (study/runner.py)
+READS_OUTPUTS = ("event_study",)
 OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
            "ps_fallback", "covariate_period", "balance_e", "min_units_e",
            "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications",
