@@ -412,14 +412,15 @@ def _run_in_child(func: Callable[[], Any], parent_pid: int) -> None:
 
 
 @contextlib.contextmanager
-def in_background(func: Callable[[], Any]):
+def in_background(func: Callable[[], Any], rerun: Callable[[], Any] | None = None):
     """Run ``func()`` in a forked child process while the ``with`` block runs here; wait for it on exit.
 
     For independent side effects (saving figures while tables are written): the child inherits this process's
     objects (nothing is pickled) and returns nothing. Where forking is unavailable or unsafe (no fork, threads
     running, one CPU) ``func()`` simply runs here after the block. If the child fails, ``func()`` is rerun here,
-    so the error is raised with its real traceback; an error or Ctrl-C in the block stops the child. The
-    outcome (files written) is the same either way.
+    so the error is raised with its real traceback (``rerun()`` instead, when given: e.g. when the child shared
+    its work with the block through a :class:`SharedCounter`); an error or Ctrl-C in the block stops the child.
+    The outcome (files written) is the same either way.
     """
     import multiprocessing as mp
     import signal
@@ -447,7 +448,28 @@ def in_background(func: Callable[[], Any]):
     child.join()
     stop_if_terminated()
     if child.exitcode != 0:
-        func()
+        (rerun or func)()
+
+
+class SharedCounter:
+    """Hands out 0, 1, ..., total - 1, each once, to this process and to the children forked after it was made:
+    independent pieces of work (figures to save) shared between a parent and an :func:`in_background` child, each
+    taking the next piece when it is free."""
+
+    def __init__(self, total: int):
+        import multiprocessing as mp
+
+        self.total = total
+        self._next = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None).Value("q", 0)
+
+    def take(self) -> int | None:
+        """The next piece's number, or None when every piece is taken."""
+        with self._next.get_lock():
+            number = self._next.value
+            if number >= self.total:
+                return None
+            self._next.value = number + 1
+        return number
 
 
 def fork_usable() -> bool:

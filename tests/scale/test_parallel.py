@@ -132,3 +132,21 @@ def test_fork_call_returns_the_childs_value_or_fails_quietly(capfd, monkeypatch)
     parallel.fork_call(lambda: sum(range(10))).cancel()  # not wanted any more: stopped, no zombie
     monkeypatch.setattr(parallel, "fork_usable", lambda: False)
     assert parallel.fork_call(lambda: 1) is None
+
+
+def test_shared_counter_hands_each_number_out_once_across_a_fork(tmp_path):
+    counter = parallel.SharedCounter(200)
+
+    def take_all(name):
+        def job():
+            taken = []
+            while (number := counter.take()) is not None:
+                taken.append(number)
+            (tmp_path / name).write_text(" ".join(map(str, taken)))
+        return job
+
+    with parallel.in_background(take_all("child")):
+        take_all("here")()
+    numbers = [int(n) for name in ("child", "here") for n in (tmp_path / name).read_text().split()]
+    assert sorted(numbers) == list(range(200))
+    assert counter.take() is None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotdid.outdir import KIND_KEY, STUDY_OUTPUT, staged_folder
-from pilotdid.parallel import in_background
+from pilotdid.parallel import SharedCounter, in_background
 from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
 from pilotdid.results.schema import (
@@ -158,18 +158,33 @@ def write_output(run, out_dir: Path, *, command: list[str] | None = None, write_
         figures_dir.mkdir()
         formats = run.overrides.figure_formats or run.spec.figures["formats"]
 
-        def save_figures() -> None:
-            for out in run.outputs.values():
-                for stem, fig in out.figures.items():
-                    save_figure(fig, figures_dir / stem, formats=formats, style=run.spec.figures.get("style", "color"),
-                                width_cm=run.spec.figures.get("width_cm"))
+        figures = [(stem, fig) for out in run.outputs.values() for stem, fig in out.figures.items()]
+        unsaved = SharedCounter(len(figures))
+        saved_here: set[int] = set()
 
-        # figures (matplotlib) in a forked child while the tables are written here: the two are independent and
-        # each takes seconds in a full replication; the files are the same as when written one after the other
-        with in_background(save_figures):
+        def save(number: int) -> None:
+            stem, fig = figures[number]
+            save_figure(fig, figures_dir / stem, formats=formats, style=run.spec.figures.get("style", "color"),
+                        width_cm=run.spec.figures.get("width_cm"))
+
+        def save_unsaved_figures() -> None:
+            while (number := unsaved.take()) is not None:
+                save(number)
+                saved_here.add(number)
+
+        def save_figures_not_saved_here() -> None:  # the child failed: its figures again, here
+            for number in range(len(figures)):
+                if number not in saved_here:
+                    save(number)
+
+        # figures (matplotlib) in a forked child while the tables are written here, then both save the figures
+        # left: the two are independent and each takes seconds in a full replication; each figure is saved once,
+        # by either process, and the files are the same as when written one after the other
+        with in_background(save_unsaved_figures, rerun=save_figures_not_saved_here):
             for out in run.outputs.values():
                 for table in out.tables.values():
                     write_table(table, tables_dir)
+            save_unsaved_figures()
         from pilotdid.report.crosscheck import write_crosscheck
 
         write_crosscheck(run, tmp)
