@@ -98,13 +98,13 @@ def sun_abraham(
         fit = _fx.feols_arrays(fml, columns, x=x, x_names=x_names, vcov=vcov, drop_singletons=True, **weight_kw)
         if fit is None:
             fit = pf.feols(fml, data=df, vcov=vcov, **weight_kw)
-    coef = fit.coef()
-    vcov_all = _fx.vcov_frame(fit)
+    coef_names = _fx.coef_names(fit)
     names = {f"{_CELL}::{i}": i for i in uniq["id"]}
-    present = [n for n in coef.index if n in names]
-    ids = np.array([names[n] for n in present])
-    b = coef[present].to_numpy()
-    V = vcov_all.loc[present, present].to_numpy()
+    pos = [k for k, n in enumerate(coef_names) if n in names]  # the cell coefficients, in the model's order
+    ids = np.array([names[coef_names[k]] for k in pos])
+    b = _fx.coefficients(fit)[pos]
+    # Fortran order, as a DataFrame's .loc[...].to_numpy() returned it: the BLAS products below round by layout
+    V = np.asfortranarray(_fx.vcov_matrix(fit)[np.ix_(pos, pos)])
     info = uniq.set_index("id").loc[ids]
     # cohort shares at each relative time: counts of observations, or sums of their analytic weights
     share_w = df.loc[cells.index, safe[weights]] if weights else pd.Series(1.0, index=cells.index)
@@ -112,9 +112,11 @@ def sun_abraham(
     info = info.reset_index().merge(counts, on=["g", "l"], how="left")
     rel_times = np.sort(info["l"].unique())
     R = np.zeros((len(rel_times), len(b)))
+    l_values, n_values = info["l"].to_numpy(), info["n"].to_numpy()
     for j, l in enumerate(rel_times):
-        m = (info["l"] == l).to_numpy()
-        R[j, m] = info.loc[m, "n"] / info.loc[m, "n"].sum()
+        m = l_values == l
+        # the shares' denominator summed by pandas, as Series.sum sums (the same bits as before, without .loc)
+        R[j, m] = n_values[m] / pd.Series(n_values[m]).sum()
     est = R @ b
     V_es = R @ V @ R.T
     se = np.sqrt(np.diag(V_es))
