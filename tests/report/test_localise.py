@@ -62,3 +62,31 @@ def test_a_weighted_studys_notes_are_chinese(note):
 def test_a_note_the_catalogue_does_not_know_stays_as_it_is():
     note = "Something new, weighted by w"
     assert translate(note, "zh") == note
+
+
+@pytest.mark.parametrize("key, fields", [
+    ("balanced_staggered", {"d": 26, "n": 215, "cols": "y, x1", "t": 17}),
+    ("treatment_column", {"c": "did"}),
+    ("presets_published", {"p": "lsdv, areg"}),
+])
+def test_the_shipped_examples_notes_are_chinese(key, fields):
+    # `pilotdid run examples/lowcarbon/study.toml --lang zh` printed these three notes in English
+    chinese = translate(msg(f"template.note.{key}", "en", **fields), "zh")
+    assert chinese.endswith("。")
+    for english in ("Balanced", "Treatment", "Presets", "period", "units"):
+        assert english not in chinese
+
+
+def test_regression_table_notes_in_chinese():
+    # 'Constant: <rule>' and the R² definitions were Chinese labels followed by English rules
+    from pilotdid.estimation.twfe import fit_twfe
+    from pilotdid.design.synthetic import synthetic_staggered_panel
+    from pilotdid.report.regression_table import regression_table
+
+    panel = synthetic_staggered_panel(n_units=20, n_years=5, n_controls=1, effect=0.3, seed=2, cohorts=(2014,))
+    fit = fit_twfe(panel, "y", ["did", "x1"], ["unit", "year"], "unit", vcov="lsdv")
+    table = regression_table([fit], name="t", title="t", lang="zh", r2_kind=["r2", "r2_within", "adj_r2_within"])
+    notes = " ".join(table.notes)
+    assert "常数项：基准水平（第一个个体、第一期）的截距。" in notes
+    for english in ("intercept", "dummy-variable", "partialling", "within adjusted"):
+        assert english not in notes

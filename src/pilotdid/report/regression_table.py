@@ -17,6 +17,7 @@ import pandas as pd
 
 from pilotdid.estimation.twfe.covariance import get_preset
 from pilotdid.estimation.twfe.results import CONSTANT_TERM, R2_DEFINITIONS, TwfeResult
+from pilotdid.i18n import messages
 from pilotdid.report.labels import resolve_label
 from pilotdid.report.numbers import fmt_fixed, published_text
 from pilotdid.report.table import Table
@@ -474,8 +475,11 @@ def regression_table(
                 table_notes.append(f"Preset {preset} reports no constant." if lang == "en" else f"约定 {preset} 不报告常数项。")
             rules = list(dict.fromkeys(get_preset(r.vcov).constant_rule for r in results if r.constant is not None))
             if rules:
-                table_notes.append(("Constant: " if lang == "en" else "常数项：") + "; ".join(rules) + ".")
-        table_notes += [f"{tx[k].strip()}: {R2_DEFINITIONS[k]}." for k in r2_kinds]
+                table_notes.append("Constant: " + "; ".join(rules) + "." if lang == "en" else
+                                   "常数项：" + "；".join(messages("phrase", lang).get(r, r) for r in rules) + "。")
+        for k in r2_kinds:  # a definition the catalogue translates is written in lang (else the template note finds it)
+            local = messages("phrase", lang).get(R2_DEFINITIONS[k]) if lang != "en" else None
+            table_notes.append(f"{tx[k].strip()}：{local}。" if local else f"{tx[k].strip()}: {R2_DEFINITIONS[k]}.")
         if published is not None:
             table_notes.append(tx["published_note"])
     table_notes += list(notes)

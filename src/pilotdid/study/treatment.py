@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.study.context import FIRST_TREAT, TREAT
 
 
@@ -73,7 +74,7 @@ def _from_column(panel: pd.DataFrame, column: str, unit: str, time: str, where: 
     # absorbing: once treated, stays treated
     expected = ((out[time] >= out[FIRST_TREAT]) & (out[FIRST_TREAT] > 0)).astype(float)
     switching = out.loc[expected != out[TREAT], unit].unique()
-    notes = [f"Treatment from the panel's 0/1 column '{column}'; adoption period = first period with 1."]
+    notes = [msg("template.note.treatment_column", "en", c=column)]
     if len(switching):
         notes.append(
             f"{len(switching)} unit(s) switch treatment off again (e.g. {switching[0]}): the design is not absorbing; "

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.study.context import TREAT, StudyContext
 
 
@@ -46,8 +47,8 @@ def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame
     dropped = n_all - len(keep_units)
     notes = []
     if dropped:
-        notes.append(f"Balanced sample for the staggered estimators: {dropped} of {n_all} units dropped (not observed "
-                     f"with complete {', '.join(columns)} in all {n_times} periods).")
+        notes.append(msg("template.note.balanced_staggered", "en", d=dropped, n=n_all, cols=", ".join(columns),
+                         t=n_times))
     return complete[complete[ctx.unit].isin(keep_units)].copy(), notes
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.estimation.twfe import VCOV_PRESETS, get_preset, vcov_presets_table
 from pilotdid.report.inference_tables import presets_table
 from pilotdid.study.analyses._options import check_options
@@ -76,8 +77,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             d = len(str(pub["se"]).split(".")[-1]) if "." in str(pub["se"]) else 0
             if round(r["se"], d) == round(float(pub["se"]), d):
                 matches.append(name)
-        notes.append(
-            f"Presets reproducing the published SE to its printed digits: {', '.join(matches) or 'none'}."
-        )
+        notes.append(msg("template.note.presets_published", "en", p=", ".join(matches) or "none"))
     return AnalysisOutput(estimates=estimates, tables={"vcov_presets": table}, notes=notes,
                           results={"vcov_presets_match": matches} if pub else {})
