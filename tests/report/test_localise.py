@@ -90,3 +90,22 @@ def test_regression_table_notes_in_chinese():
     assert "常数项：基准水平（第一个个体、第一期）的截距。" in notes
     for english in ("intercept", "dummy-variable", "partialling", "within adjusted"):
         assert english not in notes
+
+
+@pytest.mark.parametrize("note", [
+    "Few clusters: 12 clusters of province (< 30); cluster-robust t-tests over-reject with few clusters -- read them "
+    "beside the wild cluster bootstrap (the tables' wild bootstrap rows, results.json p_wild / ci_wild_*, and the "
+    "wild_bootstrap analysis).",
+    "Few clusters (12 < 30): wild cluster restricted bootstrap of the did coefficient (webb weights, 9999 draws, seed "
+    "1; CI by test inversion): (1) p = 0.5380, 95% CI [-0.0378, 0.0724].",
+    "Few clusters (12 < 30): wild cluster restricted bootstrap of the did coefficient of the regression weighted by pop "
+    "(webb weights, 9999 draws, seed 1; CI by test inversion): (1) p = 0.5380, 95% CI [-0.0378, 0.0724].",
+    "Few clusters (12 < 30): wild cluster restricted bootstrap p-value and 95% CI (test inversion, webb weights, seed "
+    "1, regressions weighted by pop) beside each coefficient.",
+])
+def test_few_clusters_notes_are_chinese(note):
+    # a study with few clusters (e.g. provinces) got these in English in zh
+    chinese = translate(note, "zh")
+    assert chinese.startswith("聚类数较少")
+    for english in ("Few", "clusters", "bootstrap", "weighted", "draws", "seed"):
+        assert english not in chinese
