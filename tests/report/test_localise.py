@@ -109,3 +109,17 @@ def test_few_clusters_notes_are_chinese(note):
     assert chinese.startswith("聚类数较少")
     for english in ("Few", "clusters", "bootstrap", "weighted", "draws", "seed"):
         assert english not in chinese
+
+
+@pytest.mark.parametrize("ref, cited", [("table 'heterogeneity' (subgroup columns)", "表“heterogeneity”（分组列）"),
+                                        ("Table 6", "表6"), ("the further checks", "补充检验")])
+def test_the_wild_bootstrap_note_of_a_table_is_chinese(ref, cited):
+    from pilotdid.inference.few_clusters import wild_note
+
+    cells = [(label, {"wild_weights": "webb", "wild_full_enumeration": False, "wild_draws": 9999, "wild_clusters": 12,
+                      "p_wild": 0.25, "ci_wild_low": -0.1, "ci_wild_high": 0.2}) for label in ("rich", "poor")]
+    chinese = translate(wild_note(ref, "did", cells, 7), "zh")
+    assert chinese.startswith(f"聚类数较少：{cited}中 did 系数") and "（poor）12 个聚类，p = 0.2500" in chinese
+    for english in ("Few", "clusters", "bootstrap", "draws", "seed", "rows"):
+        assert english not in chinese
+    assert translate("Wild bootstrap p", "zh") == "野自助法 p 值"  # the rows the note points to
