@@ -355,10 +355,13 @@ def run_study(
     # --- analyses ------------------------------------------------------------------------------------
     outputs: dict[str, AnalysisOutput] = {}
     timings: dict[str, float] = {}
-    from pilotdid.parallel import backend_session
+    from pilotdid.parallel import backend_session, one_blas_thread
 
-    # one execution backend (e.g. one Dask cluster) for the whole run, not one per analysis
-    with backend_session(overrides.jobs, overrides.scheduler):
+    # one execution backend (e.g. one Dask cluster) for the whole run, not one per analysis; one BLAS thread, as
+    # in every parallel task: thread counts change the rounding of matrix products, so without it a run with the
+    # machine's default BLAS threads (make replicate) differed in last digits from OMP_NUM_THREADS=1 and from
+    # itself once analyses run in two processes (the second process inherits the limit)
+    with backend_session(overrides.jobs, overrides.scheduler), one_blas_thread():
         _run_analyses(spec, ctx, overrides, outputs, timings, log)
 
     return StudyRun(
