@@ -312,3 +312,19 @@ def test_study_run_writes_table_and_results_rows(tmp_path, run_cli):
     assert results["matching"]["period"] == 2020
     written = {p.stem for p in out.rglob("*") if p.is_file()}
     assert {"matching_att", "matching_balance_nearest"} <= written
+
+
+def test_study_note_says_how_nearest_matching_was_run(toolkit_ctx_matching):
+    # the note said 'with replacement and ties (..., distance.tolerance 1e-5)' whatever the options were
+    from pilotdid.study.analyses import matching
+
+    def note(**options):
+        out = matching.run(toolkit_ctx_matching, {"period": 2019, "methods": ["nearest"], **options})
+        return next(n for n in out.tables["matching_att"].notes if n.startswith("Nearest neighbour"))
+
+    assert "with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-05)" in note()
+    assert "distance.tolerance 0)" in note(distance_tolerance=0.0)
+    assert "without replacement" in note(replacement=False) and "ties = TRUE" not in note(replacement=False)
+    assert "ties = FALSE" in note(ties=False)
+    with_caliper = note(k=3, caliper=0.05)
+    assert with_caliper.startswith("Nearest neighbour 1:3: with replacement and ties") and "caliper 0.05;" in with_caliper

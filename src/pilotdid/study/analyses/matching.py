@@ -38,6 +38,20 @@ SE_NAMES = {"robust": "AI robust", "homoskedastic": "AI homoskedastic", "estimat
 _TREATED_COLUMN = "_matching_treated"
 
 
+def nearest_note(nearest: dict[str, Any], distance_tolerance: float) -> str:
+    """How nearest-neighbour matching was run, as set (before, the note always said 'with replacement and ties,
+    distance.tolerance 1e-5', whatever the study chose); radius and kernel as they always are."""
+    if not nearest["replacement"]:
+        how = "without replacement (psm's seeded random order, no ties)"
+    elif nearest["ties"]:
+        how = f"with replacement and ties (R Match ties = TRUE, distance.tolerance {distance_tolerance:g})"
+    else:
+        how = "with replacement, k controls per treated row (R Match ties = FALSE)"
+    caliper = f", caliper {nearest['caliper']:g}" if nearest.get("caliper") is not None else ""
+    return (f"Nearest neighbour 1:{nearest['k']}: {how}{caliper}; radius: every control within the caliper; kernel: "
+            "Epanechnikov weights; caliper/bandwidth in score units.")
+
+
 def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[str]) -> tuple[pd.DataFrame, str, int]:
     panel = ctx.panel
     periods = sorted(panel[ctx.time].dropna().unique())
@@ -131,8 +145,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         "with the Abadie-Imbens (2016) adjustment for the estimated logit score (Stata teffects "
         f"psmatch's default, vce(robust, nn({j + 1}))); defined for nearest-neighbour matching with replacement on "
         "the whole sample, blank otherwise.",
-        "Nearest neighbour: with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-5); "
-        "radius: every control within the caliper; kernel: Epanechnikov weights; caliper/bandwidth in score units.",
+        nearest_note(per_method["nearest"], common["distance_tolerance"]),
     ]
     for m, r in results.items():
         notes += [f"{m}: {n}" for n in r.notes]
