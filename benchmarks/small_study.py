@@ -14,7 +14,9 @@ Usage::
 
     python benchmarks/small_study.py [--cases study500,replicate,help] [--reps 5] [--write]
 
-``--write`` stores the table in benchmarks/results/small_study.md (otherwise it is only printed).
+``--write`` stores the table in benchmarks/results/small_study.md (otherwise it is only printed). On a machine shared
+with other work, ``chrt -f 10 python benchmarks/small_study.py ...`` (real-time priority, inherited by the runs; needs
+root) measures what an otherwise idle machine would give; the table says when it was run so.
 """
 
 from __future__ import annotations
@@ -126,10 +128,15 @@ def main() -> int:
              "|---|---|---|---|---|---|---|"]
     table += [f"| {r['label']} | {r['reps']} | {r['wall_median']:.2f} | {r['wall_min']:.2f} | {r['cpu_median']:.2f} | "
               f"< {r['target']} | {r['load']:.1f} |" for r in rows]
+    realtime = hasattr(os, "sched_getscheduler") and os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     header = (f"# End-to-end CLI speed (benchmarks/small_study.py)\n\n"
-              f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
-              f"({os.cpu_count()} CPUs, Python {platform.python_version()}); one BLAS thread, PYTHONHASHSEED=0. "
-              "CPU = user + system of the command and of the children it waited for.\n\n")
+              f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit or '?'} on "
+              f"{platform.node() or 'this machine'} ({os.cpu_count()} CPUs, Python {platform.python_version()}); one "
+              "BLAS thread, PYTHONHASHSEED=0"
+              + ("; run at real-time priority (chrt -f 10): the machine was shared, so this stands for an idle machine"
+                 if realtime else "") +
+              ". CPU = user + system of the command and of the children it waited for.\n\n")
     text = header + "\n".join(table) + "\n"
     print(text)
     if args.write:
