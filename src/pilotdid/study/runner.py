@@ -531,6 +531,8 @@ def _run_one(name, options, module, ctx) -> tuple[AnalysisOutput, float]:
         cluster_column = ctx.model.cluster or ctx.unit
         few_clusters.flag_tables(result.tables, few_clusters.warning_note(
             ctx.extras["data_summary"]["clusters"], ctx.model.few_clusters, cluster_column))
+    if ctx.model.weights:  # (lost when analyses moved into _run_one: weighted studies' tables stopped saying so)
+        _name_the_weighting(result, name, ctx.model.weights, ctx.lang)
     return result, seconds
 
 
