@@ -123,3 +123,7 @@ def test_the_wild_bootstrap_note_of_a_table_is_chinese(ref, cited):
     for english in ("Few", "clusters", "bootstrap", "draws", "seed", "rows"):
         assert english not in chinese
     assert translate("Wild bootstrap p", "zh") == "野自助法 p 值"  # the rows the note points to
+
+
+def test_the_stacked_weights_note_is_chinese():
+    assert translate(msg("template.note.stacked_weights", "en", w="pop"), "zh") == "堆叠 DID：回归权重 = WFH 权重 × 分析权重 pop。"

@@ -63,6 +63,8 @@ def test_pretrends_analysis(toolkit_ctx):
     assert 0 < r["slope_for_power"]["0.5"] < r["slope_for_power"]["0.8"]
     assert r["power"] == pytest.approx(0.8, abs=1e-6)
     assert "pretrends_power" in out.figures and "pretrends_power" in out.tables
+    event_times = [row[0] for row in out.tables["pretrends_power"].text_rows()]
+    assert event_times == [str(t) for t in range(-3, 4)]  # printed '-3.0000' before
     from pilotdid.errors import PilotdidInputError
 
     with pytest.raises(PilotdidInputError, match="no pre-period coefficient"):

@@ -30,7 +30,8 @@ def honest_table(res, *, method: str, target: str, src_text: str, window: tuple[
 def pretrends_table(analysis, *, src_text: str) -> tuple[Table, str]:
     """The power table of a pre-trend power analysis and its one-line summary for the report's notes."""
     res, slopes, power = analysis.result, analysis.slopes, analysis.power
-    body = res.table.assign(bias=lambda d: np.where(d.t >= 0, d.mean_after_pretest - d.delta, np.nan))
+    body = res.table.assign(bias=lambda d: np.where(d.t >= 0, d.mean_after_pretest - d.delta, np.nan),
+                            t=lambda d: d.t.round().astype(int))  # event times print as -4, not -4.0000
     table = Table(
         name="pretrends_power", title=f"Power of the pre-trend test against a linear trend ({power:.0%} power)",
         body=body.rename(columns={"t": "event time", "betahat": "estimate", "delta": "hypothesised trend",

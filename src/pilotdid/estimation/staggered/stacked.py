@@ -40,6 +40,7 @@ from scipy import stats
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
 from pilotdid.estimation.event_study_result import EventStudyResult
+from pilotdid.i18n import msg
 from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 FIXED_EFFECTS = ("sub_experiment", "wfh")
@@ -145,7 +146,7 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     stack, info, left_out = build_stack(df, unit=unit, time=time, first_treat=first_treat, window=window)
     if weights:  # analytic weights multiply the WFH weights (which stay based on unit counts)
         stack["_weight"] = stack["_weight"] * stack[weights].to_numpy(float)
-        notes.append(f"Stacked DID: regression weights = WFH weight x analytic weight {weights}.")
+        notes.append(msg("template.note.stacked_weights", "en", w=weights))
     if left_out:
         notes.append(f"Stacked DID: cohort(s) {', '.join(map(str, left_out))} left out (event window "
                      f"[{lo}, {hi}] not inside the panel).")
