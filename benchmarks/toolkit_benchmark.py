@@ -41,12 +41,14 @@ def cbec_panel() -> pd.DataFrame:
 
 def timed(fn, reps: int) -> tuple[float, object]:
     out = fn()
-    times = []
-    for _ in range(reps):
+    times: list[float] = []
+    # at least ``reps`` runs; fast tasks go on (up to 200 runs, about 2 s) so that the minimum is one undisturbed
+    # by other load on a shared machine
+    while len(times) < reps or (sum(times) < 2.0 and len(times) < 200):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.min(times)), out  # the least-disturbed run: robust to a shared machine
+    return float(np.min(times)), out
 
 
 #: the PyPI peers this benchmark names (import name -> distribution); a missing one fails the run before it starts
