@@ -127,3 +127,11 @@ def test_the_wild_bootstrap_note_of_a_table_is_chinese(ref, cited):
 
 def test_the_stacked_weights_note_is_chinese():
     assert translate(msg("template.note.stacked_weights", "en", w="pop"), "zh") == "堆叠 DID：回归权重 = WFH 权重 × 分析权重 pop。"
+
+
+@pytest.mark.parametrize("controls", ["agg, invest, tec, market", "ln_pgdp, ln_road_area"])
+def test_the_twfe_weights_note_is_chinese_whatever_the_controls(controls):
+    # it was one phrase written with the CBEC controls: any other study's note stayed English in zh
+    chinese = translate(msg("template.note.twfe_weights_note", "en", controls=controls), "zh")
+    assert f"控制变量 {controls.replace(', ', '、')} 的回归" in chinese and "Theorem" not in chinese
+    assert "Theorem" not in translate(msg("template.note.twfe_weights_note_plain", "en"), "zh")

@@ -87,6 +87,8 @@ def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lan
         filled["zones"] = _listed(filled["zones"], ("zone_item",), lang)
     if "failed" in filled:
         filled["failed"] = _listed(filled["failed"], ("failed_score", "failed_singular"), lang, sep=", ")
+    if "controls" in filled:  # a list of column names: the language's separator ("agg、invest" in zh)
+        filled["controls"] = messages("common", lang)["name_separator"].join(values[names.index("controls")].split(", "))
     if "wild_cells" in filled:
         filled["wild_cells"] = _listed(filled["wild_cells"], ("wild_cell",), lang)
     if "ref" in filled:  # how the note cites a table: "Table 7", "table6b" or "table 'heterogeneity'" ([template.ref])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pilotdid.i18n import msg
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
 
@@ -78,11 +79,8 @@ def twowayfeweights_table(tw, *, covariates: Sequence[str]) -> Table:
         name="staggered_twowayfeweights",
         title="Weights of the TWFE coefficient on the treated cells' effects (de Chaisemartin-D'Haultfoeuille)",
         body=summary_rows, float_digits=4,
-        notes=["twowayfeweights, type feTR (regression with unit and year fixed effects"
-               + (", controls " + ", ".join(covariates) if covariates else "") + "), Theorem 1 and Corollary 1 "
-               "of de Chaisemartin & D'Haultfoeuille (2020); the weights sum to 1. Sensitivity: the smallest "
-               "standard deviation of the cell effects under which beta could arise with an average effect of "
-               "zero (or with every effect of the opposite sign) -- small values mean beta is fragile."])
+        notes=[msg("template.note.twfe_weights_note", "en", controls=", ".join(covariates)) if covariates
+               else msg("template.note.twfe_weights_note_plain", "en")])
 
 
 def stacked_table(st, *, window: Sequence[int]) -> Table:
