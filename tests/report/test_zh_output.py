@@ -30,8 +30,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._-]*")
 #: 893 after estimator SE cells, CS/TWFE source notes, PSM support, sample-cut and ETWFE/stacked notes (20:27 UTC);
 #: 593 after the CS NA-cell note, placebo p-value note, mediator notes, pre-trend power notes (20:29 UTC);
 #: 433 after the binned-ends note, the adjusted-R² gloss, the Bayes-factor note and the multiverse sample notes (20:31 UTC).
+#: 413 after the few-clusters, weighted-study, twowayfeweights and table-citation notes (session 3, 22:50 UTC).
 #: Lower it whenever a module's text moves into the catalogue; never raise it.
-RATCHET_ENGLISH_WORDS = 460
+RATCHET_ENGLISH_WORDS = 415
 
 
 def _study_words() -> set[str]:
