@@ -148,3 +148,7 @@ def test_a_grid_of_one_specification_writes_every_table(context, tmp_path):
     assert (tmp_path / "specification_curve_one_at_a_time.docx").stat().st_size > 0
     ticks = output.figures["specification_curve"].axes[1].get_xticks()
     assert list(ticks) == [1]  # one tick at the one specification, not 0.25, 0.5, ...
+    # singular in English: "1 specification", not "1 specifications" (title and notes)
+    assert output.figures["specification_curve"].axes[0].get_title().startswith("Specification curve: 1 specification\n")
+    notes = " ".join(output.tables["specification_curve_by_choice"].notes)
+    assert "1 specification;" in notes and "of 1 estimate is positive" in notes and "1 specifications" not in notes

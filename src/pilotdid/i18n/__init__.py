@@ -58,6 +58,12 @@ def msg(key: str, lang: str = "en", /, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def counted(key: str, n: int) -> str:
+    """``key`` or its singular form ``key_one`` when ``n`` is 1 (en: "1 specification"; zh repeats the text,
+    Chinese has no plural). Only keys whose message counts something have a ``_one`` twin."""
+    return f"{key}_one" if n == 1 and f"{key}_one" in catalogue("en") else key
+
+
 def messages(prefix: str, lang: str = "en") -> dict[str, str]:
     """Every message under ``prefix`` (a TOML table), keyed by the rest of its key: for lookups by a data value."""
     head = prefix.rstrip(".") + "."

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pilotdid.i18n import messages
+from pilotdid.i18n import counted, messages, msg
 from pilotdid.report.figures.style import PALETTE, label_language, new_figure
 
 SIGNIFICANT_NEGATIVE = "#2980b9"
@@ -77,7 +77,8 @@ def specification_curve_figure(
         handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="none", color="black", label=text["own"]))
     top.legend(handles=handles, fontsize=7, loc="upper left", ncol=2)
     top.set_ylabel(text["coef"])
-    top.set_title(text["title"].format(n=n, pos=float(pos.mean()), sig=float((sig & pos).mean())))
+    top.set_title(msg(counted("figure.specification_curve.title", n), lang, n=n, pos=float(pos.mean()),
+                      sig=float((sig & pos).mean())))
     top.tick_params(labelbottom=False)
 
     # dot matrix: row r (top to bottom) = (dimension, value)

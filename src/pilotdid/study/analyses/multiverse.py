@@ -49,7 +49,7 @@ import pandas as pd
 
 from pilotdid.design.samples import DROP_PERIODS_SAMPLE
 from pilotdid.errors import PilotdidInputError
-from pilotdid.i18n import messages, msg
+from pilotdid.i18n import counted, messages, msg
 from pilotdid.report.specification_curve_tables import choice_value, specification_curve_tables
 from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
@@ -330,7 +330,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
             "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
     n_rows = sum(len(grid["vcov"]) if t["choice"]["estimator"] == "twfe" else 1 for t in tasks)
-    notes.append(msg("multiverse.note.count", ctx.lang, n=n_rows, draws=draws, seed=seed,
+    notes.append(msg(counted("multiverse.note.count", n_rows), ctx.lang, n=n_rows, draws=draws, seed=seed,
                      kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
     for system_name, n in repeated.items():
@@ -544,7 +544,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             or msg("multiverse.none", ctx.lang)),
         msg("multiverse.note.significance", ctx.lang, alpha=ALPHA),
         msg("multiverse.note.backend", ctx.lang, backend=summary["backend"]),
-        msg("multiverse.note.shares", ctx.lang, pos=summary["share_positive"], n=summary["n_specs"],
+        msg(counted("multiverse.note.shares", summary["n_specs"]), ctx.lang, pos=summary["share_positive"], n=summary["n_specs"],
             sig=summary["share_positive_significant"], median=summary["median_coef"]),
     ]
     tables = specification_curve_tables(table, summary, grid=grid, varied=varied, own=own, notes=notes,
