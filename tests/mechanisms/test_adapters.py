@@ -70,6 +70,20 @@ def test_mechanism_table_and_rows(ctx, tmp_path):
     assert (tmp_path / "mechanism.csv").exists()
 
 
+@pytest.mark.parametrize("published, paper_wording", [(PUBLISHED, True), ({}, False)])
+def test_three_step_caveat_names_a_paper_only_when_there_is_one(ctx, published, paper_wording):
+    # before, a study without published.toml was told about "the paper's main mechanism evidence"
+    from dataclasses import replace
+
+    from pilotdid.study.analyses.mechanism import run
+
+    out = run(replace(ctx, extras={"published": published}),
+              {"mediators": [{"name": "Dig", "column": "dig"}], "three_step": True, "boot_draws": 9})
+    notes = " ".join(out.tables["mechanism_three_step"].notes)
+    assert ("the paper's main mechanism evidence" in notes) is paper_wording
+    assert "main mechanism evidence" in notes and "mediator regression" in notes
+
+
 def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     from pilotdid.study.analyses.heterogeneity import run
 

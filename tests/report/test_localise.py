@@ -13,7 +13,8 @@ from pilotdid.report.localise import translate
 @pytest.mark.parametrize("ref, cited", [("Table 7", "表7"), ("table6b", "表6b"),
                                         ("table 'heterogeneity'", "表“heterogeneity”")])
 @pytest.mark.parametrize("key, fields", [("forest_permutation", {"validity": STRATA_VALIDITY}),
-                                         ("three_step_reported", {}), ("three_step_caveat", {})])
+                                         ("three_step_reported", {}), ("three_step_caveat", {}),
+                                         ("three_step_caveat_no_paper", {})])
 def test_a_note_citing_a_table_is_chinese_whatever_the_table_is_called(ref, cited, key, fields):
     # before, these notes were looked up as whole English phrases written with the CBEC numbering: a study without
     # that numbering ("table 'heterogeneity'") got them in English in its zh report

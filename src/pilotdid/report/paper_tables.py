@@ -112,9 +112,10 @@ def mechanism_table(results, style: TableStyle, *, treatment: str, treatment_nam
                        extra_rows=extra, published=published, notes=notes)
 
 
-def three_step_table(steps, *, mechanism_ref: str) -> Table:
+def three_step_table(steps, *, mechanism_ref: str, paper: bool = True) -> Table:
     """The classical three-step model (:class:`pilotdid.estimation.mediation.ThreeStepResult`), one column per
-    mediator, clearly labelled; ``mechanism_ref`` is how the notes cite the mediator table."""
+    mediator, clearly labelled; ``mechanism_ref`` is how the notes cite the mediator table; ``paper``: the study
+    replicates a published paper (the caveat then calls the mediator regression the paper's evidence)."""
 
     def fmt(v, d=4):
         return "" if v is None or v != v else f"{v:.{d}f}"
@@ -133,7 +134,8 @@ def three_step_table(steps, *, mechanism_ref: str) -> Table:
     ]
     body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=["", *[s.mediator for s in steps]])
     notes = [
-        msg("template.note.three_step_caveat", "en", ref=mechanism_ref),
+        msg("template.note.three_step_caveat" if paper else "template.note.three_step_caveat_no_paper", "en",
+            ref=mechanism_ref),
         f"Bootstrap: {steps[0].boot_draws if steps else 0} draws of units with replacement (cluster bootstrap), "
         f"seed {steps[0].seed if steps else ''}, percentile interval; Sobel p from the normal distribution; {STARS_RULE}.",
         "Each column uses the rows where both the outcome and the mediator exist.",

@@ -95,7 +95,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
             ))
             steps[-1].mediator = r.spec.name
         extra_results["mechanism_three_step"] = [s.to_dict() for s in steps]
-        tables["mechanism_three_step"] = three_step_table(steps, mechanism_ref=ctx.output_ref("mechanism"))
+        tables["mechanism_three_step"] = three_step_table(steps, mechanism_ref=ctx.output_ref("mechanism"),
+                                                          paper=bool((ctx.extras or {}).get("published")))
         notes.append(msg("template.note.three_step_reported", "en", ref=ctx.output_ref("mechanism_three_step")))
     return AnalysisOutput(estimates=estimates, results=extra_results, tables=tables, notes=notes)
 
