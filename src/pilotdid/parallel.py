@@ -35,6 +35,46 @@ SCHEDULER_HELP = 'use "dask" for a local Dask cluster or "tcp://HOST:PORT" for a
 CONNECT_TIMEOUT = 10
 
 
+class ForkedAfterThreadPool(RuntimeError):
+    """A library with its own native thread pool was called in a process forked after that pool started."""
+
+
+#: Set once a library with its own native thread pool (pyfixest's Rust core: rayon) has run in this process.
+#: fork() copies only the calling thread, so a forked child that uses such a library again waits forever for pool
+#: threads it does not have; from then on :func:`map_tasks` starts its workers with forkserver/spawn (fresh
+#: interpreters), and :func:`note_native_thread_pool` refuses to run in a child forked after the pool started.
+_NATIVE_POOL = {"started": False, "forked_after": False}
+
+
+def note_native_thread_pool(library: str = "pyfixest") -> None:
+    """Called before every use of a library that runs a native thread pool (every pyfixest fit).
+
+    Raises :class:`ForkedAfterThreadPool` in a process forked after this process had started that pool: the call
+    would hang there forever (a clear error instead; the work belongs in the parent or a forkserver/spawn worker).
+    """
+    if _NATIVE_POOL["forked_after"]:
+        raise ForkedAfterThreadPool(
+            f"{library} was called in a process forked after {library} had run in its parent: its native thread pool "
+            "does not survive fork() and the call would hang; run the work in the parent, or start workers with "
+            "the 'forkserver' or 'spawn' method (pilotdid.parallel.map_tasks does after a fit)")
+    _NATIVE_POOL["started"] = True
+
+
+def fork_safe_for_native_pools() -> bool:
+    """True while no native thread pool (see :func:`note_native_thread_pool`) has started in this process, so a
+    forked child may use those libraries."""
+    return not _NATIVE_POOL["started"]
+
+
+def _note_forked_child() -> None:
+    if _NATIVE_POOL["started"]:
+        _NATIVE_POOL["forked_after"] = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_note_forked_child)
+
+
 def describe_backend(jobs: int = 1, scheduler: str | None = None) -> str:
     """One phrase naming the backend, for reports ("serial", "4 local processes", ...)."""
     scheduler = _check_scheduler(scheduler)
@@ -177,13 +217,12 @@ def _map_processes(func, tasks, jobs, progress):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # fork is cheapest (workers inherit the imported modules); elsewhere, or when this process has
-    # started threads (forking then can deadlock), use forkserver/spawn
+    # fork is cheapest (workers inherit the imported modules); elsewhere, when this process has started
+    # threads (forking then can deadlock) or a native thread pool ran here (pyfixest: a forked worker that fits
+    # would hang), use forkserver/spawn: fresh interpreters, the same numbers (tasks carry their seeds)
     methods = mp.get_all_start_methods()
-    import threading
-
-    method = "fork" if "fork" in methods and threading.active_count() == 1 else (
-        "forkserver" if "forkserver" in methods else "spawn")
+    forkable = "fork" in methods and threading.active_count() == 1 and fork_safe_for_native_pools()
+    method = "fork" if forkable else ("forkserver" if "forkserver" in methods else "spawn")
     results: list[Any] = [None] * len(tasks)
     import signal
 
@@ -524,12 +563,13 @@ class ForkedCall:
 
 def fork_call(func: Callable[[], Any]) -> ForkedCall | None:
     """Start ``func()`` in a forked child (it inherits this process's objects; only its return value is pickled,
-    back through a pipe). None where forking is unavailable or unsafe (see :func:`fork_usable`): the caller then
+    back through a pipe). None where forking is unavailable or unsafe (see :func:`fork_usable`; or a pyfixest fit
+    already ran here, see :func:`fork_safe_for_native_pools`): the caller then
     runs ``func`` itself. The child runs with this process's BLAS settings, so its numbers are this process's."""
     import multiprocessing as mp
     import signal
 
-    if not fork_usable():
+    if not (fork_usable() and fork_safe_for_native_pools()):
         return None
     receiver, sender = mp.get_context("fork").Pipe(duplex=False)
     process = mp.get_context("fork").Process(target=_call_in_child, args=(func, sender, os.getpid()), daemon=True)

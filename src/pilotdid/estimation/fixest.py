@@ -18,6 +18,8 @@ import pyfixest as pf
 from pyfixest.estimation.formula import model_matrix as _model_matrix
 from pyfixest.estimation.formula import utils as _formula_utils
 
+from pilotdid.parallel import fork_safe_for_native_pools, note_native_thread_pool
+
 __all__ = ["PANDAS_INPLACE_MESSAGE", "feols", "pf", "quiet"]
 
 #: pyfixest 0.60 calls pandas with ``inplace=``, which pandas 3.1 deprecates. That warning is pyfixest's to fix
@@ -44,17 +46,16 @@ def fork_safe_for_fits() -> bool:
 
     pyfixest's Rust core starts a thread pool (rayon) on its first fit; fork() copies only the calling thread, so a
     forked child that fits again waits forever for pool threads it does not have. Every pilotdid fit goes through
-    ``pyfixest.feols`` (wrapped by :func:`_install` to note its first call) or :func:`feols_arrays` (notes it too).
+    ``pyfixest.feols`` (wrapped by :func:`_install`) or :func:`feols_arrays`; both call
+    :func:`pilotdid.parallel.note_native_thread_pool`, which notes the fit and, in a child forked after a fit,
+    raises a clear error instead of hanging.
     """
-    return not _FITTED[0]
-
-
-_FITTED = [False]
+    return fork_safe_for_native_pools()
 
 
 def _noting_fits(feols_function):
     def noted(*args, **kwargs):
-        _FITTED[0] = True
+        note_native_thread_pool("pyfixest")
         return feols_function(*args, **kwargs)
 
     noted.__wrapped__ = feols_function
@@ -198,7 +199,7 @@ def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ss
     (a non-finite value, a missing fixed-effect level, a non-positive weight, a singleton to drop, an interacted
     fixed effect, a pyfixest release not in :data:`FEOLS_ARRAYS_VERIFIED`): the caller then runs pf.feols.
     """
-    _FITTED[0] = True  # pyfixest's Rust core runs here too (fork_safe_for_fits)
+    note_native_thread_pool("pyfixest")  # pyfixest's Rust core runs here too (fork_safe_for_fits)
     import numpy as np
     from pyfixest.estimation.api.utils import _ALL_SAMPLE
     from pyfixest.estimation.formula.parse import Formula
