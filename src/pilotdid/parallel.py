@@ -3,7 +3,10 @@
 One entry point, :func:`map_tasks`, used for specification grids and for blocks of random draws.
 
 * ``jobs=1`` and no scheduler — a plain loop in this process (no pickling, easiest to debug);
-* ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes;
+* ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes, forked while that
+  is safe; once pyfixest has fitted in this process (its Rust thread pool does not survive fork: a forked worker
+  that fits would hang) they start with forkserver/spawn, which, as on macOS and Windows, imports the calling
+  script in each worker: a script needs the ``if __name__ == "__main__":`` guard (pilotdid's CLI has it);
 * ``scheduler="dask"`` — a ``dask.distributed.LocalCluster`` with ``jobs`` worker processes
   (2 when ``jobs`` is 1), one thread each, no dashboard (its HTTP endpoints on a free local port, so
   port 8787 need not be free), closed when the work is done;
