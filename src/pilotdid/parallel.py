@@ -3,10 +3,9 @@
 One entry point, :func:`map_tasks`, used for specification grids and for blocks of random draws.
 
 * ``jobs=1`` and no scheduler — a plain loop in this process (no pickling, easiest to debug);
-* ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes, forked while that
-  is safe; once pyfixest has fitted in this process (its Rust thread pool does not survive fork: a forked worker
-  that fits would hang) they start with forkserver/spawn, which, as on macOS and Windows, imports the calling
-  script in each worker: a script needs the ``if __name__ == "__main__":`` guard (pilotdid's CLI has it);
+* ``jobs>1`` — :class:`concurrent.futures.ProcessPoolExecutor` with ``jobs`` worker processes (forked where
+  possible). pyfixest's Rust thread pool does not survive fork: once a fit ran in this process, a task that fits
+  in a forked worker raises :class:`ForkedAfterThreadPool` (a clear error, instead of hanging forever);
 * ``scheduler="dask"`` — a ``dask.distributed.LocalCluster`` with ``jobs`` worker processes
   (2 when ``jobs`` is 1), one thread each, no dashboard (its HTTP endpoints on a free local port, so
   port 8787 need not be free), closed when the work is done;
@@ -44,8 +43,8 @@ class ForkedAfterThreadPool(RuntimeError):
 
 #: Set once a library with its own native thread pool (pyfixest's Rust core: rayon) has run in this process.
 #: fork() copies only the calling thread, so a forked child that uses such a library again waits forever for pool
-#: threads it does not have; from then on :func:`map_tasks` starts its workers with forkserver/spawn (fresh
-#: interpreters), and :func:`note_native_thread_pool` refuses to run in a child forked after the pool started.
+#: threads it does not have; :func:`fork_call` then declines to fork, and :func:`note_native_thread_pool` refuses
+#: to run in a child forked after the pool started (a clear error instead of a hang).
 _NATIVE_POOL = {"started": False, "forked_after": False}
 
 
@@ -58,8 +57,8 @@ def note_native_thread_pool(library: str = "pyfixest") -> None:
     if _NATIVE_POOL["forked_after"]:
         raise ForkedAfterThreadPool(
             f"{library} was called in a process forked after {library} had run in its parent: its native thread pool "
-            "does not survive fork() and the call would hang; run the work in the parent, or start workers with "
-            "the 'forkserver' or 'spawn' method (pilotdid.parallel.map_tasks does after a fit)")
+            "does not survive fork() and the call would hang; run such tasks with --jobs 1 (serially), or start "
+            "their worker processes before the first fit or with the 'forkserver'/'spawn' method")
     _NATIVE_POOL["started"] = True
 
 
@@ -220,12 +219,14 @@ def _map_processes(func, tasks, jobs, progress):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # fork is cheapest (workers inherit the imported modules); elsewhere, when this process has started
-    # threads (forking then can deadlock) or a native thread pool ran here (pyfixest: a forked worker that fits
-    # would hang), use forkserver/spawn: fresh interpreters, the same numbers (tasks carry their seeds)
+    # fork is cheapest (workers inherit the imported modules); elsewhere, or when this process has
+    # started threads (forking then can deadlock), use forkserver/spawn. After a pyfixest fit here, a forked worker
+    # that fits would hang: note_native_thread_pool raises ForkedAfterThreadPool there instead (the task's error,
+    # re-raised here). Forkserver after a fit was tried and left: its lazily started workers print a traceback
+    # when a run is stopped by SIGTERM mid-start, and each pool pays ~0.5 s of imports; no task fits today.
     methods = mp.get_all_start_methods()
-    forkable = "fork" in methods and threading.active_count() == 1 and fork_safe_for_native_pools()
-    method = "fork" if forkable else ("forkserver" if "forkserver" in methods else "spawn")
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else (
+        "forkserver" if "forkserver" in methods else "spawn")
     results: list[Any] = [None] * len(tasks)
     import signal
 

@@ -1,9 +1,10 @@
 """No hang after a pyfixest fit: pyfixest's Rust core starts a thread pool (rayon) on its first fit, and a child
 forked after that which fits again waits forever for pool threads fork() did not copy.
 
-``map_tasks(jobs > 1)`` then starts its workers with forkserver/spawn (same results as serial), and a fit in a child
-forked after a fit raises :class:`pilotdid.parallel.ForkedAfterThreadPool` instead of hanging. Each scenario runs in
-a fresh interpreter under a timeout, so the old behaviour (a hang) fails the test instead of blocking it.
+A fit in a child forked after a fit (a ``map_tasks(jobs > 1)`` worker or a bare fork) raises
+:class:`pilotdid.parallel.ForkedAfterThreadPool` instead of hanging, and ``fork_call`` declines to fork. Each
+scenario runs in a fresh interpreter under a timeout, so the old behaviour (a hang) fails the test instead of
+blocking it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from pilotdid import parallel
 
-TIMEOUT_SECONDS = 240  # generous: a forkserver worker imports pyfixest on a loaded 2-core machine
+TIMEOUT_SECONDS = 240  # generous: a loaded 2-core machine
 
 SETUP = """
 import os
@@ -52,16 +53,21 @@ def _run(tmp_path, body: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
-def test_process_workers_after_a_fit_fit_too_and_match_serial(tmp_path):
+def test_process_workers_fit_before_a_fit_here_and_fail_loudly_after(tmp_path):
     done = _run(tmp_path, """
-        slope(99)  # a fit here first: pyfixest's thread pool now runs in this process
-        serial = map_tasks(slope, range(4))
-        pooled = map_tasks(slope, range(4), jobs=2)
-        print(repr(serial)); print(repr(pooled))
+        pooled = map_tasks(slope, range(4), jobs=2)  # no fit here yet: forked workers may fit
+        serial = map_tasks(slope, range(4))  # now pyfixest's thread pool runs in this process
+        print(repr(pooled)); print(repr(serial))
+        try:
+            map_tasks(slope, range(4), jobs=2)
+        except ForkedAfterThreadPool as error:
+            print("refused:", error)
     """)
     assert done.returncode == 0, done.stderr
-    serial, pooled = done.stdout.splitlines()
+    pooled, serial, refused = done.stdout.splitlines()
     assert pooled == serial  # bit for bit (repr of the floats)
+    assert refused.startswith("refused: pyfixest was called in a process forked after pyfixest had run")
+    assert "--jobs 1" in refused
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
