@@ -5,6 +5,7 @@ Skipped, saying why, when TeX is not installed (.ci/run installs Debian's texliv
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,8 @@ from pilotdid.report.export import needs_xelatex, to_latex
 from pilotdid.report.table import Table
 
 DOCUMENT = r"""\documentclass{{article}}
-\usepackage[a4paper,margin=1.5cm,landscape]{{geometry}}
-{cjk}\usepackage{{booktabs,threeparttable}}
+\usepackage[a4paper,margin=2.5cm]{{geometry}}
+{cjk}\usepackage{{booktabs,threeparttable,rotating,graphicx}}
 \begin{{document}}
 \input{{{name}}}
 \end{{document}}
@@ -42,6 +43,11 @@ def _engine(tex: Path) -> str:
     return "xelatex" if "xelatex" in head.split("(")[0] and "pdflatex" not in head else "pdflatex"
 
 
+def _overfull_pt(result: subprocess.CompletedProcess) -> float:
+    """The widest 'Overfull \\hbox' in a compile's log (0 when everything fits its A4 portrait text block)."""
+    return max((float(m) for m in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", result.stdout)), default=0.0)
+
+
 def _check_all(folder: Path, tmp: Path) -> list[str]:
     failures = []
     for tex in sorted((folder / "tables").glob("*.tex")):
@@ -49,6 +55,8 @@ def _check_all(folder: Path, tmp: Path) -> list[str]:
         if result.returncode != 0:
             errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
             failures.append(f"{tex.name} ({_engine(tex)}): {errors[:3]}")
+        elif _engine(tex) == "pdflatex" and _overfull_pt(result) > 1.0:
+            failures.append(f"{tex.name}: {_overfull_pt(result):.0f}pt wider than an A4 portrait text block")
     return failures
 
 
@@ -90,3 +98,25 @@ def test_chinese_table_says_it_needs_xelatex_and_ctex():
     tex = to_latex(table)
     assert needs_xelatex(table)
     assert tex.splitlines()[0].startswith("% Chinese text: compile with xelatex and \\usepackage{ctex}")
+
+
+def test_an_eleven_column_table_fits_an_a4_portrait_page(tmp_path):
+    # the propensity-score matching ATT table has 11 columns: before, its tabular ran ~200 pt past an A4 portrait
+    # text block (2.5 cm margins); now it takes a smaller font, and a wider one a landscape page
+    header = ["Method", "ATT", "SE (AI robust)", "SE (AI homoskedastic)", "SE (AI 2016)", "t", "p", "95% CI low",
+              "95% CI high", "Treated matched", "Controls used"]
+    row = ["Nearest 1:1", "-0.4361", "0.1908", "0.1937", "0.1847", "-2.2864", "0.0222", "-0.8100", "-0.0623",
+           "65 / 65", "45 / 150"]
+    for name, columns, environment in (("matching_att", header, "table"),
+                                       ("twice_as_wide", header + header[1:], "sidewaystable")):
+        cells = row + row[1:] if len(columns) > len(header) else row
+        table = Table(name, "Propensity-score matching", pd.DataFrame([cells], columns=columns),
+                      notes=["A note long enough to wrap: " + "ATT = mean over matched treated units. " * 6])
+        tex = to_latex(table)
+        assert f"\\begin{{{environment}}}" in tex
+        path = tmp_path / name
+        path.mkdir()
+        (path / f"{name}.tex").write_text(tex, encoding="utf-8")
+        result = _compile(path / f"{name}.tex", "pdflatex", tmp_path)
+        assert result.returncode == 0, result.stdout[-1500:]
+        assert _overfull_pt(result) <= 1.0, (name, _overfull_pt(result))

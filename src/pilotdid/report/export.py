@@ -163,17 +163,78 @@ def latex_preamble(table: Table) -> list[str]:
     return ["% compiles with pdflatex (or xelatex); needs \\usepackage{booktabs,threeparttable}"]
 
 
+#: LaTeX font steps for a wide table: (size command, \\tabcolsep in pt, font pt), largest first; the first whose
+#: tabular fits the A4 text block (portrait, then landscape) is used (:func:`latex_fit`).
+LATEX_STEPS = (("", 6.0, 10.0), ("\\small", 4.0, 9.0), ("\\footnotesize", 3.0, 8.0), ("\\scriptsize", 2.0, 7.0))
+#: Widths are estimated from Times-like character widths (:func:`_char_em`); Computer Modern runs a little wider.
+LATEX_WIDTH_SAFETY = 0.9
+
+
+def latex_text_width_pt(landscape: bool = False) -> float:
+    """The text block a .tex table must fit: A4 with the report's margins (16 cm portrait, 24.7 cm landscape)."""
+    return (A4_CM[landscape] - 2 * MARGIN_CM) / 2.54 * 72.27
+
+
+def _two_lines(text: str) -> list[str]:
+    """``text`` split at the space nearest its middle (a header set on two lines); one line when it has no space."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    spaces = [i for i in spaces if text[i + 1:i + 2] == "("] or spaces  # "SE / (AI robust)", not "SE (AI / robust)"
+    if not spaces:
+        return [text]
+    cut = min(spaces, key=lambda i: abs(_text_em(text[:i]) - _text_em(text[i + 1:])))
+    return [text[:cut], text[cut + 1:]]
+
+
+def latex_fit(table: Table) -> tuple[str, float, bool, bool, bool]:
+    """(size command, \\tabcolsep pt, headers on two lines?, landscape?, scaled?) for a .tex table: as set when its
+    tabular fits an A4 portrait text block; else headers on two lines and the largest font that fits portrait (down
+    to 7 pt), else landscape; else landscape at 7 pt scaled down to the line width."""
+    rows = table.text_rows()
+
+    def fits(sep: float, size: float, wrapped: bool, landscape: bool) -> bool:
+        header = [_two_lines(h) if wrapped else [h] for h in table.header]
+        columns = zip(header, *([[c] for c in row] for row in rows), strict=True)
+        width = sum(max(_text_pt(c, size) for lines in cells for c in lines) + 2 * sep for cells in columns)
+        return width <= LATEX_WIDTH_SAFETY * latex_text_width_pt(landscape)
+
+    if fits(*LATEX_STEPS[0][1:], wrapped=False, landscape=False):
+        return "", LATEX_STEPS[0][1], False, False, False
+    for landscape in (False, True):
+        for command, sep, size in LATEX_STEPS:
+            if fits(sep, size, wrapped=True, landscape=landscape):
+                return command, sep, True, landscape, False
+    command, sep, _ = LATEX_STEPS[-1]
+    return command, sep, True, True, True
+
+
+def _tex_header_cell(text: str, wrapped: bool) -> str:
+    lines = _two_lines(text) if wrapped else [text]
+    if len(lines) == 1:
+        return _tex_escape(text)
+    return "\\begin{tabular}[b]{@{}c@{}}" + " \\\\ ".join(_tex_escape(line) for line in lines) + "\\end{tabular}"
+
+
 def to_latex(table: Table) -> str:
-    """A booktabs three-line table in a threeparttable (caption above, notes below, as wide as the table)."""
+    """A booktabs three-line table in a threeparttable (caption above, notes below, as wide as the table).
+
+    A table wider than an A4 portrait text block gets its headers on two lines and a smaller font and narrower
+    column separation, then a sidewaystable (landscape page, needs rotating), and last a scale-down to the line
+    width (needs graphicx): :func:`latex_fit`."""
     ncol = len(table.header)
     align = "l" + "c" * (ncol - 1)
+    command, sep, wrapped, landscape, scaled = latex_fit(table)
+    environment = "sidewaystable" if landscape else "table"
     out = [
         *latex_preamble(table),
-        "\\begin{table}[htbp]",
+        *([f"% wider than an A4 portrait text block: {environment}{' scaled to the line width' if scaled else ''}, "
+           f"needs \\usepackage{{{'rotating,graphicx' if scaled else 'rotating'}}}"] if landscape else []),
+        f"\\begin{{{environment}}}" + ("" if landscape else "[htbp]"),
         "\\centering",
+        *(["\\resizebox{\\linewidth}{!}{%"] if scaled else []),
         "\\begin{threeparttable}",
         f"\\caption{{{_tex_escape(table.title)}}}",
         f"\\label{{tab:{table.name}}}",
+        *([f"{command}\\setlength{{\\tabcolsep}}{{{sep:g}pt}}"] if command else []),
         f"\\begin{{tabular}}{{{align}}}",
         "\\toprule",
     ]
@@ -186,7 +247,7 @@ def to_latex(table: Table) -> str:
             start += n
         out.append(" & ".join(cells) + " \\\\")
         out.append(" ".join(rules))
-    out.append(" & ".join(_tex_escape(h) for h in table.header) + " \\\\")
+    out.append(" & ".join(_tex_header_cell(h, wrapped) for h in table.header) + " \\\\")
     out.append("\\midrule")
     for row in table.text_rows():
         out.append(" & ".join(_tex_escape(c) for c in row) + " \\\\")
@@ -198,7 +259,9 @@ def to_latex(table: Table) -> str:
         out.extend(f"\\item {_tex_escape(n)}" for n in table.notes)
         out.append("\\end{tablenotes}")
     out.append("\\end{threeparttable}")
-    out.append("\\end{table}")
+    if scaled:
+        out.append("}")
+    out.append(f"\\end{{{environment}}}")
     return "\n".join(out) + "\n"
 
 
