@@ -132,3 +132,13 @@ def test_psm_did_both_weightings_in_table5(small_panel, weighting):
     assert "unweighted on matched rows vs weighted" in reading and reading in out.notes
     with pytest.raises(PilotdidInputError, match="psm_weighting"):
         robustness.run(ctx, {"psm_weighting": "frequency"})
+
+
+def test_no_concurrent_policy_note_is_in_the_report_language(ctx):
+    # before, a zh study without a concurrent policy got this note in English
+    from dataclasses import replace
+
+    for lang, expected in (("en", "No concurrent policy named"), ("zh", "未指定同期政策")):
+        out = robustness.run(replace(ctx, lang=lang), {"capital_column": "is_capital"})
+        notes = [n for n in out.notes + out.tables["robustness"].notes if expected in n]
+        assert notes, lang

@@ -48,6 +48,7 @@ from pilotdid.design.psm import POOLING, psm_match
 from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.report.robustness_tables import (
     HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
 )
@@ -224,8 +225,8 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     # --- (4) concurrent policy (its registry caveats, e.g. an incomplete batch, go to the notes) -------------
     policy = options.get("concurrent_policy")
     if policy is None and not options.get("concurrent_column"):
-        notes.append("No concurrent policy named (concurrent_policy or concurrent_column of [analyses.robustness]): "
-                     "that column is left out.")
+        notes.append(msg("table.robustness.no_concurrent_policy", ctx.lang, policy="concurrent_policy",
+                         column="concurrent_column", section="analyses.robustness"))
     else:
         dummy, source, caveats = _policy_dummy(ctx, options)
         notes += caveats
