@@ -142,3 +142,18 @@ def test_no_concurrent_policy_note_is_in_the_report_language(ctx):
         out = robustness.run(replace(ctx, lang=lang), {"capital_column": "is_capital"})
         notes = [n for n in out.notes + out.tables["robustness"].notes if expected in n]
         assert notes, lang
+
+
+def test_psm_reading_note_is_in_the_report_language(ctx):
+    # before, the PSM-DID reading (unweighted vs weighted conventions) was English in every zh report
+    from dataclasses import replace
+
+    options = {"concurrent_column": "bb", "capital_column": "is_capital"}
+    en = robustness.run(ctx, options)
+    reading = en.results["robustness"]["psm_weighting"]["reading"]
+    assert reading.startswith("PSM-DID, unweighted on matched rows vs weighted") and reading in en.notes
+    zh = robustness.run(replace(ctx, lang="zh"), options)
+    assert zh.results["robustness"]["psm_weighting"]["reading"] == reading  # results.json stays English
+    [note] = [n for n in zh.notes if n.startswith("PSM-DID，")]
+    for english in ("unweighted", "nearest", "convention", "Significant", "Table"):
+        assert english not in note, english

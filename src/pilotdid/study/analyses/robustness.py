@@ -220,7 +220,7 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     results["psm"] = psm_summaries
     reading = _psm_reading(psm_summaries, weighting, ctx.output_ref("robustness"))
     results["psm_weighting"] = {"default": "matched_rows", "used": weighting, "reading": reading}
-    notes.append(results["psm_weighting"]["reading"])
+    notes.append(_psm_reading(psm_summaries, weighting, ctx.output_ref("robustness"), ctx.lang))
 
     # --- (4) concurrent policy (its registry caveats, e.g. an incomplete batch, go to the notes) -------------
     policy = options.get("concurrent_policy")
@@ -369,21 +369,24 @@ def _conventions(columns: list[RobustnessColumn], ctx: StudyContext, weighting: 
     return out
 
 
-def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str) -> str:
-    """One sentence reading the PSM-DID columns under both conventions (for the report's verdict)."""
-    parts = []
-    for key, s in summaries.items():
-        a, b = s["matched_rows"], s["weights"]
-        parts.append(f"{HEADERS[key].format(k=s.get('k') or 3).replace('PSM-DID ', '')} {a['coef']:.4f} (t {a['t']:.2f}, "
-                     f"p {a['p']:.3f}) vs {b['coef']:.4f} (t {b['t']:.2f}, p {b['p']:.3f})")
+def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str, lang: str = "en") -> str:
+    """One sentence reading the PSM-DID columns under both conventions (for the report's verdict), in ``lang``."""
+    from pilotdid.report.localise import translate
+
+    def text(key: str, **fmt) -> str:
+        return msg(f"table.robustness.{key}", lang, **fmt)
+
+    parts = [text("psm_reading_part", method=text(key, k=s.get("k") or 3), a=s["matched_rows"]["coef"],
+                  at=s["matched_rows"]["t"], ap=s["matched_rows"]["p"], b=s["weights"]["coef"], bt=s["weights"]["t"],
+                  bp=s["weights"]["p"])
+             for key, s in summaries.items()]
     sig = {w: sum(s[w]["p"] < 0.05 for s in summaries.values()) for w in PSM_WEIGHTING}
-    n = len(summaries)
-    verdict = ("both conventions agree" if sig["matched_rows"] == sig["weights"] else
-               "the convention decides the reading")
-    return (f"PSM-DID, unweighted on matched rows vs weighted by the matching weights: {'; '.join(parts)}. "
-            f"Significant at 5%: {sig['matched_rows']} of {n} unweighted, {sig['weights']} of {n} weighted — {verdict}. "
-            f"{table_ref[:1].upper() + table_ref[1:]} shows the {'unweighted' if weighting == 'matched_rows' else 'weighted'} regression beside the paper "
-            "(psm_weighting).")
+    ref = translate(table_ref[:1].upper() + table_ref[1:], lang, section="ref")
+    return text("psm_reading", parts=text("psm_reading_separator").join(parts), sig_rows=sig["matched_rows"],
+                sig_weights=sig["weights"], n=len(summaries),
+                verdict=text("psm_agree" if sig["matched_rows"] == sig["weights"] else "psm_decides"),
+                ref=ref, shown=text("psm_unweighted" if weighting == "matched_rows" else "psm_weighted"),
+                option="psm_weighting")
 
 
 def _pscore_figure(match, lang: str):
