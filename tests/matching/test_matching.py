@@ -328,3 +328,17 @@ def test_study_note_says_how_nearest_matching_was_run(toolkit_ctx_matching):
     assert "ties = FALSE" in note(ties=False)
     with_caliper = note(k=3, caliper=0.05)
     assert with_caliper.startswith("Nearest neighbour 1:3: with replacement and ties") and "caliper 0.05;" in with_caliper
+
+
+def test_balance_table_title_and_note_are_chinese_in_zh(toolkit_ctx_matching):
+    # before, any study with [analyses.matching] printed the balance tables' title and note in English in zh
+    from dataclasses import replace
+
+    from pilotdid.report.localise import localise_table
+    from pilotdid.study.analyses import matching
+
+    out = matching.run(replace(toolkit_ctx_matching, lang="zh"), {"period": 2019, "methods": ["nearest"]})
+    table = out.tables["matching_balance_nearest"]
+    localise_table(table, "zh")
+    assert table.title.startswith("匹配前后的平衡性检验（") and "Balance" not in table.title
+    assert table.notes[0].startswith("标准化偏差 % = 100·(处理组均值 − 控制组均值)")

@@ -136,3 +136,4 @@ def test_the_twfe_weights_note_is_chinese_whatever_the_controls(controls):
     chinese = translate(msg("template.note.twfe_weights_note", "en", controls=controls), "zh")
     assert f"控制变量 {controls.replace(', ', '、')} 的回归" in chinese and "Theorem" not in chinese
     assert "Theorem" not in translate(msg("template.note.twfe_weights_note_plain", "en"), "zh")
+
