@@ -342,3 +342,21 @@ def test_balance_table_title_and_note_are_chinese_in_zh(toolkit_ctx_matching):
     localise_table(table, "zh")
     assert table.title.startswith("匹配前后的平衡性检验（") and "Balance" not in table.title
     assert table.notes[0].startswith("标准化偏差 % = 100·(处理组均值 − 控制组均值)")
+
+
+@pytest.mark.parametrize("nearest, english", [
+    ({"k": 1, "replacement": True, "ties": True}, "with replacement and ties (R Match ties = TRUE, distance.tolerance 1e-05)"),
+    ({"k": 2, "replacement": True, "ties": False, "caliper": 0.05},
+     "with replacement, k controls per treated row (R Match ties = FALSE), caliper 0.05"),
+    ({"k": 1, "replacement": False, "ties": False}, "without replacement (psm's seeded random order, no ties)"),
+])
+def test_nearest_note_same_english_and_chinese_in_zh(nearest, english):
+    # before, the nearest-neighbour settings note was English in every zh report
+    from pilotdid.study.analyses.matching import nearest_note
+
+    assert nearest_note(nearest, 1e-5) == (f"Nearest neighbour 1:{nearest['k']}: {english}; radius: every control within "
+                                           "the caliper; kernel: Epanechnikov weights; caliper/bandwidth in score units.")
+    chinese = nearest_note(nearest, 1e-5, "zh")
+    assert chinese.startswith(f"近邻匹配 1:{nearest['k']}：")
+    for word in ("replacement", "radius", "caliper", "kernel", "score"):
+        assert word not in chinese

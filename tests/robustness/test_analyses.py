@@ -155,5 +155,6 @@ def test_psm_reading_note_is_in_the_report_language(ctx):
     zh = robustness.run(replace(ctx, lang="zh"), options)
     assert zh.results["robustness"]["psm_weighting"]["reading"] == reading  # results.json stays English
     [note] = [n for n in zh.notes if n.startswith("PSM-DID，")]
+    assert "表“robustness”与原文并列" in note  # the table cited in Chinese ([template.ref])
     for english in ("unweighted", "nearest", "convention", "Significant", "Table"):
         assert english not in note, english

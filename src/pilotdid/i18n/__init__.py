@@ -12,6 +12,7 @@ To add a message: add the key to ``en.toml`` and ``zh.toml`` (same table, same p
 from __future__ import annotations
 
 import functools
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -68,6 +69,26 @@ def messages(prefix: str, lang: str = "en") -> dict[str, str]:
     """Every message under ``prefix`` (a TOML table), keyed by the rest of its key: for lookups by a data value."""
     head = prefix.rstrip(".") + "."
     return {k[len(head):]: v for k, v in catalogue(lang).items() if k.startswith(head)}
+
+
+def cite(ref: str, lang: str = "en") -> str:
+    """How a note in ``lang`` cites a table the study calls ``ref`` ("Table 5", "table5", "table 'NAME'"): the first
+    ``[template.ref]`` whose English form matches, filled in ``lang``; ``ref`` itself when none does. For analyses
+    that write a note in the report language themselves (report.localise does the same for English notes)."""
+    if lang == "en":
+        return ref
+    local = messages("template.ref", lang)
+    for key, english in messages("template.ref", "en").items():
+        parts, names = [], []
+        for literal, field, _, _ in string.Formatter().parse(english):
+            parts.append(re.escape(literal))
+            if field is not None:
+                parts.append("(.+?)")
+                names.append(field)
+        match = re.fullmatch("".join(parts), ref, flags=re.S)
+        if match:
+            return local[key].format(**dict(zip(names, match.groups(), strict=True)))
+    return ref
 
 
 def placeholders(text: str) -> set[str]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
 from pilotdid.study.analyses._options import check_options
@@ -38,18 +39,18 @@ SE_NAMES = {"robust": "AI robust", "homoskedastic": "AI homoskedastic", "estimat
 _TREATED_COLUMN = "_matching_treated"
 
 
-def nearest_note(nearest: dict[str, Any], distance_tolerance: float) -> str:
+def nearest_note(nearest: dict[str, Any], distance_tolerance: float, lang: str = "en") -> str:
     """How nearest-neighbour matching was run, as set (before, the note always said 'with replacement and ties,
     distance.tolerance 1e-5', whatever the study chose); radius and kernel as they always are."""
     if not nearest["replacement"]:
-        how = "without replacement (psm's seeded random order, no ties)"
+        how = msg("matching.note.without_replacement", lang, software="psm")
     elif nearest["ties"]:
-        how = f"with replacement and ties (R Match ties = TRUE, distance.tolerance {distance_tolerance:g})"
+        how = msg("matching.note.ties", lang, code="R Match ties", tolerance_option="distance.tolerance",
+                  tolerance=distance_tolerance, yes="TRUE")
     else:
-        how = "with replacement, k controls per treated row (R Match ties = FALSE)"
-    caliper = f", caliper {nearest['caliper']:g}" if nearest.get("caliper") is not None else ""
-    return (f"Nearest neighbour 1:{nearest['k']}: {how}{caliper}; radius: every control within the caliper; kernel: "
-            "Epanechnikov weights; caliper/bandwidth in score units.")
+        how = msg("matching.note.no_ties", lang, code="R Match ties", no="FALSE")
+    caliper = msg("matching.note.caliper", lang, caliper=nearest["caliper"]) if nearest.get("caliper") is not None else ""
+    return msg("matching.note.nearest", lang, k=nearest["k"], how=how, caliper=caliper, kernel="Epanechnikov")
 
 
 def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[str]) -> tuple[pd.DataFrame, str, int]:
@@ -145,7 +146,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         "with the Abadie-Imbens (2016) adjustment for the estimated logit score (Stata teffects "
         f"psmatch's default, vce(robust, nn({j + 1}))); defined for nearest-neighbour matching with replacement on "
         "the whole sample, blank otherwise.",
-        nearest_note(per_method["nearest"], common["distance_tolerance"]),
+        nearest_note(per_method["nearest"], common["distance_tolerance"], ctx.lang),
     ]
     for m, r in results.items():
         notes += [f"{m}: {n}" for n in r.notes]

@@ -48,7 +48,7 @@ from pilotdid.design.psm import POOLING, psm_match
 from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
-from pilotdid.i18n import msg
+from pilotdid.i18n import cite, msg
 from pilotdid.report.robustness_tables import (
     HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
 )
@@ -371,8 +371,6 @@ def _conventions(columns: list[RobustnessColumn], ctx: StudyContext, weighting: 
 
 def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str, lang: str = "en") -> str:
     """One sentence reading the PSM-DID columns under both conventions (for the report's verdict), in ``lang``."""
-    from pilotdid.report.localise import translate
-
     def text(key: str, **fmt) -> str:
         return msg(f"table.robustness.{key}", lang, **fmt)
 
@@ -381,7 +379,7 @@ def _psm_reading(summaries: dict[str, dict], weighting: str, table_ref: str, lan
                   bp=s["weights"]["p"])
              for key, s in summaries.items()]
     sig = {w: sum(s[w]["p"] < 0.05 for s in summaries.values()) for w in PSM_WEIGHTING}
-    ref = translate(table_ref[:1].upper() + table_ref[1:], lang, section="ref")
+    ref = table_ref[:1].upper() + table_ref[1:] if lang == "en" else cite(table_ref, lang)  # en: starts a sentence
     return text("psm_reading", parts=text("psm_reading_separator").join(parts), sig_rows=sig["matched_rows"],
                 sig_weights=sig["weights"], n=len(summaries),
                 verdict=text("psm_agree" if sig["matched_rows"] == sig["weights"] else "psm_decides"),
