@@ -87,3 +87,16 @@ def test_unknown_estimator_is_refused(context):
 def test_default_grid_is_twfe_only(context):
     table = pd.DataFrame(multiverse.run(context, {"placebo_draws": 0}).results["multiverse"]["specifications"])
     assert set(table.estimator) == {"twfe"} and np.all(table.vcov == "reghdfe")
+
+
+def test_robust_estimator_note_in_the_report_language(context):
+    # before, this note was English in zh reports
+    from dataclasses import replace
+
+    grid = {"estimator": ["twfe", "bjs"], "placebo_draws": 0}
+    en = " ".join(multiverse.run(context, dict(grid)).tables["specification_curve_by_choice"].notes)
+    assert ("Robust estimators (bjs) use their own clustered asymptotic SEs (SE preset 'own'), a normal p-value and no "
+            "placebo p; see the options for their conventions (never-treated controls for cs/etwfe, window [-3, 2] "
+            "for stacked).") in en
+    zh = " ".join(multiverse.run(replace(context, lang="zh"), dict(grid)).tables["specification_curve_by_choice"].notes)
+    assert "稳健估计量（bjs）使用各自的聚类渐近标准误" in zh and "Robust estimators" not in zh

@@ -515,14 +515,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         failed = table["estimator_error"].notna()
         if failed.any():
             for (est, why), n in table.loc[failed].groupby(["estimator", "estimator_error"]).size().items():
-                notes.append(f"Estimator {est}: {n} specification(s) could not be estimated and are left out ({why}).")
+                notes.append(msg("multiverse.note.estimator_failed", ctx.lang, est=est, n=n, why=why))
             table = table.loc[~failed].reset_index(drop=True)
         table = table.drop(columns="estimator_error")
     if (table["vcov"] == OWN_SE).any():
         grid = {**grid, "vcov": [*grid["vcov"], OWN_SE]}
-        notes.append("Robust estimators (" + ", ".join(e for e in grid["estimator"] if e != "twfe") + ") use their own "
-                     "clustered asymptotic SEs (SE preset 'own'), a normal p-value and no placebo p; see the options "
-                     "for their conventions (never-treated controls for cs/etwfe, window [-3, 2] for stacked).")
+        notes.append(msg("multiverse.note.robust_estimators", ctx.lang, own=OWN_SE, cs="cs/etwfe", stacked="stacked",
+                         estimators=msg("multiverse.list_separator", ctx.lang).join(
+                             e for e in grid["estimator"] if e != "twfe")))
     varied = [d for d in DIMENSIONS if len(grid[d]) > 1]
     own = _own_choice(ctx, grid)
     table["study_spec"] = np.all([table[d].astype(str) == str(v) for d, v in own.items()], axis=0)
