@@ -342,6 +342,9 @@ def test_balance_table_title_and_note_are_chinese_in_zh(toolkit_ctx_matching):
     localise_table(table, "zh")
     assert table.title.startswith("匹配前后的平衡性检验（") and "Balance" not in table.title
     assert table.notes[0].startswith("标准化偏差 % = 100·(处理组均值 − 控制组均值)")
+    att = out.tables["matching_att"]
+    localise_table(att, "zh")
+    assert att.title.startswith("倾向得分匹配：") and att.title.endswith("（2019）") and "matching" not in att.title
 
 
 @pytest.mark.parametrize("nearest, english", [
