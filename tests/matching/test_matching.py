@@ -363,3 +363,21 @@ def test_nearest_note_same_english_and_chinese_in_zh(nearest, english):
     assert chinese.startswith(f"近邻匹配 1:{nearest['k']}：")
     for word in ("replacement", "radius", "caliper", "kernel", "score"):
         assert word not in chinese
+
+
+def test_att_table_first_note_same_english_and_chinese_in_zh(toolkit_ctx_matching):
+    # before, the matching table's design note was English in zh reports
+    from dataclasses import replace
+
+    from pilotdid.study.analyses import matching
+
+    options = {"period": 2019, "covariate_period": 2012, "methods": ["nearest"]}
+    en = matching.run(toolkit_ctx_matching, dict(options)).tables["matching_att"].notes[0]
+    assert en.startswith("Cross-sectional propensity-score matching on period 2019 (")
+    assert "; treated = the row's treatment in that period; logit score of the treatment on " in en
+    assert en.endswith("(covariates measured in 2012); ATT = mean over matched treated units of Y - (weighted mean of "
+                       "their matched controls' Y).")
+    zh = matching.run(replace(toolkit_ctx_matching, lang="zh"), dict(options)).tables["matching_att"].notes[0]
+    assert zh.startswith("按第 2019 期截面做倾向得分匹配") and "协变量取第 2012 期" in zh
+    for word in ("Cross-sectional", "treated", "covariates", "mean"):
+        assert word not in zh

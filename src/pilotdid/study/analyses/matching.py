@@ -130,16 +130,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                      "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
     first = next(iter(results.values()))
     j = first.settings["variance_neighbors"]
-    treat_words = ("the row's treatment in that period" if treatment == "current"
-                   else "treated at any time in the panel (ever-treated)")
-    cov_words = (f"covariates measured in {options['covariate_period']}" if options.get("covariate_period")
-                 not in (None, period) else "covariates of the same period")
+    treat_words = msg(f"matching.note.treated_{'current' if treatment == 'current' else 'ever'}", "en")
     notes = [
-        f"Cross-sectional propensity-score matching on period {period} ({len(frame)} units); treated = {treat_words}; "
-        f"logit score of the treatment on {', '.join(covariates)} ({cov_words}); "
-        + ("ATT = mean over matched treated units of Y - (weighted mean of their matched controls' Y)."
-           if estimand == "att" else "ATE = mean over every matched unit of the treated-minus-control outcome gap "
-           "(controls matched to treated units too)."),
+        msg("matching.note.cross_section", ctx.lang, period=period, n=len(frame),
+            treated=msg(f"matching.note.treated_{'current' if treatment == 'current' else 'ever'}", ctx.lang),
+            covariates=", ".join(covariates),
+            covariate_period=msg("matching.note.covariates_of", ctx.lang, period=options["covariate_period"])
+            if options.get("covariate_period") not in (None, period) else msg("matching.note.covariates_same", ctx.lang),
+            estimand=msg(f"matching.note.{estimand}", ctx.lang, name=estimand.upper())),
         f"t, p and the CI use the {SE_NAMES[variance]} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from "
         f"{j} same-group neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default "
         "(Var.calc = 0); both treat the propensity score as known (R Matching, psmatch2). AI 2016: the robust SE "
