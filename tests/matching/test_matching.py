@@ -381,3 +381,10 @@ def test_att_table_first_note_same_english_and_chinese_in_zh(toolkit_ctx_matchin
     assert zh.startswith("按第 2019 期截面做倾向得分匹配") and "协变量取第 2012 期" in zh
     for word in ("Cross-sectional", "treated", "covariates", "mean"):
         assert word not in zh
+    en_se = matching.run(toolkit_ctx_matching, dict(options)).tables["matching_att"].notes[1]
+    assert en_se.startswith("t, p and the CI use the AI robust SE. AI robust: Abadie-Imbens (2006) with sigma^2 from ")
+    assert "(Stata teffects psmatch's default, vce(robust, nn(" in en_se
+    zh_se = matching.run(replace(toolkit_ctx_matching, lang="zh"), dict(options)).tables["matching_att"].notes[1]
+    assert zh_se.startswith("t 值、p 值与置信区间使用AI稳健标准误。AI稳健：Abadie-Imbens（2006）")
+    for word in ("neighbours", "default", "blank", "robust SE"):
+        assert word not in zh_se

@@ -134,16 +134,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     notes = [
         msg("matching.note.cross_section", ctx.lang, period=period, n=len(frame),
             treated=msg(f"matching.note.treated_{'current' if treatment == 'current' else 'ever'}", ctx.lang),
-            covariates=", ".join(covariates),
+            covariates=msg("common.name_separator", ctx.lang).join(covariates),
             covariate_period=msg("matching.note.covariates_of", ctx.lang, period=options["covariate_period"])
             if options.get("covariate_period") not in (None, period) else msg("matching.note.covariates_same", ctx.lang),
             estimand=msg(f"matching.note.{estimand}", ctx.lang, name=estimand.upper())),
-        f"t, p and the CI use the {SE_NAMES[variance]} SE. AI robust: Abadie-Imbens (2006) with sigma^2 from "
-        f"{j} same-group neighbours (R Matching Var.calc = {j}); AI homoskedastic: R Matching's default "
-        "(Var.calc = 0); both treat the propensity score as known (R Matching, psmatch2). AI 2016: the robust SE "
-        "with the Abadie-Imbens (2016) adjustment for the estimated logit score (Stata teffects "
-        f"psmatch's default, vce(robust, nn({j + 1}))); defined for nearest-neighbour matching with replacement on "
-        "the whole sample, blank otherwise.",
+        msg("matching.note.se", ctx.lang, se=msg(f"matching.note.se_{variance}", ctx.lang, abbr="AI"), j=j,
+            robust=msg("matching.note.se_robust", ctx.lang, abbr="AI"),
+            homoskedastic=msg("matching.note.se_homoskedastic", ctx.lang, abbr="AI"),
+            ai2016=msg("matching.note.se_estimated_score", ctx.lang, abbr="AI"), ai="Abadie-Imbens", sigma="sigma^2",
+            r_matching="R Matching", var_calc="Var.calc", teffects="teffects psmatch", vce=f"vce(robust, nn({j + 1}))"),
         nearest_note(per_method["nearest"], common["distance_tolerance"], ctx.lang),
     ]
     for m, r in results.items():
