@@ -31,8 +31,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._-]*")
 #: 593 after the CS NA-cell note, placebo p-value note, mediator notes, pre-trend power notes (20:29 UTC);
 #: 433 after the binned-ends note, the adjusted-R² gloss, the Bayes-factor note and the multiverse sample notes (20:31 UTC).
 #: 413 after the few-clusters, weighted-study, twowayfeweights and table-citation notes (session 3, 22:50 UTC).
+#: 382 after the PSM-DID reading note (session 3, 23:10 UTC).
 #: Lower it whenever a module's text moves into the catalogue; never raise it.
-RATCHET_ENGLISH_WORDS = 415
+RATCHET_ENGLISH_WORDS = 385
 
 
 def _study_words() -> set[str]:
