@@ -157,11 +157,30 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     stack, n = formula_names(stack, [outcome, cl, *covariates])  # e.g. a column called "class"
     cov = "".join(f" + {n[c]}" for c in covariates)
     fe = "_unit_sub + _event_sub" if fixed_effects == "sub_experiment" else "_treated + _event"
-    with pyfixest_quiet():
-        es = pf.feols(f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | {fe}", data=stack,
-                      weights="_weight", vcov={"CRV1": n[cl]})
-        static = pf.feols(f"{n[outcome]} ~ _post{cov} | {fe}", data=stack, weights="_weight",
-                          vcov={"CRV1": n[cl]})
+    es_formula = f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | {fe}"
+    static_formula = f"{n[outcome]} ~ _post{cov} | {fe}"
+    # pyfixest's own estimation on model matrices built here (feols_arrays: the same bits as pf.feols, without
+    # its formula parsing, which is most of the time on a small stack); pf.feols where feols_arrays declines
+    fe_columns = fe.split(" + ")
+    columns = {c: stack[c].to_numpy() for c in dict.fromkeys([n[outcome], *fe_columns, n[cl], "_weight"])}
+    covariate_x = [stack[n[c]].to_numpy(float) for c in covariates]
+    events = np.sort(stack["_event"].unique())
+    events = events[events != -1]
+    event_x = [((stack["_event"].to_numpy() == k) * stack["_treated"].to_numpy(float)).astype(float) for k in events]
+    event_names = [f"_event::{k}:_treated" for k in events]
+    cov_names = [n[c] for c in covariates]
+
+    def fit(formula, x_columns, x_names):
+        x = np.column_stack(x_columns).astype(np.float64)
+        with pyfixest_quiet():
+            result = _fx.feols_arrays(formula, columns, x=x, x_names=x_names, vcov={"CRV1": n[cl]},
+                                      weights="_weight")
+            if result is None:
+                result = pf.feols(formula, data=stack, weights="_weight", vcov={"CRV1": n[cl]})
+        return result
+
+    es = fit(es_formula, event_x + covariate_x, event_names + cov_names)
+    static = fit(static_formula, [stack["_post"].to_numpy(float)] + covariate_x, ["_post"] + cov_names)
     tidy = es.tidy()
     rows = [n for n in tidy.index if n.startswith("_event::")]
     rel = np.array([int(float(n.split("::")[1].split(":")[0])) for n in rows])
