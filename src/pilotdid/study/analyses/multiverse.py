@@ -334,8 +334,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
                      kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
     for system_name, n in repeated.items():
-        notes.append(f"Index system '{system_name}': {n} data variants whose sample cut removes none of its rows were not "
-                     "repeated (they equal the full-sample specifications).")
+        notes.append(msg("template.note.index_variants", "en", s=system_name, n=n))
     for sample, (keep, note) in sample_cache.items():
         notes.append(msg("multiverse.note.sample", ctx.lang, sample=sample, note=note))
     for (sample, rule), n_units in recoded.items():
