@@ -71,6 +71,19 @@ def messages(prefix: str, lang: str = "en") -> dict[str, str]:
     return {k[len(head):]: v for k, v in catalogue(lang).items() if k.startswith(head)}
 
 
+@functools.cache
+def template_pattern(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
+    """A catalogue template as a regular expression matching a whole text filled from it (each ``{field}`` a lazy
+    group), and the field names in order: how an English note is recognised to be re-written in another language."""
+    parts, names = [], []
+    for literal, field, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append("(.+?)")
+            names.append(field)
+    return re.compile("^" + "".join(parts) + "$", flags=re.S), tuple(names)
+
+
 def cite(ref: str, lang: str = "en") -> str:
     """How a note in ``lang`` cites a table the study calls ``ref`` ("Table 5", "table5", "table 'NAME'"): the first
     ``[template.ref]`` whose English form matches, filled in ``lang``; ``ref`` itself when none does. For analyses
@@ -79,13 +92,8 @@ def cite(ref: str, lang: str = "en") -> str:
         return ref
     local = messages("template.ref", lang)
     for key, english in messages("template.ref", "en").items():
-        parts, names = [], []
-        for literal, field, _, _ in string.Formatter().parse(english):
-            parts.append(re.escape(literal))
-            if field is not None:
-                parts.append("(.+?)")
-                names.append(field)
-        match = re.fullmatch("".join(parts), ref, flags=re.S)
+        pattern, names = template_pattern(english)
+        match = pattern.fullmatch(ref)
         if match:
             return local[key].format(**dict(zip(names, match.groups(), strict=True)))
     return ref

@@ -19,24 +19,11 @@ its English wording shows up as English in zh output, never as a wrong translati
 
 from __future__ import annotations
 
-import functools
 import re
-import string
 
 import pandas as pd
 
-from pilotdid.i18n import messages
-
-
-@functools.cache
-def _pattern(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
-    parts, names = [], []
-    for literal, field, _spec, _conv in string.Formatter().parse(template):
-        parts.append(re.escape(literal))
-        if field is not None:
-            parts.append("(.+?)")
-            names.append(field)
-    return re.compile("^" + "".join(parts) + "$", flags=re.S), tuple(names)
+from pilotdid.i18n import messages, template_pattern
 
 
 #: one indicator of measures/_panel.py's list notes: "Label (published weight 0.0350)" with an optional ": reason"
@@ -68,7 +55,7 @@ def _listed(text: str, item_keys: tuple[str, ...], lang: str, sep: str = "; ") -
     out = []
     for part in text.split(sep):
         for key in item_keys:
-            pattern, names = _pattern(english[key])
+            pattern, names = template_pattern(english[key])
             match = pattern.match(part)
             if match:
                 out.append(local[key].format(**{n: phrases.get(v, v) for n, v in zip(names, match.groups())}))
@@ -124,7 +111,7 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
             name = name.rpartition("_")[0]
         keys = [k for k in candidates if k in english]
     for k in keys:
-        pattern, names = _pattern(english[k])
+        pattern, names = template_pattern(english[k])
         match = pattern.match(text)
         if match:
             return _fill(local[k], names, match.groups(), lang)
