@@ -284,10 +284,9 @@ def test_cli_bad_option_exit_2(tmp_path, run_cli):
     assert not (tmp_path / "out").exists()
 
 
-def test_study_run_writes_table_and_results_rows(tmp_path, run_cli):
-    """SYNTHETIC panel (60 units x 6 years) through `pilotdid run`: results.json rows and the table files."""
-    import json
-
+def _write_matching_study(folder: Path, study: str = "", matching: str = "") -> Path:
+    """A SYNTHETIC panel (60 units x 6 years, adoption in 2018 more likely for high x) and a study file running
+    only [analyses.matching] on 2020 with covariates of 2015; ``study``/``matching``: extra TOML lines."""
     rng = np.random.default_rng(8)
     rows = []
     for unit in range(60):
@@ -297,11 +296,19 @@ def test_study_run_writes_table_and_results_rows(tmp_path, run_cli):
             did = int(adopt is not None and year >= adopt)
             rows.append({"unit": unit, "year": year, "did": did, "x": x0 + rng.normal(scale=0.2),
                          "y": x0 + 0.1 * (year - 2015) + 0.5 * did + rng.normal(scale=0.3)})
-    pd.DataFrame(rows).to_csv(tmp_path / "panel.csv", index=False)
-    (tmp_path / "study.toml").write_text(
-        '[study]\nname = "m"\n[data]\npanel = "panel.csv"\nunit = "unit"\ntime = "year"\n'
+    pd.DataFrame(rows).to_csv(folder / "panel.csv", index=False)
+    (folder / "study.toml").write_text(
+        f'[study]\nname = "m"\n{study}[data]\npanel = "panel.csv"\nunit = "unit"\ntime = "year"\n'
         '[treatment]\ncolumn = "did"\n[model]\noutcome = "y"\ncontrols = ["x"]\nfixed_effects = ["unit", "year"]\n'
-        'cluster = "unit"\n[analyses.matching]\nperiod = 2020\ncovariate_period = 2015\n', encoding="utf-8")
+        f'cluster = "unit"\n[analyses.matching]\nperiod = 2020\ncovariate_period = 2015\n{matching}', encoding="utf-8")
+    return folder / "study.toml"
+
+
+def test_study_run_writes_table_and_results_rows(tmp_path, run_cli):
+    """SYNTHETIC panel (60 units x 6 years) through `pilotdid run`: results.json rows and the table files."""
+    import json
+
+    _write_matching_study(tmp_path)
     out = tmp_path / "out"
     code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(out), "--quiet")
     assert code == 0, err
@@ -360,7 +367,7 @@ def test_nearest_note_same_english_and_chinese_in_zh(nearest, english):
     assert nearest_note(nearest, 1e-5) == (f"Nearest neighbour 1:{nearest['k']}: {english}; radius: every control within "
                                            "the caliper; kernel: Epanechnikov weights; caliper/bandwidth in score units.")
     chinese = nearest_note(nearest, 1e-5, "zh")
-    assert chinese.startswith(f"近邻匹配 1:{nearest['k']}：")
+    assert chinese.startswith(f"最近邻匹配 1:{nearest['k']}：")
     for word in ("replacement", "radius", "caliper", "kernel", "score"):
         assert word not in chinese
 
@@ -385,6 +392,76 @@ def test_att_table_first_note_same_english_and_chinese_in_zh(toolkit_ctx_matchin
     assert en_se.startswith("t, p and the CI use the AI robust SE. AI robust: Abadie-Imbens (2006) with sigma^2 from ")
     assert "(Stata teffects psmatch's default, vce(robust, nn(" in en_se
     zh_se = matching.run(replace(toolkit_ctx_matching, lang="zh"), dict(options)).tables["matching_att"].notes[1]
-    assert zh_se.startswith("t 值、p 值与置信区间使用AI稳健标准误。AI稳健：Abadie-Imbens（2006）")
+    assert zh_se.startswith("t 值、p 值与置信区间使用AI稳健标准误。AI稳健：Abadie–Imbens（2006），σ² 取自")
     for word in ("neighbours", "default", "blank", "robust SE"):
         assert word not in zh_se
+
+
+def _english_words(text: str, allowed: set[str]) -> list[str]:
+    """Latin-letter words of ``text`` that a Chinese report may not hold (as tests/report/test_zh_output.py)."""
+    import re
+
+    from pilotdid.i18n import LATIN_WORDS_ALLOWED_IN_ZH
+
+    words = (w.strip("._-'") for w in re.findall(r"(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9'._-]*", text))
+    return [w for w in words if len(w) > 1 and w not in allowed and w not in LATIN_WORDS_ALLOWED_IN_ZH]
+
+
+#: options that make the estimation write each kind of note (unmatched rows, estimated-score SE not defined for
+#: this reason, missing rows, ATE), on the SYNTHETIC panel of toolkit_ctx_matching
+NOTE_MAKING_OPTIONS = [{"caliper": 0.001}, {"estimand": "ate", "caliper": 0.002}, {"exact": ["stratum"]},
+                       {"common_support": True}, {"replacement": False},
+                       {"treatment": "ever", "covariate_period": 2012, "radius": 0.0005, "bandwidth": 0.001}]
+
+
+@pytest.mark.parametrize("options", NOTE_MAKING_OPTIONS)
+def test_summary_and_per_method_notes_are_chinese_in_zh(toolkit_ctx_matching, options):
+    # before, a zh study printed the analysis's summary line ("Matching (2019, ...): nearest ATT ...") and every
+    # per-method note ("radius: Abadie-Imbens (2016) estimated-score SE not computed ...") in English
+    from dataclasses import replace
+
+    from pilotdid.study.analyses import matching
+
+    panel = toolkit_ctx_matching.panel.copy()
+    panel["stratum"] = panel["unit"].astype(str).str[-1].isin(list("01234")).astype(int)
+    panel.loc[panel.index[:7], "x1"] = np.nan  # 1 row of 2019: "rows with a missing ... left out"
+    ctx = replace(toolkit_ctx_matching, panel=panel)
+    en = matching.run(ctx, {"period": 2019, **options})
+    zh = matching.run(replace(ctx, lang="zh"), {"period": 2019, **options})
+    en_notes, zh_notes = en.tables["matching_att"].notes, zh.tables["matching_att"].notes
+    assert len(zh_notes) == len(en_notes) > 3  # the same notes, one for one
+    per_method = en_notes[3:]
+    assert per_method and all(n.split(": ")[0] in ("nearest", "radius", "kernel") for n in per_method)
+    for note in [*zh.notes, *zh_notes]:
+        assert not _english_words(note, {"x1", "y", "Var.calc", "Match", "ties", "distance.tolerance", "teffects",
+                                         "psmatch", "vce", "robust", "nn", "Matching", "Epanechnikov", "ATE"}), note
+    assert zh.notes[0].startswith("倾向得分匹配（第 2019 期，处理组为") and zh.notes[0].endswith("。")
+    assert "最近邻匹配" in zh.notes[0] and "AI 标准误" in zh.notes[0]
+    assert all(n.startswith(("最近邻匹配：", "半径匹配：", "核匹配：")) and n.endswith("。") for n in zh_notes[3:])
+    # the English text is the one it always was (results.json keeps it)
+    assert en.notes[0].startswith("Matching (2019, ") and " ATT " in en.notes[0] or " ATE " in en.notes[0]
+    assert en.results["matching"]["by_method"]["nearest"]["notes"] == [n.split(": ", 1)[1] for n in per_method
+                                                                       if n.startswith("nearest: ")]
+
+
+def test_zh_matching_run_prints_no_english_sentence(tmp_path, run_cli):
+    """A zh study with [analyses.matching] through `pilotdid run`: the report's matching section and the table
+    files hold no English sentence (SYNTHETIC panel; the caliper leaves treated units unmatched, so every kind
+    of per-method note is written)."""
+    import html
+    import re
+
+    study = _write_matching_study(tmp_path, study='lang = "zh"\n', matching="caliper = 0.001\n")
+    out = tmp_path / "out"
+    code, _, err = run_cli("run", str(study), "--out", str(out), "--quiet")
+    assert code == 0, err
+    page = (out / "report.html").read_text(encoding="utf-8")
+    section = re.search(r"<h2>倾向得分匹配</h2>(.*?)<h2>", page, flags=re.S)
+    assert section, "the matching section has its Chinese heading"
+    text = html.unescape(re.sub(r"<[^>]+>", " ", section.group(1)))
+    text += " ".join(p.read_text(encoding="utf-8") for p in sorted((out / "tables").glob("matching_*.md")))
+    assert "倾向得分匹配（第 2020 期" in text  # the summary line
+    assert "最近邻匹配：30 个处理组个体中有" in text  # a per-method note
+    allowed = {"x", "y", "Var.calc", "Match", "ties", "distance.tolerance", "teffects", "psmatch", "vce", "robust",
+               "nn", "Matching", "Epanechnikov", "V(T)/V(C", "T", "C"}
+    assert not _english_words(text, allowed)

@@ -60,6 +60,7 @@ from scipy import stats
 
 from pilotdid.design.psm import MATCH_METHODS, balance, match_pool
 from pilotdid.errors import PilotdidInputError
+from pilotdid.i18n import msg
 from pilotdid.results import Result, tidy_frame
 
 VARIANCES = ("robust", "homoskedastic", "estimated_score")
@@ -99,6 +100,9 @@ class MatchingResult(Result):
     outcome: str
     alpha: float = 0.05
     notes: list[str] = field(default_factory=list)
+    #: the same notes as catalogue messages, ``(key, fields)`` under ``[matching.estimation]``, so that a study
+    #: writes them in its report language (:meth:`notes_in`); ``notes`` is their English text
+    note_messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: "att" (default) or "ate"; ``att`` holds the estimate of either
     estimand: str = "att"
     #: units the estimate averages over (matched treated for the ATT, every matched unit for the ATE)
@@ -111,6 +115,10 @@ class MatchingResult(Result):
     @property
     def title(self) -> str:
         return f"Propensity-score matching ({self.estimand.upper()})"
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in ``lang`` (``notes`` itself in English)."""
+        return [note_text(key, fields, lang) for key, fields in self.note_messages]
 
     def _ses(self) -> dict[str, float | None]:
         return {"robust": self.se_robust, "homoskedastic": self.se_homoskedastic,
@@ -173,6 +181,19 @@ class MatchingResult(Result):
 
         return {"estimates": [normalise_row(self.estimate_row(), ESTIMATE_KEYS)],
                 "matching": {self.method: self.summary_dict()}}
+
+
+def note_text(key: str, fields: dict[str, Any], lang: str = "en") -> str:
+    """A ``[matching.estimation]`` message in ``lang``: a field that is itself ``(key, fields)`` is written in
+    ``lang`` first, a list of such fields is joined into one clause."""
+    def fill(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return note_text(*value, lang)
+        if isinstance(value, list):
+            return msg("matching.estimation.reason_separator", lang).join(fill(v) for v in value)
+        return value
+
+    return msg(f"matching.estimation.{key}", lang, **{name: fill(v) for name, v in fields.items()})
 
 
 def _check_binary(frame: pd.DataFrame, treat: str) -> None:
@@ -310,11 +331,11 @@ def matching_att(
     if missing:
         raise PilotdidInputError(f"matching: column(s) {missing} not in the data", where="matching",
                                  fix="check the outcome, treatment, covariate and exact names")
-    notes = []
+    notes: list[tuple[str, dict[str, Any]]] = []  # (catalogue key, fields): see note_text
     complete = data[list(dict.fromkeys(cols))].notna().all(axis=1)
     frame = data.loc[complete]
     if not complete.all():
-        notes.append(f"{int((~complete).sum())} rows with a missing outcome/treatment/covariate left out")
+        notes.append(("rows_missing", {"n": int((~complete).sum())}))
     _check_binary(frame, treat)
     is_t_all = pd.to_numeric(frame[treat]).to_numpy(float) > 0
     if is_t_all.all() or not is_t_all.any():
@@ -385,27 +406,26 @@ def matching_att(
     group = np.where(is_t_all, "t", "c").astype(object) + "\x1e" + strata.astype(str)
     sigma_r = _sigma2_robust(y, pscore, group, needs_sigma, variance_neighbors, tie_slack)
     if np.isnan(sigma_r).any():
-        notes.append(f"{int(np.isnan(sigma_r).sum())} matched unit(s) alone in their group and stratum: no neighbour "
-                     "for the robust conditional variance (their term left out)")
+        notes.append(("alone_in_group", {"n": int(np.isnan(sigma_r).sum())}))
     var_r = dvar + float(np.nansum(sigma_r * coefficient[needs_sigma])) / n1**2
     se_r, se_h = float(np.sqrt(var_r)), float(np.sqrt(var_h))
     # Abadie-Imbens (2016): defined for nearest-neighbour matching with replacement of the whole sample on the score
     # estimated here
     # (the method first: radius matching has a caliper of its own, and "not defined with a caliper" misled there)
-    why_not = ("a given score column (not estimated here)" if score else
-               f"{method} matching" if method != "nearest" else
-               "nearest matching without replacement or ties" if not (replacement and ties) else
-               "exact strata" if exact else "a caliper" if caliper is not None else
-               "common support" if common_support else "")
+    why_not = ("given_score" if score else
+               method if method != "nearest" else
+               "no_replacement_or_ties" if not (replacement and ties) else
+               "exact" if exact else "caliper" if caliper is not None else
+               "common_support" if common_support else "")
     se_e, e_terms = None, None
     if why_not:
         if variance == "estimated_score":
-            raise PilotdidInputError(f"variance = \"estimated_score\" (Abadie-Imbens 2016) is not defined with {why_not}",
+            raise PilotdidInputError(f"variance = \"estimated_score\" (Abadie-Imbens 2016) is not defined with "
+                                     f"{note_text(f'why_not.{why_not}', {})}",
                                      where="matching variance",
                                      fix="use nearest-neighbour matching with replacement and ties on the whole "
                                          "sample, or variance = \"robust\"")
-        notes.append(f"Abadie-Imbens (2016) estimated-score SE not computed ({why_not}): the SEs treat the score as "
-                     "known")
+        notes.append(("estimated_score_not_computed", {"why": (f"why_not.{why_not}", {})}))
     else:
         h = variance_neighbors + 1
         cvc, dvd = _estimated_score_terms(y, is_t_all, pscore, design, score_vcov, k, h, att, estimand, tie_slack)
@@ -417,7 +437,7 @@ def matching_att(
             raise PilotdidInputError(f"the Abadie-Imbens (2016) variance is not positive ({var_e:.6g}) in this sample",
                                      where="matching variance", fix="use variance = \"robust\"")
         else:
-            notes.append(f"Abadie-Imbens (2016) estimated-score variance not positive ({var_e:.6g}): not reported")
+            notes.append(("estimated_score_not_positive", {"variance": var_e}))
     used_c = np.flatnonzero(~is_t_all & (k_count > 0))
     n_treated = int(is_t_all.sum())
     off = int((is_t_all & ~matched_t).sum())
@@ -425,17 +445,18 @@ def matching_att(
     dropped = {"missing": int((~complete).sum()), "treated_unmatched": off, "treated_no_control_in_stratum": no_controls,
                "controls_unmatched": off_c if estimand == "ate" else None}
     if off or off_c:
-        why = []
+        why: list[tuple[str, dict[str, Any]]] = []
         if caliper is not None and method == "nearest":
-            why.append(f"no match within the caliper {caliper:g}")
+            why.append(("why_unmatched.caliper_of", {"caliper": caliper}))
         if method in ("radius", "kernel"):
-            why.append(f"no match within the {'caliper' if method == 'radius' else 'bandwidth'}")
+            why.append((f"why_unmatched.{'caliper' if method == 'radius' else 'bandwidth'}", {}))
         if common_support:
-            why.append("off common support")
+            why.append(("why_unmatched.off_support", {}))
         if no_controls:
-            why.append(f"{no_controls} treated in exact strata without controls")
-        what = f"{off} of {n_treated} treated rows" + (f" and {off_c} control rows" if off_c else "")
-        notes.append(f"{what} unmatched and left out of the {estimand.upper()} ({'; '.join(why) or 'no match'})")
+            why.append(("why_unmatched.no_controls", {"n": no_controls}))
+        notes.append(("unmatched_and_controls" if off_c else "unmatched",
+                      {"off": off, "n": n_treated, "off_c": off_c, "estimand": estimand.upper(),
+                       "why": why or [("why_unmatched.no_match", {})]}))
     bal = balance(frame, list(covariates), is_t_all, support & is_t_all | ~is_t_all, weight)
     settings = {"k": k if method == "nearest" else None, "replacement": replacement if method == "nearest" else None,
                 "ties": (ties and replacement) if method == "nearest" else None, "caliper": caliper,
@@ -449,5 +470,6 @@ def matching_att(
     return MatchingResult(att=att, se=chosen_se, se_robust=se_r, se_homoskedastic=se_h,
                           variance=variance, method=method, settings=settings, n_treated=n_treated,
                           n_treated_matched=int(matched_t.sum()), n_controls=int((~is_t_all).sum()), n_controls_used=int(used_c.size),
-                          n_dropped=dropped, balance=bal, data=rows, outcome=outcome, alpha=alpha, notes=notes,
+                          n_dropped=dropped, balance=bal, data=rows, outcome=outcome, alpha=alpha,
+                          notes=[note_text(key, fields) for key, fields in notes], note_messages=notes,
                           estimand=estimand, n_target=n1, se_estimated_score=se_e, estimated_score_terms=e_terms)

@@ -119,7 +119,7 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     Arkhangelsky Cengiz Wing Freedman Hollingsworth Gardner Abadie Imbens pretrends
     dCDH Simonsohn Simmons Nelson Oster Cinelli Hazlett D'Haultfœuille
     Frisch Waugh Lovell numpy pyfixest multiverse.specifications scipy statsmodels python-docx matplotlib
-    ATT CS SA WCR WFH GPI IW GMM did2s NA na.rm TRUE Baron Kenny beta chi2 ln log sqrt sum pctile pstest winsor2 l-1 allow_unverified
+    ATT AI CS SA WCR WFH GPI IW GMM did2s NA na.rm TRUE Baron Kenny beta chi2 ln log sqrt sum pctile pstest winsor2 l-1 allow_unverified
     next_year_if_after event_study index_systems L.did DID1 broadband_pilot shift
     Agg Invest Tec Market Open Dig Inn Lab Q_a ddof drop_rows missing="drop_rows"
     Fisher Frank-Wolfe Newton-Raphson emfx feTR logit matched_rows p_permutation ps_fallback psm_weighting reg sdid

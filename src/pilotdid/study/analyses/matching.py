@@ -43,7 +43,7 @@ def nearest_note(nearest: dict[str, Any], distance_tolerance: float, lang: str =
     """How nearest-neighbour matching was run, as set (before, the note always said 'with replacement and ties,
     distance.tolerance 1e-5', whatever the study chose); radius and kernel as they always are."""
     if not nearest["replacement"]:
-        how = msg("matching.note.without_replacement", lang, software="psm")
+        how = msg("matching.note.without_replacement", lang, software=msg("matching.note.psm_name", lang))
     elif nearest["ties"]:
         how = msg("matching.note.ties", lang, code="R Match ties", tolerance_option="distance.tolerance",
                   tolerance=distance_tolerance, yes="TRUE")
@@ -130,10 +130,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                      "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
     first = next(iter(results.values()))
     j = first.settings["variance_neighbors"]
-    treat_words = msg(f"matching.note.treated_{'current' if treatment == 'current' else 'ever'}", "en")
+    treated_words = msg(f"matching.note.treated_{treatment}", ctx.lang)  # treatment: one of TREATMENTS
     notes = [
         msg("matching.note.cross_section", ctx.lang, period=period, n=len(frame),
-            treated=msg(f"matching.note.treated_{'current' if treatment == 'current' else 'ever'}", ctx.lang),
+            treated=treated_words,
             covariates=msg("common.name_separator", ctx.lang).join(covariates),
             covariate_period=msg("matching.note.covariates_of", ctx.lang, period=options["covariate_period"])
             if options.get("covariate_period") not in (None, period) else msg("matching.note.covariates_same", ctx.lang),
@@ -141,12 +141,14 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         msg("matching.note.se", ctx.lang, se=msg(f"matching.note.se_{variance}", ctx.lang, abbr="AI"), j=j,
             robust=msg("matching.note.se_robust", ctx.lang, abbr="AI"),
             homoskedastic=msg("matching.note.se_homoskedastic", ctx.lang, abbr="AI"),
-            ai2016=msg("matching.note.se_estimated_score", ctx.lang, abbr="AI"), ai="Abadie-Imbens", sigma="sigma^2",
+            ai2016=msg("matching.note.se_estimated_score", ctx.lang, abbr="AI"), ai=msg("matching.note.ai_name", ctx.lang),
+            sigma=msg("matching.note.sigma", ctx.lang),
             r_matching="R Matching", var_calc="Var.calc", teffects="teffects psmatch", vce=f"vce(robust, nn({j + 1}))"),
         nearest_note(per_method["nearest"], common["distance_tolerance"], ctx.lang),
     ]
     for m, r in results.items():
-        notes += [f"{m}: {n}" for n in r.notes]
+        notes += [msg("matching.note.method_note", ctx.lang, method=msg(f"matching.method.{m}", ctx.lang), note=n)
+                  for n in r.notes_in(ctx.lang)]
     table = Table(name="matching_att", title=f"Propensity-score matching: {estimand.upper()} on "
                                              f"{ctx.display_name(outcome)} "
                                              f"({period})",
@@ -156,9 +158,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         tables[f"matching_balance_{m}"] = _balance_table(r, m, ctx)
     estimates = [r.estimate_row(table="matching", column=m, sample=f"period {period}") for m, r in results.items()]
     summary = {m: r.summary_dict() for m, r in results.items()}
-    out_notes = [f"Matching ({period}, {treat_words}): " + "; ".join(
-        f"{m} {estimand.upper()} {r.att:.4f} (AI SE {r.se:.4f}, p {r.p:.3f}; {r.n_treated_matched} treated, "
-        f"{r.n_controls_used} controls used)" for m, r in results.items()) + "."]
+    parts = [msg("matching.note.summary_method", ctx.lang, method=msg(f"matching.method.{m}", ctx.lang),
+                 estimand=estimand.upper(), att=r.att, se=r.se, p=r.p, n_treated=r.n_treated_matched,
+                 n_controls=r.n_controls_used) for m, r in results.items()]
+    out_notes = [msg("matching.note.summary", ctx.lang, period=period,
+                     treated=treated_words,
+                     parts=msg("matching.note.summary_separator", ctx.lang).join(parts))]
     return AnalysisOutput(estimates=estimates,
                           results={"matching": {"period": period, "treatment": treatment, "estimand": estimand,
                                                 "variance": variance,
