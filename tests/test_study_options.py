@@ -41,13 +41,19 @@ def analysis_modules() -> list[str]:
 
 
 @pytest.mark.parametrize("name", analysis_modules())
-def test_every_analysis_is_declared_and_agrees_with_its_module(name):
+def test_every_analysis_is_declared_and_checked_by_the_declarations_alone(name):
+    """The declarations are the one list of an analysis's options: the module keeps no copy of its own, and its
+    ``run`` called directly (the Python API) refuses a typo through the declared check before it touches the data."""
+    from types import SimpleNamespace
+
     assert name in ANALYSIS_OPTIONS, f"declare the options of analysis {name!r} in study/options.py"
     module = importlib.import_module(f"pilotdid.study.analyses.{name}")
-    own = getattr(module, "OPTIONS", None) or getattr(module, "_OPTION_KEYS", None)
-    if own is not None:
-        assert set(own) - {"seed"} == set(option_names(name)) - {"seed"}, (
-            f"analysis {name}: its OPTIONS and the declarations in study/options.py differ")
+    assert not hasattr(module, "OPTIONS") and not hasattr(module, "_OPTION_KEYS"), (
+        f"analysis {name}: its options are declared in study/options.py; delete the module's own list")
+    no_data = SimpleNamespace(extras={})  # any use of the context beyond this fails the test
+    with pytest.raises(PilotdidInputError) as err:
+        module.run(no_data, {"seed": 1, "windw": 3})  # seed: every analysis takes it (--seed sets it for all)
+    assert str(err.value).startswith(f"[analyses.{name}]: unknown option(s) windw --"), str(err.value)
 
 
 def test_every_shipped_study_passes_the_check():

@@ -97,7 +97,7 @@ def test_outputs_table_and_two_panel_figure(output):
     ({"treatment_rule": ["approval_year"]}, "needs a registry"),
     ({"sample": ["drop_cities"]}, "unknown sample"),
     ({"winsorize": [60]}, "percentages"),
-    ({"vcov": ["stata"]}, "unknown vcov"),
+    ({"vcov": ["stata"]}, "unknown standard-error preset .stata."),
     ({"vcov": ["lsdv", "lsdv"]}, "twice"),
     ({"sample": ["full", "drop_capitals"]}, "drop_capitals is not available"),
     ({"colour": "red"}, "unknown option"),

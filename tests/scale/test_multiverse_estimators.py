@@ -80,7 +80,7 @@ def test_estimator_grid_is_identical_with_two_processes(context):
 def test_unknown_estimator_is_refused(context):
     from pilotdid.errors import PilotdidInputError
 
-    with pytest.raises(PilotdidInputError, match="estimator 'sdid' is not available"):
+    with pytest.raises(PilotdidInputError, match="unknown multiverse estimator 'sdid'"):
         multiverse.run(context, {"estimator": ["twfe", "sdid"]})
 
 

@@ -201,10 +201,10 @@ option_values = st.one_of(small_scalars, st.lists(small_scalars, max_size=3),
 
 @st.composite
 def analysis_tables(draw) -> tuple[str, dict]:
-    import importlib
+    from pilotdid.study.options import option_names
 
     name = draw(st.sampled_from(ANALYSES))
-    allowed = [o for o in importlib.import_module(f"pilotdid.study.analyses.{name}").OPTIONS if o != "seed"]
+    allowed = [o for o in option_names(name) if o != "seed"]
     keys = draw(st.lists(st.sampled_from([*allowed, "typo"]), unique=True, max_size=3))
     options = {k: draw(option_values) for k in keys}
     for key in ("draws", "reps"):  # keep the run short: at most 19 random draws

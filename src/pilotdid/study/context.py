@@ -2,7 +2,9 @@
 
 The runner reads a study file, loads and validates the panel, assigns treatment, and builds one
 :class:`StudyContext`. For every ``[analyses.NAME]`` table in the study file it imports
-``pilotdid.study.analyses.NAME`` and calls its ``run(ctx, options) -> AnalysisOutput``. An analysis
+``pilotdid.study.analyses.NAME`` and calls its ``run(ctx, options) -> AnalysisOutput``. Its options are
+declared in study/options.py, and ``run`` begins with ``check_analysis_options(NAME, options)`` (a direct call is
+refused as a study file is; the analysis keeps only the checks no declaration can express). An analysis
 never prints or writes files: it returns estimates (rows of results.json), tables, figures and
 extra results; the runner writes them, atomically, and the report renders them.
 

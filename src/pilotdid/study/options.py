@@ -207,7 +207,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     ),
     "multiverse": (
         opt("estimator", "str|list[str]", "twfe", "estimators in the grid: twfe and/or sa, bjs, etwfe, stacked, cs (own SEs, "
-            "SE preset \"own\", no placebo p)", allowed=("twfe", "sa", "bjs", "etwfe", "stacked", "cs")),
+            "SE preset \"own\", no placebo p)", allowed=("twfe", "sa", "bjs", "etwfe", "stacked", "cs"),
+            noun="multiverse estimator"),
         opt("index_system", "str|list[str]", FROM_STUDY, "indicator systems in the grid ([index] system or alternatives)"),
         opt("index_method", "str|list[str]", FROM_STUDY, "index weighting methods in the grid"),
         opt("pooling", "str|list[str]", FROM_STUDY, "index weight poolings in the grid"),
@@ -356,7 +357,7 @@ def options_of(analysis: str) -> tuple[Option, ...]:
 
 
 def option_names(analysis: str) -> tuple[str, ...]:
-    """Names of the declared options of ``analysis`` (for ``check_options``)."""
+    """Names of the declared options of ``analysis`` (``seed`` included)."""
     return tuple(o.name for o in options_of(analysis))
 
 
@@ -381,78 +382,24 @@ def _matches(value: Any, kind: str) -> bool:
     return False
 
 
-def _literal_options(path) -> tuple[str, ...] | None:
-    """``OPTIONS`` (or ``_OPTION_KEYS``) of a module read from its source (no import: analyses import estimators,
-    which import pyfixest); None when it is not a literal (then the module is imported)."""
-    import ast
-
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return None
-    literals: dict[str, ast.expr] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            literals[node.targets[0].id] = node.value
-
-    def names(expr: ast.expr) -> list[str] | None:
-        if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
-            out: list[str] = []
-            for elt in expr.elts:
-                if isinstance(elt, ast.Starred) and isinstance(elt.value, ast.Name) and elt.value.id in literals:
-                    inner = names(literals[elt.value.id])
-                    if inner is None:
-                        return None
-                    out += inner
-                elif isinstance(elt, ast.Constant) and isinstance(elt.value, str):
-                    out.append(elt.value)
-                else:
-                    return None
-            return out
-        return None
-
-    for key in ("OPTIONS", "_OPTION_KEYS"):
-        if key in literals:
-            found = names(literals[key])
-            return tuple(found) if found is not None else None
-    return ()
-
-
-def _module_options(analysis: str) -> tuple[str, ...]:
-    """The option names an analysis module lists itself (``OPTIONS``), during the move to declarations here."""
-    import importlib
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec(f"pilotdid.study.analyses.{analysis}")
-    if spec is None or spec.origin is None:
-        return ()
-    found = _literal_options(Path(spec.origin))
-    if found is not None:
-        return found
-    module = importlib.import_module(f"pilotdid.study.analyses.{analysis}")
-    return tuple(getattr(module, "OPTIONS", None) or getattr(module, "_OPTION_KEYS", None) or ())
-
-
 def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
     """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``.
 
-    A key the analysis module lists in its own ``OPTIONS`` but that is not declared here yet is accepted (and
-    checked by the analysis when it runs); tests/test_study_options.py asks for its declaration.
+    The one check of an analysis's options: the runner calls it for every analysis before any data is read, and
+    each analysis's ``run`` calls it first, so a direct call (the Python API, tests) is refused the same way.
+    An analysis keeps only the checks a declaration cannot express (ranges, cross-key constraints, values that
+    depend on the data).
     """
     where = f"[analyses.{analysis}]"
-    if analysis not in ANALYSIS_OPTIONS and not _module_options(analysis):
-        return  # a new analysis that declares nothing yet checks its own options when it runs
+    if analysis not in ANALYSIS_OPTIONS:  # an analysis module whose options are not declared is refused, not waved through
+        raise PilotdidInputError(f"unknown analysis {where}", where=where, fix=f"use one of: {', '.join(ANALYSIS_OPTIONS)}")
     declared = {o.name: o for o in options_of(analysis)}
-    accepted = list(declared) + [k for k in _module_options(analysis) if k not in declared]
-    unknown = sorted(set(options) - set(accepted))
+    unknown = sorted(set(options) - set(declared))
     if unknown:
-        valid = [n for n in accepted if n != "seed"]
+        valid = [n for n in declared if n != "seed"]
         raise PilotdidInputError(f"unknown option(s) {', '.join(unknown)}", where=where,
                                  fix=f"valid options: {', '.join(valid)}" if valid else "this analysis takes no options")
     for key, value in options.items():
-        if key not in declared:
-            continue
         o = declared[key]
         if not _matches(value, o.type):
             raise PilotdidInputError(f"{key} must be {o.expects or type_words(o.type)}, got {value!r}", where=f"{where} {key}",

@@ -28,10 +28,9 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe import R2_DEFINITIONS, VCOV_PRESETS, fit_twfe, get_preset
 from pilotdid.report.regression_table import STATS, convention_note, published_columns, regression_table, table_kwargs
 from pilotdid.study.analyses._common import digits_option, named_panel
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("stepwise", "stat", "vcov", "labels", "digits", "r2", "published_columns", "seed")
 
 
 
@@ -50,7 +49,7 @@ def stat_option(options: dict[str, Any], analysis: str, default: str = "t") -> s
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "baseline")
+    check_analysis_options("baseline", options)
     stepwise = options.get("stepwise", False)
     if not isinstance(stepwise, bool):
         raise PilotdidInputError(f"stepwise must be true or false, got {stepwise!r}", where="[analyses.baseline] stepwise",

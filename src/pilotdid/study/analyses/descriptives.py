@@ -16,16 +16,15 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.regression_table import descriptives_table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import digits_option, named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("variables", "labels", "digits", "seed")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "descriptives")
+    check_analysis_options("descriptives", options)
     digits = digits_option(options, "descriptives")
     panel = named_panel(ctx)
     variables = options.get("variables") or [ctx.model.outcome, ctx.treatment_name, *ctx.model.controls]

@@ -18,16 +18,15 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study import fit_event_study
 from pilotdid.report.event_study_table import event_study_table
 from pilotdid.study.analyses._common import require_absorbing  # noqa: F401 - used and re-exported
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("window", "base", "bins", "bin_width")
 
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "event_study")
+    check_analysis_options("event_study", options)
     require_absorbing(ctx, "event_study")
     window = options.get("window", [-4, 4])
     if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)):

@@ -31,12 +31,11 @@ from pilotdid.estimation.heterogeneity import (
 from pilotdid.i18n import msg
 from pilotdid.report.paper_tables import group_title, heterogeneity_table, p_text, permutation_tests, split_title
 from pilotdid.study.analyses._common import table_list
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._paper_table import fit_rows, published_for_columns, published_rows, table_style
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("splits", "draws", "seed", "strata")
 STRATA = ("cohort", "none")
 WHERE = "[analyses.heterogeneity]"
 
@@ -76,7 +75,7 @@ def _int(options: dict, key: str, default: int, minimum: int) -> int:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, WHERE)
+    check_analysis_options("heterogeneity", options)
     draws = _int(options, "draws", 999, 0)
     seed = _int(options, "seed", ctx.seed, 0)
     strata = options.get("strata", "cohort")

@@ -20,13 +20,11 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("method", "grid", "source", "target", "window", "control_group", "covariates", "ps_fallback",
-           "covariate_period", "seed")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -35,7 +33,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.report.sensitivity import honest_table
 
     name = "honest"
-    check_options(options, OPTIONS, name)
+    check_analysis_options("honest", options)
     require_absorbing(ctx, name)
     method = str(options.get("method", "RM")).upper()
     restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}.get(method)

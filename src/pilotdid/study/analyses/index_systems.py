@@ -18,12 +18,11 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.index_tables import index_systems_table, variant_label
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.index_variants import STUDY, alternatives, variant_index
+from pilotdid.study.options import check_analysis_options
 
 WHERE = "[analyses.index_systems]"
-OPTIONS = ("alternatives", "same_window", "vcov")
 
 
 def headline(ctx: StudyContext, values: pd.Series, vcov: str) -> dict[str, Any]:
@@ -54,7 +53,7 @@ def headline(ctx: StudyContext, values: pd.Series, vcov: str) -> dict[str, Any]:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, WHERE)
+    check_analysis_options("index_systems", options)
     spec = ctx.extras.get("spec")
     if spec is None or not spec.index:
         raise PilotdidInputError("index_systems needs an [index] section", where=WHERE,

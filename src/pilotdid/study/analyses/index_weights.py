@@ -16,16 +16,12 @@ from pilotdid.measures.weighting import DEFAULT_SHIFT
 from pilotdid.report.figures.index_figures import index_over_time_figure, index_weights_figure
 from pilotdid.report.index_tables import weights_table
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
-
-_OPTION_KEYS = {"system", "method", "pooling", "shift"}
+from pilotdid.study.options import check_analysis_options
 
 
 def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
     """Weights table (ours beside the paper's published weights) and the two index figures."""
-    unknown = sorted(set(options) - _OPTION_KEYS)
-    if unknown:
-        raise PilotdidInputError(f"unknown key '{unknown[0]}'", where="[analyses.index_weights]",
-                                 fix=f"use only: {', '.join(sorted(_OPTION_KEYS))}")
+    check_analysis_options("index_weights", options)
     result = ctx.extras.get("index")
     if result is None:
         if "system" not in options:

@@ -26,12 +26,9 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("period", "treatment", "estimand", "outcome", "covariates", "covariate_period", "methods", "k", "replacement", "ties",
-           "caliper", "radius", "bandwidth", "exact", "common_support", "variance", "variance_neighbors",
-           "distance_tolerance", "seed")
 TREATMENTS = ("current", "ever")
 METHODS = ("nearest", "radius", "kernel")
 #: the table's name of the SE behind t, p and the CI (its column header: SE (AI robust), ...)
@@ -86,7 +83,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.estimation.matching import VARIANCES, matching_att
 
     name = "matching"
-    check_options(options, OPTIONS, name)
+    check_analysis_options("matching", options)
     covariates = list(options.get("covariates", ctx.model.controls))
     outcome = options.get("outcome", ctx.model.outcome)
     for col in [outcome, *covariates, *options.get("exact", [])]:

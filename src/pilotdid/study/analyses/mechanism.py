@@ -24,11 +24,10 @@ from pilotdid.estimation.mediation import MediatorSpec, build_mediator, mediator
 from pilotdid.i18n import msg
 from pilotdid.report.paper_tables import mechanism_table, three_step_table
 from pilotdid.study.analyses._common import table_list
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._paper_table import fit_rows, published_for_columns, table_style
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("mediators", "three_step", "boot_draws", "seed")
 WHERE = "[analyses.mechanism]"
 
 
@@ -39,7 +38,7 @@ def _mediator_specs(options: dict[str, Any]) -> list[MediatorSpec]:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, WHERE)
+    check_analysis_options("mechanism", options)
     three = options.get("three_step", False)
     if not isinstance(three, bool):
         raise PilotdidInputError(f"three_step must be true or false, got {three!r}", where=f"{WHERE} three_step",

@@ -51,8 +51,8 @@ from pilotdid.design.samples import DROP_PERIODS_SAMPLE
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import counted, messages, msg
 from pilotdid.report.specification_curve_tables import choice_value, specification_curve_tables
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
 WHERE = "[analyses.multiverse]"
 #: estimators the specification curve can vary (twfe by FWL in numpy; the others through their own modules)
@@ -60,7 +60,6 @@ ESTIMATORS = ("twfe", "sa", "bjs", "etwfe", "stacked", "cs")
 #: SE preset label of a robust estimator's row: its own clustered asymptotic SE, not a TWFE preset
 OWN_SE = "own"
 DIMENSIONS = ("estimator", "index_system", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
-OPTIONS = (*DIMENSIONS, "placebo_draws", "draws", "seed", "placebo_kind", "capital_column", "max_specs")
 LABELS = {
     "estimator": "Estimator", "index_system": "Index indicators", "index_method": "Index weights", "pooling": "Weight pooling",
     "treatment_rule": "Treatment year", "sample": "Sample", "winsorize": "Winsorised %", "controls": "Controls",
@@ -101,7 +100,7 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
     from pilotdid.measures import METHODS, POOLINGS
     from pilotdid.study.spec import TREATMENT_RULES
 
-    check_options(options, OPTIONS, WHERE)
+    check_analysis_options("multiverse", options)
     spec = ctx.extras.get("spec")
     index_spec = getattr(spec, "index", None) or None
     treatment_spec = getattr(spec, "treatment", {}) or {}

@@ -20,19 +20,18 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.paper_tables import paper_comparison_table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
 #: compares every analysis that ran before it (study/runner.py)
 READS_OUTPUTS = ("*",)
-OPTIONS = ("column_maps", "missing", "seed")
 #: the published tables compared, by output name; the "Table" column cites each as the study's
 #: ``[study] outputs`` ref (the CBEC study: "Table 4" ...)
 TABLES = ("baseline", "robustness", "mechanism", "heterogeneity")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "paper_comparison")
+    check_analysis_options("paper_comparison", options)
     published = ctx.extras.get("published") or {}
     if not published:
         raise PilotdidInputError("the study has no published numbers to compare with", where="[analyses.paper_comparison]",

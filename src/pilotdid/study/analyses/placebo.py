@@ -22,12 +22,11 @@ import numpy as np
 from pilotdid.errors import PilotdidInputError
 from pilotdid.inference.placebo import PLACEBO_KINDS, PlaceboDesign, in_time_placebo
 from pilotdid.report.placebo_tables import in_time_table, placebo_summary_table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import require_absorbing
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import PLACEBO_KEYS, normalise_row
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("draws", "seed", "kind", "in_time", "block_size")
 
 
 def _int_option(options: dict, key: str, default: int, minimum: int) -> int:
@@ -56,7 +55,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.estimation.twfe import fit_twfe
     from pilotdid.estimation.twfe.covariance import get_preset
 
-    check_options(options, OPTIONS, "placebo")
+    check_analysis_options("placebo", options)
     require_absorbing(ctx, "placebo")
     draws = _int_option(options, "draws", 1000, 1)
     seed = _int_option(options, "seed", ctx.seed, 0)

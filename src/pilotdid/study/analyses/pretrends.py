@@ -20,12 +20,11 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("source", "window", "power", "seed")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -34,7 +33,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.report.sensitivity import pretrends_table
 
     name = "pretrends"
-    check_options(options, OPTIONS, name)
+    check_analysis_options("pretrends", options)
     require_absorbing(ctx, name)
     source = choice(options, "source", "twfe", ("twfe", "cs"), name)
     window = parse_window(options, name)

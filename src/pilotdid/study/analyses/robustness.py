@@ -52,14 +52,9 @@ from pilotdid.i18n import cite, msg
 from pilotdid.report.robustness_tables import (
     HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
 )
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = (
-    "psm_k", "psm_replacement", "psm_caliper", "radius_caliper", "kernel_bandwidth", "psm_pooling", "psm_weighting",
-    "concurrent_policy", "concurrent_column", "capital_column", "drop_periods", "drop_periods_name",
-    "drop_periods_label", "winsorize",
-)
 PSM_WEIGHTING = ("matched_rows", "weights")
 #: results.json column suffix of the PSM regression under the convention not chosen
 PSM_OTHER_SUFFIX = {"matched_rows": "_weighted", "weights": "_unweighted"}
@@ -151,6 +146,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.estimation.twfe import fit_twfe
     from pilotdid.inference.few_clusters import FitRecorder
 
+    check_analysis_options("robustness", options)
     ctx.extras[_RECORDER] = FitRecorder(fit_twfe, unit=ctx.unit)
     try:
         return _run(ctx, options)
@@ -159,7 +155,6 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
 
 def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "robustness")
     m = ctx.model
     term = ctx.treatment_name
     k = int(options.get("psm_k", 3))

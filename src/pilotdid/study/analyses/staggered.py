@@ -55,16 +55,12 @@ from pilotdid.report.staggered_tables import (
     twowayfeweights_table,
 )
 from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, staggered_design
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
+from pilotdid.study.options import check_analysis_options
 
 #: the TWFE event-study rows are taken from the event_study analysis when it ran (study/runner.py)
 READS_OUTPUTS = ("event_study",)
-OPTIONS = ("estimators", "control_group", "est_method", "base_period", "anticipation", "draws", "weights", "seed",
-           "ps_fallback", "covariate_period", "balance_e", "min_units_e",
-           "covariates", "window", "stacked_window", "stacked_fixed_effects", "sdid_cohorts", "sdid_replications",
-           "sdid_se")
 #: The estimators, their order and defaults: one registry (a new one = a module + an entry there).
 ESTIMATORS = staggered_registry.NAMES
 DEFAULT_ESTIMATORS = staggered_registry.DEFAULTS
@@ -84,7 +80,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.report.figures.estimator_comparison import estimator_comparison_figure
 
     name = "staggered"
-    check_options(options, OPTIONS, name)
+    check_analysis_options("staggered", options)
     estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))
     if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
         raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",

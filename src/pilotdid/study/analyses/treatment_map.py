@@ -10,15 +10,15 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.registry.maps import map_assignment
     from pilotdid.report.figures.treatment_map import treatment_map
 
-    check_options(options, ("seed",), "treatment_map")
+    check_analysis_options("treatment_map", options)
     spec = ctx.extras.get("spec")
     treatment = spec.treatment if spec is not None else {}
     if "registry" not in treatment:

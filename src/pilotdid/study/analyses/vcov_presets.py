@@ -20,11 +20,10 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.estimation.twfe import VCOV_PRESETS, get_preset, vcov_presets_table
 from pilotdid.report.inference_tables import presets_table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("presets", "digits", "seed")
 
 
 def _published_row(ctx: StudyContext, treat: str) -> dict[str, Any] | None:
@@ -44,7 +43,7 @@ def _published_row(ctx: StudyContext, treat: str) -> dict[str, Any] | None:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    check_options(options, OPTIONS, "vcov_presets")
+    check_analysis_options("vcov_presets", options)
     presets = options.get("presets") or list(VCOV_PRESETS)
     if not isinstance(presets, list):
         raise PilotdidInputError("presets must be a list", where="[analyses.vcov_presets] presets",

@@ -14,18 +14,17 @@ from typing import Any
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.report.inference_tables import wild_bootstrap_table
-from pilotdid.study.analyses._options import check_options
 from pilotdid.study.analyses._common import choice
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
+from pilotdid.study.options import check_analysis_options
 
-OPTIONS = ("reps", "weights", "seed")
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.inference.wild_bootstrap import WEIGHTS, wild_cluster_bootstrap
 
     name = "wild_bootstrap"
-    check_options(options, OPTIONS, name)
+    check_analysis_options("wild_bootstrap", options)
     reps = options.get("reps", 9999)
     seed = options.get("seed", ctx.seed)
     for key, val in (("reps", reps), ("seed", seed)):
