@@ -335,7 +335,11 @@ def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat:
     """Synthetic DID (Arkhangelsky et al. 2021, as R ``synthdid``) cohort by cohort against never-treated units,
     averaged by treated unit-periods, with the ``"placebo"`` (needs more never-treated than treated units),
     ``"bootstrap"`` (``replications`` draws) or ``"jackknife"`` SE; bootstrap and jackknife replicates re-weight
-    the cohorts by their own sizes (``"resampled"``, Stata sdid) or keep the sample's weights (``"fixed"``)."""
+    the cohorts by their own sizes (``"resampled"``, Stata sdid) or keep the sample's weights (``"fixed"``):
+    ``replicate_cohort_weights`` picks the headline ``se``, both are computed from the same replicates
+    (``se_by_cohort_weights``; ``tidy()`` has an average row for each, ``to_dict()`` the keys
+    ``se_cohort_weights_resampled`` and ``se_cohort_weights_fixed``). They coincide with one cohort; the placebo SE
+    has one convention (``se_by_cohort_weights`` empty)."""
     from pilotdid.estimation.staggered.sdid import staggered_sdid
 
     return staggered_sdid(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,

@@ -200,6 +200,8 @@ CASES = [
     Case("placebo-draws-negative", "draws", append="[analyses.placebo]\ndraws = -5\n"),
     Case("placebo-unknown-kind", "unknown placebo kind 'shuffle'", append='[analyses.placebo]\ndraws = 9\nkind = "shuffle"\n'),
     Case("staggered-draws-negative", "draws must be a non-negative integer", append="[analyses.staggered]\ndraws = -1\n"),
+    Case("sdid-cohort-weights-unknown", "sdid_cohort_weights",
+         append='[analyses.staggered]\nestimators = ["sdid"]\nsdid_se = "jackknife"\nsdid_cohort_weights = "stata"\n'),
     Case("staggered-no-never-treated", "no ATT(g,t) cell has both treated units and never-treated control units",
          study(('column = "did"', 'first_treat = "first_year"')),
          panel=lambda df: df.assign(first_year=df["first_year"].where(df["first_year"] > 0, 2019)),

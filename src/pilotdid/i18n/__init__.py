@@ -123,6 +123,7 @@ LATIN_WORDS_ALLOWED_IN_ZH = frozenset(
     next_year_if_after event_study index_systems L.did DID1 broadband_pilot shift
     Agg Invest Tec Market Open Dig Inn Lab Q_a ddof drop_rows missing="drop_rows"
     Fisher Frank-Wolfe Newton-Raphson emfx feTR logit matched_rows p_permutation ps_fallback psm_weighting reg sdid
+    sdid_cohort_weights
     strata x'b agg invest tec market none cohort
     """.split()
 )

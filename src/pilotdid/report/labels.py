@@ -72,7 +72,8 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "n_low": "Raised to the lower cut-off", "n_high": "Lowered to the upper cut-off", "n_changed": "Values changed",
         "l": "Event time l", "normalised": "Normalised", "se (normalised)": "SE (normalised)", "switchers": "Switchers",
         "hypothesised trend": "Hypothesised trend", "expected if pre-test passes": "Expected if the pre-test passes",
-        "bias": "Bias",
+        "bias": "Bias", "se_cohort_weights_resampled": "SE, resampled cohort weights",
+        "se_cohort_weights_fixed": "SE, fixed cohort weights",
     },
     "zh": {
         "att": "平均处理效应", "coef": "系数", "se": "标准误", "t": "t值", "p": "p值", "ci_low": "95%置信区间下限",
@@ -111,6 +112,7 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "n_high": "降低至上截断值个数", "n_changed": "改变值个数", "l": "相对时间 l", "normalised": "标准化",
         "se (normalised)": "标准误（标准化）", "switchers": "转换单位数", "hypothesised trend": "假设趋势",
         "expected if pre-test passes": "通过预检验时的期望值", "bias": "偏差",
+        "se_cohort_weights_resampled": "标准误（重抽样批次权重）", "se_cohort_weights_fixed": "标准误（固定批次权重）",
     },
 }
 

@@ -95,13 +95,36 @@ def stacked_table(st, *, window: Sequence[int]) -> Table:
 
 
 def sdid_table(sd, *, se_method: str) -> Table:
-    """Synthetic DID by adoption cohort (:func:`pilotdid.estimation.staggered.sdid.staggered_sdid`)."""
-    return Table(
-        name="staggered_sdid", title="Synthetic difference-in-differences by adoption cohort",
-        body=sd.cohorts, float_digits=4,
-        notes=["Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
-               "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
-               f"city-years (Stata sdid). SE: {se_method}. Average {sd.att:.4f} (SE {sd.se:.4f})."])
+    """Synthetic DID by adoption cohort (:func:`pilotdid.estimation.staggered.sdid.staggered_sdid`).
+
+    With a bootstrap or jackknife SE and two or more cohorts, the SE of the average differs between the two
+    replicate cohort-weight conventions: the table gains an average row and shows both SEs side by side, the
+    headline convention's column first (a cohort's own SE, in both columns, involves no cohort weights). The placebo
+    SE has one convention and one cohort makes the two coincide: each is said in a note, the layout is unchanged."""
+    body = sd.cohorts
+    base = ("Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
+            "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
+            f"city-years (Stata sdid). SE: {se_method}. Average {sd.att:.4f} (SE {sd.se:.4f}).")
+    notes = [base]
+    both = sd.se_by_cohort_weights
+    if sd.se_method == "placebo":
+        notes.append(msg("template.note.sdid_placebo_one_convention", "en"))
+    elif both and len(body) < 2:
+        notes.append(msg("template.note.sdid_one_cohort", "en"))
+    elif both:
+        headline, other = sd.replicate_cohort_weights, sd.other_cohort_weights
+        columns = {c: f"se_cohort_weights_{c}" for c in (headline, other)}
+        body = body.assign(**{columns[c]: body["se"] for c in (headline, other)}).drop(columns="se")
+        # blank periods as "" (not NaN: a column of counts and NaN would be re-inferred as floats and print "3.0000")
+        average = {"cohort": "Average", "treated_units": int(body.treated_units.sum()), "pre_periods": "",
+                   "post_periods": "", "estimate": sd.att, "weight": 1.0,
+                   **{columns[c]: both[c] for c in (headline, other)}}
+        counts = {c: object for c in ("cohort", "treated_units", "pre_periods", "post_periods")}  # ints stay ints
+        body = pd.concat([body.astype(counts), pd.DataFrame([average]).astype(counts)], ignore_index=True)
+        notes.append(msg(f"template.note.sdid_both_{headline}", "en", r=f"{both['resampled']:.4f}",
+                         f=f"{both['fixed']:.4f}"))
+    return Table(name="staggered_sdid", title="Synthetic difference-in-differences by adoption cohort",
+                 body=body, float_digits=4, notes=notes)
 
 
 def estimator_event_table(all_rows: pd.DataFrame, *, window: Sequence[int], order: Sequence[str],

@@ -176,6 +176,11 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("sdid_se", "str", "placebo", "synthetic DID standard error (synthdid's placebo, unit bootstrap or "
             "jackknife; the placebo needs more never-treated than treated units, the jackknife two treated units "
             "per cohort)", allowed=("placebo", "bootstrap", "jackknife")),
+        opt("sdid_cohort_weights", "str", "resampled", "the synthetic DID's headline bootstrap/jackknife SE of the "
+            "cohort average: cohorts re-weighted by their sizes in each replicate (resampled, Stata sdid: includes "
+            "the variation of cohort sizes) or the sample's cohort weights kept (fixed: conditional on cohort sizes, "
+            "as Sun-Abraham); with two or more cohorts the other is shown beside it; the placebo SE has one "
+            "convention", allowed=("resampled", "fixed")),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
             "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
         opt("covariate_period", "str", "earlier", "CS covariates at the earlier of a cell's two periods (R did, "

@@ -35,7 +35,9 @@ Athey & Imbens 2023). Its SE (``se_method``):
 ``replicate_cohort_weights``: ``"resampled"`` (default, Stata ``sdid``) re-weights the cohorts in every bootstrap
 or jackknife replicate by its own treated unit-periods, so the SE includes the sampling variation of the cohort
 sizes (the population-average estimand); ``"fixed"`` keeps the full sample's weights (the SE conditional on the
-cohort sizes, as Sun-Abraham's). They differ only when cohort effects differ; the placebo re-assigns fixed sizes.
+cohort sizes, as Sun-Abraham's). They differ only when cohort effects differ (and coincide with one cohort); the
+placebo re-assigns fixed sizes. Both SEs are computed from the same replicates (``se_by_cohort_weights``); the
+convention chosen is ``se``.
 
 Placebo and bootstrap: sqrt((r-1)/r) x the sd of the r replicate averages; jackknife: sqrt((n-1)/n x the sum
 of squared deviations) over the n left-out units; as synthdid.
@@ -53,6 +55,9 @@ from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
 METHODS = ("sdid", "sc", "did")
 SE_METHODS = ("placebo", "bootstrap", "jackknife")
+#: How a bootstrap or jackknife replicate weights the cohorts in the average (module docstring); the first is
+#: the default. Both SEs come from the same replicates.
+REPLICATE_COHORT_WEIGHTS = ("resampled", "fixed")
 
 
 def _fw(A: np.ndarray, b: np.ndarray, zeta: float, intercept: bool, x: np.ndarray | None, min_decrease: float,
@@ -391,12 +396,32 @@ class StaggeredSdid(Result):
     method: str
     replications: int
     notes: list[str] = field(default_factory=list)
+    se_method: str = "placebo"
+    #: the convention of ``se`` (bootstrap and jackknife; see the module docstring)
+    replicate_cohort_weights: str = "resampled"
+    #: the average's SE under each replicate cohort-weight convention, from the same replicates (bootstrap and
+    #: jackknife; empty for the placebo SE, whose draws re-assign the sample's cohort sizes: one convention)
+    se_by_cohort_weights: dict[str, float] = field(default_factory=dict)
 
     title = "Synthetic DID by adoption cohort"
 
+    @property
+    def other_cohort_weights(self) -> str | None:
+        """The convention beside the headline one, when both are computed."""
+        others = [c for c in self.se_by_cohort_weights if c != self.replicate_cohort_weights]
+        return others[0] if others else None
+
     def tidy(self) -> pd.DataFrame:
-        """The average (``kind`` = average), then one row per cohort (``kind`` = cohort, with its weight)."""
-        rows = [{"term": "average", "estimate": self.att, "se": self.se, "kind": "average"}]
+        """The average (``kind`` = average; with a bootstrap or jackknife SE, a second average row carries the
+        other cohort-weight convention's SE, each named in ``cohort_weights``), then one row per cohort
+        (``kind`` = cohort, with its weight)."""
+        headline = self.replicate_cohort_weights if self.se_by_cohort_weights else None
+        rows = [{"term": "average", "estimate": self.att, "se": self.se, "kind": "average",
+                 "cohort_weights": headline}]
+        other = self.other_cohort_weights
+        if other is not None:
+            rows.append({"term": f"average ({other})", "estimate": self.att,
+                         "se": self.se_by_cohort_weights[other], "kind": "average", "cohort_weights": other})
         rows += [{"term": f"cohort_{int(r['cohort'])}", "estimate": r["estimate"], "se": r.get("se"), "kind": "cohort",
                   "weight": r.get("weight")} for r in self.cohorts.to_dict("records")]
         out = fill_normal_tests(tidy_frame(rows))
@@ -404,15 +429,19 @@ class StaggeredSdid(Result):
         out["ci_high"] = out["estimate"] + 1.959963984540054 * out["se"]
         return out
 
-    def to_dict(self) -> dict:
-        """``{"sdid": {...}}`` as the staggered analysis writes it."""
+    def record(self) -> dict:
+        """The results.json ``sdid`` section (one place for its keys: the API and the staggered analysis)."""
         from pilotdid.results.schema import clean_json
 
-        return {"sdid": clean_json({"att": self.att, "se": self.se, "replications": self.replications,
-                                    "cohorts": self.cohorts.to_dict("records")})}
+        both = self.se_by_cohort_weights
+        return clean_json({"att": self.att, "se": self.se, "replications": self.replications,
+                           "cohorts": self.cohorts.to_dict("records"), "se_method": self.se_method,
+                           "cohort_weights": self.replicate_cohort_weights if both else None,
+                           **{f"se_cohort_weights_{c}": both.get(c) for c in REPLICATE_COHORT_WEIGHTS}})
 
-    se_method: str = "placebo"
-    replicate_cohort_weights: str = "resampled"
+    def to_dict(self) -> dict:
+        """``{"sdid": {...}}`` as the staggered analysis writes it."""
+        return {"sdid": self.record()}
 
     @property
     def conventions(self) -> dict:
@@ -420,8 +449,12 @@ class StaggeredSdid(Result):
               else f"{self.se_method}, {self.replications} replications")
         if self.se_method != "placebo":
             se += f"; cohort weights {self.replicate_cohort_weights} in each replicate"
-        return {"method": self.method, "se": se,
-                "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
+        out = {"method": self.method, "se": se,
+               "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
+        other = self.other_cohort_weights
+        if other is not None:
+            out["se of the average, cohort weights " + other] = f"{self.se_by_cohort_weights[other]:.6g}"
+        return out
 
 
 def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
@@ -432,10 +465,9 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     with the placebo, bootstrap or jackknife SE of the average (see the module docstring)."""
     if se_method not in SE_METHODS:
         raise PilotdidInputError(f"se method {se_method!r}", where="staggered.sdid", fix=f"one of {list(SE_METHODS)}")
-    if replicate_cohort_weights not in ("resampled", "fixed"):
+    if replicate_cohort_weights not in REPLICATE_COHORT_WEIGHTS:
         raise PilotdidInputError(f"replicate_cohort_weights = {replicate_cohort_weights!r}", where="staggered.sdid",
                                  fix='"resampled" or "fixed"')
-    fixed_shares = replicate_cohort_weights == "fixed"
     df = panel[[unit, time, outcome, first_treat]].dropna(subset=[outcome])
     Y_all = df.pivot(index=unit, columns=time, values=outcome)
     if Y_all.isna().any().any():
@@ -473,11 +505,14 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     out["se"] = np.nan
     se = float("nan")
     post_periods = out.post_periods.to_numpy(float)
+    se_by_cohort_weights: dict[str, float] = {}
     if se_method == "jackknife":
-        se, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods, fixed_shares)
+        se_by_cohort_weights, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods)
         notes += [note] if note else []
     elif se_method == "bootstrap":
-        se, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed, fixed_shares)
+        se_by_cohort_weights, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed)
+    if se_by_cohort_weights:
+        se = se_by_cohort_weights[replicate_cohort_weights]
     # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
     # re-estimated; the sd of each cohort's draws is its SE, the sd of the weighted draws the average's
     elif sizes.sum() < n_never:
@@ -496,7 +531,8 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     else:
         notes.append("SDID: too few never-treated units for the placebo SE (the bootstrap or jackknife SE needs none).")
     return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes,
-                         se_method=se_method, replicate_cohort_weights=replicate_cohort_weights)
+                         se_method=se_method, replicate_cohort_weights=replicate_cohort_weights,
+                         se_by_cohort_weights=se_by_cohort_weights)
 
 
 def _replicate_se(draws: np.ndarray) -> float:
@@ -511,16 +547,18 @@ def _jackknife_se(draws: np.ndarray) -> float:
     return float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
 
 
-def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
-                         fixed_shares: bool = False) -> tuple[float, np.ndarray, str | None]:
-    """Leave-one-unit-out SEs of the average and of each cohort, every cohort's weights fixed.
+def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray
+                         ) -> tuple[dict[str, float], np.ndarray, str | None]:
+    """Leave-one-unit-out SEs of the average (under both replicate cohort-weight conventions, from the same
+    leave-outs) and of each cohort, every cohort's weights fixed.
 
     A block's rows are the never-treated units (shared by every cohort, in the same order) then the cohort's
     treated units. With unit weights fixed, a cohort's estimate is mean_i d_i - omega'c, d and c its treated and
     control rows projected on the time weights (-lambda pre, 1/T1 post), so leaving out control j gives
     mean d - (omega'c - omega_j c_j) / (1 - omega_j) and leaving out treated unit i of cohort a changes only
-    cohort a's mean (and the average's weight of a, N1_a - 1)."""
+    cohort a's mean (and, with resampled cohort weights, the average's weight of a: N1_a - 1)."""
     n_never = fits[0].N0
+    undefined = {convention: float("nan") for convention in REPLICATE_COHORT_WEIGHTS}
     control_terms, treated_sums, estimates, cohort_ses = [], [], [], []
     usable = True
     for fit, block, size in zip(fits, blocks, sizes):
@@ -545,36 +583,37 @@ def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
         estimates.append(fit.estimate)
         cohort_ses.append(_jackknife_se(np.concatenate([leave_control, leave_treated])))
     if not usable:
-        return float("nan"), np.array(cohort_ses), ("SDID: jackknife SE of the average not defined (a cohort has one "
-                                                    "treated unit or one control with weight); use the placebo SE.")
+        return undefined, np.array(cohort_ses), ("SDID: jackknife SE of the average not defined (a cohort has one "
+                                                 "treated unit or one control with weight); use the placebo SE.")
     estimates = np.array(estimates)
-    draws = []
-    for j in range(n_never):  # a never-treated unit left out: every cohort re-estimated, weights unchanged
-        w = sizes * post_periods
-        draws.append(w @ np.array([terms[j] for terms in control_terms]) / w.sum())
+    full_w = sizes * post_periods
+    # a never-treated unit left out: every cohort re-estimated, the cohort weights unchanged (both conventions)
+    control_draws = [full_w @ np.array([terms[j] for terms in control_terms]) / full_w.sum() for j in range(n_never)]
+    draws = {convention: list(control_draws) for convention in REPLICATE_COHORT_WEIGHTS}
     for a, size in enumerate(sizes):  # a treated unit of cohort a left out
-        n_treated = sizes.astype(float).copy()
-        n_treated[a] -= 0 if fixed_shares else 1
-        w = n_treated * post_periods
+        remaining = sizes.astype(float).copy()
+        remaining[a] -= 1
+        weights = {"resampled": remaining * post_periods, "fixed": full_w}
         for value in treated_sums[a]:
             est = estimates.copy()
             est[a] = value
-            draws.append(w @ est / w.sum())
-    draws = np.array(draws)
-    if not np.isfinite(draws).all():  # a control carrying all the weight of a cohort
-        return float("nan"), np.array(cohort_ses), "SDID: jackknife SE not defined (a control carries all the weight)."
-    return _jackknife_se(draws), np.array(cohort_ses), None
+            for convention, w in weights.items():
+                draws[convention].append(w @ est / w.sum())
+    if not all(np.isfinite(d).all() for d in draws.values()):  # a control carrying all the weight of a cohort
+        return undefined, np.array(cohort_ses), "SDID: jackknife SE not defined (a control carries all the weight)."
+    return ({convention: _jackknife_se(np.array(d)) for convention, d in draws.items()}, np.array(cohort_ses), None)
 
 
 def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
-                         replications: int, seed: int, fixed_shares: bool = False) -> tuple[float, np.ndarray]:
-    """Unit bootstrap SEs of the average and of each cohort (draws without controls or without some cohort's
-    treated units redrawn); each cohort re-estimated from its fitted weights, as synthdid's bootstrap."""
+                         replications: int, seed: int) -> tuple[dict[str, float], np.ndarray]:
+    """Unit bootstrap SEs of the average (under both replicate cohort-weight conventions, from the same draws)
+    and of each cohort (draws without controls or without some cohort's treated units redrawn); each cohort
+    re-estimated from its fitted weights, as synthdid's bootstrap."""
     n_never = fits[0].N0
     labels = np.concatenate([np.full(n_never, -1)] + [np.full(size, a) for a, size in enumerate(sizes)])
     rows = np.concatenate([np.arange(n_never)] + [n_never + np.arange(size) for size in sizes])
     rng = np.random.default_rng(seed)
-    draws, weights = [], []
+    draws, drawn_counts = [], []
     while len(draws) < replications:
         ind = rng.integers(0, len(labels), len(labels))
         drawn = labels[ind]
@@ -587,8 +626,13 @@ def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
             treated = np.sort(rows[ind[drawn == a]])
             est.append(_refit(fit, np.vstack([block[controls], block[treated]]), controls, len(controls)))
         draws.append(est)
-        drawn_sizes = sizes.astype(float) if fixed_shares else counts
-        weights.append(drawn_sizes * post_periods / (drawn_sizes * post_periods).sum())
-    draws, weights = np.array(draws), np.array(weights)
+        drawn_counts.append(counts)
+    draws = np.array(draws)
     cohort_ses = np.array([_replicate_se(draws[:, a]) for a in range(len(sizes))])
-    return _replicate_se((draws * weights).sum(axis=1)), cohort_ses
+    sizes_by = {"resampled": np.array(drawn_counts),  # each draw's cohorts weighted by their drawn sizes
+                "fixed": np.broadcast_to(sizes.astype(float), draws.shape)}  # the sample's sizes in every draw
+    ses = {}
+    for convention, drawn_sizes in sizes_by.items():
+        weights = drawn_sizes * post_periods
+        ses[convention] = _replicate_se((draws * (weights / weights.sum(axis=1, keepdims=True))).sum(axis=1))
+    return ses, cohort_ses

@@ -7,6 +7,9 @@ Options (``[analyses.staggered]``):
 - ``sdid_cohorts = [2015, 2016]`` (default: every adoption cohort) and ``sdid_replications = 200``: synthetic DID
   cohort by cohort against the never-treated units (no covariates), averaged by treated unit-years;
   ``sdid_se = "placebo"`` (or ``"bootstrap"``, ``"jackknife"``: synthdid's three SEs);
+  ``sdid_cohort_weights = "resampled"`` (Stata sdid: each bootstrap/jackknife replicate re-weights the cohorts by
+  its own sizes) or ``"fixed"`` (the sample's cohort weights: the SE conditional on cohort sizes) is the headline
+  SE of the average; with two or more cohorts the table and results.json show the other beside it;
 - ``stacked_window = [-3, 2]``: the event window of the stacked DID's sub-experiments (cohorts whose window does
   not fit inside the panel are left out and named); ``stacked_fixed_effects = "sub_experiment"`` (unit and event
   time, each x sub-experiment) or ``"wfh"`` (treated group and event time, as Wing-Freedman-Hollingsworth's
@@ -50,6 +53,7 @@ import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered import registry as staggered_registry
+from pilotdid.i18n import msg
 from pilotdid.report.staggered_tables import (
     bacon_tables, cs_att_gt_table, dcdh_table, estimator_event_table, overall_att_table, sdid_table, stacked_table,
     twowayfeweights_table,
@@ -208,7 +212,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         extra["stacked"] = {"window": list(st.window), "sub_experiments": st.sub_experiments.to_dict("records")}
         tables["staggered_stacked_subexperiments"] = stacked_table(st, window=sw)
     if "sdid" in estimators:
-        from pilotdid.estimation.staggered.sdid import staggered_sdid
+        from pilotdid.estimation.staggered.sdid import REPLICATE_COHORT_WEIGHTS, staggered_sdid
 
         sdid_cohorts = options.get("sdid_cohorts")
         reps = options.get("sdid_replications", 200)
@@ -221,16 +225,20 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                      fix="an integer >= 2, e.g. 200")
         ctx.progress("staggered: synthetic DID", 0, 1)
         sdid_se = options.get("sdid_se", "placebo")
+        sdid_cohort_weights = choice(options, "sdid_cohort_weights", REPLICATE_COHORT_WEIGHTS[0],
+                                     REPLICATE_COHORT_WEIGHTS, name)
         sd = staggered_sdid(data, outcome=outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
-                            cohorts=sdid_cohorts, replications=reps, seed=seed, se_method=sdid_se)
+                            cohorts=sdid_cohorts, replications=reps, seed=seed, se_method=sdid_se,
+                            replicate_cohort_weights=sdid_cohort_weights)
         notes += sd.notes
-        sd_method = {"placebo": f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)",
-                     "bootstrap": f"unit bootstrap ({reps} draws, seed {seed}; weights re-solved from the fitted ones)",
-                     "jackknife": "jackknife (each unit left out, weights fixed)"}[sdid_se]
+        # the SE's method as the overall-ATT table and the SDID table name it (with its cohort-weight convention)
+        sd_method = (f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)"
+                     if sdid_se == "placebo" else
+                     msg(f"template.note.sdid_{sdid_se}_se_{sdid_cohort_weights}", "en", n=reps, s=seed))
         aggregates.append({"estimator": "sdid", "type": "cohorts " + "/".join(str(c) for c in sd.cohorts.cohort),
                            "att": sd.att, "se": sd.se, "ci_low": sd.att - 1.959963984540054 * sd.se,
                            "ci_high": sd.att + 1.959963984540054 * sd.se, "se_method": sd_method})
-        extra["sdid"] = {"att": sd.att, "se": sd.se, "replications": reps, "cohorts": sd.cohorts.to_dict("records")}
+        extra["sdid"] = sd.record()
         tables["staggered_sdid"] = sdid_table(sd, se_method=sd_method)
         ctx.progress("staggered: synthetic DID", 1, 1)
     # every registry entry with a generic fit (sa, bjs, ...): event-time rows and its overall ATT
