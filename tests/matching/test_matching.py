@@ -465,3 +465,22 @@ def test_zh_matching_run_prints_no_english_sentence(tmp_path, run_cli):
     allowed = {"x", "y", "Var.calc", "Match", "ties", "distance.tolerance", "teffects", "psmatch", "vce", "robust",
                "nn", "Matching", "Epanechnikov", "V(T)/V(C", "T", "C"}
     assert not _english_words(text, allowed)
+
+
+@pytest.mark.parametrize("options, says", [
+    ({"methods": ["optimal"]}, "[analyses.matching] methods: unknown matching method 'optimal' -- fix: use one of "
+                               "['nearest', 'radius', 'kernel']"),
+    ({"treatment": "always"}, "[analyses.matching] treatment: treatment = 'always' is not allowed"),
+    ({"estimand": "atc"}, "[analyses.matching] estimand: estimand = 'atc' is not allowed -- fix: use one of ['att', 'ate']"),
+    ({"variance": "bootstrap"}, "[analyses.matching] variance: variance = 'bootstrap' is not allowed"),
+    ({"k": 1.5}, "[analyses.matching] k: k must be an integer, got 1.5"),
+    ({"methods": []}, "[analyses.matching] methods: methods is empty"),
+])
+def test_direct_call_refuses_bad_options_through_the_declarations(toolkit_ctx_matching, options, says):
+    """matching.run called directly (the Python API) is refused by the declared option check, as a study file is:
+    one line naming the key, the value and the fix."""
+    from pilotdid.study.analyses import matching
+
+    with pytest.raises(PilotdidInputError) as err:
+        matching.run(toolkit_ctx_matching, options)
+    assert str(err.value).startswith(says) and "\n" not in str(err.value) and "fix:" in str(err.value)

@@ -238,12 +238,12 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("treatment", "str", "current", "treated = the row's treatment in that period, or ever treated in the panel",
             allowed=("current", "ever")),
         opt("estimand", "str", "att", "average effect on the treated (att) or on everyone (ate; controls matched to "
-            "treated units too)", allowed=("att", "ate")),
+            "treated units too)", allowed="pilotdid.estimation.matching:ESTIMANDS"),
         opt("outcome", "str", FROM_STUDY, "outcome whose effect is estimated (default: [model] outcome)"),
         opt("covariates", "list[str]", FROM_STUDY, "covariates of the logit propensity score (default: controls)"),
         opt("covariate_period", "int", None, "take the covariates from this period (e.g. pre-treatment)"),
         opt("methods", "list[str]", ["nearest", "radius", "kernel"], "matching methods, one table row each",
-            allowed=("nearest", "radius", "kernel"), noun="matching method"),
+            allowed="pilotdid.design.psm:MATCH_METHODS", noun="matching method"),
         opt("k", "int", 1, "nearest neighbours per treated unit"),
         opt("replacement", "bool", True, "nearest-neighbour matching with replacement"),
         opt("ties", "bool", True, "use every control tied with the k-th nearest (R Match ties = TRUE)"),
@@ -256,7 +256,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             "(Var.calc = J, score treated as known, R Matching/psmatch2), homoskedastic (R Match default), or "
             "estimated_score (the robust one with the Abadie-Imbens 2016 adjustment for the estimated logit, Stata "
             "teffects psmatch's default; nearest neighbour with replacement, no caliper/exact/common support); "
-            "all that apply are reported", allowed=("robust", "homoskedastic", "estimated_score")),
+            "all that apply are reported", allowed="pilotdid.estimation.matching:VARIANCES"),
         opt("variance_neighbors", "int", 2, "same-group neighbours J of the robust conditional variance (Stata "
             "vce(robust, nn(J + 1)): Stata counts the unit itself, its default nn(2) is J = 1)"),
         opt("distance_tolerance", "float", 1e-5, "score distances (squared, over the score variance) closer than "

@@ -29,8 +29,6 @@ from pilotdid.report.table import Table
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
 
-TREATMENTS = ("current", "ever")
-METHODS = ("nearest", "radius", "kernel")
 #: the table's name of the SE behind t, p and the CI (its column header: SE (AI robust), ...)
 SE_NAMES = {"robust": "AI robust", "homoskedastic": "AI homoskedastic", "estimated_score": "AI 2016"}
 _TREATED_COLUMN = "_matching_treated"
@@ -59,9 +57,6 @@ def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[s
         raise PilotdidInputError(f"period = {period!r} is not a period of the panel", where=f"{where} period",
                                  fix=f"one of {periods[0]}..{periods[-1]}")
     treatment = options.get("treatment", "current")
-    if treatment not in TREATMENTS:
-        raise PilotdidInputError(f"treatment = {treatment!r}", where=f"{where} treatment",
-                                 fix=f"use one of {', '.join(TREATMENTS)}")
     frame = panel.loc[panel[ctx.time] == period].copy()
     frame[_TREATED_COLUMN] = (frame[TREAT] > 0 if treatment == "current" else frame[FIRST_TREAT] > 0).astype(float)
     n_treated = int(frame[_TREATED_COLUMN].sum())
@@ -80,7 +75,8 @@ def _period_frame(ctx: StudyContext, options: dict[str, Any], covariates: list[s
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.estimation.matching import VARIANCES, matching_att
+    from pilotdid.design.psm import MATCH_METHODS
+    from pilotdid.estimation.matching import matching_att
 
     name = "matching"
     check_analysis_options("matching", options)
@@ -90,18 +86,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         if col not in ctx.panel.columns:
             raise PilotdidInputError(f"column {col!r} not in the panel", where=f"[analyses.{name}]",
                                      fix="check outcome / covariates / exact against the panel's columns")
-    methods = list(options.get("methods", list(METHODS)))
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise PilotdidInputError(f"methods = {methods!r}", where=f"[analyses.{name}] methods",
-                                 fix=f"a list of {', '.join(METHODS)}")
+    # treatment, estimand, methods and variance: their allowed values are declared (study/options.py) and checked above
+    methods = list(options.get("methods", MATCH_METHODS))
+    if not methods:
+        raise PilotdidInputError("methods is empty: no matching method to run", where=f"[analyses.{name}] methods",
+                                 fix=f"e.g. methods = {list(MATCH_METHODS)}")
     variance = options.get("variance", "robust")
-    if variance not in VARIANCES:
-        raise PilotdidInputError(f"variance = {variance!r}", where=f"[analyses.{name}] variance",
-                                 fix=f"use one of {', '.join(VARIANCES)}")
     estimand = options.get("estimand", "att")
-    if estimand not in ("att", "ate"):
-        raise PilotdidInputError(f"estimand = {estimand!r}", where=f"[analyses.{name}] estimand", fix="att or ate")
     frame, treatment, period = _period_frame(ctx, options, covariates)
     seed = int(options.get("seed", ctx.seed))
     common = dict(outcome=outcome, treat=_TREATED_COLUMN, covariates=covariates, exact=list(options.get("exact", [])),
@@ -127,7 +118,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                      "n_controls_used": f"{r.n_controls_used} / {r.n_controls}"})
     first = next(iter(results.values()))
     j = first.settings["variance_neighbors"]
-    treated_words = msg(f"matching.note.treated_{treatment}", ctx.lang)  # treatment: one of TREATMENTS
+    treated_words = msg(f"matching.note.treated_{treatment}", ctx.lang)  # treatment: current or ever (declared)
     notes = [
         msg("matching.note.cross_section", ctx.lang, period=period, n=len(frame),
             treated=treated_words,
