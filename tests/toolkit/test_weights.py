@@ -351,3 +351,31 @@ def test_cli_weights_refusal_is_one_stderr_line_exit_2(tmp_path, run_cli):
     assert "[analyses.staggered] estimators" in err and "[model] weights" in err and "sdid" in err
     assert "chooses its own unit and time weights" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_report_says_the_weights_sentence_once_per_section_and_each_table_file_keeps_it(tmp_path, panel, run_cli):
+    # before, report.html and report.docx printed the same weights sentence under every table: 6 times in the
+    # staggered section, 12 times in a report of 5 weighted sections
+    import re
+
+    import docx
+
+    panel.to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text(STUDY.format(weights='weights = "pop"', estimators='["sa", "stacked", "dcdh"]',
+                                                      extra="[analyses.placebo]\ndraws = 9\n"), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(out), "--quiet")
+    assert code == 0, err
+    sentence = "Weighted by pop (analytic weights, Stata aw)"
+    files = sorted((out / "tables").glob("*.md"))
+    assert len(files) >= 6 and all(sentence in f.read_text(encoding="utf-8") for f in files)  # each self-contained
+    page = (out / "report.html").read_text(encoding="utf-8")
+    sections = dict(re.findall(r'<section id="(\w+)">(.*?)</section>', page, flags=re.S))
+    said = {name: body.count(sentence) for name, body in sections.items()}
+    assert said == {"data": 0, "baseline": 1, "event_study": 1, "staggered": 1, "placebo": 1, "cross_check": 0}
+    assert sections["staggered"].count("<table") >= 3
+    head, _, tables = sections["staggered"].partition("<table")
+    assert sentence in head and sentence not in tables  # at the top of the section, not under a table
+    document = docx.Document(str(out / "report.docx"))
+    assert sum(p.text.count(sentence) for p in document.paragraphs) == 4
+    assert not any(sentence in cell.text for t in document.tables for row in t.rows for cell in row.cells)

@@ -31,10 +31,11 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
     figure_number = 0
     for name, out in ordered_outputs(run):
         doc.add_heading(section_title(name, lang), level=1)
-        for note in out.notes:
+        # a note every table carries: once, here (some analyses' notes are their table's notes list itself)
+        for note in dict.fromkeys([*out.notes, *out.shared_table_notes]):
             doc.add_paragraph(note)
         for table in out.tables.values():
-            add_to_docx(doc, table)
+            add_to_docx(doc, table.without_notes(out.shared_table_notes))
         for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():

@@ -146,12 +146,14 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
         title = section_title(name, lang)
         toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
         body.append(f'<section id="{esc(name)}"><h2>{esc(title)}</h2>')
-        for note in out.notes:
+        # a note every table carries: once, here (some analyses' notes are their table's notes list itself)
+        for note in dict.fromkeys([*out.notes, *out.shared_table_notes]):
             body.append(f'<p class="note">{esc(note)}</p>')
         for table in out.tables.values():
             if coverage is not None and table is coverage:
                 continue  # already in the data section
-            body.append(f'<div class="scroll">{to_html(table, standalone=False)}</div>')
+            shown = table.without_notes(out.shared_table_notes)
+            body.append(f'<div class="scroll">{to_html(shown, standalone=False)}</div>')
         for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():

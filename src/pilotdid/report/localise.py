@@ -175,6 +175,7 @@ def localise_run(run) -> None:
         for table in out.tables.values():
             localise_table(table, lang)
         out.notes = [translate(n, lang) for n in out.notes]
+        out.shared_table_notes = [translate(n, lang) for n in out.shared_table_notes]  # still equal to the tables'
     run.context.notes[:] = [translate(n, lang) for n in run.context.notes]
     extras = run.context.extras
     coverage = extras.get("indicator_coverage")

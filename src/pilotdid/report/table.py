@@ -8,6 +8,7 @@ number can never differ between formats.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -61,6 +62,14 @@ class Table:
                 raise ValueError(
                     f"table {self.name}: column groups span {span} columns, body has {self.body.shape[1]}"
                 )
+
+    def without_notes(self, said: list[str]) -> Table:
+        """A shallow copy without the notes in ``said`` (the report prints those once for a whole section)."""
+        if not any(n in said for n in self.notes):
+            return self
+        trimmed = copy.copy(self)
+        trimmed.notes = [n for n in self.notes if n not in said]
+        return trimmed
 
     @property
     def header(self) -> list[str]:

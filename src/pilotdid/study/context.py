@@ -106,6 +106,10 @@ class AnalysisOutput:
         study's ``[study] outputs`` renames, after which the keys are file stems); figures are matplotlib Figures (the runner saves them in the study's [figures] formats).
     notes:
         Sentences the report prints with this analysis (conventions, data caveats).
+    shared_table_notes:
+        Notes that the tables of this analysis all carry, e.g. a weighted study's weights sentence. Each table file
+        keeps them, because journals take tables one by one; the report prints them once, at the top of the
+        analysis's section, rather than under every table.
     """
 
     estimates: list[dict[str, Any]] = field(default_factory=list)
@@ -113,3 +117,4 @@ class AnalysisOutput:
     tables: dict[str, Table] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    shared_table_notes: list[str] = field(default_factory=list)

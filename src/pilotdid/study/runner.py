@@ -605,12 +605,16 @@ def _weighting_note(name: str, column: str, lang: str) -> str:
 
 
 def _name_the_weighting(result: AnalysisOutput, name: str, column: str, lang: str) -> None:
-    """Every table of a weighted study's analysis says how [model] weights enter it (or that it is unweighted)."""
+    """Every table of a weighted study's analysis says how [model] weights enter it (or that it is unweighted);
+    the report says it once per section (``shared_table_notes``)."""
     note = _weighting_note(name, column, lang)
     for table in result.tables.values():
         notes = getattr(table, "notes", None)
         if notes is not None and note not in notes:
             notes.append(note)
+    if any(note in getattr(table, "notes", ()) for table in result.tables.values()) \
+            and note not in result.shared_table_notes:
+        result.shared_table_notes.append(note)
 
 
 def _check_weighted_analyses(spec) -> None:
