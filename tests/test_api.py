@@ -86,6 +86,20 @@ def test_twfe_equals_core_and_follows_protocol(panel):
     assert fit.to_dict()["estimates"][0]["term"] == "did"
 
 
+def test_coefficient_plot_leaves_out_the_constant_and_summaries_cut_nothing(panel):
+    # the intercept (~ the outcome's level) on the same axis squashed every effect to one point at 0
+    fit = pdid.twfe(panel, "y ~ did + z1 | unit + year", vcov="lsdv", cluster="unit")
+    assert "_cons" in set(fit.tidy()["term"])
+    labels = [t.get_text() for t in fit.plot().axes[0].get_yticklabels()]
+    assert labels == ["did", "z1"]
+    header = next(line for line in fit.summary().splitlines() if line.startswith("term"))
+    assert header.rstrip().endswith("[95% conf.   interval]"), header  # both CI columns under one bracket, as Stata
+    # Bacon's comparison types are printed whole, with the weights that give the TWFE coefficient
+    summary = pdid.bacon(panel, **KW).summary()
+    header = next(line for line in summary.splitlines() if line.startswith("term"))
+    assert "treated vs never treated  " in summary and "weight" in header.split()
+
+
 def test_event_study_and_placebo(panel):
     es = pdid.event_study(panel, **KW, controls=["z1"], cluster="unit")
     tidy = check_protocol(es)

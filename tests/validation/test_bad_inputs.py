@@ -206,6 +206,12 @@ CASES = [
          study(('column = "did"', 'first_treat = "first_year"')),
          panel=lambda df: df.assign(first_year=df["first_year"].where(df["first_year"] > 0, 2019)),
          append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\ncontrol_group = "never_treated"\n'),
+    # x2 = x1 times the year index: no collinearity in the panel (the TWFE baseline fits), but within each period's
+    # cross-section x2 is a multiple of x1, so CS's outcome regression has no unique solution (was LinAlgError, exit 1)
+    Case("staggered-collinear-covariates", "covariates x1, x2 are collinear among the 12 control units of ATT(g=2014",
+         study(('controls = ["x1"]', 'controls = ["x1", "x2"]')),
+         panel=lambda df: df.assign(x2=df["x1"] * (df["year"] - 2009)),
+         append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\n'),
     Case("staggered-non-absorbing", "[analyses.staggered]: the treatment switches off again",
          panel=lambda df: df.assign(did=np.where((df["unit"] == "u13") & (df["year"] == 2019), 0, df["did"])),
          append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\n'),

@@ -30,8 +30,9 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    # progress and log lines go to stdout: stderr carries only the one line of a refusal or error
-    console = Console(quiet=quiet)
+    # progress and log lines go to stdout: stderr carries only the one line of a refusal or error; lines are never
+    # hard-wrapped (soft_wrap), so a piped or logged run keeps the headline, the verdict and the report path whole
+    console = Console(quiet=quiet, soft_wrap=True)
     if lang is not None and lang not in ("en", "zh"):
         raise PilotdidInputError(f"--lang must be en or zh, got {lang!r}", where="command line", fix="use --lang en or --lang zh")
     if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):

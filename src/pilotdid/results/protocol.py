@@ -104,11 +104,16 @@ class Result:
         lines = [self.title]
         lines += [f"  {k}: {v}" for k, v in self.conventions.items()]
         lines.append("")
-        shown = tidy[list(TIDY_COLUMNS)]
-        lines.append(f"{'term':<24}{'estimate':>12}{'se':>11}{'t':>9}{'p':>9}{'ci_low':>12}{'ci_high':>12}  kind")
-        for r in shown.itertuples(index=False):
-            lines.append(f"{str(r.term)[:23]:<24}{_fmt(r.estimate):>12}{_fmt(r.se):>11}{_fmt(r.t, 3):>9}"
-                         f"{_fmt(r.p):>9}{_fmt(r.ci_low):>12}{_fmt(r.ci_high):>12}  {r.kind}")
+        # terms are never cut (a Bacon comparison type, an HonestDiD grid value); a weight column (Bacon's 2x2
+        # weights, SDID's cohort weights) is part of what the estimate means, so it is shown too
+        width = max([24, *(len(str(t)) + 2 for t in tidy["term"])])
+        weight = "weight" in tidy.columns
+        lines.append(f"{'term':<{width}}{'estimate':>12}{'se':>11}{'t':>9}{'p':>9}{'ci_low':>12}{'ci_high':>12}"
+                     + (f"{'weight':>9}" if weight else "") + "  kind")
+        for r in tidy.itertuples(index=False):
+            lines.append(f"{str(r.term):<{width}}{_fmt(r.estimate):>12}{_fmt(r.se):>11}{_fmt(r.t, 3):>9}"
+                         f"{_fmt(r.p):>9}{_fmt(r.ci_low):>12}{_fmt(r.ci_high):>12}"
+                         + (f"{_fmt(r.weight):>9}" if weight else "") + f"  {r.kind}")
         lines += [f"note: {n}" for n in self.result_notes]
         return "\n".join(lines)
 
@@ -124,6 +129,8 @@ class Result:
         """Point estimates with 95% intervals (a matplotlib Figure; nothing is saved or shown)."""
         fig, ax = new_axes(ax)
         tidy = self.tidy()
+        # an intercept is on another scale than the effects and would squash them to one point
+        tidy = tidy[tidy["kind"] != "constant"].reset_index(drop=True)
         positions = np.arange(len(tidy))
         est = tidy["estimate"].to_numpy(float)
         lo, hi = tidy["ci_low"].to_numpy(float), tidy["ci_high"].to_numpy(float)

@@ -237,6 +237,26 @@ def _logit(X: np.ndarray, d: np.ndarray, tol: float = 1e-10, max_iter: int = PS_
     return p, hess_inv_n
 
 
+class CollinearCovariatesError(Exception):
+    """The outcome regression's covariates are collinear among a cell's control units: its coefficients have no
+    unique value (R DRDID stops with "Outcome regression model coefficients have NA components")."""
+
+
+#: Collinearity tolerance of the outcome regression: smallest / largest singular value of the control rows'
+#: design with unit-length columns (R's lm QR tolerance is 1e-7 too).
+OR_RANK_TOL = 1e-7
+
+
+def _check_outcome_regression_rank(X: np.ndarray, rows: np.ndarray) -> None:
+    design = X[rows]
+    norms = np.linalg.norm(design, axis=0)
+    if (norms == 0).any():
+        raise CollinearCovariatesError
+    sv = np.linalg.svd(design / norms, compute_uv=False)
+    if sv[-1] <= OR_RANK_TOL * sv[0]:
+        raise CollinearCovariatesError
+
+
 def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str,
               iw: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """One panel 2x2 with covariates: (ATT, influence function on the subsample), as DRDID's panel estimators.
@@ -248,6 +268,7 @@ def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str,
     c = 1.0 - d
     if method in ("dr", "reg"):
         wc = iw * c
+        _check_outcome_regression_rank(X, wc > 0)
         xtx = (X * wc[:, None]).T @ X
         beta = np.linalg.lstsq(xtx, (X * wc[:, None]).T @ dy, rcond=None)[0]
         out_delta = X @ beta
@@ -413,19 +434,26 @@ def att_gt(
             sub = treated[:, k] | control[:, k]
             X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, x_idx[k]] for c in covariates])
             try:
-                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method, iw=w_all[sub])
-            except PropensityScoreError as err:
-                cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
-                if ps_fallback == "error":
-                    raise PilotdidInputError(
-                        f"propensity score for ATT({cell}) cannot be estimated ({err}; {int(n_t[k])} treated units, "
-                        f"{len(covariates)} covariates)", where=where,
-                        fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg" or "none"') from None
-                fallback_cells.append(f"{groups[k]:g}:{times[t_idx[k]]}")
-                fallback_reasons[err.test] = fallback_reasons.get(err.test, 0) + 1
-                if ps_fallback == "none":
-                    continue
-                a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg", iw=w_all[sub])
+                try:
+                    a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method, iw=w_all[sub])
+                except PropensityScoreError as err:
+                    cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
+                    if ps_fallback == "error":
+                        raise PilotdidInputError(
+                            f"propensity score for ATT({cell}) cannot be estimated ({err}; {int(n_t[k])} treated units, "
+                            f"{len(covariates)} covariates)", where=where,
+                            fix='use est_method = "reg", fewer covariates, or ps_fallback = "reg" or "none"') from None
+                    fallback_cells.append(f"{groups[k]:g}:{times[t_idx[k]]}")
+                    fallback_reasons[err.test] = fallback_reasons.get(err.test, 0) + 1
+                    if ps_fallback == "none":
+                        continue
+                    a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg", iw=w_all[sub])
+            except CollinearCovariatesError:
+                raise PilotdidInputError(
+                    f"covariates {', '.join(covariates)} are collinear among the {int(n_c[k])} control units of "
+                    f"ATT(g={groups[k]:g}, t={times[t_idx[k]]}) (period {times[x_idx[k]]} values): the outcome "
+                    "regression has no unique solution", where=where,
+                    fix="drop a covariate that is a combination of the others (or constant among the controls)") from None
             att[k] = a
             inf[sub, k] = f * (n / sub.sum())
     att[is_base] = 0.0

@@ -148,7 +148,7 @@ class TwfeResult(Result):
             + ", fixed effects: " + ", ".join(f"{k} ({v} levels)" for k, v in self.fe_levels.items()),
             self.convention,
             "",
-            f"{'term':<28}{'coef':>12}{'se':>12}{'t':>9}{'p':>9}{'[95% CI':>13}{'':>12}",
+            f"{'term':<28}{'coef':>12}{'se':>12}{'t':>9}{'p':>9}{'[95% conf.':>13}{'interval]':>12}",
         ]
         rows = [self.term(t) for t in self.terms]
         if self.constant is not None:
