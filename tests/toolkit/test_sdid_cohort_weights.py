@@ -1,7 +1,12 @@
 """Synthetic DID's two replicate cohort-weight conventions (bootstrap and jackknife SEs of the cohort average):
 ``resampled`` (Stata sdid: each replicate re-weights the cohorts by its own treated unit-periods) and ``fixed``
 (the sample's cohort weights: the SE conditional on cohort sizes). Both come from the same replicates, the study
-file chooses the headline, and the table, results.json and the API show both. SYNTHETIC panels only."""
+file chooses the headline, and the table, results.json and the API show both. SYNTHETIC panels only.
+
+Stata sdid's staggered jackknife (sdid.ado 2.0.5, the leave-one-out loop of its Mata ``synthdid``) weights each
+replicate's cohorts by the left-in treated units x post periods (``tau_wt_aux = yNtr*Npost``): the ``resampled``
+convention, checked formula for formula in tests/toolkit/test_sdid.py (no printed Stata staggered jackknife or
+bootstrap output with its data was available to compare numbers with)."""
 
 from __future__ import annotations
 
@@ -166,3 +171,12 @@ def test_default_is_resampled_and_every_new_sentence_has_chinese(panel):
         for text in [*table.notes, *table.body.columns, *table.body.iloc[:, 0].astype(str)]:
             words = re.findall(r"[A-Za-z][A-Za-z0-9'._-]*", text.replace("œ", "oe"))
             assert not [w for w in words if w.strip("._-") not in LATIN_WORDS_ALLOWED_IN_ZH and len(w) > 1], text
+
+
+def test_an_undefined_jackknife_shows_no_empty_columns(panel):
+    one = panel[(panel.first_treat != 2013) | (panel.unit == "a6")]  # the 2013 cohort down to one unit
+    res = sdid.staggered_sdid(one, **KW, se_method="jackknife")
+    assert np.isnan(res.se) and all(np.isnan(v) for v in res.se_by_cohort_weights.values())
+    assert res.record()["se_cohort_weights_fixed"] is None and res.record()["cohort_weights"] == "resampled"
+    table = sdid_table(res, se_method="jackknife")
+    assert list(table.body.columns) == list(res.cohorts.columns) and len(table.notes) == 1

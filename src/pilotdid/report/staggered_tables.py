@@ -106,7 +106,8 @@ def sdid_table(sd, *, se_method: str) -> Table:
             "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
             f"city-years (Stata sdid). SE: {se_method}. Average {sd.att:.4f} (SE {sd.se:.4f}).")
     notes = [base]
-    both = sd.se_by_cohort_weights
+    # an undefined jackknife (a one-unit cohort) has no SE under either convention: nothing to set side by side
+    both = sd.se_by_cohort_weights if all(np.isfinite(v) for v in sd.se_by_cohort_weights.values()) else {}
     if sd.se_method == "placebo":
         notes.append(msg("template.note.sdid_placebo_one_convention", "en"))
     elif both and len(body) < 2:
