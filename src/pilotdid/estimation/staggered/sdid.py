@@ -26,7 +26,11 @@ Athey & Imbens 2023). Its SE (``se_method``):
   every cohort and the average recomputed (the cohorts' SEs come from the same draws); needs more never-treated
   units than treated ones;
 - ``bootstrap``: units (never-treated and the chosen cohorts') resampled, draws missing the controls or a cohort
-  redrawn, every cohort re-estimated from its fitted weights and the average re-weighted by the drawn cohort sizes;
+  redrawn, every cohort re-estimated from its fitted weights and the average re-weighted by the drawn cohort sizes
+  (Stata ``sdid`` redraws only draws without controls or without treated units and gives a cohort missing from a
+  draw the weight 0; redrawing keeps every draw defined under both cohort-weight conventions below, and differs
+  only when a cohort is small enough to be missed: CBEC cohorts 2015/2016, 1 and 11 cities, 200 draws: SE 0.0211
+  here, 0.0219 with Stata's rule, within the draws' noise);
 - ``jackknife``: each unit left out in turn, every cohort's weights kept fixed (control weights renormalised),
   the average re-weighted; needs two treated units in every cohort (AAHIW Algorithm 3; the average as Stata
   ``sdid``'s staggered jackknife), else NaN with a note. A cohort's own SE is synthdid's block jackknife on its
