@@ -57,5 +57,5 @@ def estimator_comparison_figure(rows: pd.DataFrame, *, lang: str = "en", window:
         ax.set_xlabel(lab["x"] + (note if units else ""))
         ax.set_ylabel(lab["y"])
         ax.set_title(title or lab["title"])
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)  # the corner without data: effects can be negative
     return fig

@@ -54,5 +54,5 @@ def event_study_figure(coefs: pd.DataFrame, *, lang: str = "en", title: str | No
         if pretrend_p is not None:
             heading += "  (" + lab["pretrend"].format(p=pretrend_p) + ")"
         ax.set_title(heading)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)  # the corner without data: effects can be negative
     return fig

@@ -31,5 +31,5 @@ def pretrends_figure(table, *, slope: float, power: float, lang: str = "en", tit
         ax.set_xlabel(lab["x"])
         ax.set_ylabel(lab["y"])
         ax.set_title(title or lab["title"])
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="best")  # the corner without data
     return fig
