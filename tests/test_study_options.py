@@ -13,7 +13,7 @@ import pytest
 import pilotdid.study.analyses as analyses_pkg
 from pilotdid.errors import PilotdidInputError
 from pilotdid.study import runner, spec
-from pilotdid.study.options import ANALYSIS_OPTIONS, SECTION_KEYS, option_names, study_file_reference
+from pilotdid.study.options import ANALYSIS_OPTIONS, SECTION_KEYS, study_file_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 CBEC = ROOT / "src" / "pilotdid" / "studies" / "cbec" / "study.toml"
@@ -88,6 +88,12 @@ def test_a_typo_in_any_cbec_analysis_is_refused_before_the_panel_is_read(analysi
     ("placebo", "draws", '"many"', "must be an integer"),
     ("event_study", "window", "4", "must be two integers"),
     ("baseline", "stepwise", '"yes"', "must be true or false"),
+    # ranges are declared too (minimum/maximum): refused before the panel is read, not when the analysis runs
+    ("placebo", "draws", "0", "draws must be a positive integer, got 0"),
+    ("baseline", "digits", "9", "digits must be an integer 0–8, got 9"),
+    ("staggered", "sdid_replications", "1", "sdid_replications must be an integer >= 2, got 1"),
+    ("mechanism", "seed", "-1", "seed must be a non-negative integer, got -1"),
+    ("multiverse", "controls", '["study", "some"]', "unknown control set 'some'"),
 ])
 def test_wrong_types_and_values_are_refused_first(analysis, key, value, says, monkeypatch):
     text = CBEC.read_text(encoding="utf-8")

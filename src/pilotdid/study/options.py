@@ -11,7 +11,11 @@ Adding an option to an analysis is one line in :data:`ANALYSIS_OPTIONS` (and rea
 
 Types: ``int``, ``float`` (an int is fine), ``bool``, ``str``, ``table``, ``list[int]``, ``list[float]``,
 ``list[str]``, ``list[table]``, ``any``, or several joined by ``|`` (``int|list[int]``). ``allowed`` is checked
-for ``str`` values and for each item of a ``list[str]``.
+for ``str`` values and for each item of a ``list[str]``; ``minimum``/``maximum`` for a number.
+
+This is the one check of unknown keys, types, ranges and allowed values: every analysis's ``run`` begins with
+:func:`check_analysis_options` (a direct call from Python is refused as a study file is) and keeps only the checks
+a declaration cannot express (an empty list, a window's shape, values that depend on the data or the study).
 """
 
 from __future__ import annotations
@@ -39,6 +43,18 @@ class Option:
     expects: str | None = None
     #: what a value outside ``allowed`` is called in the message ("unknown placebo kind 'x'")
     noun: str | None = None
+    #: smallest and largest value a number may take (checked for an ``int`` or ``float`` value)
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+
+    @property
+    def bounds(self) -> str:
+        """``>= 1``, ``0–8`` or ``""``: the range as docs and messages write it."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum}–{self.maximum}"
+        if self.minimum is not None:
+            return f">= {self.minimum}"
+        return f"<= {self.maximum}" if self.maximum is not None else ""
 
     @property
     def allowed(self) -> tuple[Any, ...] | None:
@@ -51,10 +67,11 @@ class Option:
 
 
 def opt(name: str, type: str, default: Any, help: str, allowed: tuple[Any, ...] | str | None = None,
-        expects: str | None = None, noun: str | None = None) -> Option:
+        expects: str | None = None, noun: str | None = None, minimum: int | float | None = None,
+        maximum: int | float | None = None) -> Option:
     """One option declaration (see the module docstring)."""
     return Option(name, type, default, help, allowed if allowed is None or isinstance(allowed, str) else tuple(allowed),
-                  expects, noun)
+                  expects, noun, minimum, maximum)
 
 
 _WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string", "table": "a table",
@@ -68,9 +85,12 @@ def type_words(kind: str) -> str:
 
 
 #: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
-SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)")
+SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)",
+           minimum=0)
 
 _ESTIMATORS = "pilotdid.estimation.staggered.registry:NAMES"
+_CS = "pilotdid.estimation.staggered.cs"
+_PLACEBO_KINDS = "pilotdid.inference.placebo:PLACEBO_KINDS"
 _PRESETS = ("lsdv", "areg", "xtreg_fe", "reghdfe", "fixest")
 
 #: [analyses.NAME] -> its options. Order is the order of docs/study-file.md.
@@ -79,24 +99,25 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     "descriptives": (
         opt("variables", "list[str]", FROM_STUDY, "columns summarised (default: outcome, treatment, controls)"),
         opt("labels", "table", {}, "column -> label (or {en, zh}) for this table (default: [study] labels)"),
-        opt("digits", "int", 3, "decimals printed"),
+        opt("digits", "int", 3, "decimals printed", minimum=0, maximum=8),
     ),
     "index_weights": (
         opt("system", "str", "(the study's [index])", "indicator system when the study has no [index]: a builtin name "
             "(e.g. cbec_resilience) or a TOML path"),
-        opt("method", "str", "entropy", "weighting method", allowed=("entropy", "critic", "topsis", "equal", "pca")),
+        opt("method", "str", "entropy", "weighting method", allowed="pilotdid.measures:METHODS"),
         opt("pooling", "str", "pooled", "weights from all unit-periods together or year by year",
-            allowed=("pooled", "by_year")),
+            allowed="pilotdid.measures:POOLINGS"),
         opt("shift", "float", 0.0001, "shift added to standardised values in the entropy shares"),
     ),
     "baseline": (
         opt("stepwise", "bool", False, "one column per added control (paper style) instead of the full model only"),
-        opt("stat", "str", "t", "statistic printed under each coefficient (default: [tables] stat)", allowed=("t", "se", "p", "ci")),
+        opt("stat", "str", "t", "statistic printed under each coefficient (default: [tables] stat)",
+            allowed="pilotdid.report.regression_table:STATS"),
         opt("vcov", "str", FROM_STUDY, "standard-error preset of this table (default: [model] vcov)", allowed=_PRESETS, noun="standard-error preset"),
         opt("labels", "table", {}, "term -> label (or {en, zh}) (default: [study] labels)"),
-        opt("digits", "int", 3, "decimals printed"),
+        opt("digits", "int", 3, "decimals printed (default: [tables] digits)", minimum=0, maximum=8),
         opt("r2", "str|list[str]", "adj_r2", "R² row(s) shown",
-            allowed=("r2", "r2_within", "adj_r2", "adj_r2_within")),
+            allowed="pilotdid.estimation.twfe.results:R2_DEFINITIONS"),
         opt("published_columns", "table", {}, "our column -> the paper's column, for the published-value rows"),
     ),
     "vcov_presets": (
@@ -113,11 +134,11 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             "from the reference"),
     ),
     "placebo": (
-        opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)"),
+        opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)", minimum=1),
         opt("kind", "str", "permute_cohorts", "how adoption years are redrawn",
-            allowed=("permute_cohorts", "random_years"), noun="placebo kind"),
+            allowed=_PLACEBO_KINDS, noun="placebo kind"),
         opt("in_time", "bool|int|list[int]", [1, 2], "in-time placebo shifts (true = [1, 2, 3], false = none)"),
-        opt("block_size", "int", None, "draws per memory block (never changes a result)"),
+        opt("block_size", "int", None, "draws per memory block (never changes a result)", minimum=1),
     ),
     "robustness": (
         opt("psm_k", "int", 3, "nearest neighbours per treated row"),
@@ -126,7 +147,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("radius_caliper", "float", 0.01, "caliper of radius matching"),
         opt("kernel_bandwidth", "float", 0.06, "bandwidth of Epanechnikov kernel matching (psmatch2's default)"),
         opt("psm_pooling", "str", "pooled", "one logit over all years or one per period",
-            allowed=("pooled", "by_period")),
+            allowed="pilotdid.design.psm:POOLING"),
         opt("psm_weighting", "str", "matched_rows", "PSM-DID regression beside the paper: unweighted on the matched "
             "rows (reghdfe ... if _weight != .) or weighted by psmatch2's _weight; the other in the row below",
             allowed=("matched_rows", "weights")),
@@ -144,12 +165,12 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("mediators", "list[table]", "(required)", "mediators: {name, column | pca | pca_system, label, transform, "
             "note} entries"),
         opt("three_step", "bool", False, "also the classical three-step model (labelled, with Sobel and bootstrap)"),
-        opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect"),
+        opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect", minimum=1),
     ),
     "heterogeneity": (
         opt("splits", "list[table]", "(required)",
             "{name, column, labels, titles, values | threshold, at} per split"),
-        opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)"),
+        opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)", minimum=0),
         opt("strata", "str", "cohort", "permutation p reported as p_permutation: within adoption cohorts (valid "
             "when treatment shares differ) or across all units; both are shown", allowed=("cohort", "none")),
     ),
@@ -157,12 +178,12 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("estimators", "list[str]", ["cs", "sa", "bjs", "bacon"], "heterogeneity-robust estimators run",
             allowed=_ESTIMATORS),
         opt("control_group", "str", "never_treated", "Callaway-Sant'Anna control group",
-            allowed=("never_treated", "not_yet_treated")),
-        opt("est_method", "str", "dr", "Callaway-Sant'Anna estimation method", allowed=("dr", "ipw", "reg")),
-        opt("base_period", "str", "universal", "Callaway-Sant'Anna base period", allowed=("varying", "universal")),
-        opt("anticipation", "int", 0, "periods of anticipation"),
-        opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)"),
-        opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=("rademacher", "mammen")),
+            allowed=f"{_CS}:CONTROL_GROUPS"),
+        opt("est_method", "str", "dr", "Callaway-Sant'Anna estimation method", allowed=f"{_CS}:EST_METHODS"),
+        opt("base_period", "str", "universal", "Callaway-Sant'Anna base period", allowed=f"{_CS}:BASE_PERIODS"),
+        opt("anticipation", "int", 0, "periods of anticipation", minimum=0),
+        opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)", minimum=0),
+        opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=f"{_CS}:BOOT_WEIGHTS"),
         opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure",
             expects="two integers [lo < 0, hi >= 0]"),
@@ -170,23 +191,25 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("stacked_fixed_effects", "str", "sub_experiment", "fixed effects of the stacked DID regression: unit and "
             "event time, each x sub-experiment (sub_experiment) or treated group and event time (wfh, Wing-Freedman-"
             "Hollingsworth's tutorial); same coefficients on a balanced panel, different SEs",
-            allowed=("sub_experiment", "wfh")),
+            allowed="pilotdid.estimation.staggered.stacked:FIXED_EFFECTS"),
         opt("sdid_cohorts", "list[int]", None, "adoption cohorts of the synthetic DID (default: every cohort)"),
-        opt("sdid_replications", "int", 200, "placebo or bootstrap draws of the synthetic DID's standard errors"),
+        opt("sdid_replications", "int", 200, "placebo or bootstrap draws of the synthetic DID's standard errors",
+            minimum=2),
         opt("sdid_se", "str", "placebo", "synthetic DID standard error (synthdid's placebo, unit bootstrap or "
             "jackknife; the placebo needs more never-treated than treated units, the jackknife two treated units "
-            "per cohort)", allowed=("placebo", "bootstrap", "jackknife")),
+            "per cohort)", allowed="pilotdid.estimation.staggered.sdid:SE_METHODS"),
         opt("sdid_cohort_weights", "str", "resampled", "the synthetic DID's headline bootstrap/jackknife SE of the "
             "cohort average: cohorts re-weighted by their sizes in each replicate (resampled, Stata sdid: includes "
             "the variation of cohort sizes) or the sample's cohort weights kept (fixed: conditional on cohort sizes, "
             "as Sun-Abraham); with two or more cohorts the other is shown beside it; the placebo SE has one "
-            "convention", allowed=("resampled", "fixed")),
+            "convention", allowed="pilotdid.estimation.staggered.sdid:REPLICATE_COHORT_WEIGHTS"),
         opt("ps_fallback", "str", "none", "CS cells whose propensity score fails the separation test: NA as R did "
             "(none) or outcome regression (reg); the other is reported beside", allowed=("none", "reg")),
         opt("covariate_period", "str", "earlier", "CS covariates at the earlier of a cell's two periods (R did, "
-            "csdid) or at the cohort's base period g-1", allowed=("earlier", "base")),
-        opt("balance_e", "int", None, "CS dynamic aggregation on cohorts observed at every e = 0..balance_e"),
-        opt("min_units_e", "int", 5, "flag CS event times resting on fewer treated units"),
+            "csdid) or at the cohort's base period g-1", allowed=f"{_CS}:COVARIATE_PERIODS"),
+        opt("balance_e", "int", None, "CS dynamic aggregation on cohorts observed at every e = 0..balance_e",
+            minimum=0),
+        opt("min_units_e", "int", 5, "flag CS event times resting on fewer treated units", minimum=0),
     ),
     "honest": (
         opt("method", "str", "RM", "relative magnitudes (RM) or smoothness (SD)", allowed=("RM", "SD", "rm", "sd")),
@@ -195,11 +218,10 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("target", "str", "first", "adoption-year effect or average post-period effect",
             allowed=("first", "average")),
         opt("window", "list[int]", [-4, 4], "event times used", expects="two integers [lo < 0, hi >= 0]"),
-        opt("control_group", "str", "never_treated", "as [analyses.staggered]",
-            allowed=("never_treated", "not_yet_treated")),
+        opt("control_group", "str", "never_treated", "as [analyses.staggered]", allowed=f"{_CS}:CONTROL_GROUPS"),
         opt("covariates", "str", "controls", "as [analyses.staggered]", allowed=("controls", "none")),
         opt("ps_fallback", "str", "none", "as [analyses.staggered]", allowed=("reg", "none")),
-        opt("covariate_period", "str", "earlier", "as [analyses.staggered]", allowed=("earlier", "base")),
+        opt("covariate_period", "str", "earlier", "as [analyses.staggered]", allowed=f"{_CS}:COVARIATE_PERIODS"),
     ),
     "pretrends": (
         opt("source", "str", "twfe", "event study whose pre-test is analysed", allowed=("twfe", "cs")),
@@ -207,8 +229,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("power", "float", 0.8, "power of the linear violation analysed (50% and 80% slopes always shown)"),
     ),
     "wild_bootstrap": (
-        opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)"),
-        opt("weights", "str", "rademacher", "bootstrap weights", allowed=("rademacher", "webb")),
+        opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)", minimum=0),
+        opt("weights", "str", "rademacher", "bootstrap weights", allowed="pilotdid.inference.wild_bootstrap:WEIGHTS"),
     ),
     "multiverse": (
         opt("estimator", "str|list[str]", "twfe", "estimators in the grid: twfe and/or sa, bjs, etwfe, stacked, cs (own SEs, "
@@ -220,13 +242,14 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("treatment_rule", "str|list[str]", FROM_STUDY, "treatment-year rules in the grid"),
         opt("sample", "str|list[str]", "full", "samples in the grid (full, drop_capitals, drop_YEAR, ...)"),
         opt("winsorize", "float|list[float]", 0, "winsorising levels (percent) in the grid"),
-        opt("controls", "str|list[str]", "study", "control sets in the grid"),
+        opt("controls", "str|list[str]", "study", "control sets in the grid: the study's controls and/or none",
+            allowed=("study", "none"), noun="control set"),
         opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS, noun="standard-error preset"),
-        opt("placebo_draws", "int", 99, "placebo draws per specification"),
-        opt("draws", "int", 99, "same as placebo_draws (--draws overrides)"),
-        opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=("permute_cohorts", "random_years"), noun="placebo kind"),
+        opt("placebo_draws", "int", 99, "placebo draws per specification", minimum=0),
+        opt("draws", "int", 99, "same as placebo_draws (--draws overrides)", minimum=0),
+        opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=_PLACEBO_KINDS, noun="placebo kind"),
         opt("capital_column", "str", None, "as [analyses.robustness]"),
-        opt("max_specs", "int", 2000, "refuse grids larger than this"),
+        opt("max_specs", "int", 2000, "refuse grids larger than this", minimum=1),
     ),
     "index_systems": (
         opt("alternatives", "list[str]", "(all)", "names of the [index.alternatives] compared with the study's index"),
@@ -361,6 +384,11 @@ def options_of(analysis: str) -> tuple[Option, ...]:
     return (*ANALYSIS_OPTIONS.get(analysis, ()), SEED)
 
 
+def allowed_values(analysis: str, name: str) -> tuple[Any, ...]:
+    """The allowed values declared for option ``name`` of ``analysis`` (for an analysis that loops over them)."""
+    return next(o for o in options_of(analysis) if o.name == name).allowed or ()
+
+
 def option_names(analysis: str) -> tuple[str, ...]:
     """Names of the declared options of ``analysis`` (``seed`` included)."""
     return tuple(o.name for o in options_of(analysis))
@@ -387,6 +415,13 @@ def _matches(value: Any, kind: str) -> bool:
     return False
 
 
+def _range_words(o: Option) -> str:
+    """``a non-negative integer``, ``a positive integer``, ``an integer 0–8``, ``a number >= 0.5``."""
+    if o.type.split("|")[0] == "int" and o.maximum is None and o.minimum in (0, 1):
+        return "a non-negative integer" if o.minimum == 0 else "a positive integer"
+    return f"{type_words(o.type.split('|')[0])} {o.bounds}"
+
+
 def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
     """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``.
 
@@ -409,6 +444,11 @@ def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
         if not _matches(value, o.type):
             raise PilotdidInputError(f"{key} must be {o.expects or type_words(o.type)}, got {value!r}", where=f"{where} {key}",
                                      fix=f"e.g. {key} = {_toml(o.default) if o.default not in (None, FROM_STUDY) else '...'}")
+        if o.bounds and isinstance(value, (int, float)) and not isinstance(value, bool) and not (
+                (o.minimum is None or value >= o.minimum) and (o.maximum is None or value <= o.maximum)):
+            example = o.default if isinstance(o.default, (int, float)) and not isinstance(o.default, bool) else o.minimum
+            raise PilotdidInputError(f"{key} must be {_range_words(o)}, got {value!r}",
+                                     where=f"{where} {key}", fix=f"e.g. {key} = {example}")
         if o.allowed is not None:
             values = value if isinstance(value, list) else [value]
             bad = [v for v in values if isinstance(v, str) and v not in o.allowed]
@@ -546,7 +586,7 @@ def study_file_reference() -> str:
         "     tests/test_study_options.py fails when this file and the declarations differ. Do not edit by hand. -->",
         "",
         "A study file is TOML. `pilotdid run STUDY.toml` refuses any key not listed here (with the valid keys) and",
-        "checks every `[analyses.*]` option's type and allowed values before it reads the panel.",
+        "checks every `[analyses.*]` option's type, range and allowed values before it reads the panel.",
         "Each `[analyses.NAME]` table switches an analysis on; they run in the order written.",
         "",
     ]
@@ -576,7 +616,7 @@ def study_file_reference() -> str:
             continue
         lines += ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for o in options:
-            allowed = ", ".join(f"`{a}`" for a in o.allowed) if o.allowed else ""
+            allowed = ", ".join(f"`{a}`" for a in o.allowed) if o.allowed else _cell(o.bounds)
             lines.append(f"| `{o.name}` | {_cell(o.type)} | `{_cell(_toml(o.default))}` | {allowed} | {_cell(o.help)} |")
         example = [f"{o.name} = {_toml(o.default)}" for o in options
                    if o.default is not None and not (isinstance(o.default, str) and o.default.startswith("("))]
@@ -609,6 +649,6 @@ def options_text(analysis: str | None = None) -> str:
                                  fix=f"use one of: {', '.join(ANALYSIS_OPTIONS)} (or outputs: the table and figure names)")
     lines = [f"[analyses.{analysis}]", ""]
     for o in options_of(analysis):
-        allowed = f"  one of: {', '.join(map(str, o.allowed))}" if o.allowed else ""
+        allowed = f"  one of: {', '.join(map(str, o.allowed))}" if o.allowed else (f"  {o.bounds}" if o.bounds else "")
         lines += [f"  {o.name} ({type_words(o.type)}; default {_toml(o.default)})", f"      {o.help}{allowed}"]
     return "\n".join(lines) + "\n"

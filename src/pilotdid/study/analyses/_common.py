@@ -1,25 +1,16 @@
-"""Helpers several analyses share (option choices, the event-time window, the balanced sample, the absorbing check).
+"""Helpers several analyses share (the event-time window, the balanced sample, the absorbing check).
 
 They live here so analyses do not import each other for them.
 """
 
 from __future__ import annotations
 
-from typing import Any
 
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.study.context import TREAT, StudyContext
-
-
-def choice(options: dict, key: str, default, allowed: tuple, analysis: str):
-    value = options.get(key, default)
-    if value not in allowed:
-        raise PilotdidInputError(f"{key} = {value!r} is not allowed", where=f"[analyses.{analysis}] {key}",
-                                 fix=f"use one of {list(allowed)}")
-    return value
 
 
 def table_list(options: dict, key: str, where: str, *, add: str, example: str) -> list:
@@ -53,9 +44,9 @@ def balanced_sample(ctx: StudyContext, columns: list[str]) -> tuple[pd.DataFrame
 
 
 def parse_window(options: dict, analysis: str) -> tuple[int, int]:
+    """The declared ``window`` (a list of integers, checked by study/options.py): two of them, lo < 0 <= hi."""
     window = options.get("window", [-4, 4])
-    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)
-            and window[0] < 0 <= window[1]):
+    if not (len(window) == 2 and window[0] < 0 <= window[1]):
         raise PilotdidInputError(f"window must be two integers [lo<0, hi>=0], got {window!r}",
                                  where=f"[analyses.{analysis}] window", fix="e.g. window = [-4, 4]")
     return int(window[0]), int(window[1])
@@ -129,9 +120,3 @@ def named_panel(ctx: StudyContext) -> pd.DataFrame:
     return panel.rename(columns={TREAT: name})
 
 
-def digits_option(options: dict[str, Any], analysis: str, default: int = 3) -> int:
-    digits = options.get("digits", default)
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 8:
-        raise PilotdidInputError(f"digits must be an integer 0–8, got {digits!r}", where=f"[analyses.{analysis}] digits",
-                                 fix="digits = 3")
-    return digits

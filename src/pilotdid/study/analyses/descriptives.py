@@ -14,23 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilotdid.errors import PilotdidInputError
 from pilotdid.report.regression_table import descriptives_table
-from pilotdid.study.analyses._common import digits_option, named_panel
+from pilotdid.study.analyses._common import named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 from pilotdid.study.options import check_analysis_options
 
 
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("descriptives", options)
-    digits = digits_option(options, "descriptives")
+    digits = options.get("digits", 3)  # an integer 0-8 (declared, checked above)
     panel = named_panel(ctx)
     variables = options.get("variables") or [ctx.model.outcome, ctx.treatment_name, *ctx.model.controls]
-    if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
-        raise PilotdidInputError("variables must be a list of column names", where="[analyses.descriptives] variables",
-                                 fix='variables = ["y", "did"]')
     labels = options.get("labels") or ctx.extras.get("labels") or {}
     pub_rows = (ctx.extras.get("published") or {}).get("descriptives") or []
     published = {str(r["term"]): r for r in pub_rows if r.get("term") is not None} or None

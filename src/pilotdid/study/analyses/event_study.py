@@ -23,17 +23,15 @@ from pilotdid.study.results import EVENT_STUDY_KEYS, normalise_row
 from pilotdid.study.options import check_analysis_options
 
 
-
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("event_study", options)
     require_absorbing(ctx, "event_study")
-    window = options.get("window", [-4, 4])
-    if not (isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(w, int) for w in window)):
+    window = options.get("window", [-4, 4])  # types: declared in study/options.py, checked above; shapes here
+    if len(window) != 2:
         raise PilotdidInputError(f"window must be two integers, got {window!r}", where="[analyses.event_study] window",
                                  fix="e.g. window = [-4, 4]")
     base = options.get("base", -1)
-    if not (isinstance(base, int) or (isinstance(base, list) and len(base) == 2 and all(isinstance(b, int) for b in base))):
+    if isinstance(base, list) and len(base) != 2:
         raise PilotdidInputError(f"base must be an integer or a bin [a, b], got {base!r}",
                                  where="[analyses.event_study] base", fix="e.g. base = -1")
     bins, bin_width = options.get("bins"), options.get("bin_width")

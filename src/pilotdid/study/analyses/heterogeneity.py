@@ -36,7 +36,6 @@ from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyCont
 from pilotdid.study.results import ESTIMATE_KEYS, normalise_row
 from pilotdid.study.options import check_analysis_options
 
-STRATA = ("cohort", "none")
 WHERE = "[analyses.heterogeneity]"
 
 def merge_attributes(ctx: StudyContext, needed: list[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -66,22 +65,11 @@ def merge_attributes(ctx: StudyContext, needed: list[str]) -> tuple[pd.DataFrame
     return merged, notes
 
 
-def _int(options: dict, key: str, default: int, minimum: int) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise PilotdidInputError(f"{key} must be an integer >= {minimum}, got {value!r}", where=f"{WHERE} {key}",
-                                 fix=f"e.g. {key} = {default}")
-    return value
-
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("heterogeneity", options)
-    draws = _int(options, "draws", 999, 0)
-    seed = _int(options, "seed", ctx.seed, 0)
+    draws = options.get("draws", 999)  # types, ranges and strata: declared in study/options.py, checked above
+    seed = options.get("seed", ctx.seed)
     strata = options.get("strata", "cohort")
-    if strata not in STRATA:
-        raise PilotdidInputError(f"strata must be \"cohort\" or \"none\", got {strata!r}", where=f"{WHERE} strata",
-                                 fix='strata = "cohort" (the default) or "none"')
     example = 'splits = [{name = "size", column = "large_city", labels = ["large", "small"]}]'
     raw = table_list(options, "splits", WHERE, add=example, example=example)
     splits = [GroupSplit.from_options(r, f"{WHERE} splits[{k}]") for k, r in enumerate(raw)]

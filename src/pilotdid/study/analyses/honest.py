@@ -20,11 +20,10 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
+from pilotdid.study.analyses._common import (balanced_sample, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
-
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -35,17 +34,15 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     name = "honest"
     check_analysis_options("honest", options)
     require_absorbing(ctx, name)
-    method = str(options.get("method", "RM")).upper()
-    restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}.get(method)
-    if restriction is None:
-        raise PilotdidInputError(f"method = {options.get('method')!r}", where="[analyses.honest] method",
-                                 fix='use "RM" (relative magnitudes) or "SD" (smoothness)')
-    source = choice(options, "source", "cs", ("cs", "twfe"), name)
-    target = choice(options, "target", "first", ("first", "average"), name)
-    control_group = choice(options, "control_group", "never_treated", ("never_treated", "not_yet_treated"), name)
-    cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
-    ps_fallback = choice(options, "ps_fallback", "none", ("none", "reg"), name)
-    covariate_period = choice(options, "covariate_period", "earlier", ("earlier", "base"), name)
+    # method, source, target, control_group, covariates, ps_fallback, covariate_period: declared values, checked above
+    method = options.get("method", "RM").upper()
+    restriction = {"RM": honest.RELATIVE_MAGNITUDES, "SD": honest.SMOOTHNESS}[method]
+    source = options.get("source", "cs")
+    target = options.get("target", "first")
+    control_group = options.get("control_group", "never_treated")
+    cov_choice = options.get("covariates", "controls")
+    ps_fallback = options.get("ps_fallback", "none")
+    covariate_period = options.get("covariate_period", "earlier")
     seed = options.get("seed", 0)
     window = parse_window(options, name)
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
@@ -63,7 +60,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     else:
         src_text = "TWFE event study (reference -1, unbinned, CRV1 covariance)"
     grid = options.get("grid")
-    if grid is not None and (not isinstance(grid, list) or not grid or any(not isinstance(g, (int, float)) or g < 0 for g in grid)):
+    if grid is not None and (not grid or any(g < 0 for g in grid)):  # a list of numbers (declared)
         raise PilotdidInputError(f"grid = {grid!r}", where="[analyses.honest] grid", fix="a list of non-negative numbers")
     src_text += sensitivity_weighting(ctx)
     res = honest.event_study_sensitivity(es, window, restriction=restriction, target=target, grid=grid, seed=seed)

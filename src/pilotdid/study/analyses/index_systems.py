@@ -60,7 +60,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                  fix="build the outcome with [index], or remove [analyses.index_systems]")
     alts = alternatives(spec)
     names = options.get("alternatives", list(alts))
-    if not isinstance(names, list) or any(n not in alts for n in names):
+    if any(n not in alts for n in names):  # a list of strings (declared); the names the study defines
         raise PilotdidInputError(f"alternatives must list names of [index.alternatives], got {names!r}",
                                  where=f"{WHERE} alternatives", fix=f"use some of: {', '.join(alts) or '(none defined)'}")
     vcov = options.get("vcov", ctx.model.vcov)

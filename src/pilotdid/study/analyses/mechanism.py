@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.mediation import MediatorSpec, build_mediator, mediator_regressions, three_step
 from pilotdid.i18n import msg
 from pilotdid.report.paper_tables import mechanism_table, three_step_table
@@ -39,17 +38,9 @@ def _mediator_specs(options: dict[str, Any]) -> list[MediatorSpec]:
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("mechanism", options)
-    three = options.get("three_step", False)
-    if not isinstance(three, bool):
-        raise PilotdidInputError(f"three_step must be true or false, got {three!r}", where=f"{WHERE} three_step",
-                                 fix="three_step = true")
+    three = options.get("three_step", False)  # types and ranges: declared in study/options.py, checked above
     boot_draws = options.get("boot_draws", 499)
-    if isinstance(boot_draws, bool) or not isinstance(boot_draws, int) or boot_draws < 1:
-        raise PilotdidInputError(f"boot_draws must be a positive integer, got {boot_draws!r}", where=f"{WHERE} boot_draws",
-                                 fix="e.g. boot_draws = 499")
     seed = options.get("seed", ctx.seed)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise PilotdidInputError(f"seed must be a non-negative integer, got {seed!r}", where=f"{WHERE} seed", fix="e.g. seed = 12345")
     specs, notes = _mediator_specs(options), []
     m = ctx.model
     from pilotdid.estimation.twfe import fit_twfe

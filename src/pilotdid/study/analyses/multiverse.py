@@ -55,8 +55,6 @@ from pilotdid.study.context import FIRST_TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
 
 WHERE = "[analyses.multiverse]"
-#: estimators the specification curve can vary (twfe by FWL in numpy; the others through their own modules)
-ESTIMATORS = ("twfe", "sa", "bjs", "etwfe", "stacked", "cs")
 #: SE preset label of a robust estimator's row: its own clustered asymptotic SE, not a TWFE preset
 OWN_SE = "own"
 DIMENSIONS = ("estimator", "index_system", "index_method", "pooling", "treatment_rule", "sample", "winsorize", "controls", "vcov")
@@ -85,18 +83,8 @@ def _as_list(options: dict, key: str, default: Any) -> list:
     return values
 
 
-def _int_option(options: dict, key: str, default: int, minimum: int) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise PilotdidInputError(f"{key} must be an integer >= {minimum}, got {value!r}", where=f"{WHERE} {key}",
-                                 fix=f"e.g. {key} = {default}")
-    return value
-
-
 def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
     """The choices to vary, validated; each dimension's first value is listed as given."""
-    from pilotdid.estimation.twfe.covariance import VCOV_PRESETS
-    from pilotdid.inference.placebo import PLACEBO_KINDS
     from pilotdid.measures import METHODS, POOLINGS
     from pilotdid.study.spec import TREATMENT_RULES
 
@@ -105,11 +93,9 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
     index_spec = getattr(spec, "index", None) or None
     treatment_spec = getattr(spec, "treatment", {}) or {}
     grid: dict[str, list] = {}
+    # estimator, controls, vcov and placebo_kind take declared values (study/options.py, checked above); the checks
+    # here are those no declaration expresses: values that depend on the study, samples, ranges, repeats
     grid["estimator"] = _as_list(options, "estimator", "twfe")
-    for v in grid["estimator"]:
-        if v not in ESTIMATORS:
-            raise PilotdidInputError(f"estimator {v!r} is not available in the multiverse", where=f"{WHERE} estimator",
-                                     fix=f"use some of: {', '.join(ESTIMATORS)} (the others are in [analyses.staggered])")
     for key, allowed, own in (("index_method", [m for m in METHODS if m != "pca"], "method"),
                               ("pooling", list(POOLINGS), "pooling")):
         if key in options and index_spec is None:
@@ -149,20 +135,11 @@ def parse_grid(ctx: StudyContext, options: dict[str, Any]) -> dict[str, list]:
                                      fix='use "full", "drop_capitals", "drop_2020" or "drop_2020_2021"')
     grid["winsorize"] = _as_list(options, "winsorize", 0)
     for v in grid["winsorize"]:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 50:
+        if not 0 <= v < 50:
             raise PilotdidInputError(f"winsorize must list percentages in [0, 50), got {v!r}", where=f"{WHERE} winsorize",
                                      fix="e.g. winsorize = [0, 1, 5]")
     grid["controls"] = _as_list(options, "controls", "study")
-    for v in grid["controls"]:
-        if v not in ("study", "none"):
-            raise PilotdidInputError(f"unknown controls {v!r}", where=f"{WHERE} controls", fix='use "study" and/or "none"')
     grid["vcov"] = _as_list(options, "vcov", ctx.model.vcov)
-    for v in grid["vcov"]:
-        if v not in VCOV_PRESETS:
-            raise PilotdidInputError(f"unknown vcov preset {v!r}", where=f"{WHERE} vcov", fix=f"use one of: {', '.join(VCOV_PRESETS)}")
-    if options.get("placebo_kind", "permute_cohorts") not in PLACEBO_KINDS:
-        raise PilotdidInputError(f"unknown placebo_kind {options.get('placebo_kind')!r}", where=f"{WHERE} placebo_kind",
-                                 fix=f"use one of: {', '.join(PLACEBO_KINDS)}")
     return grid
 
 
@@ -262,9 +239,8 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     """One task per data variant (all choices but the SE preset); each lists its SE presets."""
     from pilotdid.estimation.twfe.covariance import get_preset
 
-    draws = options.get("placebo_draws", options.get("draws", 99))
-    draws = _int_option({"placebo_draws": draws}, "placebo_draws", 99, 0)
-    seed = _int_option(options, "seed", ctx.seed, 0)
+    draws = options.get("placebo_draws", options.get("draws", 99))  # integers >= 0 (declared, checked in parse_grid)
+    seed = options.get("seed", ctx.seed)
     kind = options.get("placebo_kind", "permute_cohorts")
     m = ctx.model
     notes: list[str] = []
@@ -499,7 +475,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     grid = parse_grid(ctx, options)
     n_specs = int(np.prod([len(v) for v in grid.values()]))
-    max_specs = _int_option(options, "max_specs", 2000, 1)
+    max_specs = options.get("max_specs", 2000)
     if n_specs > max_specs:
         raise PilotdidInputError(f"the grid has {n_specs} specifications, more than max_specs = {max_specs}",
                                  where=WHERE, fix="list fewer choices, or raise max_specs")

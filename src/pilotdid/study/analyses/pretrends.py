@@ -20,11 +20,10 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.study.analyses._common import (balanced_sample, choice, parse_window, require_absorbing,
+from pilotdid.study.analyses._common import (balanced_sample, parse_window, require_absorbing,
                                              sensitivity_event_study, sensitivity_weighting)
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
-
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
@@ -35,13 +34,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     name = "pretrends"
     check_analysis_options("pretrends", options)
     require_absorbing(ctx, name)
-    source = choice(options, "source", "twfe", ("twfe", "cs"), name)
+    source = options.get("source", "twfe")  # declared values, checked above
     window = parse_window(options, name)
     if window[0] > -2:
         raise PilotdidInputError(f"window = {list(window)} has no pre-period coefficient to test (-1 is the reference)",
                                  where=f"[analyses.{name}] window", fix="start the window at -2 or earlier, e.g. [-4, 4]")
-    power = options.get("power", 0.8)
-    if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0.06 < power < 1:
+    power = options.get("power", 0.8)  # a number (declared); above the test's size and below 1
+    if not 0.06 < power < 1:
         raise PilotdidInputError(f"power = {power!r}", where=f"[analyses.{name}] power",
                                  fix="a probability above the test's size, e.g. 0.8")
     covariates = list(ctx.model.controls)

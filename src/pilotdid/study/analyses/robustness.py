@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.design.lag import lag_column
-from pilotdid.design.psm import POOLING, psm_match
+from pilotdid.design.psm import psm_match
 from pilotdid.design.samples import drop_flagged_units, drop_periods
 from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
@@ -53,9 +53,9 @@ from pilotdid.report.robustness_tables import (
     HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
 )
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
-from pilotdid.study.options import check_analysis_options
+from pilotdid.study.options import allowed_values, check_analysis_options
 
-PSM_WEIGHTING = ("matched_rows", "weights")
+PSM_WEIGHTING = allowed_values("robustness", "psm_weighting")  # ("matched_rows", "weights"), declared once
 #: results.json column suffix of the PSM regression under the convention not chosen
 PSM_OTHER_SUFFIX = {"matched_rows": "_weighted", "weights": "_unweighted"}
 
@@ -158,14 +158,8 @@ def _run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     m = ctx.model
     term = ctx.treatment_name
     k = int(options.get("psm_k", 3))
-    pooling = options.get("psm_pooling", "pooled")
-    if pooling not in POOLING:
-        raise PilotdidInputError(f"unknown psm_pooling {pooling!r}", where="[analyses.robustness] psm_pooling",
-                                 fix=f"use one of {', '.join(POOLING)}")
+    pooling = options.get("psm_pooling", "pooled")  # declared values, checked in run()
     weighting = options.get("psm_weighting", "matched_rows")
-    if weighting not in PSM_WEIGHTING:
-        raise PilotdidInputError(f"unknown psm_weighting {weighting!r}", where="[analyses.robustness] psm_weighting",
-                                 fix=f"use one of {', '.join(PSM_WEIGHTING)}")
     panel = ctx.panel.copy()
     panel[term] = panel[TREAT].astype(float)
     regressors = [term, *m.controls]

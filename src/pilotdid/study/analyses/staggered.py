@@ -58,7 +58,7 @@ from pilotdid.report.staggered_tables import (
     bacon_tables, cs_att_gt_table, dcdh_table, estimator_event_table, overall_att_table, sdid_table, stacked_table,
     twowayfeweights_table,
 )
-from pilotdid.study.analyses._common import balanced_sample, choice, parse_window, require_absorbing, staggered_design
+from pilotdid.study.analyses._common import balanced_sample, parse_window, require_absorbing, staggered_design
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.results import AGGREGATE_KEYS, EVENT_STUDY_KEYS, normalise_row
 from pilotdid.study.options import check_analysis_options
@@ -75,7 +75,6 @@ NON_ABSORBING = ("dcdh", "twowayfeweights")
 DCDH_SE = "did_multiplegt_dyn influence-function SE (cohort-demeaned, the authors' conservative default)"
 
 
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     from pilotdid.estimation.staggered import cs
     from pilotdid.estimation.staggered.bacon import bacon_decomposition
@@ -85,31 +84,28 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
     name = "staggered"
     check_analysis_options("staggered", options)
+    # types, ranges and allowed values are declared in study/options.py (checked above); the checks below are
+    # those no declaration expresses (an empty list, a window's shape, what the data allow)
     estimators = options.get("estimators", list(DEFAULT_ESTIMATORS))
-    if not isinstance(estimators, list) or not estimators or any(e not in ESTIMATORS for e in estimators):
-        raise PilotdidInputError(f"estimators = {estimators!r}", where=f"[analyses.{name}] estimators",
+    if not estimators:
+        raise PilotdidInputError("estimators is empty", where=f"[analyses.{name}] estimators",
                                  fix=f"a non-empty list drawn from {list(ESTIMATORS)}")
     # a treatment that switches off again: only the estimators built for it run (and the static TWFE beside them)
     absorbing = ctx.extras.get("data_summary", {}).get("absorbing", True)
     if not absorbing and set(estimators) - set(NON_ABSORBING):
         require_absorbing(ctx, name)
-    control_group = choice(options, "control_group", "never_treated", cs.CONTROL_GROUPS, name)
-    est_method = choice(options, "est_method", "dr", cs.EST_METHODS, name)
-    base_period = choice(options, "base_period", "universal", cs.BASE_PERIODS, name)
-    weights = choice(options, "weights", "rademacher", cs.BOOT_WEIGHTS, name)
-    cov_choice = choice(options, "covariates", "controls", ("controls", "none"), name)
-    ps_fallback = choice(options, "ps_fallback", "none", ("none", "reg"), name)
-    covariate_period = choice(options, "covariate_period", "earlier", cs.COVARIATE_PERIODS, name)
+    control_group = options.get("control_group", "never_treated")
+    est_method = options.get("est_method", "dr")
+    base_period = options.get("base_period", "universal")
+    weights = options.get("weights", "rademacher")
+    cov_choice = options.get("covariates", "controls")
+    ps_fallback = options.get("ps_fallback", "none")
+    covariate_period = options.get("covariate_period", "earlier")
     anticipation = options.get("anticipation", 0)
     draws = options.get("draws", 999)
     seed = options.get("seed", ctx.seed)
     min_units_e = options.get("min_units_e", cs.MIN_UNITS_E)
     balance_e = options.get("balance_e")
-    for key, val in (("anticipation", anticipation), ("draws", draws), ("seed", seed), ("min_units_e", min_units_e),
-                     *((("balance_e", balance_e),) if balance_e is not None else ())):
-        if not isinstance(val, int) or isinstance(val, bool) or val < 0:
-            raise PilotdidInputError(f"{key} must be a non-negative integer, got {val!r}",
-                                     where=f"[analyses.{name}] {key}", fix=f"e.g. {key} = 0")
     window = parse_window(options, name)
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     outcome = ctx.model.outcome
@@ -196,8 +192,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         from pilotdid.estimation.staggered.stacked import stacked_did
 
         sw = options.get("stacked_window", [-3, 2])
-        if not (isinstance(sw, list) and len(sw) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in sw)
-                and sw[0] <= -2 and sw[1] >= 0):
+        if not (len(sw) == 2 and sw[0] <= -2 and sw[1] >= 0):
             raise PilotdidInputError(f"stacked_window = {sw!r}", where=f"[analyses.{name}] stacked_window",
                                      fix="two integers [lo, hi] with lo <= -2 and hi >= 0, e.g. [-3, 2]")
         st = stacked_did(data, **kw, window=(sw[0], sw[1]), covariates=covariates, cluster=cluster,
@@ -216,17 +211,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
 
         sdid_cohorts = options.get("sdid_cohorts")
         reps = options.get("sdid_replications", 200)
-        if sdid_cohorts is not None and not (isinstance(sdid_cohorts, list) and sdid_cohorts
-                                             and all(isinstance(c, int) for c in sdid_cohorts)):
+        if sdid_cohorts is not None and not sdid_cohorts:
             raise PilotdidInputError(f"sdid_cohorts = {sdid_cohorts!r}", where=f"[analyses.{name}] sdid_cohorts",
                                      fix="a list of adoption years, e.g. [2015, 2016]")
-        if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
-            raise PilotdidInputError(f"sdid_replications = {reps!r}", where=f"[analyses.{name}] sdid_replications",
-                                     fix="an integer >= 2, e.g. 200")
         ctx.progress("staggered: synthetic DID", 0, 1)
         sdid_se = options.get("sdid_se", "placebo")
-        sdid_cohort_weights = choice(options, "sdid_cohort_weights", REPLICATE_COHORT_WEIGHTS[0],
-                                     REPLICATE_COHORT_WEIGHTS, name)
+        sdid_cohort_weights = options.get("sdid_cohort_weights", REPLICATE_COHORT_WEIGHTS[0])
         sd = staggered_sdid(data, outcome=outcome, unit=ctx.unit, time=ctx.time, first_treat=FIRST_TREAT,
                             cohorts=sdid_cohorts, replications=reps, seed=seed, se_method=sdid_se,
                             replicate_cohort_weights=sdid_cohort_weights)

@@ -16,14 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 
-from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
-from pilotdid.estimation.twfe import VCOV_PRESETS, get_preset, vcov_presets_table
+from pilotdid.estimation.twfe import VCOV_PRESETS, vcov_presets_table
 from pilotdid.report.inference_tables import presets_table
 from pilotdid.study.analyses._common import named_panel
 from pilotdid.study.context import AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
-
 
 
 def _published_row(ctx: StudyContext, treat: str) -> dict[str, Any] | None:
@@ -44,12 +42,7 @@ def _published_row(ctx: StudyContext, treat: str) -> dict[str, Any] | None:
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("vcov_presets", options)
-    presets = options.get("presets") or list(VCOV_PRESETS)
-    if not isinstance(presets, list):
-        raise PilotdidInputError("presets must be a list", where="[analyses.vcov_presets] presets",
-                                 fix=f"e.g. presets = {list(VCOV_PRESETS)}")
-    for p in presets:
-        get_preset(p)
+    presets = options.get("presets") or list(VCOV_PRESETS)  # known presets (declared, checked above)
     digits = options.get("digits", 4)
     treat = ctx.treatment_name
     panel = named_panel(ctx)

@@ -11,27 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 
-from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.report.inference_tables import wild_bootstrap_table
-from pilotdid.study.analyses._common import choice
 from pilotdid.study.context import TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.options import check_analysis_options
 
 
-
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.inference.wild_bootstrap import WEIGHTS, wild_cluster_bootstrap
+    from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
 
-    name = "wild_bootstrap"
     check_analysis_options("wild_bootstrap", options)
-    reps = options.get("reps", 9999)
+    reps = options.get("reps", 9999)  # types, ranges and weights: declared in study/options.py, checked above
     seed = options.get("seed", ctx.seed)
-    for key, val in (("reps", reps), ("seed", seed)):
-        if not isinstance(val, int) or isinstance(val, bool) or val < 0:
-            raise PilotdidInputError(f"{key} must be a non-negative integer, got {val!r}", where=f"[analyses.{name}] {key}",
-                                     fix=f"e.g. {key} = 9999")
-    weights = choice(options, "weights", "rademacher", WEIGHTS, name)
+    weights = options.get("weights", "rademacher")
     m = ctx.model
     cluster = m.cluster or ctx.unit
     res = wild_cluster_bootstrap(ctx.panel, outcome=m.outcome, term=TREAT, controls=m.controls,
