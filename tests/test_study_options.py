@@ -56,6 +56,36 @@ def test_every_analysis_is_declared_and_checked_by_the_declarations_alone(name):
     assert str(err.value).startswith(f"[analyses.{name}]: unknown option(s) windw --"), str(err.value)
 
 
+def test_declared_defaults_are_the_analyses_defaults():
+    """Where an analysis writes a default as a literal (``options.get("k", 1)``) it is the declared one, so
+    docs/study-file.md and `pilotdid options` never document a default the analysis does not use."""
+    import ast
+
+    from pilotdid.estimation.twfe.covariance import VCOV_PRESETS
+    from pilotdid.study.options import options_of
+
+    compared = 0
+    for name in analysis_modules():
+        declared = {o.name: o.default for o in options_of(name)}
+        source = Path(importlib.import_module(f"pilotdid.study.analyses.{name}").__file__).read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "options" and len(node.args) == 2
+                    and isinstance(node.args[0], ast.Constant)):
+                key = node.args[0].value
+                assert key in declared, f"analysis {name} reads undeclared option {key!r}"
+                if isinstance(declared[key], str) and declared[key].startswith("("):
+                    continue  # a default described in words ("(from the study)")
+                try:
+                    default = ast.literal_eval(node.args[1])
+                except ValueError:
+                    continue  # a default computed from the study or a constant
+                assert default == declared[key], f"[analyses.{name}] {key}: analysis default {default!r}, declared {declared[key]!r}"
+                compared += 1
+    assert compared > 50
+    assert dict((o.name, o.default) for o in options_of("vcov_presets"))["presets"] == list(VCOV_PRESETS)
+
+
 def test_every_shipped_study_passes_the_check():
     from pilotdid.study.options import check_study_options
 
