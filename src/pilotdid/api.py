@@ -339,7 +339,10 @@ def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat:
     ``replicate_cohort_weights`` picks the headline ``se``, both are computed from the same replicates
     (``se_by_cohort_weights``; ``tidy()`` has an average row for each, ``to_dict()`` the keys
     ``se_cohort_weights_resampled`` and ``se_cohort_weights_fixed``). They coincide with one cohort; the placebo SE
-    has one convention (``se_by_cohort_weights`` empty)."""
+    has one convention (``se_by_cohort_weights`` empty). Bootstrap draws, as Stata sdid: a draw without a
+    never-treated or without a treated unit is redrawn, a draw missing a cohort kept with that cohort's weight 0
+    (``"resampled"``; a cohort's own SE from the draws containing it) or, for ``"fixed"``, whose average needs
+    every cohort, replaced by the seeded stream's next complete draw (``bootstrap_draws_missing_a_cohort``)."""
     from pilotdid.estimation.staggered.sdid import staggered_sdid
 
     return staggered_sdid(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,

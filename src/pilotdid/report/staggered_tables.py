@@ -99,7 +99,8 @@ def sdid_table(sd, *, se_method: str) -> Table:
 
     With a bootstrap or jackknife SE and two or more cohorts, the SE of the average differs between the two
     replicate cohort-weight conventions: the table gains an average row and shows both SEs side by side, the
-    headline convention's column first (a cohort's own SE, in both columns, involves no cohort weights). The placebo
+    headline convention's column first (a cohort's own SE, in both columns, involves no cohort weights); bootstrap
+    draws missing a cohort, where the two conventions part (kept / redrawn), are counted in a note. The placebo
     SE has one convention and one cohort makes the two coincide: each is said in a note, the layout is unchanged."""
     body = sd.cohorts
     base = ("Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
@@ -124,6 +125,9 @@ def sdid_table(sd, *, se_method: str) -> Table:
         body = pd.concat([body.astype(counts), pd.DataFrame([average]).astype(counts)], ignore_index=True)
         notes.append(msg(f"template.note.sdid_both_{headline}", "en", r=f"{both['resampled']:.4f}",
                          f=f"{both['fixed']:.4f}"))
+        if sd.bootstrap_draws_missing_a_cohort:  # the two conventions' draws differ: say which and how many
+            notes.append(msg("template.note.sdid_bootstrap_missing_cohort", "en",
+                             k=sd.bootstrap_draws_missing_a_cohort, n=sd.replications))
     return Table(name="staggered_sdid", title="Synthetic difference-in-differences by adoption cohort",
                  body=body, float_digits=4, notes=notes)
 

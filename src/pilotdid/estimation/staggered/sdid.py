@@ -25,12 +25,14 @@ Athey & Imbens 2023). Its SE (``se_method``):
 - ``placebo`` (default): every cohort's size re-assigned to disjoint sets of never-treated units in each draw,
   every cohort and the average recomputed (the cohorts' SEs come from the same draws); needs more never-treated
   units than treated ones;
-- ``bootstrap``: units (never-treated and the chosen cohorts') resampled, draws missing the controls or a cohort
-  redrawn, every cohort re-estimated from its fitted weights and the average re-weighted by the drawn cohort sizes
-  (Stata ``sdid`` redraws only draws without controls or without treated units and gives a cohort missing from a
-  draw the weight 0; redrawing keeps every draw defined under both cohort-weight conventions below, and differs
-  only when a cohort is small enough to be missed: CBEC cohorts 2015/2016, 1 and 11 cities, 200 draws: SE 0.0211
-  here, 0.0219 with Stata's rule, within the draws' noise);
+- ``bootstrap``: units (never-treated and the chosen cohorts') resampled, every cohort re-estimated from its
+  fitted weights and the average re-weighted by the drawn cohort sizes; as Stata ``sdid`` (sdid.ado 2.0.5/2.0.6,
+  its bootstrap loop), a draw is redrawn only when it has no never-treated or no treated unit, and a cohort missing
+  from a draw weighs 0 in that draw's average; a cohort's own SE comes from the draws that contain it. The
+  ``fixed`` convention below redraws draws missing a cohort (its average needs every cohort's estimate), taking
+  them from the same seeded stream (``_staggered_bootstrap``); ``bootstrap_draws_missing_a_cohort`` counts them.
+  The regularisation (zeta, from the full-sample fit) is kept in every draw, as R synthdid's bootstrap (Stata
+  ``sdid`` re-computes it from the drawn units);
 - ``jackknife``: each unit left out in turn, every cohort's weights kept fixed (control weights renormalised),
   the average re-weighted; needs two treated units in every cohort (AAHIW Algorithm 3; the average as Stata
   ``sdid``'s staggered jackknife), else NaN with a note. A cohort's own SE is synthdid's block jackknife on its
@@ -40,8 +42,8 @@ Athey & Imbens 2023). Its SE (``se_method``):
 or jackknife replicate by its own treated unit-periods, so the SE includes the sampling variation of the cohort
 sizes (the population-average estimand); ``"fixed"`` keeps the full sample's weights (the SE conditional on the
 cohort sizes, as Sun-Abraham's). They differ only when cohort effects differ (and coincide with one cohort); the
-placebo re-assigns fixed sizes. Both SEs are computed from the same replicates (``se_by_cohort_weights``); the
-convention chosen is ``se``.
+placebo re-assigns fixed sizes. Both SEs are computed from the same replicates (``se_by_cohort_weights``; in the
+bootstrap save the draws missing a cohort, which the fixed convention replaces); the convention chosen is ``se``.
 
 Placebo and bootstrap: sqrt((r-1)/r) x the sd of the r replicate averages; jackknife: sqrt((n-1)/n x the sum
 of squared deviations) over the n left-out units; as synthdid.
@@ -406,6 +408,9 @@ class StaggeredSdid(Result):
     #: the average's SE under each replicate cohort-weight convention, from the same replicates (bootstrap and
     #: jackknife; empty for the placebo SE, whose draws re-assign the sample's cohort sizes: one convention)
     se_by_cohort_weights: dict[str, float] = field(default_factory=dict)
+    #: bootstrap: how many of the resampled convention's draws miss a cohort (kept there with its weight 0, as
+    #: Stata sdid; the fixed convention redraws them); None for the placebo and jackknife SEs
+    bootstrap_draws_missing_a_cohort: int | None = None
 
     title = "Synthetic DID by adoption cohort"
 
@@ -453,6 +458,9 @@ class StaggeredSdid(Result):
               else f"{self.se_method}, {self.replications} replications")
         if self.se_method != "placebo":
             se += f"; cohort weights {self.replicate_cohort_weights} in each replicate"
+        if self.se_method == "bootstrap":
+            se += ("; a draw missing a cohort kept with its weight 0 (Stata sdid)"
+                   if self.replicate_cohort_weights == "resampled" else "; draws missing a cohort redrawn")
         out = {"method": self.method, "se": se,
                "donors": "never-treated units", "average": "cohorts weighted by treated unit-periods"}
         other = self.other_cohort_weights
@@ -510,11 +518,13 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
     se = float("nan")
     post_periods = out.post_periods.to_numpy(float)
     se_by_cohort_weights: dict[str, float] = {}
+    draws_missing = None
     if se_method == "jackknife":
         se_by_cohort_weights, out["se"], note = _staggered_jackknife(fits, blocks, sizes, post_periods)
         notes += [note] if note else []
     elif se_method == "bootstrap":
-        se_by_cohort_weights, out["se"] = _staggered_bootstrap(fits, blocks, sizes, post_periods, replications, seed)
+        se_by_cohort_weights, out["se"], draws_missing = _staggered_bootstrap(fits, blocks, sizes, post_periods,
+                                                                              replications, seed)
     if se_by_cohort_weights:
         se = se_by_cohort_weights[replicate_cohort_weights]
     # placebo: in each draw every cohort's size is re-assigned to disjoint never-treated units and every cohort
@@ -536,7 +546,8 @@ def staggered_sdid(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, f
         notes.append("SDID: too few never-treated units for the placebo SE (the bootstrap or jackknife SE needs none).")
     return StaggeredSdid(cohorts=out, att=att, se=se, method=method, replications=replications, notes=notes,
                          se_method=se_method, replicate_cohort_weights=replicate_cohort_weights,
-                         se_by_cohort_weights=se_by_cohort_weights)
+                         se_by_cohort_weights=se_by_cohort_weights,
+                         bootstrap_draws_missing_a_cohort=draws_missing)
 
 
 def _replicate_se(draws: np.ndarray) -> float:
@@ -609,34 +620,61 @@ def _staggered_jackknife(fits: list[SdidFit], blocks: list[np.ndarray], sizes: n
 
 
 def _staggered_bootstrap(fits: list[SdidFit], blocks: list[np.ndarray], sizes: np.ndarray, post_periods: np.ndarray,
-                         replications: int, seed: int) -> tuple[dict[str, float], np.ndarray]:
-    """Unit bootstrap SEs of the average (under both replicate cohort-weight conventions, from the same draws)
-    and of each cohort (draws without controls or without some cohort's treated units redrawn); each cohort
-    re-estimated from its fitted weights, as synthdid's bootstrap."""
+                         replications: int, seed: int) -> tuple[dict[str, float], np.ndarray, int]:
+    """Unit bootstrap SEs of the average under both replicate cohort-weight conventions and of each cohort, every
+    cohort re-estimated from its fitted weights, as synthdid's bootstrap; returns the SEs by convention, the cohort
+    SEs and how many of the resampled convention's draws miss a cohort.
+
+    Units (never-treated and the cohorts') are drawn with replacement from one seeded stream; both conventions take
+    their draws from it in order, and a draw used by both is estimated once:
+
+    - ``resampled``: Stata ``sdid``'s rule -- a draw is redrawn only when it has no never-treated unit or no treated
+      unit (so also when it misses every unit of the only cohort); a cohort missing from a kept draw is not estimated
+      in it and weighs 0 in its average (its drawn size is 0). The first ``replications`` such draws.
+    - ``fixed``: the sample's cohort weights average every cohort's estimate, so a draw missing a cohort has no
+      fixed-weight average; it is redrawn (renormalising the weights over the cohorts present would let them vary
+      by draw, the variation this convention leaves out). The first ``replications`` draws containing every cohort:
+      the draws the resampled convention uses minus those missing a cohort, then the stream's next complete draws.
+
+    A cohort's own SE involves no cohort weights and follows Stata ``sdid`` under both conventions: from the
+    resampled convention's draws that contain the cohort (sqrt((n-1)/n) x their sd; NaN below two such draws).
+    The two conventions use the same draws when no draw misses a cohort (always with one cohort).
+    """
     n_never = fits[0].N0
     labels = np.concatenate([np.full(n_never, -1)] + [np.full(size, a) for a, size in enumerate(sizes)])
     rows = np.concatenate([np.arange(n_never)] + [n_never + np.arange(size) for size in sizes])
     rng = np.random.default_rng(seed)
-    draws, drawn_counts = [], []
-    while len(draws) < replications:
+    resampled_draws, resampled_counts, fixed_draws = [], [], []
+    while len(fixed_draws) < replications:  # complete draws are also resampled draws: this one ends last
         ind = rng.integers(0, len(labels), len(labels))
         drawn = labels[ind]
         counts = np.array([(drawn == a).sum() for a in range(len(sizes))], dtype=float)
         controls = np.sort(rows[ind[drawn == -1]])
-        if len(controls) == 0 or (counts == 0).any():
+        if len(controls) == 0 or counts.sum() == 0:  # redrawn under both conventions (sdid.ado's rule)
             continue
-        est = []
+        for_resampled = len(resampled_draws) < replications
+        for_fixed = bool((counts > 0).all())
+        if not (for_resampled or for_fixed):
+            continue
+        est = np.zeros(len(sizes))  # a missing cohort's 0 is never used: its weight is 0, its SE skips the draw
         for a, (fit, block) in enumerate(zip(fits, blocks)):
-            treated = np.sort(rows[ind[drawn == a]])
-            est.append(_refit(fit, np.vstack([block[controls], block[treated]]), controls, len(controls)))
-        draws.append(est)
-        drawn_counts.append(counts)
-    draws = np.array(draws)
-    cohort_ses = np.array([_replicate_se(draws[:, a]) for a in range(len(sizes))])
-    sizes_by = {"resampled": np.array(drawn_counts),  # each draw's cohorts weighted by their drawn sizes
-                "fixed": np.broadcast_to(sizes.astype(float), draws.shape)}  # the sample's sizes in every draw
+            if counts[a] > 0:
+                treated = np.sort(rows[ind[drawn == a]])
+                est[a] = _refit(fit, np.vstack([block[controls], block[treated]]), controls, len(controls))
+        if for_resampled:
+            resampled_draws.append(est)
+            resampled_counts.append(counts)
+        if for_fixed:
+            fixed_draws.append(est)
+    resampled_draws, resampled_counts = np.array(resampled_draws), np.array(resampled_counts)
+    fixed_draws = np.array(fixed_draws)
+    present = resampled_counts > 0
+    cohort_ses = np.array([_replicate_se(resampled_draws[present[:, a], a]) if present[:, a].sum() >= 2 else np.nan
+                           for a in range(len(sizes))])
     ses = {}
-    for convention, drawn_sizes in sizes_by.items():
+    for convention, draws, drawn_sizes in (
+            ("resampled", resampled_draws, resampled_counts),  # each draw's cohorts weighted by their drawn sizes
+            ("fixed", fixed_draws, np.broadcast_to(sizes.astype(float), fixed_draws.shape))):  # the sample's sizes
         weights = drawn_sizes * post_periods
         ses[convention] = _replicate_se((draws * (weights / weights.sum(axis=1, keepdims=True))).sum(axis=1))
-    return ses, cohort_ses
+    return ses, cohort_ses, int((~present).any(axis=1).sum())
