@@ -218,21 +218,22 @@ def published_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str])
     return out
 
 
-#: ``[tables]`` keys of a study file (and of a table-making analysis): name -> (type, default, help).
+#: ``[tables]`` keys of a study file: name -> (type, default, help). docs/study-file.md and `pilotdid options` show
+#: them (study/options.py section_keys); :func:`check_table_options` checks them.
 TABLE_OPTIONS: dict[str, tuple[str, Any, str]] = {
     "stat": ("str", "t", "beneath each coefficient: t, se, p (in parentheses) or ci (95% CI in brackets)"),
     "digits": ("int", 3, "decimals of coefficients, statistics and R² (published values keep their own)"),
-    "stars": ("list|bool", [0.10, 0.05, 0.01], "significance thresholds, loosest first; false (or []) for no stars"),
+    "stars": ("list|bool", [0.1, 0.05, 0.01], "significance thresholds, loosest first; false for no stars"),
     "keep": ("list", None, "coefficient rows shown (only these, in this order)"),
     "drop": ("list", [], "coefficient rows left out"),
     "order": ("list", [], "coefficient rows put first"),
-    "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: {Controls = [\"x1\", \"x2\"]}; true = one "
-                 "row for the study's controls"),
+    "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: { Controls = [\"x1\", \"x2\"] }; "
+                 "true = one row for the study's controls (Controls Yes/No; 控制变量 是/否)"),
     "fe_rows": ("bool", True, "one Yes/No row per fixed effect"),
-    "stats": ("list", ["nobs", "(the table's R²)"], "statistic rows: nobs, n_clusters, r2, adj_r2, r2_within, "
+    "stats": ("list", "(nobs and the table's R²)", "statistic rows: nobs, n_clusters, r2, adj_r2, r2_within, "
               "adj_r2_within, mean_outcome"),
-    "notes": ("str", "full", "full (statistic, stars, SE convention with per-column differences, definitions) or "
-              "short (one 注 line: statistic; clustering; stars)"),
+    "notes": ("str", "full", "full (statistic, stars, SE convention once with per-column differences, "
+              "definitions) or short (one 注 line: statistic; clustering; stars)"),
 }
 
 

@@ -467,8 +467,9 @@ def check_study_options(analyses: dict[str, dict[str, Any]]) -> None:
 
 # --------------------------------------------------------------------------------------------- docs
 
-#: The sections outside [analyses]: key -> (type, default, help). Types must agree with study/spec.py.
-SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
+#: The sections outside [analyses]: key -> (type, default, help); read them through section_keys(). Types must agree
+#: with study/spec.py.
+_SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
     "study": {
         "name": ("str", "(required)", "short name; results.json 'study'"),
         "title": ("str", "(the name)", "title of the report"),
@@ -526,21 +527,7 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
         "style": ("str", "color", "color, or grey for black-and-white print (every colour becomes the grey of its lightness)"),
         "width": ("str|float", "auto", "journal width: single (8.5 cm), double (17.5 cm), a number of cm, or auto"),
     },
-    "tables": {
-        "stat": ("str", "t", "beneath each coefficient: t, se, p (in parentheses) or ci (95% CI in brackets)"),
-        "digits": ("int", 3, "decimals of coefficients, statistics and R² (published values keep their own)"),
-        "stars": ("list|bool", [0.1, 0.05, 0.01], "significance thresholds, loosest first; false for no stars"),
-        "keep": ("list", None, "coefficient rows shown (only these, in this order)"),
-        "drop": ("list", [], "coefficient rows left out"),
-        "order": ("list", [], "coefficient rows put first"),
-        "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: { Controls = [\"x1\", \"x2\"] }; "
-                     "true = one row for the study's controls (Controls Yes/No; 控制变量 是/否)"),
-        "fe_rows": ("bool", True, "one Yes/No row per fixed effect"),
-        "stats": ("list", "(nobs and the table's R²)", "statistic rows: nobs, n_clusters, r2, adj_r2, r2_within, "
-                  "adj_r2_within, mean_outcome"),
-        "notes": ("str", "full", "full (statistic, stars, SE convention once with per-column differences, "
-                  "definitions) or short (one 注 line: statistic; clustering; stars)"),
-    },
+    "tables": None,  # declared beside their checker: report/regression_table.py TABLE_OPTIONS (see section_keys)
     "index": {
         "system": ("str", "(required)", "indicator system: builtin name or TOML path"),
         "method": ("str", "entropy", "entropy, critic, topsis, equal or pca"),
@@ -556,6 +543,14 @@ SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]]] = {
                    "the system marks unavailable is used when the panel has its column)"),
     },
 }
+
+
+def section_keys() -> dict[str, dict[str, tuple[str, Any, str]]]:
+    """Every section's keys outside [analyses]: key -> (type, default, help). [tables] comes from the module that
+    checks it, imported here only when asked (it loads pandas; `pilotdid options` does not need it)."""
+    from pilotdid.report.regression_table import TABLE_OPTIONS
+
+    return {section: TABLE_OPTIONS if keys is None else keys for section, keys in _SECTION_KEYS.items()}
 
 
 def _toml(value: Any) -> str:
@@ -591,7 +586,7 @@ def study_file_reference() -> str:
         "Each `[analyses.NAME]` table switches an analysis on; they run in the order written.",
         "",
     ]
-    for section, keys in SECTION_KEYS.items():
+    for section, keys in section_keys().items():
         lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         lines += [f"| `{k}` | {_cell(t)} | `{_cell(_toml(d))}` | {_cell(h)} |" for k, (t, d, h) in keys.items()]
         lines.append("")
