@@ -64,3 +64,13 @@ def test_event_study_analysis_with_bins(toolkit_ctx):
     labels = out.tables["event_study_coefficients"].body["Relative period"].tolist()
     assert labels[0].startswith("≤-4") and "0 to +1" in labels
     assert out.results["event_study_pretrend"]["bins"][0] == [-5, -4]
+
+
+def test_an_empty_period_is_named_as_the_tables_name_it():
+    # REAL mpdta (2003-2007): no county is observed 4 years after adoption, so the [4, 4] bin of a width-2 binning
+    # over [-4, 4] is empty; the note named it by its internal dummy column ('_es_p4')
+    mpdta = pd.read_csv(__import__("pathlib").Path(__file__).parent / "fixtures" / "mpdta.csv")
+    es = fit_event_study(mpdta, outcome="lemp", unit="countyreal", time="year", first_treat="first.treat",
+                         window=(-4, 4), bin_width=2)
+    note = next(n for n in es.notes if "no treated observation" in n)
+    assert note == "event study: no treated observation in relative period(s) +4; dropped"

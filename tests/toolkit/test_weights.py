@@ -96,7 +96,9 @@ def test_equal_weights_change_nothing_and_unequal_ones_do(tmp_path, panel):
     assert np.all(np.abs(weighted - plain) > 1e-6)
 
 
-@pytest.mark.parametrize("bad, message", [(-1.0, "negative at data row 4"), (np.nan, "missing or not a number at data row 4")])
+@pytest.mark.parametrize("bad, message", [(-1.0, "negative at data row 4"), (np.nan, "missing or not a number at data row 4"),
+                                          # a zero weight reached pyfixest ("must have only non-negative values"): exit 1
+                                          (0.0, "is 0 at data row 4 \\(1 such rows\\): the estimators treat a zero weight")])
 def test_bad_weights_are_refused_with_the_row(tmp_path, panel, bad, message):
     broken = panel.copy()
     broken.loc[3, "pop"] = bad

@@ -157,9 +157,16 @@ def fit_event_study(
                                      + ([weights] if weights else [])) if c in data.columns]
     frame = pd.concat([data[cols], dummies], axis=1)
     notes = []
-    empty = [c for c in dummies.columns if dummies[c].sum() == 0]
-    if empty:
-        notes.append(f"event study: no treated observation in relative period(s) {empty}; dropped")
+    # a period is empty when no row the regression keeps has it: rows with a missing model value (listwise) or a
+    # zero weight leave the fit, and their dummies would reach it as an all-zero regressor
+    kept = frame[[outcome, *controls]].notna().all(axis=1)
+    if weights:
+        kept &= pd.to_numeric(frame[weights], errors="coerce").fillna(0) > 0
+    empty = [c for c in dummies.columns if dummies.loc[kept, c].sum() == 0]
+    if empty:  # named as the tables name periods (+4, -3 to -2), never by the internal dummy column
+        period = {bin_name(a, b): (f"{a:+d}" if a == b else f"{a:+d} to {b:+d}").replace("+0", "0") for a, b in edges}
+        notes.append(f"event study: no treated observation in relative period(s) {', '.join(period[c] for c in empty)}; "
+                     "dropped")
     regressors = [c for c in dummies.columns if c not in empty]
     if not regressors:
         raise PilotdidInputError("event study: no treated unit has observations in the window",

@@ -656,6 +656,14 @@ def _check_weights(panel: pd.DataFrame, column: str, where: str) -> None:
             raise PilotdidInputError(f"weights column '{column}' is {what} at data row {row + 1} "
                                      f"({int(bad.sum())} such rows)", where=where,
                                      fix="give every row a non-negative weight (or drop those rows from the panel)")
+    zero = values == 0
+    if zero.any():  # the estimators do not agree on a zero weight (fixest drops the row, did_multiplegt_dyn keeps its
+        # treatment date, R did keeps the unit with no mass), so a study refuses it rather than pick one silently
+        row = _first_row(zero)
+        raise PilotdidInputError(f"weights column '{column}' is 0 at data row {row + 1} ({int(zero.sum())} such rows): "
+                                 "the estimators treat a zero weight differently (fixest drops the row, "
+                                 "did_multiplegt_dyn keeps its treatment date)", where=where,
+                                 fix="drop the zero-weight rows (or units) from the panel, or give them a positive weight")
     panel[column] = values
 
 

@@ -74,6 +74,8 @@ def twfe_weights(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     controls = list(controls or [])
     cols = [outcome, unit, time, treatment, *controls] + ([weight] if weight else [])
     df = panel[cols].dropna()
+    if weight:  # a zero-weight cell is outside the weighted regression (as fixest and the TWFE fit drop it)
+        df = df.loc[df[weight] > 0]
     if df.duplicated([unit, time]).any():
         raise PilotdidInputError("twowayfeweights needs one row per unit and period", where="dcdh.twfe_weights",
                                  fix="aggregate the data to unit-period cells first")

@@ -42,6 +42,14 @@ def twfe_event_study(
                             covariates=covariates, cluster=cluster, where="staggered.twfe", weights=weights)
     g = df[first_treat].fillna(0).to_numpy(dtype=float)
     t = df[time].to_numpy(dtype=float)
+    # units treated from the first period on have no pre-period: in the fully dynamic specification their event-time
+    # dummies add up to their unit effect (not identified), so they leave this sample as R did and sunab drop them
+    always = (g > 0) & (g <= t.min())
+    if always.any():
+        notes = [*notes, f"TWFE event study: {df.loc[always, unit].nunique()} unit(s) treated from the first period "
+                         f"{int(t.min())} on (no pre-period) left out"]
+        df = df.loc[~always].copy()
+        g, t = g[~always], t[~always]
     rel = (t - g)[g > 0]
     window = (int(min(rel.min(), -1)), int(max(rel.max(), 0))) if rel.size else (-1, 0)
     cl = cluster or unit

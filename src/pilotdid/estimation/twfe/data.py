@@ -123,6 +123,13 @@ def validate(
     if weights:
         if (frame[weights] < 0).any():
             raise PilotdidInputError(f"weights column {weights!r} has negative values", where="panel", fix="use non-negative weights")
+        zero = (frame[weights] == 0).to_numpy()
+        if zero.all():
+            raise PilotdidInputError(f"every row with complete model variables has weight 0 in {weights!r}", where="panel",
+                                     fix="check the weights column (zero-weight rows are left out of a weighted fit)")
+        if zero.any():  # as fixest ("observations removed because of 0-weight") and the placebo engine; counted
+            notes.append(f"{int(zero.sum())} of {len(frame)} rows with zero weight left out")
+            frame = frame.loc[~zero]
     if frame.empty:
         raise PilotdidInputError("no complete rows left", where="panel", fix="check the coverage of the model columns")
 

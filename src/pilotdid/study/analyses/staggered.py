@@ -243,6 +243,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     # TWFE: reuse the event_study analysis when it ran (no duplicate rows), else fit the unbinned version.
     if absorbing:
         twfe = twfe_event_study(data, **kw, covariates=covariates, cluster=ctx.model.cluster, weights=ctx.model.weights)
+        notes += [n for n in twfe.notes if n not in notes]  # e.g. units treated from the first period left out
         aggregates.append({**twfe.aggregate_row("static"), "se_method": twfe.se_method})
         prior = ctx.outputs.get("event_study")
         prior_rows = [r for r in (prior.results.get("event_study", []) if prior else []) if r.get("estimator") == "twfe"]
