@@ -5,6 +5,7 @@ Usage (from the repository root)::
     python validation/monte_carlo.py                       # the full run: 200 reps per DGP (+600 placebo-only), ~8-12 min on one core
     python validation/monte_carlo.py --reps 20 --out /tmp/mc   # a quick look
     python validation/monte_carlo.py --check-reps 1000      # + 1000 replications per DGP of stacked and SDID
+    python validation/monte_carlo.py --size-reps 1000       # + SDID with cohort sizes drawn at random
     python validation/monte_carlo.py --jobs 2              # spread the replications over 2 processes
     python validation/monte_carlo.py --scheduler dask --jobs 4             # a local Dask cluster, 4 workers
     python validation/monte_carlo.py --scheduler tcp://HEAD:8786           # an existing Dask cluster (README)
@@ -57,6 +58,11 @@ null, homogeneous and small designs pooled: a constant effect moves every estima
 its SE unchanged (tests/montecarlo checks it for every estimator), so those three designs measure one coverage
 probability on independent panels (``pooled_coverage``; ``OUT/monte_carlo_pooled.csv``). ``--from-csv`` re-renders
 the report from the stored replications.
+
+Cohort-size experiment (``--size-reps N``): the dynamic design with cohort membership drawn at random (each unit
+joins 2014/2016/2018 with probability 0.2, never 0.4; own seed stream 3), SDID's jackknife under both cohort-weight
+conventions, each scored against the sample ATT (which moves with the drawn sizes) and the population ATT (cohorts at
+their expected shares): it shows which estimand each convention's SE belongs to.
 
 Placebo test: ``staggered_placebo`` (permute_cohorts) of the TWFE coefficient, two-sided plus-one p-value; its
 rejection rate at 5% is the size under ``null`` and the power under the other DGPs. Because it is cheap, it is run
@@ -111,12 +117,20 @@ DGPS = {
 }
 
 
-def simulate(dgp: DGP, rng: np.random.Generator, n_units: int = N_UNITS) -> tuple[pd.DataFrame, float]:
-    """One SYNTHETIC balanced panel (unit, year, y, first_treat, did) and its true overall ATT."""
-    n_treated = {g: round(k * n_units / N_UNITS) for g, k in COHORT_SIZES.items()}
-    first = np.zeros(n_units, dtype=int)
-    first[: sum(n_treated.values())] = np.repeat(list(n_treated), list(n_treated.values()))
-    rng.shuffle(first)
+def simulate(dgp: DGP, rng: np.random.Generator, n_units: int = N_UNITS,
+             random_sizes: bool = False) -> tuple[pd.DataFrame, float]:
+    """One SYNTHETIC balanced panel (unit, year, y, first_treat, did) and its true overall ATT (the mean effect over
+    its treated unit-periods). ``random_sizes``: each unit joins a cohort with the design's shares (0.2 each, 0.4
+    never) independently, so cohort sizes vary across replications (the cohort-size experiment)."""
+    if random_sizes:
+        cohorts = [*COHORT_SIZES, 0]
+        shares = [k / N_UNITS for k in COHORT_SIZES.values()]
+        first = rng.choice(cohorts, p=[*shares, 1 - sum(shares)], size=n_units)
+    else:
+        n_treated = {g: round(k * n_units / N_UNITS) for g, k in COHORT_SIZES.items()}
+        first = np.zeros(n_units, dtype=int)
+        first[: sum(n_treated.values())] = np.repeat(list(n_treated), list(n_treated.values()))
+        rng.shuffle(first)
     n_t = len(YEARS)
     unit_fe = rng.normal(size=n_units)
     year_fe = np.cumsum(rng.normal(scale=0.2, size=n_t))
@@ -137,6 +151,17 @@ def simulate(dgp: DGP, rng: np.random.Generator, n_units: int = N_UNITS) -> tupl
         "tau": tau.ravel(),  # the true effect of each cell (estimators never read it)
     })
     return panel, float(tau[treated].mean())
+
+
+def population_att(dgp: DGP) -> float:
+    """The overall ATT with every cohort weighted by its expected share times its post periods: the estimand of an
+    SE that treats cohort sizes as random (the limit of the sample ATT when cohort membership is drawn at random)."""
+    weights, effects = [], []
+    for g, k in COHORT_SIZES.items():
+        e = np.arange(YEARS[-1] - g + 1)
+        weights.append(k * len(e))
+        effects.append(float(np.mean(dgp.effect(np.full(e.shape, g), e))))
+    return float(np.dot(weights, effects) / np.sum(weights))
 
 
 def estimate(panel: pd.DataFrame, estimators: tuple[str, ...] = ESTIMATORS) -> dict[str, tuple[float, float, float, float]]:
@@ -176,10 +201,14 @@ def estimate(panel: pd.DataFrame, estimators: tuple[str, ...] = ESTIMATORS) -> d
         st = stacked.stacked_did(panel, **kw, window=STACKED_WINDOW)
         return normal(st.static_att, st.static_se)
 
+    synthetic_fit: list = []
+
     def synthetic(shares: str):
         def fit():
-            res = sdid.staggered_sdid(panel, **kw, se_method="jackknife", replicate_cohort_weights=shares)
-            return normal(res.att, res.se)
+            if not synthetic_fit:  # one fit gives the jackknife SE under both cohort-weight conventions
+                synthetic_fit.append(sdid.staggered_sdid(panel, **kw, se_method="jackknife"))
+            res = synthetic_fit[0]
+            return normal(res.att, res.se_by_cohort_weights[shares])
         return fit
 
     fitters = {"twfe": twfe, "cs": callaway_santanna, "sa": lambda: clustered(sa.sun_abraham),
@@ -238,6 +267,81 @@ def check_replication(task: tuple) -> list[dict]:
 def check_block(tasks: list[tuple]) -> list[dict]:
     """The rows of several coverage-check replications (one task of the parallel backend)."""
     return [row for task in tasks for row in check_replication(task)]
+
+
+SIZE_EXPERIMENT_ESTIMATORS = ("sdid", "sdid_fixed")
+
+
+def size_replication(task: tuple) -> list[dict]:
+    """Rows of replication ``rep`` of the cohort-size experiment (own seed stream 3): the dynamic design with cohort
+    membership drawn at random, SDID's jackknife under both conventions, and both truths (the sample ATT of this
+    panel and the population ATT)."""
+    rep, seed, n_units = task
+    dgp = DGPS["dynamic"]
+    panel, sample_att = simulate(dgp, _rep_seed(seed, "dynamic", rep, 3), n_units, random_sizes=True)
+    return [{"dgp": "dynamic", "sizes": "random", "rep": rep, "estimator": est, "truth": sample_att,
+             "population_truth": population_att(dgp), "att": att, "se": se, "ci_low": lo, "ci_high": hi}
+            for est, (att, se, lo, hi) in estimate(panel, SIZE_EXPERIMENT_ESTIMATORS).items()]
+
+
+def run_size_experiment(reps: int, *, seed: int = DEFAULT_SEED, jobs: int = 1, scheduler: str | None = None,
+                        n_units: int = N_UNITS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """``reps`` replications of the cohort-size experiment (same backends as ``run_monte_carlo``)."""
+    from pilotdid.parallel import map_tasks
+
+    tasks = [(r, seed, n_units) for r in range(reps)]
+    if jobs > 1 or scheduler is not None:
+        _pickle_this_module_by_value()
+    size = 1 if jobs == 1 and scheduler is None else BLOCK_SIZE
+    blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
+    rows: list[dict] = []
+    for block_rows in map_tasks(size_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
+        rows += block_rows
+    return pd.DataFrame(rows)
+
+
+def size_block(tasks: list[tuple]) -> list[dict]:
+    """The rows of several cohort-size replications (one task of the parallel backend)."""
+    return [row for task in tasks for row in size_replication(task)]
+
+
+def size_coverage(rows: pd.DataFrame) -> pd.DataFrame:
+    """Coverage of each SDID convention of the sample ATT and of the population ATT (cohort-size experiment)."""
+    out = []
+    for name, g in rows.groupby("estimator", sort=True):
+        row = {"estimator": name, "reps": len(g), "mean_se": g["se"].mean()}
+        for label, truth in (("sample", g["truth"]), ("population", g["population_truth"])):
+            row[f"sd_error_{label}"] = (g["att"] - truth).std(ddof=1)
+            row[f"coverage_{label}"] = ((g["ci_low"] <= truth) & (truth <= g["ci_high"])).mean()
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def render_sizes(coverage: pd.DataFrame) -> list[str]:
+    """The cohort-size experiment's section of the report."""
+    if coverage is None or coverage.empty:
+        return []
+    n = int(coverage["reps"].max())
+    lines = [
+        "",
+        f"## Cohort sizes drawn at random: what each SDID convention covers ({n} replications)",
+        "",
+        "The dynamic design again, but every unit joins cohort 2014, 2016 or 2018 with probability 0.2 each (never "
+        "treated 0.4), so cohort sizes vary across replications (own seed stream). Two estimands: the sample ATT (the "
+        "mean effect over this panel's treated unit-periods, which moves with the cohort sizes) and the population "
+        "ATT (cohorts weighted by their expected shares; "
+        f"{population_att(DGPS['dynamic']):.4f}). `sdid` re-weights the cohorts in each jackknife replicate "
+        "(Stata sdid), `sdid_fixed` keeps the sample's weights.",
+        "",
+        "| estimator | reps | mean SE | SD of error (sample ATT) | coverage of the sample ATT | "
+        "SD of error (population ATT) | coverage of the population ATT |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for _, r in coverage.iterrows():
+        lines.append(f"| {r['estimator']} | {r['reps']} | {r['mean_se']:.4f} | {r['sd_error_sample']:.4f} | "
+                     f"{r['coverage_sample']:.3f} | {r['sd_error_population']:.4f} | {r['coverage_population']:.3f} |")
+    return lines
 
 
 def run_coverage_check(
@@ -431,7 +535,7 @@ def render_pooled(pooled: pd.DataFrame) -> list[str]:
 
 def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, placebo_draws: int, seed: int,
                     seconds: float | None, check: pd.DataFrame | None = None,
-                    pooled: pd.DataFrame | None = None) -> str:
+                    pooled: pd.DataFrame | None = None, sizes: pd.DataFrame | None = None) -> str:
     est = summary[~summary["estimator"].str.startswith("placebo")]
     pl = summary[summary["estimator"].str.startswith("placebo")]
     lines = [
@@ -439,6 +543,7 @@ def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, plac
         "",
         f"Generated by `python validation/monte_carlo.py --reps {reps}"
         + (f" --check-reps {int(check['reps'].max())}" if check is not None and not check.empty else "")
+        + (f" --size-reps {int(sizes['reps'].max())}" if sizes is not None and not sizes.empty else "")
         + f"` (seed {seed}" + (f"; {seconds / 60:.1f} min" if seconds is not None else "") + "). "
         "Design: see the module docstring of `validation/monte_carlo.py` -- 150 units, 2011-2020, cohorts 2014/2016/2018 "
         "(30 units each) and 60 never-treated units, unit and year effects, AR(1) errors (rho 0.5).",
@@ -467,6 +572,7 @@ def render_markdown(summary: pd.DataFrame, *, reps: int, placebo_reps: int, plac
     lines += ["", "## Targets (issues 12 and 20)", ""] + [f"- {t}" for t in check_targets(summary)]
     lines += render_check(check)
     lines += render_pooled(pooled if pooled is not None else pd.DataFrame())
+    lines += render_sizes(sizes)
     lines += [
         "",
         "Monte Carlo standard error of a coverage share near 0.95 with R replications: sqrt(0.95 x 0.05 / R) "
@@ -506,12 +612,15 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"further replications per DGP of the cheap new estimators ({', '.join(CHECK_ESTIMATORS)}) "
                              "for coverage shares with a smaller Monte Carlo error (default 0: none)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--size-reps", type=int, default=0,
+                        help="replications of the cohort-size experiment (dynamic design, cohort sizes drawn at "
+                             "random; SDID's two cohort-weight conventions against the sample and population ATT)")
     parser.add_argument("--from-csv", action="store_true",
                         help="re-render OUT/monte_carlo.md from the stored OUT/monte_carlo_reps.csv (and the check's) "
                              "without running anything")
     args = parser.parse_args(argv)
-    if args.reps < 2 or args.placebo_draws < 19 or args.jobs < 1 or args.check_reps < 0:
-        parser.error("--reps must be >= 2, --placebo-draws >= 19, --jobs >= 1 and --check-reps >= 0")
+    if args.reps < 2 or args.placebo_draws < 19 or args.jobs < 1 or args.check_reps < 0 or args.size_reps < 0:
+        parser.error("--reps must be >= 2, --placebo-draws >= 19, --jobs >= 1, --check-reps and --size-reps >= 0")
     placebo_reps = 3 * args.reps if args.placebo_reps is None else args.placebo_reps
     t0 = time.perf_counter()
 
@@ -530,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         reps = read(args.out / "monte_carlo_reps.csv")
         check_path = args.out / "monte_carlo_check_reps.csv"
         check_rows = read(check_path) if check_path.exists() else None
+        sizes_path = args.out / "monte_carlo_sizes_reps.csv"
+        size_rows = read(sizes_path) if sizes_path.exists() else None
         main_rows = reps[reps["estimator"] != "placebo"]
         args.reps = int(main_rows.groupby("dgp")["rep"].nunique().max())
         placebo_reps = int((reps[reps["estimator"] == "placebo"]["rep"] < 0).groupby(reps["dgp"]).sum().max())
@@ -540,6 +651,8 @@ def main(argv: list[str] | None = None) -> int:
                                    seed=args.seed, jobs=args.jobs, scheduler=args.scheduler, progress=progress)
             check_rows = (run_coverage_check(args.check_reps, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                                              progress=progress) if args.check_reps else None)
+            size_rows = (run_size_experiment(args.size_reps, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                                             progress=progress) if args.size_reps else None)
         except PilotdidInputError as exc:  # e.g. an unknown --scheduler or an unreachable scheduler address
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -555,10 +668,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.from_csv:
             check_rows.to_csv(args.out / "monte_carlo_check_reps.csv", index=False, float_format="%.10g")
         check.to_csv(args.out / "monte_carlo_check.csv", index=False, float_format="%.6g")
+    sizes = None
+    if size_rows is not None:
+        sizes = size_coverage(size_rows)
+        if not args.from_csv:
+            size_rows.to_csv(args.out / "monte_carlo_sizes_reps.csv", index=False, float_format="%.10g")
+        sizes.to_csv(args.out / "monte_carlo_sizes.csv", index=False, float_format="%.6g")
     pooled = pooled_coverage(reps[reps["estimator"] != "placebo"], check_rows)
     pooled.to_csv(args.out / "monte_carlo_pooled.csv", index=False, float_format="%.6g")
     text = render_markdown(summary, reps=args.reps, placebo_reps=placebo_reps, placebo_draws=args.placebo_draws,
-                           seed=args.seed, seconds=seconds, check=check, pooled=pooled)
+                           seed=args.seed, seconds=seconds, check=check, pooled=pooled, sizes=sizes)
     (args.out / "monte_carlo.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
