@@ -25,11 +25,25 @@ def test_committed_reference_is_the_generated_one():
         "docs/study-file.md is out of date: run `python -m pilotdid.study.options > docs/study-file.md`")
 
 
-def test_reference_covers_every_section_key_of_the_parser():
-    declared = section_keys()
-    assert set(declared) == set(spec._KEYS)
-    for section, keys in spec._KEYS.items():
-        assert set(declared[section]) == set(keys), section
+def _wrong_value(kind: str) -> str:
+    """A TOML value of a type the declared ``kind`` does not take."""
+    kinds = set(kind.split("|"))
+    return next(v for k, v in (("table", "{ a = 1 }"), ("str", '"x"'), ("list", "[1]")) if k not in kinds)
+
+
+@pytest.mark.parametrize("section, key", [(s, k) for s, keys in section_keys().items() for k in keys])
+def test_the_parser_takes_each_section_key_with_its_declared_type(section, key):
+    """The study parser checks every section key against the declaration docs/study-file.md is generated from."""
+    sections = {"study": {"name": '"t"'}, "data": {"panel": '"p.csv"', "unit": '"u"', "time": '"t"'},
+                "model": {"outcome": '"y"'}}
+    kind = section_keys()[section][key][0]
+    sections.setdefault(section, {})[key] = _wrong_value(kind)
+    text = "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()) for name, keys in sections.items())
+    with pytest.raises(PilotdidInputError, match=rf"\[{section}\] {key} must be of type"):
+        spec.parse_study(text)
+
+
+def test_reference_covers_every_analysis_option():
     text = study_file_reference()
     for name, options in ANALYSIS_OPTIONS.items():
         assert f"[analyses.{name}]" in text

@@ -467,8 +467,8 @@ def check_study_options(analyses: dict[str, dict[str, Any]]) -> None:
 
 # --------------------------------------------------------------------------------------------- docs
 
-#: The sections outside [analyses]: key -> (type, default, help); read them through section_keys(). Types must agree
-#: with study/spec.py.
+#: The sections outside [analyses]: key -> (type, default, help); read them through section_keys(). The study parser
+#: (study/spec.py) checks each key's type from here.
 _SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
     "study": {
         "name": ("str", "(required)", "short name; results.json 'study'"),

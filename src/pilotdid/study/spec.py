@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.study.options import check_outputs
+from pilotdid.study.options import check_outputs, section_keys
 from pilotdid.report.regression_table import check_table_options
 
 BUILTIN_PREFIX = "builtin:"
@@ -29,28 +29,22 @@ FIGURE_STYLES = ("color", "grey")
 #: [figures] width: a journal column by name (cm), or a number of cm; "auto" keeps each figure's own size
 FIGURE_WIDTHS_CM = {"single": 8.5, "double": 17.5}
 
+_PYTHON_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "table": dict}
+
+
+def _python_types(kind: str) -> type | tuple[type, ...]:
+    """A declared type (``"str"``, ``"str|float"``) as the isinstance argument; a number in a union also takes an
+    integer (a lone ``float`` takes one too, converted below)."""
+    alternatives = kind.split("|")
+    if len(alternatives) == 1:
+        return _PYTHON_TYPES[kind]
+    return tuple(t for alt in alternatives for t in ((int, float) if alt == "float" else (_PYTHON_TYPES[alt],)))
+
+
+#: Every section's keys and their types, from the declarations (study/options.py section_keys, which also
+#: generate docs/study-file.md); [tables] values are checked further by report.regression_table.check_table_options.
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "study": {"name": str, "title": str, "seed": int, "lang": str, "published": str, "description": str, "caveats": list,
-              "labels": dict, "outputs": dict},
-    "data": {
-        "panel": str, "sheet": (str, int), "unit": str, "time": str, "years": list, "balance": bool,
-        "drop_missing": bool, "label_column": str, "yearbook": bool,
-    },
-    "treatment": {
-        "column": str, "first_treat": str, "registry": str, "batches": list, "rule": str,
-        "cutoff_month": int, "lag": int, "county_rule": str, "allow_unverified": bool,
-        "allow_unmatched": bool, "name": str,
-    },
-    "model": {"outcome": str, "controls": list, "fixed_effects": list, "cluster": str, "vcov": str,
-              "few_clusters": int, "weights": str},
-    "figures": {"formats": list, "style": str, "width": (str, int, float)},
-    # regression-table layout (esttab-like); validated in pilotdid.report.regression_table.check_table_options
-    "tables": {"stat": str, "digits": int, "stars": (list, bool), "keep": list, "drop": list, "order": list,
-               "indicate": (dict, bool), "fe_rows": bool, "stats": list, "notes": str},
-    "index": {
-        "system": str, "method": str, "pooling": str, "column": str, "shift": float, "drop_constant": bool,
-        "exclude": list, "exclude_reason": str, "missing": str, "alternatives": dict, "absent": str,
-    },
+    section: {key: _python_types(kind) for key, (kind, _, _) in keys.items()} for section, keys in section_keys().items()
 }
 _REQUIRED = {"study": ("name",), "data": ("panel", "unit", "time"), "model": ("outcome",)}
 
