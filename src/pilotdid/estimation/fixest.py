@@ -287,3 +287,53 @@ def feols_arrays(formula: str, columns: dict, *, x, x_names: list[str], vcov, ss
     fit.get_performance()
     fit._clear_attributes()  # (pf.feols also runs the model's Wald test, which nothing here reads)
     return fit
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One design, many outcomes. A fit's design -- the demeaned (and weighted) model matrix, its factorisation, the
+# dropped collinear columns, the clusters and the small-sample factor -- does not depend on the outcome; only the
+# outcome's demeaning, the right-hand side X'y and the residuals do. refit_outcomes reuses a feols_arrays fit for
+# further outcome columns on the same rows: pyfixest's own demeaning (column by column, so each column gets the
+# bits a fit of its own gives it), one solve with many right-hand sides, and each column's CRV1 covariance from its
+# residuals with the fit's bread and small-sample factor. tests/estimation/test_refit_outcomes.py checks every
+# column against its own pf.feols fit (coefficients and covariance to 1e-10), weighted and unbalanced included.
+
+
+def refit_outcomes(fit, outcomes) -> list[tuple] | None:
+    """``[(coefficients, covariance), ...]`` of ``fit``'s model (a :func:`feols_arrays` result) for each column of
+    ``outcomes`` (rows x k, the fit's rows in its order), as :func:`coefficients` and :func:`vcov_matrix` give them
+    for a fit of that outcome; None where the fit is not one this handles (not a one-way CRV1 fit of
+    :func:`feols_arrays`, other rows): the caller then fits each outcome."""
+    import numpy as np
+    import scipy.linalg
+    import scipy.sparse
+    from pyfixest.estimation.internals.demean_ import dispatch_demean
+
+    outcomes = np.asarray(outcomes, dtype=np.float64)
+    if outcomes.ndim != 2:
+        return None
+    if not outcomes.shape[1]:
+        return []
+    if (getattr(fit, "_vcov_type_detail", None) != "CRV1" or getattr(fit, "_is_iv", True)
+            or getattr(fit, "_cluster_df", None) is None or fit._cluster_df.shape[1] != 1
+            or fit._X_is_empty or not fit._has_fixef or fit._solver != "scipy.linalg.solve"
+            or len(outcomes) != fit._N or fit._X.shape[0] != fit._N or not np.isfinite(outcomes).all()):
+        return None
+    weights = fit._weights.flatten()
+    demeaned, success, _ = dispatch_demean(x=np.ascontiguousarray(outcomes), flist=fit._fe.to_numpy(),
+                                           weights=weights, demeaner=fit._demeaner)
+    if success is False:
+        return None
+    if fit._has_weights:
+        demeaned = demeaned * np.sqrt(fit._weights)
+    x = fit._X
+    beta = scipy.linalg.solve(fit._tZX, x.T @ demeaned, assume_a="pos")  # one factorisation, k right-hand sides
+    resid = demeaned - x @ beta
+    clusters = pd.factorize(fit._cluster_df.iloc[:, 0])[0]
+    n, p, k = x.shape[0], x.shape[1], outcomes.shape[1]
+    membership = scipy.sparse.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(int(clusters.max()) + 1, n))
+    # every outcome's per-cluster score sums at once: clusters x p x k
+    scores = (membership @ (x[:, :, None] * resid[:, None, :]).reshape(n, p * k)).reshape(-1, p, k)
+    meat = np.einsum("gpk,gqk->kpq", scores, scores)
+    ssc = float(np.asarray(fit._ssc).ravel()[0])
+    return [(beta[:, j].copy(), ssc * (fit._bread @ meat[j] @ fit._bread)) for j in range(k)]
