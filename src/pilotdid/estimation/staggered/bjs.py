@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.staggered.panel import long_sample
+from pilotdid.estimation.staggered.panel import fit_outcome_groups, long_sample, outcome_list
 from pilotdid.estimation.event_study_result import EventStudyResult
 
 #: eigenvalues of the Schur complement below this share of the largest are its null space (one per
@@ -138,7 +138,7 @@ class UntreatedFixedEffects:
 def imputation(
     panel: pd.DataFrame,
     *,
-    outcome: str,
+    outcome: str | list[str],
     unit: str,
     time: str,
     first_treat: str,
@@ -146,16 +146,25 @@ def imputation(
     cluster: str | None = None,
     alpha: float = 0.05,
     weights: str | None = None,
-) -> EventStudyResult:
+) -> EventStudyResult | list[EventStudyResult]:
     """BJS imputation event study (all relative times) and overall ATT, Gardner and BJS variances.
 
-    ``weights``: a column of analytic weights (see the module docstring)."""
+    ``weights``: a column of analytic weights (see the module docstring). ``outcome``: a column, or a list of
+    columns: then one result per column (a list), all from one stage-1 factorisation and one set of first-stage
+    variance terms (only the stage-1 solve and the residuals are per outcome)."""
     covariates = list(covariates or [])
-    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    outcome_given, outcomes = outcome, outcome_list(outcome)
+    if not isinstance(outcome, str):
+        grouped = fit_outcome_groups(imputation, panel, outcomes, unit=unit, time=time, first_treat=first_treat,
+                                     covariates=covariates, cluster=cluster, alpha=alpha, weights=weights)
+        if grouped is not None:
+            return grouped
+    outcome = outcomes[0]
+    df, notes = long_sample(panel, outcome=outcomes, unit=unit, time=time, first_treat=first_treat,
                             covariates=covariates, cluster=cluster, where="staggered.bjs", weights=weights)
     g = pd.to_numeric(df[first_treat], errors="coerce").fillna(0).to_numpy(dtype=float)
     t_values = df[time].to_numpy(dtype=float)
-    y = df[outcome].to_numpy(dtype=float)
+    ys = df[outcomes].to_numpy(dtype=float)
     x = np.column_stack([df[c].to_numpy(dtype=float) for c in covariates]) if covariates else np.empty((len(df), 0))
     unit_codes = pd.factorize(df[unit], sort=True)[0]
     time_codes = pd.factorize(df[time], sort=True)[0]
@@ -174,11 +183,9 @@ def imputation(
         notes.append(f"{int(lost.sum())} treated observation(s) left out of the imputation estimator: their unit or "
                      "period has no untreated observation to impute from.")
         keep = ~lost
-        y, x, g, t_values, treated, w = y[keep], x[keep], g[keep], t_values[keep], treated[keep], w[keep]
+        ys, x, g, t_values, treated, w = ys[keep], x[keep], g[keep], t_values[keep], treated[keep], w[keep]
         unit_codes, time_codes, cluster_codes = unit_codes[keep], time_codes[keep], cluster_codes[keep]
         fe = UntreatedFixedEffects(unit_codes, time_codes, ~treated, x, w)
-    fitted, _ = fe.fit_outcome(y)
-    resid = y - fitted  # stage-1 residual on untreated rows, Y - imputed Y(0) on treated rows
     untreated = ~treated
     n_clusters = int(cluster_codes.max()) + 1
 
@@ -187,55 +194,68 @@ def imputation(
     rel_times = np.unique(rel[ever])
     zc = stats.norm.ppf(1 - alpha / 2)
 
-    def correction(column: np.ndarray) -> np.ndarray:
-        """Per-cluster first-stage term sum_j w_j v_j u1_j, v = X10 (X10'W X10)^-1 X1'W column (Gardner's GMM term)."""
+    def first_stage_weights(column: np.ndarray) -> np.ndarray:
+        """v = X10 (X10'W X10)^-1 X1'W column on the untreated rows (Gardner's GMM term; no outcome in it)."""
         sum_big, sum_small = fe.sums(column, rows=np.ones(len(column), dtype=bool))
         sum_x = x.T @ (w * column) if x.shape[1] else None
-        v = fe.solve(sum_big, sum_small, None if sum_x is None else sum_x[:, None])[:, 0]
-        return np.bincount(cluster_codes[untreated], v * w[untreated] * resid[untreated], minlength=n_clusters)
+        return fe.solve(sum_big, sum_small, None if sum_x is None else sum_x[:, None])[:, 0]
 
     cell = np.unique(np.column_stack([g, np.where(ever, rel, -np.inf)]), axis=0, return_inverse=True)[1].ravel()
+    # the second-stage columns (one per relative time, then the treatment dummy) and their first-stage weights:
+    # the design's, shared by every outcome
+    event_rows = [rel == e for e in rel_times]
+    event_v = [first_stage_weights(rows.astype(float)) for rows in event_rows]
+    treated_v = first_stage_weights(treated.astype(float))
+    se_method = (f"Gardner (2021) two-stage GMM, clustered by {cl} (as pyfixest did2s)"
+                 + (f", weighted by {weights}" if weights else ""))
+    results = []
+    for y in ys.T:
+        fitted, _ = fe.fit_outcome(y)
+        resid = y - fitted  # stage-1 residual on untreated rows, Y - imputed Y(0) on treated rows
 
-    def cell_means(rows: np.ndarray) -> np.ndarray:
-        """(Weighted) mean Y - Y0_hat of each treated row's cohort x event-time cell (BJS's tau-bar)."""
-        sums = np.bincount(cell[rows], w[rows] * resid[rows], minlength=cell.max() + 1)
-        counts = np.bincount(cell[rows], w[rows], minlength=cell.max() + 1)
-        return sums[cell[rows]] / counts[cell[rows]]
+        def correction(v: np.ndarray, resid=resid) -> np.ndarray:
+            """Per-cluster first-stage term sum_j w_j v_j u1_j (Gardner's GMM term)."""
+            return np.bincount(cluster_codes[untreated], v * w[untreated] * resid[untreated], minlength=n_clusters)
 
-    # event study: one column per relative time; X2'W X2 is diagonal (weighted counts)
-    coef = np.empty(len(rel_times))
-    scores = np.empty((n_clusters, len(rel_times)))
-    bjs_se = np.full(len(rel_times), np.nan)
-    for k, e in enumerate(rel_times):
-        rows = rel == e
-        n_k = w[rows].sum()
-        coef[k] = float(w[rows] @ resid[rows]) / n_k
-        first_stage = correction(rows.astype(float))
-        second = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - coef[k]), minlength=n_clusters)
-        scores[:, k] = (second - first_stage) / n_k
-        if e >= 0:
-            recentred = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - cell_means(rows)),
-                                    minlength=n_clusters)
-            bjs_se[k] = np.sqrt(np.sum(((recentred - first_stage) / n_k) ** 2))
-    vcov = scores.T @ scores
-    se = np.sqrt(np.diag(vcov))
-    table = pd.DataFrame({"rel_time": rel_times.astype(int), "coef": coef, "se": se,
-                          "ci_low": coef - zc * se, "ci_high": coef + zc * se, "bjs_se": bjs_se})
+        def cell_means(rows: np.ndarray, resid=resid) -> np.ndarray:
+            """(Weighted) mean Y - Y0_hat of each treated row's cohort x event-time cell (BJS's tau-bar)."""
+            sums = np.bincount(cell[rows], w[rows] * resid[rows], minlength=cell.max() + 1)
+            counts = np.bincount(cell[rows], w[rows], minlength=cell.max() + 1)
+            return sums[cell[rows]] / counts[cell[rows]]
 
-    # overall ATT: the treatment dummy as the one second-stage column
-    n_treated = w[treated].sum()
-    att = float(w[treated] @ resid[treated]) / n_treated
-    first_stage = correction(treated.astype(float))
-    second = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - att), minlength=n_clusters)
-    att_se = float(np.sqrt(np.sum(((second - first_stage) / n_treated) ** 2)))
-    recentred = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - cell_means(treated)),
-                            minlength=n_clusters)
-    att_bjs_se = float(np.sqrt(np.sum(((recentred - first_stage) / n_treated) ** 2)))
-    result = EventStudyResult(estimator="bjs", table=table.drop(columns="bjs_se"), att=att, se=att_se,
-                              ci_low=att - zc * att_se, ci_high=att + zc * att_se, vcov=vcov, reference=None,
-                              se_method=f"Gardner (2021) two-stage GMM, clustered by {cl} (as pyfixest did2s)"
-                              + (f", weighted by {weights}" if weights else ""),
-                              notes=notes)
-    result.alternative_se[BJS_CONSERVATIVE] = {
-        "se": att_bjs_se, "table": table[["rel_time", "bjs_se"]].rename(columns={"bjs_se": "se"})}
-    return result
+        # event study: one column per relative time; X2'W X2 is diagonal (weighted counts)
+        coef = np.empty(len(rel_times))
+        scores = np.empty((n_clusters, len(rel_times)))
+        bjs_se = np.full(len(rel_times), np.nan)
+        for k, e in enumerate(rel_times):
+            rows = event_rows[k]
+            n_k = w[rows].sum()
+            coef[k] = float(w[rows] @ resid[rows]) / n_k
+            first_stage = correction(event_v[k])
+            second = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - coef[k]), minlength=n_clusters)
+            scores[:, k] = (second - first_stage) / n_k
+            if e >= 0:
+                recentred = np.bincount(cluster_codes[rows], w[rows] * (resid[rows] - cell_means(rows)),
+                                        minlength=n_clusters)
+                bjs_se[k] = np.sqrt(np.sum(((recentred - first_stage) / n_k) ** 2))
+        vcov = scores.T @ scores
+        se = np.sqrt(np.diag(vcov))
+        table = pd.DataFrame({"rel_time": rel_times.astype(int), "coef": coef, "se": se,
+                              "ci_low": coef - zc * se, "ci_high": coef + zc * se, "bjs_se": bjs_se})
+
+        # overall ATT: the treatment dummy as the one second-stage column
+        n_treated = w[treated].sum()
+        att = float(w[treated] @ resid[treated]) / n_treated
+        first_stage = correction(treated_v)
+        second = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - att), minlength=n_clusters)
+        att_se = float(np.sqrt(np.sum(((second - first_stage) / n_treated) ** 2)))
+        recentred = np.bincount(cluster_codes[treated], w[treated] * (resid[treated] - cell_means(treated)),
+                                minlength=n_clusters)
+        att_bjs_se = float(np.sqrt(np.sum(((recentred - first_stage) / n_treated) ** 2)))
+        result = EventStudyResult(estimator="bjs", table=table.drop(columns="bjs_se"), att=att, se=att_se,
+                                  ci_low=att - zc * att_se, ci_high=att + zc * att_se, vcov=vcov, reference=None,
+                                  se_method=se_method, notes=notes if len(outcomes) == 1 else list(notes))
+        result.alternative_se[BJS_CONSERVATIVE] = {
+            "se": att_bjs_se, "table": table[["rel_time", "bjs_se"]].rename(columns={"bjs_se": "se"})}
+        results.append(result)
+    return results[0] if isinstance(outcome_given, str) else results

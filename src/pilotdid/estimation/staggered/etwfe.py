@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
+from pilotdid.estimation.staggered.panel import fit_outcome_groups, long_sample, outcome_list, pyfixest_quiet
 from pilotdid.estimation.event_study_result import EventStudyResult
 from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
 
@@ -91,10 +91,14 @@ class EtwfeResult(Result):
                                 reference=-1, se_method=self.se_method, notes=self.notes)
 
 
-def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def etwfe(panel: pd.DataFrame, *, outcome: str | list[str], unit: str, time: str, first_treat: str,
           covariates: list[str] | None = None, control_group: str = "notyet", unit_fe: bool = False,
-          cluster: str | None = None, alpha: float = 0.05, weights: str | None = None) -> EtwfeResult:
-    """Wooldridge's ETWFE and etwfe's ``emfx`` aggregations (see the module docstring)."""
+          cluster: str | None = None, alpha: float = 0.05,
+          weights: str | None = None) -> EtwfeResult | list[EtwfeResult]:
+    """Wooldridge's ETWFE and etwfe's ``emfx`` aggregations (see the module docstring).
+
+    ``outcome``: a column, or a list of columns: then one result per column (a list), all from one design (see
+    :func:`pilotdid.estimation.fixest.refit_outcomes`)."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import pf
 
@@ -102,7 +106,15 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
         raise PilotdidInputError(f"control_group = {control_group!r}", where="etwfe",
                                  fix=f"use one of {list(CONTROL_GROUPS)}")
     covariates = list(covariates or [])
-    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    outcome_given, outcomes = outcome, outcome_list(outcome)
+    options = dict(unit=unit, time=time, first_treat=first_treat, covariates=covariates, control_group=control_group,
+                   unit_fe=unit_fe, cluster=cluster, alpha=alpha, weights=weights)
+    if not isinstance(outcome, str):
+        grouped = fit_outcome_groups(etwfe, panel, outcomes, **options)
+        if grouped is not None:
+            return grouped
+    outcome = outcomes[0]
+    df, notes = long_sample(panel, outcome=outcomes, unit=unit, time=time, first_treat=first_treat,
                             covariates=covariates, cluster=cluster, where="staggered.etwfe", weights=weights)
     g = df[first_treat].fillna(0).to_numpy(float)
     t = df[time].to_numpy(float)
@@ -191,12 +203,16 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
                                                                           "_etw_w")},
                                x=x, x_names=list(columns), vcov={"CRV1": "_etw_cluster"}, drop_singletons=True,
                                **weight_kw)
+        more = None if len(outcomes) == 1 or fit is None else _fx.refit_outcomes(
+            fit, df[outcomes[1:]].to_numpy(float))
         if fit is None:
             fit = pf.feols(formula, data=design, vcov={"CRV1": "_etw_cluster"}, **weight_kw)
+    if len(outcomes) > 1 and more is None:  # a fit feols_arrays declined: each outcome on its own
+        return [etwfe(panel, outcome=o, **options) for o in outcomes]
+    fits = [(_fx.coefficients(fit), _fx.vcov_matrix(fit))] + (more or [])
     names = _fx.coef_names(fit)
-    beta = pd.Series(_fx.coefficients(fit), index=names)
-    V = _fx.vcov_frame(fit)
-    dropped = [c for c in columns if c not in beta.index]
+    position = {name: k for k, name in enumerate(names)}
+    dropped = [c for c in columns if c not in position]
     if any(c.startswith("_etw_d") and "_x" not in c for c in dropped):
         raise PilotdidInputError("a treatment cell is collinear with the fixed effects", where="etwfe",
                                  fix="check for cohorts without untreated comparison periods")
@@ -209,39 +225,48 @@ def etwfe(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_trea
 
     z = stats.norm.ppf(1 - alpha / 2)
 
-    def combine(rows: np.ndarray) -> tuple[float, float]:
-        """Average effect over treated observations ``rows`` (boolean) and its delta-method SE."""
-        a = pd.Series(0.0, index=names)
+    def combination(rows: np.ndarray) -> np.ndarray:
+        """The coefficient weights of the average effect over treated observations ``rows`` (boolean)."""
+        a = np.zeros(len(names))
         w = obs_w[rows]  # analytic weights (ones without them): a weighted average over the treated observations
         n = w.sum()
         ids = cell_id[rows]
         for c in np.unique(ids):
             in_cell = ids == c
-            a[f"_etw_d{c}"] += w[in_cell].sum() / n
+            a[position[f"_etw_d{c}"]] += w[in_cell].sum() / n
             for j in range(X.shape[1]):
                 name = f"_etw_d{c}_x{j}"
-                if name in a.index:
-                    a[name] += (w[in_cell] * X_dm[rows][in_cell, j]).sum() / n
-        return float(a @ beta), float(np.sqrt(a @ V @ a))
+                if name in position:
+                    a[position[name]] += (w[in_cell] * X_dm[rows][in_cell, j]).sum() / n
+        return a
 
     post = treated_row & (t >= g)
     rel = t - g
-    aggregates = {}
+    # the aggregates' weights depend on the design only: built once, applied to each outcome's estimates
+    combinations = {}
     for kind, key, rows_of in (
         ("simple", np.array([0]), lambda k: post),
         ("group", np.unique(g[post]), lambda k: post & (g == k)),
         ("calendar", np.unique(t[post]), lambda k: post & (t == k)),
         ("event", np.unique(rel[treated_row]), lambda k: treated_row & (rel == k)),
     ):
-        out = []
-        for k in key:
-            att, se = combine(rows_of(k))
-            out.append({"key": int(k), "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se})
-        aggregates[kind] = pd.DataFrame(out)
-    cell_coef = beta[[f"_etw_d{c}" for c in range(n_cells)]].to_numpy()
-    cell_se = np.sqrt(np.diag(V.loc[[f"_etw_d{c}" for c in range(n_cells)], [f"_etw_d{c}" for c in range(n_cells)]]))
-    cells_out = cells.assign(coef=cell_coef, se=cell_se)
+        combinations[kind] = [(int(k), combination(rows_of(k))) for k in key]
+    cell_positions = [position[f"_etw_d{c}"] for c in range(n_cells)]
     se_method = (f"delta method on CRV1 (fixest small-sample correction) clustered by {cl}; "
                  f"{'unit' if unit_fe else 'cohort'} and period fixed effects")
-    return EtwfeResult(cells=cells_out, aggregates=aggregates, control_group=control_group, se_method=se_method,
-                       n_obs=_fx.nobs(fit), notes=notes)
+    results = []
+    for beta, covariance in fits:
+        # Fortran order, as the covariance DataFrame's values are: the BLAS products round by layout
+        V = np.asfortranarray(covariance)
+        aggregates = {}
+        for kind, weights_of in combinations.items():
+            out = []
+            for k, a in weights_of:
+                att, se = float(np.dot(a, beta)), float(np.sqrt(np.dot(np.dot(a, V), a)))
+                out.append({"key": k, "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se})
+            aggregates[kind] = pd.DataFrame(out)
+        cells_out = cells.assign(coef=beta[cell_positions], se=np.sqrt(np.diag(covariance)[cell_positions]))
+        results.append(EtwfeResult(cells=cells_out, aggregates=aggregates, control_group=control_group,
+                                   se_method=se_method, n_obs=_fx.nobs(fit),
+                                   notes=notes if len(outcomes) == 1 else list(notes)))
+    return results[0] if isinstance(outcome_given, str) else results

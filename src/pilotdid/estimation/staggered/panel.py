@@ -10,6 +10,7 @@ Conventions (named, because R/Stata packages differ):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,10 +120,37 @@ def pyfixest_quiet():
     return quiet()
 
 
+def outcome_list(outcome: str | Sequence[str]) -> list[str]:
+    """The outcome column(s) an estimator was given: one name, or a list of names fitted on one design."""
+    outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
+    if not outcomes or len(set(outcomes)) != len(outcomes):
+        raise PilotdidInputError(f"outcome = {outcome!r}", where="staggered",
+                                 fix="name one outcome column, or a list of distinct columns")
+    return outcomes
+
+
+def fit_outcome_groups(fitter, panel: pd.DataFrame, outcomes: list[str], covariates: list[str], **kwargs) -> list | None:
+    """Several outcomes whose rows differ (a missing value in one and not another): ``fitter`` run once per group of
+    outcomes present on the same rows (results in ``outcomes``' order); None when they all share their rows (the
+    caller then fits them on one design)."""
+    present = panel[covariates].notna().all(axis=1).to_numpy() if covariates else np.ones(len(panel), dtype=bool)
+    groups: dict[bytes, list[int]] = {}
+    for k, name in enumerate(outcomes):
+        groups.setdefault(np.packbits(present & panel[name].notna().to_numpy()).tobytes(), []).append(k)
+    if len(groups) == 1:
+        return None
+    results: list = [None] * len(outcomes)
+    for members in groups.values():
+        for k, result in zip(members, fitter(panel, outcome=[outcomes[k] for k in members], covariates=covariates,
+                                             **kwargs)):
+            results[k] = result
+    return results
+
+
 def long_sample(
     panel: pd.DataFrame,
     *,
-    outcome: str,
+    outcome: str | Sequence[str],
     unit: str,
     time: str,
     first_treat: str,
@@ -135,11 +163,12 @@ def long_sample(
 
     Returns the copy and a note counting the rows left out (nothing is dropped silently).
     """
-    columns = list(dict.fromkeys([outcome, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])
+    outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
+    columns = list(dict.fromkeys([*outcomes, unit, time, first_treat, *covariates] + ([cluster] if cluster else [])
                                  + ([weights] if weights else [])))
     check_columns(panel, columns, where)
     df = panel[columns].copy()
-    missing = df[[outcome, *covariates]].isna().any(axis=1)
+    missing = df[[*outcomes, *covariates]].isna().any(axis=1)
     notes = []
     if missing.any():
         notes.append(f"{int(missing.sum())} row(s) with a missing outcome or covariate are left out.")

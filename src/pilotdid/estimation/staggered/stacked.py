@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.staggered.panel import long_sample, pyfixest_quiet
+from pilotdid.estimation.staggered.panel import fit_outcome_groups, long_sample, outcome_list, pyfixest_quiet
 from pilotdid.estimation.event_study_result import EventStudyResult
 from pilotdid.i18n import msg
 from pilotdid.results.protocol import Result, fill_normal_tests, tidy_frame
@@ -125,11 +125,14 @@ def build_stack(df: pd.DataFrame, *, unit: str, time: str, first_treat: str, win
     return stack, info, [int(a) for a in left_out]
 
 
-def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def stacked_did(panel: pd.DataFrame, *, outcome: str | list[str], unit: str, time: str, first_treat: str,
                 window: tuple[int, int] = (-3, 2), covariates: list[str] | None = None,
                 cluster: str | None = None, alpha: float = 0.05, weights: str | None = None,
-                fixed_effects: str = "sub_experiment") -> StackedResult:
-    """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect."""
+                fixed_effects: str = "sub_experiment") -> StackedResult | list[StackedResult]:
+    """Stacked DID with WFH weights: event study (reference -1) and the TWFE-form post effect.
+
+    ``outcome``: a column, or a list of columns: then one result per column (a list), all from one stack and one
+    design (see :func:`pilotdid.estimation.fixest.refit_outcomes`)."""
     from pilotdid.estimation import fixest as _fx
     from pilotdid.estimation.fixest import formula_names, pf
 
@@ -141,7 +144,15 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
         raise PilotdidInputError(f"stacked fixed_effects = {fixed_effects!r}", where="staggered.stacked",
                                  fix=f"one of {list(FIXED_EFFECTS)}")
     covariates = list(covariates or [])
-    df, notes = long_sample(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    outcome_given, outcomes = outcome, outcome_list(outcome)
+    options = dict(unit=unit, time=time, first_treat=first_treat, window=window, covariates=covariates,
+                   cluster=cluster, alpha=alpha, weights=weights, fixed_effects=fixed_effects)
+    if not isinstance(outcome, str):
+        grouped = fit_outcome_groups(stacked_did, panel, outcomes, **options)
+        if grouped is not None:
+            return grouped
+    outcome = outcomes[0]
+    df, notes = long_sample(panel, outcome=outcomes, unit=unit, time=time, first_treat=first_treat,
                             covariates=covariates, cluster=cluster, where="staggered.stacked", weights=weights)
     stack, info, left_out = build_stack(df, unit=unit, time=time, first_treat=first_treat, window=window)
     if weights:  # analytic weights multiply the WFH weights (which stay based on unit counts)
@@ -154,7 +165,7 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     stack["_event_sub"] = stack["_event"].astype(str) + "|" + stack["_sub"].astype(str)
     stack["_post"] = stack["_treated"] * (stack["_event"] >= 0)
     cl = cluster or unit
-    stack, n = formula_names(stack, [outcome, cl, *covariates])  # e.g. a column called "class"
+    stack, n = formula_names(stack, [*outcomes, cl, *covariates])  # e.g. a column called "class"
     cov = "".join(f" + {n[c]}" for c in covariates)
     fe = "_unit_sub + _event_sub" if fixed_effects == "sub_experiment" else "_treated + _event"
     es_formula = f"{n[outcome]} ~ i(_event, _treated, ref=-1){cov} | {fe}"
@@ -171,41 +182,57 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, firs
     cov_names = [n[c] for c in covariates]
 
     def fit(formula, x_columns, x_names):
+        """[(coefficients, covariance)] of each outcome (the first by pyfixest, the others from its design), names;
+        None where an outcome needs its own fit."""
         x = np.column_stack(x_columns).astype(np.float64)
         with pyfixest_quiet():
             result = _fx.feols_arrays(formula, columns, x=x, x_names=x_names, vcov={"CRV1": n[cl]},
                                       weights="_weight")
+            more = None if len(outcomes) == 1 else result and _fx.refit_outcomes(
+                result, stack[[n[o] for o in outcomes[1:]]].to_numpy(float))
             if result is None:
                 result = pf.feols(formula, data=stack, weights="_weight", vcov={"CRV1": n[cl]})
-        return result
+        if len(outcomes) > 1 and more is None:
+            return None, None
+        # the estimates and SEs pyfixest's tidy() reports: _beta_hat and sqrt(diag(_vcov))
+        return [(_fx.coefficients(result), _fx.vcov_matrix(result))] + (more or []), _fx.coef_names(result)
 
-    es = fit(es_formula, event_x + covariate_x, event_names + cov_names)
-    static = fit(static_formula, [stack["_post"].to_numpy(float)] + covariate_x, ["_post"] + cov_names)
-    tidy = es.tidy()
-    rows = [n for n in tidy.index if n.startswith("_event::")]
-    rel = np.array([int(float(n.split("::")[1].split(":")[0])) for n in rows])
+    es_fits, es_names = fit(es_formula, event_x + covariate_x, event_names + cov_names)
+    static_fits, static_names = fit(static_formula, [stack["_post"].to_numpy(float)] + covariate_x,
+                                    ["_post"] + cov_names)
+    if es_fits is None or static_fits is None:  # a fit feols_arrays declined: each outcome on its own
+        return [stacked_did(panel, outcome=o, **options) for o in outcomes]
+    rows = [k for k, name in enumerate(es_names) if name.startswith("_event::")]
+    rel = np.array([int(float(es_names[k].split("::")[1].split(":")[0])) for k in rows])
     order = np.argsort(rel)
     rows = [rows[i] for i in order]
     z = stats.norm.ppf(1 - alpha / 2)
-    coef = tidy.loc[rows, "Estimate"].to_numpy()
-    se = tidy.loc[rows, "Std. Error"].to_numpy()
-    V = _fx.vcov_frame(es).loc[rows, rows].to_numpy()
-    table = pd.DataFrame({"rel_time": rel[order], "coef": coef, "se": se, "ci_low": coef - z * se,
-                          "ci_high": coef + z * se})
-    ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
-    table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)
-    # overall: the trimmed aggregate ATT averaged over the window's post periods (equal weights per event time)
-    post = (table.rel_time >= 0).to_numpy()
     post_in_v = rel[order] >= 0
     a = post_in_v / post_in_v.sum()
-    att = float(table.loc[post, "coef"].mean())
-    att_se = float(np.sqrt(a @ V @ a))
-    st = static.tidy().loc["_post"]
+    at_post = static_names.index("_post")
     fe_text = ("unit x sub-experiment and event time x sub-experiment FE" if fixed_effects == "sub_experiment"
                else "treated-group and event-time FE (WFH's regression)")
     se_method = f"CRV1 clustered by {cl} (pyfixest), WFH weights; {fe_text}"
-    es_res = EventStudyResult(estimator="stacked", table=table, att=att, se=att_se, ci_low=att - z * att_se,
-                              ci_high=att + z * att_se, vcov=V, reference=-1, se_method=se_method, notes=notes)
-    return StackedResult(event_study=es_res, static_att=float(st["Estimate"]), static_se=float(st["Std. Error"]),
-                         sub_experiments=info, window=(lo, hi), notes=notes, fixed_effects=fixed_effects,
-                         clusters=int(stack[n[cl]].nunique()))
+    results = []
+    for (es_coef, es_vcov), (static_coef, static_vcov) in zip(es_fits, static_fits):
+        coef = es_coef[rows]
+        se = np.sqrt(np.diagonal(es_vcov))[rows]
+        # Fortran order, as a DataFrame's .loc[...].to_numpy() returned it: the BLAS product below rounds by layout
+        V = np.asfortranarray(es_vcov[np.ix_(rows, rows)])
+        own_notes = notes if len(outcomes) == 1 else list(notes)
+        table = pd.DataFrame({"rel_time": rel[order], "coef": coef, "se": se, "ci_low": coef - z * se,
+                              "ci_high": coef + z * se})
+        ref = pd.DataFrame({"rel_time": [-1], "coef": [0.0], "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]})
+        table = pd.concat([table, ref]).sort_values("rel_time").reset_index(drop=True)
+        # overall: the trimmed aggregate ATT averaged over the window's post periods (equal weights per event time)
+        post = (table.rel_time >= 0).to_numpy()
+        att = float(table.loc[post, "coef"].mean())
+        att_se = float(np.sqrt(a @ V @ a))
+        es_res = EventStudyResult(estimator="stacked", table=table, att=att, se=att_se, ci_low=att - z * att_se,
+                                  ci_high=att + z * att_se, vcov=V, reference=-1, se_method=se_method,
+                                  notes=own_notes)
+        results.append(StackedResult(event_study=es_res, static_att=float(static_coef[at_post]),
+                                     static_se=float(np.sqrt(np.diagonal(static_vcov))[at_post]),
+                                     sub_experiments=info, window=(lo, hi), notes=own_notes,
+                                     fixed_effects=fixed_effects, clusters=int(stack[n[cl]].nunique())))
+    return results[0] if isinstance(outcome_given, str) else results
