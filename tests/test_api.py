@@ -94,6 +94,11 @@ def test_coefficient_plot_leaves_out_the_constant_and_summaries_cut_nothing(pane
     assert labels == ["did", "z1"]
     header = next(line for line in fit.summary().splitlines() if line.startswith("term"))
     assert header.rstrip().endswith("[95% conf.   interval]"), header  # both CI columns under one bracket, as Stata
+    # rows without an estimate (PSM's balance rows) have no place on the axis either
+    treated_group = panel.assign(treat=(panel["first_treat"] > 0).astype(int))
+    psm = pdid.psm(treated_group, treat="treat", covariates=["x1"], formula="y ~ did | unit + year", cluster="unit")
+    assert [t.get_text() for t in psm.plot().axes[0].get_yticklabels()] == ["did"]
+    assert psm.conventions["did_vcov"] == "lsdv" and psm.conventions["did_cluster"] == "unit"
     # Bacon's comparison types are printed whole, with the weights that give the TWFE coefficient
     summary = pdid.bacon(panel, **KW).summary()
     header = next(line for line in summary.splitlines() if line.startswith("term"))
@@ -240,3 +245,24 @@ def test_one_event_study_result(panel):
     base_row = next(r for r in binned.to_dict()["event_study"] if r["is_base"])
     assert base_row["coef"] == 0 and base_row["se"] is None and base_row["rel_time"] == binned.reference == -1
     assert binned.coefs is binned.table and binned.rows() == binned.event_rows()
+
+
+def test_subgroups_permute_within_cohorts_as_the_study_does(panel):
+    # first_treat was accepted and silently ignored: the permutation ran across all units, while
+    # [analyses.heterogeneity] permutes within adoption cohorts by default (README "Subgroup permutation tests")
+    from pilotdid.estimation.heterogeneity import GroupSplit, estimate_split
+
+    kw = dict(outcome="y", treatment="did", unit="unit", time="year", cluster="unit", draws=49, seed=2,
+              split={"column": "large", "labels": ["large", "small"]})
+    given = pdid.subgroups(panel, **kw, first_treat="first_treat")
+    derived = pdid.subgroups(panel, **kw)  # cohorts from the first period with did = 1
+    core = estimate_split(panel, split=GroupSplit.from_options(dict(kw["split"]), where="split"), outcome="y",
+                          treatment="did", controls=[], fixed_effects=["unit", "year"], unit="unit", time="year",
+                          cluster="unit", draws=49, seed=2, strata="first_treat", also_strata=(None,))
+    for res in (given, derived):
+        tidy = res.tidy().set_index("term")
+        assert tidy.loc["difference (permutation, within adoption cohorts)", "p"] == core.permutation.p_diff
+        assert tidy.loc["difference (permutation, across all units)", "p"] == core.other_permutations["all"].p_diff
+        assert "within adoption cohorts" in res.conventions["permutation"]
+    across = pdid.subgroups(panel, **kw, first_treat="first_treat", strata="none").tidy().set_index("term")
+    assert across.loc["difference (permutation, across all units)", "p"] == core.other_permutations["all"].p_diff

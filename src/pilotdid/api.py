@@ -419,7 +419,11 @@ class PsmResult(Result):
 
     @property
     def conventions(self) -> dict[str, Any]:
-        return {"method": self.match.method, "pooling": self.match.pooling, **self.match.settings}
+        out = {"method": self.match.method, "pooling": self.match.pooling, **self.match.settings}
+        if self.fit is not None:  # the DID's own conventions: matching weights, SE preset, clustering
+            out.update({"did_weighting": "matched rows weighted by the matching weights (psmatch2 _weight)",
+                        "did_vcov": self.fit.vcov, "did_cluster": self.fit.cluster})
+        return out
 
 
 def psm(
@@ -595,6 +599,10 @@ def mediation(
     return MediationResult(three_step=res)
 
 
+def _strata_words(strata: str | None) -> str:
+    return "within adoption cohorts" if strata else "across all units"
+
+
 @dataclass
 class SubgroupResult(Result):
     """Separate subgroup fits, the fully interacted difference test and the permutation test of the difference."""
@@ -616,9 +624,25 @@ class SubgroupResult(Result):
         rows.append({"term": "difference (interacted)", "estimate": s.interacted.get("coef"), **inter,
                      "kind": "difference"})
         if s.permutation is not None:
-            rows.append({"term": "difference (permutation)", "estimate": s.difference, "p": s.permutation.p_diff,
-                         "kind": "permutation"})
+            rows.append({"term": f"difference (permutation, {_strata_words(s.permutation.strata)})",
+                         "estimate": s.difference, "p": s.permutation.p_diff, "kind": "permutation"})
+        for test in (s.other_permutations or {}).values():
+            rows.append({"term": f"difference (permutation, {_strata_words(test.strata)})", "estimate": s.difference,
+                         "p": test.p_diff, "kind": "permutation"})
         return tidy_frame(rows)
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        """The split, the SE convention of the subgroup fits and how the difference is tested."""
+        s = self.split
+        fit = next(iter(s.fits.values()), None)
+        out: dict[str, Any] = {"split": s.split.column, "vcov": getattr(fit, "vcov", None),
+                               "se": getattr(fit, "convention", None),
+                               "difference_test": "treatment x group interaction in one fully interacted regression"}
+        if s.permutation is not None:
+            perm = s.permutation
+            out["permutation"] = f"group labels permuted {_strata_words(perm.strata)}, {perm.draws} draws, seed {perm.seed}"
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         from pilotdid.results.schema import clean_json
@@ -645,19 +669,35 @@ def subgroups(
     first_treat: str | None = None,
     draws: int = 999,
     seed: int = 12345,
+    strata: Literal["cohort", "none"] = "cohort",
 ) -> SubgroupResult:
     """Heterogeneity by a unit-level split: separate fits, interacted difference test, permutation test.
 
     ``split`` as one ``splits`` entry of a study file, e.g. ``{"column": "large_city", "labels": ["large",
-    "small"]}`` (or ``values``/``threshold``/``at``).
+    "small"]}`` (or ``values``/``threshold``/``at``). ``cluster``: as :func:`twfe` (``None`` = HC1).
+    ``strata``: the permutation test permutes the group labels within adoption cohorts (``"cohort"``, the
+    default of ``[analyses.heterogeneity]``: the valid test when the groups' treatment shares differ) or across
+    all units (``"none"``); the other is computed too and shown beside it. Cohorts are ``first_treat`` (the
+    period a unit is first treated, 0 = never), or when it is not given the first period with ``treatment`` = 1.
+    ``draws`` = 0 skips the permutation test.
     """
     from pilotdid.estimation.heterogeneity import GroupSplit, estimate_split
 
+    if strata not in ("cohort", "none"):
+        raise PilotdidInputError(f"unknown strata {strata!r}", where="subgroups", fix='use strata = "cohort" or "none"')
     gs = GroupSplit.from_options(dict(split), where="split")
-    res = estimate_split(data, split=gs, outcome=outcome, treatment=treatment, controls=list(controls),
+    frame = data
+    cohort = first_treat
+    if cohort is None:  # the adoption period of each unit, from its 0/1 treatment column
+        frame = data.copy()
+        treated_at = frame[time].where(pd.to_numeric(frame[treatment], errors="coerce") > 0)
+        frame["_cohort"] = frame[unit].map(treated_at.groupby(frame[unit]).min()).fillna(0)
+        cohort = "_cohort"
+    primary, other = (cohort, None) if strata == "cohort" else (None, cohort)
+    res = estimate_split(frame, split=gs, outcome=outcome, treatment=treatment, controls=list(controls),
                          fixed_effects=list(fixed_effects) if fixed_effects is not None else [unit, time],
                          unit=unit, time=time, cluster=cluster, vcov=vcov, first_treat=first_treat, draws=draws,
-                         seed=seed)
+                         seed=seed, strata=primary, also_strata=(other,))
     return SubgroupResult(split=res, treatment=treatment)
 
 

@@ -329,7 +329,7 @@ def matching_att(
     cols = [outcome, treat, *covariates, *exact] + ([score] if score else [])
     missing = [c for c in dict.fromkeys(cols) if c not in data.columns]
     if missing:
-        raise PilotdidInputError(f"matching: column(s) {missing} not in the data", where="matching",
+        raise PilotdidInputError(f"column(s) {missing} not in the data", where="matching",
                                  fix="check the outcome, treatment, covariate and exact names")
     notes: list[tuple[str, dict[str, Any]]] = []  # (catalogue key, fields): see note_text
     complete = data[list(dict.fromkeys(cols))].notna().all(axis=1)
@@ -384,7 +384,7 @@ def matching_att(
     matched_t = is_t_all & target
     n1 = int(target.sum())
     if not matched_t.any():
-        raise PilotdidInputError("matching: no treated row found a control", where="matching",
+        raise PilotdidInputError("no treated row found a control", where="matching",
                                  fix="widen the caliper/bandwidth, drop exact strata or turn common_support off")
     imputed = np.zeros(n)
     np.add.at(imputed, pairs_from, shares * y[pairs_to])

@@ -129,8 +129,9 @@ class Result:
         """Point estimates with 95% intervals (a matplotlib Figure; nothing is saved or shown)."""
         fig, ax = new_axes(ax)
         tidy = self.tidy()
-        # an intercept is on another scale than the effects and would squash them to one point
-        tidy = tidy[tidy["kind"] != "constant"].reset_index(drop=True)
+        # an intercept is on another scale than the effects and would squash them to one point; rows without an
+        # estimate (PSM balance rows, a placebo's p) have nothing to draw
+        tidy = tidy[(tidy["kind"] != "constant") & np.isfinite(tidy["estimate"].to_numpy(float))].reset_index(drop=True)
         positions = np.arange(len(tidy))
         est = tidy["estimate"].to_numpy(float)
         lo, hi = tidy["ci_low"].to_numpy(float), tidy["ci_high"].to_numpy(float)
