@@ -51,10 +51,10 @@ class Option:
     def bounds(self) -> str:
         """``>= 1``, ``0–8`` or ``""``: the range as docs and messages write it."""
         if self.minimum is not None and self.maximum is not None:
-            return f"{self.minimum}–{self.maximum}"
+            return f"{self.minimum:,}–{self.maximum:,}"
         if self.minimum is not None:
-            return f">= {self.minimum}"
-        return f"<= {self.maximum}" if self.maximum is not None else ""
+            return f">= {self.minimum:,}"
+        return f"<= {self.maximum:,}" if self.maximum is not None else ""
 
     @property
     def allowed(self) -> tuple[Any, ...] | None:
@@ -83,6 +83,9 @@ def type_words(kind: str) -> str:
     """``int|list[int]`` -> ``an integer or a list of integers``."""
     return " or ".join(_WORDS.get(alt, alt) for alt in kind.split("|"))
 
+
+#: Upper bound on any number of random draws (--draws, draws = , reps = ): more would only exhaust memory and time.
+MAX_DRAWS = 1_000_000
 
 #: Every analysis may take ``seed`` (the study seed by default; ``--seed`` sets it for all of them).
 SEED = opt("seed", "int", FROM_STUDY, "random seed of this analysis (default: [study] seed; --seed overrides)",
@@ -135,7 +138,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             "from the reference"),
     ),
     "placebo": (
-        opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)", minimum=1),
+        opt("draws", "int", 1000, "placebo re-assignments (--draws overrides)", minimum=1, maximum=MAX_DRAWS),
         opt("kind", "str", "permute_cohorts", "how adoption years are redrawn",
             allowed=_PLACEBO_KINDS, noun="placebo kind"),
         opt("in_time", "bool|int|list[int]", [1, 2], "in-time placebo shifts (true = [1, 2, 3], false = none)"),
@@ -171,7 +174,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
     "heterogeneity": (
         opt("splits", "list[table]", "(required)",
             "{name, column, labels, titles, values | threshold, at} per split"),
-        opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)", minimum=0),
+        opt("draws", "int", 999, "permutation draws of the difference test (--draws overrides; 0 = none)", minimum=0,
+            maximum=MAX_DRAWS),
         opt("strata", "str", "cohort", "permutation p reported as p_permutation: within adoption cohorts (valid "
             "when treatment shares differ) or across all units; both are shown", allowed=("cohort", "none")),
     ),
@@ -183,7 +187,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("est_method", "str", "dr", "Callaway-Sant'Anna estimation method", allowed=f"{_CS}:EST_METHODS"),
         opt("base_period", "str", "universal", "Callaway-Sant'Anna base period", allowed=f"{_CS}:BASE_PERIODS"),
         opt("anticipation", "int", 0, "periods of anticipation", minimum=0),
-        opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)", minimum=0),
+        opt("draws", "int", 999, "multiplier-bootstrap draws for CS (0 = analytic SEs)", minimum=0,
+            maximum=MAX_DRAWS),
         opt("weights", "str", "rademacher", "multiplier-bootstrap weights", allowed=f"{_CS}:BOOT_WEIGHTS"),
         opt("covariates", "str", "controls", "covariates of the robust estimators", allowed=("controls", "none")),
         opt("window", "list[int]", [-4, 4], "event times shown in the table and figure",
@@ -230,7 +235,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("power", "float", 0.8, "power of the linear violation analysed (50% and 80% slopes always shown)"),
     ),
     "wild_bootstrap": (
-        opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)", minimum=0),
+        opt("reps", "int", 9999, "bootstrap replications (all 2^G sign vectors when fewer)", minimum=0,
+            maximum=MAX_DRAWS),
         opt("weights", "str", "rademacher", "bootstrap weights", allowed="pilotdid.inference.wild_bootstrap:WEIGHTS"),
     ),
     "multiverse": (
@@ -247,7 +253,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             allowed=("study", "none"), noun="control set"),
         opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS, noun="standard-error preset"),
         opt("placebo_draws", "int", 99, "placebo draws per specification", minimum=0),
-        opt("draws", "int", 99, "same as placebo_draws (--draws overrides)", minimum=0),
+        opt("draws", "int", 99, "same as placebo_draws (--draws overrides)", minimum=0, maximum=MAX_DRAWS),
         opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=_PLACEBO_KINDS, noun="placebo kind"),
         opt("capital_column", "str", None, "as [analyses.robustness]"),
         opt("max_specs", "int", 2000, "refuse grids larger than this", minimum=1),
@@ -417,19 +423,24 @@ def _matches(value: Any, kind: str) -> bool:
 
 
 def _range_words(o: Option) -> str:
-    """``a non-negative integer``, ``a positive integer``, ``an integer 0–8``, ``a number >= 0.5``."""
-    if o.type.split("|")[0] == "int" and o.maximum is None and o.minimum in (0, 1):
-        return "a non-negative integer" if o.minimum == 0 else "a positive integer"
-    return f"{type_words(o.type.split('|')[0])} {o.bounds}"
+    """``an integer 0–8``, ``a non-negative integer``, ``a positive integer up to 1,000,000``, ``a number >= 0.5``."""
+    kind = o.type.split("|")[0]
+    if o.minimum is not None and o.maximum is not None and o.maximum < 1000:
+        return f"{type_words(kind)} {o.minimum}–{o.maximum}"
+    if kind == "int" and o.minimum in (0, 1):
+        words = "a non-negative integer" if o.minimum == 0 else "a positive integer"
+    else:
+        words = f"{type_words(kind)} >= {o.minimum:,}" if o.minimum is not None else type_words(kind)
+    return words + (f" up to {o.maximum:,}" if o.maximum is not None else "")
 
 
 def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
-    """Refuse unknown keys, wrong types and values outside ``allowed`` in ``[analyses.<analysis>]``.
+    """Refuse unknown keys, wrong types, numbers out of range and values outside ``allowed`` in ``[analyses.<analysis>]``.
 
     The one check of an analysis's options: the runner calls it for every analysis before any data is read, and
     each analysis's ``run`` calls it first, so a direct call (the Python API, tests) is refused the same way.
-    An analysis keeps only the checks a declaration cannot express (ranges, cross-key constraints, values that
-    depend on the data).
+    An analysis keeps only the checks a declaration cannot express (an empty list, a window's shape, cross-key
+    constraints, values that depend on the data).
     """
     where = f"[analyses.{analysis}]"
     if analysis not in ANALYSIS_OPTIONS:  # an analysis module whose options are not declared is refused, not waved through
@@ -445,11 +456,12 @@ def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
         if not _matches(value, o.type):
             raise PilotdidInputError(f"{key} must be {o.expects or type_words(o.type)}, got {value!r}", where=f"{where} {key}",
                                      fix=f"e.g. {key} = {_toml(o.default) if o.default not in (None, FROM_STUDY) else '...'}")
-        if o.bounds and isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-                (o.minimum is None or value >= o.minimum) and (o.maximum is None or value <= o.maximum)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        above = number and o.maximum is not None and value > o.maximum
+        if above or (number and o.minimum is not None and value < o.minimum):
             example = o.default if isinstance(o.default, (int, float)) and not isinstance(o.default, bool) else o.minimum
-            raise PilotdidInputError(f"{key} must be {_range_words(o)}, got {value!r}",
-                                     where=f"{where} {key}", fix=f"e.g. {key} = {example}")
+            raise PilotdidInputError(f"{key} must be {_range_words(o)}, got {value!r}", where=f"{where} {key}",
+                                     fix=f"use at most {o.maximum:,}" if above else f"e.g. {key} = {example}")
         if o.allowed is not None:
             values = value if isinstance(value, list) else [value]
             bad = [v for v in values if isinstance(v, str) and v not in o.allowed]

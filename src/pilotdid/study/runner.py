@@ -22,6 +22,7 @@ from pilotdid.report.labels import humanise_table
 from pilotdid.report.numbers import PublishedNumber
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
 from pilotdid.study.load import read_panel, require_columns, require_numeric
+from pilotdid.study.options import MAX_DRAWS
 from pilotdid.study.spec import StudySpec
 from pilotdid.study.treatment import setup_treatment
 
@@ -88,12 +89,6 @@ def run_study(
     if overrides.draws is not None and overrides.draws > MAX_DRAWS:
         raise PilotdidInputError(f"--draws {overrides.draws} is above the limit of {MAX_DRAWS:,} draws", where="command line",
                                  fix=f"use at most {MAX_DRAWS:,} (10,000 already gives p-values to about 0.002)")
-    for name, options in spec.analyses.items():
-        for key in ("draws", "reps"):
-            value = options.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_DRAWS:
-                raise PilotdidInputError(f"{key} = {value} is above the limit of {MAX_DRAWS:,}", where=f"[analyses.{name}] {key}",
-                                         fix=f"use at most {MAX_DRAWS:,}")
     seed = overrides.seed if overrides.seed is not None else spec.seed
     lang = overrides.lang or spec.lang
 
@@ -738,8 +733,6 @@ def _check_keys(panel: pd.DataFrame, unit: str, time: str, where: str) -> pd.Dat
 #: The option through which --draws sets each analysis's number of random draws (the wild bootstrap keeps its
 #: own reps: it refuses fewer than 999, the least that resolves a p-value of 0.001).
 DRAW_OPTIONS = {"placebo": "draws", "heterogeneity": "draws", "multiverse": "draws"}
-#: Upper bound on any number of random draws (--draws, draws = , reps = ): more would only exhaust memory and time.
-MAX_DRAWS = 1_000_000
 #: Largest magnitude accepted in an outcome or control: regressions square values, and 1e308 is float's end.
 MAX_ABS_VALUE = 1e150
 
