@@ -160,6 +160,7 @@ def test_wild_bootstrap_psm_index_mediation_subgroups(panel):
     med = pdid.mediation(panel, outcome="y", mediator="z2", treatment="did", unit="unit", controls=["z1"],
                          fixed_effects=["unit", "year"], cluster="unit", draws=99, seed=2)
     check_protocol(med)
+    assert "clustered by unit" in med.conventions["se"]  # the three regressions' SE convention is named
     sg = pdid.subgroups(panel, outcome="y", treatment="did", unit="unit", time="year",
                         split={"column": "large", "labels": ["large", "small"]}, cluster="unit", draws=49)
     check_protocol(sg)
@@ -266,3 +267,33 @@ def test_subgroups_permute_within_cohorts_as_the_study_does(panel):
         assert "within adoption cohorts" in res.conventions["permutation"]
     across = pdid.subgroups(panel, **kw, first_treat="first_treat", strata="none").tidy().set_index("term")
     assert across.loc["difference (permutation, across all units)", "p"] == core.other_permutations["all"].p_diff
+
+
+#: Arguments documented once, in the module docstring's list of shared arguments.
+SHARED_ARGUMENTS = {"data", "outcome", "unit", "time", "first_treat", "treatment", "controls", "covariates",
+                    "fixed_effects", "cluster", "vcov", "weights", "alpha", "seed", "draws"}
+
+
+def test_every_argument_of_every_public_function_is_documented():
+    import inspect
+    import re
+
+    import pilotdid.api
+
+    module_doc = inspect.getdoc(pilotdid.api)
+    for name in SHARED_ARGUMENTS:
+        assert f"``{name}``" in module_doc, name
+
+    def documented(func, arg) -> bool:
+        doc = inspect.getdoc(func) or ""
+        if arg in SHARED_ARGUMENTS or re.search(rf"``{arg}``|\b{arg}\b", doc):
+            return True
+        if arg == "kwargs" and "keywords" in doc.lower():
+            return True
+        other = re.search(r"arguments as\s+:func:`(\w+)`", doc)
+        return bool(other) and documented(getattr(pdid, other.group(1)), arg)
+
+    missing = {name: [a for a in inspect.signature(getattr(pdid, name)).parameters
+                      if not documented(getattr(pdid, name), a)]
+               for name in pdid.__all__ if inspect.isfunction(getattr(pdid, name))}
+    assert not {k: v for k, v in missing.items() if v}

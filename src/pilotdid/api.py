@@ -12,6 +12,27 @@ Heavy modules are imported inside each function, so ``import pilotdid`` stays li
 
 Staggered timing is given as a ``first_treat`` column: the period a unit is first treated, 0 or empty for
 never-treated units.
+
+Arguments shared by the functions below (a function's own docstring says where it differs):
+
+- ``data``: the panel, one row per unit and period (never modified).
+- ``outcome``: the outcome column. ``unit``: the unit-id column. ``time``: the period column (whole numbers).
+- ``first_treat``: the column with the period a unit is first treated (0 or empty = never treated).
+- ``treatment``: a 0/1 treatment column.
+- ``controls``: control columns of a TWFE regression (linear, beside the treatment). ``covariates``: the
+  covariates of a heterogeneity-robust estimator, used as its reference implementation uses them.
+- ``fixed_effects``: fixed-effect columns, the unit first (default: ``[unit, time]``).
+- ``cluster``: the column of cluster-robust (CRV1) standard errors. ``None`` means heteroskedasticity-robust
+  (HC1) errors for :func:`twfe`, :func:`placebo`, :func:`psm`, :func:`mediation` and :func:`subgroups` (as
+  Stata without ``vce(cluster)``), and clustering by ``unit`` for :func:`event_study` and the staggered
+  estimators.
+- ``vcov``: the standard-error preset (``"lsdv"``, ``"areg"``, ``"xtreg_fe"``, ``"reghdfe"``, ``"fixest"``;
+  see :func:`twfe`).
+- ``weights``: a column of analytic weights (Stata ``aw``) -- except in :func:`wild_bootstrap`, where it
+  names the bootstrap weight distribution.
+- ``alpha``: one minus the confidence level of the intervals (0.05: 95%).
+- ``seed``: the seed of every random draw (results depend on it, never on ``jobs``).
+- ``draws``: the number of random draws (permutations, bootstrap replications).
 """
 
 from __future__ import annotations
@@ -58,6 +79,8 @@ def parse_formula(formula: str) -> tuple[str, list[str], list[str]]:
 
     Plain column names only (no transformations): the left side is the outcome, the right side before ``|``
     the regressors (treatment first), after ``|`` the fixed effects (the unit first).
+
+    ``formula``: the formula string; a transformation (``log(x)``) or a missing ``~`` is refused.
     """
     if formula.count("~") != 1:
         raise PilotdidInputError(f"formula {formula!r} needs exactly one '~'", where="formula",
@@ -140,6 +163,9 @@ def event_study(
     ``[analyses.event_study]`` of a study file does; ``weights``: a column of analytic weights (Stata ``aw``,
     as ``[model] weights``). The result carries the joint pre-trend test in ``.pretrend``; ``.plot()`` draws
     the coefficients.
+
+    ``controls``, ``fixed_effects``: as :func:`twfe`'s regressors and fixed effects; ``window`` = (lo, hi): the
+    event times estimated, lo meaning lo or earlier and hi meaning hi or later; ``base``: the omitted period.
     """
     from pilotdid.estimation.event_study import fit_event_study
 
@@ -174,6 +200,9 @@ def placebo(
     seeded per chunk (``pilotdid.rng``): the result depends only on ``seed``, never on ``jobs``.
     ``treatment`` is the actual 0/1 column (default ``1[time >= first_treat]``). ``weights``: analytic weights
     (weighted within transformation; each draw equals a weighted refit).
+
+    ``cluster``: ``None`` gives HC1 errors as :func:`twfe` (the study runner clusters by ``[model] cluster``,
+    the unit by default): the placebo p-value of the coefficient does not depend on it, its t-based p does.
     """
     import numpy as np
 
@@ -230,6 +259,13 @@ def att_gt(
     of a cell's two periods (``covariate_period="earlier"``, R did 2.5 and csdid) or at the base period g-1
     (``"base"``); clustered bootstraps sum the influence function within clusters (R did >= 2.5).
     ``weights`` names a time-invariant sampling-weight column (R did's ``weightsname``).
+
+    ``control_group``: never-treated units (``"never_treated"``, R did's default) or also the not-yet-treated
+    (``"not_yet_treated"``). ``est_method``: doubly robust (``"dr"``), inverse probability weighting (``"ipw"``)
+    or outcome regression (``"reg"``), as R did. ``base_period``: ``"varying"`` (R did's default: a pre-period
+    cell compares consecutive periods) or ``"universal"`` (every cell against g-1-anticipation; the study
+    file's default, and what HonestDiD needs). ``anticipation``: periods before ``first_treat`` already affected.
+    ``alpha``: of the pointwise (analytic) or uniform (bootstrap) intervals.
     """
     from pilotdid.estimation.staggered import cs
 
@@ -246,7 +282,12 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first
                 covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
                 weights: str | None = None) -> EventStudyResult:
     """Sun & Abraham (2021) interaction-weighted event study and the cohort-share weighted ATT (pyfixest);
-    ``weights``: analytic weights (WLS and weighted cohort shares)."""
+    ``weights``: analytic weights (WLS and weighted cohort shares).
+
+    Controls: the never-treated units (without them, the last-treated cohort, its treated periods dropped);
+    relative time -1 omitted for every cohort. ``covariates`` enter the regression linearly; ``cluster``
+    ``None``: by unit.
+    """
     from pilotdid.estimation.staggered.sa import sun_abraham as _sa
 
     return _sa(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
@@ -258,7 +299,11 @@ def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_
                weights: str | None = None) -> EventStudyResult:
     """Borusyak, Jaravel & Spiess (2024) imputation estimator: event study and overall ATT.
 
-    ``weights``: analytic weights (weighted stage 1, weighted means, weighted variances)."""
+    ``weights``: analytic weights (weighted stage 1, weighted means, weighted variances).
+
+    Stage 1 fits unit and period effects (and ``covariates``) on untreated rows only; ``cluster`` ``None``:
+    by unit; pre-period estimates are the not-yet-treated rows' residuals by event time (no period normalised).
+    """
     from pilotdid.estimation.staggered.bjs import imputation as _bjs
 
     return _bjs(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
@@ -266,7 +311,10 @@ def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_
 
 
 def bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str) -> BaconResult:
-    """Goodman-Bacon (2021) decomposition of the TWFE DID coefficient (balanced panel, no controls)."""
+    """Goodman-Bacon (2021) decomposition of the TWFE DID coefficient (balanced panel, no controls).
+
+    Arguments as the staggered estimators'; no covariates, no weights (no peer defines a weighted decomposition).
+    """
     from pilotdid.estimation.staggered.bacon import bacon_decomposition
 
     return bacon_decomposition(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat)
@@ -290,6 +338,9 @@ def honest(
     adoption-year effect or the average post-period effect. Pre-periods used: window start .. -2.
     Weights act through the event study: pass one fitted with ``weights=`` and its coefficients and covariance
     are used as they are (HonestDiD itself takes only a coefficient vector and its covariance).
+
+    ``seed``: of the simulated least-favourable critical value of the relative-magnitudes method (``"RM"``;
+    the bounds depend on it only through simulation noise).
     """
     from pilotdid.estimation.staggered import cs
     from pilotdid.inference import honest as hd
@@ -308,7 +359,12 @@ def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat
           covariates: Sequence[str] | None = None, control_group: Literal["notyet", "never"] = "notyet",
           cluster: str | None = None, weights: str | None = None) -> Any:
     """Wooldridge's extended TWFE as R ``etwfe`` fits it: one coefficient per treated cohort-year, the ``emfx``
-    aggregations (simple, group, calendar, event) in ``.aggregates``, the event study via ``.event_study()``."""
+    aggregations (simple, group, calendar, event) in ``.aggregates``, the event study via ``.event_study()``.
+
+    ``control_group``: not-yet-treated (``"notyet"``, R etwfe's default) or never-treated (``"never"``) units.
+    ``covariates`` are demeaned within cohort and interacted with the treated cells, as R etwfe does (designed
+    for time-invariant covariates). ``cluster`` ``None``: by unit.
+    """
     from pilotdid.estimation.staggered.etwfe import etwfe as _etwfe
 
     return _etwfe(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
@@ -321,7 +377,10 @@ def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tre
     """Stacked DID with Wing-Freedman-Hollingsworth weights: one clean sub-experiment per cohort (event window
     ``window``), the weighted event study (``.event_study``) and the static TWFE-form effect. ``fixed_effects``:
     unit and event time, each x sub-experiment (``"sub_experiment"``), or treated group and event time (``"wfh"``,
-    the authors' tutorial regression; same coefficients on a balanced panel, different SEs)."""
+    the authors' tutorial regression; same coefficients on a balanced panel, different SEs).
+
+    ``covariates``: linear controls in the stacked regression; ``cluster`` ``None``: by unit.
+    """
     from pilotdid.estimation.staggered.stacked import stacked_did
 
     return stacked_did(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, window=tuple(window),
@@ -342,7 +401,12 @@ def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat:
     has one convention (``se_by_cohort_weights`` empty). Bootstrap draws, as Stata sdid: a draw without a
     never-treated or without a treated unit is redrawn, a draw missing a cohort kept with that cohort's weight 0
     (``"resampled"``; a cohort's own SE from the draws containing it) or, for ``"fixed"``, whose average needs
-    every cohort, replaced by the seeded stream's next complete draw (``bootstrap_draws_missing_a_cohort``)."""
+    every cohort, replaced by the seeded stream's next complete draw (``bootstrap_draws_missing_a_cohort``).
+
+    ``se_method``: ``"placebo"``, ``"bootstrap"`` or ``"jackknife"`` (synthdid's ``vcov`` methods);
+    ``replicate_cohort_weights``: ``"resampled"`` or ``"fixed"`` (above); ``seed``: of the placebo and bootstrap
+    draws. No covariates, clustering or analytic weights: SDID chooses its own unit and time weights.
+    """
     from pilotdid.estimation.staggered.sdid import staggered_sdid
 
     return staggered_sdid(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
@@ -354,7 +418,10 @@ def did_multiplegt_dyn(data: pd.DataFrame, *, outcome: str, unit: str, time: str
                        placebo: int = 3, cluster: str | None = None, weights: str | None = None) -> Any:
     """de Chaisemartin & D'Haultfoeuille's ``did_multiplegt_dyn`` for a binary treatment column: ``effects``
     effects and ``placebo`` placebos against not-yet-switched units, the average total effect, the joint placebo test.
-    ``weights``: a column of non-negative cell weights (the authors' ``weight`` option)."""
+    ``weights``: a column of non-negative cell weights (the authors' ``weight`` option).
+
+    ``cluster`` ``None``: by unit (the authors' default, by group).
+    """
     from pilotdid.estimation.staggered.dcdh import did_multiplegt_dyn as _dyn
 
     return _dyn(data, outcome=outcome, unit=unit, time=time, treatment=treatment, effects=effects, placebo=placebo,
@@ -376,7 +443,13 @@ def wild_bootstrap(
     seed: int = 12345,
     alpha: float = 0.05,
 ) -> WildBootstrapResult:
-    """Wild cluster restricted (WCR) bootstrap p-value and test-inversion CI for ``term`` (few clusters)."""
+    """Wild cluster restricted (WCR) bootstrap p-value and test-inversion CI for ``term`` (few clusters).
+
+    ``term``: the coefficient tested; ``cluster``: the clustering (required); ``controls``/``fixed_effects`` as
+    :func:`twfe`. ``reps``: bootstrap draws (with Rademacher weights and 2^G < ``reps`` every sign vector is
+    enumerated, as boottest does). ``weights`` here is the weight distribution: ``"rademacher"``, ``"webb"``
+    (six-point, for fewer than about 12 clusters) or ``"mammen"``. ``alpha``: of the test-inversion CI.
+    """
     from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
 
     return wild_cluster_bootstrap(data, outcome=outcome, term=term, controls=list(controls),
@@ -447,6 +520,11 @@ def psm(
     ``treat`` is the unit's treatment-group dummy the score predicts; ``method`` nearest (1:k with
     replacement), radius (caliper 0.01 by default) or kernel (Epanechnikov, ``bandwidth``). With ``formula``
     (``"y ~ did + x1 | city + year"``) the DID is fitted on the matched rows with the matching weights.
+
+    ``covariates``: the logit's regressors. ``pooling``: one logit over all rows (``"pooled"``) or one per
+    period (``"by_period"``, needs ``time``). ``seed``: the order in which treated rows are matched without
+    replacement (unused here: this function matches with replacement). ``vcov``/``cluster``: of the DID on the
+    matched rows.
     """
     from pilotdid.design.psm import psm_match
 
@@ -490,6 +568,10 @@ def matching(
     treat the score as known (R Matching, psmatch2), and ``se_estimated_score``, the robust one with the
     Abadie-Imbens (2016) adjustment for the estimated logit (Stata teffects psmatch's default; nearest neighbour
     with replacement on the whole sample); ``variance`` picks the one behind t, p and the CI.
+
+    ``common_support``: drop treated units whose score lies outside the controls' range (psmatch2 ``common``).
+    ``distance_tolerance``: score distances closer than this are ties (R ``Match``'s ``distance.tolerance``).
+    ``seed``: the order in which treated units are matched when ``replacement=False``.
     """
     from pilotdid.estimation.matching import matching_att
 
@@ -517,6 +599,9 @@ def entropy_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled",
     ``.index`` holds the index aligned with ``data``'s rows, ``.weights`` the weights table, ``.tidy()`` the
     weights. Keywords ``shift``, ``drop_constant``, ``fill_mask``, ``missing`` as
     :func:`pilotdid.measures.build_index`.
+
+    ``pooling``: standardise over all unit-periods (``"pooled"``) or within each period (``"by_year"``);
+    ``unit``/``time``: override the system's unit and period column names.
     """
     return _index("entropy", data, system, pooling, unit, time, **kwargs)
 
@@ -541,7 +626,8 @@ def equal_index(data: pd.DataFrame, system: Any, *, pooling: Literal["pooled", "
 
 def pca_index(data: pd.DataFrame, system: Any, *, unit: str | None = None, time: str | None = None,
               **kwargs: Any) -> IndexResult:
-    """PCA index (components with eigenvalue > 1, variance-weighted; KMO and Bartlett in ``extra``)."""
+    """PCA index (components with eigenvalue > 1, variance-weighted; KMO and Bartlett in ``extra``); arguments as
+    :func:`entropy_index` (pooled over all unit-periods only)."""
     return _index("pca", data, system, "pooled", unit, time, **kwargs)
 
 
@@ -570,7 +656,8 @@ class MediationResult(Result):
     @property
     def conventions(self) -> dict[str, Any]:
         d = self.three_step.to_dict()
-        return {"label": d["label"], "boot_rule": d["boot_rule"], "sobel_rule": d["sobel_rule"], "seed": d["seed"]}
+        return {"label": d["label"], "se": self.three_step.se_convention, "boot_rule": d["boot_rule"],
+                "sobel_rule": d["sobel_rule"], "seed": d["seed"]}
 
 
 def mediation(
@@ -590,6 +677,10 @@ def mediation(
     """The classical three-step mediation model (Baron-Kenny steps, Sobel test, unit bootstrap of a·b).
 
     A descriptive decomposition: it identifies a causal mechanism only under sequential ignorability.
+
+    ``mediator``: the channel's column; ``treatment``: the 0/1 treatment; ``controls``, ``fixed_effects``,
+    ``cluster``, ``vcov``: of the three regressions (as :func:`twfe`); ``draws``: unit bootstrap draws of a·b
+    (0 = none); ``seed``: of the bootstrap.
     """
     from pilotdid.estimation.mediation import three_step
 
@@ -680,6 +771,9 @@ def subgroups(
     all units (``"none"``); the other is computed too and shown beside it. Cohorts are ``first_treat`` (the
     period a unit is first treated, 0 = never), or when it is not given the first period with ``treatment`` = 1.
     ``draws`` = 0 skips the permutation test.
+
+    ``controls``, ``fixed_effects``, ``vcov``: of the subgroup and interacted regressions (as :func:`twfe`);
+    ``draws``, ``seed``: of the permutation tests.
     """
     from pilotdid.estimation.heterogeneity import GroupSplit, estimate_split
 
@@ -820,6 +914,8 @@ def specification_curve(study: str | Path | Mapping[str, Any], *, base_dir: str 
     Runs only the multiverse analysis of ``study`` (a path or dict); the specification table is
     ``result.tables["specification_curve_summary"]`` (and the other ``specification_curve_*`` tables), the curve in
     ``result.figures``.
+
+    ``base_dir``: where relative paths of a dict study point; ``jobs``: local worker processes.
     """
     import tomllib
 
@@ -845,6 +941,9 @@ def etable(results: Sequence[TwfeResult], *, labels: Mapping[str, Any] | None = 
     Returns a :class:`pilotdid.report.table.Table`; render it with :func:`table`. ``stat`` is the statistic
     under each coefficient (``"t"`` or ``"se"``); other keywords as
     :func:`pilotdid.report.regression_table.regression_table`.
+
+    ``results``: the TWFE results, one per column; ``labels``: term -> display label; ``title``: the table's
+    title; ``name``: its file stem; ``digits``: decimals.
     """
     from pilotdid.report.regression_table import regression_table
 
@@ -858,6 +957,8 @@ def table(results: Any, format: Literal["md", "tex", "html", "csv", "docx", "xls
 
     ``md``/``tex``/``html``/``csv`` return the text (and write it to ``path`` when given); ``docx``/``xlsx``
     need ``path`` and return it.
+
+    ``format``: ``md``, ``tex``, ``html``, ``csv``, ``docx`` or ``xlsx``; other keywords go to :func:`etable`.
     """
     from pilotdid.estimation.twfe.results import TwfeResult as _Twfe
     from pilotdid.report import export

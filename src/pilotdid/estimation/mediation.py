@@ -251,6 +251,7 @@ class ThreeStepResult:
     nobs: int
     proportion_mediated: float | None
     label: str = THREE_STEP_LABEL
+    se_convention: str = ""  # the SE preset and clustering of the three regressions, in words
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -337,4 +338,5 @@ def three_step(
         mediator=mediator, total=total, a=a, b=b, direct=step3.term(treatment), indirect=float(indirect),
         sobel_se=sobel_se, sobel_z=float(sobel_z), sobel_p=sobel_p, boot_ci=ci, boot_draws=draws,
         boot_failed=int(draws - ok.size), seed=seed, nobs=step3.nobs, proportion_mediated=share,
+        se_convention=step3.convention,
     )
