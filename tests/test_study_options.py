@@ -136,11 +136,14 @@ def test_a_typo_in_any_cbec_analysis_is_refused_before_the_panel_is_read(analysi
     # ranges are declared too (minimum/maximum): refused before the panel is read, not when the analysis runs
     ("placebo", "draws", "0", "draws must be a positive integer up to 1,000,000, got 0 -- fix: e.g. draws = 1000"),
     ("baseline", "digits", "9", "digits must be an integer 0–8, got 9"),
-    ("staggered", "sdid_replications", "1", "sdid_replications must be an integer >= 2, got 1"),
+    ("staggered", "sdid_replications", "1", "sdid_replications must be an integer from 2 to 1,000,000, got 1"),
     ("mechanism", "seed", "-1", "seed must be a non-negative integer, got -1"),
     ("multiverse", "controls", '["study", "some"]', "unknown control set 'some'"),
     ("placebo", "draws", "2000000", "draws must be a positive integer up to 1,000,000, got 2000000 -- fix: use at most 1,000,000"),
     ("wild_bootstrap", "reps", "1000001", "reps must be a non-negative integer up to 1,000,000, got 1000001"),
+    ("mechanism", "boot_draws", "1000001", "boot_draws must be a positive integer up to 1,000,000"),
+    ("multiverse", "placebo_draws", "1000001", "placebo_draws must be a non-negative integer up to 1,000,000"),
+    ("staggered", "sdid_replications", "1000001", "sdid_replications must be an integer from 2 to 1,000,000, got 1000001"),
 ])
 def test_wrong_types_and_values_are_refused_first(analysis, key, value, says, monkeypatch):
     text = CBEC.read_text(encoding="utf-8")

@@ -169,7 +169,8 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("mediators", "list[table]", "(required)", "mediators: {name, column | pca | pca_system, label, transform, "
             "note} entries"),
         opt("three_step", "bool", False, "also the classical three-step model (labelled, with Sobel and bootstrap)"),
-        opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect", minimum=1),
+        opt("boot_draws", "int", 499, "bootstrap draws of the three-step indirect effect", minimum=1,
+            maximum=MAX_DRAWS),
     ),
     "heterogeneity": (
         opt("splits", "list[table]", "(required)",
@@ -200,7 +201,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
             allowed="pilotdid.estimation.staggered.stacked:FIXED_EFFECTS"),
         opt("sdid_cohorts", "list[int]", None, "adoption cohorts of the synthetic DID (default: every cohort)"),
         opt("sdid_replications", "int", 200, "placebo or bootstrap draws of the synthetic DID's standard errors",
-            minimum=2),
+            minimum=2, maximum=MAX_DRAWS),
         opt("sdid_se", "str", "placebo", "synthetic DID standard error (synthdid's placebo, unit bootstrap or "
             "jackknife; the placebo needs more never-treated than treated units, the jackknife two treated units "
             "per cohort)", allowed="pilotdid.estimation.staggered.sdid:SE_METHODS"),
@@ -252,7 +253,7 @@ ANALYSIS_OPTIONS: dict[str, tuple[Option, ...]] = {
         opt("controls", "str|list[str]", "study", "control sets in the grid: the study's controls and/or none",
             allowed=("study", "none"), noun="control set"),
         opt("vcov", "str|list[str]", FROM_STUDY, "standard-error presets in the grid", allowed=_PRESETS, noun="standard-error preset"),
-        opt("placebo_draws", "int", 99, "placebo draws per specification", minimum=0),
+        opt("placebo_draws", "int", 99, "placebo draws per specification", minimum=0, maximum=MAX_DRAWS),
         opt("draws", "int", 99, "same as placebo_draws (--draws overrides)", minimum=0, maximum=MAX_DRAWS),
         opt("placebo_kind", "str", "permute_cohorts", "placebo kind", allowed=_PLACEBO_KINDS, noun="placebo kind"),
         opt("capital_column", "str", None, "as [analyses.robustness]"),
@@ -423,15 +424,16 @@ def _matches(value: Any, kind: str) -> bool:
 
 
 def _range_words(o: Option) -> str:
-    """``an integer 0–8``, ``a non-negative integer``, ``a positive integer up to 1,000,000``, ``a number >= 0.5``."""
-    kind = o.type.split("|")[0]
-    if o.minimum is not None and o.maximum is not None and o.maximum < 1000:
-        return f"{type_words(kind)} {o.minimum}–{o.maximum}"
-    if kind == "int" and o.minimum in (0, 1):
-        words = "a non-negative integer" if o.minimum == 0 else "a positive integer"
-    else:
-        words = f"{type_words(kind)} >= {o.minimum:,}" if o.minimum is not None else type_words(kind)
-    return words + (f" up to {o.maximum:,}" if o.maximum is not None else "")
+    """``an integer 0–8``, ``a non-negative integer``, ``a positive integer up to 1,000,000``,
+    ``an integer from 2 to 1,000,000``, ``a number >= 0.5``."""
+    kind, lo, hi = o.type.split("|")[0], o.minimum, o.maximum
+    if lo is not None and hi is not None and hi < 1000:
+        return f"{type_words(kind)} {lo}–{hi}"
+    if kind == "int" and lo in (0, 1):
+        return ("a non-negative integer" if lo == 0 else "a positive integer") + (f" up to {hi:,}" if hi is not None else "")
+    if lo is not None:
+        return f"{type_words(kind)} " + (f"from {lo:,} to {hi:,}" if hi is not None else f">= {lo:,}")
+    return f"{type_words(kind)} up to {hi:,}"
 
 
 def check_analysis_options(analysis: str, options: dict[str, Any]) -> None:
