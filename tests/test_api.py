@@ -149,6 +149,25 @@ def test_honest_from_cs_and_sa(panel):
     check_protocol(h_sd)
 
 
+def test_pretrend_power_from_cs_and_sa(panel):
+    # the pre-trend power analysis had no Python function: only [analyses.pretrends] of a study reached it
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.inference.pretrends import event_study_power
+
+    res = pdid.att_gt(panel, **KW, base_period="universal")
+    for source in (res, pdid.sun_abraham(panel, **KW)):
+        out = pdid.pretrend_power(source, window=(-3, 3), power=0.8)
+        check_protocol(out)
+        es = source
+        if isinstance(source, cs.CSResult):
+            es = cs.dynamic_event_study(source, {t: cs.aggregate(source, t) for t in ("simple", "dynamic")})
+        core = event_study_power(es, (-3, 3), 0.8)
+        assert out.analysis.slopes == core.slopes and out.to_dict()["pretrends"]["power"] == core.result.power
+        assert out.conventions["violation"].startswith("linear")
+    with pytest.raises(pdid.PilotdidInputError, match="no pre-period"):
+        pdid.pretrend_power(res, window=(-1, 3))
+
+
 def test_wild_bootstrap_psm_index_mediation_subgroups(panel):
     wb = pdid.wild_bootstrap(panel, outcome="y", term="did", controls=["z1"], fixed_effects=["unit", "year"],
                              cluster="unit", reps=199, seed=1)

@@ -26,8 +26,8 @@ __version__ = "0.1.0"
 #: Public API names, loaded from :mod:`pilotdid.api` on first access.
 _API = (
     "att_gt", "bacon", "critic_index", "did_multiplegt_dyn", "entropy_index", "equal_index", "etable", "etwfe",
-    "event_study", "honest", "imputation", "matching", "mediation", "parse_formula", "pca_index", "placebo", "psm",
-    "run_study",
+    "event_study", "honest", "imputation", "matching", "mediation", "parse_formula", "pca_index", "placebo",
+    "pretrend_power", "psm", "run_study",
     "sdid", "specification_curve", "stacked", "subgroups", "sun_abraham", "table", "topsis_index", "twfe",
     "wild_bootstrap",
 )
@@ -36,7 +36,8 @@ __all__ = ["PilotdidInputError", "__version__", *_API]
 if TYPE_CHECKING:  # pragma: no cover
     from pilotdid.api import (  # noqa: F401
         att_gt, bacon, critic_index, did_multiplegt_dyn, entropy_index, equal_index, etable, etwfe, event_study,
-        honest, imputation, matching, mediation, parse_formula, pca_index, placebo, psm, run_study, sdid,
+        honest, imputation, matching, mediation, parse_formula, pca_index, placebo, pretrend_power, psm, run_study,
+        sdid,
         specification_curve,
         stacked, subgroups, sun_abraham, table, topsis_index, twfe, wild_bootstrap,
     )

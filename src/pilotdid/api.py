@@ -62,8 +62,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
 
 __all__ = [
     "att_gt", "bacon", "critic_index", "did_multiplegt_dyn", "entropy_index", "equal_index", "etable", "etwfe",
-    "event_study", "honest", "imputation", "matching", "mediation", "parse_formula", "pca_index", "placebo", "psm",
-    "run_study",
+    "event_study", "honest", "imputation", "matching", "mediation", "parse_formula", "pca_index", "placebo",
+    "pretrend_power", "psm", "run_study",
     "sdid", "specification_curve", "stacked", "subgroups", "sun_abraham", "table", "topsis_index", "twfe",
     "wild_bootstrap",
 ]
@@ -353,6 +353,86 @@ def honest(
     if restriction is None:
         raise PilotdidInputError(f"method = {method!r}", where="honest", fix='use "RM" or "SD"')
     return hd.event_study_sensitivity(es, tuple(window), restriction=restriction, target=target, grid=grid, seed=seed)
+
+
+@dataclass
+class PretrendPowerResult(Result):
+    """Roth's (2022) power of the pre-trend test of an event study (``.analysis``: the full
+    :class:`pilotdid.inference.pretrends.PretrendsPower`)."""
+
+    analysis: Any
+    window: tuple[int, int]
+    title = "Pre-trend test power (Roth 2022)"
+
+    def tidy(self) -> pd.DataFrame:
+        t = self.analysis.result.table
+        return tidy_frame(pd.DataFrame({
+            "term": [f"rel_{int(v)}" for v in t["t"]], "estimate": t["betahat"], "se": t["se"].where(t["t"] != -1),
+            "kind": "event_time", "rel_time": t["t"], "hypothesised_trend": t["delta"],
+            "mean_after_pretest": t["mean_after_pretest"]}))
+
+    def to_dict(self) -> dict[str, Any]:
+        from pilotdid.results.schema import clean_json
+
+        a, res = self.analysis, self.analysis.result
+        return {"pretrends": clean_json({
+            "window": list(self.window), "slope_for_power": {f"{p:g}": v for p, v in a.slopes.items()},
+            "power": res.power, "bayes_factor": res.bayes_factor, "likelihood_ratio": res.likelihood_ratio,
+            "mean_after_pretest_post": a.mean_after_pretest_post, "bias_post": a.bias_post.tolist(),
+            "observed_post_mean": a.observed_post_mean, "table": res.table.to_dict("records")})}
+
+    @property
+    def conventions(self) -> dict[str, Any]:
+        from pilotdid.inference.pretrends import THRESHOLD
+
+        a = self.analysis
+        return {"pre_test": f"rejects when some pre-period |t| > {THRESHOLD} (R pretrends)",
+                "violation": "linear, slope x (t + 1), reference period -1",
+                "slope_for_power": {f"{p:g}": v for p, v in a.slopes.items()}, "target_power": a.power,
+                "pre_periods": a.num_pre, "post_periods": a.num_post}
+
+    @property
+    def result_notes(self) -> list[str]:
+        a, res = self.analysis, self.analysis.result
+        return [f"against the trend of slope {a.slopes[a.power]:.4g} (detected with probability {a.power:g}): "
+                f"Bayes factor P(pass | trend)/P(pass | no trend) = {res.bayes_factor:.3f}, likelihood ratio of the "
+                f"observed pre-period estimates = {res.likelihood_ratio:.3g}; the post-period estimates that pass the "
+                f"pre-test average {a.mean_after_pretest_post:.4g} under that trend alone (observed: "
+                f"{a.observed_post_mean:.4g})"]
+
+    def plot(self, ax=None, **kwargs):
+        from pilotdid.report.figures.pretrends import pretrends_figure
+
+        a = self.analysis
+        return pretrends_figure(a.result.table, slope=a.slopes[a.power], power=a.power)
+
+
+def pretrend_power(event_study_result: Any, *, power: float = 0.8, window: tuple[int, int] = (-4, 4)
+                   ) -> PretrendPowerResult:
+    """Power of the pre-trend test (Roth 2022, as R ``pretrends``) against linear violations of parallel trends.
+
+    ``event_study_result``: as :func:`honest` (a :func:`sun_abraham` or :func:`event_study` result, or an
+    :func:`att_gt` result, whose dynamic aggregation is used). ``power``: the target power; the result holds
+    the slope of the linear trend the pre-test detects with that probability (and with 0.5 and 0.8), the power,
+    Bayes factor and likelihood ratio against it, and the post-period estimates expected after passing the
+    pre-test (their bias). ``window``: event times used (pre-periods from ``window[0]`` to -2); a binned
+    event study's end bins are read as their first period, so prefer an unbinned one (SA, CS) or a window
+    inside the bins.
+    """
+    from pilotdid.estimation.staggered import cs
+    from pilotdid.inference import pretrends as pt
+
+    if not 0.06 < power < 1:
+        raise PilotdidInputError(f"power = {power!r}", where="pretrend_power",
+                                 fix="a probability above the test's size, e.g. 0.8")
+    if window[0] > -2:
+        raise PilotdidInputError(f"window = {list(window)} has no pre-period coefficient to test (-1 is the reference)",
+                                 where="pretrend_power", fix="start the window at -2 or earlier, e.g. (-4, 4)")
+    es = event_study_result
+    if isinstance(es, cs.CSResult):
+        aggs = {t: cs.aggregate(es, t) for t in ("simple", "dynamic")}
+        es = cs.dynamic_event_study(es, aggs)
+    return PretrendPowerResult(analysis=pt.event_study_power(es, tuple(window), power), window=tuple(window))
 
 
 def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
@@ -996,7 +1076,7 @@ def table(results: Any, format: Literal["md", "tex", "html", "csv", "docx", "xls
 REFERENCE_ORDER = (
     ("Regression", ("twfe", "parse_formula", "event_study", "placebo")),
     ("Staggered adoption", ("att_gt", "sun_abraham", "imputation", "bacon", "etwfe", "stacked", "sdid",
-                            "did_multiplegt_dyn", "honest")),
+                            "did_multiplegt_dyn", "honest", "pretrend_power")),
     ("Inference and design", ("wild_bootstrap", "psm", "matching", "mediation", "subgroups")),
     ("Composite indices", ("entropy_index", "critic_index", "topsis_index", "equal_index", "pca_index")),
     ("Studies", ("run_study", "specification_curve")),
