@@ -100,3 +100,47 @@ def test_robust_estimator_note_in_the_report_language(context):
             "for stacked).") in en
     zh = " ".join(multiverse.run(replace(context, lang="zh"), dict(grid)).tables["specification_curve_by_choice"].notes)
     assert "稳健估计量（bjs）使用各自的聚类渐近标准误" in zh and "Robust estimators" not in zh
+
+
+def test_variants_differing_only_in_the_outcome_are_fitted_on_one_design(context):
+    # index methods/poolings change only the outcome column: a robust estimator fits those variants together
+    # (its multi-outcome path); each row equals the variant fitted on its own (run_task) to 1e-10
+    grid = multiverse.parse_grid(context, {"estimator": ESTIMATORS, "sample": ["full", "drop_2020"],
+                                           "winsorize": [0, 5]})
+    tasks, _ = multiverse.build_tasks(context, {"placebo_draws": 0}, grid)
+    variants = []
+    for task in tasks:
+        for k, method in enumerate(["entropy", "critic", "equal"]):
+            frame = task["frame"].copy()
+            frame["_y"] = (1 + k) * frame["_y"] + k * frame["x1"] ** 2  # another index of the same rows
+            variants.append({**task, "choice": {**task["choice"], "index_method": method}, "frame": frame})
+    batches = multiverse.batch_tasks(variants)
+    assert [task for batch in batches for task in batch] == variants  # task order kept
+    sizes = {batch[0]["choice"]["estimator"]: len(batch) for batch in batches}
+    assert sizes == {"twfe": 1, "cs": 1, "sa": 3, "bjs": 3, "etwfe": 3, "stacked": 3}
+    for batch in batches:
+        for task, raw in zip(batch, multiverse.run_batch(batch)):
+            alone = multiverse.run_task(task)
+            if "robust" not in alone:
+                assert raw == alone
+                continue
+            r, ref = raw["robust"], alone["robust"]
+            assert {k: r[k] for k in ("nobs", "treated_units", "winsorised_values", "error")} == \
+                {k: ref[k] for k in ("nobs", "treated_units", "winsorised_values", "error")}
+            assert r["coef"] == pytest.approx(ref["coef"], rel=1e-10, abs=1e-12)
+            assert r["se"] == pytest.approx(ref["se"], rel=1e-10)
+    # a variant whose controls differ (another design) is not put with the others
+    first, second = [v for v in variants if v["choice"]["estimator"] == "sa"][:2]
+    other = {**first, "frame": first["frame"].assign(x1=first["frame"]["x1"] + 1)}
+    assert [len(b) for b in multiverse.batch_tasks([first, other, second])] == [2, 1]
+
+
+def test_max_specs_counts_the_rows_of_the_curve(context):
+    # a robust estimator's variant is one row (its own SE), not one per SE preset: 2 x (2 + 1) = 6 rows
+    grid = {"estimator": ["twfe", "bjs"], "vcov": ["lsdv", "reghdfe"], "winsorize": [0, 1], "placebo_draws": 0}
+    out = multiverse.run(context, {**grid, "max_specs": 6})
+    assert out.results["multiverse"]["summary"]["n_specs"] == 6
+    from pilotdid.errors import PilotdidInputError
+
+    with pytest.raises(PilotdidInputError, match="6 specifications, more than max_specs = 5"):
+        multiverse.run(context, {**grid, "max_specs": 5})
