@@ -111,11 +111,26 @@ def test_word_table_is_a_three_line_a4_table_with_journal_fonts(tmp_path, wide_t
 
 
 def test_replication_tables_render_on_one_page_with_no_broken_token(replication, tmp_path):
-    for stem in ("baseline", "descriptives", "table5_robustness", "table6_mechanism", "table7_heterogeneity"):
+    # indicator_coverage: before its text columns wrapped as ragged-right paragraphs, 3 landscape pages
+    for stem in ("baseline", "descriptives", "table5_robustness", "table6_mechanism", "table7_heterogeneity",
+                 "indicator_coverage"):
         docx = replication / "tables" / f"{stem}.docx"
         pdf = _to_pdf(docx, tmp_path)
         assert _pages(pdf) == 1, stem
         assert _broken_tokens(docx, pdf) == [], stem
+
+
+def test_text_columns_of_the_coverage_table_are_ragged_right_at_a_readable_size(replication):
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    table = Document(replication / "tables" / "indicator_coverage.docx").tables[0]
+    sizes = {run.font.size.pt for row in table.rows for cell in row.cells for p in cell.paragraphs for run in p.runs}
+    assert min(sizes) >= 8.0, sizes
+    body = table.rows[2]  # a row whose reason is the long "public coverage ends before 2020 (...)"
+    assert "public coverage ends" in body.cells[7].text
+    assert [body.cells[j].paragraphs[0].alignment for j in (0, 1, 2, 7)] == [
+        WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT]
 
 
 def test_report_docx_breaks_no_number_or_word_in_any_table(replication, replication_zh, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pilotdid.report.export import needs_xelatex, to_latex
+from pilotdid.report.export import latex_fit, needs_xelatex, to_latex
 from pilotdid.report.table import Table
 
 DOCUMENT = r"""\documentclass{{article}}
@@ -120,3 +120,64 @@ def test_an_eleven_column_table_fits_an_a4_portrait_page(tmp_path):
         result = _compile(path / f"{name}.tex", "pdflatex", tmp_path)
         assert result.returncode == 0, result.stdout[-1500:]
         assert _overfull_pt(result) <= 1.0, (name, _overfull_pt(result))
+
+
+def _beyond_text_block_pt(result: subprocess.CompletedProcess, work: Path) -> float:
+    """How far the compiled page's text reaches past the A4 text block (2.5 cm margins), in pt, on any side: a
+    sidewaystable taller than the text width spills into the margin without an Overfull warning."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    assert result.returncode == 0, result.stdout[-1500:]
+    words = subprocess.run(["pdftotext", "-bbox", str(work / "doc.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    margin, (width, height) = 2.5 / 2.54 * 72, (595.28, 841.89)
+    beyond = 0.0
+    for x0, y0, x1, y1, word in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
+                                           words):
+        x0, y0, x1, y1 = map(float, (x0, y0, x1, y1))
+        if word.strip().isdigit() and y0 > height - margin:  # the page number, in the footer
+            continue
+        beyond = max(beyond, margin - x0, x1 - (width - margin), margin - y0, y1 - (height - margin))
+    return beyond
+
+
+def _coverage_like_table(wrap_columns: tuple[int, ...]) -> Table:
+    """SYNTHETIC: 14 rows of the indicator-coverage shape: a dimension, an indicator name, numbers, a long reason."""
+    reason = ("no: public coverage ends before 2020 (unemployment 2018, disposable income 2019, exports thin after "
+              "2017, smoke/dust 2017, education expenditure 2018)")
+    rows = [["adaptation & adjustment", f"Fiscal self-sufficiency {i} (budget revenue / expenditure)", "0.0318",
+             f"fiscal_self_sufficiency_{i}", "yes", "2011–2020", "274–278", reason if i % 3 else "yes",
+             "0.0318"] for i in range(14)]
+    columns = ["Dimension", "Indicator", "Paper weight (Table 1)", "Panel variable", "In the data", "Years with data",
+               "Cities per year (study window)", "In this run's index", "Share of paper weight"]
+    return Table("coverage_like", "The paper's index indicators in these data", pd.DataFrame(rows, columns=columns),
+                 notes=["12 of 17 indicators are in the data.", "Paper weight: the published weights, never used."],
+                 wrap_columns=wrap_columns)
+
+
+def test_text_columns_wrap_so_a_wide_table_fits_a4_at_a_readable_size(tmp_path):
+    # before, the CBEC indicator-coverage table (a long reason column) was set at 7 pt and scaled down to the line
+    # width of a landscape page, far below a readable size; its text columns now wrap as ragged-right paragraphs
+    assert latex_fit(_coverage_like_table(())).scaled  # the same table without text columns: the old fallback
+    table = _coverage_like_table((0, 1, 7))
+    layout = latex_fit(table)
+    assert not layout.scaled and layout.command in ("", "\\small", "\\footnotesize") and layout.paragraph_widths
+    tex = to_latex(table)
+    assert "resizebox" not in tex and "\\raggedright no: public coverage" in tex and "\\tabularnewline" in tex
+    path = tmp_path / "tables"
+    path.mkdir()
+    (path / "coverage_like.tex").write_text(tex, encoding="utf-8")
+    result = _compile(path / "coverage_like.tex", "pdflatex", tmp_path)
+    assert _overfull_pt(result) <= 1.0
+    assert _beyond_text_block_pt(result, tmp_path / "coverage_like_pdflatex") <= 1.0
+
+
+def test_replication_coverage_table_is_readable_and_inside_the_page(replication, replication_zh, tmp_path):
+    for folder, engine in ((replication, "pdflatex"), (replication_zh, "xelatex")):
+        tex = folder / "tables" / "indicator_coverage.tex"
+        text = tex.read_text(encoding="utf-8")
+        assert "resizebox" not in text and "\\scriptsize" not in text, engine  # not shrunk below \\footnotesize
+        assert "\\raggedright" in text, engine
+        result = _compile(tex, engine, tmp_path)
+        assert _overfull_pt(result) <= 1.0, engine
+        assert _beyond_text_block_pt(result, tmp_path / f"indicator_coverage_{engine}") <= 1.0, engine

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from pilotdid.report.table import FORMATS, Table
 
@@ -185,10 +186,30 @@ def _two_lines(text: str) -> list[str]:
     return [text[:cut], text[cut + 1:]]
 
 
-def latex_fit(table: Table) -> tuple[str, float, bool, bool, bool]:
-    """(size command, \\tabcolsep pt, headers on two lines?, landscape?, scaled?) for a .tex table: as set when its
-    tabular fits an A4 portrait text block; else headers on two lines and the largest font that fits portrait (down
-    to 7 pt), else landscape; else landscape at 7 pt scaled down to the line width."""
+class LatexLayout(NamedTuple):
+    """How a .tex table is set (:func:`latex_fit`)."""
+
+    command: str  # font size command ("" = the document's size)
+    sep: float  # \\tabcolsep in pt
+    wrapped: bool  # headers on two lines
+    landscape: bool  # a sidewaystable
+    scaled: bool  # scaled down to the line width (the last resort)
+    #: per column, its width in pt as a paragraph column (text columns ragged right, the others centred), when the
+    #: table's text columns (``Table.wrap_columns``) wrap; None otherwise
+    paragraph_widths: list[float] | None = None
+
+
+#: \\tabcolsep (pt) of a table whose text columns wrap: ragged-right paragraphs need no wider gap
+LATEX_WRAP_SEP = 2.0
+#: a table with text columns tries them wrapped down to this size, portrait then landscape, before a smaller font
+LATEX_WRAP_READABLE = "\\footnotesize"
+
+
+def latex_fit(table: Table) -> LatexLayout:
+    """The layout of a .tex table: as set when its tabular fits an A4 portrait text block; else headers on two lines
+    and the largest font that fits portrait (down to 7 pt), else landscape. A table with text columns
+    (``Table.wrap_columns``) tries, at each of these steps, every column as a paragraph column (text columns
+    ragged right) before a smaller font. Last, landscape at 7 pt scaled down to the line width."""
     rows = table.text_rows()
 
     def fits(sep: float, size: float, wrapped: bool, landscape: bool) -> bool:
@@ -198,16 +219,173 @@ def latex_fit(table: Table) -> tuple[str, float, bool, bool, bool]:
         return width <= LATEX_WIDTH_SAFETY * latex_text_width_pt(landscape)
 
     if fits(*LATEX_STEPS[0][1:], wrapped=False, landscape=False):
-        return "", LATEX_STEPS[0][1], False, False, False
+        return LatexLayout("", LATEX_STEPS[0][1], False, False, False)
+    readable = [command for command, _, _ in LATEX_STEPS]
+    readable = readable[:readable.index(LATEX_WRAP_READABLE) + 1]
+
+    def paragraphs(command: str, size: float, landscape: bool) -> LatexLayout | None:
+        widths = _latex_paragraph_widths(table, rows, command, size, landscape) if table.wrap_columns else None
+        return None if widths is None else LatexLayout(command, LATEX_WRAP_SEP, True, landscape, False, widths)
+
     for landscape in (False, True):
         for command, sep, size in LATEX_STEPS:
             if fits(sep, size, wrapped=True, landscape=landscape):
-                return command, sep, True, landscape, False
+                return LatexLayout(command, sep, True, landscape, False)
+            layout = paragraphs(command, size, landscape) if command in readable else None
+            if layout is not None:
+                return layout
+    for landscape in (False, True):  # text columns wrapped at a smaller font still beat a scaled-down table
+        for command, _, size in LATEX_STEPS[len(readable):]:
+            layout = paragraphs(command, size, landscape)
+            if layout is not None:
+                return layout
     command, sep, _ = LATEX_STEPS[-1]
-    return command, sep, True, True, True
+    return LatexLayout(command, sep, True, True, True)
 
 
-def _tex_header_cell(text: str, wrapped: bool) -> str:
+_BREAK_TOKEN = re.compile(f"{_CJK.pattern}|[^\\s{_CJK.pattern[1:-1]}]+")
+
+
+def _break_tokens(text: str) -> list[str]:
+    """The pieces a line may break between: words, and each Chinese character on its own."""
+    return _BREAK_TOKEN.findall(text) or [""]
+
+
+def _line_count(tokens: list[float], space: float, width: float) -> int:
+    """Lines a paragraph of tokens (their widths; ``space`` between words) fills at ``width``, greedily."""
+    lines, used = 1, 0.0
+    for w in tokens:
+        if used and used + space + w > width:
+            lines, used = lines + 1, w
+        else:
+            used = used + space + w if used else w
+    return lines
+
+
+#: the most lines a header of a column that is not a text column wraps onto in a table with text columns
+HEADER_LINES = 4
+
+
+class TextColumns:
+    """Column widths for a table with text columns (``Table.wrap_columns``) that make it as short as possible
+    within a width: every cell, the header included, is a paragraph whose line count at a width is a greedy line
+    fill of its words (Chinese: of its characters).
+
+    ``cells[j]`` are column j's texts (header first) and ``measure`` a text's width in pt. A column that is not a
+    text column is as wide as its widest body cell or its header's longest word (its header wraps); a text column
+    gets at least its longest word and the room the others leave (:meth:`widths`)."""
+
+    def __init__(self, cells: list[list[str]], measure, text_columns: tuple[int, ...]) -> None:
+        self.space = measure(" ")
+        self.tokens = [[[measure(t) for t in _break_tokens(c) if t] or [0.0] for c in column] for column in cells]
+        self.text = [j for j in text_columns if 0 <= j < len(cells)]
+        self.least = [max(max(t) for t in column) for column in self.tokens]
+        self.most = [max(measure(c) for c in column) for column in cells]
+        self.fixed = {j: max(self._narrowest(self.tokens[j][0], HEADER_LINES),
+                             max((measure(c) for c in cells[j][1:]), default=0.0))
+                      for j in range(len(cells)) if j not in self.text}
+        self.n_rows = len(cells[0])
+
+    def _runs(self, tokens: tuple[float, ...]) -> list[float]:
+        """The widths of every run of consecutive words: the widths at which a cell can need a line fewer."""
+        return sorted({sum(tokens[a:b]) + self.space * (b - a - 1)
+                       for a in range(len(tokens)) for b in range(a + 1, len(tokens) + 1)})
+
+    def _narrowest(self, tokens: list[float], lines: int) -> float:
+        """The narrowest width that holds a cell in ``lines`` lines."""
+        return next(w for w in self._runs(tuple(tokens))
+                    if w >= max(tokens) and _line_count(tokens, self.space, w) <= lines)
+
+    def lines(self, j: int, width: float) -> list[int]:
+        """Lines of each of column j's cells (header first) at ``width``."""
+        return [_line_count(t, self.space, width) for t in self.tokens[j]]
+
+    def height(self, widths: list[float]) -> list[int]:
+        """Lines of each row (header first): as many as its tallest cell."""
+        per_column = [self.lines(j, w) for j, w in enumerate(widths)]
+        return [max(col[r] for col in per_column) for r in range(self.n_rows)]
+
+    def _thresholds(self, j: int) -> list[float]:
+        """The widths at which a cell of text column j needs one line fewer (each the width of some run of its
+        words: the narrowest that holds the cell in L lines, for every L), and the column's longest word."""
+        found = {self.least[j]}
+        for tokens in {tuple(t) for t in self.tokens[j]}:
+            runs = [w for w in self._runs(tokens) if w >= self.least[j]]
+            for lines in range(_line_count(list(tokens), self.space, self.least[j]), 0, -1):
+                fit = next((w for w in runs if _line_count(list(tokens), self.space, w) <= lines), None)
+                if fit is not None:
+                    found.add(fit)
+        return sorted(found)
+
+    def widths(self, available: float) -> list[float] | None:
+        """Column widths within ``available`` pt, None when the text columns' longest words do not fit beside the
+        other columns: of the widths at which some text cell needs a line fewer, the combination that makes the
+        table shortest (the narrowest such on ties); the room left is then shared in proportion to what each text
+        column could still use, so that the table fills the width (wider never costs a line)."""
+        import itertools
+
+        import numpy as np
+
+        widths = [self.fixed.get(j, self.least[j]) for j in range(len(self.tokens))]
+        budget = available - sum(w for j, w in enumerate(widths) if j not in self.text)
+        if budget < sum(self.least[j] for j in self.text):
+            return None
+        others = np.max([self.lines(j, w) for j, w in enumerate(widths) if j not in self.text] or [[1] * self.n_rows],
+                        axis=0)
+        candidates = [[w for w in self._thresholds(j) if w <= budget] for j in self.text]
+        lines = [np.array([self.lines(j, w) for w in ws]) for j, ws in zip(self.text, candidates, strict=True)]
+        best: tuple[int, float, tuple[int, ...]] | None = None
+        for picks in itertools.product(*(range(len(ws)) for ws in candidates)):
+            used = sum(ws[i] for ws, i in zip(candidates, picks, strict=True))
+            if used > budget:
+                continue
+            height = int(np.maximum.reduce([others, *(col[i] for col, i in zip(lines, picks, strict=True))]).sum())
+            if best is None or (height, used) < best[:2]:
+                best = (height, used, picks)
+        for j, ws, i in zip(self.text, candidates, best[2], strict=True):
+            widths[j] = ws[i]
+        spare = budget - best[1]
+        room = {j: max(0.0, self.most[j] - widths[j]) for j in self.text}
+        if spare > 0 and sum(room.values()) > 0:
+            share = min(1.0, spare / sum(room.values()))
+            for j in self.text:
+                widths[j] += share * room[j]
+        return widths
+
+
+#: ctex's default \\linespread for Chinese documents (a Chinese table's lines are this much taller)
+CTEX_LINESPREAD = 1.3
+#: LaTeX's line spacing (\\baselineskip, pt) at each size of :data:`LATEX_STEPS` (article, 10 pt)
+LATEX_BASELINE = {"": 12.0, "\\small": 11.0, "\\footnotesize": 9.5, "\\scriptsize": 8.0}
+
+
+def _latex_paragraph_widths(table: Table, rows: list[list[str]], command: str, size: float,
+                            landscape: bool) -> list[float] | None:
+    """Widths (pt, Computer Modern) of every column as a paragraph column (:class:`TextColumns`) so that the
+    tabular fits the text block at ``size`` across and, with its caption and notes, down (a float cannot break
+    across pages); None when it cannot."""
+    def width(text: str) -> float:  # Computer Modern runs wider than the Times-like estimate; Chinese is 1 em
+        latin = _CJK.sub("", text)
+        return _text_pt(latin, size) / LATEX_WIDTH_SAFETY + (len(text) - len(latin)) * size
+
+    columns = [list(c) for c in zip(table.header, *rows, strict=True)]
+    text_width = latex_text_width_pt(landscape)
+    layout = TextColumns(columns, width, table.wrap_columns)
+    widths = layout.widths(0.98 * text_width - 2 * LATEX_WRAP_SEP * len(columns))
+    if widths is None:
+        return None
+    note_lines = sum(1 + int(_text_pt(n, 8.0) / LATEX_WIDTH_SAFETY // text_width) for n in table.notes)
+    page_height = latex_text_width_pt(not landscape)  # a sidewaystable's height is the portrait text width
+    stretch = CTEX_LINESPREAD if needs_xelatex(table) else 1.0
+    # the caption's line and the three rules with their gaps take 15 pt (measured on the indicator coverage table)
+    needed = stretch * (sum(layout.height(widths)) * LATEX_BASELINE[command]
+                        + note_lines * LATEX_BASELINE["\\footnotesize"]) + 16.0
+    return widths if needed <= page_height else None
+
+
+def _tex_header_cell(text: str, wrapped: bool, paragraph: bool = False) -> str:
+    if paragraph:  # a paragraph column wraps its header itself
+        return "\\centering " + _tex_escape(text)
     lines = _two_lines(text) if wrapped else [text]
     if len(lines) == 1:
         return _tex_escape(text)
@@ -221,8 +399,18 @@ def to_latex(table: Table) -> str:
     column separation, then a sidewaystable (landscape page, needs rotating), and last a scale-down to the line
     width (needs graphicx): :func:`latex_fit`."""
     ncol = len(table.header)
-    align = "l" + "c" * (ncol - 1)
-    command, sep, wrapped, landscape, scaled = latex_fit(table)
+    command, sep, wrapped, landscape, scaled, paragraphs = latex_fit(table)
+    paragraphs = paragraphs or [None] * ncol
+    align = "".join(f"p{{{w:.1f}pt}}" if w is not None else ("l" if j == 0 else "c")
+                    for j, w in enumerate(paragraphs))
+    # a ragged-right paragraph cell redefines \\\\ for its own lines: rows end with \\tabularnewline (LaTeX's own
+    # name for the tabular's row end, which array's \\arraybackslash restores; no extra package needed)
+    row_end = " \\tabularnewline" if any(w is not None for w in paragraphs) else " \\\\"
+
+    def cell(j: int, text: str) -> str:
+        if paragraphs[j] is None:
+            return _tex_escape(text)
+        return ("\\raggedright " if j in table.wrap_columns else "\\centering ") + _tex_escape(text)
     environment = "sidewaystable" if landscape else "table"
     out = [
         *latex_preamble(table),
@@ -247,10 +435,11 @@ def to_latex(table: Table) -> str:
             start += n
         out.append(" & ".join(cells) + " \\\\")
         out.append(" ".join(rules))
-    out.append(" & ".join(_tex_header_cell(h, wrapped) for h in table.header) + " \\\\")
+    out.append(" & ".join(_tex_header_cell(h, wrapped, paragraphs[j] is not None) for j, h in enumerate(table.header))
+               + row_end)
     out.append("\\midrule")
     for row in table.text_rows():
-        out.append(" & ".join(_tex_escape(c) for c in row) + " \\\\")
+        out.append(" & ".join(cell(j, c) for j, c in enumerate(row)) + row_end)
     out.append("\\bottomrule")
     out.append("\\end{tabular}")
     if table.notes:
@@ -411,8 +600,41 @@ def _column_widths(table: Table, size: float, available_pt: float) -> list[float
     return [n + spare * r / sum(room) for n, r in zip(least, room, strict=True)]
 
 
+#: a table with text columns tries them wrapped at this size or larger, portrait then landscape, before a smaller
+#: font (as \\footnotesize in LaTeX)
+DOCX_WRAP_READABLE_PT = 8.0
+
+
+def _docx_text_column_widths(table: Table, size: float, available_pt: float, landscape: bool) -> list[float] | None:
+    """Column widths (pt) of a table with text columns (:class:`TextColumns`, ``Table.wrap_columns``) at ``size``,
+    or None when they do not fit ``available_pt`` across or the table with its caption and notes does not fit one
+    page down (a table of ragged text split over pages is hard to read; the next size or landscape is tried)."""
+    pad = 2 * CELL_MARGIN_TWIPS / 20 + 1.5
+    columns = [list(c) for c in zip(table.header, *table.text_rows(), strict=True)]
+    layout = TextColumns(columns, lambda text: _text_pt(text, size, bold=True), table.wrap_columns)
+    widths = layout.widths(available_pt - pad * len(columns))
+    if widths is None:
+        return None
+    line = 1.15 * size  # single spacing in Times New Roman / 宋体
+    note_lines = sum(1 + int(_text_pt(n, NOTE_PT) // available_pt) for n in table.notes)
+    page_height = (A4_CM[0 if landscape else 1] - 2 * MARGIN_CM) / 2.54 * 72
+    needed = sum(layout.height(widths)) * line + note_lines * 1.15 * NOTE_PT + 2 * 1.15 * BODY_PT + 9.0
+    return [w + pad for w in widths] if needed <= page_height else None
+
+
 def docx_layout(table: Table, portrait_width_pt: float, landscape_width_pt: float) -> tuple[float, bool, list[float]]:
-    """(font size, landscape?, column widths in pt) for a table: the largest size that fits portrait, then landscape."""
+    """(font size, landscape?, column widths in pt) for a table: the largest size that fits portrait, then landscape.
+    A table with text columns (``Table.wrap_columns``) first tries them as ragged-right paragraphs that keep it on
+    one page (:func:`_docx_text_column_widths`)."""
+    if table.wrap_columns:
+        readable = [size for size in TABLE_PT if size >= DOCX_WRAP_READABLE_PT]
+        smaller = [size for size in TABLE_PT if size < DOCX_WRAP_READABLE_PT]
+        for sizes in (readable, smaller):
+            for landscape, width in ((False, portrait_width_pt), (True, landscape_width_pt)):
+                for size in sizes:
+                    widths = _docx_text_column_widths(table, size, width, landscape)
+                    if widths is not None:
+                        return size, landscape, widths
     for landscape, width in ((False, portrait_width_pt), (True, landscape_width_pt)):
         for size in TABLE_PT:
             widths = _column_widths(table, size, width)
@@ -684,7 +906,8 @@ def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True)
             styled.add(id(cell._tc))
             cell.width = Pt(widths[j])
             for p in cell.paragraphs:
-                align = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+                text = j in table.wrap_columns and i >= header_rows  # running text: ragged right
+                align = WD_ALIGN_PARAGRAPH.LEFT if j == 0 or text else WD_ALIGN_PARAGRAPH.CENTER
                 _compact_paragraph(p, align, size, bold=False, keep_with_next=i < n_rows - 1)
             edges = {}
             if i == 0:

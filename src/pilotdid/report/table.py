@@ -45,6 +45,10 @@ class Table:
     origin:
         The analysis's name for the table when ``[study] outputs`` renamed it (the message catalogue's titles are
         keyed by it); None when ``name`` is that name.
+    wrap_columns:
+        Positions of columns that hold running text (descriptions, reasons). When the table is too wide for the
+        page, .tex and .docx set them as fixed-width paragraphs, ragged right, so that the table fits at a readable
+        size instead of being scaled down (:func:`pilotdid.report.export.latex_fit`, ``docx_layout``).
     """
 
     name: str
@@ -54,6 +58,7 @@ class Table:
     column_groups: list[tuple[str, int]] | None = None
     float_digits: int = 3
     origin: str | None = None
+    wrap_columns: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.column_groups is not None:

@@ -179,6 +179,11 @@ def variant_index(ctx, name: str, *, years: tuple[int, int] | None = None, metho
     return variant
 
 
+#: the coverage table's columns of running text (dimension, indicator, why it is or is not in the index): the
+#: Table's ``wrap_columns``
+COVERAGE_TEXT_COLUMNS = (0, 1, 7)
+
+
 def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, time: str,
                        window: tuple[int, int] | None, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """One row per indicator of ``system`` (the full published list): published weight, the panel column,

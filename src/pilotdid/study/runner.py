@@ -189,7 +189,7 @@ def run_study(
 
             options["fill_mask"] = load_fill_mask()
         index_result = build_index(panel, system, method=spec.index["method"], pooling=spec.index["pooling"], unit=unit, time=time, **options)
-        from pilotdid.study.index_variants import alternatives, indicator_coverage
+        from pilotdid.study.index_variants import COVERAGE_TEXT_COLUMNS, alternatives, indicator_coverage
 
         alternatives(spec)  # validated before any analysis runs
         full_system = load_indicator_system(system_path)
@@ -202,7 +202,8 @@ def run_study(
 
             indicator_coverage_table = Table(
                 name="indicator_coverage", title=msg("table.indicator_coverage.title", lang, n=len(coverage_frame)),
-                body=coverage_frame, notes=coverage_notes, float_digits=4)
+                body=coverage_frame, notes=coverage_notes, float_digits=4,
+                wrap_columns=COVERAGE_TEXT_COLUMNS)
         panel[index_column] = np.asarray(index_result.index, dtype=float)
         notes.extend(index_result.notes)
 
