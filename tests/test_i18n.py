@@ -43,3 +43,19 @@ def test_messages_returns_one_table_by_its_short_keys():
     types = messages("figure.bacon.type", "zh")
     assert types["later vs earlier treated"] == "晚处理 对 早处理（禁用比较）"
     assert "x" not in types
+
+
+def test_first_treat_treatment_notes_reach_a_chinese_report_translated():
+    # the first_treat form's notes were literal English strings: a zh report printed them untranslated
+    import pandas as pd
+
+    from pilotdid.report.localise import translate
+    from pilotdid.study.treatment import setup_treatment
+
+    panel = pd.DataFrame({"u": ["甲", "甲", "乙", "乙", "丙", "丙"], "t": [2010, 2011] * 3,
+                          "g": [2011, 2011, 2030, 2030, 2009, 2009]})
+    setup = setup_treatment(panel, {"first_treat": "g"}, "u", "t", where="panel.csv")
+    assert len(setup.notes) == 3
+    for note in setup.notes:
+        zh = translate(note, "zh")
+        assert zh != note and not re.search(r"[A-Za-z]{4,}", zh.replace("DID", "").replace("TWFE", "")), zh

@@ -117,17 +117,11 @@ def _from_first_treat(panel: pd.DataFrame, column: str, unit: str, time: str, wh
     unit_first = out.groupby(unit)[FIRST_TREAT].first()
     before = unit_first[(unit_first > 0) & (unit_first <= first)]
     after = unit_first[unit_first > last]
-    notes = [f"Treatment from first-treatment column '{column}' (0 or empty = never treated); DID = 1 from that period on."]
+    notes = [msg("template.note.treatment_first_treat", "en", c=column)]
     if len(before):
-        notes.append(
-            f"{len(before)} unit(s) adopt in or before the first panel period {first}: always treated in the window "
-            "(no pre-period; TWFE absorbs them in the unit effect, staggered estimators cannot use them as treated)."
-        )
+        notes.append(msg("template.note.adopt_before_panel", "en", n=len(before), first=first))
     if len(after):
-        notes.append(
-            f"{len(after)} unit(s) adopt after the last panel period {last}: untreated in the window but not never-treated; "
-            "they are coded 0 here and counted as never treated within the window."
-        )
+        notes.append(msg("template.note.adopt_after_panel", "en", n=len(after), last=last))
         out.loc[out[unit].isin(after.index), FIRST_TREAT] = 0
     out[TREAT] = ((out[time] >= out[FIRST_TREAT]) & (out[FIRST_TREAT] > 0)).astype(float)
     setup = TreatmentSetup(out, name, absorbing=True, notes=notes)
