@@ -132,8 +132,14 @@ def twfe(
 
     Examples
     --------
-    >>> fit = pdid.twfe(panel, "y ~ did + x1 | city + year", vcov="reghdfe", cluster="city")  # doctest: +SKIP
-    >>> fit.tidy()  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> panel = pd.read_excel("examples/lowcarbon/sample.xlsx")  # run from the repository root
+    >>> fit = pdid.twfe(panel, "ln_carbon_intensity ~ did + ln_pgdp | city_name + year", vcov="reghdfe",
+    ...                 cluster="city_name")
+    >>> round(fit.term("did")["coef"], 6), fit.nobs
+    (0.000375, 3623)
+    >>> list(fit.tidy()["term"])
+    ['did', 'ln_pgdp', '_cons']
     """
     from pilotdid.estimation.twfe import fit_twfe
 
