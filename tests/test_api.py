@@ -117,6 +117,17 @@ def test_event_study_and_placebo(panel):
     assert np.array_equal(pl.coefs, again.coefs)
 
 
+def test_placebo_reads_an_empty_first_treat_as_never_treated(panel):
+    # NaN first_treat (the documented "empty = never treated") made the placebo engine drop every never-treated row
+    # as missing: the actual coefficient moved (mpdta: -0.0365 -> -0.0102)
+    empty = panel.assign(first_treat=panel["first_treat"].astype(float).replace(0, np.nan))
+    kw = dict(controls=["z1"], cluster="unit", draws=30, seed=7)
+    zero, nan = pdid.placebo(panel, **KW, **kw), pdid.placebo(empty, **KW, **kw)
+    assert nan.actual_coef == zero.actual_coef and np.array_equal(nan.coefs, zero.coefs)
+    with pytest.raises(pdid.PilotdidInputError, match="non-numeric value 'never'"):
+        pdid.placebo(panel.assign(first_treat=panel["first_treat"].astype(object).replace(0, "never")), **KW, **kw)
+
+
 def test_staggered_estimators(panel):
     from pilotdid.estimation.staggered import cs
 

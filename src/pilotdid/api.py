@@ -218,8 +218,16 @@ def placebo(
 
     fixed_effects = list(fixed_effects) if fixed_effects is not None else [unit, time]
     frame = data.copy()
+    # never treated: 0 or empty (as every estimator reads it); an empty cell must not make the row "missing"
+    g = pd.to_numeric(frame[first_treat], errors="coerce")
+    text = g.isna() & frame[first_treat].notna()
+    if text.any():
+        raise PilotdidInputError(f"first-treatment column {first_treat!r} has a non-numeric value "
+                                 f"{frame[first_treat][text].iloc[0]!r} at row {int(text.to_numpy().argmax()) + 1}",
+                                 where="placebo", fix="give the first treated period as a number, or 0 / empty for never")
+    g = g.fillna(0)
+    frame[first_treat] = g
     if treatment is None:
-        g = pd.to_numeric(frame[first_treat], errors="coerce").fillna(0)
         frame["_placebo_actual"] = ((g > 0) & (pd.to_numeric(frame[time]) >= g)).astype(float)
         treatment = "_placebo_actual"
     clus = cluster
