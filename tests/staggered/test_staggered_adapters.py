@@ -67,6 +67,22 @@ def test_honest_adapter(ctx, method):
     assert f"honest_{method.lower()}" in out.figures
 
 
+def test_honest_uses_the_study_seed(ctx, monkeypatch):
+    """Every analysis's seed defaults to the study seed ([study] seed, --seed); honest used 0."""
+    import dataclasses
+
+    from pilotdid.inference import honest as honest_inference
+    from pilotdid.study.analyses import honest
+
+    seen = []
+    real = honest_inference.event_study_sensitivity
+    monkeypatch.setattr(honest_inference, "event_study_sensitivity",
+                        lambda *a, **k: seen.append(k["seed"]) or real(*a, **k))
+    honest.run(dataclasses.replace(ctx, seed=987), {"covariates": "none"})
+    honest.run(ctx, {"covariates": "none", "seed": 5})
+    assert seen == [987, 5]
+
+
 def test_wild_bootstrap_adapter(ctx):
     from pilotdid.study.analyses import wild_bootstrap
     out = wild_bootstrap.run(ctx, {"reps": 499, "weights": "webb"})

@@ -43,7 +43,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     cov_choice = options.get("covariates", "controls")
     ps_fallback = options.get("ps_fallback", "none")
     covariate_period = options.get("covariate_period", "earlier")
-    seed = options.get("seed", 0)
+    seed = options.get("seed", ctx.seed)  # the study seed, as every analysis (was 0: the docs promised the study seed)
     window = parse_window(options, name)
     covariates = list(ctx.model.controls) if cov_choice == "controls" else []
     data, notes = balanced_sample(ctx, [ctx.model.outcome, *covariates])
