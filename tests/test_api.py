@@ -252,6 +252,9 @@ def test_run_study_from_a_dict_and_the_specification_curve(panel, tmp_path):
              "analyses": {"baseline": {}}}
     res = pdid.run_study(study, base_dir=tmp_path)
     tidy = check_protocol(res)
+    # the intercept is a constant row (kept off the coefficient plot) and the title names the study
+    assert set(tidy.loc[tidy["term"] == "_cons", "kind"]) == {"constant"} and res.title.endswith("api_dict")
+    assert "_cons" not in [t.get_text() for t in res.plot().axes[0].get_yticklabels()]
     did = tidy[(tidy["table"] == "baseline") & (tidy["term"] == "did")].iloc[-1]
     direct = pdid.twfe(data.assign(did=((data.first_treat > 0) & (data.year >= data.first_treat)).astype(float)),
                        "y ~ did + z1 + z2 | unit + year", vcov="reghdfe", cluster="unit").term("did")

@@ -900,8 +900,11 @@ class StudyResult(Result):
     """
 
     run: Any
-    title = "pilotdid study"
     _document: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def title(self) -> str:
+        return f"pilotdid study {self.to_dict().get('study')}"
 
     @property
     def tables(self) -> dict[str, Any]:
@@ -919,8 +922,11 @@ class StudyResult(Result):
         return self._document
 
     def tidy(self) -> pd.DataFrame:
+        from pilotdid.estimation.twfe.results import CONSTANT_TERM
+
         rows = [{"term": r.get("term"), "estimate": r.get("coef"), "se": r.get("se"), "t": r.get("t"), "p": r.get("p"),
-                 "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "kind": "estimate", "table": r.get("table"),
+                 "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"),
+                 "kind": "constant" if r.get("term") == CONSTANT_TERM else "estimate", "table": r.get("table"),
                  "column": r.get("column")} for r in self.to_dict().get("estimates", [])]
         return tidy_frame(rows)
 
