@@ -181,3 +181,25 @@ def test_replication_coverage_table_is_readable_and_inside_the_page(replication,
         result = _compile(tex, engine, tmp_path)
         assert _overfull_pt(result) <= 1.0, engine
         assert _beyond_text_block_pt(result, tmp_path / f"indicator_coverage_{engine}") <= 1.0, engine
+
+
+def test_text_columns_at_the_document_size_keep_their_narrow_column_gap(tmp_path):
+    # a table whose text columns wrap at the document's own size: its widths assume the 2 pt gap, and before the
+    # tabular kept LaTeX's 6 pt (no \\setlength without a size command) and ran 47 pt past the text block
+    method = "multiplier bootstrap (rademacher, 999 draws, uniform bands)"
+    rows = [["Callaway–Sant'Anna", "By cohort", "0.0504", "0.0309", "-0.0102", "0.1110", method]] * 4
+    rows += [["Sun–Abraham", "Simple", "0.0376", "0.0313", "-0.0238", "0.0990",
+              "CRV1 (pyfixest/fixest small-sample correction), clustered by city_name; IW weights treated as fixed"]]
+    table = Table("overall_like", "Overall average treatment effect on the treated by estimator",
+                  pd.DataFrame(rows, columns=["Estimator", "Comparison", "ATT", "SE", "95% CI low", "95% CI high",
+                                              "SE method"]), wrap_columns=(0, 1, 6))
+    layout = latex_fit(table)
+    assert layout.command == "" and layout.paragraph_widths and not layout.landscape
+    tex = to_latex(table)
+    assert "\\setlength{\\tabcolsep}{2pt}" in tex
+    path = tmp_path / "tables"
+    path.mkdir()
+    (path / "overall_like.tex").write_text(tex, encoding="utf-8")
+    result = _compile(path / "overall_like.tex", "pdflatex", tmp_path)
+    assert _overfull_pt(result) <= 1.0
+    assert _beyond_text_block_pt(result, tmp_path / "overall_like_pdflatex") <= 1.0

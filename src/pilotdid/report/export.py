@@ -79,6 +79,8 @@ _TEX_SPECIAL = {
     "–": "--",
     "—": "---",
     "…": r"\ldots{}",
+    "œ": r"\oe{}",  # D'Haultfœuille
+    "Œ": r"\OE{}",
     "‘": "`",
     "’": "'",
     "“": "``",
@@ -422,7 +424,8 @@ def to_latex(table: Table) -> str:
         "\\begin{threeparttable}",
         f"\\caption{{{_tex_escape(table.title)}}}",
         f"\\label{{tab:{table.name}}}",
-        *([f"{command}\\setlength{{\\tabcolsep}}{{{sep:g}pt}}"] if command else []),
+        # the document's size keeps LaTeX's \\tabcolsep (6 pt) unless the layout narrowed it (text columns)
+        *([f"{command}\\setlength{{\\tabcolsep}}{{{sep:g}pt}}"] if command or sep != LATEX_STEPS[0][1] else []),
         f"\\begin{{tabular}}{{{align}}}",
         "\\toprule",
     ]

@@ -278,4 +278,4 @@ def paper_comparison_table(rows: list[dict[str, Any]], *, notes: list[str]) -> T
     ] for r in rows], columns=["Table", "Column", "Term", "Paper: coef (t)", "pilotdid: coef (t)", "Paper N",
                                "pilotdid N", "Note"])
     return Table("paper_vs_pilotdid", "The paper's published estimates beside pilotdid's, table by table", body,
-                 notes=notes)
+                 notes=notes, wrap_columns=(1, 2, 7))  # column, term and note: running text

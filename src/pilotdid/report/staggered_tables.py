@@ -172,7 +172,7 @@ def overall_att_table(aggregates: list[dict[str, Any]], *, fallback_note: str | 
                              .assign(estimator=lambda f: [resolve_label(e, lang) for e in f["estimator"]],
                                      type=lambda f: [resolve_label(t, lang) for t in f["type"]]),
                              lang, labels),
-        float_digits=4,
+        float_digits=4, wrap_columns=(0, 1, 6),  # estimator, comparison and SE method: running text
         notes=["cs simple = cohort-size weighted average of post-treatment ATT(g,t); sa/bjs = the same estimand; "
                "twfe static = the TWFE DID coefficient (a variance-weighted average that can carry negative weights); "
                "dcdh average_total_effect = did_multiplegt_dyn's effects averaged with their numbers of switchers; "
