@@ -96,6 +96,14 @@ def test_unit_id_with_a_trailing_space_is_refused_with_its_row(root, run_cli) ->
     _refused(root, run_cli, "'u05 '", "column 'unit'", "data row 60")
 
 
+def test_unit_id_with_an_invisible_character_is_refused_with_its_row(root, run_cli) -> None:
+    # a zero-width space pasted from the web: 'u05\u200b' looks like u05 in every spreadsheet but was a 31st unit
+    panel = thirty_units()
+    panel.loc[panel.index[(panel["unit"] == "u05")][-1], "unit"] = "u05\u200b"
+    panel.to_csv(root / "panel.csv", index=False)
+    _refused(root, run_cli, "U+200B (ZERO WIDTH SPACE)", "column 'unit'", "data row 60")
+
+
 def test_ids_are_text_7_and_007_are_two_units_and_NA_is_an_id(root, run_cli) -> None:
     ids = ["7", "007", "NA"] + [f"u{i:02d}" for i in range(27)]
     thirty_units(ids=ids).to_csv(root / "panel.csv", index=False)

@@ -5,6 +5,7 @@ Every failure names the file, and where it can the sheet, column and row, plus t
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,19 @@ def _check_id_whitespace(series: pd.Series, column: str, where: str) -> None:
             f"({len(padded)} such cells)", where=where,
             fix="remove the spaces (in Excel: =TRIM(cell)); 'u05 ' and 'u05' would otherwise be two units",
         )
+    # invisible format characters (zero-width space, BOM, direction marks) pasted from the web or Word: the id
+    # looks like another unit's but is not, and TRIM does not remove them
+    invisible = {v for v in text.unique() if any(unicodedata.category(c) == "Cf" for c in v)}
+    hidden = text[text.isin(invisible)]
+    if len(hidden):
+        row = int(series.index.get_loc(hidden.index[0]))
+        char = next(c for c in hidden.iloc[0] if unicodedata.category(c) == "Cf")
+        raise PilotdidInputError(
+            f"unit id {hidden.iloc[0]!r} in column '{column}' holds the invisible character U+{ord(char):04X} "
+            f"({unicodedata.name(char, 'format character')}) at data row {row + 1} ({len(hidden)} such cells)",
+            where=where, fix="delete the invisible character (retype the id); it would otherwise be another unit",
+        )
+
 
 
 def _header(path: Path, encoding: str) -> list[str]:
