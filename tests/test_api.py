@@ -117,6 +117,17 @@ def test_event_study_and_placebo(panel):
     assert np.array_equal(pl.coefs, again.coefs)
 
 
+def test_event_time_plots_tick_whole_periods_and_name_the_estimator(panel):
+    # a short event window got matplotlib's default ticks (-1.0, -0.5, 0.0, ...) and titles such as "sa event study"
+    for result, name in ((pdid.sun_abraham(panel, **KW), "Sun-Abraham event study"),
+                         (pdid.stacked(panel, **KW, window=(-2, 1)).event_study, "Stacked DID event study")):
+        assert result.title == name
+        fig = result.plot()
+        fig.canvas.draw()
+        ticks = fig.axes[0].get_xticks()
+        assert np.allclose(ticks, np.round(ticks)), ticks
+
+
 def test_placebo_reads_an_empty_first_treat_as_never_treated(panel):
     # NaN first_treat (the documented "empty = never treated") made the placebo engine drop every never-treated row
     # as missing: the actual coefficient moved (mpdta: -0.0365 -> -0.0102)

@@ -22,6 +22,12 @@ _ROW_EXTRAS = {"t": float, "p": float, "is_base": bool, "binned": bool, "n_treat
                "bin_high": int, "n_units": int}
 
 
+#: How a summary or figure title names each estimator key.
+ESTIMATOR_NAMES = {"twfe": "TWFE", "sa": "Sun-Abraham", "bjs": "Imputation (Borusyak-Jaravel-Spiess)",
+                   "etwfe": "Extended TWFE (Wooldridge)", "stacked": "Stacked DID", "cs": "Callaway-Sant'Anna",
+                   "dcdh": "did_multiplegt_dyn"}
+
+
 @dataclass
 class EventStudyResult(Result):
     """Event-time estimates ``table`` (``rel_time, coef, se, ci_low, ci_high`` and, where they apply, ``t, p,
@@ -66,7 +72,9 @@ class EventStudyResult(Result):
 
     @property
     def title(self) -> str:  # type: ignore[override]
-        return "TWFE event study (binned)" if self.bins is not None else f"{self.estimator} event study"
+        if self.bins is not None:
+            return "TWFE event study (binned)"
+        return f"{ESTIMATOR_NAMES.get(self.estimator, self.estimator)} event study"
 
     def tidy(self) -> pd.DataFrame:
         """Event-time rows (``kind`` = event_time; a base row has estimate 0 and no SE), then the overall ATT

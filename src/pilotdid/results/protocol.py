@@ -168,6 +168,9 @@ def event_time_plot(tidy: pd.DataFrame, title: str, ax=None, reference: int | No
     ax.plot(x[~ok], est[~ok], "o", color="#1f4e79", markerfacecolor="white")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axvline(-0.5 if reference is None else reference + 0.5, color="grey", linestyle="--", linewidth=0.8)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # event times are whole periods (no -0.5 ticks)
     ax.set_xlabel("periods relative to adoption")
     ax.set_ylabel("estimate (95% CI)")
     ax.set_title(title)
