@@ -551,7 +551,8 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
         "drop_constant": ("bool", False, "drop zero-range indicators instead of refusing"),
         "exclude": ("list", [], "indicators left out"),
         "exclude_reason": ("str", None, "why (printed in the notes)"),
-        "missing": ("str", "error", "missing indicator cells: error or another documented policy"),
+        "missing": ("str", "error", "missing indicator cells: error (refused with the cell), drop_rows (those rows get "
+                    "no index value; counted) or drop_indicators (indicators with a missing cell left out; named)"),
         "alternatives": ("table", {}, "named alternative indicator systems: {name = {system, years, ...}}"),
         "absent": ("str", "error", "indicators whose column the panel lacks: error, or exclude (listed; an indicator "
                    "the system marks unavailable is used when the panel has its column)"),
