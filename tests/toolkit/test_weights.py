@@ -381,3 +381,15 @@ def test_report_says_the_weights_sentence_once_per_section_and_each_table_file_k
     document = docx.Document(str(out / "report.docx"))
     assert sum(p.text.count(sentence) for p in document.paragraphs) == 4
     assert not any(sentence in cell.text for t in document.tables for row in t.rows for cell in row.cells)
+    # and no other sentence twice in a section either: before, an analysis's notes were printed at the section's top
+    # and again under its table, and a note several tables carry under each (CBEC report.html: 41 sentences, 45
+    # extra copies; e.g. the CS NA-cell note 4 times in the staggered section)
+    import html
+    from collections import Counter
+
+    for name, body in sections.items():
+        said_here = [html.unescape(re.sub(r"<[^>]+>", "", p)).strip()
+                     for p in re.findall(r'<p class="note">(.*?)</p>', body, flags=re.S)]
+        for foot in re.findall(r"<tfoot>(.*?)</tfoot>", body, flags=re.S):
+            said_here += [html.unescape(re.sub(r"<[^>]+>", "", n)).strip() for n in foot.split("<br>")]
+        assert [n for n, k in Counter(said_here).items() if k > 1] == [], name

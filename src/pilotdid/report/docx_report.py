@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pilotdid.report.export import add_to_docx, journal_document
 from pilotdid.i18n import msg
-from pilotdid.report.html import data_sentence, figure_title, ordered_outputs, section_title
+from pilotdid.report.html import data_sentence, figure_title, ordered_outputs, section_notes, section_title
 
 
 def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = None) -> None:
@@ -31,11 +31,11 @@ def render_docx(run, figures_dir: Path, path: Path, *, verdict: dict | None = No
     figure_number = 0
     for name, out in ordered_outputs(run):
         doc.add_heading(section_title(name, lang), level=1)
-        # a note every table carries: once, here (some analyses' notes are their table's notes list itself)
-        for note in dict.fromkeys([*out.notes, *out.shared_table_notes]):
+        top, tables = section_notes(out)
+        for note in top:
             doc.add_paragraph(note)
-        for table in out.tables.values():
-            add_to_docx(doc, table.without_notes(out.shared_table_notes))
+        for table in tables:
+            add_to_docx(doc, table)
         for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections import Counter
 from pathlib import Path
 
 from pilotdid.i18n import messages, msg
@@ -53,6 +54,18 @@ SELF_CHECK = (
 
 #: Sections a reader wants first, right after the data: the paper-vs-ours overview.
 LEADING_SECTIONS = ("paper_comparison",)
+
+
+def section_notes(out, skip: Table | None = None) -> tuple[list[str], list[Table]]:
+    """What a report section prints at its top, and its tables as the report shows them: a sentence is said once per
+    section. The analysis's notes, the notes all its tables carry (``shared_table_notes``, e.g. a weighted study's
+    weights sentence) and any note that more than one of its tables carries go at the top; each table shows the
+    notes that are its own. The table files keep every note (journals take tables one by one). ``skip``: a table
+    shown elsewhere (the indicator coverage table, in the data section)."""
+    tables = [t for t in out.tables.values() if t is not skip]
+    carried = Counter(n for t in tables for n in dict.fromkeys(t.notes))
+    top = list(dict.fromkeys([*out.notes, *out.shared_table_notes, *(n for n, k in carried.items() if k > 1)]))
+    return top, [t.without_notes(top) for t in tables]
 
 
 def ordered_outputs(run) -> list[tuple[str, object]]:
@@ -146,14 +159,11 @@ def render_report(run, figures_dir: Path, *, verdict: dict | None = None) -> str
         title = section_title(name, lang)
         toc.append(f'<li><a href="#{esc(name)}">{esc(title)}</a></li>')
         body.append(f'<section id="{esc(name)}"><h2>{esc(title)}</h2>')
-        # a note every table carries: once, here (some analyses' notes are their table's notes list itself)
-        for note in dict.fromkeys([*out.notes, *out.shared_table_notes]):
+        top, tables = section_notes(out, skip=coverage)  # the coverage table is in the data section
+        for note in top:
             body.append(f'<p class="note">{esc(note)}</p>')
-        for table in out.tables.values():
-            if coverage is not None and table is coverage:
-                continue  # already in the data section
-            shown = table.without_notes(out.shared_table_notes)
-            body.append(f'<div class="scroll">{to_html(shown, standalone=False)}</div>')
+        for table in tables:
+            body.append(f'<div class="scroll">{to_html(table, standalone=False)}</div>')
         for stem, figure in out.figures.items():
             png = figures_dir / f"{stem}.png"
             if png.exists():
