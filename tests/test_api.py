@@ -83,6 +83,9 @@ def test_twfe_equals_core_and_follows_protocol(panel):
     row = tidy.set_index("term").loc["did"]
     assert row["estimate"] == core.term("did")["coef"] and row["kind"] == "coefficient"
     assert fit.conventions["vcov"] == "reghdfe"
+    # the command in the user's own names (the summary said 'reghdfe y x, absorb(city year) vce(cluster city)')
+    assert fit.conventions["command"] == "reghdfe y did z1 z2, absorb(unit year) vce(cluster unit)"
+    assert "(reghdfe y did z1 z2, absorb(unit year) vce(cluster unit))" in fit.summary()
     assert fit.to_dict()["estimates"][0]["term"] == "did"
 
 

@@ -95,25 +95,7 @@ def stars_note(thresholds: Sequence[float], lang: str = "en") -> str:
 
 def stata_command(result: TwfeResult, regressors: Sequence[str] | None = None) -> str:
     """The Stata (or R) command of the result's SE preset, written with the study's own names."""
-    y = result.outcome
-    x = " ".join(regressors or result.terms)
-    fes = list(result.fixed_effects)
-    unit, others = (fes[0], fes[1:]) if fes else ("", [])
-    cl = result.cluster
-    vce = f"vce(cluster {cl})" if cl else "vce(robust)"
-    dummies = " ".join(f"i.{f}" for f in others)
-    if result.vcov == "lsdv":
-        return f"reg {y} {x} " + " ".join(f"i.{f}" for f in fes) + f", {vce}"
-    if result.vcov == "areg":
-        return f"areg {y} {x} {dummies}".rstrip() + f", absorb({unit}) {vce}"
-    if result.vcov == "xtreg_fe":
-        return f"xtset {unit}; xtreg {y} {x} {dummies}".rstrip() + f", fe {vce}"
-    if result.vcov == "reghdfe":
-        return f"reghdfe {y} {x}, absorb({' '.join(fes)}) {vce}"
-    if result.vcov == "fixest":
-        rhs = " + ".join(regressors or result.terms)
-        return f"R: feols({y} ~ {rhs} | {' + '.join(fes)}" + (f", cluster = ~{cl})" if cl else ', vcov = "hetero")')
-    return result.stata_command
+    return result.command(regressors)
 
 
 def _span(labels: Sequence[str], lang: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,29 @@ class TwfeResult(Result):
             raise KeyError(f"term {name!r} not in the model (terms: {', '.join(self.terms)})")
         return {k: (v.item() if hasattr(v, "item") else v) for k, v in hit.iloc[0].to_dict().items()}
 
+    def command(self, regressors: Sequence[str] | None = None) -> str:
+        """The Stata (or R) command of this fit's SE preset, written with its own column names (``stata_command``
+        is the preset's template with y, x, city, year)."""
+        y = self.outcome
+        x = " ".join(regressors or self.terms)
+        fes = list(self.fixed_effects)
+        unit, others = (fes[0], fes[1:]) if fes else ("", [])
+        cl = self.cluster
+        vce = f"vce(cluster {cl})" if cl else "vce(robust)"
+        dummies = " ".join(f"i.{f}" for f in others)
+        if self.vcov == "lsdv":
+            return f"reg {y} {x} " + " ".join(f"i.{f}" for f in fes) + f", {vce}"
+        if self.vcov == "areg":
+            return f"areg {y} {x} {dummies}".rstrip() + f", absorb({unit}) {vce}"
+        if self.vcov == "xtreg_fe":
+            return f"xtset {unit}; xtreg {y} {x} {dummies}".rstrip() + f", fe {vce}"
+        if self.vcov == "reghdfe":
+            return f"reghdfe {y} {x}, absorb({' '.join(fes)}) {vce}"
+        if self.vcov == "fixest":
+            rhs = " + ".join(regressors or self.terms)
+            return f"R: feols({y} ~ {rhs} | {' + '.join(fes)}" + (f", cluster = ~{cl})" if cl else ', vcov = "hetero")')
+        return self.stata_command
+
     @property
     def convention(self) -> str:
         """One sentence naming the SE convention (for table notes)."""
@@ -82,14 +105,14 @@ class TwfeResult(Result):
         if lang == "zh":
             clus = f"按 {self.cluster} 聚类（{self.n_clusters} 个聚类）" if self.cluster else "异方差稳健（HC1）"
             return (
-                f"标准误{clus}，约定 '{self.vcov}'（{self.stata_command}）：小样本因子 (N−1)/(N−K)·G/(G−1) = "
+                f"标准误{clus}，约定 '{self.vcov}'（{self.command()}）：小样本因子 (N−1)/(N−K)·G/(G−1) = "
                 f"{self.small_sample_factor:.4f}，K = {self.k_counted}；p 值与 95% 置信区间基于自由度为 {self.t_df} 的 t 分布。"
             )
         clus = (
             f"clustered by {self.cluster} ({self.n_clusters} clusters)" if self.cluster else "heteroskedasticity-robust (HC1)"
         )
         return (
-            f"Standard errors {clus}, preset '{self.vcov}' ({self.stata_command}): "
+            f"Standard errors {clus}, preset '{self.vcov}' ({self.command()}): "
             f"small-sample factor (N−1)/(N−K)·G/(G−1) = {self.small_sample_factor:.4f} with K = {self.k_counted}; "
             f"p-values and 95% CIs from t with {self.t_df} df."
         )
@@ -135,7 +158,7 @@ class TwfeResult(Result):
 
     @property
     def conventions(self) -> dict[str, Any]:
-        return {"vcov": self.vcov, "stata_command": self.stata_command, "cluster": self.cluster,
+        return {"vcov": self.vcov, "command": self.command(), "stata_command": self.stata_command, "cluster": self.cluster,
                 "n_clusters": self.n_clusters, "small_sample_factor": self.small_sample_factor,
                 "k_counted": self.k_counted, "t_df": self.t_df, "weights": self.weights,
                 "r2": R2_DEFINITIONS["r2"], "r2_within": R2_DEFINITIONS["r2_within"]}
