@@ -177,4 +177,7 @@ def test_cohort_size_experiment_draws_sizes_and_scores_both_truths(mc) -> None:
     assert not np.allclose(rows["truth"], rows["population_truth"])  # the sample ATT moves with the sizes
     cov = mc.size_coverage(rows)
     assert {"coverage_sample", "coverage_population"} <= set(cov.columns)
-    assert any("Cohort sizes drawn at random" in line for line in mc.render_sizes(cov))
+    text = mc.render_sizes(cov)
+    assert any("Cohort sizes drawn at random" in line for line in text)
+    assert any("sdid covers the population ATT" in line for line in text)
+    assert any("sdid_fixed covers the sample ATT" in line for line in text)
