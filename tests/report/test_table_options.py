@@ -60,6 +60,10 @@ def test_keep_drop_order_and_indicate(fits):
     assert [v for v in kept.body.iloc[:, 0] if v in ("DID", "x1", "x2")] == ["x2", "DID"]
     dropped = regression_table(fits, name="t", title="t", drop=["x1"], order=["x2"], show_constant=False)
     assert [v for v in dropped.body.iloc[:, 0] if v in ("DID", "x1", "x2")] == ["x2", "DID"]
+    # keep without _cons, or drop = ["_cons"], leaves the constant out as esttab does (it was always printed)
+    for kw in ({"keep": ["did"]}, {"drop": ["_cons"]}):
+        assert "Constant" not in regression_table(fits, name="t", title="t", **kw).body.iloc[:, 0].tolist(), kw
+    assert "Constant" in regression_table(fits, name="t", title="t", keep=["did", "_cons"]).body.iloc[:, 0].tolist()
     zh = regression_table(fits, name="t", title="t", lang="zh", **table_kwargs({"indicate": True}, controls=["x1", "x2"],
                                                                               lang="zh"))
     assert "x1" not in zh.body.iloc[:, 0].tolist()

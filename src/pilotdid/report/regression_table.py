@@ -206,7 +206,7 @@ TABLE_OPTIONS: dict[str, tuple[str, Any, str]] = {
     "stat": ("str", "t", "beneath each coefficient: t, se, p (in parentheses) or ci (95% CI in brackets)"),
     "digits": ("int", 3, "decimals of coefficients, statistics and R² (published values keep their own)"),
     "stars": ("list|bool", [0.1, 0.05, 0.01], "significance thresholds, loosest first; false for no stars"),
-    "keep": ("list", None, "coefficient rows shown (only these, in this order)"),
+    "keep": ("list", None, "coefficient rows shown (only these, in this order; list \"_cons\" to keep the constant)"),
     "drop": ("list", [], "coefficient rows left out"),
     "order": ("list", [], "coefficient rows put first"),
     "indicate": ("table|bool", False, "Yes/No rows instead of coefficients: { Controls = [\"x1\", \"x2\"] }; "
@@ -390,6 +390,9 @@ def regression_table(
     indicated = {t for group in (indicate or {}).values() for t in group}
     terms = [t for t in terms if t != CONSTANT_TERM and t not in indicated]
     terms = select_terms(terms, keep=keep, drop=drop, order=order)
+    # as esttab: keep() without _cons, or drop(_cons), leaves the constant out (it was printed whatever keep said)
+    if (keep and CONSTANT_TERM not in keep) or CONSTANT_TERM in (drop or ()):
+        show_constant = False
     row_terms = list(terms) + ([CONSTANT_TERM] if show_constant else [])
 
     body: list[list[str]] = []
