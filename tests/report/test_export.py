@@ -51,3 +51,23 @@ def test_markdown_keeps_text_cells(table):
 def test_column_groups_must_span_the_body():
     with pytest.raises(ValueError, match="span 3 columns"):
         Table("x", "x", pd.DataFrame({"a": [1], "b": [2]}), column_groups=[("", 1), ("g", 2)])
+
+
+def test_text_column_widths_stay_within_the_page_when_many_long_texts_are_thinned():
+    # SYNTHETIC: 60 rows of long random text in three text columns give more width combinations than
+    # TEXT_COLUMN_COMBINATIONS; every other candidate of the longest lists is compared instead, and the widths
+    # still fill the room without going past it and no column is narrower than its longest word
+    import random
+
+    from pilotdid.report.export import TEXT_COLUMN_COMBINATIONS, TextColumns, _text_pt
+
+    rng = random.Random(1)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+    columns = [["A text", *(" ".join(rng.choice(words) for _ in range(rng.randint(3, 30))) for _ in range(60))]
+               for _ in range(3)] + [["x", *["0.123"] * 60]]
+    layout = TextColumns(columns, lambda text: _text_pt(text, 9.0), (0, 1, 2))
+    assert len(layout._thresholds(0)) * len(layout._thresholds(1)) * len(layout._thresholds(2)) > TEXT_COLUMN_COMBINATIONS
+    widths = layout.widths(600.0)
+    assert sum(widths) <= 600.0 + 1e-9
+    assert all(widths[j] >= layout.least[j] for j in (0, 1, 2))
+    assert widths == layout.widths(600.0)  # deterministic

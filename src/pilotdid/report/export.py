@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 import unicodedata
 import zipfile
@@ -268,6 +269,11 @@ def _line_count(tokens: list[float], space: float, width: float) -> int:
 HEADER_LINES = 4
 
 
+#: the most width combinations :meth:`TextColumns.widths` compares (a table with many long texts in several text
+#: columns compares every other candidate width of its longest lists: a bounded cost, a near-shortest table)
+TEXT_COLUMN_COMBINATIONS = 5_000
+
+
 class TextColumns:
     """Column widths for a table with text columns (``Table.wrap_columns``) that make it as short as possible
     within a width: every cell, the header included, is a paragraph whose line count at a width is a greedy line
@@ -335,6 +341,9 @@ class TextColumns:
         others = np.max([self.lines(j, w) for j, w in enumerate(widths) if j not in self.text] or [[1] * self.n_rows],
                         axis=0)
         candidates = [[w for w in self._thresholds(j) if w <= budget] for j in self.text]
+        while math.prod(len(ws) for ws in candidates) > TEXT_COLUMN_COMBINATIONS:  # many long texts: every other
+            longest = max(range(len(candidates)), key=lambda k: len(candidates[k]))  # width of the longest list
+            candidates[longest] = candidates[longest][::2]
         lines = [np.array([self.lines(j, w) for w in ws]) for j, ws in zip(self.text, candidates, strict=True)]
         best: tuple[int, float, tuple[int, ...]] | None = None
         for picks in itertools.product(*(range(len(ws)) for ws in candidates)):
