@@ -208,6 +208,10 @@ CASES = [
          append='[analyses.staggered]\nestimators = ["cs"]\ndraws = 0\ncontrol_group = "never_treated"\n'),
     # x2 = x1 times the year index: no collinearity in the panel (the TWFE baseline fits), but within each period's
     # cross-section x2 is a multiple of x1, so CS's outcome regression has no unique solution (was LinAlgError, exit 1)
+    # a zero analytic weight reached pyfixest ("must have only non-negative values"): exit 1 with a traceback hint
+    Case("weights-zero", "weights column 'w' is 0 at data row 5 (1 such rows)",
+         study(('vcov = "lsdv"', 'vcov = "lsdv"\nweights = "w"')),
+         panel=lambda df: df.assign(w=np.where(df.index == 4, 0.0, 1.5))),
     Case("staggered-collinear-covariates", "covariates x1, x2 are collinear among the 12 control units of ATT(g=2014",
          study(('controls = ["x1"]', 'controls = ["x1", "x2"]')),
          panel=lambda df: df.assign(x2=df["x1"] * (df["year"] - 2009)),
