@@ -172,6 +172,11 @@ def test_honest_from_cs_and_sa(panel):
     assert list(tidy["kind"]) == ["original", "robust", "robust", "robust"]
     h_sd = pdid.honest(pdid.sun_abraham(panel, **KW), method="SD", window=(-3, 3))
     check_protocol(h_sd)
+    # the breakdown value says what it is (the summary printed "breakdown: None")
+    for result in (h, h_sd):
+        said = result.conventions["breakdown"]
+        assert said.startswith("none: even the smallest") if result.breakdown is None else \
+            said.startswith(f"{result.breakdown:g}: the largest")
 
 
 def test_pretrend_power_from_cs_and_sa(panel):

@@ -74,8 +74,12 @@ class HonestResult(Result):
 
     @property
     def conventions(self) -> dict:
+        grid_name = "Mbar" if self.restriction == RELATIVE_MAGNITUDES else "M"
+        breakdown = (f"{self.breakdown:g}: the largest {grid_name} of the grid whose robust set excludes 0"
+                     if self.breakdown is not None else
+                     f"none: even the smallest {grid_name} of the grid gives a robust set that includes 0")
         return {"restriction": self.restriction, "method": self.method, "l_vec": [float(v) for v in self.l_vec],
-                "breakdown": self.breakdown}
+                "breakdown": breakdown}
 
     def plot(self, ax=None, **kwargs):
         """Robust confidence sets by M, the original CI at the left (a matplotlib Figure, never saved)."""
