@@ -385,6 +385,10 @@ COMMAND_CASES = [
     CommandCase("index-non-numeric-indicator", "ind_a",
                 ("index", "{root}/system.toml", "--panel", "{root}/panel.csv", "--out", "{out}"),
                 panel=with_cell("ind_a", 4, "high")),
+    # `registry map cbec` maps every batch by default, batch 7 holds unverified entries: the fix named only the
+    # study-file key (allow_unverified = true), not the command's own --allow-unverified / --batches
+    CommandCase("map-unverified-batches", "--allow-unverified on the command line",
+                ("registry", "map", "cbec", "--out", "{root}/cbec_map")),
     CommandCase("index-panel-missing", "panel file not found",
                 ("index", "{root}/system.toml", "--panel", "{root}/nowhere.csv", "--out", "{out}")),
     CommandCase("verify-no-manifest", "no manifest.json in the folder", ("verify", "{root}")),

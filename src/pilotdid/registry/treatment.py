@@ -246,7 +246,9 @@ def assign_treatment(
             f"{len(unverified)} entries of policy {pol.name} batches {chosen} are unverified "
             f"({_join(unverified['entity_name'].head(8))}{' ...' if len(unverified) > 8 else ''}): no public source names them",
             where=f"policy {pol.name}",
-            fix="verify them and update the list, choose other batches, or set allow_unverified = true (reported)",
+            fix="verify them and update the list, choose other batches (a study's [treatment] batches, the command "
+                "line's --batches), or accept them (allow_unverified = true in a study, --allow-unverified on the "
+                "command line; reported)",
         )
 
     # -- treatment years ---------------------------------------------------------------------------
