@@ -349,3 +349,17 @@ def test_every_argument_of_every_public_function_is_documented():
                       if not documented(getattr(pdid, name), a)]
                for name in pdid.__all__ if inspect.isfunction(getattr(pdid, name))}
     assert not {k: v for k, v in missing.items() if v}
+
+
+def test_every_default_seed_is_the_study_files():
+    # pdid.honest and pdid.sdid drew with seed 0 while the study (and every other function) uses [study] seed 12345,
+    # so the quickstart's HonestDiD bounds no longer equalled `pilotdid run`'s once the honest analysis took the
+    # study seed
+    import inspect
+
+    from pilotdid.study.options import SECTION_KEYS
+
+    study_seed = SECTION_KEYS["study"]["seed"][1]
+    defaults = {name: inspect.signature(getattr(pdid, name)).parameters["seed"].default for name in pdid.__all__
+                if inspect.isfunction(getattr(pdid, name)) and "seed" in inspect.signature(getattr(pdid, name)).parameters}
+    assert len(defaults) >= 10 and set(defaults.values()) == {study_seed}, defaults

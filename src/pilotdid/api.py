@@ -31,7 +31,8 @@ Arguments shared by the functions below (a function's own docstring says where i
 - ``weights``: a column of analytic weights (Stata ``aw``) -- except in :func:`wild_bootstrap`, where it
   names the bootstrap weight distribution.
 - ``alpha``: one minus the confidence level of the intervals (0.05: 95%).
-- ``seed``: the seed of every random draw (results depend on it, never on ``jobs``).
+- ``seed``: the seed of every random draw (results depend on it, never on ``jobs``); 12345 by default, the
+  study file's default ``[study] seed``, so a number from here equals ``pilotdid run``'s.
 - ``draws``: the number of random draws (permutations, bootstrap replications).
 """
 
@@ -341,7 +342,7 @@ def honest(
     grid: Sequence[float] | None = None,
     target: Literal["first", "average"] = "first",
     window: tuple[int, int] = (-4, 4),
-    seed: int = 0,
+    seed: int = 12345,
 ) -> HonestResult:
     """HonestDiD (Rambachan & Roth 2023) sensitivity of an event-study effect to parallel-trends violations.
 
@@ -483,7 +484,7 @@ def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tre
 
 
 def sdid(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
-         cohorts: Sequence[int] | None = None, replications: int = 200, seed: int = 0,
+         cohorts: Sequence[int] | None = None, replications: int = 200, seed: int = 12345,
          se_method: str = "placebo", replicate_cohort_weights: str = "resampled") -> Any:
     """Synthetic DID (Arkhangelsky et al. 2021, as R ``synthdid``) cohort by cohort against never-treated units,
     averaged by treated unit-periods, with the ``"placebo"`` (needs more never-treated than treated units),
