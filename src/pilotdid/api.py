@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.results.protocol import Result, tidy_frame
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and help() only
@@ -103,7 +104,7 @@ def twfe(
     data: pd.DataFrame,
     formula: str,
     *,
-    vcov: VcovPreset = "reghdfe",
+    vcov: VcovPreset = DEFAULT_VCOV,
     cluster: str | None = None,
     weights: str | None = None,
 ) -> TwfeResult:
@@ -117,9 +118,11 @@ def twfe(
         ``"y ~ did + x1 + x2 | city + year"``: outcome, regressors (the treatment first), then the fixed
         effects (the unit first: it is the one ``areg``/``xtreg`` absorb).
     vcov:
-        The standard-error convention: ``"lsdv"`` (``reg … i.city i.year``), ``"areg"``, ``"xtreg_fe"``,
-        ``"reghdfe"`` (default; singletons dropped and counted) or ``"fixest"``. Coefficients are the same
-        under every preset; SEs, t degrees of freedom and the reported constant differ (see README).
+        The standard-error convention: ``"lsdv"`` (default, as every ``vcov`` here and the study file's
+        ``[model] vcov``: ``reg … i.city i.year``, every fixed-effect dummy counted), ``"areg"``, ``"xtreg_fe"``,
+        ``"reghdfe"`` (singletons dropped and counted) or ``"fixest"``. Coefficients are the same under every
+        preset; SEs, t degrees of freedom and the reported constant differ (see README). Before 2026-12 the
+        default was ``"reghdfe"``.
     cluster:
         Column to cluster by (CRV1); ``None`` gives heteroskedasticity-robust (HC1) errors.
     weights:
@@ -160,7 +163,7 @@ def event_study(
     cluster: str | None = None,
     window: tuple[int, int] = (-4, 4),
     base: int = -1,
-    vcov: VcovPreset = "lsdv",
+    vcov: VcovPreset = DEFAULT_VCOV,
     weights: str | None = None,
 ) -> EventStudyResult:
     """TWFE event study (dynamic DID) with relative time binned at both ends of ``window``.
@@ -192,7 +195,7 @@ def placebo(
     controls: Sequence[str] = (),
     fixed_effects: Sequence[str] | None = None,
     cluster: str | None = None,
-    vcov: VcovPreset = "lsdv",
+    vcov: VcovPreset = DEFAULT_VCOV,
     kind: Literal["permute_cohorts", "random_years"] = "permute_cohorts",
     draws: int = 1000,
     seed: int = 12345,
@@ -537,6 +540,7 @@ def wild_bootstrap(
     weights: Literal["rademacher", "webb", "mammen"] = "rademacher",
     seed: int = 12345,
     alpha: float = 0.05,
+    vcov: VcovPreset = DEFAULT_VCOV,
 ) -> WildBootstrapResult:
     """Wild cluster restricted (WCR) bootstrap p-value and test-inversion CI for ``term`` (few clusters).
 
@@ -544,12 +548,15 @@ def wild_bootstrap(
     :func:`twfe`. ``reps``: bootstrap draws (with Rademacher weights and 2^G < ``reps`` every sign vector is
     enumerated, as boottest does). ``weights`` here is the weight distribution: ``"rademacher"``, ``"webb"``
     (six-point, for fewer than about 12 clusters) or ``"mammen"``. ``alpha``: of the test-inversion CI.
+    ``vcov``: the preset whose small-sample factor the reported analytic ``t_stat`` carries, so it equals
+    :func:`twfe`'s t with the same ``vcov`` (the bootstrap p-value and CI do not depend on it; before 2026-12
+    this function took no ``vcov`` and its t carried the ``"fixest"`` factor).
     """
     from pilotdid.inference.wild_bootstrap import wild_cluster_bootstrap
 
     return wild_cluster_bootstrap(data, outcome=outcome, term=term, controls=list(controls),
                                   fixed_effects=list(fixed_effects), cluster=cluster, reps=reps, weights=weights,
-                                  seed=seed, alpha=alpha)
+                                  seed=seed, alpha=alpha, vcov=vcov)
 
 
 # ------------------------------------------------------------------------------------------------- design
@@ -607,7 +614,7 @@ def psm(
     time: str | None = None,
     seed: int = 12345,
     formula: str | None = None,
-    vcov: VcovPreset = "lsdv",
+    vcov: VcovPreset = DEFAULT_VCOV,
     cluster: str | None = None,
 ) -> PsmResult:
     """Propensity-score matching (logit score, psmatch2 conventions) and optionally the DID on the matched rows.
@@ -765,7 +772,7 @@ def mediation(
     controls: Sequence[str] = (),
     fixed_effects: Sequence[str] = (),
     cluster: str | None = None,
-    vcov: VcovPreset = "lsdv",
+    vcov: VcovPreset = DEFAULT_VCOV,
     draws: int = 499,
     seed: int = 12345,
 ) -> MediationResult:
@@ -851,7 +858,7 @@ def subgroups(
     controls: Sequence[str] = (),
     fixed_effects: Sequence[str] | None = None,
     cluster: str | None = None,
-    vcov: VcovPreset = "lsdv",
+    vcov: VcovPreset = DEFAULT_VCOV,
     first_treat: str | None = None,
     draws: int = 999,
     seed: int = 12345,

@@ -6,7 +6,7 @@ study file) does not import pyfixest.
 
 from typing import Any
 
-__all__ = ["VCOV_PRESETS", "TwfeResult", "fit_twfe", "get_preset", "vcov_presets_table"]
+__all__ = ["DEFAULT_VCOV", "VCOV_PRESETS", "TwfeResult", "fit_twfe", "get_preset", "vcov_presets_table"]
 
 
 def __getattr__(name: str) -> Any:

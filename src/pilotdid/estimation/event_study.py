@@ -39,6 +39,7 @@ from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.event_study_result import EventStudyResult
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.estimation.twfe.results import TwfeFit
 
 
@@ -137,7 +138,7 @@ def event_time_dummies(
 def fit_event_study(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, controls: Sequence[str] = (),
     fixed_effects: Sequence[str] | None = None, cluster: str | None = None, window: tuple[int, int] = (-4, 4),
-    base: int | Sequence[int] = -1, vcov: str = "fixest", fit: TwfeFit | None = None,
+    base: int | Sequence[int] = -1, vcov: str = DEFAULT_VCOV, fit: TwfeFit | None = None,
     level: float = 0.95, bins: Sequence[Sequence[int]] | None = None, bin_width: int | None = None,
     weights: str | None = None,
 ) -> EventStudyResult:

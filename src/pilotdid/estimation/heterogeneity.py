@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError, check_table_entry
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.estimation.twfe.results import TwfeFit, TwfeResult
 from pilotdid.estimation.within import FixedEffectPartialler, crv1_small_sample_factor
 from pilotdid.parallel import one_blas_thread
@@ -507,7 +508,7 @@ def _identified(frame: pd.DataFrame, treatment: str, fixed_effects: Sequence[str
 
 def estimate_split(
     data: pd.DataFrame, split: GroupSplit, *, outcome: str, treatment: str, controls: Sequence[str],
-    fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
+    fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = DEFAULT_VCOV,
     first_treat: str | None = None, draws: int = 999, seed: int = 12345, strata: str | None = None,
     where: str = "[analyses.heterogeneity]", fit: TwfeFit | None = None,
     progress: Callable[[str, int, int], None] | None = None, also_strata: Sequence[str | None] = (),

@@ -33,6 +33,7 @@ from scipy import stats
 
 from pilotdid.errors import PilotdidInputError, check_table_entry
 from pilotdid.estimation.heterogeneity import FitSummary, summarise
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.estimation.twfe.results import TwfeFit
 from pilotdid.estimation.within import FixedEffectPartialler
 from pilotdid.parallel import one_blas_thread
@@ -184,7 +185,7 @@ class MediatorResult:
 
 def mediator_regressions(
     data: pd.DataFrame, mediators: Sequence[MediatorSpec], *, treatment: str, controls: Sequence[str],
-    fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = "lsdv",
+    fixed_effects: Sequence[str], unit: str, time: str, cluster: str | None, vcov: str = DEFAULT_VCOV,
     where: str = "[analyses.mechanism]", fit: TwfeFit | None = None, weights: str | None = None,
 ) -> list[MediatorResult]:
     """``mediator ~ treatment + controls | FE`` for each mediator, each on the rows where it exists (``weights``:
@@ -277,7 +278,7 @@ def _fwl_ab(z: np.ndarray, fe_codes: list[np.ndarray]) -> tuple[float, float]:
 
 def three_step(
     data: pd.DataFrame, *, outcome: str, mediator: str, treatment: str, controls: Sequence[str],
-    fixed_effects: Sequence[str], unit: str, cluster: str | None, vcov: str = "lsdv", draws: int = 499,
+    fixed_effects: Sequence[str], unit: str, cluster: str | None, vcov: str = DEFAULT_VCOV, draws: int = 499,
     seed: int = 12345, level: float = 0.95, fit: TwfeFit | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ThreeStepResult:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
+
 DEFAULT_THRESHOLD = 30
 WEBB_BELOW = 12
 
@@ -74,7 +76,7 @@ class FitRecorder:
         self.unit = unit  # cluster=None in a study means "by unit" (as the baseline's bootstrap reads it)
         self.calls: list[tuple[Any, dict[str, Any]]] = []
 
-    def __call__(self, data, outcome, regressors, fixed_effects, cluster, vcov="lsdv", **kwargs):
+    def __call__(self, data, outcome, regressors, fixed_effects, cluster, vcov=DEFAULT_VCOV, **kwargs):
         result = self.fit(data, outcome, regressors, fixed_effects, cluster, vcov=vcov, **kwargs)
         self.calls.append((result, {"data": data, "outcome": outcome, "regressors": list(regressors),
                                     "fixed_effects": list(fixed_effects), "cluster": cluster or self.unit, "vcov": vcov,

@@ -58,6 +58,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.estimation.twfe.results import TwfeFit
 from pilotdid.estimation.within import (  # noqa: F401 - re-exported: their home moved below inference
     FixedEffectPartialler,
@@ -640,7 +641,7 @@ def staggered_placebo(
 def in_time_placebo(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str, shifts: Sequence[int] = (1, 2, 3),
     controls: Sequence[str] = (), fixed_effects: Sequence[str] | None = None, cluster: str | None = None,
-    vcov: str = "fixest", weights: str | None = None, fit: TwfeFit | None = None, keep_fits: bool = False,
+    vcov: str = DEFAULT_VCOV, weights: str | None = None, fit: TwfeFit | None = None, keep_fits: bool = False,
 ) -> pd.DataFrame:
     """In-time placebo: pretend every treated unit adopted ``k`` periods earlier.
 

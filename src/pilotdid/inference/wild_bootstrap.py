@@ -15,7 +15,7 @@ algebra follows Roodman, MacKinnon, Nielsen & Webb (2019, "fast & wild"):
   inverts the test over r by bisection with the same draws, each step O(draws): per draw the bootstrap
   coefficient is linear and its squared standard error quadratic in r;
 - the reported ``t_stat`` is the analytic CRV1 t, with the small-sample factor q of the SE preset named by
-  ``vcov`` (default ``fixest``; the study passes its ``[model] vcov``), so it equals the regression table's t;
+  ``vcov`` (default ``DEFAULT_VCOV``, lsdv; the study passes its ``[model] vcov``), so it equals the regression table's t;
 - analytic weights (``analytic_weights``, Stata ``aw``, as ``boottest`` after a weighted regression): the
   weighted within transformation, then every row times sqrt(w) -- WLS is OLS on the transformed rows, so the
   algebra above applies unchanged (the scores are the weighted scores); rows of weight zero are left out.
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.estimation.within import FixedEffectPartialler, small_sample_factor
 from pilotdid.results.protocol import Result, tidy_frame
 
@@ -238,7 +239,7 @@ def wild_cluster_bootstrap(
     seed: int = 12345,
     alpha: float = 0.05,
     ci: bool = True,
-    vcov: str = "fixest",
+    vcov: str = DEFAULT_VCOV,
     jobs: int = 1,
     scheduler: str | None = None,
     analytic_weights: str | None = None,

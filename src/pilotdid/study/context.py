@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.report.table import Table
 
 #: Names of the panel columns the runner adds; analyses rely on them.
@@ -38,7 +39,7 @@ class ModelSpec:
     controls: list[str]
     fixed_effects: list[str]
     cluster: str | None
-    vcov: str = "lsdv"
+    vcov: str = DEFAULT_VCOV
     weights: str | None = None  # analytic weights (Stata aw); see study/runner.py WEIGHTED_ANALYSES
     few_clusters: int = 30  # below this many clusters the few-clusters guard speaks (inference/few_clusters.py)
 

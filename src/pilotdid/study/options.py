@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 
 #: Default shown for options whose default comes from elsewhere in the study file.
 FROM_STUDY = "(from the study)"
@@ -525,7 +526,7 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
         "controls": ("list", [], "control columns"),
         "fixed_effects": ("list", "[unit, time]", "fixed-effect columns, the unit first"),
         "cluster": ("str", "(the unit)", "cluster column (CRV1)"),
-        "vcov": ("str", "lsdv", "standard-error preset: lsdv, areg, xtreg_fe, reghdfe, fixest"),
+        "vcov": ("str", DEFAULT_VCOV, "standard-error preset: lsdv, areg, xtreg_fe, reghdfe, fixest"),
         "weights": ("str", None, "column of analytic weights (Stata aw): baseline, event_study, vcov_presets, placebo and the "
                     "staggered twfe/sa/bjs/etwfe/stacked/twowayfeweights use them, dcdh as did_multiplegt_dyn's weight "
                     "(cell weights), cs too when constant within unit (R did's weightsname); honest and "

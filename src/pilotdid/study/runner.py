@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.report.labels import humanise_table
 from pilotdid.report.numbers import PublishedNumber
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
@@ -322,7 +323,7 @@ def run_study(
         time=time,
         model=ModelSpec(
             outcome=model["outcome"], controls=list(model["controls"]), fixed_effects=list(model["fixed_effects"]),
-            cluster=model.get("cluster"), vcov=model.get("vcov", "lsdv"),
+            cluster=model.get("cluster"), vcov=model.get("vcov", DEFAULT_VCOV),
             few_clusters=model.get("few_clusters", 30), weights=model.get("weights"),
         ),
         treatment_name=treatment.treatment_name,

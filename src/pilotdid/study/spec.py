@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotdid.errors import PilotdidInputError
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.study.options import check_outputs, section_keys
 from pilotdid.report.regression_table import check_table_options
 
@@ -218,7 +219,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
     model.setdefault("controls", [])
     model.setdefault("fixed_effects", [tables["data"]["unit"], tables["data"]["time"]])
     model.setdefault("cluster", tables["data"]["unit"])
-    model.setdefault("vcov", "lsdv")
+    model.setdefault("vcov", DEFAULT_VCOV)
 
     treatment = dict(tables["treatment"])
     forms = [f for f in TREATMENT_FORMS if f in treatment]

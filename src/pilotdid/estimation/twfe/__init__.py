@@ -7,11 +7,11 @@ functions load pyfixest on first use only, so the presets and result types are c
 
 from typing import Any
 
-from pilotdid.estimation.twfe.covariance import VCOV_PRESETS, FixedEffectDesign, VcovPreset, get_preset
+from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV, VCOV_PRESETS, FixedEffectDesign, VcovPreset, get_preset
 from pilotdid.estimation.twfe.results import CONSTANT_TERM, R2_DEFINITIONS, TwfeFit, TwfeResult
 
 __all__ = [
-    "CONSTANT_TERM", "R2_DEFINITIONS", "VCOV_PRESETS", "FixedEffectDesign", "TwfeFit", "TwfeResult", "VcovPreset",
+    "CONSTANT_TERM", "DEFAULT_VCOV", "R2_DEFINITIONS", "VCOV_PRESETS", "FixedEffectDesign", "TwfeFit", "TwfeResult", "VcovPreset",
     "fit_twfe", "get_preset", "vcov_presets_table",
 ]
 

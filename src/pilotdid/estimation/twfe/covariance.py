@@ -249,6 +249,11 @@ VCOV_PRESETS: dict[str, VcovPreset] = {
     p.name: p for p in (LsdvPreset(), AregPreset(), XtregFePreset(), ReghdfePreset(), FixestPreset())
 }
 
+#: The preset every ``vcov`` argument and the study file's ``[model] vcov`` default to: ``reg y x i.unit i.year,
+#: vce(cluster unit)``, the conservative count (every fixed-effect dummy in K). The one place this default is
+#: written; tests/test_default_vcov.py checks every signature against it.
+DEFAULT_VCOV = "lsdv"
+
 
 def get_preset(name: str | VcovPreset) -> VcovPreset:
     """The preset called ``name``; an unknown name raises PilotdidInputError listing the valid ones."""

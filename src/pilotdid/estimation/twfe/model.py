@@ -32,6 +32,7 @@ from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation import fixest as _fx
 from pilotdid.estimation.fixest import pf
 from pilotdid.estimation.twfe.covariance import (
+    DEFAULT_VCOV,
     CONSTANT_BASE_LEVELS,
     CONSTANT_MEAN,
     VCOV_PRESETS,
@@ -233,7 +234,7 @@ def fit_twfe(
     regressors: list[str],
     fixed_effects: list[str],
     cluster: str | None,
-    vcov: str | VcovPreset = "lsdv",
+    vcov: str | VcovPreset = DEFAULT_VCOV,
     weights: str | None = None,
 ) -> TwfeResult:
     """Fit ``outcome ~ regressors | fixed_effects`` by OLS (pyfixest) with a named SE preset.
