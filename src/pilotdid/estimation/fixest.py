@@ -343,6 +343,9 @@ def refit_outcomes(fit, outcomes) -> list[tuple] | None:
     membership = scipy.sparse.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(int(clusters.max()) + 1, n))
     # every outcome's per-cluster score sums at once: clusters x p x k
     scores = (membership @ (x[:, :, None] * resid[:, None, :]).reshape(n, p * k)).reshape(-1, p, k)
-    meat = np.einsum("gpk,gqk->kpq", scores, scores)
+    by_outcome = np.ascontiguousarray(scores.transpose(2, 0, 1))  # k x clusters x p
+    # the outer products summed cluster after cluster, as pyfixest's meat loop sums them (a BLAS product blocks the
+    # sum otherwise: on ETWFE's ill-conditioned designs its rounding reaches 1e-10 of the SE, this stays at 1e-13)
+    meat = np.einsum("kgp,kgq->kpq", by_outcome, by_outcome)
     ssc = float(np.asarray(fit._ssc).ravel()[0])
     return [(beta[:, j].copy(), ssc * (fit._bread @ meat[j] @ fit._bread)) for j in range(k)]

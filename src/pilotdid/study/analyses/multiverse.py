@@ -249,6 +249,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
     outcome_cache: dict[tuple, pd.Series] = {}
     treat_cache: dict[str, pd.Series] = {}
     sample_cache: dict[str, tuple] = {}
+    frame_cache: dict[tuple, pd.DataFrame] = {}
     cluster = m.cluster
     base_cols = [ctx.unit, ctx.time, *m.controls, *[f for f in m.fixed_effects if f not in (ctx.unit, ctx.time)]]
     if cluster and cluster not in base_cols:
@@ -286,29 +287,30 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
             # specification would repeat the full-sample one and count twice in the curve's shares
             repeated[choice["index_system"]] = repeated.get(choice["index_system"], 0) + 1
             continue
-        keep = keep & has_outcome
-        frame = ctx.panel.loc[keep, list(dict.fromkeys(base_cols))].copy()
-        frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
-        ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
-        last = int(frame[ctx.time].max())
-        late = ft > last  # adoption after the sample's last period: untreated in the window (counted below)
-        if late.any():
-            recoded[(choice["sample"], choice["treatment_rule"])] = int(frame.loc[late, ctx.unit].nunique())
-        ft = np.where(late, 0, ft)
-        frame["_ft"] = ft
-        frame["_d"] = ((ft > 0) & (frame[ctx.time].to_numpy() >= ft)).astype(float)
+        frame_key = (key, choice["treatment_rule"], choice["sample"])
+        if frame_key not in frame_cache:  # the variant's rows and columns (winsorising is the task's, in the worker)
+            keep = keep & has_outcome
+            frame = ctx.panel.loc[keep, list(dict.fromkeys(base_cols))].copy()
+            frame["_y"] = outcome_cache[key].loc[keep].to_numpy(float)
+            ft = treat_cache[choice["treatment_rule"]].loc[keep].to_numpy(int)
+            last = int(frame[ctx.time].max())
+            late = ft > last  # adoption after the sample's last period: untreated in the window (counted below)
+            if late.any():
+                recoded[(choice["sample"], choice["treatment_rule"])] = int(frame.loc[late, ctx.unit].nunique())
+            ft = np.where(late, 0, ft)
+            frame["_ft"] = ft
+            frame["_d"] = ((ft > 0) & (frame[ctx.time].to_numpy() >= ft)).astype(float)
+            if cluster is None:
+                frame["_cl"] = np.arange(len(frame))
+            frame_cache[frame_key] = frame
+        frame = frame_cache[frame_key]  # shared by the variant's tasks (estimators, winsorising, controls): read only
         controls = list(m.controls) if choice["controls"] == "study" else []
-        if cluster is None:
-            frame["_cl"] = np.arange(len(frame))
         tasks.append({
             "choice": choice, "frame": frame, "unit": ctx.unit, "time": ctx.time, "controls": controls,
             "fixed_effects": list(m.fixed_effects), "cluster": cluster or "_cl", "vcovs": list(grid["vcov"]),
             "draws": draws, "seed": seed, "kind": kind, "weights": m.weights,
             "singleton_rules": list(dict.fromkeys(bool(get_preset(v).drop_singletons) for v in grid["vcov"])),
         })
-    n_rows = sum(len(grid["vcov"]) if t["choice"]["estimator"] == "twfe" else 1 for t in tasks)
-    notes.append(msg(counted("multiverse.note.count", n_rows), ctx.lang, n=n_rows, draws=draws, seed=seed,
-                     kind=messages("figure.placebo.kind", ctx.lang).get(kind, kind)))
     notes.extend(variant_notes.values())
     for system_name, n in repeated.items():
         notes.append(msg("template.note.index_variants", "en", s=system_name, n=n))
@@ -577,6 +579,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                 notes.append(msg("multiverse.note.estimator_failed", ctx.lang, est=est, n=n, why=why))
             table = table.loc[~failed].reset_index(drop=True)
         table = table.drop(columns="estimator_error")
+    # the count of the rows the curve shows (a specification that could not be estimated is not one of them)
+    notes.insert(0, msg(counted("multiverse.note.count", len(table)), ctx.lang, n=len(table), draws=tasks[0]["draws"],
+                        seed=tasks[0]["seed"],
+                        kind=messages("figure.placebo.kind", ctx.lang).get(tasks[0]["kind"], tasks[0]["kind"])))
     if (table["vcov"] == OWN_SE).any():
         grid = {**grid, "vcov": [*grid["vcov"], OWN_SE]}
         notes.append(msg("multiverse.note.robust_estimators", ctx.lang, own=OWN_SE, cs="cs/etwfe", stacked="stacked",
