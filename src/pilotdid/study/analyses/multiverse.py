@@ -364,9 +364,15 @@ def run_batch(batch: list[dict]) -> list[dict[bool, dict[str, Any]]]:
     fitted on one design (the outcome columns side by side)."""
     if len(batch) == 1:
         return [run_task(batch[0])]
-    frames, winsorised = zip(*(_winsorised(task) for task in batch))
+    # the controls are the batch's (winsorised once), each outcome its own; winsorising treats columns one by one
+    shared, controls_changed = _winsorised(batch[0], batch[0]["controls"])
+    frames, winsorised = [], []
+    for task in batch:
+        outcome, outcome_changed = _winsorised(task, ["_y"])
+        frames.append(shared.assign(_y=outcome["_y"].to_numpy()))
+        winsorised.append(controls_changed + outcome_changed)
     return [{"robust": {**estimate, "winsorised_values": count}}
-            for estimate, count in zip(robust_estimates(batch[0], list(frames)), winsorised)]
+            for estimate, count in zip(robust_estimates(batch[0], frames), winsorised)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -374,15 +380,17 @@ def run_batch(batch: list[dict]) -> list[dict[bool, dict[str, Any]]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _winsorised(task: dict) -> tuple[pd.DataFrame, int]:
-    """The task's frame with its outcome and controls winsorised as its choice says, and the values changed."""
+def _winsorised(task: dict, columns: list[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """The task's frame with ``columns`` (default: its outcome and controls) winsorised as its choice says, and the
+    number of values changed."""
     from pilotdid.design.winsorize import winsorize
 
     frame = task["frame"]
-    if not task["choice"]["winsorize"]:
+    columns = ["_y", *task["controls"]] if columns is None else columns
+    if not task["choice"]["winsorize"] or not columns:
         return frame, 0
     p = float(task["choice"]["winsorize"]) / 100
-    frame, counts = winsorize(frame, ["_y", *task["controls"]], p, 1 - p)
+    frame, counts = winsorize(frame, columns, p, 1 - p)
     return frame, int(counts["n_changed"].sum())
 
 
@@ -478,9 +486,9 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
                  "treated_units": int(frame.loc[frame["_ft"] > 0, unit].nunique())}]
     out = []
     for (coef, se), f in zip(found, frames):
-        used = f.dropna(subset=["_y", *controls])
-        out.append({"coef": float(coef), "se": float(se), "nobs": len(used), "error": None,
-                    "treated_units": int(used.loc[used["_ft"] > 0, unit].nunique())})
+        used = f[["_y", *controls]].notna().all(axis=1).to_numpy()
+        out.append({"coef": float(coef), "se": float(se), "nobs": int(used.sum()), "error": None,
+                    "treated_units": int(f.loc[used & (f["_ft"].to_numpy() > 0), unit].nunique())})
     return out
 
 
