@@ -95,11 +95,30 @@ def test_robust_estimator_note_in_the_report_language(context):
 
     grid = {"estimator": ["twfe", "bjs"], "placebo_draws": 0}
     en = " ".join(multiverse.run(context, dict(grid)).tables["specification_curve_by_choice"].notes)
-    assert ("Robust estimators (bjs) use their own clustered asymptotic SEs (SE preset 'own'), a normal p-value and no "
-            "placebo p; see the options for their conventions (never-treated controls for cs/etwfe, window [-3, 2] "
-            "for stacked).") in en
+    assert ("Robust estimators (imputation (BJS)) use their own clustered asymptotic SEs (SE preset 'estimator's own'), "
+            "a normal p-value and no placebo p; see the options for their conventions (never-treated controls for "
+            "Callaway-Sant'Anna/extended TWFE, window [-3, 2] for stacked DID).") in en
     zh = " ".join(multiverse.run(replace(context, lang="zh"), dict(grid)).tables["specification_curve_by_choice"].notes)
-    assert "稳健估计量（bjs）使用各自的聚类渐近标准误" in zh and "Robust estimators" not in zh
+    # the estimators by their names in the report's language (was their option codes: bjs, own, cs/etwfe, stacked)
+    assert "稳健估计量（插补估计（BJS））使用各自的聚类渐近标准误（标准误约定“估计量自带标准误”）" in zh
+    assert "Robust estimators" not in zh and "bjs" not in zh
+
+
+def test_a_stacked_window_that_fits_no_cohort_is_named_in_the_report_language(context):
+    # the synthetic cohorts are 2015/2017/2019; on 2012-2016 the 2015 window [-3, 2] ends after 2016 and the later
+    # cohorts are untreated in the window: stacked DID has no sub-experiment (the CBEC 9-indicator index without the
+    # capitals is such a case)
+    from dataclasses import replace
+
+    short = replace(context, panel=context.panel.loc[context.panel["year"] <= 2016].reset_index(drop=True))
+    grid = {"estimator": ["twfe", "stacked"], "placebo_draws": 0}
+    for lang, text in (("en", "Estimator stacked DID: 1 specification(s) could not be estimated and are left out (no "
+                              "adoption cohort has its whole event window [-3, 2] inside the data variant's periods)."),
+                       ("zh", "估计量 堆叠 DID：1 个设定无法估计，已略去（没有一个采纳批次的完整事件窗口 [-3, 2] "
+                              "落在该数据变体的样本期内）。")):
+        out = multiverse.run(replace(short, lang=lang), dict(grid))
+        assert text in out.tables["specification_curve_by_choice"].notes
+        assert out.results["multiverse"]["summary"]["n_specs"] == 1
 
 
 def test_variants_differing_only_in_the_outcome_are_fitted_on_one_design(context):

@@ -471,7 +471,7 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
         elif name == "stacked":
             from pilotdid.estimation.staggered.stacked import stacked_did
 
-            found = [(r.static_att, r.static_se) for r in _results(stacked_did(frame, **kw, window=(-3, 2),
+            found = [(r.static_att, r.static_se) for r in _results(stacked_did(frame, **kw, window=STACKED_WINDOW,
                                                                                covariates=controls, cluster=cluster))]
         else:
             from pilotdid.estimation.staggered import cs
@@ -482,7 +482,10 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
     except PilotdidInputError as err:  # e.g. cs on an unbalanced data variant: the row is kept, empty, and counted
         if len(frames) > 1:
             return [robust_estimate(task, f) for f in frames]
-        return [{"coef": float("nan"), "se": float("nan"), "nobs": len(frame), "error": str(err).splitlines()[0],
+        why = str(err).splitlines()[0]
+        if name == "stacked" and not _stacked_window_fits(frame, task["time"]):
+            why = STACKED_WINDOW_FAILURE  # named in the report's language (the estimator's message is English)
+        return [{"coef": float("nan"), "se": float("nan"), "nobs": len(frame), "error": why,
                  "treated_units": int(frame.loc[frame["_ft"] > 0, unit].nunique())}]
     out = []
     for (coef, se), f in zip(found, frames):
@@ -490,6 +493,20 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
         out.append({"coef": float(coef), "se": float(se), "nobs": int(used.sum()), "error": None,
                     "treated_units": int(f.loc[used & (f["_ft"].to_numpy() > 0), unit].nunique())})
     return out
+
+
+#: the stacked estimator's window in the curve, and the catalogue key of "no cohort's window fits the variant's years"
+STACKED_WINDOW = (-3, 2)
+STACKED_WINDOW_FAILURE = "multiverse.failure.stacked_window"
+
+
+def _stacked_window_fits(frame: pd.DataFrame, time: str) -> bool:
+    """Whether some adoption cohort's whole event window lies inside the data variant's periods, as stacked DID
+    needs (:func:`pilotdid.estimation.staggered.stacked.build_stack`)."""
+    periods = frame[time].to_numpy(float)
+    cohorts = np.unique(frame["_ft"].to_numpy(float))
+    lo, hi = STACKED_WINDOW
+    return bool(len(periods)) and any(a > 0 and a + lo >= periods.min() and a + hi <= periods.max() for a in cohorts)
 
 
 def _results(result) -> list:
@@ -584,7 +601,10 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         failed = table["estimator_error"].notna()
         if failed.any():
             for (est, why), n in table.loc[failed].groupby(["estimator", "estimator_error"]).size().items():
-                notes.append(msg("multiverse.note.estimator_failed", ctx.lang, est=est, n=n, why=why))
+                if why == STACKED_WINDOW_FAILURE:
+                    why = msg(why, ctx.lang, lo=STACKED_WINDOW[0], hi=STACKED_WINDOW[1])
+                notes.append(msg("multiverse.note.estimator_failed", ctx.lang, est=choice_value(est, ctx.lang), n=n,
+                                 why=why))
             table = table.loc[~failed].reset_index(drop=True)
         table = table.drop(columns="estimator_error")
     # the count of the rows the curve shows (a specification that could not be estimated is not one of them)
@@ -593,9 +613,11 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                         kind=messages("figure.placebo.kind", ctx.lang).get(tasks[0]["kind"], tasks[0]["kind"])))
     if (table["vcov"] == OWN_SE).any():
         grid = {**grid, "vcov": [*grid["vcov"], OWN_SE]}
-        notes.append(msg("multiverse.note.robust_estimators", ctx.lang, own=OWN_SE, cs="cs/etwfe", stacked="stacked",
+        notes.append(msg("multiverse.note.robust_estimators", ctx.lang, own=choice_value(OWN_SE, ctx.lang),
+                         cs="/".join(choice_value(e, ctx.lang) for e in ("cs", "etwfe")),
+                         stacked=choice_value("stacked", ctx.lang),
                          estimators=msg("multiverse.list_separator", ctx.lang).join(
-                             e for e in grid["estimator"] if e != "twfe")))
+                             choice_value(e, ctx.lang) for e in grid["estimator"] if e != "twfe")))
     varied = [d for d in DIMENSIONS if len(grid[d]) > 1]
     own = _own_choice(ctx, grid)
     table["study_spec"] = np.all([table[d].astype(str) == str(v) for d, v in own.items()], axis=0)
