@@ -87,3 +87,18 @@ def replication(tmp_path_factory) -> Path:
 def replication_zh(tmp_path_factory) -> Path:
     """`pilotdid replicate --lang zh` with 49 placebo draws, run once per test run. Read-only."""
     return shared_output(tmp_path_factory, "replication_zh", _replicate("--lang", "zh"))
+
+
+@pytest.fixture(scope="session")
+def lowcarbon_run(tmp_path_factory) -> Path:
+    """`pilotdid run examples/lowcarbon/study.toml` (REAL data shipped with the example) with 49 placebo draws, run
+    once per test run. Read-only."""
+    study = REPO / "examples" / "lowcarbon" / "study.toml"
+    if not (study.parent / "sample.xlsx").exists():
+        pytest.skip("examples/lowcarbon/sample.xlsx missing")
+
+    def build(out: Path) -> None:
+        from pilotdid.cli import main
+
+        assert main(["run", str(study), "--out", str(out), "--draws", "49", "--quiet"]) == 0
+    return shared_output(tmp_path_factory, "lowcarbon", build)

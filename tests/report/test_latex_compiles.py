@@ -1,10 +1,12 @@
-"""Every .tex table the replication writes compiles: pdflatex for English tables, xelatex + ctex for Chinese ones.
+"""Every .tex table the replication (English and Chinese) and the low-carbon example write compiles (pdflatex for
+English tables, xelatex + ctex for Chinese ones) and fits an A4 text block (2.5 cm margins) across and down.
 
 Skipped, saying why, when TeX is not installed (.ci/run installs Debian's texlive packages when it can).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -48,19 +50,85 @@ def _overfull_pt(result: subprocess.CompletedProcess) -> float:
     return max((float(m) for m in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", result.stdout)), default=0.0)
 
 
-def _check_all(folder: Path, tmp: Path) -> list[str]:
-    failures = []
-    for tex in sorted((folder / "tables").glob("*.tex")):
-        result = _compile(tex, _engine(tex), tmp)
-        if result.returncode != 0:
-            errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
-            failures.append(f"{tex.name} ({_engine(tex)}): {errors[:3]}")
-        elif _engine(tex) == "pdflatex" and _overfull_pt(result) > 1.0:
-            failures.append(f"{tex.name}: {_overfull_pt(result):.0f}pt wider than an A4 portrait text block")
+BATCH = r"""\documentclass{{article}}
+\usepackage[a4paper,margin=2.5cm]{{geometry}}
+{cjk}\usepackage{{booktabs,threeparttable,rotating,graphicx}}
+\pagestyle{{empty}}
+\begin{{document}}
+{inputs}
+\end{{document}}
+"""
+
+
+def _pages_beyond_text_block_pt(pdf: Path, skip_page_number: bool = True) -> list[float]:
+    """Per page of ``pdf``: how far its text reaches past the A4 text block (2.5 cm margins), in pt, on any side
+    (0 when inside). A sidewaystable taller than the text width, or a float taller than the text height, spills
+    into the margin without an Overfull warning."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    words = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    margin, (width, height) = 2.5 / 2.54 * 72, (595.28, 841.89)
+    pages = []
+    for page in words.split("<page ")[1:]:
+        beyond = 0.0
+        for x0, y0, x1, y1, word in re.findall(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page):
+            x0, y0, x1, y1 = map(float, (x0, y0, x1, y1))
+            if skip_page_number and word.strip().isdigit() and y0 > height - margin:  # the footer's page number
+                continue
+            beyond = max(beyond, margin - x0, x1 - (width - margin), margin - y0, y1 - (height - margin))
+        pages.append(beyond)
+    return pages
+
+
+def _check_batch(tex_files: list[Path], engine: str, work: Path) -> list[str]:
+    """Compile ``tex_files`` in one document, each table on its own page, and name every table that does not
+    compile, is wider than the A4 text block (Overfull \\hbox), or reaches past it on any side (its page's text
+    outside the block: a float taller than the page, a sidewaystable taller than the text width)."""
+    exe = shutil.which(engine)
+    if exe is None:
+        pytest.skip(f"{engine} is not installed (Debian: texlive-latex-extra, texlive-xetex, texlive-lang-chinese)")
+    work.mkdir()
+    for tex in tex_files:
+        shutil.copy(tex, work / tex.name)
+    cjk = "\\usepackage{ctex}\n" if engine == "xelatex" else ""
+    inputs = "\n".join(f"\\input{{{tex.stem}}}\\clearpage" for tex in tex_files)
+    (work / "doc.tex").write_text(BATCH.format(cjk=cjk, inputs=inputs), encoding="utf-8")
+    result = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=work,
+                            capture_output=True, text=True, timeout=600, env={**os.environ, "max_print_line": "100000"})
+    log = result.stdout
+    opened = [(m.start(), m.group(1)) for m in re.finditer(r"\(\./([\w.-]+?)\.tex", log)]
+
+    def table_at(position: int) -> str:
+        return next((name for start, name in reversed(opened) if start < position), "doc")
+    if result.returncode != 0:
+        first = log.index("\n!") if "\n!" in log else len(log)
+        errors = [line for line in log.splitlines() if line.startswith("!")]
+        return [f"{table_at(first)}.tex ({engine}): {errors[:3]}"]
+    failures = [f"{table_at(m.start())}.tex: {float(m.group(1)):.0f}pt wider than an A4 portrait text block"
+                for m in re.finditer(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(m.group(1)) > 1.0]
+    pages = _pages_beyond_text_block_pt(work / "doc.pdf", skip_page_number=False)
+    if len(pages) != len(tex_files):
+        return [*failures, f"{len(tex_files)} tables set on {len(pages)} pages ({engine}): a table is not one page"]
+    failures += [f"{tex.name}: reaches {beyond:.0f}pt past the A4 text block"
+                 for tex, beyond in zip(tex_files, pages, strict=True) if beyond > 1.0]
     return failures
 
 
-def test_every_english_table_compiles_with_pdflatex(replication, tmp_path):
+def _check_all(folder: Path, tmp: Path) -> list[str]:
+    """Every .tex table in ``folder``/tables compiles with its engine and fits the A4 text block across and down
+    (one document per engine: a table per page)."""
+    tex_files = sorted((folder / "tables").glob("*.tex"))
+    assert tex_files, folder
+    failures = []
+    for engine in ("pdflatex", "xelatex"):
+        batch = [tex for tex in tex_files if _engine(tex) == engine]
+        if batch:
+            failures += _check_batch(batch, engine, tmp / f"{folder.name}_{engine}")
+    return failures
+
+
+def test_every_english_table_compiles_and_fits_a4(replication, tmp_path):
     tex_files = sorted((replication / "tables").glob("*.tex"))
     assert len(tex_files) > 20
     pdflatex = [t for t in tex_files if _engine(t) == "pdflatex"]
@@ -69,10 +137,16 @@ def test_every_english_table_compiles_with_pdflatex(replication, tmp_path):
     assert _check_all(replication, tmp_path) == []
 
 
-def test_every_chinese_table_compiles_with_xelatex(replication_zh, tmp_path):
+def test_every_chinese_table_compiles_and_fits_a4(replication_zh, tmp_path):
     tex_files = sorted((replication_zh / "tables").glob("*.tex"))
     assert any(_engine(t) == "xelatex" for t in tex_files)
     assert _check_all(replication_zh, tmp_path) == []
+
+
+def test_every_lowcarbon_table_compiles_and_fits_a4(lowcarbon_run, tmp_path):
+    # the example study of another policy (low-carbon pilot cities): its tables fit A4 across and down too
+    assert len(list((lowcarbon_run / "tables").glob("*.tex"))) > 5
+    assert _check_all(lowcarbon_run, tmp_path) == []
 
 
 def test_symbols_are_escaped_for_pdflatex(tmp_path):
@@ -123,22 +197,9 @@ def test_an_eleven_column_table_fits_an_a4_portrait_page(tmp_path):
 
 
 def _beyond_text_block_pt(result: subprocess.CompletedProcess, work: Path) -> float:
-    """How far the compiled page's text reaches past the A4 text block (2.5 cm margins), in pt, on any side: a
-    sidewaystable taller than the text width spills into the margin without an Overfull warning."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) not installed")
+    """How far a one-table compile's text reaches past the A4 text block, in pt, on any side of any page."""
     assert result.returncode == 0, result.stdout[-1500:]
-    words = subprocess.run(["pdftotext", "-bbox", str(work / "doc.pdf"), "-"], capture_output=True, text=True,
-                           check=True).stdout
-    margin, (width, height) = 2.5 / 2.54 * 72, (595.28, 841.89)
-    beyond = 0.0
-    for x0, y0, x1, y1, word in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
-                                           words):
-        x0, y0, x1, y1 = map(float, (x0, y0, x1, y1))
-        if word.strip().isdigit() and y0 > height - margin:  # the page number, in the footer
-            continue
-        beyond = max(beyond, margin - x0, x1 - (width - margin), margin - y0, y1 - (height - margin))
-    return beyond
+    return max(_pages_beyond_text_block_pt(work / "doc.pdf"), default=0.0)
 
 
 def _coverage_like_table(wrap_columns: tuple[int, ...]) -> Table:

@@ -198,8 +198,13 @@ class LatexLayout(NamedTuple):
     landscape: bool  # a sidewaystable
     scaled: bool  # scaled down to the line width (the last resort)
     #: per column, its width in pt as a paragraph column (text columns ragged right, the others centred), when the
-    #: table's text columns (``Table.wrap_columns``) wrap; None otherwise
+    #: table's text columns (``text_columns``) wrap; None otherwise
     paragraph_widths: list[float] | None = None
+    #: the columns set as ragged-right running text when ``paragraph_widths`` is set: the table's own
+    #: ``Table.wrap_columns``, or its first column (the row labels) when a table too tall for the page has none
+    text_columns: tuple[int, ...] = ()
+    #: the size of the notes under the table (\\scriptsize only when that is what lets the float fit the page)
+    notes_command: str = "\\footnotesize"
 
 
 #: \\tabcolsep (pt) of a table whose text columns wrap: ragged-right paragraphs need no wider gap
@@ -209,17 +214,45 @@ LATEX_WRAP_READABLE = "\\footnotesize"
 
 
 def latex_fit(table: Table) -> LatexLayout:
-    """The layout of a .tex table: as set when its tabular fits an A4 portrait text block; else headers on two lines
-    and the largest font that fits portrait (down to 7 pt), else landscape. A table with text columns
-    (``Table.wrap_columns``) tries, at each of these steps, every column as a paragraph column (text columns
-    ragged right) before a smaller font. Last, landscape at 7 pt scaled down to the line width."""
+    """The layout of a .tex table, which must fit the A4 text block across and down (a float cannot break across
+    pages, and LaTeX does not warn when one runs past the page's foot or a sidewaystable past its side).
+
+    Across first: as set when its tabular fits an A4 portrait text block; else headers on two lines and the largest
+    font that fits portrait (down to 7 pt), else landscape. A table with text columns (``Table.wrap_columns``)
+    tries, at each of these steps, every column as a paragraph column (text columns ragged right) before a smaller
+    font. Last, landscape at 7 pt scaled down to the line width (:func:`_latex_fit_across`).
+
+    When that layout, with its caption and notes, is taller than the page (long notes, many rows), the same steps
+    are tried again with the height counted (:func:`latex_height_pt`), the first column (row labels) wrapping as
+    running text in a table with no text columns of its own, and at each step the notes at \\footnotesize, then
+    \\scriptsize: the first layout that fits at a readable size (down to \\footnotesize, portrait before landscape),
+    then at 7 pt (:func:`_latex_fit_down`)."""
+    layout = _latex_fit_across(table)
+    # a layout with paragraph columns was chosen with its height counted (:func:`_latex_paragraph_widths`)
+    if layout.paragraph_widths is not None or latex_height_pt(table, layout) <= latex_page_height_pt(layout):
+        return layout
+    return _latex_fit_down(table)
+
+
+def _latex_fits_across(table: Table, rows: list[list[str]], sep: float, size: float, wrapped: bool,
+                       landscape: bool) -> bool:
+    """Whether the tabular, its columns as wide as their widest cell, fits the text block across."""
+    return _latex_plain_width_pt(table, rows, sep, size, wrapped) <= LATEX_WIDTH_SAFETY * latex_text_width_pt(landscape)
+
+
+def _latex_plain_width_pt(table: Table, rows: list[list[str]], sep: float, size: float, wrapped: bool) -> float:
+    """The tabular's width (Times-like estimate, pt) with every column as wide as its widest cell."""
+    header = [_two_lines(h) if wrapped else [h] for h in table.header]
+    columns = zip(header, *([[c] for c in row] for row in rows), strict=True)
+    return sum(max(_text_pt(c, size) for lines in cells for c in lines) + 2 * sep for cells in columns)
+
+
+def _latex_fit_across(table: Table) -> LatexLayout:
+    """The first layout of :func:`latex_fit`'s steps whose tabular fits the text block across."""
     rows = table.text_rows()
 
     def fits(sep: float, size: float, wrapped: bool, landscape: bool) -> bool:
-        header = [_two_lines(h) if wrapped else [h] for h in table.header]
-        columns = zip(header, *([[c] for c in row] for row in rows), strict=True)
-        width = sum(max(_text_pt(c, size) for lines in cells for c in lines) + 2 * sep for cells in columns)
-        return width <= LATEX_WIDTH_SAFETY * latex_text_width_pt(landscape)
+        return _latex_fits_across(table, rows, sep, size, wrapped, landscape)
 
     if fits(*LATEX_STEPS[0][1:], wrapped=False, landscape=False):
         return LatexLayout("", LATEX_STEPS[0][1], False, False, False)
@@ -228,7 +261,8 @@ def latex_fit(table: Table) -> LatexLayout:
 
     def paragraphs(command: str, size: float, landscape: bool) -> LatexLayout | None:
         widths = _latex_paragraph_widths(table, rows, command, size, landscape) if table.wrap_columns else None
-        return None if widths is None else LatexLayout(command, LATEX_WRAP_SEP, True, landscape, False, widths)
+        return None if widths is None else LatexLayout(command, LATEX_WRAP_SEP, True, landscape, False, widths,
+                                                       table.wrap_columns)
 
     for landscape in (False, True):
         for command, sep, size in LATEX_STEPS:
@@ -244,6 +278,31 @@ def latex_fit(table: Table) -> LatexLayout:
                 return layout
     command, sep, _ = LATEX_STEPS[-1]
     return LatexLayout(command, sep, True, True, True)
+
+
+def _latex_fit_down(table: Table) -> LatexLayout:
+    """The first of :func:`latex_fit`'s steps that fits across and down (see there); when none does, the one that
+    runs the least past the page (the compile test then names the table)."""
+    rows = table.text_rows()
+    text_columns = table.wrap_columns or (0,)
+    steps = list(LATEX_STEPS)
+    readable = [command for command, _, _ in steps].index(LATEX_WRAP_READABLE) + 1
+    candidates = []
+    for sizes in (steps[:readable], steps[readable:]):
+        for landscape in (False, True):
+            for command, sep, size in sizes:
+                if _latex_fits_across(table, rows, sep, size, True, landscape):
+                    candidates.append(LatexLayout(command, sep, True, landscape, False))
+                widths = _latex_paragraph_widths(table, rows, command, size, landscape, text_columns, height=False)
+                if widths is not None:
+                    candidates.append(LatexLayout(command, LATEX_WRAP_SEP, True, landscape, False, widths,
+                                                  text_columns))
+    command, sep, _ = LATEX_STEPS[-1]
+    candidates.append(LatexLayout(command, sep, True, True, True))
+    tried = [layout._replace(notes_command=notes) for layout in candidates for notes, _ in LATEX_NOTE_SIZES]
+    overrun = [latex_height_pt(table, layout) - latex_page_height_pt(layout) for layout in tried]
+    return next((layout for layout, over in zip(tried, overrun, strict=True) if over <= 0),
+                tried[overrun.index(min(overrun))])
 
 
 _BREAK_TOKEN = re.compile(f"{_CJK.pattern}|[^\\s{_CJK.pattern[1:-1]}]+")
@@ -364,34 +423,87 @@ class TextColumns:
         return widths
 
 
-#: ctex's default \\linespread for Chinese documents (a Chinese table's lines are this much taller)
-CTEX_LINESPREAD = 1.3
-#: LaTeX's line spacing (\\baselineskip, pt) at each size of :data:`LATEX_STEPS` (article, 10 pt)
+#: LaTeX's line spacing (\\baselineskip, pt) at each size of :data:`LATEX_STEPS`: article at 10 pt, and with ctex
+#: (Chinese tables), whose sizes follow the Chinese 字号 (五号 10.5 pt body) with \\linespread 1.3 (printed by
+#: xelatex with \\usepackage{ctex}: \\the\\baselineskip at each size)
 LATEX_BASELINE = {"": 12.0, "\\small": 11.0, "\\footnotesize": 9.5, "\\scriptsize": 8.0}
+LATEX_BASELINE_CTEX = {"": 16.44, "\\small": 14.09, "\\footnotesize": 11.74, "\\scriptsize": 10.18}
 
 
-def _latex_paragraph_widths(table: Table, rows: list[list[str]], command: str, size: float,
-                            landscape: bool) -> list[float] | None:
-    """Widths (pt, Computer Modern) of every column as a paragraph column (:class:`TextColumns`) so that the
-    tabular fits the text block at ``size`` across and, with its caption and notes, down (a float cannot break
-    across pages); None when it cannot."""
-    def width(text: str) -> float:  # Computer Modern runs wider than the Times-like estimate; Chinese is 1 em
-        latin = _CJK.sub("", text)
-        return _text_pt(latin, size) / LATEX_WIDTH_SAFETY + (len(text) - len(latin)) * size
+def latex_baseline_pt(command: str, table: Table) -> float:
+    """The line spacing (pt) of ``table``'s lines at size ``command``."""
+    return (LATEX_BASELINE_CTEX if needs_xelatex(table) else LATEX_BASELINE)[command]
 
+
+def _latex_text_columns(table: Table, rows: list[list[str]], size: float,
+                        text_columns: tuple[int, ...]) -> TextColumns:
+    """The table's cells as paragraphs at ``size`` (widths in pt, Computer Modern: it runs wider than the
+    Times-like estimate; Chinese is 1 em) with ``text_columns`` as its running-text columns."""
     columns = [list(c) for c in zip(table.header, *rows, strict=True)]
+    return TextColumns(columns, functools.partial(_latex_text_pt, size=size), text_columns)
+
+
+def _latex_text_pt(text: str, size: float) -> float:
+    """The width of ``text`` set in Computer Modern at ``size`` (Chinese characters 1 em each)."""
+    latin = _CJK.sub("", text)
+    return _text_pt(latin, size) / LATEX_WIDTH_SAFETY + (len(text) - len(latin)) * size
+
+
+def _latex_paragraph_widths(table: Table, rows: list[list[str]], command: str, size: float, landscape: bool,
+                            text_columns: tuple[int, ...] | None = None, height: bool = True) -> list[float] | None:
+    """Widths (pt, Computer Modern) of every column as a paragraph column (:class:`TextColumns`; ``text_columns``
+    ragged right, by default the table's ``wrap_columns``) so that the tabular fits the text block at ``size``
+    across and (``height``), with its caption and notes, down (a float cannot break across pages); None when it
+    cannot."""
+    columns = table.header
     text_width = latex_text_width_pt(landscape)
-    layout = TextColumns(columns, width, table.wrap_columns)
+    layout = _latex_text_columns(table, rows, size, table.wrap_columns if text_columns is None else text_columns)
     widths = layout.widths(0.98 * text_width - 2 * LATEX_WRAP_SEP * len(columns))
-    if widths is None:
-        return None
+    if widths is None or not height:
+        return widths
     note_lines = sum(1 + int(_text_pt(n, 8.0) / LATEX_WIDTH_SAFETY // text_width) for n in table.notes)
     page_height = latex_text_width_pt(not landscape)  # a sidewaystable's height is the portrait text width
-    stretch = CTEX_LINESPREAD if needs_xelatex(table) else 1.0
     # the caption's line and the three rules with their gaps take 15 pt (measured on the indicator coverage table)
-    needed = stretch * (sum(layout.height(widths)) * LATEX_BASELINE[command]
-                        + note_lines * LATEX_BASELINE["\\footnotesize"]) + 16.0
+    needed = (sum(layout.height(widths)) * latex_baseline_pt(command, table)
+              + note_lines * latex_baseline_pt("\\footnotesize", table)) + 16.0
     return widths if needed <= page_height else None
+
+
+#: the notes' sizes under a table, largest first, with their font size in pt (:func:`latex_fit`)
+LATEX_NOTE_SIZES = (("\\footnotesize", 8.0), ("\\scriptsize", 7.0))
+#: the height (pt) a float takes beyond its lines: the rules with their gaps and the space around caption and notes
+#: (measured with pdftotext on the CBEC and low-carbon tables; the text's extent, which the compile test checks)
+LATEX_FLOAT_EXTRA = 16.0
+#: a paragraph of notes set greedily fills this share of its lines on average (words do not break)
+LATEX_NOTE_FILL = 0.93
+
+
+def latex_page_height_pt(layout: LatexLayout) -> float:
+    """The height a float may take: the A4 text block's (24.7 cm), a sidewaystable's the portrait text width."""
+    return latex_text_width_pt(not layout.landscape)
+
+
+def latex_height_pt(table: Table, layout: LatexLayout) -> float:
+    """The estimated height (pt) of ``table`` set in ``layout``: caption, rules, header and body lines, and the
+    notes, which threeparttable sets as wide as the tabular."""
+    rows = table.text_rows()
+    size = {command: pt for command, _, pt in LATEX_STEPS}[layout.command]
+    if layout.paragraph_widths is not None:
+        lines = _latex_text_columns(table, rows, size, layout.text_columns).height(layout.paragraph_widths)
+        width = sum(layout.paragraph_widths) + 2 * layout.sep * len(table.header)
+    else:
+        lines = [max(len(_two_lines(h)) if layout.wrapped else 1 for h in table.header), *[1] * len(rows)]
+        width = _latex_plain_width_pt(table, rows, layout.sep, size, layout.wrapped) / LATEX_WIDTH_SAFETY
+    text_width = latex_text_width_pt(layout.landscape)
+    scale = text_width / width if layout.scaled else 1.0  # scaled to the line width: caption and notes too
+    width = width if layout.scaled else min(width, text_width)
+    groups = 1.3 if table.column_groups and any(label for label, _ in table.column_groups) else 0.0
+    note_pt = dict(LATEX_NOTE_SIZES)[layout.notes_command]
+    note_lines = sum(math.ceil(_latex_text_pt(n, note_pt) / (LATEX_NOTE_FILL * width)) for n in table.notes)
+    caption_lines = math.ceil(_latex_text_pt(f"Table 00: {table.title}", 10.0) / (LATEX_NOTE_FILL * width))
+    return scale * ((sum(lines) + groups) * latex_baseline_pt(layout.command, table)
+                    + note_lines * latex_baseline_pt(layout.notes_command, table)
+                    + caption_lines * latex_baseline_pt("", table) + LATEX_FLOAT_EXTRA)
 
 
 def _tex_header_cell(text: str, wrapped: bool, paragraph: bool = False) -> str:
@@ -410,8 +522,9 @@ def to_latex(table: Table) -> str:
     column separation, then a sidewaystable (landscape page, needs rotating), and last a scale-down to the line
     width (needs graphicx): :func:`latex_fit`."""
     ncol = len(table.header)
-    command, sep, wrapped, landscape, scaled, paragraphs = latex_fit(table)
-    paragraphs = paragraphs or [None] * ncol
+    layout = latex_fit(table)
+    command, sep, wrapped, landscape, scaled = layout[:5]
+    paragraphs = layout.paragraph_widths or [None] * ncol
     align = "".join(f"p{{{w:.1f}pt}}" if w is not None else ("l" if j == 0 else "c")
                     for j, w in enumerate(paragraphs))
     # a ragged-right paragraph cell redefines \\\\ for its own lines: rows end with \\tabularnewline (LaTeX's own
@@ -421,7 +534,7 @@ def to_latex(table: Table) -> str:
     def cell(j: int, text: str) -> str:
         if paragraphs[j] is None:
             return _tex_escape(text)
-        return ("\\raggedright " if j in table.wrap_columns else "\\centering ") + _tex_escape(text)
+        return ("\\raggedright " if j in layout.text_columns else "\\centering ") + _tex_escape(text)
     environment = "sidewaystable" if landscape else "table"
     out = [
         *latex_preamble(table),
@@ -456,7 +569,7 @@ def to_latex(table: Table) -> str:
     out.append("\\end{tabular}")
     if table.notes:
         out.append("\\begin{tablenotes}[flushleft]")
-        out.append("\\footnotesize")
+        out.append(layout.notes_command)
         out.extend(f"\\item {_tex_escape(n)}" for n in table.notes)
         out.append("\\end{tablenotes}")
     out.append("\\end{threeparttable}")
