@@ -264,3 +264,44 @@ def test_text_columns_at_the_document_size_keep_their_narrow_column_gap(tmp_path
     result = _compile(path / "overall_like.tex", "pdflatex", tmp_path)
     assert _overfull_pt(result) <= 1.0
     assert _beyond_text_block_pt(result, tmp_path / "overall_like_pdflatex") <= 1.0
+
+
+def _tall_tables() -> list[Table]:
+    """SYNTHETIC: the shapes that ran past the page's foot before: a subgroup table with long row labels and many
+    long notes (CBEC table 7 was a sidewaystable 58 pt taller than the page is wide) and a long table of
+    group-time effects (low-carbon ATT(g,t), 22 pt past the foot at \\small)."""
+    labels = ["DID", "", "City FE", "Units (treated / never treated)", "Adj. R² (overall, FE incl.)",
+              *(f"p, permutation {how} (studentised)" for how in ("within cohorts", "across all units")),
+              *(f"Row label {i} long enough to matter" for i in range(14))]
+    subgroups = pd.DataFrame([[label, *(["106 (64 / 42)"] * 6)] for label in labels],
+                             columns=["Variable", "Large cities (>= 1 million)", "Small & medium cities",
+                                      "Central cities", "Peripheral cities", "Resource-based", "Non-resource-based"])
+    note = ("column {}: Standard errors clustered by City (106 clusters), preset 'reghdfe' (Stata/R: reghdfe resi "
+            "_did agg invest tec market, absorb(city_id year) vce(cluster city_id)); p-values from t with 105 df.")
+    notes = [note.format(c) for c in subgroups.columns[1:]] + ["Difference tests: " + "a long sentence. " * 30] * 2
+    notes += [f"Split {i}: first group = units with a property." for i in range(6)]
+    long = pd.DataFrame([[2010 + g, 2007 + t, 2009, t - 3, "-0.0589", "0.0426", "-0.1755", "0.0577", "41", "105"]
+                         for g in range(4) for t in range(16)],
+                        columns=["cohort (g)", "year (t)", "base period", "t - g", "ATT", "SE", "95% CI low",
+                                 "95% CI high", "Treated units", "Control units"])
+    return [Table("subgroups_like", "Heterogeneity: subgroup estimates", subgroups, notes=notes),
+            Table("att_gt_like", "Group-time average treatment effects", long,
+                  notes=["Callaway-Sant'Anna, never-treated comparison.", "Bootstrap SE."] * 2)]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_table_taller_than_the_page_is_set_to_fit_it(index, tmp_path):
+    from pilotdid.report.export import _latex_fit_across, latex_height_pt, latex_page_height_pt
+
+    table = _tall_tables()[index]
+    across = _latex_fit_across(table)  # the layout chosen for the width alone: taller than its page
+    assert latex_height_pt(table, across) > latex_page_height_pt(across)
+    layout = latex_fit(table)
+    assert not layout.scaled and layout.command in ("", "\\small", "\\footnotesize")
+    assert latex_height_pt(table, layout) <= latex_page_height_pt(layout)
+    path = tmp_path / "tables"
+    path.mkdir()
+    (path / f"{table.name}.tex").write_text(to_latex(table), encoding="utf-8")
+    result = _compile(path / f"{table.name}.tex", "pdflatex", tmp_path)
+    assert _overfull_pt(result) <= 1.0
+    assert _beyond_text_block_pt(result, tmp_path / f"{table.name}_pdflatex") <= 1.0
