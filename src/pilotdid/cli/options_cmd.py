@@ -11,7 +11,7 @@ from pilotdid.cli import app
 def options_command(
     analysis: str | None = typer.Argument(None, help="An analysis name (baseline, staggered, ...); none lists them all."),
 ) -> None:
-    """List the [analyses.NAME] options a study file accepts: type, default, allowed values, meaning.
+    """List the \\[analyses.NAME] options a study file accepts: type, default, allowed values, meaning.
 
     Example: pilotdid options staggered
     """

@@ -28,6 +28,7 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     from pilotdid.study.runner import Overrides, run_study
     from pilotdid.study.spec import load_study
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     # progress and log lines go to stdout: stderr carries only the one line of a refusal or error; lines are never
@@ -76,7 +77,7 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
                 bar.refresh()
 
         def log(message: str) -> None:
-            console.print(f"[dim]·[/dim] {message}")
+            console.print(f"[dim]·[/dim] {escape(message)}")
 
         overrides = Overrides(draws=draws, seed=seed, lang=lang, jobs=jobs, scheduler=scheduler, figure_formats=formats)
         run = run_study(spec, overrides, log=log, progress=progress)
@@ -89,11 +90,11 @@ def _execute(study_path: Path, out: Path, *, draws, seed, lang, jobs, quiet, sch
     elapsed = time.perf_counter() - t0
     headline = _headline(run)
     if headline:
-        console.print(f"[bold]Headline:[/bold] {headline}")
+        console.print(f"[bold]Headline:[/bold] {escape(headline)}")
     verdict = _verdict_line(out_dir)
     if verdict:
         console.print(verdict, markup=False, style="bold")
-    console.print(f"[bold green]Done[/bold green] in {elapsed:.1f} s. Report: {out_dir / 'report.html'}")
+    console.print(f"[bold green]Done[/bold green] in {elapsed:.1f} s. Report: {escape(str(out_dir / 'report.html'))}")
     typer.echo(str(out_dir))
 
 
@@ -129,7 +130,7 @@ def run_command(
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes for draws and specification grids."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
-    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's [figures] formats, png,pdf)."),
+    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's \\[figures] formats, png,pdf)."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
 ) -> None:
     """Run a study file: any panel, any policy.
@@ -148,7 +149,7 @@ def replicate_command(
     lang: str | None = typer.Option(None, "--lang", help="Labels: en or zh."),
     jobs: int = typer.Option(1, "--jobs", help="Local worker processes."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="'dask' (local Dask cluster) or tcp://HOST:PORT."),
-    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's [figures] formats, png,pdf)."),
+    figures: str | None = typer.Option(None, "--figures", help="Figure formats, e.g. png,pdf,svg (default: the study's \\[figures] formats, png,pdf)."),
     quiet: bool = typer.Option(False, "--quiet", help="Only print the output folder."),
     panel: Path | None = typer.Option(None, "--panel", help="Your city-yearbook panel (csv/xlsx/dta): the paper's 17-indicator index from what it holds."),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet of --panel (default: the first)."),
@@ -174,19 +175,20 @@ def verify_command(folder: Path = typer.Argument(..., help="An output folder wri
     from pilotdid.report.verify import verify_output
 
     from rich.console import Console
+    from rich.markup import escape
 
     report = verify_output(folder)
     console = Console()
     for name in report.missing_inputs:
-        console.print(f"[red]input missing:[/red] {name}")
+        console.print(f"[red]input missing:[/red] {escape(name)}")
     for name in report.changed_inputs:
-        console.print(f"[red]input changed:[/red] {name}")
+        console.print(f"[red]input changed:[/red] {escape(name)}")
     for pkg, (old, new) in report.version_changes.items():
         console.print(f"[yellow]version[/yellow] {pkg}: {old} -> {new}")
     for name in report.differing:
-        console.print(f"[red]differs[/red] {name}")
+        console.print(f"[red]differs[/red] {escape(name)}")
     for name in report.differing_figures:
-        console.print(f"[yellow]figure bytes differ[/yellow] {name}")
+        console.print(f"[yellow]figure bytes differ[/yellow] {escape(name)}")
     if report.identical:
         console.print(f"[green]identical[/green]: {report.compared} files compared (results.json and tables byte for byte)")
         return
