@@ -154,6 +154,9 @@ def test_staggered_estimators(panel):
     assert res.aggregate("simple").att == core.att
     for fn in (pdid.sun_abraham, pdid.imputation):
         check_protocol(fn(panel, **KW))
+    # BJS normalises no period: its conventions say so (they printed "reference_period: None")
+    assert pdid.imputation(panel, **KW).conventions["reference_period"].startswith("none: every event time")
+    assert pdid.sun_abraham(panel, **KW).conventions["reference_period"] == -1
     for fn in (pdid.etwfe, pdid.stacked):
         check_protocol(fn(panel, **KW))
     check_protocol(pdid.sdid(panel, **KW, replications=20))

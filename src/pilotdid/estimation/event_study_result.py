@@ -102,7 +102,9 @@ class EventStudyResult(Result):
     @property
     def conventions(self) -> dict:
         if self.bins is None:
-            return {"estimator": self.estimator, "reference_period": self.reference, "se_method": self.se_method}
+            reference = (self.reference if self.reference is not None else
+                         "none: every event time is estimated, no period is normalised to 0")
+            return {"estimator": self.estimator, "reference_period": reference, "se_method": self.se_method}
         return {"estimator": self.estimator, "base_period": self.reference, "window": list(self.window or ()),
                 "binning": "both ends binned (lo means lo or earlier, hi means hi or later)",
                 "bins": self.bins, "reference_bin": self.reference_bin,
