@@ -101,7 +101,8 @@ def test_heterogeneity_table_rows_and_forest(ctx, tmp_path):
     assert all(0 < t["p_permutation"] <= 1 and 0 <= t["p_interacted"] <= 1 for t in tests)
     assert tests[0]["permutation_draws"] == 49
     table = out.tables["heterogeneity"]
-    assert table.column_groups == [("", 1), ("City size", 2), ("coast", 2)]
+    # the split's title names the units as the study does ([study] unit_noun; this context has none: "unit")
+    assert table.column_groups == [("", 1), ("Unit size", 2), ("coast", 2)]
     labels = list(table.body.iloc[:, 0])
     for needed in ("DID", "N", "  published", "Difference (first − second)", "  p, fully interacted model",
                    "  p, permutation within cohorts (difference)", "  p, permutation within cohorts (studentised)",

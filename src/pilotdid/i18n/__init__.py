@@ -59,6 +59,32 @@ def msg(key: str, lang: str = "en", /, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+#: ``[study] unit_noun`` when the study file has none: generated prose says "units", never a noun it cannot know.
+DEFAULT_UNIT_NOUN = "unit"
+#: The keys of a ``[study] unit_noun`` table naming a noun the catalogue does not list.
+UNIT_NOUN_KEYS = ("one", "many", "zh")
+
+
+def unit_nouns() -> tuple[str, ...]:
+    """The nouns ``[study] unit_noun`` may name (the catalogue's ``[unit_noun]`` tables)."""
+    return tuple(dict.fromkeys(k.split(".")[1] for k in catalogue("en") if k.startswith("unit_noun.")))
+
+
+def unit_words(noun: str | dict = DEFAULT_UNIT_NOUN, lang: str = "en") -> dict[str, str]:
+    """The fields a message fills with what the study calls its units: ``unit``, ``units`` and their capitalised
+    ``Unit``, ``Units``. ``noun`` is a name from the catalogue's ``[unit_noun]`` ("county": county / counties /
+    县) or a table ``{one, many, zh}`` for any other noun. ValueError for a name the catalogue does not hold."""
+    if isinstance(noun, dict):
+        one, many = (noun["one"], noun["many"]) if lang == "en" else (noun["zh"], noun["zh"])
+    else:
+        if noun not in unit_nouns():
+            raise ValueError(f"unit_noun must be one of {', '.join(unit_nouns())} or a table {{one, many, zh}}, "
+                             f"got {noun!r}")
+        words = messages(f"unit_noun.{noun}", lang)
+        one, many = words["one"], words["many"]
+    return {"unit": one, "units": many, "Unit": one[:1].upper() + one[1:], "Units": many[:1].upper() + many[1:]}
+
+
 def counted(key: str, n: int) -> str:
     """``key`` or its singular form ``key_one`` when ``n`` is 1 (en: "1 specification"; zh repeats the text,
     Chinese has no plural). Only keys whose message counts something have a ``_one`` twin."""

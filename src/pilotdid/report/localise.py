@@ -23,7 +23,20 @@ import re
 
 import pandas as pd
 
-from pilotdid.i18n import messages, template_pattern
+from pilotdid.i18n import messages, template_pattern, unit_nouns, unit_words
+
+#: The fields a message fills with what the study calls its units (``[study] unit_noun``, i18n.unit_words).
+UNIT_FIELDS = ("unit", "units", "Unit", "Units")
+
+
+def unit_translations(lang: str, unit_noun=None) -> dict[str, str]:
+    """English unit word -> the word in ``lang``: every noun of the catalogue's ``[unit_noun]`` and the study's own
+    (a ``{one, many, zh}`` table), so a note's ``{units}`` ("counties") is filled with "县"."""
+    out: dict[str, str] = {}
+    for noun in (*unit_nouns(), *([unit_noun] if isinstance(unit_noun, dict) else [])):
+        english, local = unit_words(noun, "en"), unit_words(noun, lang)
+        out.update({english[f]: local[f] for f in UNIT_FIELDS})
+    return out
 
 
 #: one indicator of measures/_panel.py's list notes: "Label (published weight 0.0350)" with an optional ": reason"
@@ -65,9 +78,12 @@ def _listed(text: str, item_keys: tuple[str, ...], lang: str, sep: str = "; ") -
     return messages("common", lang)["list_separator"].join(out)
 
 
-def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str) -> str:
+def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lang: str, unit_noun=None) -> str:
     phrases = messages("phrase", lang)
     filled = {n: phrases.get(v.strip(), v) for n, v in zip(names, values)}
+    nouns = unit_translations(lang, unit_noun) if any(n in UNIT_FIELDS for n in names) else {}
+    for n in set(names) & set(UNIT_FIELDS):  # (some older templates' {unit} is a column name: a phrase, kept)
+        filled[n] = nouns.get(values[names.index(n)].strip(), filled[n])
     if "items" in filled:
         filled["items"] = _indicator_items(filled["items"], lang)
     if "zones" in filled:
@@ -80,15 +96,23 @@ def _fill(zh_template: str, names: tuple[str, ...], values: tuple[str, ...], lan
         filled["wild_cells"] = _listed(filled["wild_cells"], ("wild_cell",), lang)
     if "ref" in filled:  # how the note cites a table: "Table 7", "table6b" or "table 'heterogeneity'" ([template.ref])
         filled["ref"] = translate(values[names.index("ref")].strip(), lang, section="ref")
+    if "title" in filled:  # a split's title ("County size", heterogeneity.split) in the study's unit noun
+        from pilotdid.report.paper_tables import split_title
+
+        noun = unit_noun or "unit"
+        titles = {split_title(k, "en", noun): split_title(k, lang, noun) for k in messages("heterogeneity.split", "en")}
+        filled["title"] = titles.get(values[names.index("title")].strip(), filled["title"])
     if "note" in filled:  # a prefixed note ("broadband assignment: ..."): the note itself, translated on its own
-        filled["note"] = translate(filled["note"], lang)
+        filled["note"] = translate(filled["note"], lang, unit_noun=unit_noun)
     # a template's format spec (e.g. {p:.3f}) cannot apply to matched text: use the bare field
     bare = re.sub(r"\{(\w+)(?::[^{}]*)?\}", r"{\1}", zh_template)
     return bare.format(**filled)
 
 
-def translate(text: str, lang: str, *, key: str | None = None, section: str = "note") -> str:
-    """``text`` in ``lang`` when the catalogue knows it (exact phrase, or a template of ``section``), else ``text``."""
+def translate(text: str, lang: str, *, key: str | None = None, section: str = "note", unit_noun=None) -> str:
+    """``text`` in ``lang`` when the catalogue knows it (exact phrase, or a template of ``section``), else ``text``.
+    ``unit_noun`` is the study's ``[study] unit_noun`` (a catalogue noun's words are known without it; a table
+    ``{one, many, zh}`` of the study's own and split titles such as "County size" need it)."""
     if lang == "en" or not isinstance(text, str) or not text.strip():
         return text
     phrases = messages("phrase", lang)
@@ -97,9 +121,9 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
     core = text.strip()
     if core != text:  # " † TWFE at ...": match without the surrounding blanks, keep them
         lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
-        return lead + translate(core, lang, key=key, section=section) + trail
+        return lead + translate(core, lang, key=key, section=section, unit_noun=unit_noun) + trail
     if section == "note":  # before the templates: a template's free field could swallow the clause
-        weighted = _without_weights_clause(text, lang)
+        weighted = _without_weights_clause(text, lang, unit_noun)
         if weighted is not None:
             return weighted
     english, local = messages(f"template.{section}", "en"), messages(f"template.{section}", lang)
@@ -114,11 +138,11 @@ def translate(text: str, lang: str, *, key: str | None = None, section: str = "n
         pattern, names = template_pattern(english[k])
         match = pattern.match(text)
         if match:
-            return _fill(local[k], names, match.groups(), lang)
+            return _fill(local[k], names, match.groups(), lang, unit_noun)
     return text
 
 
-def _without_weights_clause(text: str, lang: str) -> str | None:
+def _without_weights_clause(text: str, lang: str, unit_noun=None) -> str | None:
     """A note of a weighted study: its ``[template.clause]`` (", weighted by w (analytic weights ...)") taken out,
     the rest translated as the unweighted note, the clause's translation put at its end; None when there is no
     such clause or the rest is not a known note."""
@@ -127,7 +151,7 @@ def _without_weights_clause(text: str, lang: str) -> str | None:
         literal = [re.escape(part) for part in clause.split("{w}")]
         for match in re.finditer(literal[0] + r"([^\s;,()]+)" + literal[1], text):
             rest = text[:match.start()] + text[match.end():]
-            translated = translate(rest, lang)
+            translated = translate(rest, lang, unit_noun=unit_noun)
             if translated != rest:
                 said = local[key].format(w=match.group(1))
                 for end in ("。", "."):
@@ -137,7 +161,7 @@ def _without_weights_clause(text: str, lang: str) -> str | None:
     return None
 
 
-def localise_table(table, lang: str) -> None:
+def localise_table(table, lang: str, unit_noun=None) -> None:
     """Translate ``table`` in place: title, header, spanning groups, row stubs, text cells and notes."""
     if lang == "en":
         return
@@ -150,7 +174,7 @@ def localise_table(table, lang: str) -> None:
         values = table.body[column]
         if not pd.api.types.is_numeric_dtype(values):
             table.body[column] = values.map(lambda v: phrases.get(v, translate(v, lang)) if isinstance(v, str) else v)
-    table.notes = [translate(n, lang) for n in table.notes]
+    table.notes = [translate(n, lang, unit_noun=unit_noun) for n in table.notes]
 
 
 def localise_frame(frame, lang: str):
@@ -171,12 +195,13 @@ def localise_run(run) -> None:
     lang = run.context.lang
     if lang == "en":
         return
+    noun = run.context.unit_noun
     for out in run.outputs.values():
         for table in out.tables.values():
-            localise_table(table, lang)
-        out.notes = [translate(n, lang) for n in out.notes]
-        out.shared_table_notes = [translate(n, lang) for n in out.shared_table_notes]  # still equal to the tables'
-    run.context.notes[:] = [translate(n, lang) for n in run.context.notes]
+            localise_table(table, lang, noun)
+        out.notes = [translate(n, lang, unit_noun=noun) for n in out.notes]
+        out.shared_table_notes = [translate(n, lang, unit_noun=noun) for n in out.shared_table_notes]  # = the tables'
+    run.context.notes[:] = [translate(n, lang, unit_noun=noun) for n in run.context.notes]
     extras = run.context.extras
     coverage = extras.get("indicator_coverage")
     if coverage is not None and not any(coverage is tb for out in run.outputs.values() for tb in out.tables.values()):

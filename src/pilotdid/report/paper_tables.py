@@ -32,6 +32,8 @@ class TableStyle:
     layout: Mapping[str, Any] = field(default_factory=lambda: {"stat": "t", "digits": 3})
     controls: Sequence[str] = ()
     labels: Mapping[str, Any] | None = None
+    #: ``[study] unit_noun``: what row labels call the units (zh "城市数", "县数"; English says "Units")
+    unit_noun: str | Mapping[str, str] = "unit"
 
     def label(self, name: str) -> str:
         """How a column or term is named in tables (the one resolver, :func:`pilotdid.report.labels.resolve_label`)."""
@@ -49,13 +51,17 @@ def p_text(v: float | None) -> str:
 ROW_TEXT = {
     "en": {"controls": "Controls", "yes": "Yes", "no": "No", "years": "Years", "units": "Units", "mediator": "Mediator",
            "units_split": "Units (treated / never treated)"},
-    "zh": {"controls": "控制变量", "yes": "是", "no": "否", "years": "年份", "units": "城市数", "mediator": "中介变量",
-           "units_split": "城市数（处理组 / 从未处理）"},
+    "zh": {"controls": "控制变量", "yes": "是", "no": "否", "years": "年份", "units": "{unit}数", "mediator": "中介变量",
+           "units_split": "{unit}数（处理组 / 从未处理）"},
 }
 
 
-def row_text(lang: str) -> dict[str, str]:
-    return ROW_TEXT["zh" if lang == "zh" else "en"]
+def row_text(lang: str, unit_noun: str | Mapping[str, str] = "unit") -> dict[str, str]:
+    """The row labels of the paper-layout tables in ``lang``, the units named as the study names them."""
+    from pilotdid.i18n import unit_words
+
+    lang = "zh" if lang == "zh" else "en"
+    return {k: v.format(**unit_words(unit_noun, lang)) for k, v in ROW_TEXT[lang].items()}
 
 
 def paper_table(fits, style: TableStyle, *, term: str, term_label: str, name: str, title: str, columns: list[str],
@@ -86,7 +92,7 @@ def mechanism_table(results, style: TableStyle, *, treatment: str, treatment_nam
     from pilotdid.inference.few_clusters import wild_extra_rows
 
     columns = [r.spec.name for r in results]
-    tx = row_text(style.lang)
+    tx = row_text(style.lang, style.unit_noun)
     extra = {
         **wild_extra_rows(wilds or []),
         tx["controls"]: [tx["yes"] if controls else tx["no"]] * len(results),
@@ -147,7 +153,6 @@ def three_step_table(steps, *, mechanism_ref: str, paper: bool = True) -> Table:
 
 # --------------------------------------------------------------------------------------------- subgroups
 
-SPLIT_TITLES = {"size": "City size", "centrality": "Centrality", "resource": "Resource dependence"}
 
 _DIFF_TEXT = {
     "en": ("Difference (first − second)", "  SE, fully interacted model", "  p, fully interacted model",
@@ -160,9 +165,13 @@ _DIFF_TEXT = {
 }
 
 
-def split_title(name: str, lang: str = "en") -> str:
-    """A split's heading in the chosen language (catalogue ``heterogeneity.split.NAME``), else its name."""
-    return messages("heterogeneity.split", lang).get(name, name)
+def split_title(name: str, lang: str = "en", unit_noun: str | Mapping[str, str] = "unit") -> str:
+    """A split's heading in the chosen language (catalogue ``heterogeneity.split.NAME``, the units named as the
+    study names them: "City size"), else its name."""
+    from pilotdid.i18n import unit_words
+
+    known = messages("heterogeneity.split", lang)
+    return known[name].format(**unit_words(unit_noun, lang)) if name in known else name
 
 
 def group_title(style: TableStyle, label: str, title: str) -> str:
@@ -192,7 +201,7 @@ def heterogeneity_table(results, style: TableStyle, *, treatment: str, treatment
             fits.append(res.fits[label])
             columns.append(label)
     owner = {label: res for res in results for label in res.split.labels}
-    tx = row_text(style.lang)
+    tx = row_text(style.lang, style.unit_noun)
     extra = {
         **wild_extra_rows([(wilds or {}).get(c) for c in columns]),
         tx["controls"]: [tx["yes"] if controls else tx["no"]] * len(columns),
@@ -218,7 +227,7 @@ def heterogeneity_table(results, style: TableStyle, *, treatment: str, treatment
         s = res.split
         rule = (f">= {s.threshold:g}" if s.threshold is not None else f"= {s.values[0]!r}" if s.values is not None
                 else "true")
-        notes.append(f"{SPLIT_TITLES.get(s.name, s.name)}: first group '{s.labels[0]}' = units with {s.column} {rule}"
+        notes.append(f"{split_title(s.name, 'en', style.unit_noun)}: first group '{s.labels[0]}' = units with {s.column} {rule}"
                      + (f" (value in each unit's {s.at} period)" if s.at else "") + ".")
         notes += res.notes
     table = paper_table(fits, style, term=treatment, term_label=style.label(treatment_name), name="heterogeneity",
@@ -244,7 +253,7 @@ def heterogeneity_table(results, style: TableStyle, *, treatment: str, treatment
     lines.append((text[7], first_only(lambda r: " / ".join(f"{r.treated_share[lab]:.0%}" for lab in r.split.labels))))
     extra_body = pd.DataFrame([[label, *cells] for label, cells in lines], columns=table.body.columns)
     body = pd.concat([table.body, extra_body], ignore_index=True)
-    groups = [("", 1)] + [(split_title(r.split.name, style.lang), 2) for r in results]
+    groups = [("", 1)] + [(split_title(r.split.name, style.lang, style.unit_noun), 2) for r in results]
     return Table(name=table.name, title=table.title, body=body, notes=table.notes, column_groups=groups,
                  float_digits=table.float_digits)
 

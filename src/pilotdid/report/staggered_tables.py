@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pilotdid.i18n import msg
+from pilotdid.i18n import msg, unit_words
 from pilotdid.report.labels import relabel_columns, resolve_label
 from pilotdid.report.table import Table
 
@@ -43,24 +43,22 @@ def cs_att_gt_table(res, *, control_group: str, est_method: str, base_period: st
                "Analytic influence-function SEs; pointwise 95% CIs."], float_digits=4)
 
 
-def dcdh_table(dyn, *, absorbing: bool, cluster: str | None, se_method: str, weights: str | None = None) -> Table:
-    """did_multiplegt_dyn's effects and placebos (:func:`pilotdid.estimation.staggered.dcdh.did_multiplegt_dyn`)."""
+def dcdh_table(dyn, *, absorbing: bool, cluster: str | None, se_method: str, weights: str | None = None,
+               unit_noun: str | dict = "unit") -> Table:
+    """did_multiplegt_dyn's effects and placebos (:func:`pilotdid.estimation.staggered.dcdh.did_multiplegt_dyn`);
+    the notes name the units as the study does (``[study] unit_noun``)."""
+    words = unit_words(unit_noun)
     body = dyn.table.rename(columns={"kind": "", "l": "l", "coef": "estimate", "coef_norm": "normalised",
                                      "se_norm": "se (normalised)", "n_switchers": "switchers"})
     return Table(
         name="staggered_dcdh", title="de Chaisemartin-D'Haultfoeuille event study (did_multiplegt_dyn)",
         body=body, float_digits=4,
-        notes=["Effect l: outcome change from the year before the first treatment to l-1 years after it, "
-               "against cities with the same initial treatment not yet treated by then; placebo l: the same "
-               "comparison l years before. Normalised: divided by the average number of treated years among "
-               "the first l" + (" (here l, the treatment is absorbing)." if absorbing else
-                                "; switchers out (1 to 0) enter with the sign flipped."),
+        notes=[msg("template.note.dcdh_effects_" + ("absorbing" if absorbing else "switching"), "en", **words),
                f"Average total effect {dyn.average_effect:.4f} (SE {dyn.average_effect_se:.4f}); joint test that "
                "all placebos are zero: p = " + (f"{dyn.p_joint_placebo:.3f}" if dyn.p_joint_placebo is not None
                                                 else "n/a (fewer than two placebos)") + ".",
                se_method + (f", clustered by {cluster}." if cluster else ", clustered by unit."),
-               *([f"Cells weighted by {weights} (the authors' weight option: each city-year counts "
-                  "with its weight wherever the estimator counts cells)."] if weights else [])])
+               *([msg("template.note.dcdh_cells_weighted", "en", w=weights, **words)] if weights else [])])
 
 
 def twowayfeweights_table(tw, *, covariates: Sequence[str]) -> Table:
@@ -94,23 +92,23 @@ def stacked_table(st, *, window: Sequence[int]) -> Table:
                "Hollingsworth 2024); the static row is the weighted stacked TWFE coefficient."])
 
 
-def sdid_table(sd, *, se_method: str) -> Table:
+def sdid_table(sd, *, se_method: str, unit_noun: str | dict = "unit") -> Table:
     """Synthetic DID by adoption cohort (:func:`pilotdid.estimation.staggered.sdid.staggered_sdid`).
 
     With a bootstrap or jackknife SE and two or more cohorts, the SE of the average differs between the two
     replicate cohort-weight conventions: the table gains an average row and shows both SEs side by side, the
     headline convention's column first (a cohort's own SE, in both columns, involves no cohort weights); bootstrap
     draws missing a cohort, where the two conventions part (kept / redrawn), are counted in a note. The placebo
-    SE has one convention and one cohort makes the two coincide: each is said in a note, the layout is unchanged."""
+    SE has one convention and one cohort makes the two coincide: each is said in a note, the layout is unchanged.
+    The notes name the units as the study does (``[study] unit_noun``)."""
     body = sd.cohorts
-    base = ("Arkhangelsky et al. (2021) as R synthdid: unit and time weights by its Frank-Wolfe solver, "
-            "never-treated cities as the donor pool, no covariates; the average weights cohorts by treated "
-            f"city-years (Stata sdid). SE: {se_method}. Average {sd.att:.4f} (SE {sd.se:.4f}).")
+    words = unit_words(unit_noun)
+    base = msg("template.note.sdid_se_replicates", "en", note=se_method, a=f"{sd.att:.4f}", se=f"{sd.se:.4f}", **words)
     notes = [base]
     # an undefined jackknife (a one-unit cohort) has no SE under either convention: nothing to set side by side
     both = sd.se_by_cohort_weights if all(np.isfinite(v) for v in sd.se_by_cohort_weights.values()) else {}
     if sd.se_method == "placebo":
-        notes.append(msg("template.note.sdid_placebo_one_convention", "en"))
+        notes.append(msg("template.note.sdid_placebo_one_convention", "en", **words))
     elif both and len(body) < 2:
         notes.append(msg("template.note.sdid_one_cohort", "en"))
     elif both:
@@ -124,7 +122,7 @@ def sdid_table(sd, *, se_method: str) -> Table:
         counts = {c: object for c in ("cohort", "treated_units", "pre_periods", "post_periods")}  # ints stay ints
         body = pd.concat([body.astype(counts), pd.DataFrame([average]).astype(counts)], ignore_index=True)
         notes.append(msg(f"template.note.sdid_both_{headline}", "en", r=f"{both['resampled']:.4f}",
-                         f=f"{both['fixed']:.4f}"))
+                         f=f"{both['fixed']:.4f}", **words))
         if sd.bootstrap_draws_missing_a_cohort:  # the two conventions' draws differ: say which and how many
             notes.append(msg("template.note.sdid_bootstrap_missing_cohort", "en",
                              k=sd.bootstrap_draws_missing_a_cohort, n=sd.replications))

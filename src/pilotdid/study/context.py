@@ -74,6 +74,14 @@ class StudyContext:
     extras: dict[str, Any] = field(default_factory=dict)
     #: ``[study] outputs``: generic output name -> {name, title, ref}; the runner renames what analyses return
     output_map: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``[study] unit_noun``: what generated prose calls the units ("county", or {one, many, zh}); "unit" by default
+    unit_noun: str | dict[str, str] = "unit"
+
+    def unit_words(self, lang: str = "en") -> dict[str, str]:
+        """The ``{unit}``, ``{units}``, ``{Unit}``, ``{Units}`` fields of a message, in ``lang``."""
+        from pilotdid.i18n import unit_words
+
+        return unit_words(self.unit_noun, lang)
 
     def output_name(self, output: str) -> str:
         """The file name the study gives the table or figure an analysis calls ``output``."""

@@ -339,6 +339,21 @@ def output_names() -> dict[str, str]:
     return {name: analysis for analysis, names in ANALYSIS_OUTPUTS.items() for name in names}
 
 
+def check_unit_noun(noun: Any, where: str) -> str | dict[str, str]:
+    """``[study] unit_noun`` validated: a noun of the catalogue's ``[unit_noun]`` or a table {one, many, zh}."""
+    from pilotdid.i18n import UNIT_NOUN_KEYS, unit_nouns
+
+    if isinstance(noun, str) and noun in unit_nouns():
+        return noun
+    if isinstance(noun, dict) and set(noun) == set(UNIT_NOUN_KEYS) and all(
+            isinstance(v, str) and v.strip() for v in noun.values()):
+        return dict(noun)
+    raise PilotdidInputError(
+        f"[study] unit_noun must be one of {', '.join(unit_nouns())} or a table {{one, many, zh}}, got {noun!r}",
+        where=where, fix='write e.g. unit_noun = "county", or unit_noun = { one = "prefecture", many = "prefectures", '
+                         'zh = "地级市" }')
+
+
 def check_outputs(outputs: Any, where: str) -> dict[str, dict[str, Any]]:
     """``[study] outputs`` validated: ``{output = {name, title, ref}}`` with known output names, file-safe stems and
     no two outputs written to one file. Returns the table with every entry a plain dict."""
@@ -494,6 +509,10 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
         "description": ("str", None, "one paragraph printed at the top of the report"),
         "caveats": ("list", [], "lines printed in the report's caveats"),
         "labels": ("table", {}, "column -> display label (or {en, zh}) used by every table"),
+        "unit_noun": ("str|table", "unit", "what the units are called in generated prose and table labels: city, "
+                      "county, province, firm, state, region, country, school, district or unit (English plural "
+                      "and Chinese from the catalogue: \"county\" prints counties / 县), or a table "
+                      "{ one = \"prefecture\", many = \"prefectures\", zh = \"地级市\" }"),
         "outputs": ("table", {}, "output name -> { name = file name, title = title or {en, zh}, ref = how notes cite it }: "
                     "renames and retitles the tables and figures the analyses write (names: `pilotdid options outputs`)"),
     },

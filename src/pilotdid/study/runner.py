@@ -329,6 +329,7 @@ def run_study(
         treatment_name=treatment.treatment_name,
         seed=seed,
         lang=lang,
+        unit_noun=spec.unit_noun,
         jobs=overrides.jobs,
         progress=progress or (lambda task, done, total: None),
         notes=notes,

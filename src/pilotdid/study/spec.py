@@ -15,7 +15,8 @@ from typing import Any
 
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
-from pilotdid.study.options import check_outputs, section_keys
+from pilotdid.i18n import DEFAULT_UNIT_NOUN
+from pilotdid.study.options import check_outputs, check_unit_noun, section_keys
 from pilotdid.report.regression_table import check_table_options
 
 BUILTIN_PREFIX = "builtin:"
@@ -77,6 +78,8 @@ class StudySpec:
     tables: dict[str, Any] = field(default_factory=dict)
     #: [study] outputs: generic output name -> {name, title, ref} (study/options.py check_outputs)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: [study] unit_noun: a catalogue noun ("county") or {one, many, zh} (study/options.py check_unit_noun)
+    unit_noun: str | dict[str, str] = DEFAULT_UNIT_NOUN
 
     @property
     def treatment_form(self) -> str:
@@ -309,6 +312,7 @@ def parse_study(text: str, *, path: Path | None = None) -> StudySpec:
         raw=raw,
         tables=check_table_options(tables.get("tables", {}), f"{where} [tables]"),
         outputs=check_outputs(study.get("outputs", {}), where),
+        unit_noun=check_unit_noun(study.get("unit_noun", DEFAULT_UNIT_NOUN), where),
     )
     if "published" in study:
         spec.published_path = Path(spec.resolve(study["published"]))

@@ -26,11 +26,12 @@ class StaggeredEstimator:
     event_study: bool = True
     aggregate_type: str = "simple"
 
-    def guard(self, lang: str = "en") -> str:
-        """The sentence the report prints about what this estimator guards against (catalogue key ``guard.NAME``)."""
-        from pilotdid.i18n import msg
+    def guard(self, lang: str = "en", unit_noun: str | dict = "unit") -> str:
+        """The sentence the report prints about what this estimator guards against (catalogue key ``guard.NAME``),
+        naming the units as the study does (``[study] unit_noun``)."""
+        from pilotdid.i18n import msg, unit_words
 
-        return msg(f"guard.{self.name}", lang)
+        return msg(f"guard.{self.name}", lang, **unit_words(unit_noun, lang))
 
     def fitter(self):
         """The estimator function named by ``fit``."""

@@ -65,4 +65,4 @@ def table_style(ctx: StudyContext) -> TableStyle:
     """The study's regression-table style: report language, ``[tables]`` layout, controls and ``[study] labels``."""
     spec = ctx.extras.get("spec")
     return TableStyle(lang=ctx.lang, layout=dict(getattr(spec, "tables", {}) or {}), controls=tuple(ctx.model.controls),
-                      labels=ctx.extras.get("labels"))
+                      labels=ctx.extras.get("labels"), unit_noun=ctx.unit_noun)

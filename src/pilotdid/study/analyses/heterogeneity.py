@@ -180,7 +180,7 @@ def forest_figure(results: list[SplitResult], ctx: StudyContext):
     published = {c: r.get("coef") for c, r in published_rows(ctx, "heterogeneity").items()}
     rows, diff_notes = [], {}
     for res in results:
-        group = split_title(res.split.name, ctx.lang)
+        group = split_title(res.split.name, ctx.lang, ctx.unit_noun)
         for label, title in zip(res.split.labels, res.split.display_titles):
             t = res.fits[label].term(TREAT)
             rows.append({"column": label, "label": group_title(table_style(ctx), label, title), "group": group, "coef": t["coef"], "ci_low": t["ci_low"],

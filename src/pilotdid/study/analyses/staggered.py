@@ -161,7 +161,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         extra["dcdh"] = {"p_joint_placebo": dyn.p_joint_placebo, "effects": dyn.table.to_dict("records"),
                          "average_effect": dyn.average_effect, "average_effect_se": dyn.average_effect_se}
         tables["staggered_dcdh"] = dcdh_table(dyn, absorbing=absorbing, cluster=cluster, se_method=DCDH_SE,
-                                              weights=ctx.model.weights)
+                                              weights=ctx.model.weights, unit_noun=ctx.unit_noun)
         ctx.progress("staggered: de Chaisemartin-D'Haultfoeuille", 1, 1)
     if "twowayfeweights" in estimators:
         from pilotdid.estimation.staggered import dcdh
@@ -170,9 +170,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                controls=covariates, weight=ctx.model.weights)
         extra["twowayfeweights"] = tw.summary()
         tables["staggered_twowayfeweights"] = twowayfeweights_table(tw, covariates=covariates)
-        notes.append(f"twowayfeweights: the TWFE coefficient {tw.beta:.4f} weights {tw.treated_cells} treated "
-                     f"city-years; {tw.n_negative} weights are negative (sum {tw.sum_negative:.4f}); beta and an "
-                     f"average effect of zero are compatible if the effects' sd is at least {tw.sigma_fe:.4f}.")
+        notes.append(msg("template.note.twfe_weights", "en", b=f"{tw.beta:.4f}", n=tw.treated_cells, m=tw.n_negative,
+                         s=f"{tw.sum_negative:.4f}", sd=f"{tw.sigma_fe:.4f}", **ctx.unit_words()))
     if "etwfe" in estimators:
         from pilotdid.estimation.staggered.etwfe import etwfe
 
@@ -224,12 +223,13 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         # the SE's method as the overall-ATT table and the SDID table name it (with its cohort-weight convention)
         sd_method = (f"placebo ({reps} draws, seed {seed}; cohorts re-assigned to never-treated units)"
                      if sdid_se == "placebo" else
-                     msg(f"template.note.sdid_{sdid_se}_se_{sdid_cohort_weights}", "en", n=reps, s=seed))
+                     msg(f"template.note.sdid_{sdid_se}_se_{sdid_cohort_weights}", "en", n=reps, s=seed,
+                         **ctx.unit_words()))
         aggregates.append({"estimator": "sdid", "type": "cohorts " + "/".join(str(c) for c in sd.cohorts.cohort),
                            "att": sd.att, "se": sd.se, "ci_low": sd.att - 1.959963984540054 * sd.se,
                            "ci_high": sd.att + 1.959963984540054 * sd.se, "se_method": sd_method})
         extra["sdid"] = sd.record()
-        tables["staggered_sdid"] = sdid_table(sd, se_method=sd_method)
+        tables["staggered_sdid"] = sdid_table(sd, se_method=sd_method, unit_noun=ctx.unit_noun)
         ctx.progress("staggered: synthetic DID", 1, 1)
     # every registry entry with a generic fit (sa, bjs, ...): event-time rows and its overall ATT
     for entry in staggered_registry.ENTRIES:
@@ -296,7 +296,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         figures["staggered_bacon"] = bacon_figure(b, lang=ctx.lang)
 
     for e in estimators:
-        notes.append(staggered_registry.REGISTRY[e].guard(ctx.lang))
+        notes.append(staggered_registry.REGISTRY[e].guard(ctx.lang, ctx.unit_noun))
     return AnalysisOutput(
         results={"event_study": es_rows_out,
                  "aggregates": [normalise_row(a, AGGREGATE_KEYS) for a in aggregates], **extra},

@@ -13,6 +13,7 @@ with all controls).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -40,6 +41,12 @@ def _published_row(ctx: StudyContext, treat: str) -> dict[str, Any] | None:
     return dict(rows[0])
 
 
+def _command_for_units(template: str, ctx: StudyContext) -> str:
+    """A preset's command template (``reg y x i.city i.year, vce(cluster city)``) with the unit written as the study
+    calls its units (``[study] unit_noun``: ``i.county``; ``i.unit`` by default), so no table claims cities."""
+    return re.sub(r"\bcity\b", ctx.unit_words()["unit"].replace(" ", "_"), template)
+
+
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     check_analysis_options("vcov_presets", options)
     presets = options.get("presets") or list(VCOV_PRESETS)  # known presets (declared, checked above)
@@ -50,11 +57,12 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
         panel, ctx.model.outcome, [treat, *ctx.model.controls], ctx.model.fixed_effects, ctx.model.cluster,
         treatment_term=treat, presets=presets, weights=ctx.model.weights,
     )
+    rows = rows.assign(stata_command=[_command_for_units(c, ctx) for c in rows["stata_command"]])
     estimates = []
     for name, res in fits.items():
         row = res.estimate_rows("vcov_presets", name, "full", treat)[0]
         cons = res.constant or {}
-        row.update(stata_command=res.stata_command, k_counted=res.k_counted,
+        row.update(stata_command=_command_for_units(res.stata_command, ctx), k_counted=res.k_counted,
                    small_sample_factor=res.small_sample_factor, t_df=res.t_df,
                    constant=cons.get("coef"), constant_se=cons.get("se"))
         estimates.append(row)
