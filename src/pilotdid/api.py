@@ -296,11 +296,12 @@ def att_gt(
     return res
 
 
-def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def sun_abraham(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: str, first_treat: str,
                 covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
-                weights: str | None = None) -> EventStudyResult:
+                weights: str | None = None) -> EventStudyResult | list[EventStudyResult]:
     """Sun & Abraham (2021) interaction-weighted event study and the cohort-share weighted ATT (pyfixest);
-    ``weights``: analytic weights (WLS and weighted cohort shares).
+    ``weights``: analytic weights (WLS and weighted cohort shares). ``outcome``: a column, or a list of columns
+    (one result each, fitted on one design; equal to one call per outcome to 1e-10).
 
     Controls: the never-treated units (without them, the last-treated cohort, its treated periods dropped);
     relative time -1 omitted for every cohort. ``covariates`` enter the regression linearly; ``cluster``
@@ -308,23 +309,26 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first
     """
     from pilotdid.estimation.staggered.sa import sun_abraham as _sa
 
-    return _sa(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    return _sa(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+               unit=unit, time=time, first_treat=first_treat,
                covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
 
-def imputation(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def imputation(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: str, first_treat: str,
                covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
-               weights: str | None = None) -> EventStudyResult:
+               weights: str | None = None) -> EventStudyResult | list[EventStudyResult]:
     """Borusyak, Jaravel & Spiess (2024) imputation estimator: event study and overall ATT.
 
-    ``weights``: analytic weights (weighted stage 1, weighted means, weighted variances).
+    ``weights``: analytic weights (weighted stage 1, weighted means, weighted variances). ``outcome``: a column, or
+    a list of columns (one result each, from one stage-1 factorisation; equal to one call per outcome to 1e-10).
 
     Stage 1 fits unit and period effects (and ``covariates``) on untreated rows only; ``cluster`` ``None``:
     by unit; pre-period estimates are the not-yet-treated rows' residuals by event time (no period normalised).
     """
     from pilotdid.estimation.staggered.bjs import imputation as _bjs
 
-    return _bjs(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    return _bjs(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+                unit=unit, time=time, first_treat=first_treat,
                 covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
 
@@ -453,7 +457,7 @@ def pretrend_power(event_study_result: Any, *, power: float = 0.8, window: tuple
     return PretrendPowerResult(analysis=pt.event_study_power(es, tuple(window), power), window=tuple(window))
 
 
-def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def etwfe(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: str, first_treat: str,
           covariates: Sequence[str] | None = None, control_group: Literal["notyet", "never"] = "notyet",
           cluster: str | None = None, weights: str | None = None) -> Any:
     """Wooldridge's extended TWFE as R ``etwfe`` fits it: one coefficient per treated cohort-year, the ``emfx``
@@ -461,15 +465,17 @@ def etwfe(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat
 
     ``control_group``: not-yet-treated (``"notyet"``, R etwfe's default) or never-treated (``"never"``) units.
     ``covariates`` are demeaned within cohort and interacted with the treated cells, as R etwfe does (designed
-    for time-invariant covariates). ``cluster`` ``None``: by unit.
+    for time-invariant covariates). ``cluster`` ``None``: by unit. ``outcome``: a column, or a list of columns (a
+    list of results, fitted on one design; equal to one call per outcome to 1e-10).
     """
     from pilotdid.estimation.staggered.etwfe import etwfe as _etwfe
 
-    return _etwfe(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
+    return _etwfe(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+                  unit=unit, time=time, first_treat=first_treat,
                   covariates=list(covariates or []), control_group=control_group, cluster=cluster, weights=weights)
 
 
-def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
+def stacked(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: str, first_treat: str,
             window: tuple[int, int] = (-3, 2), covariates: Sequence[str] | None = None, cluster: str | None = None,
             weights: str | None = None, fixed_effects: str = "sub_experiment") -> Any:
     """Stacked DID with Wing-Freedman-Hollingsworth weights: one clean sub-experiment per cohort (event window
@@ -477,11 +483,14 @@ def stacked(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tre
     unit and event time, each x sub-experiment (``"sub_experiment"``), or treated group and event time (``"wfh"``,
     the authors' tutorial regression; same coefficients on a balanced panel, different SEs).
 
-    ``covariates``: linear controls in the stacked regression; ``cluster`` ``None``: by unit.
+    ``covariates``: linear controls in the stacked regression; ``cluster`` ``None``: by unit. ``outcome``: a column,
+    or a list of columns (a list of results, from one stack and one design; equal to one call per outcome to 1e-10).
     """
     from pilotdid.estimation.staggered.stacked import stacked_did
 
-    return stacked_did(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat, window=tuple(window),
+    return stacked_did(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+                       unit=unit, time=time, first_treat=first_treat,
+                       window=tuple(window),
                        covariates=list(covariates or []), cluster=cluster, weights=weights,
                        fixed_effects=fixed_effects)
 

@@ -106,3 +106,15 @@ def test_outcomes_missing_on_different_rows_are_fitted_on_their_own_rows(name) -
 def test_an_outcome_listed_twice_is_refused() -> None:
     with pytest.raises(PilotdidInputError, match="distinct"):
         sun_abraham(_panel("cbec_like"), outcome=["y", "y"], **KW)
+
+
+def test_the_public_api_takes_a_list_of_outcomes() -> None:
+    import pilotdid as pdid
+
+    panel = _panel("unbalanced")
+    for fit, overall in ((pdid.sun_abraham, lambda r: (r.att, r.se)), (pdid.imputation, lambda r: (r.att, r.se)),
+                         (pdid.etwfe, lambda r: tuple(r.aggregates["simple"][["att", "se"]].iloc[0])),
+                         (pdid.stacked, lambda r: (r.static_att, r.static_se))):
+        both = fit(panel, outcome=("y", "y_index"), **KW, covariates=["x1"])
+        alone = [overall(fit(panel, outcome=o, **KW, covariates=["x1"])) for o in ("y", "y_index")]
+        np.testing.assert_allclose([overall(r) for r in both], alone, rtol=1e-10)

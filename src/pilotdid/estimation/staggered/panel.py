@@ -129,7 +129,8 @@ def outcome_list(outcome: str | Sequence[str]) -> list[str]:
     return outcomes
 
 
-def fit_outcome_groups(fitter, panel: pd.DataFrame, outcomes: list[str], covariates: list[str], **kwargs) -> list | None:
+def fit_outcome_groups(fitter, panel: pd.DataFrame, outcomes: list[str], covariates: list[str],
+                       **kwargs) -> list | None:
     """Several outcomes whose rows differ (a missing value in one and not another): ``fitter`` run once per group of
     outcomes present on the same rows (results in ``outcomes``' order); None when they all share their rows (the
     caller then fits them on one design)."""

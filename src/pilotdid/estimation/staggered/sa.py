@@ -83,7 +83,8 @@ def sun_abraham(
     code.loc[cells.index] = [lookup[(a, b)] for a, b in zip(cells["g"], cells["l"])]
     df[_CELL] = code.to_numpy()
     # formula names must be plain identifiers: a column called "class", "state.name" or "经济 韧性" is renamed here
-    safe = {outcome: "_sa_y", **{o: f"_sa_y{k}" for k, o in enumerate(outcomes[1:], 1)}, unit: "_sa_unit", time: "_sa_time", **{c: f"_sa_x{k}" for k, c in enumerate(covariates)}}
+    safe = {outcome: "_sa_y", **{o: f"_sa_y{k}" for k, o in enumerate(outcomes[1:], 1)}, unit: "_sa_unit",
+            time: "_sa_time", **{c: f"_sa_x{k}" for k, c in enumerate(covariates)}}
     if cluster and cluster not in safe:
         safe[cluster] = "_sa_cluster"
     if weights and weights not in safe:
