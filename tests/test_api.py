@@ -175,6 +175,12 @@ def test_honest_from_cs_and_sa(panel):
     assert list(tidy["kind"]) == ["original", "robust", "robust", "robust"]
     h_sd = pdid.honest(pdid.sun_abraham(panel, **KW), method="SD", window=(-3, 3))
     check_protocol(h_sd)
+    # a CS result with the varying base period (att_gt's default) is bounded, but the summary says why not to
+    varying = pdid.honest(pdid.att_gt(panel, **KW), method="RM", grid=[0, 0.5], window=(-3, 3))
+    assert any("base_period='varying'" in n for n in varying.result_notes) and not h.result_notes
+    # an inverted window said "base -1 is outside the bins"
+    with pytest.raises(pdid.PilotdidInputError, match=r"window = \[2, -2\]: the first event time is after the last"):
+        pdid.event_study(panel, **KW, window=(2, -2))
     # the breakdown value says what it is (the summary printed "breakdown: None")
     for result in (h, h_sd):
         said = result.conventions["breakdown"]

@@ -368,13 +368,19 @@ def honest(
     from pilotdid.inference import honest as hd
 
     es = event_study_result
+    varying = isinstance(es, cs.CSResult) and es.base_period == "varying"
     if isinstance(es, cs.CSResult):
         aggs = {t: cs.aggregate(es, t) for t in ("simple", "dynamic")}
         es = cs.dynamic_event_study(es, aggs)
     restriction = {"RM": hd.RELATIVE_MAGNITUDES, "SD": hd.SMOOTHNESS}.get(str(method).upper())
     if restriction is None:
         raise PilotdidInputError(f"method = {method!r}", where="honest", fix='use "RM" or "SD"')
-    return hd.event_study_sensitivity(es, tuple(window), restriction=restriction, target=target, grid=grid, seed=seed)
+    result = hd.event_study_sensitivity(es, tuple(window), restriction=restriction, target=target, grid=grid, seed=seed)
+    if varying:  # said, not refused: the bounds are computed, but on pre-period coefficients of another kind
+        result.notes.append("the CS result was fitted with base_period='varying': its pre-period coefficients are "
+                            "period-to-period changes, not deviations from a common reference period as HonestDiD "
+                            "assumes; refit att_gt with base_period='universal' (HonestDiD's authors' advice)")
+    return result
 
 
 @dataclass

@@ -60,6 +60,9 @@ def make_bins(window: tuple[int, int], base: int | Sequence[int] = -1, bins: Seq
     if bins is not None and bin_width is not None:
         raise PilotdidInputError("bins and bin_width both given", where=where, fix="give one of them")
     lo, hi = int(window[0]), int(window[1])
+    if bins is None and lo > hi:
+        raise PilotdidInputError(f"window = {[lo, hi]}: the first event time is after the last", where="window",
+                                 fix="give [lo, hi] with lo <= hi, e.g. window = [-4, 4]")
     if bins is None:
         ref = int(base) if not isinstance(base, (list, tuple)) else None
         if bin_width is None or bin_width == 1:
