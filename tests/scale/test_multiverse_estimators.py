@@ -163,3 +163,17 @@ def test_max_specs_counts_the_rows_of_the_curve(context):
 
     with pytest.raises(PilotdidInputError, match="6 specifications, more than max_specs = 5"):
         multiverse.run(context, {**grid, "max_specs": 5})
+
+
+def test_pyfixest_estimators_with_two_processes_after_a_fit_here(context):
+    # after a pyfixest fit in this process a forked worker that fits would hang: the sa/etwfe/stacked units then run
+    # here, the others in the workers; the rows are those of the serial run
+    from dataclasses import replace
+
+    from pilotdid.estimation.fixest import fork_safe_for_fits
+
+    grid = {"estimator": ["twfe", "sa", "bjs", "etwfe", "stacked"], "sample": ["full", "drop_2020"], "placebo_draws": 9}
+    serial = multiverse.run(context, dict(grid)).results["multiverse"]["specifications"]
+    assert not fork_safe_for_fits()  # the serial run fitted sa/etwfe/stacked through pyfixest here
+    two = multiverse.run(replace(context, jobs=2), dict(grid)).results["multiverse"]["specifications"]
+    assert serial == two

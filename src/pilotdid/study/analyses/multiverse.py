@@ -577,7 +577,7 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
-    from pilotdid.parallel import describe_backend, map_tasks
+    from pilotdid.parallel import describe_backend
     from pilotdid.report.figures.specification_curve import specification_curve_figure
 
     grid = parse_grid(ctx, options)
@@ -591,8 +591,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     tasks, notes = build_tasks(ctx, options, grid)
     scheduler = ctx.extras.get("scheduler")
     batches = batch_tasks(tasks)
-    batch_results = map_tasks(run_batch, batches, jobs=ctx.jobs, scheduler=scheduler,
-                              progress=lambda done, total: ctx.progress("multiverse", done, total))
+    batch_results = _run_batches(batches, ctx.jobs, scheduler,
+                                 lambda done, total: ctx.progress("multiverse", done, total))
     results = [raw for raws in batch_results for raw in raws]
     tasks = [task for batch in batches for task in batch]
     rows = [row for task, raw in zip(tasks, results) for row in apply_presets(task, raw)]
@@ -653,6 +653,33 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                                 "specifications": records}},
         tables=tables, figures={"specification_curve": figure}, notes=notes,
     )
+
+
+#: estimators that fit through pyfixest (whose native thread pool does not survive fork(): see
+#: :func:`pilotdid.estimation.fixest.fork_safe_for_fits`)
+PYFIXEST_ESTIMATORS = ("sa", "etwfe", "stacked")
+
+
+def _run_batches(batches: list[list[dict]], jobs: int, scheduler: str | None, progress) -> list[list]:
+    """:func:`run_batch` of every work unit on the study's backend. With local worker processes forked after a
+    pyfixest fit in this process (e.g. the baseline ran before), the pyfixest-based estimators' units run here
+    instead (a forked worker would hang; results do not depend on where a unit runs)."""
+    from pilotdid.estimation.fixest import fork_safe_for_fits
+    from pilotdid.parallel import map_tasks, one_blas_thread
+
+    here = [k for k, batch in enumerate(batches) if batch[0]["choice"]["estimator"] in PYFIXEST_ESTIMATORS]
+    if jobs == 1 or scheduler is not None or fork_safe_for_fits() or not here:
+        return map_tasks(run_batch, batches, jobs=jobs, scheduler=scheduler, progress=progress)
+    elsewhere = [k for k in range(len(batches)) if k not in set(here)]
+    results: list = [None] * len(batches)
+    for k, raw in zip(elsewhere, map_tasks(run_batch, [batches[k] for k in elsewhere], jobs=jobs,
+                                            progress=lambda done, _: progress(done, len(batches)))):
+        results[k] = raw
+    with one_blas_thread():
+        for done, k in enumerate(here, len(elsewhere) + 1):
+            results[k] = run_batch(batches[k])
+            progress(done, len(batches))
+    return results
 
 
 def dimension_labels(lang: str = "en") -> dict[str, str]:
