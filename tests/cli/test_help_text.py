@@ -37,10 +37,13 @@ def test_the_escaped_words_are_printed(run_cli):
 
 def test_progress_lines_print_paths_with_brackets_whole(tmp_path, run_cli):
     # rich markup ate "[v2]" of an output folder "results [v2]" in the "writing ..." and "Report: ..." lines
-    from tests.validation.conftest import BASE_STUDY, synthetic_panel
+    from pilotdid.design.synthetic import simulate_staggered_panel
 
-    synthetic_panel().to_csv(tmp_path / "panel.csv", index=False)
-    (tmp_path / "study.toml").write_text(BASE_STUDY, encoding="utf-8")
+    panel, _ = simulate_staggered_panel(n_units=30, seed=1)  # SYNTHETIC
+    panel.to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "synthetic_brackets"\n[data]\npanel = "panel.csv"\nunit = "unit"\ntime = "year"\n'
+        '[treatment]\nfirst_treat = "first_treat"\n[model]\noutcome = "y"\n[analyses.baseline]\n', encoding="utf-8")
     out = tmp_path / "results [v2]"
     code, stdout, err = run_cli("run", str(tmp_path / "study.toml"), "--out", str(out))
     assert code == 0, err
