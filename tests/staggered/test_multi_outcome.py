@@ -103,9 +103,12 @@ def test_outcomes_missing_on_different_rows_are_fitted_on_their_own_rows(name) -
         _assert_close(_numbers(name, result), _numbers(name, _fit(name, panel, outcome, covariates=["x1"])))
 
 
-def test_an_outcome_listed_twice_is_refused() -> None:
+def test_an_outcome_listed_twice_or_missing_is_refused() -> None:
     with pytest.raises(PilotdidInputError, match="distinct"):
         sun_abraham(_panel("cbec_like"), outcome=["y", "y"], **KW)
+    for name in ("sa", "bjs", "etwfe", "stacked"):
+        with pytest.raises(PilotdidInputError, match="not in the panel"):
+            _fit(name, _panel("cbec_like"), ["y", "no_such_column"])
 
 
 def test_the_public_api_takes_a_list_of_outcomes() -> None:

@@ -134,6 +134,7 @@ def fit_outcome_groups(fitter, panel: pd.DataFrame, outcomes: list[str], covaria
     """Several outcomes whose rows differ (a missing value in one and not another): ``fitter`` run once per group of
     outcomes present on the same rows (results in ``outcomes``' order); None when they all share their rows (the
     caller then fits them on one design)."""
+    check_columns(panel, [*outcomes, *covariates], "staggered")
     present = panel[covariates].notna().all(axis=1).to_numpy() if covariates else np.ones(len(panel), dtype=bool)
     groups: dict[bytes, list[int]] = {}
     for k, name in enumerate(outcomes):
