@@ -517,7 +517,8 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any, str]] | None] = {
                     "renames and retitles the tables and figures the analyses write (names: `pilotdid options outputs`)"),
     },
     "data": {
-        "panel": ("str", "(required)", "panel file (.csv .xlsx .dta .parquet) relative to the study file, or builtin:NAME"),
+        "panel": ("str", "(required)", "panel file (.csv .xlsx .dta .parquet) relative to the study file, or "
+                  "builtin:city_panel (the shipped real city panel, pilotdid data build)"),
         "sheet": ("str|int", None, "xlsx sheet"),
         "unit": ("str", "(required)", "unit column"),
         "time": ("str", "(required)", "period column (whole numbers)"),
