@@ -63,12 +63,15 @@ def variant_label(label: str, *, rebuilt: bool = False, lang: str = "en") -> str
     return messages("table.index_systems", lang)["same_window"].format(label=label) if rebuilt else label
 
 
-def index_systems_table(entries: list[dict[str, Any]], *, vcov: str, cluster: str | None, lang: str = "en") -> Table:
+def index_systems_table(entries: list[dict[str, Any]], *, vcov: str, cluster: str | None, lang: str = "en",
+                        unit_noun: str | dict = "unit") -> Table:
     """The headline DID under each index variant: ``entries`` of {label, main, indicators (count), published_share,
-    estimate (coef, se, t, p, nobs, units, periods, late_units), notes (the variant's)}."""
-    from pilotdid.i18n import messages
+    estimate (coef, se, t, p, nobs, units, periods, late_units), notes (the variant's)}; the units named as the
+    study names them (``[study] unit_noun``)."""
+    from pilotdid.i18n import messages, unit_words
 
     m = messages("table.index_systems", lang)
+    words = unit_words(unit_noun, lang)
     rows, notes = [], []
     for e in entries:
         est, label = e["estimate"], e["label"]
@@ -77,15 +80,15 @@ def index_systems_table(entries: list[dict[str, Any]], *, vcov: str, cluster: st
             m["indicators"]: e["indicators"],
             m["weight"]: e["published_share"],
             m["years"]: est["periods"],
-            m["cities"]: est["units"],
+            m["cities"].format(**words): est["units"],
             "N": est["nobs"],
             "DID": est["coef"], "SE": est["se"], "t": est["t"], "p": est["p"],
         })
         notes.extend(f"{label}: {n}" for n in e["notes"])
         if est["late_units"]:
-            notes.append(m["late"].format(label=label, n=est["late_units"], last=est["periods"][-4:]))
+            notes.append(m["late"].format(label=label, n=est["late_units"], last=est["periods"][-4:], **words))
     table_notes = [
-        m["note_model"].format(vcov=vcov, cluster=cluster),
+        m["note_model"].format(vcov=vcov, cluster=cluster, **words),
         m["note_main"],
         *dict.fromkeys(notes),
     ]

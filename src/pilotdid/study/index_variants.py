@@ -185,13 +185,17 @@ COVERAGE_TEXT_COLUMNS = (0, 1, 7)
 
 
 def indicator_coverage(raw: pd.DataFrame, system, used_system, *, unit: str, time: str,
-                       window: tuple[int, int] | None, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+                       window: tuple[int, int] | None, lang: str = "en",
+                       unit_noun: str | dict = "unit") -> tuple[pd.DataFrame, list[str]]:
     """One row per indicator of ``system`` (the full published list): published weight, the panel column,
     whether the panel has it and for which years, cities per year in the study window, whether this run's index
-    uses it, and the share of the published weight. ``used_system`` is the system after the study's exclusions."""
-    from pilotdid.i18n import messages
+    uses it, and the share of the published weight. ``used_system`` is the system after the study's exclusions.
+    The units are named as the study names them (``[study] unit_noun``)."""
+    from pilotdid.i18n import messages, unit_words
 
-    m = messages("table.indicator_coverage", lang)
+    words = unit_words(unit_noun, lang)
+    m = {**messages("table.indicator_coverage", lang)}
+    m["cities"], m["note"] = m["cities"].format(**words), m["note"].format(**words)
     rows = []
     total = sum(ind.published_weight or 0.0 for ind in system.indicators)
     used_names = {ind.name for ind in used_system.indicators if ind.used}

@@ -197,7 +197,8 @@ def run_study(
         if any(ind.published_weight is not None for ind in full_system.indicators):
             coverage_frame, coverage_notes = indicator_coverage(
                 raw_panel, full_system, system, unit=unit, time=time,
-                window=tuple(spec.data["years"]) if "years" in spec.data else None, lang=lang)
+                window=tuple(spec.data["years"]) if "years" in spec.data else None, lang=lang,
+                unit_noun=spec.unit_noun)
             from pilotdid.i18n import msg
             from pilotdid.report.table import Table
 

@@ -79,7 +79,8 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
                         "published_share": variant.published_share, "estimate": est, "notes": variant.notes})
         results.append({"name": variant.name, "label": label, "main": is_main, "indicators": variant.indicators,
                         "years": list(variant.years), "published_weight_share": variant.published_share, **est})
-    table = index_systems_table(entries, vcov=vcov, cluster=ctx.model.cluster, lang=ctx.lang)
+    table = index_systems_table(entries, vcov=vcov, cluster=ctx.model.cluster, lang=ctx.lang,
+                                unit_noun=ctx.unit_noun)
     return AnalysisOutput(tables={table.name: table}, notes=[table.notes[1]],
                           results={"index_systems": [_plain(r) for r in results]})
 
