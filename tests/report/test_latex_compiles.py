@@ -305,3 +305,11 @@ def test_a_table_taller_than_the_page_is_set_to_fit_it(index, tmp_path):
     result = _compile(path / f"{table.name}.tex", "pdflatex", tmp_path)
     assert _overfull_pt(result) <= 1.0
     assert _beyond_text_block_pt(result, tmp_path / f"{table.name}_pdflatex") <= 1.0
+
+
+def test_a_hyphenated_word_may_break_after_its_hyphens_as_latex_breaks_it():
+    from pilotdid.report.export import _break_tokens
+
+    assert _break_tokens("Non-resource-based cities", hyphens=True) == ["Non-", "resource-", "based", "cities"]
+    assert _break_tokens("-0.0589 x-1 t - g 城市", hyphens=True) == ["-0.0589", "x-1", "t", "-", "g", "城", "市"]
+    assert _break_tokens("Non-resource-based") == ["Non-resource-based"]  # word breaks only, unless asked

@@ -205,6 +205,9 @@ class LatexLayout(NamedTuple):
     text_columns: tuple[int, ...] = ()
     #: the size of the notes under the table (\\scriptsize only when that is what lets the float fit the page)
     notes_command: str = "\\footnotesize"
+    #: paragraph cells may also break after a hyphen within a word (a table too tall for the page: its layout is
+    #: searched again, :func:`_latex_fit_down`; the others keep the widths they had, word breaks only)
+    hyphens: bool = False
 
 
 #: \\tabcolsep (pt) of a table whose text columns wrap: ragged-right paragraphs need no wider gap
@@ -293,10 +296,11 @@ def _latex_fit_down(table: Table) -> LatexLayout:
             for command, sep, size in sizes:
                 if _latex_fits_across(table, rows, sep, size, True, landscape):
                     candidates.append(LatexLayout(command, sep, True, landscape, False))
-                widths = _latex_paragraph_widths(table, rows, command, size, landscape, text_columns, height=False)
+                widths = _latex_paragraph_widths(table, rows, command, size, landscape, text_columns,
+                                                 height=False, hyphens=True)
                 if widths is not None:
                     candidates.append(LatexLayout(command, LATEX_WRAP_SEP, True, landscape, False, widths,
-                                                  text_columns))
+                                                  text_columns, hyphens=True))
     command, sep, _ = LATEX_STEPS[-1]
     candidates.append(LatexLayout(command, sep, True, True, True))
     tried = [layout._replace(notes_command=notes) for layout in candidates for notes, _ in LATEX_NOTE_SIZES]
@@ -308,9 +312,16 @@ def _latex_fit_down(table: Table) -> LatexLayout:
 _BREAK_TOKEN = re.compile(f"{_CJK.pattern}|[^\\s{_CJK.pattern[1:-1]}]+")
 
 
-def _break_tokens(text: str) -> list[str]:
-    """The pieces a line may break between: words, and each Chinese character on its own."""
-    return _BREAK_TOKEN.findall(text) or [""]
+#: where a word may break after its own hyphen (LaTeX does: "Non-resource-based" -> "Non-" / "resource-" / "based")
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]-)(?=[^\W\d_])")
+
+
+def _break_tokens(text: str, hyphens: bool = False) -> list[str]:
+    """The pieces a line may break between: words, and each Chinese character on its own; with ``hyphens``, also
+    the parts of a hyphenated word (a part keeps its hyphen; the space the line fill adds between parts errs on
+    the safe side)."""
+    tokens = _BREAK_TOKEN.findall(text) or [""]
+    return [part for token in tokens for part in _HYPHEN_BREAK.split(token)] if hyphens else tokens
 
 
 def _line_count(tokens: list[float], space: float, width: float) -> int:
@@ -342,9 +353,10 @@ class TextColumns:
     text column is as wide as its widest body cell or its header's longest word (its header wraps); a text column
     gets at least its longest word and the room the others leave (:meth:`widths`)."""
 
-    def __init__(self, cells: list[list[str]], measure, text_columns: tuple[int, ...]) -> None:
+    def __init__(self, cells: list[list[str]], measure, text_columns: tuple[int, ...], hyphens: bool = False) -> None:
         self.space = measure(" ")
-        self.tokens = [[[measure(t) for t in _break_tokens(c) if t] or [0.0] for c in column] for column in cells]
+        self.tokens = [[[measure(t) for t in _break_tokens(c, hyphens) if t] or [0.0] for c in column]
+                       for column in cells]
         self.text = [j for j in text_columns if 0 <= j < len(cells)]
         self.least = [max(max(t) for t in column) for column in self.tokens]
         self.most = [max(measure(c) for c in column) for column in cells]
@@ -435,12 +447,12 @@ def latex_baseline_pt(command: str, table: Table) -> float:
     return (LATEX_BASELINE_CTEX if needs_xelatex(table) else LATEX_BASELINE)[command]
 
 
-def _latex_text_columns(table: Table, rows: list[list[str]], size: float,
-                        text_columns: tuple[int, ...]) -> TextColumns:
+def _latex_text_columns(table: Table, rows: list[list[str]], size: float, text_columns: tuple[int, ...],
+                        hyphens: bool = False) -> TextColumns:
     """The table's cells as paragraphs at ``size`` (widths in pt, Computer Modern: it runs wider than the
     Times-like estimate; Chinese is 1 em) with ``text_columns`` as its running-text columns."""
     columns = [list(c) for c in zip(table.header, *rows, strict=True)]
-    return TextColumns(columns, functools.partial(_latex_text_pt, size=size), text_columns)
+    return TextColumns(columns, functools.partial(_latex_text_pt, size=size), text_columns, hyphens)
 
 
 def _latex_text_pt(text: str, size: float) -> float:
@@ -450,14 +462,16 @@ def _latex_text_pt(text: str, size: float) -> float:
 
 
 def _latex_paragraph_widths(table: Table, rows: list[list[str]], command: str, size: float, landscape: bool,
-                            text_columns: tuple[int, ...] | None = None, height: bool = True) -> list[float] | None:
+                            text_columns: tuple[int, ...] | None = None, height: bool = True,
+                            hyphens: bool = False) -> list[float] | None:
     """Widths (pt, Computer Modern) of every column as a paragraph column (:class:`TextColumns`; ``text_columns``
     ragged right, by default the table's ``wrap_columns``) so that the tabular fits the text block at ``size``
     across and (``height``), with its caption and notes, down (a float cannot break across pages); None when it
     cannot."""
     columns = table.header
     text_width = latex_text_width_pt(landscape)
-    layout = _latex_text_columns(table, rows, size, table.wrap_columns if text_columns is None else text_columns)
+    layout = _latex_text_columns(table, rows, size, table.wrap_columns if text_columns is None else text_columns,
+                                 hyphens)
     widths = layout.widths(0.98 * text_width - 2 * LATEX_WRAP_SEP * len(columns))
     if widths is None or not height:
         return widths
@@ -489,7 +503,8 @@ def latex_height_pt(table: Table, layout: LatexLayout) -> float:
     rows = table.text_rows()
     size = {command: pt for command, _, pt in LATEX_STEPS}[layout.command]
     if layout.paragraph_widths is not None:
-        lines = _latex_text_columns(table, rows, size, layout.text_columns).height(layout.paragraph_widths)
+        lines = _latex_text_columns(table, rows, size, layout.text_columns, layout.hyphens).height(
+            layout.paragraph_widths)
         width = sum(layout.paragraph_widths) + 2 * layout.sep * len(table.header)
     else:
         lines = [max(len(_two_lines(h)) if layout.wrapped else 1 for h in table.header), *[1] * len(rows)]
