@@ -136,7 +136,7 @@ def test_variants_differing_only_in_the_outcome_are_fitted_on_one_design(context
     batches = multiverse.batch_tasks(variants)
     assert [task for batch in batches for task in batch] == variants  # task order kept
     sizes = {batch[0]["choice"]["estimator"]: len(batch) for batch in batches}
-    assert sizes == {"twfe": 1, "cs": 1, "sa": 3, "bjs": 3, "etwfe": 3, "stacked": 3}
+    assert sizes == {"twfe": 1, "cs": 3, "sa": 3, "bjs": 3, "etwfe": 3, "stacked": 3}
     for batch in batches:
         for task, raw in zip(batch, multiverse.run_batch(batch)):
             alone = multiverse.run_task(task)

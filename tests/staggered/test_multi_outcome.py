@@ -121,3 +121,27 @@ def test_the_public_api_takes_a_list_of_outcomes() -> None:
         both = fit(panel, outcome=("y", "y_index"), **KW, covariates=["x1"])
         alone = [overall(fit(panel, outcome=o, **KW, covariates=["x1"])) for o in ("y", "y_index")]
         np.testing.assert_allclose([overall(r) for r in both], alone, rtol=1e-10)
+
+
+@pytest.mark.parametrize("weights", [None, "w_unit"])
+@pytest.mark.parametrize("est_method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("covariates", [[], ["x1", "x2"]])
+def test_callaway_santanna_each_outcome_equals_its_own_fit(est_method, covariates, weights) -> None:
+    # CS needs a balanced panel: the CBEC-shaped one; time-invariant unit weights (R did's weightsname)
+    from pilotdid.estimation.staggered import cs
+
+    panel = _panel("cbec_like")
+    panel["w_unit"] = panel.groupby("unit")["w"].transform("first")
+    kw = dict(**KW, covariates=covariates, est_method=est_method, weights=weights, ps_fallback="reg")
+    batched = cs.att_gt(panel, outcome=OUTCOMES, **kw)
+    assert len(batched) == len(OUTCOMES)
+    for outcome, result in zip(OUTCOMES, batched):
+        alone = cs.att_gt(panel, outcome=outcome, **kw)
+        assert result.fallback_cells == alone.fallback_cells
+        for agg in ("simple", "dynamic"):
+            a, b = result.aggregate(agg), alone.aggregate(agg)
+            np.testing.assert_allclose([a.att, a.se], [b.att, b.se], rtol=1e-10, atol=1e-14)
+        _assert_close({"cells": result.att_gt[["att", "se"]].to_numpy()},
+                      {"cells": alone.att_gt[["att", "se"]].to_numpy()})
+    first = cs.att_gt(panel, outcome=OUTCOMES, **kw)[0]  # the list's first outcome is the single fit, bit for bit
+    assert first.att_gt.equals(cs.att_gt(panel, outcome="y", **kw).att_gt)

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.estimation.staggered.panel import WidePanel, to_wide
+from pilotdid.estimation.staggered.panel import WidePanel, fit_outcome_groups, outcome_list, to_wide
 from pilotdid.results.protocol import Result, event_time_plot, fill_normal_tests, tidy_frame
 from pilotdid.results.schema import AGGREGATE_KEYS, normalise_row
 
@@ -263,58 +263,76 @@ def _twobytwo(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str,
 
     ``iw``: sampling weights, normalised to mean 1 on the subsample as DRDID does; they enter the outcome
     regression (WLS), the propensity-score logit and the treated/control means."""
-    n = len(d)
-    iw = np.ones(n) if iw is None else iw / iw.mean()
-    c = 1.0 - d
-    if method in ("dr", "reg"):
-        wc = iw * c
-        _check_outcome_regression_rank(X, wc > 0)
-        xtx = (X * wc[:, None]).T @ X
-        beta = np.linalg.lstsq(xtx, (X * wc[:, None]).T @ dy, rcond=None)[0]
-        out_delta = X @ beta
-        xpx_inv = np.linalg.inv(xtx / n)
-        lin_ols = (wc * (dy - out_delta))[:, None] * X @ xpx_inv
-    if method in ("dr", "ipw"):
-        ps, hess_inv_n = _logit(X, d, iw=iw)
-        ps = np.minimum(ps, 1 - 1e-16)
-        lin_ps = ((iw * (d - ps))[:, None] * X) @ hess_inv_n
-    if method == "reg":
-        w_t = iw * d
-        att_t = w_t * dy
-        att_c = w_t * out_delta
-        eta_t = att_t.mean() / w_t.mean()
-        eta_c = att_c.mean() / w_t.mean()
-        inf_t = (att_t - w_t * eta_t) / w_t.mean()
-        m1 = (w_t[:, None] * X).mean(axis=0)
-        inf_c = (att_c - w_t * eta_c + lin_ols @ m1) / w_t.mean()
-        return eta_t - eta_c, inf_t - inf_c
-    if method == "ipw":
-        w_t = iw * d
-        w_c = iw * ps * c / (1 - ps)
-        att_t = w_t * dy
-        att_c = w_c * dy
+    return _TwoByTwo(d, X, method, iw).estimate(dy)
+
+
+class _TwoByTwo:
+    """A 2x2's design: everything of :func:`_twobytwo` but the outcome change (the outcome regression's normal
+    equations, the propensity score and its influence), so that several outcomes share one logit."""
+
+    def __init__(self, d: np.ndarray, X: np.ndarray, method: str, iw: np.ndarray | None = None):
+        n = len(d)
+        self.n, self.d, self.X, self.method = n, d, X, method
+        self.iw = iw = np.ones(n) if iw is None else iw / iw.mean()
+        self.c = c = 1.0 - d
+        if method in ("dr", "reg"):
+            self.wc = wc = iw * c
+            _check_outcome_regression_rank(X, wc > 0)
+            self.xtx = xtx = (X * wc[:, None]).T @ X
+            self.xpx_inv = np.linalg.inv(xtx / n)
+        if method in ("dr", "ipw"):
+            ps, hess_inv_n = _logit(X, d, iw=iw)
+            self.ps = ps = np.minimum(ps, 1 - 1e-16)
+            self.lin_ps = ((iw * (d - ps))[:, None] * X) @ hess_inv_n
+
+    def estimate(self, dy: np.ndarray) -> tuple[float, np.ndarray]:
+        """(ATT, influence function on the subsample) for the outcome change ``dy``."""
+        X, method, iw, c, d = self.X, self.method, self.iw, self.c, self.d
+        n = self.n
+        if method in ("dr", "reg"):
+            wc = self.wc
+            beta = np.linalg.lstsq(self.xtx, (X * wc[:, None]).T @ dy, rcond=None)[0]
+            out_delta = X @ beta
+            lin_ols = (wc * (dy - out_delta))[:, None] * X @ self.xpx_inv
+        if method in ("dr", "ipw"):
+            ps, lin_ps = self.ps, self.lin_ps
+        if method == "reg":
+            w_t = iw * d
+            att_t = w_t * dy
+            att_c = w_t * out_delta
+            eta_t = att_t.mean() / w_t.mean()
+            eta_c = att_c.mean() / w_t.mean()
+            inf_t = (att_t - w_t * eta_t) / w_t.mean()
+            m1 = (w_t[:, None] * X).mean(axis=0)
+            inf_c = (att_c - w_t * eta_c + lin_ols @ m1) / w_t.mean()
+            return eta_t - eta_c, inf_t - inf_c
+        if method == "ipw":
+            w_t = iw * d
+            w_c = iw * ps * c / (1 - ps)
+            att_t = w_t * dy
+            att_c = w_c * dy
+            eta_t = att_t.mean() / w_t.mean()
+            eta_c = att_c.mean() / w_c.mean()
+            inf_t = (att_t - w_t * eta_t) / w_t.mean()
+            m2 = ((w_c * (dy - eta_c))[:, None] * X).mean(axis=0)
+            inf_c = (att_c - w_c * eta_c + lin_ps @ m2) / w_c.mean()
+            return eta_t - eta_c, inf_t - inf_c
+        # doubly robust (Sant'Anna & Zhao 2020, traditional panel version with trimming)
+        trim = np.ones(n)
+        trim[c == 1] = (ps[c == 1] < _PS_TRIM).astype(float)
+        w_t = trim * iw * d
+        w_c = trim * iw * ps * c / (1 - ps)
+        resid = dy - out_delta
+        att_t = w_t * resid
+        att_c = w_c * resid
         eta_t = att_t.mean() / w_t.mean()
         eta_c = att_c.mean() / w_c.mean()
-        inf_t = (att_t - w_t * eta_t) / w_t.mean()
-        m2 = ((w_c * (dy - eta_c))[:, None] * X).mean(axis=0)
-        inf_c = (att_c - w_c * eta_c + lin_ps @ m2) / w_c.mean()
+        m1 = (w_t[:, None] * X).mean(axis=0)
+        inf_t = (att_t - w_t * eta_t - lin_ols @ m1) / w_t.mean()
+        m2 = ((w_c * (resid - eta_c))[:, None] * X).mean(axis=0)
+        m3 = (w_c[:, None] * X).mean(axis=0)
+        inf_c = (att_c - w_c * eta_c + lin_ps @ m2 - lin_ols @ m3) / w_c.mean()
         return eta_t - eta_c, inf_t - inf_c
-    # doubly robust (Sant'Anna & Zhao 2020, traditional panel version with trimming)
-    trim = np.ones(n)
-    trim[c == 1] = (ps[c == 1] < _PS_TRIM).astype(float)
-    w_t = trim * iw * d
-    w_c = trim * iw * ps * c / (1 - ps)
-    resid = dy - out_delta
-    att_t = w_t * resid
-    att_c = w_c * resid
-    eta_t = att_t.mean() / w_t.mean()
-    eta_c = att_c.mean() / w_c.mean()
-    m1 = (w_t[:, None] * X).mean(axis=0)
-    inf_t = (att_t - w_t * eta_t - lin_ols @ m1) / w_t.mean()
-    m2 = ((w_c * (resid - eta_c))[:, None] * X).mean(axis=0)
-    m3 = (w_c[:, None] * X).mean(axis=0)
-    inf_c = (att_c - w_c * eta_c + lin_ps @ m2 - lin_ols @ m3) / w_c.mean()
-    return eta_t - eta_c, inf_t - inf_c
 
 
 # ----------------------------------------------------------------------------------------------- cells
@@ -342,7 +360,7 @@ def _cells(wide: WidePanel, base_period: str, anticipation: int) -> list[tuple[f
 def att_gt(
     panel: pd.DataFrame,
     *,
-    outcome: str,
+    outcome: str | list[str],
     unit: str,
     time: str,
     first_treat: str,
@@ -356,8 +374,11 @@ def att_gt(
     ps_fallback: Literal["error", "none", "reg"] = "error",
     covariate_period: Literal["earlier", "base"] = "earlier",
     weights: str | None = None,
-) -> CSResult:
+) -> CSResult | list[CSResult]:
     """Callaway-Sant'Anna ATT(g,t) on a balanced panel (analytic SEs; see :func:`bootstrap` for bands).
+
+    ``outcome``: a column, or a list of columns: then one result per column (a list), the cells' propensity scores
+    and outcome-regression designs shared (only the outcome changes are per column).
 
     ``first_treat`` holds the first treated period (0 = never treated). Without covariates all three
     estimation methods reduce to the difference of mean changes and are computed for every cell at
@@ -384,10 +405,20 @@ def att_gt(
     if ps_fallback not in PS_FALLBACKS:
         raise PilotdidInputError(f"ps_fallback {ps_fallback!r} unknown", where=where, fix=f"use one of {PS_FALLBACKS}")
     covariates = list(covariates or [])
+    outcome_given, outcomes = outcome, outcome_list(outcome)
+    if not isinstance(outcome, str):
+        grouped = fit_outcome_groups(
+            att_gt, panel, outcomes, covariates, unit=unit, time=time, first_treat=first_treat,
+            control_group=control_group, est_method=est_method, base_period=base_period, anticipation=anticipation,
+            cluster=cluster, alpha=alpha, ps_fallback=ps_fallback, covariate_period=covariate_period, weights=weights)
+        if grouped is not None:
+            return grouped
+    outcome = outcomes[0]
+    extra = covariates + ([weights] if weights and weights not in covariates else [])
     wide = to_wide(panel, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                   covariates=covariates + ([weights] if weights and weights not in covariates else []),
-                   cluster=cluster, where=where)
+                   covariates=extra + [o for o in outcomes[1:] if o not in extra], cluster=cluster, where=where)
     cohort, times, y = wide.cohort, wide.times, wide.outcome
+    ys = [y] + [wide.covariates[o] for o in outcomes[1:]]
     n = len(cohort)
     unit_w = None if weights is None else _unit_weights(wide.covariates[weights], wide.units, weights, where)
     w_all = np.ones(n) if unit_w is None else unit_w
@@ -412,30 +443,31 @@ def att_gt(
         raise PilotdidInputError(
             f"no ATT(g,t) cell has both treated units and {control_group.replace('_', '-')} control units",
             where=where, fix='include never-treated units, or use control_group = "not_yet_treated"')
-    dy = y[:, t_idx] - y[:, b_idx]
+    dys = [values[:, t_idx] - values[:, b_idx] for values in ys]
     fallback_cells: list[str] = []  # "g:t" labels of cells whose propensity score failed PS_TEST
     fallback_reasons: dict[str, int] = {}  # failed part of PS_TEST -> number of cells
     x_idx = np.minimum(t_idx, b_idx) if covariate_period == "earlier" else b_idx
-    att = np.full(len(cells), np.nan)
-    inf = np.zeros((n, len(cells)))
+    atts = [np.full(len(cells), np.nan) for _ in ys]
+    infs = [np.zeros((n, len(cells))) for _ in ys]
     notes = list(wide.notes)
     if not covariates:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wt = treated * w_all[:, None]
-            wc = control * w_all[:, None]
-            sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
-            mean_t = (dy * wt).sum(axis=0) / sum_t
-            mean_c = (dy * wc).sum(axis=0) / sum_c
-            att = mean_t - mean_c
-            inf = (wt * (dy - mean_t) * (n / sum_t) - wc * (dy - mean_c) * (n / sum_c))
-        inf = np.where(ok[None, :], inf, 0.0)
+        for j, dy in enumerate(dys):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                wt = treated * w_all[:, None]
+                wc = control * w_all[:, None]
+                sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
+                mean_t = (dy * wt).sum(axis=0) / sum_t
+                mean_c = (dy * wc).sum(axis=0) / sum_c
+                atts[j] = mean_t - mean_c
+                inf = (wt * (dy - mean_t) * (n / sum_t) - wc * (dy - mean_c) * (n / sum_c))
+            infs[j] = np.where(ok[None, :], inf, 0.0)
     else:
         for k in np.flatnonzero(ok & ~is_base):
             sub = treated[:, k] | control[:, k]
             X = np.column_stack([np.ones(sub.sum())] + [wide.covariates[c][sub, x_idx[k]] for c in covariates])
             try:
                 try:
-                    a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, est_method, iw=w_all[sub])
+                    design = _TwoByTwo(treated[sub, k].astype(float), X, est_method, iw=w_all[sub])
                 except PropensityScoreError as err:
                     cell = f"g={groups[k]:g}, t={times[t_idx[k]]}"
                     if ps_fallback == "error":
@@ -447,40 +479,46 @@ def att_gt(
                     fallback_reasons[err.test] = fallback_reasons.get(err.test, 0) + 1
                     if ps_fallback == "none":
                         continue
-                    a, f = _twobytwo(dy[sub, k], treated[sub, k].astype(float), X, "reg", iw=w_all[sub])
+                    design = _TwoByTwo(treated[sub, k].astype(float), X, "reg", iw=w_all[sub])
             except CollinearCovariatesError:
                 raise PilotdidInputError(
                     f"covariates {', '.join(covariates)} are collinear among the {int(n_c[k])} control units of "
                     f"ATT(g={groups[k]:g}, t={times[t_idx[k]]}) (period {times[x_idx[k]]} values): the outcome "
                     "regression has no unique solution", where=where,
                     fix="drop a covariate that is a combination of the others (or constant among the controls)") from None
-            att[k] = a
-            inf[sub, k] = f * (n / sub.sum())
-    att[is_base] = 0.0
-    inf[:, is_base] = 0.0
+            for j, dy in enumerate(dys):  # one propensity score and one outcome-regression design for every outcome
+                a, f = design.estimate(dy[sub, k])
+                atts[j][k] = a
+                infs[j][sub, k] = f * (n / sub.sum())
     if (~ok).any():
         notes.append(f"{int((~ok).sum())} ATT(g,t) cell(s) have no {control_group.replace('_', '-')} control units "
                      "and are not estimated.")
     keep = ok
-    se = _analytic_se(inf, wide.cluster)
-    se[is_base | np.isnan(att)] = np.nan
     z = stats.norm.ppf(1 - alpha / 2)
-    table = pd.DataFrame({
-        "group": groups, "time": times[t_idx], "base": times[b_idx], "event_time": times[t_idx] - groups,
-        "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se,
-        "n_treated": n_t, "n_control": n_c,
-    })[keep].reset_index(drop=True)
-    for col in ("group", "time", "base", "event_time"):
-        if np.all(np.mod(table[col], 1) == 0):
-            table[col] = table[col].astype(int)
-    out = CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
-                    control_group=control_group, est_method=est_method, base_period=base_period,
-                    anticipation=anticipation, covariates=covariates, alpha=alpha, notes=notes,
-                    covariate_period=covariate_period, ps_fallback=ps_fallback, fallback_cells=fallback_cells,
-                    fallback_reasons=fallback_reasons, unit_weights=unit_w, weights_name=weights)
-    if fallback_cells:
-        out.notes.append(fallback_note(out))
-    return out
+    results = []
+    for att, inf in zip(atts, infs):
+        att[is_base] = 0.0
+        inf[:, is_base] = 0.0
+        se = _analytic_se(inf, wide.cluster)
+        se[is_base | np.isnan(att)] = np.nan
+        table = pd.DataFrame({
+            "group": groups, "time": times[t_idx], "base": times[b_idx], "event_time": times[t_idx] - groups,
+            "att": att, "se": se, "ci_low": att - z * se, "ci_high": att + z * se,
+            "n_treated": n_t, "n_control": n_c,
+        })[keep].reset_index(drop=True)
+        for col in ("group", "time", "base", "event_time"):
+            if np.all(np.mod(table[col], 1) == 0):
+                table[col] = table[col].astype(int)
+        out = CSResult(att_gt=table, influence=inf[:, keep], cohort=cohort, cluster=wide.cluster, times=times,
+                       control_group=control_group, est_method=est_method, base_period=base_period,
+                       anticipation=anticipation, covariates=covariates, alpha=alpha,
+                       notes=notes if len(ys) == 1 else list(notes), covariate_period=covariate_period,
+                       ps_fallback=ps_fallback, fallback_cells=list(fallback_cells),
+                       fallback_reasons=dict(fallback_reasons), unit_weights=unit_w, weights_name=weights)
+        if fallback_cells:
+            out.notes.append(fallback_note(out))
+        results.append(out)
+    return results[0] if isinstance(outcome_given, str) else results
 
 
 def _unit_weights(values: np.ndarray, units: np.ndarray, name: str, where: str) -> np.ndarray:

@@ -27,8 +27,8 @@ Options (a list of values varies a choice; a choice not given stays at the study
   propensity-score failures by outcome regression; balanced data variants only). They use their own
   (asymptotic, clustered) SEs: their rows carry SE preset ``own``, a normal p, and no placebo p (the placebo
   engine re-estimates TWFE). Data variants that differ only in the outcome (index method, weight pooling) share
-  their design and are fitted together by the estimator's multi-outcome path (``outcome=[...]``; cs excepted):
-  on CBEC's 240 data variants sa/bjs/etwfe/stacked cost about 1.5/0.8/2.6/1.0 s CPU in all, cs about 4.6 s;
+  their design and are fitted together by the estimator's multi-outcome path (``outcome=[...]``): on CBEC's 240
+  data variants sa/bjs/etwfe/stacked cost about 0.8/0.7/1.8/0.9 s CPU in all (benchmarks/results/multiverse.md);
 * ``placebo_draws`` (default 99; takes precedence over ``draws``, which ``--draws`` sets),
   ``seed`` (the study seed), ``placebo_kind`` (``permute_cohorts``), ``capital_column``,
   ``max_specs`` (2000: a guard against a grid that explodes).
@@ -326,7 +326,7 @@ def build_tasks(ctx: StudyContext, options: dict[str, Any], grid: dict[str, list
 # ---------------------------------------------------------------------------------------------------
 
 #: robust estimators whose multi-outcome path fits several outcomes on one design (``outcome=[...]``)
-BATCHED_ESTIMATORS = ("sa", "bjs", "etwfe", "stacked")
+BATCHED_ESTIMATORS = ("sa", "bjs", "etwfe", "stacked", "cs")
 
 
 def _same_design(a: dict, b: dict) -> bool:
@@ -476,9 +476,10 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
         else:
             from pilotdid.estimation.staggered import cs
 
-            agg = cs.att_gt(frame, **kw, covariates=controls, control_group="never_treated", est_method="dr",
-                            ps_fallback="reg", cluster=cluster).aggregate("simple")
-            found = [(agg.att, agg.se)]
+            found = [(agg.att, agg.se) for agg in (
+                r.aggregate("simple") for r in _results(cs.att_gt(frame, **kw, covariates=controls,
+                                                                  control_group="never_treated", est_method="dr",
+                                                                  ps_fallback="reg", cluster=cluster)))]
     except PilotdidInputError as err:  # e.g. cs on an unbalanced data variant: the row is kept, empty, and counted
         if len(frames) > 1:
             return [robust_estimate(task, f) for f in frames]
