@@ -107,6 +107,8 @@ def _check_batch(tex_files: list[Path], engine: str, work: Path) -> list[str]:
         return [f"{table_at(first)}.tex ({engine}): {errors[:3]}"]
     failures = [f"{table_at(m.start())}.tex: {float(m.group(1)):.0f}pt wider than an A4 portrait text block"
                 for m in re.finditer(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(m.group(1)) > 1.0]
+    if failures:  # reported even where pdftotext is missing (reading the pages then skips the test)
+        return failures
     pages = _pages_beyond_text_block_pt(work / "doc.pdf", skip_page_number=False)
     if len(pages) != len(tex_files):
         return [*failures, f"{len(tex_files)} tables set on {len(pages)} pages ({engine}): a table is not one page"]
