@@ -535,7 +535,8 @@ def to_latex(table: Table) -> str:
 
     A table wider than an A4 portrait text block gets its headers on two lines and a smaller font and narrower
     column separation, then a sidewaystable (landscape page, needs rotating), and last a scale-down to the line
-    width (needs graphicx): :func:`latex_fit`."""
+    width (needs graphicx); one taller than the page, with its caption and notes, wraps its row labels and sets
+    its notes smaller: :func:`latex_fit`."""
     ncol = len(table.header)
     layout = latex_fit(table)
     command, sep, wrapped, landscape, scaled = layout[:5]
