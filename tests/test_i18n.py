@@ -59,3 +59,15 @@ def test_first_treat_treatment_notes_reach_a_chinese_report_translated():
     for note in setup.notes:
         zh = translate(note, "zh")
         assert zh != note and not re.search(r"[A-Za-z]{4,}", zh.replace("DID", "").replace("TWFE", "")), zh
+
+
+def test_the_cs_propensity_score_note_is_the_estimators_test_and_reaches_a_chinese_report():
+    # the note was an English f-string: a zh report printed "CS propensity score: all N estimated cells pass ..."
+    from pilotdid.estimation.staggered.cs import PS_TEST
+    from pilotdid.report.localise import translate
+
+    english = msg("template.note.cs_ps_all_pass", "en", n=12, f="none")
+    assert f"pass the {PS_TEST} (" in english  # the catalogue states the test the estimator runs, thresholds included
+    for note in (english, msg("template.note.cs_ps_none", "en", f="reg")):
+        zh = translate(note, "zh")
+        assert zh.startswith("CS 倾向得分") and not re.search(r"propensity|estimated|cells", zh), zh

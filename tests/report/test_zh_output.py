@@ -32,8 +32,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._-]*")
 #: 433 after the binned-ends note, the adjusted-R² gloss, the Bayes-factor note and the multiverse sample notes (20:31 UTC).
 #: 413 after the few-clusters, weighted-study, twowayfeweights and table-citation notes (session 3, 22:50 UTC).
 #: 382 after the PSM-DID reading note (session 3, 23:10 UTC).
+#: 341 after the heterogeneity split titles in the subgroup notes (City size -> 城市规模 ...) (session 4, 01:00 UTC).
 #: Lower it whenever a module's text moves into the catalogue; never raise it.
-RATCHET_ENGLISH_WORDS = 385
+RATCHET_ENGLISH_WORDS = 341
 
 
 def _study_words() -> set[str]:

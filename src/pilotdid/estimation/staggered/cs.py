@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pilotdid.i18n import msg
 from pilotdid.errors import PilotdidInputError
 from pilotdid.estimation.staggered.panel import WidePanel, fit_outcome_groups, outcome_list, to_wide
 from pilotdid.results.protocol import Result, event_time_plot, fill_normal_tests, tidy_frame
@@ -933,11 +934,10 @@ def fallback_summary(result: CSResult, aggregates: dict, *, covariates: list[str
     """The propensity-score convention in words for a CS table note: the choice, the default, the cells that
     failed the separation test and the simple/dynamic ATT under the other choice."""
     if not covariates or est_method == "reg":
-        return f'CS propensity score: none is estimated in this specification (ps_fallback = "{result.ps_fallback}").'
+        return msg("template.note.cs_ps_none", "en", f=result.ps_fallback)
     estimated = int((result.att_gt.time != result.att_gt.base).sum())
     if not result.fallback_cells:
-        return (f'CS propensity score: all {estimated} estimated cells pass the {PS_TEST} '
-                f'(ps_fallback = "{result.ps_fallback}", default "none", would apply otherwise).')
+        return msg("template.note.cs_ps_all_pass", "en", n=estimated, f=result.ps_fallback)
     text = fallback_note(result).replace(f"{len(result.fallback_cells)} ATT(g,t) cell(s)",
                                          f"{len(result.fallback_cells)} of {estimated} ATT(g,t) cells", 1)
     text += ' The default is "none".'
