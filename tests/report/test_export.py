@@ -71,3 +71,17 @@ def test_text_column_widths_stay_within_the_page_when_many_long_texts_are_thinne
     assert sum(widths) <= 600.0 + 1e-9
     assert all(widths[j] >= layout.least[j] for j in (0, 1, 2))
     assert widths == layout.widths(600.0)  # deterministic
+
+
+def test_sub_row_labels_keep_their_indent_in_latex_and_html():
+    """LaTeX and HTML drop leading spaces: a sub-row ("  SE, ...") is indented explicitly, half an em a space."""
+    from pilotdid.report.export import to_html
+
+    body = pd.DataFrame({"": ["did", "  SE, fully interacted model"], "(1)": ["0.016", "(0.004)"]})
+    table = Table("sub", "Sub-rows", body)
+    tex = to_latex(table)
+    assert "\\hspace*{1em}SE, fully interacted model" in tex and "\\hspace*{0em}" not in tex
+    assert " did &" in tex or "\ndid &" in tex
+    page = to_html(table, standalone=False)
+    assert '<td style="padding-left:1.7em">SE, fully interacted model</td>' in page
+    assert "<td>did</td>" in page

@@ -548,9 +548,11 @@ def to_latex(table: Table) -> str:
     row_end = " \\tabularnewline" if any(w is not None for w in paragraphs) else " \\\\"
 
     def cell(j: int, text: str) -> str:
+        indent, text = leading_indent(text)
+        body = (f"\\hspace*{{{indent:g}em}}" if indent else "") + _tex_escape(text)
         if paragraphs[j] is None:
-            return _tex_escape(text)
-        return ("\\raggedright " if j in layout.text_columns else "\\centering ") + _tex_escape(text)
+            return body
+        return ("\\raggedright " if j in layout.text_columns else "\\centering ") + body
     environment = "sidewaystable" if landscape else "table"
     out = [
         *latex_preamble(table),
@@ -595,6 +597,20 @@ def to_latex(table: Table) -> str:
     return "\n".join(out) + "\n"
 
 
+def leading_indent(text: str) -> tuple[float, str]:
+    """A sub-row label's leading spaces ("  SE, fully interacted model") as an indent in em, half an em per space,
+    and the text without them: LaTeX and HTML drop leading spaces, so the indent is set explicitly."""
+    stripped = text.lstrip(" ")
+    return (len(text) - len(stripped)) * 0.5, stripped
+
+
+def _html_cell(text: str) -> str:
+    indent, text = leading_indent(text)
+    # the cell's own left padding (.7em, TABLE_CSS) plus the indent
+    style = f' style="padding-left:{indent + 0.7:g}em"' if indent else ""
+    return f"<td{style}>{html.escape(text)}</td>"
+
+
 def to_html(table: Table, *, standalone: bool = True) -> str:
     """A ``<table>`` with class ``pilotdid-table``; ``standalone`` wraps it in a minimal page."""
     esc = html.escape
@@ -604,7 +620,7 @@ def to_html(table: Table, *, standalone: bool = True) -> str:
     parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in table.header) + "</tr>")
     parts.append("</thead><tbody>")
     for row in table.text_rows():
-        parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+        parts.append("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>")
     parts.append("</tbody>")
     if table.notes:
         parts.append(
