@@ -7,7 +7,7 @@ import html
 from collections import Counter
 from pathlib import Path
 
-from pilotdid.i18n import messages, msg
+from pilotdid.i18n import messages, msg, unit_words
 from pilotdid.report.export import TABLE_CSS, to_html
 from pilotdid.report.labels import resolve_label
 from pilotdid.report.table import Table
@@ -82,8 +82,8 @@ def figure_title(stem: str, figure, lang: str = "en") -> str:
         return caption
     known = messages("report.figure", lang)
     for key in (getattr(figure, "_pilotdid_output", None), stem):
-        if key in known:
-            return known[key]
+        if key in known:  # (an analysis that knows the study's unit noun sets the caption itself: see index_weights)
+            return known[key].format(**unit_words(lang=lang))
     titles = [figure._suptitle.get_text()] if getattr(figure, "_suptitle", None) is not None else []
     titles += [ax.get_title() for ax in getattr(figure, "axes", [])]
     title = next((" ".join(t.split()) for t in titles if t and t.strip()), "")

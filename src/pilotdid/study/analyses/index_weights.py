@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pilotdid.i18n import msg
 from pilotdid.errors import PilotdidInputError
 from pilotdid.measures import IndexResult, build_index
 from pilotdid.measures.weighting import DEFAULT_SHIFT
@@ -50,6 +51,9 @@ def run(ctx: StudyContext, options: dict) -> AnalysisOutput:
                                                   lang=ctx.lang),
         "index_weights": index_weights_figure(result.weights, lang=ctx.lang),
     }
+    # its caption names the units as the study does ([study] unit_noun); a [study] outputs title still wins
+    figures["index_over_time"]._pilotdid_caption = msg("report.figure.index_over_time", ctx.lang,
+                                                       **ctx.unit_words(ctx.lang))
     rows = [
         {"indicator": r.indicator, "dimension": r.dimension, "sign": r.sign, "status": r.status,
          "weight": _none(r.weight), "published_weight": _none(r.published_weight)}
