@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotdid.i18n import msg
 from pilotdid.errors import PilotdidInputError
 from pilotdid.report.paper_tables import paper_comparison_table
 from pilotdid.study.context import AnalysisOutput, StudyContext
@@ -80,8 +81,7 @@ def run(ctx: StudyContext, options: dict[str, Any]) -> AnalysisOutput:
     notes = [
         f"{matched} of {total} published coefficients have a counterpart in this run; {sign_agree} of those "
         "have the same sign. Paper values are transcriptions of the published tables (labelled), not computed here.",
-        "Estimates are not expected to equal the paper's: the public data differ (indicator set, years, cities); "
-        "see the caveats at the top of the report.",
+        msg("template.note.paper_data_differ", "en", **ctx.unit_words()),
     ]
     table = paper_comparison_table(rows, notes=notes)
     return AnalysisOutput(
