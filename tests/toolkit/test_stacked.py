@@ -83,6 +83,21 @@ def test_stacked_refuses_a_window_no_cohort_fits(panel):
         stacked_did(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", window=(-20, 2))
 
 
+def test_one_treated_cluster_reports_no_se(panel):
+    """A stack whose treated units lie in one cluster has no usable clustered SE: NaN and a note, not a tiny SE."""
+    first = panel.groupby("unit")["first_treat"].first().fillna(0)
+    cohort = sorted(first[first > 0].unique())[0]
+    one_unit = first[first == cohort].index[0]
+    keep = first[(first == 0) | (first.index == one_unit)].index
+    sub = panel[panel["unit"].isin(keep)]
+    res = stacked_did(sub, outcome="y", unit="unit", time="year", first_treat="first_treat", window=(-2, 1))
+    assert np.isfinite(res.static_att) and np.isnan(res.static_se) and np.isnan(res.event_study.se)
+    assert res.event_study.table["se"].isna().all()
+    assert any("1 cluster of unit" in note for note in res.notes)
+    both = stacked_did(panel, outcome="y", unit="unit", time="year", first_treat="first_treat", window=(-2, 1))
+    assert np.isfinite(both.static_se) and not any("cluster of unit" in note for note in both.notes)
+
+
 @pytest.fixture(scope="module")
 def acs():
     return pd.read_csv(ACS)

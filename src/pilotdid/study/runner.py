@@ -443,7 +443,7 @@ def _run_analyses(spec, ctx, overrides, outputs, timings, log) -> None:
 
 #: Rough CPU seconds of the analyses that take more than ~0.1 s in the CBEC replication (1,700 city-years); used
 #: only to split the analyses between two processes (unlisted: 0.1). Results do not depend on the split.
-COST_HINTS = {"heterogeneity": 2.7, "multiverse": 6.0, "staggered": 2.1, "mechanism": 1.3, "robustness": 0.7,
+COST_HINTS = {"heterogeneity": 2.7, "multiverse": 2.2, "staggered": 2.1, "mechanism": 1.3, "robustness": 0.7,
               "index_systems": 0.6, "treatment_map": 0.6, "pretrends": 0.3}
 #: Analyses sharing a cache in ``ctx.extras`` (the rebuilt index variants) stay in one process.
 SAME_PROCESS = (("index_systems", "multiverse"),)

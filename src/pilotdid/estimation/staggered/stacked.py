@@ -213,8 +213,17 @@ def stacked_did(panel: pd.DataFrame, *, outcome: str | list[str], unit: str, tim
     fe_text = ("unit x sub-experiment and event time x sub-experiment FE" if fixed_effects == "sub_experiment"
                else "treated-group and event-time FE (WFH's regression)")
     se_method = f"CRV1 clustered by {cl} (pyfixest), WFH weights; {fe_text}"
+    # one treated cluster: the CRV1 variance of a treated-minus-control contrast rests on that cluster's residuals
+    # alone and is not defined in any useful sense (MacKinnon & Webb 2018), so no SE is reported rather than a
+    # spuriously small one (CBEC's 2015 cohort is Hangzhou alone)
+    treated_clusters = int(stack.loc[stack["_treated"] == 1, n[cl]].nunique())
+    if treated_clusters < 2:
+        notes.append(f"Stacked DID: the treated units of the stack lie in {treated_clusters} cluster of {cl}; a "
+                     "clustered SE needs at least 2, so none is reported.")
     results = []
     for (es_coef, es_vcov), (static_coef, static_vcov) in zip(es_fits, static_fits):
+        if treated_clusters < 2:
+            es_vcov, static_vcov = np.full_like(es_vcov, np.nan), np.full_like(static_vcov, np.nan)
         coef = es_coef[rows]
         se = np.sqrt(np.diagonal(es_vcov))[rows]
         # Fortran order, as a DataFrame's .loc[...].to_numpy() returned it: the BLAS product below rounds by layout
