@@ -53,6 +53,28 @@ def test_cbec_batches_1_to_5_on_all_cities(cities):
     assert out.loc[(out["unit"] == jinhua) & (out["year"] == 2018), "did"].item() == 1
 
 
+def _full_width(text: str) -> str:
+    """ASCII letters and digits as a full-width IME types them ('CNUR-000087' -> 'ＣＮＵＲ-０００００８７')."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize("column", ["city_id", "city_name_en"])
+def test_full_width_ids_and_names_match_the_registry_kept_as_written_and_counted(cities, column):
+    # before: a full-width city id looked like an id but was 'not a known city id' (every unit unmatched)
+    panel = synthetic_panel(cities, unit=column)
+    options = {"batches": "1-5", "allow_unmatched": True}  # a few English names are ambiguous (two Fuzhou)
+    plain = assign_treatment(panel, "unit", "year", "cbec", **options)
+    expected = plain.first_treat
+    matched = [v for v in panel["unit"].unique() if v not in set(plain.unmatched["unit"])]
+    written = {v: _full_width(v) for v in matched[:5]}  # five units typed with a full-width IME
+    a = assign_treatment(panel.replace({"unit": written}), "unit", "year", "cbec", **options)
+    assert set(written.values()) <= set(a.first_treat.index)  # the panel's ids, as written
+    pd.testing.assert_series_equal(a.first_treat.rename(index={w: v for v, w in written.items()}).sort_index(),
+                                   expected.sort_index())
+    assert any(n.startswith("5 panel unit(s) written with full-width characters matched the registry") for n in a.notes)
+    assert len(a.unmatched) == len(plain.unmatched) and not any("full-width" in n for n in plain.notes)
+
+
 def test_names_and_ids_give_the_same_treatment(cities):
     by_id = assign_treatment(synthetic_panel(cities), "unit", "year", "cbec", batches="1-5").first_treat
     by_name = assign_treatment(synthetic_panel(cities, unit="city_name"), "unit", "year", "cbec", batches="1-5").first_treat

@@ -150,8 +150,14 @@ CASES = [
     Case("non-numeric-outcome", "column 'y' has a non-numeric cell 'n/a?' at data row 12", panel=with_cell("y", 11, "n/a?")),
     Case("non-numeric-time", "column 'year' has a non-numeric cell '2015a'", panel=with_cell("year", 5, "2015a")),
     Case("fractional-time", "must hold whole periods", panel=with_cell("year", 5, 2015.5)),
+    # a full-width IME: '２０１５' is refused with its row (Stata and R read it as not a number), never read as 2015
+    Case("full-width-time", "column 'year' has the number '２０１５' written with full-width characters at data row 6",
+         panel=with_cell("year", 5, "２０１５")),
     Case("empty-time-cell", "time column 'year' is empty at data row 4", panel=with_cell("year", 3, np.nan)),
     Case("empty-unit-cell", "unit column 'unit' is empty at data row 9", panel=with_cell("unit", 8, np.nan)),
+    # 'ｕ０５' (full-width) and 'u05' are one id written two ways (equal after NFKC): both rows named, never merged
+    Case("unit-id-written-two-ways", "unit ids 'u01' (data row 11) and 'ｕ０１' (data row 12) in column 'unit'",
+         panel=with_cell("unit", 11, "ｕ０１")),
     Case("treatment-out-of-range", "must be 0/1, found -1", panel=with_cell("did", 2, -1)),
     Case("treatment-text", "must be 0/1, found 'yes'", panel=with_cell("did", 2, "yes")),
     Case("treatment-empty", "treatment column 'did' is empty in 1 rows", panel=with_cell("did", 2, np.nan)),

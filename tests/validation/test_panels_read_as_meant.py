@@ -104,6 +104,29 @@ def test_unit_id_with_an_invisible_character_is_refused_with_its_row(root, run_c
     _refused(root, run_cli, "U+200B (ZERO WIDTH SPACE)", "column 'unit'", "data row 60")
 
 
+def test_one_id_written_full_width_and_half_width_is_refused_with_both_rows(root, run_cli) -> None:
+    # a full-width IME typed 'u０５' in one row: it looks like u05 but was a 31st unit
+    panel = thirty_units()
+    panel.loc[panel.index[(panel["unit"] == "u05")][-1], "unit"] = "u０５"
+    panel.to_csv(root / "panel.csv", index=False)
+    _refused(root, run_cli, "unit ids 'u05' (data row 51) and 'u０５' (data row 60)", "column 'unit'",
+             "write the id one way")
+
+
+def test_full_width_ids_that_collide_with_nothing_are_kept_as_written(root, run_cli) -> None:
+    from pilotdid.study.load import read_panel
+
+    ids = [f"县{i:02d}".translate(str.maketrans("0123456789", "０１２３４５６７８９")) for i in range(30)]
+    thirty_units(ids=ids).to_csv(root / "panel.csv", index=False)
+    assert read_panel(root / "panel.csv", text_columns=["unit"])["unit"].unique().tolist() == ids  # not normalised
+    doc = _results(root, run_cli)
+    assert doc["data"]["units_read"] == 30
+    reference = root.parent / "reference"
+    reference.mkdir()
+    thirty_units().to_csv(reference / "panel.csv", index=False)  # same numbers, plain ids
+    assert _baseline_coef(doc) == pytest.approx(_baseline_coef(_results(reference, run_cli)), abs=1e-12)
+
+
 def test_ids_are_text_7_and_007_are_two_units_and_NA_is_an_id(root, run_cli) -> None:
     ids = ["7", "007", "NA"] + [f"u{i:02d}" for i in range(27)]
     thirty_units(ids=ids).to_csv(root / "panel.csv", index=False)

@@ -43,6 +43,15 @@ def clean_cell_text(value: object) -> str:
     return text.strip()
 
 
+def nfkc_key(text: str) -> str:
+    """The Unicode NFKC form of a text, stripped: full-width ``８００１``/``Ａ`` and half-width ``8001``/``A``, the
+    ideographic space and a plain space, compatibility ideographs and their unified forms all compare equal.
+
+    A comparison key only (two ids with one key are one id written two ways); the text itself is never replaced.
+    """
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 def has_chinese(text: str) -> bool:
     """True when the text contains at least one CJK ideograph."""
     return bool(_CJK.search(text))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.registry._cities import city_table, get_resolver, looks_like_city_ids
+from pilotdid.registry._cities import city_id_key, city_table, get_resolver, is_width_variant, looks_like_city_ids
 from pilotdid.registry.policies import STATUS_FAMILIES, Policy, load_policy, parse_batches
 from pilotdid.registry.rules import (
     COUNTY_RULES,
@@ -128,8 +128,8 @@ def _resolve_panel_units(panel: pd.DataFrame, unit: str, years: pd.Series) -> tu
     if looks_like_city_ids(values):
         known = set(city_table()["city_id"])
         for v in values:
-            if v in known:
-                ids[v] = v
+            if city_id_key(v) in known:
+                ids[v] = city_id_key(v)
                 methods[v] = "id"
             else:
                 unmatched.append((v, "not a known city id"))
@@ -137,8 +137,8 @@ def _resolve_panel_units(panel: pd.DataFrame, unit: str, years: pd.Series) -> tu
         resolver = get_resolver()
         known = set(city_table()["city_id"])
         for v in values:
-            if isinstance(v, str) and v in known:  # a panel may mix ids and names
-                ids[v] = v
+            if city_id_key(v) in known:  # a panel may mix ids and names
+                ids[v] = city_id_key(v)
                 methods[v] = "id"
                 continue
             match = resolver.resolve(v)
@@ -498,6 +498,14 @@ def assign_treatment(
         notes.append(
             f"{len(fuzzy_units)} panel unit name(s) matched fuzzily: "
             + "; ".join(f"{u} -> {city_names.get(unit_ids[u])}" for u in fuzzy_units.index[:10]) + "."
+        )
+    width_variants = [u for u in unit_ids.index if is_width_variant(u)]
+    if width_variants:
+        # matched, not renamed: the panel keeps its ids as written; said so the match can be checked
+        notes.append(
+            f"{len(width_variants)} panel unit(s) written with full-width characters matched the registry after "
+            "Unicode NFKC normalisation (kept as written): "
+            + "; ".join(f"{u} -> {city_names.get(unit_ids[u])}" for u in width_variants[:10]) + "."
         )
     if fallback_years:
         notes.append(

@@ -93,7 +93,7 @@ def read_panel(source: str | Path, sheet: str | int | None = None, *, text_colum
     frame.columns = _checked_names(list(frame.columns), str(path))
     for column in text_columns:
         if column in frame.columns:
-            _check_id_whitespace(frame[column], column, str(path))
+            _check_unit_ids(frame[column], column, str(path))
     if sheet_note:
         frame.attrs["sheet_note"] = sheet_note
     return frame
@@ -114,8 +114,11 @@ def _checked_names(names: list, where: str) -> list[str]:
     return trimmed
 
 
-def _check_id_whitespace(series: pd.Series, column: str, where: str) -> None:
-    """An id with surrounding spaces ('u05 ') would silently become another unit: refused with its row."""
+def _check_unit_ids(series: pd.Series, column: str, where: str) -> None:
+    """Ids are kept as written, so an id that only looks like another unit's is refused with its row: spaces
+    around it ('u05 '), an invisible character in it, or one id written two ways ('County 8001' and the
+    full-width 'County ８００１', equal after Unicode NFKC normalisation). Full-width ids that collide with no
+    other spelling are the user's ids and pass unchanged."""
     text = series.dropna()
     text = text[text.map(lambda v: isinstance(v, str))]
     padded = text[text != text.str.strip()]
@@ -137,6 +140,28 @@ def _check_id_whitespace(series: pd.Series, column: str, where: str) -> None:
             f"unit id {hidden.iloc[0]!r} in column '{column}' holds the invisible character U+{ord(char):04X} "
             f"({unicodedata.name(char, 'format character')}) at data row {row + 1} ({len(hidden)} such cells)",
             where=where, fix="delete the invisible character (retype the id); it would otherwise be another unit",
+        )
+    # a full-width IME (common when Chinese spreadsheets are typed) writes ８００１ for 8001: the two spellings look
+    # alike and would silently be two units. Refused, never normalised: which spelling is right is the user's call
+    from pilotdid.data.names import nfkc_key  # lazily: pilotdid.data loads the city resolver's dependencies
+
+    spellings: dict[str, list[str]] = {}
+    for value in text.unique():
+        spellings.setdefault(nfkc_key(value), []).append(value)
+    collisions = [values for values in spellings.values() if len(values) > 1]
+    if collisions:
+        first_row = {}
+        for position, value in enumerate(series.to_numpy()):
+            if isinstance(value, str):
+                first_row.setdefault(value, position + 1)
+        written = sorted(collisions[0], key=first_row.__getitem__)
+        both = " and ".join(f"{v!r} (data row {first_row[v]})" for v in written)
+        raise PilotdidInputError(
+            f"unit ids {both} in column '{column}' are one id written {len(written)} ways (equal after Unicode NFKC "
+            f"normalisation: full-width and half-width characters; {len(collisions)} id(s) written more than one way)",
+            where=where,
+            fix="write the id one way (e.g. retype it with half-width characters; in Excel =ASC(cell)); "
+                "pilotdid keeps ids as written, so the spellings would otherwise be different units",
         )
 
 
@@ -284,6 +309,7 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.D
         bad = coerced.isna() & series.notna() & (series.astype(str).str.strip() != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            _refuse_full_width_numbers(series, bad, column, where)
             raise PilotdidInputError(
                 f"column '{column}' has a non-numeric cell {series.iloc[row]!r} at data row {row + 1} "
                 f"({int(bad.sum())} such cells)",
@@ -291,3 +317,32 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.D
             )
         out[column] = coerced
     return out
+
+
+def _refuse_full_width_numbers(series: pd.Series, bad: pd.Series, column: str, where: str) -> None:
+    """A number typed with a full-width IME ('２０１５') is refused with its row, not read as 2015.
+
+    Why not parse it: Stata's destring, R's as.numeric and pandas all read such a cell as not a number, so a
+    silent conversion would make the same file hold different data in pilotdid than in the user's other tools;
+    the cell also shows the column was typed as text, where a real typo ('２０l５') hides. One formula fixes all.
+    """
+    from pilotdid.data.names import nfkc_key  # lazily, as in _check_unit_ids
+
+    def reads_as_number(value) -> bool:
+        if not isinstance(value, str) or nfkc_key(value) == value.strip():
+            return False
+        try:
+            return bool(np.isfinite(float(nfkc_key(value))))
+        except ValueError:
+            return False
+
+    row = int(np.flatnonzero(bad.to_numpy())[0])
+    value = series.iloc[row]
+    if reads_as_number(value):
+        full_width = bad.to_numpy() & series.map(reads_as_number).to_numpy(dtype=bool)
+        raise PilotdidInputError(
+            f"column '{column}' has the number {value!r} written with full-width characters at data row {row + 1} "
+            f"({int(full_width.sum())} such cells)", where=where,
+            fix="retype those cells with half-width digits (in Excel =ASC(cell), then paste as values); pilotdid does "
+                "not convert them, as Stata and R would not",
+        )
