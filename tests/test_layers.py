@@ -1,6 +1,6 @@
 """Data flows one way: nothing imports upward.
 
-    core (errors, rng, results, parallel) -> data -> measures -> design (design, registry) -> estimation
+    core (errors, rng, results, parallel, provenance) -> data -> measures -> design (design, registry) -> estimation
     -> inference -> presentation (report.table/export/regression_table/*_tables/figures) -> study
     -> report (output, html, docx, verify), cli, api
 
@@ -31,7 +31,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "pilotdid"
 #: (rank, module prefixes) from the bottom of the house up; the longest matching prefix wins.
 LAYERS: list[tuple[int, str, tuple[str, ...]]] = [
     (0, "core", ("pilotdid.errors", "pilotdid.rng", "pilotdid.results", "pilotdid.parallel", "pilotdid.i18n",
-                 "pilotdid.outdir")),
+                 "pilotdid.outdir", "pilotdid.provenance")),
     (1, "data", ("pilotdid.data",)),
     (2, "measures", ("pilotdid.measures",)),
     (3, "design", ("pilotdid.design", "pilotdid.registry")),

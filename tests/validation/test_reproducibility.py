@@ -83,6 +83,11 @@ def test_manifest_records_inputs_versions_platform_seed_and_study(two_runs) -> N
     for pkg in ("pilotdid", "numpy", "pandas", "scipy", "pyfixest"):
         assert manifest["versions"][pkg]
     assert manifest["overrides"]["jobs"] == 1
+    # what produced the numbers besides the inputs: no time or path in it, so both runs write the same bytes
+    other = json.loads((outs[1] / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("code_sha256", "numerical_versions", "versions", "inputs_sha256", "study_text"):
+        assert json.dumps(other[key]) == json.dumps(manifest[key]), key
+    assert len(manifest["code_sha256"]) == 64 and manifest["numerical_versions"]["numpy"]
 
 
 def test_verify_is_identical_on_an_untouched_folder_and_catches_a_tampered_table(two_runs, run_cli) -> None:
@@ -95,3 +100,6 @@ def test_verify_is_identical_on_an_untouched_folder_and_catches_a_tampered_table
     code, stdout, _ = run_cli("verify", str(outs[1]))
     assert code == 1
     assert f"differs tables/{table.name}" in " ".join(stdout.split())
+    # inputs, code and dependencies all match, so verify names the cause: pilotdid failed to reproduce itself
+    assert "inputs: match" in stdout and "code: match" in stdout and "numerical dependencies: match" in stdout
+    assert "a reproducibility bug in pilotdid" in " ".join(stdout.split())

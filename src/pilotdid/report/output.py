@@ -20,6 +20,7 @@ from typing import Any
 
 from pilotdid.outdir import KIND_KEY, STUDY_OUTPUT, staged_folder
 from pilotdid.parallel import SharedCounter, in_background
+from pilotdid.provenance import code_fingerprint, numerical_versions
 from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
 from pilotdid.results.schema import (
@@ -116,6 +117,10 @@ def manifest_document(run, *, command: list[str] | None = None, outputs: list[st
         "lang": run.context.lang,
         "inputs_sha256": inputs,
         "versions": versions,
+        # what produced the numbers beyond the inputs (pilotdid.provenance): pure functions of the installation,
+        # so the same code on the same stack writes the same bytes here; `pilotdid verify` compares both
+        "code_sha256": code_fingerprint(),
+        "numerical_versions": numerical_versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "command": command or sys.argv,

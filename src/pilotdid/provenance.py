@@ -1,0 +1,73 @@
+"""What produced a run, beyond its inputs: a fingerprint of pilotdid's own source and the numerical stack's versions.
+
+The package version stays 0.1.0 across many code changes, so a manifest that records only the version cannot
+tell a rerun months later whether a difference comes from pilotdid's code, a dependency or the data. Both
+records here are pure functions of the installation -- no time, no path, no machine name -- so the same code
+on the same stack writes the same bytes into every manifest, in every process.
+
+The fingerprint hashes the files themselves, not git: an installed wheel has no repository, and a working tree
+with uncommitted edits would otherwise pass for its last commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+#: The package folder whose source is fingerprinted.
+PACKAGE_ROOT = Path(__file__).resolve().parent
+#: Source suffixes that make up "the code": modules and the shipped study/option files (data files are inputs,
+#: hashed per run in the manifest's ``inputs_sha256``).
+CODE_SUFFIXES = (".py", ".toml")
+
+#: Distributions whose version can move a number in results.json: the array/linear-algebra stack, the
+#: estimation libraries pilotdid calls, and what they call in turn (formulaic builds pyfixest's model matrices;
+#: pyfixest demeans with numba when it is installed). Absent ones are recorded as null, so installing one later
+#: shows up as a change.
+NUMERICAL_PACKAGES = ("numpy", "scipy", "pandas", "pyfixest", "formulaic", "numba", "statsmodels", "scikit-learn")
+
+
+def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
+    """The fingerprinted files, sorted by their package-relative POSIX path (the same order on every OS)."""
+    files = [p for p in root.rglob("*")
+             if p.suffix in CODE_SUFFIXES and p.is_file() and "__pycache__" not in p.relative_to(root).parts]
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def code_fingerprint(root: Path = PACKAGE_ROOT) -> str:
+    """SHA-256 over every code file's relative path and bytes, in sorted order.
+
+    The path and length go in with the bytes, so renaming or moving a file, or shifting bytes from one file to
+    the next, changes the fingerprint too.
+    """
+    digest = hashlib.sha256()
+    for path in code_files(root):
+        data = path.read_bytes()
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _blas(module: str) -> str | None:
+    """The BLAS a compiled package was built against ("scipy-openblas 0.3.31"), from its build config (no paths)."""
+    try:
+        config = __import__(module).__config__.CONFIG
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas['version']}"
+    except (ImportError, AttributeError, KeyError, TypeError):
+        return None
+
+
+def numerical_versions() -> dict[str, str | None]:
+    """Versions of :data:`NUMERICAL_PACKAGES` (None when absent) plus the BLAS numpy and scipy were built with."""
+    versions: dict[str, str | None] = {}
+    for name in NUMERICAL_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["blas (numpy)"] = _blas("numpy")
+    versions["blas (scipy)"] = _blas("scipy")
+    return versions
