@@ -2,8 +2,8 @@
 
 The package version stays 0.1.0 across many code changes, so a manifest that records only the version cannot
 tell a rerun months later whether a difference comes from pilotdid's code, a dependency or the data. Both
-records here are pure functions of the installation -- no time, no path, no machine name -- so the same code
-on the same stack writes the same bytes into every manifest, in every process.
+records here are pure functions of the installation (and, for the BLAS kernel, the CPU type) -- no time, no path,
+no machine name -- so the same code on the same stack writes the same bytes into every manifest, in every process.
 
 The fingerprint hashes the files themselves, not git: an installed wheel has no repository, and a working tree
 with uncommitted edits would otherwise pass for its last commit.
@@ -12,6 +12,9 @@ with uncommitted edits would otherwise pass for its last commit.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import platform
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -60,8 +63,26 @@ def _blas(module: str) -> str | None:
         return None
 
 
+def _blas_kernel() -> str | None:
+    """The CPU kernel OpenBLAS chose at run time ("Haswell", "SkylakeX" ...; the CPU type, or OPENBLAS_CORETYPE when
+    set): another kernel may round the last digits differently, so a rerun on a new computer shows up here. None
+    when no BLAS reports one (MKL)."""
+    from threadpoolctl import threadpool_info
+
+    for module in ("numpy", "scipy.linalg"):  # load both BLAS libraries, so the answer does not depend on import order
+        importlib.import_module(module)
+
+    with warnings.catch_warnings():  # threadpoolctl warns about mixed OpenMP runtimes: not this record's business
+        warnings.simplefilter("ignore")
+        libraries = threadpool_info()
+    kernels = sorted({str(lib["architecture"]) for lib in libraries
+                      if lib.get("user_api") == "blas" and lib.get("architecture")})
+    return ", ".join(kernels) or None
+
+
 def numerical_versions() -> dict[str, str | None]:
-    """Versions of :data:`NUMERICAL_PACKAGES` (None when absent) plus the BLAS numpy and scipy were built with."""
+    """Versions of :data:`NUMERICAL_PACKAGES` (None when absent), the BLAS numpy and scipy were built with, the
+    kernel it runs and the Python version: everything besides inputs and code that can move a number."""
     versions: dict[str, str | None] = {}
     for name in NUMERICAL_PACKAGES:
         try:
@@ -70,4 +91,6 @@ def numerical_versions() -> dict[str, str | None]:
             versions[name] = None
     versions["blas (numpy)"] = _blas("numpy")
     versions["blas (scipy)"] = _blas("scipy")
+    versions["blas kernel"] = _blas_kernel()
+    versions["python"] = platform.python_version()
     return versions

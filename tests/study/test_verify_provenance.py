@@ -8,6 +8,7 @@ simulated by patching what verify sees as "now"; the fingerprint itself is teste
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def test_fingerprint_covers_the_bytes_and_names_of_the_source_files(tmp_path) ->
 def test_fingerprint_and_versions_are_the_same_in_another_process() -> None:
     script = "import json; from pilotdid.provenance import *; print(json.dumps([code_fingerprint(), numerical_versions()]))"
     other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                           env={"PYTHONPATH": str(PACKAGE_ROOT.parent), "PYTHONHASHSEED": "123", "PATH": ""})
+                           env=dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT.parent), PYTHONHASHSEED="123"))
     assert json.loads(other.stdout) == [code_fingerprint(), numerical_versions()]
 
 
@@ -68,7 +69,7 @@ def test_manifest_records_code_and_numerical_stack_and_verify_says_all_match(fin
     manifest = json.loads((finished_run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["code_sha256"] == code_fingerprint()
     assert manifest["numerical_versions"] == numerical_versions()
-    assert {"numpy", "scipy", "pandas", "pyfixest", "statsmodels", "blas (numpy)"} <= manifest["numerical_versions"].keys()
+    assert {"numpy", "scipy", "pandas", "pyfixest", "statsmodels", "blas (numpy)", "blas kernel", "python"} <= manifest["numerical_versions"].keys()
     code, stdout, _ = run_cli("verify", str(finished_run))
     assert code == 0, stdout
     lines = _lines(stdout)
@@ -124,4 +125,4 @@ def test_verify_of_an_older_manifest_says_the_code_was_not_recorded(finished_run
     assert code == 0, stdout
     lines = _lines(stdout)
     assert lines["code"].startswith("not recorded")
-    assert lines["numerical dependencies"] == "match (from the manifest's versions; BLAS not recorded)"
+    assert lines["numerical dependencies"] == "match (from the manifest's versions and python; BLAS not recorded)"

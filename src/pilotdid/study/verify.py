@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class VerifyReport:
                          f"{self.current_code[:12]}) -> pilotdid's code differs from the run's; a difference can come from it")
         else:
             lines.append(f"code: match ({version}, source fingerprint {self.current_code[:12]})")
-        source = "" if self.numerical_recorded else " (from the manifest's versions; BLAS not recorded)"
+        source = "" if self.numerical_recorded else " (from the manifest's versions and python; BLAS not recorded)"
         if self.numerical_changes:
             moved = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in self.numerical_changes.items())
             lines.append(f"numerical dependencies: CHANGED{source} ({moved}) -> a difference, typically in the last "
@@ -160,6 +161,8 @@ def verify_output(folder: Path, *, write_output: Callable[..., Path]) -> VerifyR
     else:  # an older manifest: the numerical packages its "versions" happens to hold
         report.numerical_recorded = False
         report.numerical_changes = {k: v for k, v in report.version_changes.items() if k in NUMERICAL_PACKAGES}
+        if isinstance(manifest.get("python"), str) and manifest["python"] != platform.python_version():
+            report.numerical_changes["python"] = (manifest["python"], platform.python_version())
 
     if report.changed_inputs or report.missing_inputs:
         return report  # a re-run on other inputs proves nothing; name the inputs instead
