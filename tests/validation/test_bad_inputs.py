@@ -108,6 +108,15 @@ def _city_panel(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(unit=df["unit"].map(dict(zip(sorted(df["unit"].unique()), CITY_NAMES))))
 
 
+def _provinces(spelling: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A text cluster column, two provinces; row 8 (a Zhejiang unit's row) spelled ``spelling``."""
+    def mutate(df: pd.DataFrame) -> pd.DataFrame:
+        prov = np.where(df["unit"] < "u10", "Zhejiang", "Jiangsu").astype(object)
+        prov[7] = spelling
+        return df.assign(prov=prov)
+    return mutate
+
+
 def _collinear(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(x2=2.0 * df["x1"] + 1.0)
 
@@ -156,13 +165,22 @@ CASES = [
     Case("empty-time-cell", "time column 'year' is empty at data row 4", panel=with_cell("year", 3, np.nan)),
     Case("empty-unit-cell", "unit column 'unit' is empty at data row 9", panel=with_cell("unit", 8, np.nan)),
     # 'ｕ０５' (full-width) and 'u05' are one id written two ways (equal after NFKC): both rows named, never merged
+    # the same for a text cluster (or fixed-effect) column: a second spelling would silently be a second cluster
+    Case("cluster-id-written-two-ways", "group ids 'Zhejiang' (data row 1) and 'Ｚｈｅｊｉａｎｇ' (data row 8) in column 'prov'",
+         study(('cluster = "unit"', 'cluster = "prov"')), panel=_provinces("Ｚｈｅｊｉａｎｇ")),
+    Case("cluster-id-with-spaces", "group id 'Zhejiang ' in column 'prov' has spaces around it at data row 8",
+         study(('cluster = "unit"', 'cluster = "prov"')), panel=_provinces("Zhejiang ")),
     Case("unit-id-written-two-ways", "unit ids 'u01' (data row 11) and 'ｕ０１' (data row 12) in column 'unit'",
          panel=with_cell("unit", 11, "ｕ０１")),
     Case("treatment-out-of-range", "must be 0/1, found -1", panel=with_cell("did", 2, -1)),
     Case("treatment-text", "must be 0/1, found 'yes'", panel=with_cell("did", 2, "yes")),
+    Case("treatment-full-width", "column 'did' has the number '１' written with full-width characters at data row 3",
+         panel=with_cell("did", 2, "１")),
     Case("treatment-empty", "treatment column 'did' is empty in 1 rows", panel=with_cell("did", 2, np.nan)),
     Case("first-treat-negative", "must hold whole periods, found -2014",
          study(('column = "did"', 'first_treat = "first_year"')), panel=with_cell("first_year", 0, -2014)),
+    Case("first-treat-full-width", "column 'first_year' has the number '２０１４' written with full-width characters",
+         study(('column = "did"', 'first_treat = "first_year"')), panel=with_cell("first_year", 0, "２０１４")),
     Case("first-treat-text", "non-numeric value 'soon'", study(('column = "did"', 'first_treat = "first_year"')),
          panel=with_cell("first_year", 0, "soon")),
     Case("first-treat-varies", "varies within unit 'u13'", study(('column = "did"', 'first_treat = "first_year"')),
@@ -218,6 +236,9 @@ CASES = [
     Case("weights-zero", "weights column 'w' is 0 at data row 5 (1 such rows)",
          study(('vcov = "lsdv"', 'vcov = "lsdv"\nweights = "w"')),
          panel=lambda df: df.assign(w=np.where(df.index == 4, 0.0, 1.5))),
+    Case("weights-full-width", "column 'w' has the number '１.５' written with full-width characters at data row 5",
+         study(('vcov = "lsdv"', 'vcov = "lsdv"\nweights = "w"')),
+         panel=lambda df: df.assign(w=np.where(df.index == 4, "１.５", "1.5"))),
     Case("staggered-collinear-covariates", "covariates x1, x2 are collinear among the 12 control units of ATT(g=2014",
          study(('controls = ["x1"]', 'controls = ["x1", "x2"]')),
          panel=lambda df: df.assign(x2=df["x1"] * (df["year"] - 2009)),

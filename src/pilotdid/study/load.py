@@ -93,7 +93,7 @@ def read_panel(source: str | Path, sheet: str | int | None = None, *, text_colum
     frame.columns = _checked_names(list(frame.columns), str(path))
     for column in text_columns:
         if column in frame.columns:
-            _check_unit_ids(frame[column], column, str(path))
+            check_ids(frame[column], column, str(path))
     if sheet_note:
         frame.attrs["sheet_note"] = sheet_note
     return frame
@@ -114,20 +114,21 @@ def _checked_names(names: list, where: str) -> list[str]:
     return trimmed
 
 
-def _check_unit_ids(series: pd.Series, column: str, where: str) -> None:
+def check_ids(series: pd.Series, column: str, where: str, kind: str = "unit") -> None:
     """Ids are kept as written, so an id that only looks like another unit's is refused with its row: spaces
     around it ('u05 '), an invisible character in it, or one id written two ways ('County 8001' and the
     full-width 'County ８００１', equal after Unicode NFKC normalisation). Full-width ids that collide with no
-    other spelling are the user's ids and pass unchanged."""
+    other spelling are the user's ids and pass unchanged. ``kind`` names what the ids are ("unit", or "group"
+    for a fixed-effect or cluster column, where a second spelling would silently be a second group)."""
     text = series.dropna()
     text = text[text.map(lambda v: isinstance(v, str))]
     padded = text[text != text.str.strip()]
     if len(padded):
         row = int(series.index.get_loc(padded.index[0]))
         raise PilotdidInputError(
-            f"unit id {padded.iloc[0]!r} in column '{column}' has spaces around it at data row {row + 1} "
+            f"{kind} id {padded.iloc[0]!r} in column '{column}' has spaces around it at data row {row + 1} "
             f"({len(padded)} such cells)", where=where,
-            fix="remove the spaces (in Excel: =TRIM(cell)); 'u05 ' and 'u05' would otherwise be two units",
+            fix=f"remove the spaces (in Excel: =TRIM(cell)); 'u05 ' and 'u05' would otherwise be two {kind}s",
         )
     # invisible format characters (zero-width space, BOM, direction marks) pasted from the web or Word: the id
     # looks like another unit's but is not, and TRIM does not remove them
@@ -137,9 +138,9 @@ def _check_unit_ids(series: pd.Series, column: str, where: str) -> None:
         row = int(series.index.get_loc(hidden.index[0]))
         char = next(c for c in hidden.iloc[0] if unicodedata.category(c) == "Cf")
         raise PilotdidInputError(
-            f"unit id {hidden.iloc[0]!r} in column '{column}' holds the invisible character U+{ord(char):04X} "
+            f"{kind} id {hidden.iloc[0]!r} in column '{column}' holds the invisible character U+{ord(char):04X} "
             f"({unicodedata.name(char, 'format character')}) at data row {row + 1} ({len(hidden)} such cells)",
-            where=where, fix="delete the invisible character (retype the id); it would otherwise be another unit",
+            where=where, fix=f"delete the invisible character (retype the id); it would otherwise be another {kind}",
         )
     # a full-width IME (common when Chinese spreadsheets are typed) writes ８００１ for 8001: the two spellings look
     # alike and would silently be two units. Refused, never normalised: which spelling is right is the user's call
@@ -157,11 +158,11 @@ def _check_unit_ids(series: pd.Series, column: str, where: str) -> None:
         written = sorted(collisions[0], key=first_row.__getitem__)
         both = " and ".join(f"{v!r} (data row {first_row[v]})" for v in written)
         raise PilotdidInputError(
-            f"unit ids {both} in column '{column}' are one id written {len(written)} ways (equal after Unicode NFKC "
+            f"{kind} ids {both} in column '{column}' are one id written {len(written)} ways (equal after Unicode NFKC "
             f"normalisation: full-width and half-width characters; {len(collisions)} id(s) written more than one way)",
             where=where,
             fix="write the id one way (e.g. retype it with half-width characters; in Excel =ASC(cell)); "
-                "pilotdid keeps ids as written, so the spellings would otherwise be different units",
+                f"pilotdid keeps ids as written, so the spellings would otherwise be different {kind}s",
         )
 
 
@@ -309,7 +310,7 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.D
         bad = coerced.isna() & series.notna() & (series.astype(str).str.strip() != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            _refuse_full_width_numbers(series, bad, column, where)
+            refuse_full_width_numbers(series, bad, column, where)
             raise PilotdidInputError(
                 f"column '{column}' has a non-numeric cell {series.iloc[row]!r} at data row {row + 1} "
                 f"({int(bad.sum())} such cells)",
@@ -319,14 +320,17 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.D
     return out
 
 
-def _refuse_full_width_numbers(series: pd.Series, bad: pd.Series, column: str, where: str) -> None:
+def refuse_full_width_numbers(series: pd.Series, bad, column: str, where: str) -> None:
     """A number typed with a full-width IME ('２０１５') is refused with its row, not read as 2015.
+
+    ``bad`` marks the cells a numeric column could not read; when the first of them is a full-width number the
+    message says so (a generic 'non-numeric' or 'must be 0/1, found '１'' would puzzle), otherwise this returns.
 
     Why not parse it: Stata's destring, R's as.numeric and pandas all read such a cell as not a number, so a
     silent conversion would make the same file hold different data in pilotdid than in the user's other tools;
     the cell also shows the column was typed as text, where a real typo ('２０l５') hides. One formula fixes all.
     """
-    from pilotdid.data.names import nfkc_key  # lazily, as in _check_unit_ids
+    from pilotdid.data.names import nfkc_key  # lazily, as in check_ids
 
     def reads_as_number(value) -> bool:
         if not isinstance(value, str) or nfkc_key(value) == value.strip():
@@ -336,10 +340,11 @@ def _refuse_full_width_numbers(series: pd.Series, bad: pd.Series, column: str, w
         except ValueError:
             return False
 
-    row = int(np.flatnonzero(bad.to_numpy())[0])
+    bad = np.asarray(bad, dtype=bool)
+    row = int(np.flatnonzero(bad)[0])
     value = series.iloc[row]
     if reads_as_number(value):
-        full_width = bad.to_numpy() & series.map(reads_as_number).to_numpy(dtype=bool)
+        full_width = bad & series.map(reads_as_number).to_numpy(dtype=bool)
         raise PilotdidInputError(
             f"column '{column}' has the number {value!r} written with full-width characters at data row {row + 1} "
             f"({int(full_width.sum())} such cells)", where=where,

@@ -22,7 +22,7 @@ from pilotdid.estimation.twfe.covariance import DEFAULT_VCOV
 from pilotdid.report.labels import humanise_table
 from pilotdid.report.numbers import PublishedNumber
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, ModelSpec, StudyContext
-from pilotdid.study.load import read_panel, require_columns, require_numeric
+from pilotdid.study.load import check_ids, read_panel, refuse_full_width_numbers, require_columns, require_numeric
 from pilotdid.study.options import MAX_DRAWS
 from pilotdid.study.spec import StudySpec
 from pilotdid.study.treatment import setup_treatment
@@ -140,6 +140,10 @@ def run_study(
         if form in spec.treatment:
             needed.setdefault(spec.treatment[form], f"[treatment] {form}")
     require_columns(panel, needed, where)
+    # a fixed-effect or cluster column of text ids ('浙江省 ', a full-width spelling) would silently split a group
+    for column in dict.fromkeys([*model["fixed_effects"], model.get("cluster")]):
+        if column and column not in (unit, time, index_column) and not pd.api.types.is_numeric_dtype(panel[column]):
+            check_ids(panel[column], column, where, kind="group")
 
     panel = _check_keys(require_numeric(panel.copy(), [time], where), unit, time, where)
     raw_panel = panel  # every year, before the window: index alternatives and the indicator coverage read it
@@ -648,6 +652,8 @@ def _check_weighted_analyses(spec) -> None:
 def _check_weights(panel: pd.DataFrame, column: str, where: str) -> None:
     """Analytic weights must be numbers, present, finite and non-negative: the first bad row is named."""
     values = pd.to_numeric(panel[column], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any():
+        refuse_full_width_numbers(panel[column], np.isnan(values), column, where)
     for bad, what in ((np.isnan(values), "missing or not a number"), (np.isinf(values), "infinite"),
                       (values < 0, "negative")):
         if bad.any():

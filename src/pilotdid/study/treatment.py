@@ -26,6 +26,7 @@ import pandas as pd
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import msg
 from pilotdid.study.context import FIRST_TREAT, TREAT
+from pilotdid.study.load import refuse_full_width_numbers
 
 
 @dataclass
@@ -57,6 +58,7 @@ def _from_column(panel: pd.DataFrame, column: str, unit: str, time: str, where: 
     values = pd.to_numeric(panel[column], errors="coerce")
     bad = ~values.isin([0, 1]) & panel[column].notna()
     if bad.any():
+        refuse_full_width_numbers(panel[column], bad, column, where)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise PilotdidInputError(
             f"treatment column '{column}' must be 0/1, found {_plain(panel[column].iloc[row])!r} at data row {row + 1}",
@@ -90,6 +92,7 @@ def _from_first_treat(panel: pd.DataFrame, column: str, unit: str, time: str, wh
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
+        refuse_full_width_numbers(raw, bad, column, where)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise PilotdidInputError(
             f"first-treatment column '{column}' has a non-numeric value {_plain(raw.iloc[row])!r} at data row {row + 1}",
