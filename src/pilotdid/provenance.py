@@ -42,11 +42,12 @@ def code_fingerprint(root: Path = PACKAGE_ROOT) -> str:
     """SHA-256 over every code file's relative path and bytes, in sorted order.
 
     The path and length go in with the bytes, so renaming or moving a file, or shifting bytes from one file to
-    the next, changes the fingerprint too.
+    the next, changes the fingerprint too. CRLF is read as LF: a Windows checkout (git autocrlf) of the same commit
+    is the same code.
     """
     digest = hashlib.sha256()
     for path in code_files(root):
-        data = path.read_bytes()
+        data = path.read_bytes().replace(b"\r\n", b"\n")
         digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)

@@ -50,6 +50,8 @@ def test_fingerprint_covers_the_bytes_and_names_of_the_source_files(tmp_path) ->
     assert code_fingerprint(copy) == code_fingerprint()  # caches and non-code files are not code
     module = copy / "estimation" / "within.py"
     original = module.read_bytes()
+    module.write_bytes(original.replace(b"\n", b"\r\n"))
+    assert code_fingerprint(copy) == code_fingerprint()  # a Windows checkout (autocrlf) of the same code
     module.write_bytes(original + b"\n")  # one byte more
     changed = code_fingerprint(copy)
     assert changed != code_fingerprint()
