@@ -4,7 +4,6 @@ names exists in the code (and the original contract in /work/shared is kept word
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest

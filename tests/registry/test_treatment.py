@@ -7,7 +7,7 @@ import pytest
 
 from pilotdid.data.cities import load_city_table
 from pilotdid.errors import PilotdidInputError
-from pilotdid.registry import assign_treatment, load_policy, load_policy_csv, policy_dummy
+from pilotdid.registry import assign_treatment, load_policy_csv, policy_dummy
 
 
 @pytest.fixture(scope="module")

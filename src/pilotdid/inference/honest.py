@@ -25,7 +25,6 @@ Implemented (the R package's defaults for each restriction):
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -967,7 +967,6 @@ def _table_properties(t, widths_pt: list[float]) -> None:
 def _row_flags(row, *, header: bool) -> None:
     """Rows never split across pages; header rows repeat at the top of every page."""
     from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     tr_pr = row._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:cantSplit"))

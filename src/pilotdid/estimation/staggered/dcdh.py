@@ -376,7 +376,7 @@ def did_multiplegt_dyn(panel: pd.DataFrame, *, outcome: str, unit: str, time: st
     if np.any(np.isnan(Y) & ~np.isnan(D)):
         notes.append("Cells with a missing outcome are left out of the differences that need them.")
     z = stats.norm.ppf(1 - alpha / 2)
-    rows, U_pl_var, U_eff, U_eff_var = [], [], [], []
+    rows, U_pl_var, U_eff = [], [], []
     for kind, count in (("effect", effects), ("placebo", placebo)):
         for l in range(1, count + 1):
             sides = [_one_side(Y, D, N, d_sq, F, T_g, S, cl, l, inc, kind == "placebo") for inc in (1, 0)]

@@ -11,7 +11,6 @@ freedom (G clusters), as the baseline table and Stata's clustered regressions us
 
 from __future__ import annotations
 
-import numpy as np
 from scipy import stats
 
 from pilotdid.estimation.event_study import fit_event_study

@@ -50,7 +50,7 @@ from pilotdid.design.winsorize import winsorize
 from pilotdid.errors import PilotdidInputError
 from pilotdid.i18n import cite, msg
 from pilotdid.report.robustness_tables import (
-    HEADERS, PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
+    PSM_ROW_LABEL, RobustnessColumn, balance_table, robustness_table, winsorising_table,
 )
 from pilotdid.study.context import FIRST_TREAT, TREAT, AnalysisOutput, StudyContext
 from pilotdid.study.options import allowed_values, check_analysis_options
