@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,15 +29,21 @@ def _tools():
 
 
 def _to_pdf(docx: Path, tmp: Path) -> Path:
+    """docx -> PDF by LibreOffice in a fresh profile; soffice's exit code, time and output are kept beside the PDF
+    (soffice.log) so that a failure message can show them."""
     _tools()
     out = tmp / "pdf"
     out.mkdir(exist_ok=True)
     profile = (tmp / "lo-profile").as_uri()  # own profile: other soffice processes cannot lock ours
+    started = time.monotonic()
     result = subprocess.run(
         ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(out),
          str(docx)], capture_output=True, text=True, timeout=300)
     pdf = out / f"{docx.stem}.pdf"
-    assert result.returncode == 0 and pdf.exists(), result.stderr[-1000:]
+    log = (f"soffice exit {result.returncode} after {time.monotonic() - started:.1f} s (profile {profile})\n"
+           f"stdout: {result.stdout.strip()[-1000:]}\nstderr: {result.stderr.strip()[-2000:]}")
+    (out / "soffice.log").write_text(log, encoding="utf-8")
+    assert result.returncode == 0 and pdf.exists(), log
     return pdf
 
 
@@ -55,12 +62,16 @@ def _cell_tokens(docx: Path) -> Counter:
 
     tokens: Counter = Counter()
     for table in Document(docx).tables:
+        # a merged cell comes back once per grid column it spans: count it once. The set holds the <w:tc> elements
+        # themselves, not their id(): lxml frees an element's Python proxy when the row is done, and a later cell's
+        # proxy can reuse that id, so an id() set skipped cells depending on the heap (which tests ran before) and
+        # a broken token in a skipped cell passed in one run and failed in the next.
         seen = set()
         for row in table.rows:
             for cell in row.cells:
-                if id(cell._tc) in seen:
+                if cell._tc in seen:
                     continue
-                seen.add(id(cell._tc))
+                seen.add(cell._tc)
                 tokens.update(cell.text.replace(WORD_JOINER, "").split())
     return tokens
 
@@ -69,6 +80,32 @@ def _broken_tokens(docx: Path, pdf: Path) -> list[str]:
     """Cell tokens the PDF holds fewer times than the cells do: each was broken across lines somewhere."""
     pdf_tokens = _pdf_tokens(pdf)
     return sorted(tok for tok, n in _cell_tokens(docx).items() if pdf_tokens[tok] < n)
+
+
+def _explain(docx: Path, pdf: Path, tokens: list[str]) -> str:
+    """Why `tokens` count as broken, for a failure message: for each, how often the cells and the PDF hold it and the
+    PDF lines (page, line) holding its longest leading part, with the lines around; then the fonts LibreOffice used
+    (a font fallback changes widths) and soffice's log."""
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.replace(WORD_JOINER, "").split("\f")
+    cells, in_pdf = _cell_tokens(docx), _pdf_tokens(pdf)
+    parts = [f"{docx} -> {pdf}"]
+    for token in tokens[:10]:
+        parts.append(f"--- {token!r}: {cells[token]}x in the cells, {in_pdf[token]}x in the PDF")
+        for size in range(len(token), 0, -1):  # the longest head of the token the PDF text holds
+            hits = [(p, i) for p, page in enumerate(pages, 1) for i, line in enumerate(page.splitlines())
+                    if token[:size] in line]
+            if hits:
+                break
+        for p, i in hits[:3]:
+            lines = pages[p - 1].splitlines()
+            parts.append(f"page {p}, line {i + 1} (holds {token[:size]!r}):")
+            parts += [f"  | {line.rstrip()}" for line in lines[max(0, i - 2):i + 3]]
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    parts.append("fonts in the PDF:\n" + fonts.strip())
+    log = pdf.parent / "soffice.log"
+    parts.append(log.read_text(encoding="utf-8") if log.exists() else "(no soffice.log)")
+    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -107,7 +144,8 @@ def test_word_table_is_a_three_line_a4_table_with_journal_fonts(tmp_path, wide_t
     # rendered: one page, no token broken across lines
     pdf = _to_pdf(path, tmp_path)
     assert _pages(pdf) == 1
-    assert _broken_tokens(path, pdf) == []
+    broken = _broken_tokens(path, pdf)
+    assert broken == [], _explain(path, pdf, broken)
 
 
 def test_replication_tables_render_on_one_page_with_no_broken_token(replication, tmp_path):
@@ -117,7 +155,8 @@ def test_replication_tables_render_on_one_page_with_no_broken_token(replication,
         docx = replication / "tables" / f"{stem}.docx"
         pdf = _to_pdf(docx, tmp_path)
         assert _pages(pdf) == 1, stem
-        assert _broken_tokens(docx, pdf) == [], stem
+        broken = _broken_tokens(docx, pdf)
+        assert broken == [], f"{stem}: {broken}\n{_explain(docx, pdf, broken)}"
 
 
 def test_text_columns_of_the_coverage_table_are_ragged_right_at_a_readable_size(replication):
@@ -144,8 +183,10 @@ def test_report_docx_breaks_no_number_or_word_in_any_table(replication, replicat
         assert list(copy.glob("page*.png")), "rendered to PNG"
         # Chinese phrases may wrap between characters (as Chinese typesetting does); numbers and Latin words may not
         broken = [t for t in _broken_tokens(copy / "report.docx", pdf) if re.search(r"\d", t) and not CJK.search(t)]
-        assert broken == [], (name, broken[:20])
+        assert broken == [], f"{name}: {broken[:20]}\n{_explain(copy / 'report.docx', pdf, broken)}"
         text = "".join(_pdf_tokens(pdf).elements())
         runs = {run for tok in _cell_tokens(copy / "report.docx") if CJK.search(tok)
                 for run in re.findall(r"[0-9][0-9.,%]+[0-9%]", tok)}
-        assert {run for run in runs if run not in text} == set(), name
+        lost = sorted(run for run in runs if run not in text)
+        holders = [tok for tok in _cell_tokens(copy / "report.docx") if any(run in tok for run in lost)]
+        assert lost == [], f"{name}: numbers {lost} inside Chinese cells\n{_explain(copy / 'report.docx', pdf, holders)}"
