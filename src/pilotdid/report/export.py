@@ -1053,13 +1053,15 @@ def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True)
     n_rows = header_rows + len(rows)
     for i, row in enumerate(t.rows):
         _row_flags(row, header=i < header_rows)
-    styled: set[int] = set()
+    # a merged cell appears once per column it spans: style it once. The set holds the <w:tc> elements, not their
+    # id(): an lxml proxy freed elsewhere can hand its id to another cell (it skipped cells in a test's count)
+    styled: set = set()
     for i in range(n_rows):
         for j in range(ncol):
             cell = cells[i * ncol + j]
-            if id(cell._tc) in styled:  # a merged cell appears once per column it spans
+            if cell._tc in styled:
                 continue
-            styled.add(id(cell._tc))
+            styled.add(cell._tc)
             cell.width = Pt(widths[j])
             for p in cell.paragraphs:
                 text = j in table.wrap_columns and i >= header_rows  # running text: ragged right
