@@ -44,9 +44,9 @@ BUILTIN_LABELS: dict[str, dict[str, str]] = {
         "psm_nearest": "PSM-DID nearest neighbour", "psm_radius": "PSM-DID radius", "psm_kernel": "PSM-DID kernel",
         "psm_nearest_unweighted": "PSM-DID nearest neighbour (unweighted)",
         "psm_radius_unweighted": "PSM-DID radius (unweighted)", "psm_kernel_unweighted": "PSM-DID kernel (unweighted)",
-        "psm_nearest_weighted": "PSM-DID nearest neighbour (weighted by _weight)",
-        "psm_radius_weighted": "PSM-DID radius (weighted by _weight)",
-        "psm_kernel_weighted": "PSM-DID kernel (weighted by _weight)",
+        "psm_nearest_weighted": "PSM-DID nearest neighbour (weighted by psmatch2's _weight)",
+        "psm_radius_weighted": "PSM-DID radius (weighted by psmatch2's _weight)",
+        "psm_kernel_weighted": "PSM-DID kernel (weighted by psmatch2's _weight)",
         "concurrent_policy": "Concurrent policy added", "lagged": "Lagged treatment", "winsorised": "Winsorised 1%",
         "winsorised_5": "Winsorised 5%", "no_capitals": "Without capitals and municipalities",
         # specification-curve choices
