@@ -56,6 +56,11 @@ def test_robust_rows_equal_the_estimators_and_shares_per_estimator(context):
         coef, se = _direct(row["estimator"], frame)
         assert row["coef"] == pytest.approx(coef, rel=1e-10, abs=1e-12)
         assert row["se"] == pytest.approx(se, rel=1e-10)
+        if row["estimator"] == "stacked":  # the treated units inside the fitting sub-experiments, not all treated
+            stack = stacked_did(frame, outcome="y", unit="unit", time="year", first_treat=FIRST_TREAT,
+                                covariates=["x1", "x2"], window=(-3, 2))
+            assert row["treated_units"] == int(stack.sub_experiments["treated_units"].sum())
+            assert row["treated_units"] < frame.loc[frame[FIRST_TREAT] > 0, "unit"].nunique()
     by_est = res["summary"]["by_estimator"]
     assert set(by_est) == set(ESTIMATORS)
     for name, s in by_est.items():

@@ -471,8 +471,10 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
         elif name == "stacked":
             from pilotdid.estimation.staggered.stacked import stacked_did
 
-            found = [(r.static_att, r.static_se) for r in _results(stacked_did(frame, **kw, window=STACKED_WINDOW,
-                                                                               covariates=controls, cluster=cluster))]
+            stacks = _results(stacked_did(frame, **kw, window=STACKED_WINDOW, covariates=controls, cluster=cluster))
+            found = [(r.static_att, r.static_se) for r in stacks]
+            # the treated units inside a sub-experiment whose window fits, not every ever-treated unit of the variant
+            in_stack = [int(r.sub_experiments["treated_units"].sum()) for r in stacks]
         else:
             from pilotdid.estimation.staggered import cs
 
@@ -489,10 +491,11 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
         return [{"coef": float("nan"), "se": float("nan"), "nobs": len(frame), "error": why,
                  "treated_units": int(frame.loc[frame["_ft"] > 0, unit].nunique())}]
     out = []
-    for (coef, se), f in zip(found, frames):
+    for k, ((coef, se), f) in enumerate(zip(found, frames)):
         used = f[["_y", *controls]].notna().all(axis=1).to_numpy()
+        treated = int(f.loc[used & (f["_ft"].to_numpy() > 0), unit].nunique())
         out.append({"coef": float(coef), "se": float(se), "nobs": int(used.sum()), "error": None,
-                    "treated_units": int(f.loc[used & (f["_ft"].to_numpy() > 0), unit].nunique())})
+                    "treated_units": in_stack[k] if name == "stacked" else treated})
     return out
 
 
