@@ -296,6 +296,11 @@ def att_gt(
     return res
 
 
+def _outcome_arg(outcome: str | Sequence[str]) -> str | list[str]:
+    """An estimator's ``outcome``: one column as it is, several as a list (one result each, fitted on one design)."""
+    return outcome if isinstance(outcome, str) else list(outcome)
+
+
 def sun_abraham(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: str, first_treat: str,
                 covariates: Sequence[str] | None = None, cluster: str | None = None, alpha: float = 0.05,
                 weights: str | None = None) -> EventStudyResult | list[EventStudyResult]:
@@ -309,7 +314,7 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, 
     """
     from pilotdid.estimation.staggered.sa import sun_abraham as _sa
 
-    return _sa(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+    return _sa(data, outcome=_outcome_arg(outcome),
                unit=unit, time=time, first_treat=first_treat,
                covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
@@ -327,7 +332,7 @@ def imputation(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, t
     """
     from pilotdid.estimation.staggered.bjs import imputation as _bjs
 
-    return _bjs(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+    return _bjs(data, outcome=_outcome_arg(outcome),
                 unit=unit, time=time, first_treat=first_treat,
                 covariates=list(covariates or []), cluster=cluster, alpha=alpha, weights=weights)
 
@@ -340,6 +345,16 @@ def bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat
     from pilotdid.estimation.staggered.bacon import bacon_decomposition
 
     return bacon_decomposition(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat)
+
+
+def _as_event_study(result: Any) -> Any:
+    """An event-study result as :func:`honest` and :func:`pretrend_power` read it: an :func:`att_gt` result becomes
+    its dynamic aggregation (overall ATT: the simple one), any other result is used as it is."""
+    from pilotdid.estimation.staggered import cs
+
+    if not isinstance(result, cs.CSResult):
+        return result
+    return cs.dynamic_event_study(result, {t: cs.aggregate(result, t) for t in ("simple", "dynamic")})
 
 
 def honest(
@@ -369,9 +384,7 @@ def honest(
 
     es = event_study_result
     varying = isinstance(es, cs.CSResult) and es.base_period == "varying"
-    if isinstance(es, cs.CSResult):
-        aggs = {t: cs.aggregate(es, t) for t in ("simple", "dynamic")}
-        es = cs.dynamic_event_study(es, aggs)
+    es = _as_event_study(es)
     restriction = {"RM": hd.RELATIVE_MAGNITUDES, "SD": hd.SMOOTHNESS}.get(str(method).upper())
     if restriction is None:
         raise PilotdidInputError(f"method = {method!r}", where="honest", fix='use "RM" or "SD"')
@@ -447,7 +460,6 @@ def pretrend_power(event_study_result: Any, *, power: float = 0.8, window: tuple
     event study's end bins are read as their first period, so prefer an unbinned one (SA, CS) or a window
     inside the bins.
     """
-    from pilotdid.estimation.staggered import cs
     from pilotdid.inference import pretrends as pt
 
     if not 0.06 < power < 1:
@@ -456,10 +468,7 @@ def pretrend_power(event_study_result: Any, *, power: float = 0.8, window: tuple
     if window[0] > -2:
         raise PilotdidInputError(f"window = {list(window)} has no pre-period coefficient to test (-1 is the reference)",
                                  where="pretrend_power", fix="start the window at -2 or earlier, e.g. (-4, 4)")
-    es = event_study_result
-    if isinstance(es, cs.CSResult):
-        aggs = {t: cs.aggregate(es, t) for t in ("simple", "dynamic")}
-        es = cs.dynamic_event_study(es, aggs)
+    es = _as_event_study(event_study_result)
     return PretrendPowerResult(analysis=pt.event_study_power(es, tuple(window), power), window=tuple(window))
 
 
@@ -476,7 +485,7 @@ def etwfe(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time: 
     """
     from pilotdid.estimation.staggered.etwfe import etwfe as _etwfe
 
-    return _etwfe(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+    return _etwfe(data, outcome=_outcome_arg(outcome),
                   unit=unit, time=time, first_treat=first_treat,
                   covariates=list(covariates or []), control_group=control_group, cluster=cluster, weights=weights)
 
@@ -494,7 +503,7 @@ def stacked(data: pd.DataFrame, *, outcome: str | Sequence[str], unit: str, time
     """
     from pilotdid.estimation.staggered.stacked import stacked_did
 
-    return stacked_did(data, outcome=outcome if isinstance(outcome, str) else list(outcome),
+    return stacked_did(data, outcome=_outcome_arg(outcome),
                        unit=unit, time=time, first_treat=first_treat,
                        window=tuple(window),
                        covariates=list(covariates or []), cluster=cluster, weights=weights,
