@@ -125,30 +125,26 @@ def _resolve_panel_units(panel: pd.DataFrame, unit: str, years: pd.Series) -> tu
     ids: dict = {}
     methods: dict = {}
     unmatched = []
-    if looks_like_city_ids(values):
-        known = set(city_table()["city_id"])
-        for v in values:
-            if city_id_key(v) in known:
-                ids[v] = city_id_key(v)
-                methods[v] = "id"
-            else:
-                unmatched.append((v, "not a known city id"))
-    else:
-        resolver = get_resolver()
-        known = set(city_table()["city_id"])
-        for v in values:
-            if city_id_key(v) in known:  # a panel may mix ids and names
-                ids[v] = city_id_key(v)
-                methods[v] = "id"
-                continue
-            match = resolver.resolve(v)
-            if match is None:
-                match = resolver.resolve(v, int(first_year[v]))
-            if match is None:
-                unmatched.append((v, resolver.why_unmatched(v)))
-                continue
-            ids[v] = match.city_id
-            methods[v] = match.method if match.method != "fuzzy" else f"fuzzy ({match.score:.2f})"
+    known = set(city_table()["city_id"])
+    only_ids = looks_like_city_ids(values)  # then an unknown id is not looked up as a name
+    resolver = None if only_ids else get_resolver()
+    for v in values:
+        key = city_id_key(v)
+        if key in known:  # a panel may mix ids and names
+            ids[v] = key
+            methods[v] = "id"
+            continue
+        if only_ids:
+            unmatched.append((v, "not a known city id"))
+            continue
+        match = resolver.resolve(v)
+        if match is None:
+            match = resolver.resolve(v, int(first_year[v]))
+        if match is None:
+            unmatched.append((v, resolver.why_unmatched(v)))
+            continue
+        ids[v] = match.city_id
+        methods[v] = match.method if match.method != "fuzzy" else f"fuzzy ({match.score:.2f})"
     mapped = pd.Series(ids, dtype=object, name="city_id")
     mapped.index.name = unit
     dup = mapped[mapped.duplicated(keep=False)]
