@@ -444,14 +444,12 @@ def robust_estimates(task: dict, frames: list[pd.DataFrame]) -> list[dict[str, A
     controls = list(task["controls"])
     unit = task["unit"]
     if len(frames) == 1:
-        frame, outcome = frames[0], "_y"
+        frame, outcome = frames[0].dropna(subset=["_y", *controls]), "_y"
     else:
         outcome = [f"_y{k}" for k in range(len(frames))]
         frame = frames[0].drop(columns="_y").assign(**{o: f["_y"].to_numpy() for o, f in zip(outcome, frames)})
     kw = dict(outcome=outcome, unit=unit, time=task["time"], first_treat="_ft", weights=task.get("weights"))
     cluster = None if task["cluster"] in ("_cl", unit) else task["cluster"]  # default: by unit
-    if len(frames) == 1:
-        frame = frame.dropna(subset=["_y", *controls])
     try:
         if name == "sa":
             from pilotdid.estimation.staggered.sa import sun_abraham
@@ -674,7 +672,7 @@ def _run_batches(batches: list[list[dict]], jobs: int, scheduler: str | None, pr
     here = [k for k, batch in enumerate(batches) if batch[0]["choice"]["estimator"] in PYFIXEST_ESTIMATORS]
     if jobs == 1 or scheduler is not None or fork_safe_for_fits() or not here:
         return map_tasks(run_batch, batches, jobs=jobs, scheduler=scheduler, progress=progress)
-    elsewhere = [k for k in range(len(batches)) if k not in set(here)]
+    elsewhere = sorted(set(range(len(batches))) - set(here))
     results: list = [None] * len(batches)
     for k, raw in zip(elsewhere, map_tasks(run_batch, [batches[k] for k in elsewhere], jobs=jobs,
                                             progress=lambda done, _: progress(done, len(batches)))):
