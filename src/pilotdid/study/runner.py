@@ -611,12 +611,14 @@ def _name_the_weighting(result: AnalysisOutput, name: str, column: str, lang: st
     """Every table of a weighted study's analysis says how [model] weights enter it (or that it is unweighted);
     the report says it once per section (``shared_table_notes``)."""
     note = _weighting_note(name, column, lang)
+    noted = False  # some table carries the note (every table that has notes does, after the loop)
     for table in result.tables.values():
         notes = getattr(table, "notes", None)
-        if notes is not None and note not in notes:
-            notes.append(note)
-    if any(note in getattr(table, "notes", ()) for table in result.tables.values()) \
-            and note not in result.shared_table_notes:
+        if notes is not None:
+            noted = True
+            if note not in notes:
+                notes.append(note)
+    if noted and note not in result.shared_table_notes:
         result.shared_table_notes.append(note)
 
 
