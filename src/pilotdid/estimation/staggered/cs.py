@@ -452,11 +452,11 @@ def att_gt(
     infs = [np.zeros((n, len(cells))) for _ in ys]
     notes = list(wide.notes)
     if not covariates:
+        wt = treated * w_all[:, None]  # the cells' weights are the design's: shared by every outcome
+        wc = control * w_all[:, None]
+        sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
         for j, dy in enumerate(dys):
             with np.errstate(invalid="ignore", divide="ignore"):
-                wt = treated * w_all[:, None]
-                wc = control * w_all[:, None]
-                sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
                 mean_t = (dy * wt).sum(axis=0) / sum_t
                 mean_c = (dy * wc).sum(axis=0) / sum_c
                 atts[j] = mean_t - mean_c
@@ -487,10 +487,11 @@ def att_gt(
                     f"ATT(g={groups[k]:g}, t={times[t_idx[k]]}) (period {times[x_idx[k]]} values): the outcome "
                     "regression has no unique solution", where=where,
                     fix="drop a covariate that is a combination of the others (or constant among the controls)") from None
+            scale = n / sub.sum()
             for j, dy in enumerate(dys):  # one propensity score and one outcome-regression design for every outcome
                 a, f = design.estimate(dy[sub, k])
                 atts[j][k] = a
-                infs[j][sub, k] = f * (n / sub.sum())
+                infs[j][sub, k] = f * scale
     if (~ok).any():
         notes.append(f"{int((~ok).sum())} ATT(g,t) cell(s) have no {control_group.replace('_', '-')} control units "
                      "and are not estimated.")
