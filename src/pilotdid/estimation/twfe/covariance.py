@@ -116,8 +116,20 @@ class VcovPreset:
             "description": self.description,
         }
 
+    def command(self, outcome: str, regressors: list[str], fixed_effects: list[str], cluster: str | None) -> str:
+        """:attr:`stata_command` written with a fit's own column names (fixed_effects: the unit's first)."""
+        return self.stata_command
+
     def __repr__(self) -> str:
         return f"<VcovPreset {self.name}: {self.stata_command}>"
+
+
+def _vce(cluster: str | None) -> str:
+    return f"vce(cluster {cluster})" if cluster else "vce(robust)"
+
+
+def _dummies(fixed_effects: list[str]) -> str:
+    return " ".join(f"i.{f}" for f in fixed_effects)
 
 
 class LsdvPreset(VcovPreset):
@@ -131,6 +143,9 @@ class LsdvPreset(VcovPreset):
 
     name = "lsdv"
     stata_command = "reg y x i.city i.year, vce(cluster city)"
+
+    def command(self, outcome, regressors, fixed_effects, cluster):
+        return f"reg {outcome} {' '.join(regressors)} {_dummies(fixed_effects)}, {_vce(cluster)}"
     description = "all fixed-effect dummies counted in K; intercept of the base levels"
     k_fixef = "full"
     constant = CONSTANT_BASE_LEVELS
@@ -153,6 +168,11 @@ class AregPreset(VcovPreset):
 
     name = "areg"
     stata_command = "areg y x i.year, absorb(city) vce(cluster city)"
+
+    def command(self, outcome, regressors, fixed_effects, cluster):
+        unit, others = (fixed_effects[0], fixed_effects[1:]) if fixed_effects else ("", [])
+        return (f"areg {outcome} {' '.join(regressors)} {_dummies(others)}".rstrip()
+                + f", absorb({unit}) {_vce(cluster)}")
     description = "absorbed unit levels counted in K (same SEs as lsdv); mean-based constant"
     k_fixef = "full"
     constant = CONSTANT_MEAN
@@ -176,6 +196,11 @@ class XtregFePreset(VcovPreset):
 
     name = "xtreg_fe"
     stata_command = "xtreg y x i.year, fe vce(cluster city)"
+
+    def command(self, outcome, regressors, fixed_effects, cluster):
+        unit, others = (fixed_effects[0], fixed_effects[1:]) if fixed_effects else ("", [])
+        return (f"xtset {unit}; xtreg {outcome} {' '.join(regressors)} {_dummies(others)}".rstrip()
+                + f", fe {_vce(cluster)}")
     description = "unit effects not counted (nested in clusters); mean-based constant"
     k_fixef = "nonnested"
     constant = CONSTANT_MEAN
@@ -201,6 +226,9 @@ class ReghdfePreset(VcovPreset):
 
     name = "reghdfe"
     stata_command = "reghdfe y x, absorb(city year) vce(cluster city)"
+
+    def command(self, outcome, regressors, fixed_effects, cluster):
+        return f"reghdfe {outcome} {' '.join(regressors)}, absorb({' '.join(fixed_effects)}) {_vce(cluster)}"
     description = "FE nested in the cluster not counted; singletons dropped; mean-based constant"
     k_fixef = "nonnested"
     drop_singletons = True
@@ -223,6 +251,10 @@ class FixestPreset(VcovPreset):
 
     name = "fixest"
     stata_command = "R: feols(y ~ x | city + year, cluster = ~city)"
+
+    def command(self, outcome, regressors, fixed_effects, cluster):
+        return (f"R: feols({outcome} ~ {' + '.join(regressors)} | {' + '.join(fixed_effects)}"
+                + (f", cluster = ~{cluster})" if cluster else ', vcov = "hetero")'))
     description = "FE nested in the cluster not counted; no constant; singletons kept"
     k_fixef = "nonnested"
     constant = None

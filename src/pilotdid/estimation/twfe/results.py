@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from pilotdid.estimation.twfe.covariance import VCOV_PRESETS
 from pilotdid.results.protocol import Result, tidy_frame
 from pilotdid.results.schema import ESTIMATE_KEYS, normalise_row
 
@@ -74,26 +75,11 @@ class TwfeResult(Result):
 
     def command(self, regressors: Sequence[str] | None = None) -> str:
         """The Stata (or R) command of this fit's SE preset, written with its own column names (``stata_command``
-        is the preset's template with y, x, city, year)."""
-        y = self.outcome
-        x = " ".join(regressors or self.terms)
-        fes = list(self.fixed_effects)
-        unit, others = (fes[0], fes[1:]) if fes else ("", [])
-        cl = self.cluster
-        vce = f"vce(cluster {cl})" if cl else "vce(robust)"
-        dummies = " ".join(f"i.{f}" for f in others)
-        if self.vcov == "lsdv":
-            return f"reg {y} {x} " + " ".join(f"i.{f}" for f in fes) + f", {vce}"
-        if self.vcov == "areg":
-            return f"areg {y} {x} {dummies}".rstrip() + f", absorb({unit}) {vce}"
-        if self.vcov == "xtreg_fe":
-            return f"xtset {unit}; xtreg {y} {x} {dummies}".rstrip() + f", fe {vce}"
-        if self.vcov == "reghdfe":
-            return f"reghdfe {y} {x}, absorb({' '.join(fes)}) {vce}"
-        if self.vcov == "fixest":
-            rhs = " + ".join(regressors or self.terms)
-            return f"R: feols({y} ~ {rhs} | {' + '.join(fes)}" + (f", cluster = ~{cl})" if cl else ', vcov = "hetero")')
-        return self.stata_command
+        is the preset's template with y, x, city, year; :meth:`VcovPreset.command` writes it)."""
+        preset = VCOV_PRESETS.get(self.vcov)
+        if preset is None:
+            return self.stata_command
+        return preset.command(self.outcome, list(regressors or self.terms), list(self.fixed_effects), self.cluster)
 
     @property
     def convention(self) -> str:
