@@ -290,18 +290,8 @@ def size_replication(task: tuple) -> list[dict]:
 def run_size_experiment(reps: int, *, seed: int = DEFAULT_SEED, jobs: int = 1, scheduler: str | None = None,
                         n_units: int = N_UNITS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """``reps`` replications of the cohort-size experiment (same backends as ``run_monte_carlo``)."""
-    from pilotdid.parallel import map_tasks
-
     tasks = [(r, seed, n_units) for r in range(reps)]
-    if jobs > 1 or scheduler is not None:
-        _pickle_this_module_by_value()
-    size = 1 if jobs == 1 and scheduler is None else BLOCK_SIZE
-    blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
-    rows: list[dict] = []
-    for block_rows in map_tasks(size_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
-        rows += block_rows
-    return pd.DataFrame(rows)
+    return _run_blocks(size_block, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
 
 
 def size_block(tasks: list[tuple]) -> list[dict]:
@@ -362,18 +352,8 @@ def run_coverage_check(
 ) -> pd.DataFrame:
     """``reps`` further replications per DGP of the cheap estimators, for coverage shares with a smaller Monte
     Carlo error (same backends as ``run_monte_carlo``)."""
-    from pilotdid.parallel import map_tasks
-
     tasks = [(d, r, seed, tuple(estimators), n_units) for d in dgps for r in range(reps)]
-    if jobs > 1 or scheduler is not None:
-        _pickle_this_module_by_value()
-    size = 1 if jobs == 1 and scheduler is None else BLOCK_SIZE
-    blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
-    rows: list[dict] = []
-    for block_rows in map_tasks(check_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
-        rows += block_rows
-    return pd.DataFrame(rows)
+    return _run_blocks(check_block, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
 
 
 def run_monte_carlo(
@@ -386,6 +366,13 @@ def run_monte_carlo(
     placebo_reps = 3 * reps if placebo_reps is None else placebo_reps
     tasks = [(d, r, seed, placebo_draws, True, n_units) for d in dgps for r in range(reps)]
     tasks += [(d, r, seed, placebo_draws, False, n_units) for d in dgps for r in range(placebo_reps)]
+    return _run_blocks(replication_block, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+
+
+def _run_blocks(block: Callable[[list[tuple]], list[dict]], tasks: list[tuple], *, jobs: int, scheduler: str | None,
+                progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    """The rows of ``tasks`` run in blocks by ``block`` (``replication_block``, ``check_block``, ``size_block``)
+    on ``pilotdid.parallel.map_tasks``'s backend, as one frame in task order whatever the backend."""
     from pilotdid.parallel import map_tasks
 
     if jobs > 1 or scheduler is not None:
@@ -396,7 +383,7 @@ def run_monte_carlo(
     blocks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     report = None if progress is None else (lambda done, _total: progress(min(done * size, len(tasks)), len(tasks)))
     rows: list[dict] = []
-    for block_rows in map_tasks(replication_block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
+    for block_rows in map_tasks(block, blocks, jobs=jobs, scheduler=scheduler, progress=report):
         rows += block_rows
     return pd.DataFrame(rows)
 
