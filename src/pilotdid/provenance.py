@@ -81,15 +81,24 @@ def _blas_kernel() -> str | None:
     return ", ".join(kernels) or None
 
 
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (the manifest's inputs, read back by ``pilotdid verify``)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def numerical_versions() -> dict[str, str | None]:
     """Versions of :data:`NUMERICAL_PACKAGES` (None when absent), the BLAS numpy and scipy were built with, the
     kernel it runs and the Python version: everything besides inputs and code that can move a number."""
-    versions: dict[str, str | None] = {}
-    for name in NUMERICAL_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions: dict[str, str | None] = {name: installed_version(name) for name in NUMERICAL_PACKAGES}
     versions["blas (numpy)"] = _blas("numpy")
     versions["blas (scipy)"] = _blas("scipy")
     versions["blas kernel"] = _blas_kernel()

@@ -100,11 +100,12 @@ def render_index_files(result, panel: pd.DataFrame) -> dict[str, str]:
 def _index_manifest(spec: str, panel: Path, method: str, pooling: str) -> str:
     """Marks the folder as an index output (so a later run may replace it); no times, so reruns are byte-identical."""
     from pilotdid.outdir import KIND_KEY
-    from pilotdid.report.output import dump_json, sha256_of
+    from pilotdid.provenance import file_sha256
+    from pilotdid.report.output import dump_json
 
     doc = {KIND_KEY: INDEX_OUTPUT.kind, "system": spec, "panel": Path(panel).name, "method": method, "pooling": pooling}
     if Path(panel).is_file():
-        doc["panel_sha256"] = sha256_of(Path(panel))
+        doc["panel_sha256"] = file_sha256(Path(panel))
     return dump_json(doc)
 
 

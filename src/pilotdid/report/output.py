@@ -8,19 +8,17 @@ times, versions and hashes live in manifest.json.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 import sys
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pilotdid.outdir import KIND_KEY, STUDY_OUTPUT, staged_folder
 from pilotdid.parallel import SharedCounter, in_background
-from pilotdid.provenance import code_fingerprint, numerical_versions
+from pilotdid.provenance import code_fingerprint, file_sha256, installed_version, numerical_versions
 from pilotdid.report.export import normalise_office_zip, write_table
 from pilotdid.report.figures.style import save_figure
 from pilotdid.results.schema import (
@@ -81,26 +79,13 @@ def verdict_of(run, doc: dict[str, Any]) -> dict[str, Any] | None:
                          lang=run.context.lang, study_labels=run.context.extras.get("labels"))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def manifest_document(run, *, command: list[str] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
-    versions = {}
-    for pkg in PACKAGES:
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
+    versions = {pkg: installed_version(pkg) for pkg in PACKAGES}
     inputs = {}
     base = run.spec.path.parent if run.spec.path is not None else None
     for path in run_inputs(run):
         if path.is_file():
-            inputs[input_name(path, base)] = sha256_of(path)
+            inputs[input_name(path, base)] = file_sha256(path)
     return {
         KIND_KEY: STUDY_OUTPUT.kind,
         "study": run.spec.name,

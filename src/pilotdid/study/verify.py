@@ -14,17 +14,15 @@ writer is handed in (:func:`pilotdid.report.verify.verify_output` binds the stan
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from pilotdid.errors import PilotdidInputError
-from pilotdid.provenance import NUMERICAL_PACKAGES, code_fingerprint, numerical_versions
+from pilotdid.provenance import NUMERICAL_PACKAGES, code_fingerprint, file_sha256, installed_version, numerical_versions
 
 
 @dataclass
@@ -103,18 +101,6 @@ class VerifyReport:
                 "a reproducibility bug in pilotdid (please report it with this folder)")
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _installed_version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def verify_output(folder: Path, *, write_output: Callable[..., Path]) -> VerifyReport:
     """Re-run ``folder`` from its manifest; ``write_output(run, out_dir, write_report=False)`` writes the fresh copy."""
     from pilotdid.study.runner import Overrides, run_study
@@ -145,14 +131,14 @@ def verify_output(folder: Path, *, write_output: Callable[..., Path]) -> VerifyR
         report.inputs_checked += 1
         if not path.is_file():
             report.missing_inputs.append(name)
-        elif _sha256(path) != digest:
+        elif file_sha256(path) != digest:
             report.changed_inputs.append(name)
     recorded_versions = manifest.get("versions", {})
     for pkg, version in recorded_versions.items():
-        now = _installed_version(pkg)
+        now = installed_version(pkg)
         if now != version:
             report.version_changes[pkg] = (version, now)
-    report.pilotdid_version = (recorded_versions.get("pilotdid"), _installed_version("pilotdid"))
+    report.pilotdid_version = (recorded_versions.get("pilotdid"), installed_version("pilotdid"))
     report.recorded_code = manifest.get("code_sha256")
     if "numerical_versions" in manifest:
         current = numerical_versions()
