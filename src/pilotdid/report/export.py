@@ -442,9 +442,10 @@ LATEX_BASELINE = {"": 12.0, "\\small": 11.0, "\\footnotesize": 9.5, "\\scriptsiz
 LATEX_BASELINE_CTEX = {"": 16.44, "\\small": 14.09, "\\footnotesize": 11.74, "\\scriptsize": 10.18}
 
 
-def latex_baseline_pt(command: str, table: Table) -> float:
-    """The line spacing (pt) of ``table``'s lines at size ``command``."""
-    return (LATEX_BASELINE_CTEX if needs_xelatex(table) else LATEX_BASELINE)[command]
+def latex_baselines(table: Table) -> dict[str, float]:
+    """The line spacing (pt) of ``table``'s lines at each size command: looked up once per height estimate, because
+    telling whether the table needs xelatex formats and scans all its cells."""
+    return LATEX_BASELINE_CTEX if needs_xelatex(table) else LATEX_BASELINE
 
 
 def _latex_text_columns(table: Table, rows: list[list[str]], size: float, text_columns: tuple[int, ...],
@@ -478,8 +479,9 @@ def _latex_paragraph_widths(table: Table, rows: list[list[str]], command: str, s
     note_lines = sum(1 + int(_text_pt(n, 8.0) / LATEX_WIDTH_SAFETY // text_width) for n in table.notes)
     page_height = latex_text_width_pt(not landscape)  # a sidewaystable's height is the portrait text width
     # the caption's line and the three rules with their gaps take 15 pt (measured on the indicator coverage table)
-    needed = (sum(layout.height(widths)) * latex_baseline_pt(command, table)
-              + note_lines * latex_baseline_pt("\\footnotesize", table)) + 16.0
+    baseline = latex_baselines(table)
+    needed = (sum(layout.height(widths)) * baseline[command]
+              + note_lines * baseline["\\footnotesize"]) + 16.0
     return widths if needed <= page_height else None
 
 
@@ -516,9 +518,10 @@ def latex_height_pt(table: Table, layout: LatexLayout) -> float:
     note_pt = dict(LATEX_NOTE_SIZES)[layout.notes_command]
     note_lines = sum(math.ceil(_latex_text_pt(n, note_pt) / (LATEX_NOTE_FILL * width)) for n in table.notes)
     caption_lines = math.ceil(_latex_text_pt(f"Table 00: {table.title}", 10.0) / (LATEX_NOTE_FILL * width))
-    return scale * ((sum(lines) + groups) * latex_baseline_pt(layout.command, table)
-                    + note_lines * latex_baseline_pt(layout.notes_command, table)
-                    + caption_lines * latex_baseline_pt("", table) + LATEX_FLOAT_EXTRA)
+    baseline = latex_baselines(table)
+    return scale * ((sum(lines) + groups) * baseline[layout.command]
+                    + note_lines * baseline[layout.notes_command]
+                    + caption_lines * baseline[""] + LATEX_FLOAT_EXTRA)
 
 
 def _tex_header_cell(text: str, wrapped: bool, paragraph: bool = False) -> str:
