@@ -1002,12 +1002,14 @@ def _compact_paragraph(p, align, size: float, bold: bool = False, keep_with_next
         r.bold = bold
 
 
-def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True) -> None:
+def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True,
+                layout: tuple[float, bool, list[float]] | None = None) -> None:
     """Append a three-line table (caption, table, notes) to a document made by :func:`journal_document`.
 
     Rules: top and bottom 1.5 pt, under the header 0.75 pt, nothing else. Column widths come from the
     content and fill the text width; the font steps down from 10.5 pt when the table is wide, and a table
-    that still does not fit goes on its own landscape page (``allow_landscape_section``).
+    that still does not fit goes on its own landscape page (``allow_landscape_section``). ``layout``: the
+    table's :func:`docx_layout` when the caller has it already (it measures every cell).
     """
     from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -1015,7 +1017,7 @@ def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True)
 
     section = document.sections[-1]
     is_landscape = section.page_width > section.page_height
-    size, landscape, widths = docx_layout(table, _text_width_pt(False), _text_width_pt(True))
+    size, landscape, widths = layout or docx_layout(table, _text_width_pt(False), _text_width_pt(True))
     switched = False
     if landscape and not is_landscape:
         if allow_landscape_section:
@@ -1091,9 +1093,9 @@ def add_to_docx(document, table: Table, *, allow_landscape_section: bool = True)
 
 def write_docx(table: Table, path: Path) -> None:
     """One table in its own A4 document (landscape when it is too wide for portrait)."""
-    landscape = docx_layout(table, _text_width_pt(False), _text_width_pt(True))[1]
-    doc = journal_document(landscape=landscape)
-    add_to_docx(doc, table, allow_landscape_section=False)
+    layout = docx_layout(table, _text_width_pt(False), _text_width_pt(True))
+    doc = journal_document(landscape=layout[1])
+    add_to_docx(doc, table, allow_landscape_section=False, layout=layout)
     doc.save(path)
 
 
